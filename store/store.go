@@ -1,0 +1,298 @@
+// Package store defines the state store that records every IP address
+// wugsync exports to WhatsUp Gold, the runs that exported them, and the
+// leases that keep two processes from exporting one connection at once.
+//
+// The Store interface is small on purpose: a backend is a few hundred lines,
+// and storetest.Run proves it behaves like the ones shipped here
+// (store/memory, store/sqlite, store/postgres).
+//
+// Every method takes a context and returns promptly once it is cancelled.
+// Every backend is safe for concurrent use by many goroutines. Values passed
+// in or returned never share slices or maps with the store.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/netip"
+	"time"
+)
+
+// ErrNotFound is returned (wrapped) when a record, run or lease does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrLeaseHeld is returned by AcquireLease when another holder has an
+// unexpired lease of that name.
+var ErrLeaseHeld = errors.New("store: lease held by another holder")
+
+// ErrLeaseLost is returned by RenewLease when the lease expired and was taken
+// over, or was released.
+var ErrLeaseLost = errors.New("store: lease lost")
+
+// ErrNewerSchema is returned by a backend's Open when the database was
+// written by a newer wugsync than this one.
+var ErrNewerSchema = errors.New("store: database schema is newer than this version of wugsync supports")
+
+// Status is where an exported IP address is in its life cycle.
+type Status string
+
+// The life cycle of an export record.
+const (
+	// StatusPending: the intent is recorded and a WUG request may be in
+	// flight; its outcome is not known yet. A resumed run resolves pending
+	// records by looking the address up in WUG before acting again.
+	StatusPending Status = "pending"
+	// StatusExported: WUG has a device for the address (WUGDeviceID is set).
+	StatusExported Status = "exported"
+	// StatusScanTriggered: a WUG discovery scan was started (ScanID is set).
+	StatusScanTriggered Status = "scan_triggered"
+	// StatusScanCompleted: the scan finished; ScanDiscovered says whether it
+	// found a device.
+	StatusScanCompleted Status = "scan_completed"
+	// StatusError: the last attempt failed (LastError says why).
+	StatusError Status = "error"
+	// StatusRemoved: the address is no longer selected in NetBox and the
+	// removal policy was applied.
+	StatusRemoved Status = "removed"
+)
+
+// Statuses lists every valid Status in life-cycle order.
+var Statuses = []Status{StatusPending, StatusExported, StatusScanTriggered, StatusScanCompleted, StatusError, StatusRemoved}
+
+// Valid reports whether s is one of Statuses.
+func (s Status) Valid() bool {
+	for _, v := range Statuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Reason says why an address was (last) exported.
+type Reason string
+
+// Export reasons.
+const (
+	ReasonNewDevice      Reason = "new_device"
+	ReasonIPChanged      Reason = "ip_changed"
+	ReasonMetadataUpdate Reason = "metadata_update"
+	ReasonAdopted        Reason = "adopted"
+	ReasonReAdd          Reason = "re_add"
+	ReasonManual         Reason = "manual"
+	ReasonBulk           Reason = "bulk"
+)
+
+// ObjectKind is the kind of NetBox object an address belongs to.
+type ObjectKind string
+
+// NetBox object kinds.
+const (
+	ObjectDevice         ObjectKind = "device"
+	ObjectVirtualMachine ObjectKind = "virtual_machine"
+)
+
+// Key identifies an export record: one IP address in one VRF for one WUG
+// connection. VRF is the NetBox VRF name, empty for the global table.
+type Key struct {
+	Connection string
+	VRF        string
+	Address    netip.Addr
+}
+
+// String renders the key as connection/vrf/address.
+func (k Key) String() string {
+	vrf := k.VRF
+	if vrf == "" {
+		vrf = "global"
+	}
+	return k.Connection + "/" + vrf + "/" + k.Address.String()
+}
+
+// Validate reports whether the key can be stored.
+func (k Key) Validate() error {
+	if k.Connection == "" {
+		return errors.New("store: record key: connection name is empty")
+	}
+	if !k.Address.IsValid() {
+		return fmt.Errorf("store: record key %q: IP address is missing or does not parse", k.Connection+"/"+k.VRF)
+	}
+	if k.Address.Zone() != "" {
+		return fmt.Errorf("store: record key %s: IP address has a zone", k)
+	}
+	return nil
+}
+
+// Record is the state of one exported IP address.
+//
+// Times are stored in UTC with microsecond precision. CreatedAt is set by the
+// store on first insert (when zero) and kept on later upserts; UpdatedAt is
+// set by the store on every upsert.
+type Record struct {
+	Key
+
+	ObjectKind ObjectKind // NetBox object kind
+	ObjectID   int64      // NetBox object id
+	ObjectName string     // NetBox object name as exported
+
+	Status Status
+	Reason Reason
+
+	WUGDeviceID    string // WUG device id, once known
+	ScanID         string // WUG scan id, when a scan was triggered
+	ScanState      string // WUG scan state as last seen
+	ScanDiscovered bool   // whether the scan found a device
+	Fingerprint    string // hash of what was last sent to WUG
+	Attempts       int    // WUG attempts for this address
+	LastError      string // the last failure, empty after a success
+
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	ExportedAt      time.Time
+	ScanTriggeredAt time.Time
+	ScanCompletedAt time.Time
+}
+
+// Validate reports whether r can be stored: a valid key and status.
+func (r *Record) Validate() error {
+	if err := r.Key.Validate(); err != nil {
+		return err
+	}
+	if !r.Status.Valid() {
+		return fmt.Errorf("store: record %s: invalid status %q", r.Key, r.Status)
+	}
+	if r.Attempts < 0 {
+		return fmt.Errorf("store: record %s: negative attempts %d", r.Key, r.Attempts)
+	}
+	return nil
+}
+
+// Query selects records. Zero fields do not filter. Records come in key
+// order (connection, VRF, address text); After resumes after a key.
+type Query struct {
+	Connection   string
+	Statuses     []Status
+	ObjectKind   ObjectKind
+	ObjectID     int64
+	VRF          *string    // nil: any VRF
+	Address      netip.Addr // exact address
+	ChangedSince time.Time  // UpdatedAt >= ChangedSince
+	After        *Key       // cursor: start after this key
+	PageSize     int        // records fetched per round trip; 0 means 500
+}
+
+// RunKind is the kind of job a run is.
+type RunKind string
+
+// Run kinds.
+const (
+	RunExport      RunKind = "export"
+	RunScanMonitor RunKind = "scan_monitor"
+)
+
+// Trigger says what started a run.
+type Trigger string
+
+// Run triggers.
+const (
+	TriggerSchedule Trigger = "schedule"
+	TriggerManual   Trigger = "manual"
+	TriggerWebhook  Trigger = "webhook"
+	TriggerBulk     Trigger = "bulk"
+)
+
+// RunStatus is where a run is.
+type RunStatus string
+
+// Run statuses.
+const (
+	RunRunning     RunStatus = "running"
+	RunSucceeded   RunStatus = "succeeded"
+	RunFailed      RunStatus = "failed"      // the run itself failed
+	RunPartial     RunStatus = "partial"     // finished, some items failed
+	RunInterrupted RunStatus = "interrupted" // stopped before it finished
+)
+
+// RunCounts are a run's item counts.
+type RunCounts struct {
+	Selected  int `json:"selected"`
+	Added     int `json:"added"`
+	Updated   int `json:"updated"`
+	Scanned   int `json:"scanned"`
+	Unchanged int `json:"unchanged"`
+	Failed    int `json:"failed"`
+}
+
+// Run is one execution of a job for a connection.
+type Run struct {
+	ID         string // assigned by BeginRun when empty
+	Connection string
+	Kind       RunKind
+	Trigger    Trigger
+	Filters    map[string][]string // the selection used, as filter name to values
+	Status     RunStatus
+	StartedAt  time.Time // set by BeginRun when zero
+	FinishedAt time.Time // set by FinishRun when zero
+	Counts     RunCounts
+	Error      string
+}
+
+// RunQuery selects runs, newest first.
+type RunQuery struct {
+	Connection string  // empty: every connection
+	Kind       RunKind // empty: every kind
+	Status     RunStatus
+	Limit      int // 0 means 20
+}
+
+// Lease is a named, time-limited claim held by one holder. Token increases
+// every time the lease changes hands, so it can fence stale holders.
+type Lease struct {
+	Name      string
+	Holder    string
+	Token     int64
+	ExpiresAt time.Time
+}
+
+// Store records export state. Implementations must be safe for concurrent
+// use, honour context cancellation, and copy values in and out.
+type Store interface {
+	// UpsertRecords inserts or replaces records by key in one transaction.
+	// If any record fails Validate, nothing is written.
+	UpsertRecords(ctx context.Context, recs []Record) error
+	// Record returns the record for key, or an error wrapping ErrNotFound.
+	Record(ctx context.Context, key Key) (Record, error)
+	// Records streams the records q selects in key order, a page at a time.
+	Records(ctx context.Context, q Query) iter.Seq2[Record, error]
+	// CountByStatus counts a connection's records by status. Every status
+	// in Statuses is present in the map, zero or not.
+	CountByStatus(ctx context.Context, connection string) (map[Status]int, error)
+	// DeleteRecords deletes records by key; missing keys are ignored.
+	DeleteRecords(ctx context.Context, keys []Key) error
+
+	// BeginRun records a run as running and returns it with ID and
+	// StartedAt set.
+	BeginRun(ctx context.Context, run Run) (Run, error)
+	// FinishRun records a run's end: status, counts, error, FinishedAt.
+	FinishRun(ctx context.Context, run Run) error
+	// Run returns a run by id, or an error wrapping ErrNotFound.
+	Run(ctx context.Context, id string) (Run, error)
+	// Runs lists runs newest first.
+	Runs(ctx context.Context, q RunQuery) ([]Run, error)
+
+	// AcquireLease takes the named lease for holder for ttl. It succeeds
+	// when the lease is free, expired, or already held by holder (which
+	// extends it); otherwise it returns an error wrapping ErrLeaseHeld.
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (Lease, error)
+	// RenewLease extends a held lease by ttl from now, or returns an error
+	// wrapping ErrLeaseLost if it is no longer held by l.Holder with l.Token.
+	RenewLease(ctx context.Context, l Lease, ttl time.Duration) (Lease, error)
+	// ReleaseLease gives the lease up; releasing a lost lease is not an error.
+	ReleaseLease(ctx context.Context, l Lease) error
+
+	// Close releases the leases this Store acquired and frees its
+	// resources.
+	Close() error
+}
