@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"iter"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -111,10 +112,23 @@ func (k Key) String() string {
 	return k.Connection + "/" + vrf + "/" + k.Address.String()
 }
 
+// Compare orders keys the way Records returns them: by connection, then
+// VRF, then the address's text form (netip.Addr.String), each compared byte
+// by byte like SQL's binary ("C") collation. It returns -1, 0 or +1.
+func (k Key) Compare(o Key) int {
+	if c := strings.Compare(k.Connection, o.Connection); c != 0 {
+		return c
+	}
+	if c := strings.Compare(k.VRF, o.VRF); c != 0 {
+		return c
+	}
+	return strings.Compare(k.Address.String(), o.Address.String())
+}
+
 // Validate reports whether the key can be stored.
 func (k Key) Validate() error {
 	if k.Connection == "" {
-		return errors.New("store: record key: connection name is empty")
+		return fmt.Errorf("store: record %s: connection name is empty", k)
 	}
 	if !k.Address.IsValid() {
 		return fmt.Errorf("store: record key %q: IP address is missing or does not parse", k.Connection+"/"+k.VRF)
@@ -127,9 +141,10 @@ func (k Key) Validate() error {
 
 // Record is the state of one exported IP address.
 //
-// Times are stored in UTC with microsecond precision. CreatedAt is set by the
-// store on first insert (when zero) and kept on later upserts; UpdatedAt is
-// set by the store on every upsert.
+// Times are stored in UTC, truncated to the microsecond; a zero time stays
+// zero. CreatedAt is set by the store on first insert (when zero) and kept on
+// later upserts, whatever they carry; UpdatedAt is set by the store to the
+// time of every upsert.
 type Record struct {
 	Key
 
@@ -169,8 +184,20 @@ func (r *Record) Validate() error {
 	return nil
 }
 
+// ValidateRecords validates a batch for UpsertRecords. The error names the
+// first invalid record by key and by position in the batch.
+func ValidateRecords(recs []Record) error {
+	for i := range recs {
+		if err := recs[i].Validate(); err != nil {
+			return fmt.Errorf("%w (batch item %d of %d, nothing written)", err, i+1, len(recs))
+		}
+	}
+	return nil
+}
+
 // Query selects records. Zero fields do not filter. Records come in key
-// order (connection, VRF, address text); After resumes after a key.
+// order (see Key.Compare); After resumes after a key. The store copies the
+// query when Records is called.
 type Query struct {
 	Connection   string
 	Statuses     []Status
@@ -248,7 +275,9 @@ type RunQuery struct {
 }
 
 // Lease is a named, time-limited claim held by one holder. Token increases
-// every time the lease changes hands, so it can fence stale holders.
+// every time the lease is newly acquired (after being free, released or
+// expired), so it can fence stale holders; re-acquiring or renewing a lease
+// one still holds keeps its token.
 type Lease struct {
 	Name      string
 	Holder    string
