@@ -35,15 +35,15 @@ const (
 	CodeIPv6LinkLocal    = "ipv6_link_local"   // fe80::/10: needs a zone, not reachable from WUG
 
 	// Warnings about the address itself.
-	CodeIPv4LinkLocal      = "ipv4_link_local"      // 169.254.0.0/16
-	CodeReserved           = "reserved"             // 240.0.0.0/4 and other reserved blocks
-	CodeDocumentation      = "documentation"        // 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32, 3fff::/20
-	CodeBenchmarking       = "benchmarking"         // 198.18.0.0/15, 2001:2::/48
-	CodeSharedAddressSpace = "shared_address_space" // 100.64.0.0/10 (carrier-grade NAT)
-	CodePublic             = "public_address"       // globally routable: make sure WUG can reach it
-	CodeIPv4Mapped         = "ipv4_mapped"          // ::ffff:0:0/96: record the IPv4 address instead
-	CodeIPv6Transition     = "ipv6_transition"      // 6to4, Teredo, NAT64: a tunnel or translator address
-	CodeIPv6SiteLocal      = "ipv6_site_local"      // fec0::/10, deprecated
+	CodeIPv4LinkLocal      = "ipv4_link_local"       // 169.254.0.0/16
+	CodeReserved           = "reserved"              // 240.0.0.0/4 and other reserved blocks
+	CodeDocumentation      = "documentation"         // 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32, 3fff::/20
+	CodeBenchmarking       = "benchmarking"          // 198.18.0.0/15, 2001:2::/48
+	CodeSharedAddressSpace = "shared_address_space"  // 100.64.0.0/10 (carrier-grade NAT)
+	CodePublic             = "public_address"        // globally routable: make sure WUG can reach it
+	CodeIPv4Mapped         = "ipv4_mapped"           // ::ffff:0:0/96: record the IPv4 address instead
+	CodeIPv6Transition     = "ipv6_transition"       // 6to4, Teredo, NAT64: a tunnel or translator address
+	CodeIPv6SiteLocal      = "ipv6_site_local"       // fec0::/10, deprecated
 	CodeSubnetAnycast      = "subnet_router_anycast" // the all-zero host of an IPv6 subnet
 
 	// Warnings from context.
