@@ -1,0 +1,350 @@
+// Package netbox reads devices, virtual machines and their IP addresses
+// from NetBox (4.3 to 4.5) through go-netbox v4, and receives NetBox
+// webhooks.
+//
+// A Client streams the objects a Selector picks as project-owned Device
+// values: keyset paging by id, 1000 objects per page, IP addresses and site
+// regions fetched in batches per page, and the next page fetched while the
+// current one is consumed, so the number of requests grows with
+// devices/1000 and memory stays flat. WebhookHandler turns NetBox event-rule
+// deliveries into typed events.
+package netbox
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	nb "github.com/netbox-community/go-netbox/v4"
+
+	"github.com/wugsync/wugsync/internal/httpx"
+)
+
+// MaxPageSize is NetBox's default MAX_PAGE_SIZE: the most objects one
+// list request returns.
+const MaxPageSize = 1000
+
+// DefaultTimeout bounds one request (with its retries) unless WithTimeout
+// says otherwise; NetBox's own worker timeout is 120 s.
+const DefaultTimeout = 90 * time.Second
+
+// Client reads from one NetBox instance. It is safe for concurrent use.
+type Client struct {
+	api      *nb.APIClient
+	base     *url.URL // without trailing slash
+	logger   *slog.Logger
+	pageSize int32
+	maxURL   int
+}
+
+type config struct {
+	logger     *slog.Logger
+	httpClient *http.Client
+	timeout    time.Duration
+	rate       float64
+	burst      int
+	retry      *httpx.RetryPolicy
+	tls        *tls.Config
+	pageSize   int
+	maxURL     int
+}
+
+// Option configures a Client. Options validate their arguments and may
+// return an error, which NewClient reports.
+type Option func(*config) error
+
+// WithLogger sends request and warning records to l. The default is silent.
+// Authorization headers and tokens are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("WithLogger: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithHTTPClient uses hc's transport as the bottom of the stack (retries,
+// rate limit and logging are still layered on top) and hc's Timeout when
+// it is set.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("WithHTTPClient: nil client")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithTimeout bounds each request, retries included (default DefaultTimeout).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("WithTimeout: %v is not positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithRateLimit limits requests to perSecond with the given burst. NetBox
+// itself does not rate-limit; this protects a shared server.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(c *config) error {
+		if perSecond <= 0 {
+			return fmt.Errorf("WithRateLimit: rate %v is not positive", perSecond)
+		}
+		c.rate, c.burst = perSecond, max(burst, 1)
+		return nil
+	}
+}
+
+// WithRetry sets how often a failed request (transport error, 429, 502,
+// 503, 504, 500 on GET) is retried and the backoff bounds. maxRetries 0
+// disables retrying.
+func WithRetry(maxRetries int, waitMin, waitMax time.Duration) Option {
+	return func(c *config) error {
+		if maxRetries < 0 || waitMin < 0 || waitMax < waitMin {
+			return fmt.Errorf("WithRetry: invalid policy (%d retries, %v..%v)", maxRetries, waitMin, waitMax)
+		}
+		p := httpx.DefaultRetryPolicy()
+		p.MaxRetries, p.WaitMin, p.WaitMax = maxRetries, waitMin, waitMax
+		c.retry = &p
+		return nil
+	}
+}
+
+// WithCAFile trusts the PEM certificates in path (in addition to none:
+// only these CAs are trusted), for a NetBox behind a private CA.
+func WithCAFile(path string) Option {
+	return func(c *config) error {
+		pem, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("WithCAFile: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("WithCAFile: %s holds no PEM certificate", path)
+		}
+		c.tlsConfig().RootCAs = pool
+		return nil
+	}
+}
+
+// WithInsecureSkipVerify turns off TLS certificate verification. Use it
+// only for a test NetBox; prefer WithCAFile.
+func WithInsecureSkipVerify() Option {
+	return func(c *config) error {
+		c.tlsConfig().InsecureSkipVerify = true
+		return nil
+	}
+}
+
+// WithPageSize sets the objects per list request, 1 to MaxPageSize
+// (default MaxPageSize).
+func WithPageSize(n int) Option {
+	return func(c *config) error {
+		if n < 1 || n > MaxPageSize {
+			return fmt.Errorf("WithPageSize: %d is outside 1..%d", n, MaxPageSize)
+		}
+		c.pageSize = n
+		return nil
+	}
+}
+
+// WithMaxURLLength bounds the length of request URLs built from id batches
+// (default 4000, what proxies commonly accept).
+func WithMaxURLLength(n int) Option {
+	return func(c *config) error {
+		if n < 512 {
+			return fmt.Errorf("WithMaxURLLength: %d is below 512", n)
+		}
+		c.maxURL = n
+		return nil
+	}
+}
+
+func (c *config) tlsConfig() *tls.Config {
+	if c.tls == nil {
+		c.tls = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return c.tls
+}
+
+// NewClient returns a client for the NetBox at baseURL (scheme, host and
+// any BASE_PATH, e.g. "https://netbox.example.com" or
+// "https://example.com/netbox") authenticating with token: a v2 token
+// ("nbt_<key>.<secret>", NetBox 4.5+) is sent as "Bearer", any other as
+// "Token". NewClient does no network I/O.
+func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(strings.TrimSpace(baseURL))
+	if err != nil {
+		return nil, fmt.Errorf("netbox: base URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("netbox: base URL %q: want http(s)://host[/path]", baseURL)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("netbox: base URL %q: must not carry a query, fragment or user info", u.Redacted())
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return nil, errors.New("netbox: empty API token")
+	}
+	if strings.ContainsAny(token, " \r\n\t") {
+		return nil, errors.New("netbox: API token contains white space")
+	}
+
+	cfg := config{timeout: DefaultTimeout, pageSize: MaxPageSize, maxURL: 4000}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, fmt.Errorf("netbox: %w", err)
+		}
+	}
+	logger := cfg.logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+
+	hc := &http.Client{Timeout: cfg.timeout}
+	var base http.RoundTripper
+	if cfg.httpClient != nil {
+		base = cfg.httpClient.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		if cfg.httpClient.Timeout > 0 && cfg.timeout == DefaultTimeout {
+			hc.Timeout = cfg.httpClient.Timeout
+		}
+		hc.Jar = cfg.httpClient.Jar
+		hc.CheckRedirect = cfg.httpClient.CheckRedirect
+	}
+	stack := httpx.Build(httpx.Config{
+		Base:      base,
+		TLS:       cfg.tls,
+		Retry:     cfg.retry,
+		RateLimit: cfg.rate,
+		Burst:     cfg.burst,
+		Logger:    cfg.logger,
+	})
+	hc.Transport = queryHook{next: stack.Transport}
+
+	nc := nb.NewConfiguration()
+	nc.Servers = nb.ServerConfigurations{{URL: u.String()}}
+	nc.HTTPClient = hc
+	nc.UserAgent = "wugsync (go-netbox/4.3.0)"
+	scheme := "Token"
+	if strings.HasPrefix(token, "nbt_") {
+		scheme = "Bearer"
+	}
+	nc.AddDefaultHeader("Authorization", scheme+" "+token)
+	nc.AddDefaultHeader("Accept-Language", "en-US")
+
+	return &Client{
+		api:      nb.NewAPIClient(nc),
+		base:     u,
+		logger:   logger,
+		pageSize: int32(cfg.pageSize),
+		maxURL:   cfg.maxURL,
+	}, nil
+}
+
+// BaseURL returns the NetBox base URL without a trailing slash.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// Status is what NetBox reports about itself at /api/status/.
+type Status struct {
+	Version     string            // "netbox-version", e.g. "4.3.0"
+	FullVersion string            // "netbox-full-version", e.g. "4.3.0-Docker-3.3.0"
+	Django      string            // "django-version"
+	Python      string            // "python-version"
+	Plugins     map[string]string // plugin name → version
+	// Supported reports whether Version is in the range wugsync supports
+	// (4.3 to 4.5).
+	Supported bool
+}
+
+// Status calls GET /api/status/ and reports the NetBox version, logging a
+// warning when it is outside 4.3–4.5.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	m, resp, err := c.api.StatusAPI.StatusRetrieve(ctx).Execute()
+	if _, decodeErr, fatal := checkExecute("status", resp, err); fatal != nil {
+		return Status{}, fatal
+	} else if decodeErr != nil {
+		return Status{}, fmt.Errorf("netbox: status: %w", decodeErr)
+	}
+	str := func(k string) string { s, _ := m[k].(string); return s }
+	st := Status{Version: str("netbox-version"), FullVersion: str("netbox-full-version"),
+		Django: str("django-version"), Python: str("python-version")}
+	if p, ok := m["plugins"].(map[string]any); ok && len(p) > 0 {
+		st.Plugins = make(map[string]string, len(p))
+		for k, v := range p {
+			st.Plugins[k] = fmt.Sprint(v)
+		}
+	}
+	if st.Version == "" {
+		return st, errors.New("netbox: status: answer has no netbox-version")
+	}
+	st.Supported = supportedVersion(st.Version)
+	if !st.Supported {
+		c.logger.WarnContext(ctx, "netbox version outside the supported range 4.3-4.5",
+			"version", st.Version, "url", c.BaseURL())
+	}
+	return st, nil
+}
+
+// supportedVersion reports whether v (e.g. "4.4.2") is 4.3, 4.4 or 4.5.
+func supportedVersion(v string) bool {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(strings.TrimFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
+	return err1 == nil && err2 == nil && major == 4 && minor >= 3 && minor <= 5
+}
+
+// queryKey carries extra query parameters for one go-netbox call.
+type queryKey struct{}
+
+// withQuery returns ctx carrying query parameters that go-netbox cannot
+// express (exclude=config_context, cf_*, null values); queryHook adds them
+// to the request.
+func withQuery(ctx context.Context, q url.Values) context.Context {
+	if len(q) == 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, queryKey{}, q)
+}
+
+// queryHook is the transport layer that adds withQuery's parameters.
+type queryHook struct{ next http.RoundTripper }
+
+func (h queryHook) RoundTrip(req *http.Request) (*http.Response, error) {
+	extra, _ := req.Context().Value(queryKey{}).(url.Values)
+	if len(extra) == 0 {
+		return h.next.RoundTrip(req)
+	}
+	r := req.Clone(req.Context())
+	q := r.URL.Query()
+	for k, vs := range extra {
+		for _, v := range vs {
+			q.Add(k, v)
+		}
+	}
+	r.URL.RawQuery = q.Encode()
+	return h.next.RoundTrip(r)
+}
