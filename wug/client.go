@@ -1,0 +1,518 @@
+package wug
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/wugsync/wugsync/internal/httpx"
+)
+
+// Defaults applied by NewClient.
+const (
+	// DefaultBatchSize is the number of templates per template-apply call.
+	DefaultBatchSize = 50
+	// DefaultMaxScanRange is the most addresses ScanRange expands.
+	DefaultMaxScanRange = 1024
+	// DefaultRateLimit is the default steady request rate per second.
+	DefaultRateLimit = 20
+	// DefaultBurst is the default limiter burst.
+	DefaultBurst = 10
+	// DefaultMaxConcurrency is the default cap on requests in flight.
+	DefaultMaxConcurrency = 4
+	// RootGroupID is the id of the root group "My Network".
+	RootGroupID = "0"
+	// RootGroupName is the name of the root group.
+	RootGroupName = "My Network"
+)
+
+const apiPrefix = "/api/v1"
+
+// maxErrorBody bounds how much of an error answer is read.
+const maxErrorBody = 64 << 10
+
+// RetryPolicy says how often and how long to retry; see DefaultRetryPolicy.
+type RetryPolicy = httpx.RetryPolicy
+
+// DefaultRetryPolicy returns the retry policy NewClient uses by default:
+// 4 retries, exponential backoff with jitter from 250ms to 8s, Retry-After
+// honoured up to 2 minutes.
+func DefaultRetryPolicy() RetryPolicy { return httpx.DefaultRetryPolicy() }
+
+// Hooks observe retries and adaptive rate changes, e.g. for metrics.
+type Hooks = httpx.Hooks
+
+// RetryEvent describes one retry, passed to Hooks.OnRetry.
+type RetryEvent = httpx.RetryEvent
+
+// Client talks to one WUG server. It is safe for concurrent use.
+type Client struct {
+	// Devices lists, reads, changes, adds and removes devices.
+	Devices *DevicesService
+	// Attributes reads and changes device attributes.
+	Attributes *AttributesService
+	// Groups manages device groups and their members.
+	Groups *GroupsService
+	// Scans starts and follows WUG scans (newDevice, refresh).
+	Scans *ScansService
+	// Product reads product and API information.
+	Product *ProductService
+
+	base         string // scheme://host[:port]/prefix/api/v1, no trailing slash
+	hc           *http.Client
+	stack        *httpx.Stack
+	auth         *tokenSource
+	logger       *slog.Logger
+	batchSize    int
+	maxScanRange int
+}
+
+type options struct {
+	username, password string
+	credsSet           bool
+	httpClient         *http.Client
+	tlsConfig          *tls.Config
+	tlsOpts            httpx.TLSOptions
+	tlsOptsSet         bool
+	rate               float64
+	burst              int
+	retry              *RetryPolicy
+	maxConcurrency     int
+	logger             *slog.Logger
+	userAgent          string
+	batchSize          int
+	maxScanRange       int
+	hooks              Hooks
+}
+
+// Option configures a Client; it returns an error for invalid values.
+type Option func(*options) error
+
+// WithCredentials sets the WUG user name and password used for the OAuth2
+// password grant at POST /api/v1/token.
+func WithCredentials(username, password string) Option {
+	return func(o *options) error {
+		if username == "" {
+			return errors.New("wug: WithCredentials: empty user name")
+		}
+		if password == "" {
+			return errors.New("wug: WithCredentials: empty password")
+		}
+		o.username, o.password, o.credsSet = username, password, true
+		return nil
+	}
+}
+
+// WithHTTPClient replaces the built-in transport stack (retry, rate limit,
+// concurrency cap, logging, TLS options) with hc. Authentication is still
+// layered on top of hc's transport.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *options) error {
+		if hc == nil {
+			return errors.New("wug: WithHTTPClient: nil client")
+		}
+		o.httpClient = hc
+		return nil
+	}
+}
+
+// WithTLSConfig sets the TLS configuration of the built-in transport.
+func WithTLSConfig(cfg *tls.Config) Option {
+	return func(o *options) error {
+		if cfg == nil {
+			return errors.New("wug: WithTLSConfig: nil config")
+		}
+		o.tlsConfig = cfg
+		return nil
+	}
+}
+
+// WithCAFile trusts the CA certificates in the PEM file at path instead of
+// the system roots.
+func WithCAFile(path string) Option {
+	return func(o *options) error {
+		if path == "" {
+			return errors.New("wug: WithCAFile: empty path")
+		}
+		o.tlsOpts.CAFile, o.tlsOptsSet = path, true
+		return nil
+	}
+}
+
+// WithCAPEM trusts the CA certificates in pem instead of the system roots.
+func WithCAPEM(pem []byte) Option {
+	return func(o *options) error {
+		if len(pem) == 0 {
+			return errors.New("wug: WithCAPEM: empty PEM")
+		}
+		o.tlsOpts.CAPEM, o.tlsOptsSet = pem, true
+		return nil
+	}
+}
+
+// WithPinnedCertificate accepts exactly the server certificate whose SHA-256
+// fingerprint is sha256hex (64 hex digits; colons allowed), e.g. a
+// self-signed WUG certificate.
+func WithPinnedCertificate(sha256hex string) Option {
+	return func(o *options) error {
+		if _, err := httpx.ParseFingerprint(sha256hex); err != nil {
+			return fmt.Errorf("wug: WithPinnedCertificate: %w", err)
+		}
+		o.tlsOpts.PinnedSHA256, o.tlsOptsSet = sha256hex, true
+		return nil
+	}
+}
+
+// WithInsecureSkipVerify turns off TLS certificate verification. Use it only
+// for tests and labs; prefer WithPinnedCertificate or WithCAFile.
+func WithInsecureSkipVerify() Option {
+	return func(o *options) error {
+		o.tlsOpts.InsecureSkipVerify, o.tlsOptsSet = true, true
+		return nil
+	}
+}
+
+// WithRateLimit sets the client-side limit to rps requests per second with
+// the given burst; rps 0 turns the limiter off. The limiter halves its rate
+// when WUG answers 429 or 503 and recovers gradually.
+func WithRateLimit(rps float64, burst int) Option {
+	return func(o *options) error {
+		if rps < 0 || burst < 0 {
+			return fmt.Errorf("wug: WithRateLimit: negative rate %v or burst %d", rps, burst)
+		}
+		o.rate, o.burst = rps, burst
+		return nil
+	}
+}
+
+// WithRetry sets the retry policy; MaxRetries 0 turns retrying off.
+func WithRetry(p RetryPolicy) Option {
+	return func(o *options) error {
+		if p.MaxRetries < 0 || p.WaitMin < 0 || p.WaitMax < p.WaitMin {
+			return fmt.Errorf("wug: WithRetry: invalid policy (retries %d, wait %v..%v)", p.MaxRetries, p.WaitMin, p.WaitMax)
+		}
+		o.retry = &p
+		return nil
+	}
+}
+
+// WithMaxConcurrency caps the requests in flight at n (0 means no cap).
+func WithMaxConcurrency(n int) Option {
+	return func(o *options) error {
+		if n < 0 {
+			return fmt.Errorf("wug: WithMaxConcurrency: negative %d", n)
+		}
+		o.maxConcurrency = n
+		return nil
+	}
+}
+
+// WithLogger logs every HTTP attempt (method, sanitized URL, status,
+// duration, attempt) and token refreshes at debug level. Secrets and bodies
+// are never logged. Nil is silent, the default.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		o.logger = l
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(o *options) error {
+		if strings.ContainsAny(ua, "\r\n") {
+			return errors.New("wug: WithUserAgent: line break in user agent")
+		}
+		o.userAgent = ua
+		return nil
+	}
+}
+
+// WithBatchSize sets how many templates Devices.BulkAdd sends per call
+// (default 50).
+func WithBatchSize(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("wug: WithBatchSize: %d is not positive", n)
+		}
+		o.batchSize = n
+		return nil
+	}
+}
+
+// WithMaxScanRange sets the most addresses Scans.ScanRange expands
+// (default 1024).
+func WithMaxScanRange(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("wug: WithMaxScanRange: %d is not positive", n)
+		}
+		o.maxScanRange = n
+		return nil
+	}
+}
+
+// WithHooks observes retries and adaptive rate changes.
+func WithHooks(h Hooks) Option {
+	return func(o *options) error {
+		o.hooks = h
+		return nil
+	}
+}
+
+// NewClient returns a client for the WUG server at baseURL, such as
+// "https://wug.example.com:9644" (a trailing "/api/v1" is accepted). It does
+// no network I/O; the first request logs in.
+func NewClient(baseURL string, opts ...Option) (*Client, error) {
+	base, err := parseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	o := options{
+		rate:           DefaultRateLimit,
+		burst:          DefaultBurst,
+		maxConcurrency: DefaultMaxConcurrency,
+		userAgent:      "wugsync-wug/1",
+		batchSize:      DefaultBatchSize,
+		maxScanRange:   DefaultMaxScanRange,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	c := &Client{base: base, logger: o.logger, batchSize: o.batchSize, maxScanRange: o.maxScanRange}
+	var transport http.RoundTripper
+	switch {
+	case o.httpClient != nil:
+		if o.tlsConfig != nil || o.tlsOptsSet {
+			return nil, errors.New("wug: WithHTTPClient cannot be combined with TLS options; configure TLS on that client")
+		}
+		transport = o.httpClient.Transport
+		if transport == nil {
+			transport = http.DefaultTransport
+		}
+	default:
+		tlsCfg := o.tlsConfig
+		if o.tlsOptsSet {
+			if tlsCfg != nil {
+				return nil, errors.New("wug: WithTLSConfig cannot be combined with WithCAFile, WithCAPEM, WithPinnedCertificate or WithInsecureSkipVerify")
+			}
+			if tlsCfg, err = httpx.TLSConfig(o.tlsOpts); err != nil {
+				return nil, fmt.Errorf("wug: %w", err)
+			}
+		}
+		c.stack = httpx.Build(httpx.Config{
+			TLS:            tlsCfg,
+			Retry:          o.retry,
+			RateLimit:      o.rate,
+			Burst:          o.burst,
+			MaxConcurrency: o.maxConcurrency,
+			Logger:         o.logger,
+			UserAgent:      o.userAgent,
+			Hooks:          o.hooks,
+		})
+		transport = c.stack.Transport
+	}
+	plain := &http.Client{Transport: transport}
+	if o.httpClient != nil {
+		plain.Timeout = o.httpClient.Timeout
+		plain.CheckRedirect = o.httpClient.CheckRedirect
+		plain.Jar = o.httpClient.Jar
+	}
+	c.hc = plain
+	if o.credsSet {
+		c.auth = newTokenSource(base+"/token", o.username, o.password, plain, o.logger)
+		c.hc = &http.Client{
+			Transport:     &authTransport{next: transport, src: c.auth},
+			Timeout:       plain.Timeout,
+			CheckRedirect: plain.CheckRedirect,
+			Jar:           plain.Jar,
+		}
+	}
+	c.Devices = &DevicesService{c: c}
+	c.Attributes = &AttributesService{c: c}
+	c.Groups = &GroupsService{c: c}
+	c.Scans = &ScansService{c: c}
+	c.Product = &ProductService{c: c}
+	return c, nil
+}
+
+func parseBaseURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", fmt.Errorf("wug: invalid base URL %q: %w", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("wug: invalid base URL %q: scheme must be http or https", raw)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("wug: invalid base URL %q: no host", raw)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("wug: invalid base URL %q: user info, query and fragment are not allowed", httpx.SanitizeURL(u))
+	}
+	p := strings.TrimRight(u.Path, "/")
+	p = strings.TrimSuffix(p, apiPrefix)
+	u.Path, u.RawPath = p+apiPrefix, ""
+	return u.String(), nil
+}
+
+// BaseURL returns the API root the client calls, ending in /api/v1.
+func (c *Client) BaseURL() string { return c.base }
+
+// Retries returns how many retries the built-in transport has made; 0 with
+// WithHTTPClient.
+func (c *Client) Retries() int64 {
+	if c.stack == nil {
+		return 0
+	}
+	return c.stack.Retries()
+}
+
+// RateLimit returns the adaptive limiter's current rate in requests per
+// second, or 0 when there is no limiter.
+func (c *Client) RateLimit() float64 {
+	if c.stack == nil || c.stack.Limiter == nil {
+		return 0
+	}
+	return c.stack.Limiter.Rate()
+}
+
+// Login fetches a token now (POST /api/v1/token) instead of on the first
+// request, so bad credentials show up early.
+func (c *Client) Login(ctx context.Context) error {
+	if c.auth == nil {
+		return errors.New("wug: Login: no credentials configured")
+	}
+	_, err := c.auth.login(ctx)
+	return err
+}
+
+// escape escapes one path segment (an id).
+func escape(s string) string { return url.PathEscape(s) }
+
+// request describes one API call.
+type request struct {
+	method string
+	path   string // below /api/v1, starting with '/'
+	query  url.Values
+	body   any
+}
+
+// do sends r and decodes the answer's payload into out (which may be nil)
+// and its paging block into pg (which may be nil).
+func (c *Client) do(ctx context.Context, r request, out any, pg *Paging) error {
+	u := c.base + r.path
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
+	}
+	var body io.Reader
+	if r.body != nil {
+		b, err := json.Marshal(r.body)
+		if err != nil {
+			return fmt.Errorf("wug: encode %s %s body: %w", r.method, r.path, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
+	if err != nil {
+		return fmt.Errorf("wug: build request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// Report the sanitized URL and keep the cause.
+			err = ue.Err
+		}
+		return fmt.Errorf("wug: %s %s: %w", r.method, httpx.SanitizeURL(req.URL), err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		code, msg := parseErrorBody(data)
+		return &APIError{StatusCode: resp.StatusCode, Method: r.method, URL: httpx.SanitizeURL(req.URL), Code: code, Message: msg}
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("wug: %s %s: read answer: %w", r.method, httpx.SanitizeURL(req.URL), err)
+	}
+	if out == nil && pg == nil {
+		return nil
+	}
+	if err := decodeEnvelope(data, out, pg); err != nil {
+		return fmt.Errorf("wug: %s %s: decode answer: %w", r.method, httpx.SanitizeURL(req.URL), err)
+	}
+	return nil
+}
+
+// decodeEnvelope decodes WUG's {"data": …} and {"paging": …, "data": …}
+// envelopes, and bare objects (SuccessResult, CountedSuccessResult) that
+// have no data key.
+func decodeEnvelope(data []byte, out any, pg *Paging) error {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return nil // 204 and empty 200 answers
+	}
+	if data[0] == '{' {
+		var env map[string]json.RawMessage
+		if err := json.Unmarshal(data, &env); err != nil {
+			return err
+		}
+		if raw, ok := lookupKey(env, "paging"); ok && pg != nil && !isNull(raw) {
+			if err := json.Unmarshal(raw, pg); err != nil {
+				return fmt.Errorf("paging: %w", err)
+			}
+		}
+		if raw, ok := lookupKey(env, "data"); ok {
+			if out == nil || isNull(raw) {
+				return nil
+			}
+			return json.Unmarshal(raw, out)
+		}
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(data, out)
+}
+
+func lookupKey(env map[string]json.RawMessage, key string) (json.RawMessage, bool) {
+	if v, ok := env[key]; ok {
+		return v, true
+	}
+	for k, v := range env {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
+
+// opErr prefixes err with the client operation's name.
+func opErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

@@ -1,0 +1,57 @@
+// Package wug is a typed client for the Progress WhatsUp Gold (WUG) REST
+// API v1 (contract 2026.0).
+//
+// A Client logs in with the OAuth2 password grant at POST /api/v1/token,
+// renews its token before expiry with the refresh_token grant, and repeats
+// a request once after a 401 with a fresh token. Under it sits a shared
+// transport stack: a pooled connection transport, an adaptive rate limiter
+// that slows down when WUG answers 429 or 503, a concurrency cap, retries
+// with exponential backoff and jitter that honour Retry-After, and optional
+// log/slog logging that never records secrets or bodies.
+//
+// Operations are grouped into services in the style of go-github:
+//
+//	c.Devices     list/search, get, status, properties, delete, poll, refresh,
+//	              maintenance, BulkAdd/AddDeviceByIP (templates), UpdateMetadata,
+//	              group membership from the device side
+//	c.Attributes  list and batch-change device attributes
+//	c.Groups      list with paths, create, EnsurePath, membership
+//	c.Scans       ScanIP, ScanIPs, ScanRange (newDevice), status, results, cancel
+//	c.Product     version, API info, whoAmI
+//
+// Lists are iter.Seq2[T, error] iterators that follow WUG's pageId and
+// nextPageId. Errors from WUG are *APIError values that answer errors.Is for
+// ErrNotFound, ErrUnauthorized and ErrRateLimited; a 200 answer that reports
+// failure (success:false, errors[]) becomes a *ResultError; bad input is an
+// *InputError returned before anything is sent.
+//
+// Usage:
+//
+//	c, err := wug.NewClient("https://wug.example.com:9644",
+//		wug.WithCredentials("api-user", password),
+//		wug.WithPinnedCertificate("5f3c…e1"), // WUG's self-signed certificate
+//	)
+//	if err != nil {
+//		return err
+//	}
+//	grp, err := c.Groups.EnsurePath(ctx, "My Network/NetBox/Site A")
+//	if err != nil {
+//		return err
+//	}
+//	place, _ := wug.GroupTemplate(grp.Path)
+//	outcomes, err := c.Devices.BulkAdd(ctx, []wug.DeviceTemplate{{
+//		TemplateID:  "nb-42",
+//		DisplayName: "web-01",
+//		Interfaces:  []wug.TemplateInterface{{DefaultInterface: true, NetworkAddress: "10.0.0.5"}},
+//		Attributes:  []wug.NameValue{{Name: "NetBoxId", Value: "42"}},
+//		Groups:      []wug.TemplateGroup{place},
+//	}})
+//	for d, err := range c.Devices.All(ctx) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(d.ID, d.NetworkAddress, d.Name)
+//	}
+//
+// The in-process fake server in package wugtest serves the same API for tests.
+package wug

@@ -1,0 +1,167 @@
+package wug
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Sentinel errors matched by *APIError through errors.Is.
+var (
+	// ErrNotFound matches a 404 answer.
+	ErrNotFound = errors.New("wug: not found")
+	// ErrUnauthorized matches a 401 answer and rejected credentials.
+	ErrUnauthorized = errors.New("wug: unauthorized")
+	// ErrRateLimited matches a 429 answer.
+	ErrRateLimited = errors.New("wug: rate limited")
+	// ErrOperationFailed matches a 200 answer that reports failure
+	// (success:false or errors[]), see *ResultError.
+	ErrOperationFailed = errors.New("wug: operation failed")
+)
+
+// APIError is a non-2xx answer from WUG. It never holds request headers or
+// bodies; URL is sanitized.
+type APIError struct {
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// Method and URL identify the request.
+	Method string
+	URL    string
+	// Code is WUG's error code (error.code, or the OAuth error such as "invalid_grant").
+	Code string
+	// Message is WUG's message (error.message or error_description).
+	Message string
+}
+
+// Error renders the status, request and WUG's message.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "wug: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Code != "" {
+		fmt.Fprintf(&b, ": %s", e.Code)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	return b.String()
+}
+
+// Is reports whether e matches one of the package's sentinel errors.
+func (e *APIError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrRateLimited:
+		return e.StatusCode == http.StatusTooManyRequests
+	}
+	return false
+}
+
+// maxErrorText bounds the raw body text kept in an APIError.
+const maxErrorText = 200
+
+// parseErrorBody extracts WUG's code and message from an error body in any
+// of the shapes seen: {"error":{"code","message"}}, the OAuth
+// {"error","error_description"}, {"message"} / {"Message"}, or plain text.
+func parseErrorBody(body []byte) (code, msg string) {
+	var v struct {
+		Error            json.RawMessage `json:"error"`
+		ErrorDescription string          `json:"error_description"`
+		Message          string          `json:"message"`
+	}
+	if json.Unmarshal(body, &v) == nil {
+		var nested struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		}
+		var flat string
+		switch {
+		case json.Unmarshal(v.Error, &nested) == nil && (nested.Code != "" || nested.Message != ""):
+			return nested.Code, nested.Message
+		case json.Unmarshal(v.Error, &flat) == nil:
+			return flat, v.ErrorDescription
+		case v.Message != "":
+			return "", v.Message
+		}
+		return "", ""
+	}
+	text := strings.TrimSpace(string(body))
+	if len(text) > maxErrorText {
+		text = text[:maxErrorText] + "…"
+	}
+	return "", text
+}
+
+// ResultError reports a 200 answer that carries success:false or errors[]
+// (WUG's partial failures). It matches ErrOperationFailed.
+type ResultError struct {
+	// Op names the client operation.
+	Op string
+	// Succeeded is WUG's successfulOperations count, when given.
+	Succeeded int
+	// Failed lists resources WUG reports with errors (resourcesWithErros).
+	Failed []string
+	// NotAllowed lists resources the user may not change.
+	NotAllowed []string
+	// Messages are WUG's error texts.
+	Messages []string
+}
+
+// Error summarises the failure.
+func (e *ResultError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "wug: %s reported failure", e.Op)
+	if e.Succeeded > 0 {
+		fmt.Fprintf(&b, " (%d succeeded)", e.Succeeded)
+	}
+	if len(e.Failed) > 0 {
+		fmt.Fprintf(&b, "; with errors: %s", strings.Join(e.Failed, ", "))
+	}
+	if len(e.NotAllowed) > 0 {
+		fmt.Fprintf(&b, "; not allowed: %s", strings.Join(e.NotAllowed, ", "))
+	}
+	if len(e.Messages) > 0 {
+		fmt.Fprintf(&b, "; %s", strings.Join(e.Messages, "; "))
+	}
+	return b.String()
+}
+
+// Is matches ErrOperationFailed.
+func (e *ResultError) Is(target error) bool { return target == ErrOperationFailed }
+
+// check turns a counted result that reports any failure into a *ResultError.
+func (r *CountedResult) check(op string) error {
+	// success may be absent from a bare result; a positive count without
+	// any error list then counts as success.
+	ok := r.Success || r.SuccessfulOperations > 0
+	if ok && len(r.Errors) == 0 && len(r.ResourcesWithErrors) == 0 && len(r.ResourcesNotAllowed) == 0 {
+		return nil
+	}
+	return &ResultError{Op: op, Succeeded: r.SuccessfulOperations, Failed: r.ResourcesWithErrors, NotAllowed: r.ResourcesNotAllowed, Messages: r.Errors}
+}
+
+func (r SuccessResult) check(op string) error {
+	if r.Success {
+		return nil
+	}
+	return &ResultError{Op: op}
+}
+
+// InputError is bad caller input, found before any request is sent.
+type InputError struct {
+	// Field names the offending input, e.g. "templates[3].displayName".
+	Field string
+	// Reason says what is wrong with it.
+	Reason string
+}
+
+// Error renders "wug: invalid <field>: <reason>".
+func (e *InputError) Error() string { return "wug: invalid " + e.Field + ": " + e.Reason }
+
+func inputErr(field, format string, args ...any) error {
+	return &InputError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
