@@ -1,0 +1,553 @@
+// Package memory is an in-memory store.Store for tests and one-shot runs.
+//
+// Records are kept in key order in a block index, so paging through a
+// million records costs a binary search per page, not a scan; counts by
+// status are kept as records change. Nothing survives the process.
+//
+// Connect opens another Store on the same data, the way a second process
+// would open the same database: each Store holds its own leases and
+// releases them on Close.
+package memory
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"iter"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/wugsync/wugsync/store"
+)
+
+// ErrClosed is returned by every method of a Store after Close.
+var ErrClosed = errors.New("memory: store is closed")
+
+// defaultPageSize is the page size of Records when Query.PageSize is 0.
+const defaultPageSize = 500
+
+// defaultRunLimit is the number of runs Runs returns when RunQuery.Limit is 0.
+const defaultRunLimit = 20
+
+// Option configures a Store.
+type Option func(*data)
+
+// WithClock sets the clock the store reads for UpdatedAt, run times and
+// lease expiry; the default is time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(d *data) { d.now = now }
+}
+
+// Store is an in-memory store.Store, safe for concurrent use.
+type Store struct {
+	d *data
+
+	mu     sync.Mutex
+	closed bool
+	held   map[string]int64 // lease name to the token acquired through this Store
+}
+
+// data is what every Store opened by Connect shares.
+type data struct {
+	now func() time.Time
+
+	mu     sync.RWMutex
+	recs   map[store.Key]*entry
+	idx    index
+	counts map[string]map[store.Status]int // connection to status to count
+	runs   map[string]*runEntry
+	runSeq int64
+	leases map[string]store.Lease // a released lease keeps its token and has no holder
+}
+
+type runEntry struct {
+	seq int64 // tie-break for runs started in the same microsecond
+	run store.Run
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns an empty Store.
+func New(opts ...Option) *Store {
+	d := &data{
+		now:    time.Now,
+		recs:   make(map[store.Key]*entry),
+		counts: make(map[string]map[store.Status]int),
+		runs:   make(map[string]*runEntry),
+		leases: make(map[string]store.Lease),
+	}
+	for _, o := range opts {
+		o(d)
+	}
+	return &Store{d: d, held: make(map[string]int64)}
+}
+
+// Connect returns another Store on the same data, as a second process
+// opening the same database would get. Closing either releases only the
+// leases acquired through it.
+func (s *Store) Connect() *Store {
+	return &Store{d: s.d, held: make(map[string]int64)}
+}
+
+// check returns the context's error or ErrClosed, if any.
+func (s *Store) check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// norm is how the store keeps a time: UTC, truncated to the microsecond.
+func norm(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+func (d *data) clock() time.Time { return norm(d.now()) }
+
+// UpsertRecords inserts or replaces records by key, all or none.
+func (s *Store) UpsertRecords(ctx context.Context, recs []store.Record) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	if err := store.ValidateRecords(recs); err != nil {
+		return err
+	}
+	d := s.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.clock()
+	for _, r := range recs {
+		r.CreatedAt = norm(r.CreatedAt)
+		r.UpdatedAt = now
+		r.ExportedAt = norm(r.ExportedAt)
+		r.ScanTriggeredAt = norm(r.ScanTriggeredAt)
+		r.ScanCompletedAt = norm(r.ScanCompletedAt)
+		if e, ok := d.recs[r.Key]; ok {
+			r.CreatedAt = e.rec.CreatedAt
+			d.count(e.rec.Connection, e.rec.Status, -1)
+			e.rec = r
+		} else {
+			if r.CreatedAt.IsZero() {
+				r.CreatedAt = now
+			}
+			e := &entry{sk: keyOf(r.Key), rec: r}
+			d.recs[r.Key] = e
+			d.idx.insert(e)
+		}
+		d.count(r.Connection, r.Status, +1)
+	}
+	return nil
+}
+
+func (d *data) count(conn string, st store.Status, delta int) {
+	m := d.counts[conn]
+	if m == nil {
+		m = make(map[store.Status]int, len(store.Statuses))
+		d.counts[conn] = m
+	}
+	m[st] += delta
+}
+
+// Record returns the record for key, or an error wrapping store.ErrNotFound.
+func (s *Store) Record(ctx context.Context, key store.Key) (store.Record, error) {
+	if err := s.check(ctx); err != nil {
+		return store.Record{}, err
+	}
+	s.d.mu.RLock()
+	defer s.d.mu.RUnlock()
+	e, ok := s.d.recs[key]
+	if !ok {
+		return store.Record{}, fmt.Errorf("memory: record %s: %w", key, store.ErrNotFound)
+	}
+	return e.rec, nil
+}
+
+// query is a store.Query copied and prepared for matching.
+type query struct {
+	conn     string
+	statuses map[store.Status]bool
+	kind     store.ObjectKind
+	objectID int64
+	vrf      *string
+	addr     string
+	since    time.Time
+	size     int
+}
+
+func (q *query) match(r *store.Record, sk sortKey) bool {
+	return (q.statuses == nil || q.statuses[r.Status]) &&
+		(q.kind == "" || r.ObjectKind == q.kind) &&
+		(q.objectID == 0 || r.ObjectID == q.objectID) &&
+		(q.vrf == nil || r.VRF == *q.vrf) &&
+		(q.addr == "" || sk.addr == q.addr) &&
+		(q.since.IsZero() || !r.UpdatedAt.Before(q.since))
+}
+
+// beyond reports whether sk and every key after it are outside q's range.
+func (q *query) beyond(sk sortKey) bool {
+	if q.conn == "" {
+		return false
+	}
+	if c := cmp.Compare(sk.conn, q.conn); c != 0 {
+		return c > 0
+	}
+	return q.vrf != nil && sk.vrf > *q.vrf
+}
+
+// Records streams the records q selects in key order, a page at a time. The
+// store's lock is held only while a page is read, so the caller may write
+// to the store while iterating.
+func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Record, error] {
+	pq := query{conn: q.Connection, kind: q.ObjectKind, objectID: q.ObjectID, since: q.ChangedSince, size: q.PageSize}
+	if len(q.Statuses) > 0 {
+		pq.statuses = make(map[store.Status]bool, len(q.Statuses))
+		for _, st := range q.Statuses {
+			pq.statuses[st] = true
+		}
+	}
+	if q.VRF != nil {
+		vrf := *q.VRF
+		pq.vrf = &vrf
+	}
+	if q.Address.IsValid() {
+		pq.addr = q.Address.String()
+	}
+	if pq.size <= 0 {
+		pq.size = defaultPageSize
+	}
+	// The start: just after the cursor, or the first key of the connection
+	// (and VRF), whichever is later.
+	var start *sortKey
+	strict := false
+	if q.After != nil {
+		k := keyOf(*q.After)
+		start, strict = &k, true
+	}
+	if pq.conn != "" {
+		lo := sortKey{conn: pq.conn}
+		if pq.vrf != nil {
+			lo.vrf = *pq.vrf
+		}
+		if start == nil || start.compare(lo) < 0 {
+			start, strict = &lo, false
+		}
+	}
+	return func(yield func(store.Record, error) bool) {
+		for {
+			if err := s.check(ctx); err != nil {
+				yield(store.Record{}, err)
+				return
+			}
+			page, more := s.d.page(&pq, start, strict)
+			for i := range page {
+				if err := ctx.Err(); err != nil {
+					yield(store.Record{}, err)
+					return
+				}
+				if !yield(page[i].rec, nil) {
+					return
+				}
+			}
+			if !more {
+				return
+			}
+			start, strict = &page[len(page)-1].sk, true
+		}
+	}
+}
+
+// pageEntry is a copy of an entry, taken under the lock.
+type pageEntry struct {
+	sk  sortKey
+	rec store.Record
+}
+
+// page returns up to q.size matching records from start on, and whether
+// more may follow.
+func (d *data) page(q *query, start *sortKey, strict bool) ([]pageEntry, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	var p pos
+	var ok bool
+	if start == nil {
+		p, ok = d.idx.first()
+	} else {
+		p, ok = d.idx.seek(*start, strict)
+	}
+	var page []pageEntry
+	for ; ok; p, ok = d.idx.next(p) {
+		e := d.idx.at(p)
+		if q.beyond(e.sk) {
+			return page, false
+		}
+		if !q.match(&e.rec, e.sk) {
+			continue
+		}
+		page = append(page, pageEntry{sk: e.sk, rec: e.rec})
+		if len(page) == q.size {
+			return page, true
+		}
+	}
+	return page, false
+}
+
+// CountByStatus counts a connection's records by status.
+func (s *Store) CountByStatus(ctx context.Context, connection string) (map[store.Status]int, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	out := make(map[store.Status]int, len(store.Statuses))
+	for _, st := range store.Statuses {
+		out[st] = 0
+	}
+	s.d.mu.RLock()
+	defer s.d.mu.RUnlock()
+	maps.Copy(out, s.d.counts[connection])
+	return out, nil
+}
+
+// DeleteRecords deletes records by key; missing keys are ignored.
+func (s *Store) DeleteRecords(ctx context.Context, keys []store.Key) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	d := s.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, k := range keys {
+		e, ok := d.recs[k]
+		if !ok {
+			continue
+		}
+		delete(d.recs, k)
+		d.idx.remove(e.sk)
+		d.count(e.rec.Connection, e.rec.Status, -1)
+	}
+	return nil
+}
+
+func cloneRun(r store.Run) store.Run {
+	if r.Filters != nil {
+		f := make(map[string][]string, len(r.Filters))
+		for k, v := range r.Filters {
+			f[k] = slices.Clone(v)
+		}
+		r.Filters = f
+	}
+	return r
+}
+
+// BeginRun records a run as running and returns it with ID and StartedAt
+// set.
+func (s *Store) BeginRun(ctx context.Context, run store.Run) (store.Run, error) {
+	if err := s.check(ctx); err != nil {
+		return store.Run{}, err
+	}
+	if run.Connection == "" {
+		return store.Run{}, errors.New("memory: begin run: connection name is empty")
+	}
+	run = cloneRun(run)
+	if run.ID == "" {
+		run.ID = rand.Text()
+	}
+	run.Status = store.RunRunning
+	run.StartedAt = norm(run.StartedAt)
+	run.FinishedAt = norm(run.FinishedAt)
+	d := s.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.runs[run.ID]; ok {
+		return store.Run{}, fmt.Errorf("memory: begin run %q: a run with that id exists", run.ID)
+	}
+	if run.StartedAt.IsZero() {
+		run.StartedAt = d.clock()
+	}
+	d.runSeq++
+	d.runs[run.ID] = &runEntry{seq: d.runSeq, run: run}
+	return cloneRun(run), nil
+}
+
+// FinishRun records a run's end: status, counts, error and FinishedAt (now,
+// when zero).
+func (s *Store) FinishRun(ctx context.Context, run store.Run) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	switch run.Status {
+	case store.RunSucceeded, store.RunFailed, store.RunPartial, store.RunInterrupted:
+	default:
+		return fmt.Errorf("memory: finish run %q: status %q is not a final status", run.ID, run.Status)
+	}
+	d := s.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, ok := d.runs[run.ID]
+	if !ok {
+		return fmt.Errorf("memory: finish run %q: %w", run.ID, store.ErrNotFound)
+	}
+	e.run.Status = run.Status
+	e.run.Counts = run.Counts
+	e.run.Error = run.Error
+	e.run.FinishedAt = norm(run.FinishedAt)
+	if e.run.FinishedAt.IsZero() {
+		e.run.FinishedAt = d.clock()
+	}
+	return nil
+}
+
+// Run returns a run by id, or an error wrapping store.ErrNotFound.
+func (s *Store) Run(ctx context.Context, id string) (store.Run, error) {
+	if err := s.check(ctx); err != nil {
+		return store.Run{}, err
+	}
+	s.d.mu.RLock()
+	defer s.d.mu.RUnlock()
+	e, ok := s.d.runs[id]
+	if !ok {
+		return store.Run{}, fmt.Errorf("memory: run %q: %w", id, store.ErrNotFound)
+	}
+	return cloneRun(e.run), nil
+}
+
+// Runs lists the runs q selects, newest first.
+func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultRunLimit
+	}
+	s.d.mu.RLock()
+	var sel []*runEntry
+	for _, e := range s.d.runs {
+		r := &e.run
+		if (q.Connection == "" || r.Connection == q.Connection) &&
+			(q.Kind == "" || r.Kind == q.Kind) &&
+			(q.Status == "" || r.Status == q.Status) {
+			sel = append(sel, e)
+		}
+	}
+	slices.SortFunc(sel, func(a, b *runEntry) int {
+		if c := b.run.StartedAt.Compare(a.run.StartedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.seq, a.seq)
+	})
+	sel = sel[:min(limit, len(sel))]
+	out := make([]store.Run, len(sel))
+	for i, e := range sel {
+		out[i] = cloneRun(e.run)
+	}
+	s.d.mu.RUnlock()
+	return out, nil
+}
+
+// AcquireLease takes the named lease for holder for ttl, or returns an error
+// wrapping store.ErrLeaseHeld.
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (store.Lease, error) {
+	if err := s.check(ctx); err != nil {
+		return store.Lease{}, err
+	}
+	switch {
+	case name == "":
+		return store.Lease{}, errors.New("memory: acquire lease: name is empty")
+	case holder == "":
+		return store.Lease{}, fmt.Errorf("memory: acquire lease %q: holder is empty", name)
+	case ttl <= 0:
+		return store.Lease{}, fmt.Errorf("memory: acquire lease %q: ttl %v is not positive", name, ttl)
+	}
+	d := s.d
+	d.mu.Lock()
+	now := d.clock()
+	l := d.leases[name]
+	live := l.Holder != "" && now.Before(l.ExpiresAt)
+	if live && l.Holder != holder {
+		d.mu.Unlock()
+		return store.Lease{}, fmt.Errorf("memory: acquire lease %q for %q: held by %q until %s: %w",
+			name, holder, l.Holder, l.ExpiresAt.Format(time.RFC3339Nano), store.ErrLeaseHeld)
+	}
+	if !live {
+		l.Token++
+	}
+	l.Name, l.Holder, l.ExpiresAt = name, holder, norm(now.Add(ttl))
+	d.leases[name] = l
+	d.mu.Unlock()
+
+	s.mu.Lock()
+	s.held[name] = l.Token
+	s.mu.Unlock()
+	return l, nil
+}
+
+// RenewLease extends a held lease by ttl from now, or returns an error
+// wrapping store.ErrLeaseLost.
+func (s *Store) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration) (store.Lease, error) {
+	if err := s.check(ctx); err != nil {
+		return store.Lease{}, err
+	}
+	if ttl <= 0 {
+		return store.Lease{}, fmt.Errorf("memory: renew lease %q: ttl %v is not positive", l.Name, ttl)
+	}
+	d := s.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cur, ok := d.leases[l.Name]
+	if !ok || cur.Holder == "" || cur.Holder != l.Holder || cur.Token != l.Token {
+		return store.Lease{}, fmt.Errorf("memory: renew lease %q for %q (token %d): %w", l.Name, l.Holder, l.Token, store.ErrLeaseLost)
+	}
+	cur.ExpiresAt = norm(d.now().Add(ttl))
+	d.leases[l.Name] = cur
+	return cur, nil
+}
+
+// ReleaseLease gives the lease up if l still holds it.
+func (s *Store) ReleaseLease(ctx context.Context, l store.Lease) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	s.d.release(l.Name, l.Holder, l.Token)
+	s.mu.Lock()
+	if s.held[l.Name] == l.Token {
+		delete(s.held, l.Name)
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// release frees the named lease if holder still holds it with token.
+func (d *data) release(name, holder string, token int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cur, ok := d.leases[name]
+	if !ok || cur.Token != token || (holder != "" && cur.Holder != holder) {
+		return
+	}
+	cur.Holder, cur.ExpiresAt = "", time.Time{}
+	d.leases[name] = cur
+}
+
+// Close releases the leases acquired through s. Later calls return
+// ErrClosed; Close itself may be called again.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	held := s.held
+	s.closed, s.held = true, nil
+	s.mu.Unlock()
+	for name, token := range held {
+		s.d.release(name, "", token)
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wugsync/wugsync/store"
+)
+
+// acquire takes a lease or fails the test, and checks what came back.
+func acquire(t *testing.T, st store.Store, name, holder string, ttl time.Duration) store.Lease {
+	t.Helper()
+	before := time.Now()
+	l, err := st.AcquireLease(ctx(t), name, holder, ttl)
+	after := time.Now()
+	if err != nil {
+		t.Fatalf("AcquireLease(%q, %q): %v", name, holder, err)
+	}
+	if l.Name != name || l.Holder != holder || l.Token <= 0 {
+		t.Errorf("AcquireLease(%q, %q) = %+v, want that name and holder and a positive token", name, holder, l)
+	}
+	checkStamp(t, "lease ExpiresAt", l.ExpiresAt, before.Add(ttl), after.Add(ttl))
+	return l
+}
+
+// wantHeld fails the test unless holder cannot acquire the lease.
+func wantHeld(t *testing.T, st store.Store, name, holder string) {
+	t.Helper()
+	l, err := st.AcquireLease(ctx(t), name, holder, time.Minute)
+	if !errors.Is(err, store.ErrLeaseHeld) {
+		t.Errorf("AcquireLease(%q, %q) = %+v, %v; want an error wrapping store.ErrLeaseHeld", name, holder, l, err)
+	}
+}
+
+func (s *suite) testLeaseExclusive(t *testing.T) {
+	st := s.open(t)
+	acquire(t, st, "export/wug-a", "host-1", time.Minute)
+	wantHeld(t, st, "export/wug-a", "host-2")
+	// Leases of other names are independent.
+	acquire(t, st, "export/wug-b", "host-2", time.Minute)
+	wantHeld(t, st, "export/wug-b", "host-1")
+
+	// Of many holders racing for a free lease, exactly one wins.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var won []string
+	for i := range 8 {
+		holder := fmt.Sprint("racer-", i)
+		wg.Go(func() {
+			_, err := st.AcquireLease(ctx(t), "export/race", holder, time.Minute)
+			switch {
+			case err == nil:
+				mu.Lock()
+				won = append(won, holder)
+				mu.Unlock()
+			case !errors.Is(err, store.ErrLeaseHeld):
+				t.Errorf("AcquireLease by %s: %v, want nil or an error wrapping store.ErrLeaseHeld", holder, err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(won) != 1 {
+		t.Errorf("%d holders acquired one lease at once: %v", len(won), won)
+	}
+}
+
+func (s *suite) testLeaseReacquire(t *testing.T) {
+	st := s.open(t)
+	l1 := acquire(t, st, "export/wug-a", "host-1", time.Minute)
+	l2 := acquire(t, st, "export/wug-a", "host-1", 2*time.Minute)
+	if l2.Token != l1.Token {
+		t.Errorf("re-acquiring a held lease changed its token from %d to %d", l1.Token, l2.Token)
+	}
+	if !l2.ExpiresAt.After(l1.ExpiresAt) {
+		t.Errorf("re-acquiring did not extend the lease: ExpiresAt %v, was %v", l2.ExpiresAt, l1.ExpiresAt)
+	}
+	wantHeld(t, st, "export/wug-a", "host-2")
+}
+
+func (s *suite) testLeaseExpiry(t *testing.T) {
+	st := s.open(t)
+	const name = "export/wug-a"
+	l1 := acquire(t, st, name, "host-1", 300*time.Millisecond)
+	wantHeld(t, st, name, "host-2")
+	time.Sleep(time.Until(l1.ExpiresAt) + 100*time.Millisecond)
+
+	l2 := acquire(t, st, name, "host-2", time.Minute)
+	if l2.Token <= l1.Token {
+		t.Errorf("takeover token %d, want more than the expired holder's %d", l2.Token, l1.Token)
+	}
+	if _, err := st.RenewLease(ctx(t), l1, time.Minute); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("RenewLease by the expired holder: %v, want an error wrapping store.ErrLeaseLost", err)
+	}
+	wantHeld(t, st, name, "host-1")
+	// The stale holder's release neither fails nor frees the new holder's
+	// lease.
+	if err := st.ReleaseLease(ctx(t), l1); err != nil {
+		t.Errorf("ReleaseLease of a lost lease: %v, want nil", err)
+	}
+	wantHeld(t, st, name, "host-3")
+	if _, err := st.RenewLease(ctx(t), l2, time.Minute); err != nil {
+		t.Errorf("RenewLease by the new holder: %v", err)
+	}
+}
+
+func (s *suite) testLeaseRenew(t *testing.T) {
+	st := s.open(t)
+	const name, ttl = "export/wug-a", 2 * time.Second
+	l1 := acquire(t, st, name, "host-1", ttl)
+	time.Sleep(ttl / 2)
+
+	before := time.Now()
+	l2, err := st.RenewLease(ctx(t), l1, ttl)
+	after := time.Now()
+	if err != nil {
+		t.Fatalf("RenewLease: %v", err)
+	}
+	checkStamp(t, "renewed ExpiresAt", l2.ExpiresAt, before.Add(ttl), after.Add(ttl))
+	want := l1
+	want.ExpiresAt = l2.ExpiresAt
+	if diff := cmp.Diff(want, l2, cmpOpts); diff != "" {
+		t.Errorf("RenewLease changed more than ExpiresAt (-want +got):\n%s", diff)
+	}
+	// Past the first expiry, the renewed lease still holds.
+	time.Sleep(time.Until(l1.ExpiresAt) + 200*time.Millisecond)
+	wantHeld(t, st, name, "host-2")
+	if _, err := st.RenewLease(ctx(t), l2, ttl); err != nil {
+		t.Errorf("second RenewLease: %v", err)
+	}
+}
+
+func (s *suite) testLeaseRelease(t *testing.T) {
+	st := s.open(t)
+	const name = "export/wug-a"
+	l1 := acquire(t, st, name, "host-1", time.Hour)
+	if err := st.ReleaseLease(ctx(t), l1); err != nil {
+		t.Fatalf("ReleaseLease: %v", err)
+	}
+	l2 := acquire(t, st, name, "host-2", time.Hour)
+	if l2.Token <= l1.Token {
+		t.Errorf("token after release %d, want more than %d", l2.Token, l1.Token)
+	}
+	if _, err := st.RenewLease(ctx(t), l1, time.Hour); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("RenewLease of a released lease: %v, want an error wrapping store.ErrLeaseLost", err)
+	}
+	if err := st.ReleaseLease(ctx(t), l1); err != nil {
+		t.Errorf("second ReleaseLease: %v, want nil", err)
+	}
+	wantHeld(t, st, name, "host-3")
+	if err := st.ReleaseLease(ctx(t), l2); err != nil {
+		t.Fatalf("ReleaseLease: %v", err)
+	}
+	if _, err := st.RenewLease(ctx(t), l2, time.Hour); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("RenewLease after release: %v, want an error wrapping store.ErrLeaseLost", err)
+	}
+	l3 := acquire(t, st, name, "host-1", time.Hour)
+	if l3.Token <= l2.Token {
+		t.Errorf("token after second release %d, want more than %d", l3.Token, l2.Token)
+	}
+}
+
+func (s *suite) testCloseReleasesLeases(t *testing.T) {
+	open := s.backend(t)
+	a, b := open(), open()
+	la := acquire(t, a, "export/wug-a", "host-a", time.Hour)
+	acquire(t, b, "export/wug-b", "host-b", time.Hour)
+	wantHeld(t, b, "export/wug-a", "host-b")
+	wantHeld(t, a, "export/wug-b", "host-a")
+
+	if err := a.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	lb := acquire(t, b, "export/wug-a", "host-b", time.Hour)
+	if lb.Token <= la.Token {
+		t.Errorf("token after the holder's store closed %d, want more than %d", lb.Token, la.Token)
+	}
+	// Closing one instance leaves the other's leases alone.
+	wantHeld(t, open(), "export/wug-b", "host-c")
+}
+
+func (s *suite) testSharedBackend(t *testing.T) {
+	open := s.backend(t)
+	a := open()
+	recs := Records("wug-a", 40)
+	mustUpsert(t, a, recs...)
+	run, err := a.BeginRun(ctx(t), store.Run{Connection: "wug-a", Kind: store.RunExport, Trigger: store.TriggerManual,
+		Filters: map[string][]string{"site": {"ams1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.Status, run.Counts = store.RunSucceeded, store.RunCounts{Selected: 40, Added: 40}
+	if err := a.FinishRun(ctx(t), run); err != nil {
+		t.Fatal(err)
+	}
+	want := collect(t, a, store.Query{})
+	wantRun, err := a.Run(ctx(t), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string, st store.Store) {
+		t.Helper()
+		if diff := cmp.Diff(want, collect(t, st, store.Query{}), cmpOpts); diff != "" {
+			t.Errorf("%s: records mismatch (-want +got):\n%s", name, diff)
+		}
+		got, err := st.Run(ctx(t), run.ID)
+		if err != nil {
+			t.Fatalf("%s: Run: %v", name, err)
+		}
+		if diff := cmp.Diff(wantRun, got, cmpOpts); diff != "" {
+			t.Errorf("%s: run mismatch (-want +got):\n%s", name, diff)
+		}
+	}
+	if len(want) != len(recs) {
+		t.Fatalf("store holds %d records, want %d", len(want), len(recs))
+	}
+	check("second instance, first still open", open())
+	if err := a.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	check("instance opened after the first closed", open())
+}

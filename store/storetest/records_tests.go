@@ -1,0 +1,664 @@
+package storetest
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wugsync/wugsync/store"
+)
+
+// full returns a record with every field set, times off the microsecond
+// and outside UTC.
+func full(k store.Key) store.Record {
+	zone := time.FixedZone("UTC-5", -5*3600)
+	at := time.Date(2026, 3, 4, 5, 6, 7, 891234567, zone)
+	return store.Record{
+		Key:             k,
+		ObjectKind:      store.ObjectVirtualMachine,
+		ObjectID:        1<<40 + 7,
+		ObjectName:      "vm-ünïcode 'quoted' \"double\"",
+		Status:          store.StatusScanCompleted,
+		Reason:          store.ReasonIPChanged,
+		WUGDeviceID:     "4711",
+		ScanID:          "3f6c2a9e-scan",
+		ScanState:       "Completed",
+		ScanDiscovered:  true,
+		Fingerprint:     "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+		Attempts:        3,
+		LastError:       "wug: 503 Service Unavailable\nretry later",
+		CreatedAt:       at.Add(-48 * time.Hour),
+		ExportedAt:      at.Add(-time.Hour),
+		ScanTriggeredAt: at,
+		ScanCompletedAt: at.Add(90*time.Second + 999),
+	}
+}
+
+func (s *suite) testRecordRoundTrip(t *testing.T) {
+	st := s.open(t)
+	recs := []store.Record{
+		full(key("wug-a", "", "192.0.2.10")),
+		full(key("wug-a", "blue", "2001:db8::10")),
+		full(key("wug-a", "blue", "::ffff:192.0.2.10")),
+		// Only the key and status: every other field is zero and comes
+		// back zero, CreatedAt apart.
+		{Key: key("wug-a", "red", "198.51.100.7"), Status: store.StatusPending},
+	}
+	recs[3].ScanDiscovered = false
+	before := time.Now()
+	mustUpsert(t, st, recs...)
+	after := time.Now()
+
+	var want []store.Record
+	for _, r := range recs {
+		got := mustGet(t, st, r.Key)
+		w := normRecord(r)
+		if r.CreatedAt.IsZero() {
+			checkStamp(t, r.Key.String()+" CreatedAt", got.CreatedAt, before, after)
+			w.CreatedAt = got.CreatedAt
+		}
+		checkStamp(t, r.Key.String()+" UpdatedAt", got.UpdatedAt, before, after)
+		w.UpdatedAt = got.UpdatedAt
+		if diff := cmp.Diff(w, got, cmpOpts); diff != "" {
+			t.Errorf("Record(%s) mismatch (-want +got):\n%s", r.Key, diff)
+		}
+		for _, tm := range []time.Time{got.ExportedAt, got.ScanTriggeredAt, got.ScanCompletedAt, got.CreatedAt} {
+			if !tm.IsZero() && tm.Location() != time.UTC {
+				t.Errorf("Record(%s): time %v not in UTC", r.Key, tm)
+			}
+		}
+		want = append(want, w)
+	}
+	// The query path returns the same values, in key order.
+	slices.SortFunc(want, func(a, b store.Record) int { return a.Key.Compare(b.Key) })
+	if diff := cmp.Diff(want, collect(t, st, store.Query{Connection: "wug-a"}), cmpOpts); diff != "" {
+		t.Errorf("Records mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func (s *suite) testUpsertReplaces(t *testing.T) {
+	st := s.open(t)
+	k := key("wug-a", "", "192.0.2.20")
+	first := full(k)
+	first.CreatedAt = time.Time{}
+	mustUpsert(t, st, first)
+	got1 := mustGet(t, st, k)
+
+	time.Sleep(5 * time.Millisecond)
+	// A replacement, not a merge: fields left zero become zero, and a
+	// CreatedAt the caller sends is ignored.
+	second := store.Record{
+		Key:        k,
+		ObjectKind: store.ObjectDevice,
+		ObjectID:   9,
+		ObjectName: "sw-9",
+		Status:     store.StatusError,
+		Reason:     store.ReasonManual,
+		Attempts:   4,
+		LastError:  "timeout",
+		CreatedAt:  time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	before := time.Now()
+	mustUpsert(t, st, second)
+	after := time.Now()
+	got2 := mustGet(t, st, k)
+
+	want := second
+	want.CreatedAt = got1.CreatedAt
+	checkStamp(t, "UpdatedAt after replace", got2.UpdatedAt, before, after)
+	if !got2.UpdatedAt.After(got1.UpdatedAt) {
+		t.Errorf("UpdatedAt = %v after replace, want later than %v", got2.UpdatedAt, got1.UpdatedAt)
+	}
+	want.UpdatedAt = got2.UpdatedAt
+	if diff := cmp.Diff(want, got2, cmpOpts); diff != "" {
+		t.Errorf("Record after replace mismatch (-want +got):\n%s", diff)
+	}
+
+	// A third upsert with a zero CreatedAt keeps it too.
+	third := second
+	third.CreatedAt = time.Time{}
+	third.Status = store.StatusExported
+	mustUpsert(t, st, third)
+	if got3 := mustGet(t, st, k); !got3.CreatedAt.Equal(got1.CreatedAt) || got3.Status != store.StatusExported {
+		t.Errorf("after third upsert: CreatedAt %v status %q, want %v %q", got3.CreatedAt, got3.Status, got1.CreatedAt, store.StatusExported)
+	}
+	if n := len(collect(t, st, store.Query{})); n != 1 {
+		t.Errorf("store holds %d records after three upserts of one key, want 1", n)
+	}
+}
+
+func (s *suite) testUpsertEmptyBatch(t *testing.T) {
+	st := s.open(t)
+	if err := st.UpsertRecords(ctx(t), nil); err != nil {
+		t.Errorf("UpsertRecords(nil) = %v, want nil", err)
+	}
+	if err := st.UpsertRecords(ctx(t), []store.Record{}); err != nil {
+		t.Errorf("UpsertRecords(empty) = %v, want nil", err)
+	}
+}
+
+func (s *suite) testBadInput(t *testing.T) {
+	good := Record("wug-a", 1)
+	zoned := good
+	zoned.Address = netip.MustParseAddr("fe80::1%eth0")
+	tests := []struct {
+		name  string
+		bad   func(r *store.Record)
+		words []string // the error must contain each, case-insensitively
+	}{
+		{"invalid status", func(r *store.Record) { r.Status = "exportd" }, []string{"status", "exportd", r1Key()}},
+		{"empty status", func(r *store.Record) { r.Status = "" }, []string{"status", r1Key()}},
+		{"empty connection", func(r *store.Record) { r.Connection = "" }, []string{"connection", r1Addr()}},
+		{"zero address", func(r *store.Record) { r.Address = netip.Addr{} }, []string{"address", "wug-a"}},
+		{"zoned address", func(r *store.Record) { r.Address = zoned.Address }, []string{"zone", "fe80::1"}},
+		{"negative attempts", func(r *store.Record) { r.Attempts = -1 }, []string{"attempts", r1Key()}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !s.opts.Serial {
+				t.Parallel()
+			}
+			st := s.open(t)
+			existing := Record("wug-a", 0)
+			mustUpsert(t, st, existing)
+			existing = mustGet(t, st, existing.Key)
+			countsBefore, err := st.CountByStatus(ctx(t), "wug-a")
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			changed := existing
+			changed.Status, changed.Attempts = store.StatusError, 3
+			bad := Record("wug-a", 1)
+			tt.bad(&bad)
+			batch := []store.Record{Record("wug-a", 2), changed, bad, Record("wug-a", 3)}
+			err = st.UpsertRecords(ctx(t), batch)
+			if err == nil {
+				t.Fatalf("UpsertRecords with a bad record (%s) succeeded", tt.name)
+			}
+			for _, w := range tt.words {
+				if !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(w)) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			// Nothing written: the existing record is as it was, the good
+			// records of the batch are absent.
+			if diff := cmp.Diff(existing, mustGet(t, st, existing.Key), cmpOpts); diff != "" {
+				t.Errorf("existing record changed by a failed batch (-want +got):\n%s", diff)
+			}
+			for _, r := range []store.Record{batch[0], batch[3]} {
+				_, err := st.Record(ctx(t), r.Key)
+				wantNotFound(t, "Record("+r.Key.String()+") after a failed batch", err)
+			}
+			if got := collect(t, st, store.Query{}); len(got) != 1 {
+				t.Errorf("store holds %d records after a failed batch, want 1: %v", len(got), keys(got))
+			}
+			countsAfter, err := st.CountByStatus(ctx(t), "wug-a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(countsBefore, countsAfter); diff != "" {
+				t.Errorf("counts changed by a failed batch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func r1Key() string  { return Record("wug-a", 1).Key.String() }
+func r1Addr() string { return Record("wug-a", 1).Address.String() }
+
+func (s *suite) testNotFound(t *testing.T) {
+	st := s.open(t)
+	k := key("wug-a", "", "192.0.2.1")
+	_, err := st.Record(ctx(t), k)
+	wantNotFound(t, "Record of an empty store", err)
+
+	mustUpsert(t, st, Record("wug-a", 0))
+	_, err = st.Record(ctx(t), k)
+	wantNotFound(t, "Record of a missing key", err)
+	other := Record("wug-a", 0).Key
+	other.VRF = "other"
+	_, err = st.Record(ctx(t), other)
+	wantNotFound(t, "Record of a key in another VRF", err)
+	other = Record("wug-a", 0).Key
+	other.Connection = "wug-b"
+	_, err = st.Record(ctx(t), other)
+	wantNotFound(t, "Record of a key in another connection", err)
+
+	_, err = st.Run(ctx(t), "no-such-run")
+	wantNotFound(t, "Run of a missing id", err)
+	err = st.FinishRun(ctx(t), store.Run{ID: "no-such-run", Connection: "wug-a", Status: store.RunSucceeded})
+	wantNotFound(t, "FinishRun of a missing id", err)
+}
+
+// fleet is a varied set of records over two connections, for the query
+// tests.
+func fleet() []store.Record {
+	var recs []store.Record
+	for _, conn := range []string{"wug-a", "wug-b"} {
+		recs = append(recs, Records(conn, 60)...)
+	}
+	return recs
+}
+
+func (s *suite) testQueryFilters(t *testing.T) {
+	st := s.open(t)
+	recs := fleet()
+	mustUpsert(t, st, recs[:80]...)
+	time.Sleep(5 * time.Millisecond)
+	mustUpsert(t, st, recs[80:]...)
+	// Re-upsert a few early ones, so changed-since selects a mix.
+	mustUpsert(t, st, recs[3], recs[30], recs[61])
+
+	// The stored records, read back, are the reference.
+	stored := collect(t, st, store.Query{})
+	if len(stored) != len(recs) {
+		t.Fatalf("store holds %d records, want %d", len(stored), len(recs))
+	}
+	since := mustGet(t, st, recs[80].Key).UpdatedAt
+	blue, global := "blue", ""
+	mid := stored[len(stored)/3].Key
+	between := mid
+	between.Address = netip.MustParseAddr("10.0.0.1") // may or may not be stored; the cursor need not exist
+	tests := []struct {
+		name string
+		q    store.Query
+		keep func(r store.Record) bool
+	}{
+		{"all", store.Query{}, func(store.Record) bool { return true }},
+		{"connection", store.Query{Connection: "wug-b"}, func(r store.Record) bool { return r.Connection == "wug-b" }},
+		{"missing connection", store.Query{Connection: "wug-c"}, func(store.Record) bool { return false }},
+		{"one status", store.Query{Connection: "wug-a", Statuses: []store.Status{store.StatusError}}, func(r store.Record) bool {
+			return r.Connection == "wug-a" && r.Status == store.StatusError
+		}},
+		{"two statuses, any connection", store.Query{Statuses: []store.Status{store.StatusPending, store.StatusScanTriggered}}, func(r store.Record) bool {
+			return r.Status == store.StatusPending || r.Status == store.StatusScanTriggered
+		}},
+		{"object kind", store.Query{ObjectKind: store.ObjectVirtualMachine}, func(r store.Record) bool { return r.ObjectKind == store.ObjectVirtualMachine }},
+		{"object id", store.Query{Connection: "wug-a", ObjectKind: store.ObjectDevice, ObjectID: 4}, func(r store.Record) bool {
+			return r.Connection == "wug-a" && r.ObjectKind == store.ObjectDevice && r.ObjectID == 4
+		}},
+		{"object id, any kind", store.Query{ObjectID: 5}, func(r store.Record) bool { return r.ObjectID == 5 }},
+		{"vrf", store.Query{Connection: "wug-a", VRF: &blue}, func(r store.Record) bool { return r.Connection == "wug-a" && r.VRF == "blue" }},
+		{"global vrf", store.Query{VRF: &global}, func(r store.Record) bool { return r.VRF == "" }},
+		{"address", store.Query{Address: recs[7].Address}, func(r store.Record) bool { return r.Address == recs[7].Address }},
+		{"address in connection", store.Query{Connection: "wug-b", Address: recs[7].Address}, func(r store.Record) bool {
+			return r.Connection == "wug-b" && r.Address == recs[7].Address
+		}},
+		{"changed since", store.Query{ChangedSince: since}, func(r store.Record) bool { return !r.UpdatedAt.Before(since) }},
+		{"after", store.Query{After: &mid}, func(r store.Record) bool { return r.Key.Compare(mid) > 0 }},
+		{"after a key not stored", store.Query{After: &between}, func(r store.Record) bool { return r.Key.Compare(between) > 0 }},
+		{"after, with filters", store.Query{Connection: mid.Connection, Statuses: []store.Status{store.StatusExported, store.StatusRemoved}, After: &mid},
+			func(r store.Record) bool {
+				return r.Connection == mid.Connection && r.Key.Compare(mid) > 0 &&
+					(r.Status == store.StatusExported || r.Status == store.StatusRemoved)
+			}},
+		{"after the connection's keys", store.Query{Connection: "wug-a", After: &store.Key{Connection: "wug-a~", Address: netip.MustParseAddr("0.0.0.0")}}, func(store.Record) bool { return false }},
+		{"after an earlier connection's key", store.Query{Connection: "wug-b", After: &store.Key{Connection: "wug-a", Address: netip.MustParseAddr("10.0.0.1")}},
+			func(r store.Record) bool { return r.Connection == "wug-b" }},
+		{"everything at once", store.Query{Connection: "wug-a", Statuses: []store.Status{store.StatusExported}, ObjectKind: store.ObjectDevice,
+			VRF: &global, ChangedSince: since.Add(-time.Hour)}, func(r store.Record) bool {
+			return r.Connection == "wug-a" && r.Status == store.StatusExported && r.ObjectKind == store.ObjectDevice && r.VRF == ""
+		}},
+	}
+	for _, tt := range tests {
+		var want []store.Record
+		for _, r := range stored {
+			if tt.keep(r) {
+				want = append(want, r)
+			}
+		}
+		if len(want) == 0 && !strings.Contains(tt.name, "missing") && !strings.Contains(tt.name, "after the") {
+			t.Fatalf("%s: the test data select nothing; the test is broken", tt.name)
+		}
+		for _, size := range []int{0, 1, 4} {
+			q := tt.q
+			q.PageSize = size
+			if diff := cmp.Diff(want, collect(t, st, q), cmpOpts); diff != "" {
+				t.Errorf("%s, page size %d: Records mismatch (-want +got):\n%s", tt.name, size, diff)
+			}
+		}
+	}
+}
+
+func (s *suite) testKeyOrder(t *testing.T) {
+	st := s.open(t)
+	// Keys whose byte order differs from numeric order and from a
+	// locale's collation: the store must follow Key.Compare.
+	var recs []store.Record
+	for _, conn := range []string{"wug-b", "wug-a", "WUG-a", "wug-a2"} {
+		for _, vrf := range []string{"", "blue", "Blue", "b-1"} {
+			for _, a := range []string{"10.0.0.10", "10.0.0.2", "100.0.0.1", "10.0.0.100", "2001:db8::1", "::1", "::ffff:10.0.0.1", "9.9.9.9", "fd00::a"} {
+				recs = append(recs, store.Record{Key: key(conn, vrf, a), Status: store.StatusPending})
+			}
+		}
+	}
+	mustUpsert(t, st, recs...)
+	want := keys(recs)
+	slices.SortFunc(want, store.Key.Compare)
+	for _, size := range []int{0, 5} {
+		got := keys(collect(t, st, store.Query{PageSize: size}))
+		if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+			t.Errorf("page size %d: key order mismatch (-want +got):\n%s", size, diff)
+		}
+	}
+	var wantA []store.Key
+	for _, k := range want {
+		if k.Connection == "wug-a" && k.VRF == "Blue" {
+			wantA = append(wantA, k)
+		}
+	}
+	vrf := "Blue"
+	if diff := cmp.Diff(wantA, keys(collect(t, st, store.Query{Connection: "wug-a", VRF: &vrf, PageSize: 2})), cmpOpts); diff != "" {
+		t.Errorf("connection and VRF: key order mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func (s *suite) testPagination(t *testing.T) {
+	st := s.open(t)
+	recs := Records("wug-a", 250)
+	mustUpsert(t, st, recs...)
+	want := keys(recs)
+	slices.SortFunc(want, store.Key.Compare)
+	for _, size := range []int{1, 7, 100, 249, 250, 251, 1000} {
+		got := keys(collect(t, st, store.Query{Connection: "wug-a", PageSize: size}))
+		if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+			t.Errorf("page size %d mismatch (-want +got):\n%s", size, diff)
+		}
+	}
+	// Resuming after the last key seen continues where a stopped
+	// iteration left off.
+	var got []store.Key
+	var after *store.Key
+	for {
+		n := 0
+		for r, err := range st.Records(ctx(t), store.Query{Connection: "wug-a", PageSize: 10, After: after}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, r.Key)
+			if n++; n == 33 {
+				break
+			}
+		}
+		if n < 33 {
+			break
+		}
+		after = &got[len(got)-1]
+	}
+	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+		t.Errorf("resumed iteration mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func (s *suite) testPaginationWhileWriting(t *testing.T) {
+	st := s.open(t)
+	const n = 300
+	initial := Records("wug-a", n)
+	for i := range initial {
+		initial[i].Status = []store.Status{store.StatusPending, store.StatusExported}[i%2]
+	}
+	mustUpsert(t, st, initial...)
+	var wantAll, wantExported []store.Key
+	for _, r := range initial {
+		wantAll = append(wantAll, r.Key)
+		if r.Status == store.StatusExported {
+			wantExported = append(wantExported, r.Key)
+		}
+	}
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	writeErr := make(chan error, 3)
+	writer := func(f func(i int) error) {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := f(i); err != nil {
+					writeErr <- err
+					return
+				}
+			}
+		})
+	}
+	// New keys in between the initial ones.
+	writer(func(i int) error {
+		r := Record("wug-a", n+i)
+		r.Status = store.StatusExported
+		return st.UpsertRecords(ctx(t), []store.Record{r})
+	})
+	// Updates of initial records that keep them selected.
+	writer(func(i int) error {
+		r := initial[(i*7)%n]
+		r.Attempts = i%3 + 1
+		r.Fingerprint = fmt.Sprint("round-", i)
+		return st.UpsertRecords(ctx(t), []store.Record{r})
+	})
+	// Inserts and deletes of other records in the key space.
+	writer(func(i int) error {
+		r := Record("wug-a", 10_000+i%50)
+		r.VRF = "churn"
+		if i%2 == 0 {
+			return st.UpsertRecords(ctx(t), []store.Record{r})
+		}
+		return st.DeleteRecords(ctx(t), []store.Key{r.Key})
+	})
+
+	check := func(name string, q store.Query, want []store.Key) {
+		got := keys(collect(t, st, q))
+		checkOrder(t, got)
+		seen := make(map[store.Key]bool, len(got))
+		for _, k := range got {
+			seen[k] = true
+		}
+		for _, k := range want {
+			if !seen[k] {
+				t.Errorf("%s: record %s, stored before the iteration began, was skipped", name, k)
+			}
+		}
+	}
+	for range 3 {
+		check("all", store.Query{Connection: "wug-a", PageSize: 7}, wantAll)
+		check("exported", store.Query{Connection: "wug-a", Statuses: []store.Status{store.StatusExported}, PageSize: 5}, wantExported)
+	}
+	close(stop)
+	wg.Wait()
+	close(writeErr)
+	for err := range writeErr {
+		t.Errorf("concurrent writer: %v", err)
+	}
+}
+
+func (s *suite) testWriteWhileIterating(t *testing.T) {
+	st := s.open(t)
+	recs := Records("wug-a", 120)
+	for i := range recs {
+		recs[i].Status = store.StatusPending
+	}
+	mustUpsert(t, st, recs...)
+	// Move each pending record on from inside the loop, as a resumed
+	// export does; the iteration must neither block nor see a record twice.
+	var seen []store.Key
+	for r, err := range st.Records(ctx(t), store.Query{Connection: "wug-a", Statuses: []store.Status{store.StatusPending}, PageSize: 10}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, r.Key)
+		r.Status, r.WUGDeviceID = store.StatusExported, "1"
+		mustUpsert(t, st, r)
+	}
+	checkOrder(t, seen)
+	if len(seen) != len(recs) {
+		t.Errorf("iteration saw %d records, want %d", len(seen), len(recs))
+	}
+	counts, err := st.CountByStatus(ctx(t), "wug-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[store.StatusExported] != len(recs) || counts[store.StatusPending] != 0 {
+		t.Errorf("counts after updating every record = %v, want %d exported", counts, len(recs))
+	}
+}
+
+func (s *suite) testCountByStatus(t *testing.T) {
+	st := s.open(t)
+	check := func(conn string, want map[store.Status]int) {
+		t.Helper()
+		got, err := st.CountByStatus(ctx(t), conn)
+		if err != nil {
+			t.Fatalf("CountByStatus(%q): %v", conn, err)
+		}
+		full := make(map[store.Status]int)
+		for _, s := range store.Statuses {
+			full[s] = want[s]
+		}
+		// Compare the maps as they are: every status must be a key.
+		if diff := cmp.Diff(full, got); diff != "" {
+			t.Errorf("CountByStatus(%q) mismatch (-want +got):\n%s", conn, diff)
+		}
+	}
+	check("wug-a", nil)
+
+	mustUpsert(t, st, Records("wug-a", 61)...)
+	mustUpsert(t, st, Records("wug-b", 7)...)
+	want := map[store.Status]int{}
+	for _, r := range Records("wug-a", 61) {
+		want[r.Status]++
+	}
+	check("wug-a", want)
+	check("wug-c", nil)
+
+	// A status change moves a record between counts.
+	r := Record("wug-a", 0)
+	old := r.Status
+	r.Status = store.StatusError
+	mustUpsert(t, st, r)
+	want[old]--
+	want[store.StatusError]++
+	check("wug-a", want)
+
+	// Deleting removes it from the counts.
+	if err := st.DeleteRecords(ctx(t), []store.Key{r.Key}); err != nil {
+		t.Fatal(err)
+	}
+	want[store.StatusError]--
+	check("wug-a", want)
+}
+
+func (s *suite) testDeleteRecords(t *testing.T) {
+	st := s.open(t)
+	recs := Records("wug-a", 20)
+	mustUpsert(t, st, recs...)
+	missing := key("wug-a", "", "203.0.113.99")
+	del := []store.Key{recs[2].Key, recs[5].Key, missing, recs[19].Key}
+	if err := st.DeleteRecords(ctx(t), del); err != nil {
+		t.Fatalf("DeleteRecords: %v", err)
+	}
+	for _, k := range del {
+		_, err := st.Record(ctx(t), k)
+		wantNotFound(t, "Record("+k.String()+") after delete", err)
+	}
+	var want []store.Key
+	for i, r := range recs {
+		if i != 2 && i != 5 && i != 19 {
+			want = append(want, r.Key)
+		}
+	}
+	slices.SortFunc(want, store.Key.Compare)
+	if diff := cmp.Diff(want, keys(collect(t, st, store.Query{})), cmpOpts); diff != "" {
+		t.Errorf("records after delete mismatch (-want +got):\n%s", diff)
+	}
+	if err := st.DeleteRecords(ctx(t), nil); err != nil {
+		t.Errorf("DeleteRecords(nil) = %v, want nil", err)
+	}
+	if err := st.DeleteRecords(ctx(t), del); err != nil {
+		t.Errorf("DeleteRecords of deleted keys = %v, want nil", err)
+	}
+	// A deleted key inserted again is a new record with a new CreatedAt.
+	again := recs[2]
+	before := time.Now()
+	mustUpsert(t, st, again)
+	checkStamp(t, "CreatedAt of a re-inserted record", mustGet(t, st, again.Key).CreatedAt, before, time.Now())
+}
+
+func (s *suite) testConcurrentWriters(t *testing.T) {
+	st := s.open(t)
+	const writers, batches, size = 8, 10, 20
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*writers)
+	for w := range writers {
+		wg.Go(func() {
+			for b := range batches {
+				batch := make([]store.Record, 0, size)
+				for i := range size {
+					// Half the keys are the writer's own, half are shared
+					// with every other writer.
+					n := w*batches*size + b*size + i
+					if i%2 == 1 {
+						n = 100_000 + b*size + i
+					}
+					r := Record("wug-a", n)
+					r.ObjectName = fmt.Sprint("writer-", w)
+					r.Fingerprint = fmt.Sprint("writer-", w)
+					batch = append(batch, r)
+				}
+				if err := st.UpsertRecords(ctx(t), batch); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+		// Readers alongside.
+		wg.Go(func() {
+			for range batches {
+				if _, err := st.CountByStatus(ctx(t), "wug-a"); err != nil {
+					errs <- err
+					return
+				}
+				for _, err := range st.Records(ctx(t), store.Query{Connection: "wug-a", PageSize: 16}) {
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent use: %v", err)
+	}
+	got := collect(t, st, store.Query{Connection: "wug-a"})
+	checkOrder(t, keys(got))
+	wantN := writers*batches*size/2 + batches*size/2
+	if len(got) != wantN {
+		t.Errorf("store holds %d records, want %d", len(got), wantN)
+	}
+	for _, r := range got {
+		if r.ObjectName != r.Fingerprint {
+			t.Errorf("record %s mixes two writers' upserts: name %q, fingerprint %q", r.Key, r.ObjectName, r.Fingerprint)
+		}
+	}
+	counts, err := st.CountByStatus(ctx(t), "wug-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	if total != wantN {
+		t.Errorf("counts add up to %d, want %d", total, wantN)
+	}
+}

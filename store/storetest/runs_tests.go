@@ -1,0 +1,174 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wugsync/wugsync/store"
+)
+
+func (s *suite) testRunRoundTrip(t *testing.T) {
+	st := s.open(t)
+	in := store.Run{
+		Connection: "wug-a",
+		Kind:       store.RunExport,
+		Trigger:    store.TriggerWebhook,
+		Filters:    map[string][]string{"site": {"ams1", "fra2"}, "tag": {"monitor"}, "changed_since": {"2026-11-25T10:00:00Z"}},
+	}
+	before := time.Now()
+	begun, err := st.BeginRun(ctx(t), in)
+	after := time.Now()
+	if err != nil {
+		t.Fatalf("BeginRun: %v", err)
+	}
+	if begun.ID == "" {
+		t.Fatal("BeginRun returned no ID")
+	}
+	checkStamp(t, "StartedAt", begun.StartedAt, before, after)
+	want := in
+	want.ID, want.StartedAt, want.Status = begun.ID, begun.StartedAt, store.RunRunning
+	if diff := cmp.Diff(want, begun, cmpOpts); diff != "" {
+		t.Errorf("BeginRun result mismatch (-want +got):\n%s", diff)
+	}
+	got, err := st.Run(ctx(t), begun.ID)
+	if err != nil {
+		t.Fatalf("Run(%q): %v", begun.ID, err)
+	}
+	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+		t.Errorf("Run after BeginRun mismatch (-want +got):\n%s", diff)
+	}
+
+	fin := begun
+	fin.Status = store.RunPartial
+	fin.Counts = store.RunCounts{Selected: 120, Added: 10, Updated: 7, Scanned: 3, Unchanged: 98, Failed: 2}
+	fin.Error = "2 addresses failed: wug: 500"
+	before = time.Now()
+	if err := st.FinishRun(ctx(t), fin); err != nil {
+		t.Fatalf("FinishRun: %v", err)
+	}
+	after = time.Now()
+	got, err = st.Run(ctx(t), begun.ID)
+	if err != nil {
+		t.Fatalf("Run(%q): %v", begun.ID, err)
+	}
+	checkStamp(t, "FinishedAt", got.FinishedAt, before, after)
+	fin.FinishedAt = got.FinishedAt
+	if diff := cmp.Diff(fin, got, cmpOpts); diff != "" {
+		t.Errorf("Run after FinishRun mismatch (-want +got):\n%s", diff)
+	}
+
+	// A caller's ID and times are kept, in UTC to the microsecond.
+	zone := time.FixedZone("CET", 3600)
+	own := store.Run{
+		ID:         "run-own-id",
+		Connection: "wug-b",
+		Kind:       store.RunScanMonitor,
+		Trigger:    store.TriggerSchedule,
+		StartedAt:  time.Date(2026, 11, 25, 9, 0, 0, 123456789, zone),
+	}
+	begun2, err := st.BeginRun(ctx(t), own)
+	if err != nil {
+		t.Fatalf("BeginRun with an ID: %v", err)
+	}
+	own.StartedAt = norm(own.StartedAt)
+	own.Status = store.RunRunning
+	if diff := cmp.Diff(own, begun2, cmpOpts); diff != "" {
+		t.Errorf("BeginRun with an ID mismatch (-want +got):\n%s", diff)
+	}
+	own.Status = store.RunSucceeded
+	own.FinishedAt = time.Date(2026, 11, 25, 9, 3, 0, 999, zone)
+	own.Counts = store.RunCounts{Selected: 1, Scanned: 1}
+	if err := st.FinishRun(ctx(t), own); err != nil {
+		t.Fatalf("FinishRun: %v", err)
+	}
+	own.FinishedAt = norm(own.FinishedAt)
+	got, err = st.Run(ctx(t), own.ID)
+	if err != nil {
+		t.Fatalf("Run(%q): %v", own.ID, err)
+	}
+	if diff := cmp.Diff(own, got, cmpOpts); diff != "" {
+		t.Errorf("Run with an ID mismatch (-want +got):\n%s", diff)
+	}
+
+	// Runs begun without an ID get distinct ones.
+	ids := map[string]bool{begun.ID: true, own.ID: true}
+	for range 5 {
+		r, err := st.BeginRun(ctx(t), store.Run{Connection: "wug-a", Kind: store.RunExport, Trigger: store.TriggerManual})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids[r.ID] {
+			t.Errorf("BeginRun reused ID %q", r.ID)
+		}
+		ids[r.ID] = true
+	}
+}
+
+func (s *suite) testRuns(t *testing.T) {
+	st := s.open(t)
+	start := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+	var all []store.Run // in start order
+	for i := range 25 {
+		r := store.Run{
+			Connection: []string{"wug-a", "wug-b"}[i%2],
+			Kind:       []store.RunKind{store.RunExport, store.RunExport, store.RunScanMonitor}[i%3],
+			Trigger:    store.TriggerSchedule,
+			StartedAt:  start.Add(time.Duration(i) * time.Minute),
+			Filters:    map[string][]string{"site": {fmt.Sprint("site-", i)}},
+		}
+		all = append(all, r)
+	}
+	// Begin them out of order: the list is by start time, not by insertion.
+	order := []int{3, 0, 24, 1, 2, 17, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23}
+	for _, i := range order {
+		r, err := st.BeginRun(ctx(t), all[i])
+		if err != nil {
+			t.Fatalf("BeginRun: %v", err)
+		}
+		all[i] = r
+		if i%4 == 0 {
+			all[i].Status = store.RunFailed
+			all[i].Error = "netbox: 503"
+			all[i].FinishedAt = r.StartedAt.Add(30 * time.Second)
+			if err := st.FinishRun(ctx(t), all[i]); err != nil {
+				t.Fatalf("FinishRun: %v", err)
+			}
+		}
+	}
+	newest := func(keep func(store.Run) bool, limit int) []store.Run {
+		var out []store.Run
+		for i := len(all) - 1; i >= 0 && len(out) < limit; i-- {
+			if keep(all[i]) {
+				out = append(out, all[i])
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		q    store.RunQuery
+		want []store.Run
+	}{
+		{"default limit", store.RunQuery{}, newest(func(store.Run) bool { return true }, 20)},
+		{"limit", store.RunQuery{Limit: 3}, newest(func(store.Run) bool { return true }, 3)},
+		{"large limit", store.RunQuery{Limit: 100}, newest(func(store.Run) bool { return true }, 100)},
+		{"connection", store.RunQuery{Connection: "wug-b"}, newest(func(r store.Run) bool { return r.Connection == "wug-b" }, 20)},
+		{"kind", store.RunQuery{Kind: store.RunScanMonitor}, newest(func(r store.Run) bool { return r.Kind == store.RunScanMonitor }, 20)},
+		{"status", store.RunQuery{Status: store.RunFailed}, newest(func(r store.Run) bool { return r.Status == store.RunFailed }, 20)},
+		{"running", store.RunQuery{Status: store.RunRunning, Connection: "wug-a", Limit: 4},
+			newest(func(r store.Run) bool { return r.Status == store.RunRunning && r.Connection == "wug-a" }, 4)},
+		{"no match", store.RunQuery{Connection: "wug-c"}, nil},
+	}
+	for _, tt := range tests {
+		got, err := st.Runs(ctx(t), tt.q)
+		if err != nil {
+			t.Fatalf("Runs(%+v): %v", tt.q, err)
+		}
+		if diff := cmp.Diff(tt.want, got, cmpOpts); diff != "" {
+			t.Errorf("%s: Runs(%+v) mismatch (-want +got):\n%s", tt.name, tt.q, diff)
+		}
+	}
+}
