@@ -5,6 +5,7 @@ import (
 
 	"github.com/wugsync/wugsync/netbox"
 	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/wug"
 )
 
 // Finding is one remark about an address or a device: an error makes the
@@ -127,8 +128,9 @@ type Candidate struct {
 	Device      *netbox.Device
 	IP          netbox.IPAddress
 	Verdict     Verdict
-	GroupPath   string // WUG group path from "My Network" down, joined by "/"
-	Fingerprint string // hash of what is sent, for change detection; empty when not exportable
+	Template    wug.DeviceTemplate // what is sent to WUG; zero when not exportable
+	GroupPath   string             // WUG group path from "My Network" down, joined by "/"
+	Fingerprint string             // hash of what is sent, for change detection; empty when not exportable
 }
 
 // Exportable reports whether the candidate's verdict has no errors.
