@@ -1,0 +1,430 @@
+// Package sqlstore holds what the SQL backends of package store share:
+// embedded migrations, argument checks, the record query builder, the
+// keyset pager and the bookkeeping of leases a Store must release on Close.
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"iter"
+	"maps"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wugsync/wugsync/store"
+)
+
+// Migration is one embedded schema step, applied in its own transaction.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// LoadMigrations reads the files dir/NNNN_name.sql of fsys in version order.
+// Versions must start at 1 and have no gaps, so a missing file is caught at
+// the first Open rather than by a half-built schema.
+func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
+	names, err := fs.Glob(fsys, path.Join(dir, "*.sql"))
+	if err != nil {
+		return nil, err
+	}
+	var ms []Migration
+	for _, name := range names {
+		base := path.Base(name)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v < 1 {
+			return nil, fmt.Errorf("migration %s: name must be NNNN_description.sql", base)
+		}
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, Migration{Version: v, Name: base, SQL: string(b)})
+	}
+	slices.SortFunc(ms, func(a, b Migration) int { return a.Version - b.Version })
+	for i, m := range ms {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected version %d", m.Name, i+1)
+		}
+	}
+	if len(ms) == 0 {
+		return nil, errors.New("no migrations embedded")
+	}
+	return ms, nil
+}
+
+// NewerSchemaError is the error Open returns when the database's schema
+// version is beyond the newest migration this build embeds.
+func NewerSchemaError(backend string, have, newest int) error {
+	return fmt.Errorf("%s: database schema version %d, this build knows versions 1 to %d: %w",
+		backend, have, newest, store.ErrNewerSchema)
+}
+
+// Micro converts a time to UTC truncated to the microsecond, the precision
+// every backend stores. The zero time stays zero.
+func Micro(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// DefaultPageSize is the page size of a Query that leaves PageSize zero.
+const DefaultPageSize = 500
+
+// CheckQuery reports whether q is a query a backend can run.
+func CheckQuery(q store.Query) error {
+	for _, s := range q.Statuses {
+		if !s.Valid() {
+			return fmt.Errorf("store: query: invalid status %q", s)
+		}
+	}
+	if q.PageSize < 0 {
+		return fmt.Errorf("store: query: negative page size %d", q.PageSize)
+	}
+	if q.Address.IsValid() && q.Address.Zone() != "" {
+		return fmt.Errorf("store: query: address %s has a zone", q.Address)
+	}
+	if q.After != nil && !q.After.Address.IsValid() {
+		return errors.New("store: query: cursor key has no IP address")
+	}
+	return nil
+}
+
+// Dialect is how a backend spells placeholders and time values.
+type Dialect struct {
+	// Placeholder renders the n-th (1-based) parameter.
+	Placeholder func(n int) string
+	// Time converts a time to the value the backend binds.
+	Time func(time.Time) any
+}
+
+// RecordPage builds the WHERE, ORDER BY and LIMIT of one page of q, to
+// follow "SELECT <columns> FROM records". Records come in key order; the
+// cursor q.After is compared only on the key columns the equality filters
+// leave open, so an index whose leading columns are those filters
+// (connection, then status or VRF) serves the page as a range scan.
+func RecordPage(q store.Query, d Dialect) (string, []any) {
+	var (
+		conds []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return d.Placeholder(len(args))
+	}
+	if q.Connection != "" {
+		conds = append(conds, "connection = "+arg(q.Connection))
+	}
+	switch len(q.Statuses) {
+	case 0:
+	case 1:
+		conds = append(conds, "status = "+arg(string(q.Statuses[0])))
+	default:
+		ph := make([]string, len(q.Statuses))
+		for i, s := range q.Statuses {
+			ph[i] = arg(string(s))
+		}
+		conds = append(conds, "status IN ("+strings.Join(ph, ", ")+")")
+	}
+	if q.ObjectKind != "" {
+		conds = append(conds, "object_kind = "+arg(string(q.ObjectKind)))
+	}
+	if q.ObjectID != 0 {
+		conds = append(conds, "object_id = "+arg(q.ObjectID))
+	}
+	if q.VRF != nil {
+		conds = append(conds, "vrf = "+arg(*q.VRF))
+	}
+	if q.Address.IsValid() {
+		conds = append(conds, "address = "+arg(q.Address.String()))
+	}
+	if !q.ChangedSince.IsZero() {
+		conds = append(conds, "updated_at >= "+arg(d.Time(Micro(q.ChangedSince))))
+	}
+	if a := q.After; a != nil {
+		sameConn := q.Connection != "" && a.Connection == q.Connection
+		switch {
+		case sameConn && q.VRF != nil && a.VRF == *q.VRF:
+			conds = append(conds, "address > "+arg(a.Address.String()))
+		case sameConn:
+			conds = append(conds, "(vrf, address) > ("+arg(a.VRF)+", "+arg(a.Address.String())+")")
+		default:
+			conds = append(conds, "(connection, vrf, address) > ("+arg(a.Connection)+", "+arg(a.VRF)+", "+arg(a.Address.String())+")")
+		}
+	}
+	var b strings.Builder
+	if len(conds) > 0 {
+		b.WriteString(" WHERE ")
+		b.WriteString(strings.Join(conds, " AND "))
+	}
+	b.WriteString(" ORDER BY connection, vrf, address LIMIT ")
+	b.WriteString(arg(pageSize(q)))
+	return b.String(), args
+}
+
+func pageSize(q store.Query) int {
+	if q.PageSize == 0 {
+		return DefaultPageSize
+	}
+	return q.PageSize
+}
+
+// Paginate streams the records q selects, fetching one page at a time with
+// fetch and resuming after the last key of each page. No page holds a
+// database connection while the caller consumes it.
+func Paginate(ctx context.Context, q store.Query, fetch func(context.Context, store.Query) ([]store.Record, error)) iter.Seq2[store.Record, error] {
+	q.Statuses = slices.Clone(q.Statuses)
+	if q.VRF != nil {
+		v := *q.VRF
+		q.VRF = &v
+	}
+	if q.After != nil {
+		a := *q.After
+		q.After = &a
+	}
+	return func(yield func(store.Record, error) bool) {
+		if err := CheckQuery(q); err != nil {
+			yield(store.Record{}, err)
+			return
+		}
+		q := q
+		for {
+			if err := ctx.Err(); err != nil {
+				yield(store.Record{}, err)
+				return
+			}
+			page, err := fetch(ctx, q)
+			if err != nil {
+				yield(store.Record{}, err)
+				return
+			}
+			for _, r := range page {
+				if !yield(r, nil) {
+					return
+				}
+			}
+			if len(page) < pageSize(q) {
+				return
+			}
+			last := page[len(page)-1].Key
+			q.After = &last
+		}
+	}
+}
+
+// CountMap returns a map with every status present and zero.
+func CountMap() map[store.Status]int {
+	m := make(map[store.Status]int, len(store.Statuses))
+	for _, s := range store.Statuses {
+		m[s] = 0
+	}
+	return m
+}
+
+// Dedupe returns recs with one record per key, the last one given, as a run
+// of single upserts would leave them; CreatedAt comes from the first
+// occurrence, because that is the insert the later ones update.
+func Dedupe(recs []store.Record) []store.Record {
+	seen := make(map[store.Key]int, len(recs))
+	out := make([]store.Record, 0, len(recs))
+	for _, r := range recs {
+		if i, ok := seen[r.Key]; ok {
+			created := out[i].CreatedAt
+			out[i] = r
+			out[i].CreatedAt = created
+			continue
+		}
+		seen[r.Key] = len(out)
+		out = append(out, r)
+	}
+	return out
+}
+
+// CheckKeys validates keys for DeleteRecords.
+func CheckKeys(keys []store.Key) error {
+	for i, k := range keys {
+		if err := k.Validate(); err != nil {
+			return fmt.Errorf("%w (key %d of %d, nothing deleted)", err, i+1, len(keys))
+		}
+	}
+	return nil
+}
+
+// CheckConnection validates the connection name of CountByStatus.
+func CheckConnection(connection string) error {
+	if connection == "" {
+		return errors.New("store: count by status: connection name is empty")
+	}
+	return nil
+}
+
+// NewRunID returns a random run id: 32 hexadecimal digits.
+func NewRunID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// PrepareRun validates a run for BeginRun and fills in its ID, status and
+// start time. The result shares nothing with run.
+func PrepareRun(run store.Run, now time.Time) (store.Run, error) {
+	if run.Connection == "" {
+		return store.Run{}, errors.New("store: begin run: connection name is empty")
+	}
+	if run.Kind == "" {
+		return store.Run{}, fmt.Errorf("store: begin run for %s: kind is empty", run.Connection)
+	}
+	if run.ID == "" {
+		run.ID = NewRunID()
+	}
+	run.Status = store.RunRunning
+	if run.StartedAt.IsZero() {
+		run.StartedAt = now
+	}
+	run.StartedAt = Micro(run.StartedAt)
+	run.FinishedAt = Micro(run.FinishedAt)
+	run.Filters = CloneFilters(run.Filters)
+	return run, nil
+}
+
+// PrepareFinish validates a run for FinishRun and fills in FinishedAt.
+func PrepareFinish(run store.Run, now time.Time) (store.Run, error) {
+	if run.ID == "" {
+		return store.Run{}, errors.New("store: finish run: id is empty")
+	}
+	switch run.Status {
+	case store.RunSucceeded, store.RunFailed, store.RunPartial, store.RunInterrupted:
+	default:
+		return store.Run{}, fmt.Errorf("store: finish run %s: status %q is not a final run status", run.ID, run.Status)
+	}
+	if run.FinishedAt.IsZero() {
+		run.FinishedAt = now
+	}
+	run.FinishedAt = Micro(run.FinishedAt)
+	return run, nil
+}
+
+// DefaultRunLimit is the limit of a RunQuery that leaves Limit zero.
+const DefaultRunLimit = 20
+
+// RunLimit validates q and returns its limit.
+func RunLimit(q store.RunQuery) (int, error) {
+	switch {
+	case q.Limit < 0:
+		return 0, fmt.Errorf("store: runs: negative limit %d", q.Limit)
+	case q.Limit == 0:
+		return DefaultRunLimit, nil
+	}
+	return q.Limit, nil
+}
+
+// CloneFilters deep-copies a run's filters; nil stays nil.
+func CloneFilters(f map[string][]string) map[string][]string {
+	if f == nil {
+		return nil
+	}
+	out := maps.Clone(f)
+	for k, v := range out {
+		out[k] = slices.Clone(v)
+	}
+	return out
+}
+
+// EncodeFilters renders filters as JSON; nil filters are stored as NULL.
+func EncodeFilters(f map[string][]string) (*string, error) {
+	if f == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return nil, err
+	}
+	s := string(b)
+	return &s, nil
+}
+
+// DecodeFilters parses what EncodeFilters stored.
+func DecodeFilters(s *string) (map[string][]string, error) {
+	if s == nil {
+		return nil, nil
+	}
+	var f map[string][]string
+	if err := json.Unmarshal([]byte(*s), &f); err != nil {
+		return nil, fmt.Errorf("run filters: %w", err)
+	}
+	return f, nil
+}
+
+// CheckLease validates the arguments of AcquireLease.
+func CheckLease(name, holder string, ttl time.Duration) error {
+	switch {
+	case name == "":
+		return errors.New("store: lease: name is empty")
+	case holder == "":
+		return fmt.Errorf("store: lease %q: holder is empty", name)
+	case ttl < time.Microsecond:
+		return fmt.Errorf("store: lease %q: time to live %v is shorter than a microsecond", name, ttl)
+	}
+	return nil
+}
+
+// Held tracks the leases a Store acquired and has not released, so Close
+// can release them.
+type Held struct {
+	mu sync.Mutex
+	m  map[string]store.Lease
+}
+
+// Put records l as held (or renewed).
+func (h *Held) Put(l store.Lease) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m == nil {
+		h.m = make(map[string]store.Lease)
+	}
+	h.m[l.Name] = l
+}
+
+// Drop forgets l if it is the lease tracked under its name.
+func (h *Held) Drop(l store.Lease) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if cur, ok := h.m[l.Name]; ok && cur.Holder == l.Holder && cur.Token == l.Token {
+		delete(h.m, l.Name)
+	}
+}
+
+// Take returns every tracked lease and forgets them.
+func (h *Held) Take() []store.Lease {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ls := slices.Collect(maps.Values(h.m))
+	h.m = nil
+	return ls
+}
+
+// ReleaseAll releases every tracked lease with release, under a bounded
+// context, and joins the errors.
+func (h *Held) ReleaseAll(timeout time.Duration, release func(context.Context, store.Lease) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var errs []error
+	for _, l := range h.Take() {
+		if err := release(ctx, l); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
