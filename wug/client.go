@@ -79,6 +79,7 @@ type options struct {
 	username, password string
 	credsSet           bool
 	httpClient         *http.Client
+	baseTransport      http.RoundTripper
 	tlsConfig          *tls.Config
 	tlsOpts            httpx.TLSOptions
 	tlsOptsSet         bool
@@ -120,6 +121,20 @@ func WithHTTPClient(hc *http.Client) Option {
 			return errors.New("wug: WithHTTPClient: nil client")
 		}
 		o.httpClient = hc
+		return nil
+	}
+}
+
+// WithBaseTransport sets the bottom transport under the built-in stack
+// (retry, rate limit, concurrency cap, logging), in place of the pooled
+// go-cleanhttp transport; TLS options do not apply to it. Tests use it to
+// plug in a mock transport.
+func WithBaseTransport(rt http.RoundTripper) Option {
+	return func(o *options) error {
+		if rt == nil {
+			return errors.New("wug: WithBaseTransport: nil transport")
+		}
+		o.baseTransport = rt
 		return nil
 	}
 }
@@ -296,8 +311,8 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	var transport http.RoundTripper
 	switch {
 	case o.httpClient != nil:
-		if o.tlsConfig != nil || o.tlsOptsSet {
-			return nil, errors.New("wug: WithHTTPClient cannot be combined with TLS options; configure TLS on that client")
+		if o.tlsConfig != nil || o.tlsOptsSet || o.baseTransport != nil {
+			return nil, errors.New("wug: WithHTTPClient cannot be combined with TLS options or WithBaseTransport; configure that client instead")
 		}
 		transport = o.httpClient.Transport
 		if transport == nil {
@@ -313,7 +328,11 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 				return nil, fmt.Errorf("wug: %w", err)
 			}
 		}
+		if o.baseTransport != nil && tlsCfg != nil {
+			return nil, errors.New("wug: WithBaseTransport cannot be combined with TLS options; configure TLS on that transport")
+		}
 		c.stack = httpx.Build(httpx.Config{
+			Base:           o.baseTransport,
 			TLS:            tlsCfg,
 			Retry:          o.retry,
 			RateLimit:      o.rate,
