@@ -321,8 +321,8 @@ func parseLeaseEvent(line string) (leaseEvent, bool) {
 	return leaseEvent{kind: f[0], holder: f[1], token: tok, at: time.Unix(0, at), expires: time.Unix(0, exp)}, true
 }
 
-// Leases runs two contender processes on one lease. Once each has held it,
-// it kills the holder with SIGKILL and waits for the other to take the
+// Leases runs two contender processes on one lease. Once each has held it
+// and it changed hands a few times, it kills the holder with SIGKILL and waits for the other to take the
 // lease over, no sooner than the killed holder's lease expired. Throughout,
 // it checks that the holding intervals the two report never overlap and
 // that tokens grow with every new holder.
@@ -379,7 +379,7 @@ func Leases(t *testing.T, target string, open Open) {
 			t.Logf("%s took the lease over %v after the killed holder's expiry", ev.holder, ev.at.Sub(lastExp))
 			break
 		}
-		if acquired["a"] > 0 && acquired["b"] > 0 {
+		if acquired["a"] > 0 && acquired["b"] > 0 && acquired["a"]+acquired["b"] >= 4 {
 			killed, lastExp = ev.holder, ev.expires
 			kids[killed].kill()
 			t.Logf("killed %s while it held token %d", killed, ev.token)

@@ -1,0 +1,165 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/wugsync/wugsync/store"
+)
+
+func openTemp(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "wugsync.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+// queryPlan returns the EXPLAIN QUERY PLAN details of query, one per line.
+func queryPlan(t *testing.T, db *sql.DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestQueryPlan shows that a status page (first and later pages) and the
+// counts by status are range scans of records_by_status, with no sort.
+func TestQueryPlan(t *testing.T) {
+	t.Parallel()
+	s, _ := openTemp(t)
+	var recs []store.Record
+	for i := range 2000 {
+		recs = append(recs, store.Record{
+			Key:    store.Key{Connection: fmt.Sprintf("c%d", i%4), Address: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})},
+			Status: store.Statuses[i%len(store.Statuses)],
+		})
+	}
+	if err := s.UpsertRecords(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.Exec("ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+	after := store.Key{Connection: "c1", Address: netip.MustParseAddr("10.0.1.1")}
+	for _, tc := range []struct {
+		name  string
+		query string
+		args  []any
+		want  string
+	}{
+		{"first status page", "", nil, "SEARCH records USING INDEX records_by_status (connection=? AND status=?)"},
+		{"next status page", "", nil, "SEARCH records USING INDEX records_by_status (connection=? AND status=? AND (vrf,address)>(?,?))"},
+		{"counts by status", countByStatus, []any{"c1"}, "SEARCH records USING COVERING INDEX records_by_status (connection=?)"},
+	} {
+		q := store.Query{Connection: "c1", Statuses: []store.Status{store.StatusError}}
+		if tc.name == "next status page" {
+			q.After = &after
+		}
+		if tc.query == "" {
+			tc.query, tc.args = pageQuery(q)
+		}
+		plan := queryPlan(t, s.r, tc.query, tc.args...)
+		t.Logf("%s:\n%s\n%s", tc.name, tc.query, plan)
+		if !strings.Contains(plan, tc.want) {
+			t.Errorf("%s: plan does not contain %q:\n%s", tc.name, tc.want, plan)
+		}
+		if strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("%s: plan sorts:\n%s", tc.name, plan)
+		}
+	}
+}
+
+func TestNewerSchema(t *testing.T) {
+	t.Parallel()
+	s, path := openTemp(t)
+	if _, err := s.w.Exec(`INSERT INTO schema_version (version, name, applied_at) VALUES (?, 'future.sql', 0)`, SchemaVersion()+1); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err := Open(context.Background(), path)
+	if !errors.Is(err, store.ErrNewerSchema) {
+		t.Fatalf("open newer schema: err %v, want ErrNewerSchema", err)
+	}
+	want := fmt.Sprintf("database schema version %d, this build knows versions 1 to %d", SchemaVersion()+1, SchemaVersion())
+	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+		t.Errorf("error %q does not name the file and the versions (%q)", err, want)
+	}
+}
+
+// TestOpenTogether opens one new file from several goroutines at once:
+// each Open succeeds and the schema is migrated once.
+func TestOpenTogether(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "wugsync.db")
+	var wg sync.WaitGroup
+	stores := make([]*Store, 4)
+	errs := make([]error, 4)
+	for i := range stores {
+		wg.Go(func() { stores[i], errs[i] = Open(context.Background(), path) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	var n, v int
+	if err := stores[0].r.QueryRow(`SELECT count(*), max(version) FROM schema_version`).Scan(&n, &v); err != nil {
+		t.Fatal(err)
+	}
+	if n != SchemaVersion() || v != SchemaVersion() {
+		t.Errorf("schema_version: %d rows, max %d; want %d", n, v, SchemaVersion())
+	}
+	var mode string
+	if err := stores[0].r.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal mode %q, %v; want wal", mode, err)
+	}
+}
+
+func TestOpenBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		path string
+		opts []Option
+		want string
+	}{
+		{"", nil, "path is empty"},
+		{":memory:", nil, "plain file path"},
+		{"file:x.db?mode=memory", nil, "plain file path"},
+		{filepath.Join(dir, "x.db"), []Option{WithReaders(0)}, "at least one"},
+		{filepath.Join(dir, "missing", "x.db"), nil, filepath.Join(dir, "missing", "x.db")},
+	} {
+		_, err := Open(context.Background(), tc.path, tc.opts...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%q): err %v, want one containing %q", tc.path, err, tc.want)
+		}
+	}
+}
