@@ -1,0 +1,378 @@
+package export
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/wugsync/wugsync/netbox"
+	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/wug"
+)
+
+// CodeNoAddress: the IP policy selects no address of the object, so it has
+// nothing to export.
+const CodeNoAddress = "no_address"
+
+// Transformer turns NetBox objects into WUG device templates by a Mapping.
+// Build one with NewTransformer; it is safe for concurrent use.
+type Transformer struct {
+	m           Mapping
+	group       groupTemplate
+	placeholder string
+	prefix      string
+	cfPrefix    string
+	skipCF      map[string]bool
+	roles       map[string]string
+	monitors    []wug.TemplateActiveMonitor
+	poll        string
+}
+
+// NewTransformer checks m and fills in its defaults. It fails on a group
+// path template that does not parse, a poll interval outside WUG's 10 to
+// 84600 seconds, or a prefix over WUG's attribute name limit.
+func NewTransformer(m Mapping) (*Transformer, error) {
+	t := &Transformer{
+		m:           m,
+		placeholder: cmp.Or(groupName(m.Placeholder), DefaultPlaceholder),
+		prefix:      cmp.Or(m.AttributePrefix, DefaultAttributePrefix),
+		cfPrefix:    cmp.Or(m.CustomFieldPrefix, DefaultCustomFieldPrefix),
+	}
+	if m.Group == nil {
+		g, err := parseGroupPath(cmp.Or(m.GroupPath, DefaultGroupPath))
+		if err != nil {
+			return nil, fmt.Errorf("export: mapping: %w", err)
+		}
+		t.group = g
+	}
+	if n := utf8.RuneCountInString(t.prefix + t.cfPrefix); n >= MaxAttributeNameLen {
+		return nil, fmt.Errorf("export: mapping: attribute prefix %q is %d characters; WUG allows %d per name", t.prefix+t.cfPrefix, n, MaxAttributeNameLen)
+	}
+	if m.PollInterval != 0 {
+		sec := m.PollInterval.Seconds()
+		if sec < 10 || sec > 84600 || sec != math.Trunc(sec) {
+			return nil, fmt.Errorf("export: mapping: poll interval %s: WUG wants whole seconds from 10 to 84600", m.PollInterval)
+		}
+		t.poll = strconv.Itoa(int(sec))
+	}
+	t.skipCF = make(map[string]bool, len(m.SkipCustomFields))
+	for _, name := range m.SkipCustomFields {
+		t.skipCF[name] = true
+	}
+	t.roles = make(map[string]string, len(m.Roles))
+	for k, v := range m.Roles {
+		t.roles[strings.ToLower(k)] = v
+	}
+	monitors := m.ActiveMonitors
+	if monitors == nil {
+		monitors = []string{DefaultActiveMonitor}
+	}
+	for _, name := range monitors {
+		t.monitors = append(t.monitors, wug.TemplateActiveMonitor{Name: name})
+	}
+	return t, nil
+}
+
+// OwnsAttribute reports whether a WUG attribute name belongs to wugsync
+// (it starts with the attribute prefix, compared case-insensitively as WUG
+// compares names). Updates change and delete only owned attributes.
+func (t *Transformer) OwnsAttribute(name string) bool {
+	return len(name) >= len(t.prefix) && strings.EqualFold(name[:len(t.prefix)], t.prefix)
+}
+
+// AttributePrefix returns the prefix of the attribute names wugsync owns.
+func (t *Transformer) AttributePrefix() string { return t.prefix }
+
+// Transform builds the WUG device template and group path for one address
+// of a NetBox object. The findings are CodeTruncated warnings for values
+// cut to fit WUG's limits. The template's Groups place the device at the
+// group path; its TemplateID is left for the caller.
+func (t *Transformer) Transform(s Source) (wug.DeviceTemplate, string, []Finding) {
+	var groupPath string
+	if t.m.Group != nil {
+		groupPath = cleanGroupPath(t.m.Group(s), t.placeholder)
+	} else {
+		groupPath = t.group.render(s, t.placeholder)
+	}
+
+	tpl := wug.DeviceTemplate{
+		DisplayName:  callOr(t.m.DisplayName, s, DefaultDisplayName),
+		DeviceType:   t.m.DeviceType,
+		PollInterval: t.poll,
+		PrimaryRole:  callOr(t.m.PrimaryRole, s, t.defaultRole),
+		SubRoles:     slices.Clone(t.m.SubRoles),
+		Brand:        callOr(t.m.Brand, s, func(s Source) string { return refText(s.Device.Manufacturer) }),
+		OS:           callOr(t.m.OS, s, func(s Source) string { return refText(s.Device.Platform) }),
+		Note:         callOr(t.m.Note, s, DefaultNote),
+		Credentials:  slices.Clone(t.m.Credentials),
+		Interfaces: []wug.TemplateInterface{{
+			DefaultInterface: true,
+			NetworkAddress:   s.IP.Address.Addr().WithZone("").String(),
+			NetworkName:      strings.TrimSuffix(cleanText(s.IP.DNSName), "."),
+		}},
+		ActiveMonitors: slices.Clone(t.monitors),
+	}
+	if t.m.PollByName && tpl.Interfaces[0].NetworkName != "" {
+		tpl.Interfaces[0].PollUsingNetworkName = true
+	}
+
+	attrs := t.defaultAttributes(s)
+	if t.m.Attributes != nil {
+		attrs = t.m.Attributes(s, attrs)
+	}
+	for i := range attrs {
+		attrs[i].Name = t.prefix + attrs[i].Name
+	}
+	tpl.Attributes = attrs
+
+	if t.m.Customize != nil {
+		t.m.Customize(s, &tpl)
+	}
+	if g, err := wug.GroupTemplate(groupPath); err == nil {
+		tpl.Groups = []wug.TemplateGroup{g}
+	}
+	return tpl, groupPath, t.enforceLimits(s, &tpl)
+}
+
+func callOr(hook func(Source) string, s Source, def func(Source) string) string {
+	if hook != nil {
+		return hook(s)
+	}
+	return def(s)
+}
+
+func (t *Transformer) defaultRole(s Source) string {
+	if r, ok := t.roles[strings.ToLower(s.Device.Role.Slug)]; ok && s.Device.Role.Slug != "" {
+		return r
+	}
+	if r, ok := t.roles[strings.ToLower(s.Device.Role.Name)]; ok && s.Device.Role.Name != "" {
+		return r
+	}
+	return DefaultPrimaryRole
+}
+
+// defaultAttributes lists the NetBox metadata of s as attributes named
+// below the prefix; empty values are left out.
+func (t *Transformer) defaultAttributes(s Source) []wug.NameValue {
+	d := s.Device
+	out := make([]wug.NameValue, 0, 24+len(d.CustomFields))
+	add := func(name, value string) {
+		if value = strings.TrimSpace(value); value != "" {
+			out = append(out, wug.NameValue{Name: name, Value: value})
+		}
+	}
+	add("ID", strconv.FormatInt(d.ID, 10))
+	add("Kind", string(d.Kind))
+	add("URL", d.URL)
+	add("Name", d.Name)
+	add("Region", refText(d.Region))
+	add("Site", refText(d.Site))
+	add("Location", refText(d.Location))
+	add("Rack", refText(d.Rack))
+	if d.Position != 0 {
+		add("Position", strconv.FormatFloat(d.Position, 'f', -1, 64))
+	}
+	add("Cluster", refText(d.Cluster))
+	add("Role", refText(d.Role))
+	add("Tenant", refText(d.Tenant))
+	add("Platform", refText(d.Platform))
+	add("Manufacturer", refText(d.Manufacturer))
+	add("Model", refText(d.Model))
+	add("Serial", d.Serial)
+	add("AssetTag", d.AssetTag)
+	add("Status", d.Status)
+	if len(d.Tags) > 0 {
+		tags := make([]string, 0, len(d.Tags))
+		for _, tag := range d.Tags {
+			if n := refText(tag); n != "" {
+				tags = append(tags, n)
+			}
+		}
+		slices.Sort(tags)
+		add("Tags", strings.Join(slices.Compact(tags), ", "))
+	}
+	add("Description", cleanText(d.Description))
+	if s.IP.IsValid() {
+		add("Address", s.IP.Address.String())
+	}
+	if s.IP.ID != 0 {
+		add("AddressID", strconv.FormatInt(s.IP.ID, 10))
+	}
+	add("VRF", s.IP.VRF)
+	add("Interface", s.IP.Interface)
+	add("DNSName", s.IP.DNSName)
+	for name, v := range d.CustomFields {
+		if !t.skipCF[name] {
+			add(t.cfPrefix+name, renderCustomField(v))
+		}
+	}
+	return out
+}
+
+// enforceLimits sorts and de-duplicates the attributes and cuts values over
+// WUG's limits, returning a CodeTruncated warning for each cut.
+func (t *Transformer) enforceLimits(s Source, tpl *wug.DeviceTemplate) []Finding {
+	var out []Finding
+	addr := s.IP.Address.Addr()
+	cut := func(what string, v *string, limit int) {
+		if r, ok := truncate(*v, limit); ok {
+			out = append(out, Finding{
+				Code:    CodeTruncated,
+				Message: fmt.Sprintf("The %s of %s was %d characters; it is cut to WUG's limit of %d.", what, addr, utf8.RuneCountInString(*v), limit),
+			})
+			*v = r
+		}
+	}
+	cut("display name", &tpl.DisplayName, MaxDisplayNameLen)
+	cut("brand", &tpl.Brand, MaxBrandLen)
+	for i := range tpl.Interfaces {
+		cut("network name", &tpl.Interfaces[i].NetworkName, MaxNetworkNameLen)
+	}
+	for i := range tpl.Attributes {
+		a := &tpl.Attributes[i]
+		cut(fmt.Sprintf("name of attribute %q", a.Name), &a.Name, MaxAttributeNameLen)
+		cut(fmt.Sprintf("value of attribute %q", a.Name), &a.Value, MaxAttributeValueLen)
+	}
+	// WUG names are unique and case-insensitive: keep the first of each.
+	slices.SortStableFunc(tpl.Attributes, func(a, b wug.NameValue) int {
+		return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
+	tpl.Attributes = slices.CompactFunc(tpl.Attributes, func(a, b wug.NameValue) bool {
+		return strings.EqualFold(a.Name, b.Name)
+	})
+	return out
+}
+
+// truncate cuts s to limit characters, ending with TruncationMarker, and
+// reports whether it had to.
+func truncate(s string, limit int) (string, bool) {
+	if utf8.RuneCountInString(s) <= limit {
+		return s, false
+	}
+	keep := limit - utf8.RuneCountInString(TruncationMarker)
+	i, n := 0, 0
+	for n < keep {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		n++
+	}
+	return s[:i] + TruncationMarker, true
+}
+
+// renderCustomField renders a NetBox custom field value (as decoded from
+// JSON) as one attribute value: scalars as text, related objects by their
+// display text or name, lists joined by ", ", other structures as compact
+// JSON with sorted keys. Null renders as "".
+func renderCustomField(v any) string {
+	switch x := v.(type) {
+	case []any:
+		parts := make([]string, 0, len(x))
+		for _, e := range x {
+			if r := renderScalarOrObject(e); r != "" {
+				parts = append(parts, r)
+			}
+		}
+		return strings.Join(parts, ", ")
+	case []string:
+		return strings.Join(x, ", ")
+	}
+	return renderScalarOrObject(v)
+}
+
+func renderScalarOrObject(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'f', -1, 32)
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case json.Number:
+		return x.String()
+	case map[string]any:
+		for _, k := range []string{"display", "name", "label", "slug"} {
+			if s, ok := x[k].(string); ok && s != "" {
+				return s
+			}
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// NoAddress returns the CodeNoAddress finding for an object whose IP policy
+// selects no address.
+func NoAddress(d *netbox.Device, policy netbox.IPPolicy) Finding {
+	if policy == "" {
+		policy = netbox.PrimaryIPv4
+	}
+	return Finding{
+		Code:    CodeNoAddress,
+		Message: fmt.Sprintf("%s has no address for IP policy %q; it is not exported.", OwnerOf(d), policy),
+	}
+}
+
+// mainAddress picks the main address among chosen: primary IPv4, primary
+// IPv6, out-of-band, else the first.
+func mainAddress(d *netbox.Device, chosen []netbox.IPAddress) int {
+	for _, want := range []netbox.IPAddress{d.PrimaryIPv4, d.PrimaryIPv6, d.OOBIP} {
+		if !want.IsValid() {
+			continue
+		}
+		for i, ip := range chosen {
+			if ip.VRF == want.VRF && ip.Address.Addr() == want.Address.Addr() {
+				return i
+			}
+		}
+	}
+	return 0
+}
+
+// Prepare turns one NetBox object into its candidates for connection: one
+// per address that policy selects (see netbox.Device.ChooseIPs), each
+// validated (ValidatePrefix), transformed and fingerprinted. Context checks
+// (duplicates, store records) are the caller's: see DuplicateIndex and
+// CheckRecord. An object with no selected address yields no candidates
+// (see NoAddress). Candidates share d.
+func (t *Transformer) Prepare(d *netbox.Device, policy netbox.IPPolicy, connection string) []Candidate {
+	ips := d.ChooseIPs(policy)
+	if len(ips) == 0 {
+		return nil
+	}
+	main := mainAddress(d, ips)
+	out := make([]Candidate, len(ips))
+	for i, ip := range ips {
+		c := &out[i]
+		c.Key = store.Key{Connection: connection, VRF: ip.VRF, Address: ip.Address.Addr().WithZone("")}
+		c.Device = d
+		c.IP = ip
+		c.Verdict = ValidatePrefix(ip.Address)
+		if !c.Verdict.OK() {
+			continue
+		}
+		tpl, path, findings := t.Transform(Source{Device: d, IP: ip, Main: i == main})
+		c.Template = tpl
+		c.GroupPath = path
+		c.Verdict.Warnings = append(c.Verdict.Warnings, findings...)
+		c.Fingerprint = Fingerprint(&c.Template, c.GroupPath)
+	}
+	return out
+}
