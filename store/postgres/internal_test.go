@@ -100,7 +100,9 @@ func TestMigrateTogether(t *testing.T) {
 	stores := make([]*Store, 6)
 	errs := make([]error, len(stores))
 	for i := range stores {
-		wg.Go(func() { stores[i], errs[i] = Open(context.Background(), pgtest.DSN(t), WithSchema(schema), WithMaxConns(2)) })
+		wg.Go(func() {
+			stores[i], errs[i] = Open(context.Background(), pgtest.DSN(t), WithSchema(schema), WithMaxConns(2))
+		})
 	}
 	wg.Wait()
 	for i, err := range errs {
