@@ -187,6 +187,9 @@ func diffAttributes(existing []Attribute, desired []NameValue, owns func(string)
 	}
 	matched := make(map[string]bool, len(desired))
 	for _, a := range existing {
+		if a.AttributeID == "" {
+			a.AttributeID = a.ID
+		}
 		key := strings.ToLower(a.Name)
 		d, ok := want[key]
 		switch {

@@ -323,7 +323,10 @@ func TestBadInputSendsNothing(t *testing.T) {
 		{"unparseable IP to find", func(c *wug.Client) error { _, err := c.Devices.FindByAddress(ctx(), "10.0.0.300"); return err }, `invalid address: "10.0.0.300" is not an IP address`},
 		{"unparseable IP to add", func(c *wug.Client) error { _, err := c.Devices.AddDeviceByIP(ctx(), "10.0.0", nil); return err }, `invalid ip: "10.0.0" is not an IP address`},
 		{"unparseable IP to scan", func(c *wug.Client) error { _, err := c.Scans.ScanIP(ctx(), "0", "300.1.1.1", nil); return err }, `invalid ipOrName: "300.1.1.1" is not an IP address`},
-		{"bad host name to scan", func(c *wug.Client) error { _, err := c.Scans.ScanIPs(ctx(), "0", []string{"ok.example", "bad name"}, nil); return err }, `invalid ipOrNames[1]: "bad name" is not a valid host name`},
+		{"bad host name to scan", func(c *wug.Client) error {
+			_, err := c.Scans.ScanIPs(ctx(), "0", []string{"ok.example", "bad name"}, nil)
+			return err
+		}, `invalid ipOrNames[1]: "bad name" is not a valid host name`},
 		{"empty template list", func(c *wug.Client) error { _, err := c.Devices.BulkAdd(ctx(), nil); return err }, "invalid templates: empty list"},
 		{"over-long display name", func(c *wug.Client) error {
 			_, err := c.Devices.BulkAdd(ctx(), with(func(t *wug.DeviceTemplate) { t.DisplayName = long }))
@@ -346,7 +349,9 @@ func TestBadInputSendsNothing(t *testing.T) {
 			return err
 		}, "invalid attributes[0].value: 3001 characters, at most 3000 allowed"},
 		{"duplicate attribute", func(c *wug.Client) error {
-			_, err := c.Devices.BulkAdd(ctx(), with(func(t *wug.DeviceTemplate) { t.Attributes = []wug.NameValue{{Name: "A", Value: "1"}, {Name: "a", Value: "2"}} }))
+			_, err := c.Devices.BulkAdd(ctx(), with(func(t *wug.DeviceTemplate) {
+				t.Attributes = []wug.NameValue{{Name: "A", Value: "1"}, {Name: "a", Value: "2"}}
+			}))
 			return err
 		}, `invalid templates[1].attributes[1].name: duplicate attribute name "a"`},
 		{"bad poll interval", func(c *wug.Client) error {
@@ -361,9 +366,15 @@ func TestBadInputSendsNothing(t *testing.T) {
 			return c.Devices.UpdateProperties(ctx(), "1", wug.PropertiesUpdate{DisplayName: &long})
 		}, "invalid displayName: 151 characters"},
 		{"range too large", func(c *wug.Client) error { _, err := c.Scans.ScanRange(ctx(), "0", "10.0.0.0/21", nil); return err }, "invalid range: 10.0.0.0/21 holds 2048 addresses, more than the limit of 1024"},
-		{"range start-end too large", func(c *wug.Client) error { _, err := c.Scans.ScanRange(ctx(), "0", "10.0.0.0-10.0.8.0", nil); return err }, `invalid range: "10.0.0.0-10.0.8.0" holds more than the limit of 1024 addresses`},
+		{"range start-end too large", func(c *wug.Client) error {
+			_, err := c.Scans.ScanRange(ctx(), "0", "10.0.0.0-10.0.8.0", nil)
+			return err
+		}, `invalid range: "10.0.0.0-10.0.8.0" holds more than the limit of 1024 addresses`},
 		{"IPv6 prefix too large", func(c *wug.Client) error { _, err := c.Scans.ScanRange(ctx(), "0", "2001:db8::/64", nil); return err }, "more than the limit of 1024"},
-		{"reversed range", func(c *wug.Client) error { _, err := c.Scans.ScanRange(ctx(), "0", "10.0.0.9-10.0.0.1", nil); return err }, "ends before it starts"},
+		{"reversed range", func(c *wug.Client) error {
+			_, err := c.Scans.ScanRange(ctx(), "0", "10.0.0.9-10.0.0.1", nil)
+			return err
+		}, "ends before it starts"},
 		{"range not parseable", func(c *wug.Client) error { _, err := c.Scans.ScanRange(ctx(), "0", "10.0.0.1", nil); return err }, "neither start-end nor CIDR"},
 		{"empty scan list", func(c *wug.Client) error { _, err := c.Scans.ScanIPs(ctx(), "0", nil, nil); return err }, "invalid ipOrNames: empty list"},
 		{"empty delete list", func(c *wug.Client) error { _, err := c.Devices.DeleteMany(ctx(), nil); return err }, "invalid devices: empty list"},

@@ -52,21 +52,21 @@ type Device struct {
 
 // MonitorStatus is WUG's MonitorAssignmentStatus: one monitor's state on a device.
 type MonitorStatus struct {
-	ID              string     `json:"id,omitempty"`
-	State           State      `json:"state,omitempty"`
-	Reason          string     `json:"reason,omitempty"`
-	LastChangeUTC   *time.Time `json:"lastChangeUtc,omitempty"`
-	MonitorTypeID   string     `json:"monitorTypeId,omitempty"`
-	MonitorTypeName string     `json:"monitorTypeName,omitempty"`
-	Comment         string     `json:"comment,omitempty"`
-	Enabled         bool       `json:"enabled,omitempty"`
+	ID              string `json:"id,omitempty"`
+	State           State  `json:"state,omitempty"`
+	Reason          string `json:"reason,omitempty"`
+	LastChangeUTC   Time   `json:"lastChangeUtc,omitzero"`
+	MonitorTypeID   string `json:"monitorTypeId,omitempty"`
+	MonitorTypeName string `json:"monitorTypeName,omitempty"`
+	Comment         string `json:"comment,omitempty"`
+	Enabled         bool   `json:"enabled,omitempty"`
 }
 
 // DeviceStatus is a device's overall state (GET /devices/{id}/status).
 type DeviceStatus struct {
-	BestState     State      `json:"bestState,omitempty"`
-	WorstState    State      `json:"worstState,omitempty"`
-	LastChangeUTC *time.Time `json:"lastChangeUtc,omitempty"`
+	BestState     State `json:"bestState,omitempty"`
+	WorstState    State `json:"worstState,omitempty"`
+	LastChangeUTC Time  `json:"lastChangeUtc,omitzero"`
 }
 
 // NamedResource is a reference by id and/or name (WUG's NamedResource2),
@@ -226,7 +226,7 @@ type DynamicDefinition struct {
 // GroupStatus is a group's state summary (OverallStatusSummary).
 type GroupStatus struct {
 	ID                 string         `json:"id,omitempty"`
-	LastStateChangeUTC *time.Time     `json:"lastStateChangeUtc,omitempty"`
+	LastStateChangeUTC Time           `json:"lastStateChangeUtc,omitzero"`
 	TotalDevices       int            `json:"totalDevices"`
 	StateSummaries     []StateSummary `json:"stateSummaries,omitempty"`
 }
@@ -277,21 +277,21 @@ const (
 
 // Scan is WUG's ActiveScan: a scan's progress.
 type Scan struct {
-	ID                string     `json:"id"`
-	Name              string     `json:"name,omitempty"`
-	Description       string     `json:"description,omitempty"`
-	IsExport          bool       `json:"isExport,omitempty"`
-	Progress          float64    `json:"progress"`
-	Phase             string     `json:"phase,omitempty"`
-	PhaseProgress     float64    `json:"phaseProgress,omitempty"`
-	ScanUTC           *time.Time `json:"scanUtc,omitempty"`
-	DevicesFound      int        `json:"devicesFound"`
-	DevicesComplete   int        `json:"devicesComplete"`
-	AddressResponsive int        `json:"addressResponsive,omitempty"`
-	AddressAttempts   int        `json:"addressAttempts,omitempty"`
-	AddressTotal      int        `json:"addressTotal,omitempty"`
-	Model             ScanModel  `json:"model,omitempty"`
-	Type              string     `json:"type,omitempty"`
+	ID                string    `json:"id"`
+	Name              string    `json:"name,omitempty"`
+	Description       string    `json:"description,omitempty"`
+	IsExport          bool      `json:"isExport,omitempty"`
+	Progress          float64   `json:"progress"`
+	Phase             string    `json:"phase,omitempty"`
+	PhaseProgress     float64   `json:"phaseProgress,omitempty"`
+	ScanUTC           Time      `json:"scanUtc,omitzero"`
+	DevicesFound      int       `json:"devicesFound"`
+	DevicesComplete   int       `json:"devicesComplete"`
+	AddressResponsive int       `json:"addressResponsive,omitempty"`
+	AddressAttempts   int       `json:"addressAttempts,omitempty"`
+	AddressTotal      int       `json:"addressTotal,omitempty"`
+	Model             ScanModel `json:"model,omitempty"`
+	Type              string    `json:"type,omitempty"`
 }
 
 // ScanResults are the devices a scan updated (ScanDeviceSummaryList).
