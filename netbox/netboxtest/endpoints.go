@@ -1,0 +1,288 @@
+package netboxtest
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// view reads brief=, fields= and exclude= for one request. Any non-empty
+// brief value enables the brief form; fields= takes precedence over brief.
+func (p *params) view(base string, configContext bool) view {
+	v := view{base: base, brief: p.last("brief") != ""}
+	if f := p.last("fields"); f != "" {
+		v.only = map[string]bool{}
+		for _, k := range strings.Split(f, ",") {
+			v.only[strings.TrimSpace(k)] = true
+		}
+		v.brief = false
+	}
+	v.config = configContext && !v.brief && !strings.Contains(p.last("exclude"), "config_context")
+	return v
+}
+
+// requestURL is the absolute URL of the request as the client sent it
+// (before any prefix stripping), which NetBox's paging links are built on.
+func requestURL(r *http.Request, base string) (path string, q url.Values) {
+	path, raw, _ := strings.Cut(r.RequestURI, "?")
+	if path == "" || !strings.HasPrefix(path, "/") {
+		path = r.URL.EscapedPath()
+	}
+	q, _ = url.ParseQuery(raw)
+	return base + path, q
+}
+
+// envelope writes the paginated list body with NetBox's next/previous
+// links: the request URL with limit and offset replaced, keys sorted;
+// next is null on the last page, previous drops offset when it would be 0.
+func envelope(r *http.Request, base string, count, offset, limit, rows int, items func(e *enc)) []byte {
+	e := &enc{b: make([]byte, 0, 256+rows*2600)}
+	e.open()
+	e.k("count")
+	e.int(int64(count))
+	path, q := requestURL(r, base)
+	e.k("next")
+	if offset+limit < count {
+		q.Set("limit", strconv.Itoa(limit))
+		q.Set("offset", strconv.Itoa(offset+limit))
+		e.str(path + "?" + q.Encode())
+	} else {
+		e.null()
+	}
+	e.k("previous")
+	if offset > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+		if offset-limit <= 0 {
+			q.Del("offset")
+		} else {
+			q.Set("offset", strconv.Itoa(offset-limit))
+		}
+		e.str(path + "?" + q.Encode())
+	} else {
+		e.null()
+	}
+	e.k("results")
+	e.openA()
+	items(e)
+	e.closeA()
+	e.close()
+	return e.b
+}
+
+func (h *Handler) listDevices(r *http.Request, base string) ([]byte, *apiError) {
+	return h.listObjects(r, base, h.devices, false)
+}
+
+func (h *Handler) listVMs(r *http.Request, base string) ([]byte, *apiError) {
+	return h.listObjects(r, base, h.vms, true)
+}
+
+func (h *Handler) listObjects(r *http.Request, base string, t *table[object], vm bool) ([]byte, *apiError) {
+	p := &params{q: r.URL.Query()}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	ix := t.index()
+	pl := h.objectPlan(p, t, ix, vm)
+	if e := p.err(); e != nil {
+		return nil, e
+	}
+	pl.limit, pl.offset = h.paging(p)
+	count, page := pl.run(ix)
+	v := p.view(base, true)
+	return envelope(r, base, count, pl.offset, pl.limit, len(page), func(e *enc) {
+		e.only = v.only
+		for _, pos := range page {
+			if vm {
+				h.vm(e, v, t.rows[pos])
+			} else {
+				h.device(e, v, t.rows[pos])
+			}
+		}
+		e.only = nil
+	}), nil
+}
+
+// pathID reads the {id} of a detail URL; NetBox's URL patterns only match
+// integers, so anything else is a 404.
+func pathID(r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+func (h *Handler) getDevice(r *http.Request, base string) ([]byte, *apiError) {
+	return h.getObject(r, base, h.devices, false)
+}
+
+func (h *Handler) getVM(r *http.Request, base string) ([]byte, *apiError) {
+	return h.getObject(r, base, h.vms, true)
+}
+
+func (h *Handler) getObject(r *http.Request, base string, t *table[object], vm bool) ([]byte, *apiError) {
+	model := "Device"
+	if vm {
+		model = "Virtual Machine"
+	}
+	id, ok := pathID(r)
+	if !ok {
+		return nil, detail(http.StatusNotFound, "Not found.")
+	}
+	p := &params{q: r.URL.Query()}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	o := t.byID[id]
+	if o == nil {
+		return nil, detail(http.StatusNotFound, "No "+model+" matches the given query.")
+	}
+	v := p.view(base, true)
+	e := &enc{only: v.only}
+	if vm {
+		h.vm(e, v, o)
+	} else {
+		h.device(e, v, o)
+	}
+	return e.b, nil
+}
+
+func (h *Handler) listIPs(r *http.Request, base string) ([]byte, *apiError) {
+	p := &params{q: r.URL.Query()}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	ix := h.ips.index()
+	pl := h.ipPlan(p, ix)
+	if e := p.err(); e != nil {
+		return nil, e
+	}
+	pl.limit, pl.offset = h.paging(p)
+	count, page := pl.run(ix)
+	v := p.view(base, false)
+	return envelope(r, base, count, pl.offset, pl.limit, len(page), func(e *enc) {
+		e.only = v.only
+		for _, pos := range page {
+			h.ip(e, v, h.ips.rows[pos])
+		}
+		e.only = nil
+	}), nil
+}
+
+func (h *Handler) getIP(r *http.Request, base string) ([]byte, *apiError) {
+	id, ok := pathID(r)
+	if !ok {
+		return nil, detail(http.StatusNotFound, "Not found.")
+	}
+	p := &params{q: r.URL.Query()}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	ip := h.ips.byID[id]
+	if ip == nil {
+		return nil, detail(http.StatusNotFound, "No IP Address matches the given query.")
+	}
+	v := p.view(base, false)
+	e := &enc{only: v.only}
+	h.ip(e, v, ip)
+	return e.b, nil
+}
+
+func (h *Handler) listInterfaces(r *http.Request, base string) ([]byte, *apiError) {
+	p := &params{q: r.URL.Query()}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	ix := h.ifaces.index()
+	pl := h.ifacePlan(p, ix)
+	if e := p.err(); e != nil {
+		return nil, e
+	}
+	pl.limit, pl.offset = h.paging(p)
+	count, page := pl.run(ix)
+	v := p.view(base, false)
+	return envelope(r, base, count, pl.offset, pl.limit, len(page), func(e *enc) {
+		e.only = v.only
+		for _, pos := range page {
+			h.iface(e, v, h.ifaces.rows[pos])
+		}
+		e.only = nil
+	}), nil
+}
+
+func (h *Handler) listSites(r *http.Request, base string) ([]byte, *apiError) {
+	p := &params{q: r.URL.Query()}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	sites := h.cat.sites
+	ids := p.ints("id")
+	slugs := p.q["slug"]
+	regions := p.fkIDs("region_id", h.cat.regions, false, false)
+	regions = append(regions, p.fkIDs("region", h.cat.regions, true, false)...)
+	if e := p.err(); e != nil {
+		return nil, e
+	}
+	var match []*catEntry
+	for i := range sites {
+		s := &sites[i]
+		if (len(ids) > 0 && !slices.Contains(ids, s.id)) || (len(slugs) > 0 && !slices.Contains(slugs, s.slug)) ||
+			((len(p.q["region_id"]) > 0 || len(p.q["region"]) > 0) && !slices.Contains(regions, s.parent)) {
+			continue
+		}
+		match = append(match, s)
+	}
+	limit, offset := h.paging(p)
+	page := match[min(offset, len(match)):min(offset+limit, len(match))]
+	v := p.view(base, false)
+	return envelope(r, base, len(match), offset, limit, len(page), func(e *enc) {
+		e.only = v.only
+		for _, s := range page {
+			h.site(e, v, s)
+		}
+		e.only = nil
+	}), nil
+}
+
+func (h *Handler) getSite(r *http.Request, base string) ([]byte, *apiError) {
+	id, ok := pathID(r)
+	if !ok {
+		return nil, detail(http.StatusNotFound, "Not found.")
+	}
+	p := &params{q: r.URL.Query()}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	s := get(h.cat.sites, id)
+	if s == nil {
+		return nil, detail(http.StatusNotFound, "No Site matches the given query.")
+	}
+	v := p.view(base, false)
+	e := &enc{only: v.only}
+	h.site(e, v, s)
+	return e.b, nil
+}
+
+// getStatus serves /api/status/ (values as a NetBox 4.3 Docker image
+// reports them).
+func (h *Handler) getStatus(r *http.Request, base string) ([]byte, *apiError) {
+	e := &enc{}
+	e.open()
+	e.k("django-version")
+	e.str("5.2")
+	e.k("installed-apps")
+	e.open()
+	for _, kv := range [][2]string{{"django_filters", "25.1"}, {"django_prometheus", "2.3.1"}, {"django_rq", "3.0.1"},
+		{"django_tables2", "2.7.5"}, {"drf_spectacular", "0.28.0"}, {"drf_spectacular_sidecar", "2025.5.1"},
+		{"mptt", "0.17.0"}, {"rest_framework", "3.16.0"}, {"social_django", "5.4.3"}, {"taggit", "6.1.0"},
+		{"timezone_field", "7.1"}} {
+		e.k(kv[0])
+		e.str(kv[1])
+	}
+	e.close()
+	e.k("netbox-version")
+	e.str(h.cfg.version)
+	e.k("netbox-full-version")
+	e.str(h.cfg.version)
+	e.k("plugins")
+	e.raw("{}")
+	e.k("python-version")
+	e.str("3.12.3")
+	e.k("rq-workers-running")
+	e.int(1)
+	e.close()
+	return e.b, nil
+}

@@ -1,0 +1,531 @@
+package netboxtest
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// DefaultToken is the API token a fake accepts unless [WithToken] sets
+// another: a 40-hex-character NetBox v1 token.
+const DefaultToken = "0123456789abcdef0123456789abcdef01234567"
+
+// Route names an endpoint of the fake for fault injection and request
+// counting.
+type Route string
+
+// The routes the fake serves. RouteAny matches every route in
+// [Handler.FailNext] and [Handler.DropNext].
+const (
+	RouteAny             Route = "*"
+	RouteStatus          Route = "GET /api/status/"
+	RouteDevices         Route = "GET /api/dcim/devices/"
+	RouteDevice          Route = "GET /api/dcim/devices/{id}/"
+	RouteVirtualMachines Route = "GET /api/virtualization/virtual-machines/"
+	RouteVirtualMachine  Route = "GET /api/virtualization/virtual-machines/{id}/"
+	RouteIPAddresses     Route = "GET /api/ipam/ip-addresses/"
+	RouteIPAddress       Route = "GET /api/ipam/ip-addresses/{id}/"
+	RouteInterfaces      Route = "GET /api/dcim/interfaces/"
+	RouteSites           Route = "GET /api/dcim/sites/"
+	RouteSite            Route = "GET /api/dcim/sites/{id}/"
+)
+
+// Option configures a fake.
+type Option func(*config) error
+
+type config struct {
+	token       string
+	devices     int
+	vms         int
+	seed        uint64
+	undecodable bool
+	version     string
+	hookURL     string
+	hookSecret  string
+	maxPage     int
+	now         func() time.Time
+	hookClient  *http.Client
+}
+
+// WithToken sets the API token the fake accepts. Tokens starting with
+// "nbt_" (NetBox 4.5 v2 tokens) are accepted with the Bearer keyword as
+// well as Token.
+func WithToken(token string) Option {
+	return func(c *config) error {
+		if token == "" || strings.ContainsAny(token, " \t\r\n") {
+			return errors.New("netboxtest: WithToken: token must be non-empty and without spaces")
+		}
+		c.token = token
+		return nil
+	}
+}
+
+// WithDevices sets how many devices the generator makes: 0 (none), or 10
+// to 100,000. The default is 10.
+func WithDevices(n int) Option {
+	return func(c *config) error {
+		if n != 0 && (n < 10 || n > 100_000) {
+			return fmt.Errorf("netboxtest: WithDevices(%d): want 0 or 10 to 100000", n)
+		}
+		c.devices = n
+		return nil
+	}
+}
+
+// WithVirtualMachines sets how many virtual machines the generator makes
+// (0 to 100,000; default 0).
+func WithVirtualMachines(n int) Option {
+	return func(c *config) error {
+		if n < 0 || n > 100_000 {
+			return fmt.Errorf("netboxtest: WithVirtualMachines(%d): want 0 to 100000", n)
+		}
+		c.vms = n
+		return nil
+	}
+}
+
+// WithSeed sets the generator's seed; the same seed and sizes give the
+// same data. The default seed is 1.
+func WithSeed(seed uint64) Option {
+	return func(c *config) error { c.seed = seed; return nil }
+}
+
+// WithUndecodableDevice plants one device whose status is a custom choice
+// ("maintenance") that go-netbox v4.3.0 cannot decode, flagged
+// [QuirkUndecodableStatus]. With it, a device list page that holds this
+// device fails to decode in go-netbox, as it would against such a NetBox.
+func WithUndecodableDevice() Option {
+	return func(c *config) error { c.undecodable = true; return nil }
+}
+
+// WithVersion sets the NetBox version the fake reports in /api/status/ and
+// the API-Version header, and the webhook body form: 4.3 sends "model",
+// 4.4 "model" and "object_type", 4.5 "object_type" only, 4.6 and later also
+// "request". The default is "4.3.0".
+func WithVersion(v string) Option {
+	return func(c *config) error {
+		var major, minor, patch int
+		if n, _ := fmt.Sscanf(v, "%d.%d.%d", &major, &minor, &patch); n != 3 || major != 4 {
+			return fmt.Errorf("netboxtest: WithVersion(%q): want 4.x.y", v)
+		}
+		c.version = v
+		return nil
+	}
+}
+
+// WithWebhook makes every device and VM mutation POST a NetBox webhook to
+// url (a loopback address), signed with secret in X-Hook-Signature when
+// secret is non-empty.
+func WithWebhook(url, secret string) Option {
+	return func(c *config) error {
+		if err := checkLoopback(url); err != nil {
+			return err
+		}
+		c.hookURL, c.hookSecret = url, secret
+		return nil
+	}
+}
+
+// WithMaxPageSize sets MAX_PAGE_SIZE, the largest page the fake returns
+// (default 1000).
+func WithMaxPageSize(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("netboxtest: WithMaxPageSize(%d): want at least 1", n)
+		}
+		c.maxPage = n
+		return nil
+	}
+}
+
+// WithClock sets the clock that stamps mutations (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("netboxtest: WithClock: nil clock")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+func checkLoopback(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("netboxtest: webhook URL %q: want an http(s) URL", raw)
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("netboxtest: webhook URL %q: the fake only sends to loopback addresses", raw)
+	}
+	return nil
+}
+
+// Handler is the fake NetBox as an [http.Handler], with its data and test
+// controls. It is safe for concurrent use.
+type Handler struct {
+	cfg config
+	mux *http.ServeMux
+
+	mu      sync.RWMutex // guards the data below
+	cat     catalog
+	cfs     []cfDef
+	devices *table[object]
+	vms     *table[object]
+	ips     *table[ipAddr]
+	ifaces  *table[iface]
+	lastUS  int64 // last mutation stamp, to keep last_updated strictly increasing
+
+	ctl      sync.Mutex // guards the controls below
+	faults   map[Route][]fault
+	latency  time.Duration
+	counts   map[Route]int
+	log      []Request
+	hooks    []Delivery
+	hookURL  string
+	hookKey  string
+	requests int
+}
+
+// Request is one request the fake received, as recorded by
+// [Handler.Requests]. It holds no headers, so no token.
+type Request struct {
+	Route  Route
+	Method string
+	Path   string
+	Query  url.Values
+	Status int
+}
+
+type fault struct {
+	status int
+	drop   bool
+	times  int
+}
+
+const maxLog = 10_000
+
+// NewHandler builds a fake NetBox with generated data. It serves the API
+// at /api/... below whatever path it is mounted on.
+func NewHandler(opts ...Option) (*Handler, error) {
+	cfg := config{token: DefaultToken, devices: 10, seed: 1, version: "4.3.0", maxPage: 1000, now: time.Now,
+		hookClient: &http.Client{Timeout: 10 * time.Second}}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	h := &Handler{cfg: cfg, faults: map[Route][]fault{}, counts: map[Route]int{},
+		hookURL: cfg.hookURL, hookKey: cfg.hookSecret}
+	h.devices = newTable(func(o *object) int64 { return o.id }, h.objectKeys)
+	h.vms = newTable(func(o *object) int64 { return o.id }, h.objectKeys)
+	h.ips = newTable(func(ip *ipAddr) int64 { return ip.id }, ipKeys)
+	h.ifaces = newTable(func(i *iface) int64 { return i.id }, ifaceKeys)
+	generate(h)
+	h.routes()
+	return h, nil
+}
+
+// Server is a fake NetBox listening on a loopback address, with the
+// [Handler] controls.
+type Server struct {
+	*Handler
+	URL   string // base URL, e.g. http://127.0.0.1:41234 (no trailing slash)
+	Token string // the token the fake accepts
+
+	srv *httptest.Server
+}
+
+// NewServer starts a fake NetBox for a test and stops it when the test
+// ends. It fails the test on a bad option.
+func NewServer(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	h, err := NewHandler(opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := httptest.NewServer(h)
+	tb.Cleanup(s.Close)
+	return &Server{Handler: h, URL: s.URL, Token: h.cfg.token, srv: s}
+}
+
+// HTTPClient returns an HTTP client for the server.
+func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
+
+func (h *Handler) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc(string(RouteStatus)+"{$}", h.serve(RouteStatus, h.getStatus))
+	m.HandleFunc(string(RouteDevices)+"{$}", h.serve(RouteDevices, h.listDevices))
+	m.HandleFunc(string(RouteDevice)+"{$}", h.serve(RouteDevice, h.getDevice))
+	m.HandleFunc(string(RouteVirtualMachines)+"{$}", h.serve(RouteVirtualMachines, h.listVMs))
+	m.HandleFunc(string(RouteVirtualMachine)+"{$}", h.serve(RouteVirtualMachine, h.getVM))
+	m.HandleFunc(string(RouteIPAddresses)+"{$}", h.serve(RouteIPAddresses, h.listIPs))
+	m.HandleFunc(string(RouteIPAddress)+"{$}", h.serve(RouteIPAddress, h.getIP))
+	m.HandleFunc(string(RouteInterfaces)+"{$}", h.serve(RouteInterfaces, h.listInterfaces))
+	m.HandleFunc(string(RouteSites)+"{$}", h.serve(RouteSites, h.listSites))
+	m.HandleFunc(string(RouteSite)+"{$}", h.serve(RouteSite, h.getSite))
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.count("", r, http.StatusNotFound)
+		writeJSON(w, h.apiVersion(), http.StatusNotFound, []byte(`{"detail":"Not found."}`))
+	})
+	h.mux = m
+}
+
+// ServeHTTP serves the NetBox REST API.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// apiError is a response other than 200, with NetBox's JSON body.
+type apiError struct {
+	status int
+	body   []byte
+}
+
+func detail(status int, msg string) *apiError {
+	e := enc{}
+	e.open()
+	e.k("detail")
+	e.str(msg)
+	e.close()
+	return &apiError{status: status, body: e.b}
+}
+
+// serve wraps an endpoint with counting, fault injection, latency and
+// authentication.
+func (h *Handler) serve(route Route, fn func(r *http.Request, base string) ([]byte, *apiError)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h.ctl.Lock()
+		lat := h.latency
+		f, hit := h.takeFault(route)
+		h.ctl.Unlock()
+		if lat > 0 {
+			select {
+			case <-time.After(lat):
+			case <-r.Context().Done():
+			}
+		}
+		if hit && f.drop {
+			h.count(route, r, 0)
+			if hj, ok := w.(http.Hijacker); ok {
+				if c, _, err := hj.Hijack(); err == nil {
+					c.Close()
+					return
+				}
+			}
+			panic(http.ErrAbortHandler)
+		}
+		if hit {
+			h.count(route, r, f.status)
+			writeJSON(w, h.apiVersion(), f.status, faultBody(f.status, h.cfg.version))
+			return
+		}
+		if e := h.authenticate(r); e != nil {
+			h.count(route, r, e.status)
+			writeJSON(w, h.apiVersion(), e.status, e.body)
+			return
+		}
+		body, e := fn(r, baseURL(r))
+		if e != nil {
+			h.count(route, r, e.status)
+			writeJSON(w, h.apiVersion(), e.status, e.body)
+			return
+		}
+		h.count(route, r, http.StatusOK)
+		writeJSON(w, h.apiVersion(), http.StatusOK, body)
+	}
+}
+
+func faultBody(status int, version string) []byte {
+	switch {
+	case status == http.StatusForbidden:
+		return detail(status, "You do not have permission to perform this action.").body
+	case status == http.StatusNotFound:
+		return detail(status, "Not found.").body
+	case status == http.StatusTooManyRequests:
+		return detail(status, "Request was throttled.").body
+	case status == http.StatusInternalServerError:
+		return []byte(`{"error":"injected fault","exception":"RuntimeError","netbox_version":"` + version + `","python_version":"3.12.3"}`)
+	case status >= 400 && status < 500:
+		return detail(status, http.StatusText(status)).body
+	}
+	return detail(status, http.StatusText(status)).body
+}
+
+func writeJSON(w http.ResponseWriter, apiVersion string, status int, body []byte) {
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json")
+	hd.Set("API-Version", apiVersion)
+	hd.Set("X-Request-ID", newUUID())
+	hd.Set("Vary", "Accept, Cookie, Origin")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func (h *Handler) apiVersion() string {
+	v := h.cfg.version
+	if i := strings.LastIndexByte(v, '.'); i > 0 {
+		return v[:i]
+	}
+	return v
+}
+
+func (h *Handler) minor() int {
+	var major, minor int
+	fmt.Sscanf(h.cfg.version, "%d.%d", &major, &minor)
+	return minor
+}
+
+// authenticate checks the Authorization header as NetBox does: a missing
+// header and a refused token both give 403.
+func (h *Handler) authenticate(r *http.Request) *apiError {
+	v := r.Header.Get("Authorization")
+	if len(r.Header.Values("Authorization")) > 1 {
+		return detail(http.StatusForbidden, "Invalid token header. Token string should not contain spaces.")
+	}
+	keyword, key, ok := strings.Cut(v, " ")
+	if v == "" || !ok {
+		return detail(http.StatusForbidden, "Authentication credentials were not provided.")
+	}
+	v2 := strings.HasPrefix(key, "nbt_")
+	switch {
+	case strings.EqualFold(keyword, "Token"):
+	case strings.EqualFold(keyword, "Bearer") && v2:
+	default:
+		return detail(http.StatusForbidden, "Authentication credentials were not provided.")
+	}
+	if key != h.cfg.token {
+		switch {
+		case h.minor() >= 5 && v2:
+			return detail(http.StatusForbidden, "Invalid v2 token")
+		case h.minor() >= 5:
+			return detail(http.StatusForbidden, "Invalid v1 token")
+		}
+		return detail(http.StatusForbidden, "Invalid token")
+	}
+	return nil
+}
+
+// baseURL is the scheme and host NetBox builds absolute URLs from.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "http" || p == "https" {
+		scheme = p
+	}
+	return scheme + "://" + r.Host
+}
+
+func (h *Handler) takeFault(route Route) (fault, bool) {
+	for _, k := range []Route{route, RouteAny} {
+		q := h.faults[k]
+		if len(q) == 0 {
+			continue
+		}
+		f := q[0]
+		q[0].times--
+		if q[0].times <= 0 {
+			q = q[1:]
+		}
+		h.faults[k] = q
+		return f, true
+	}
+	return fault{}, false
+}
+
+func (h *Handler) count(route Route, r *http.Request, status int) {
+	h.ctl.Lock()
+	defer h.ctl.Unlock()
+	h.counts[route]++
+	h.requests++
+	if len(h.log) >= maxLog {
+		h.log = append(h.log[:0], h.log[maxLog/2:]...)
+	}
+	h.log = append(h.log, Request{Route: route, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Status: status})
+}
+
+// FailNext makes the next times requests on route (or on any route, with
+// RouteAny) fail with status and a NetBox-style body, before authentication.
+// Faults queue up in the order they are set.
+func (h *Handler) FailNext(route Route, status, times int) {
+	h.ctl.Lock()
+	defer h.ctl.Unlock()
+	if times > 0 {
+		h.faults[route] = append(h.faults[route], fault{status: status, times: times})
+	}
+}
+
+// DropNext makes the next times requests on route close the connection
+// without a response.
+func (h *Handler) DropNext(route Route, times int) {
+	h.ctl.Lock()
+	defer h.ctl.Unlock()
+	if times > 0 {
+		h.faults[route] = append(h.faults[route], fault{drop: true, times: times})
+	}
+}
+
+// SetLatency delays every request by d (0 turns it off).
+func (h *Handler) SetLatency(d time.Duration) {
+	h.ctl.Lock()
+	defer h.ctl.Unlock()
+	h.latency = d
+}
+
+// Count returns how many requests reached route (RouteAny: all routes,
+// including unknown paths), whatever their outcome.
+func (h *Handler) Count(route Route) int {
+	h.ctl.Lock()
+	defer h.ctl.Unlock()
+	if route == RouteAny {
+		return h.requests
+	}
+	return h.counts[route]
+}
+
+// Requests returns the recorded requests, oldest first (the most recent
+// 10,000 at most).
+func (h *Handler) Requests() []Request {
+	h.ctl.Lock()
+	defer h.ctl.Unlock()
+	return append([]Request(nil), h.log...)
+}
+
+// ResetRequests clears the request counts and log.
+func (h *Handler) ResetRequests() {
+	h.ctl.Lock()
+	defer h.ctl.Unlock()
+	h.counts = map[Route]int{}
+	h.requests = 0
+	h.log = nil
+}
+
+// Token returns the API token the fake accepts.
+func (h *Handler) Token() string { return h.cfg.token }
+
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	const x = "0123456789abcdef"
+	out := make([]byte, 0, 36)
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, x[c>>4], x[c&0xf])
+	}
+	return string(out)
+}
