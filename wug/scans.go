@@ -2,12 +2,14 @@ package wug
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ScansService starts and follows WUG scans. WUG has no range or subnet
@@ -220,4 +222,49 @@ func (s *ScansService) Cancel(ctx context.Context, scanID string) error {
 		return opErr(op, err)
 	}
 	return res.check(op)
+}
+
+// Done reports whether the scan looks finished. WUG does not signal
+// completion explicitly: a scan counts as done when its phase says so
+// (complete, completed, finished, done, cancelled, canceled, failed, error,
+// stopped) or its progress reached 100.
+func (s *Scan) Done() bool {
+	switch strings.ToLower(strings.TrimSpace(s.Phase)) {
+	case "complete", "completed", "finished", "done", "cancelled", "canceled", "failed", "error", "stopped":
+		return true
+	}
+	return s.Progress >= 100
+}
+
+// Wait polls a scan's status (GET /api/v1/device-scan/{scanId}/status) every
+// interval (2s when 0 or less) until Scan.Done or ctx ends. A scan WUG no
+// longer knows (404) after it was seen is taken as finished and its last
+// status returned.
+func (s *ScansService) Wait(ctx context.Context, scanID string, interval time.Duration) (*Scan, error) {
+	const op = "Scans.Wait"
+	if interval <= 0 {
+		interval = 2 * time.Second
+	}
+	var last *Scan
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		sc, err := s.Status(ctx, scanID)
+		switch {
+		case err == nil:
+			last = sc
+			if sc.Done() {
+				return sc, nil
+			}
+		case last != nil && errors.Is(err, ErrNotFound):
+			return last, nil
+		default:
+			return last, opErr(op, err)
+		}
+		select {
+		case <-ctx.Done():
+			return last, opErr(op, ctx.Err())
+		case <-t.C:
+		}
+	}
 }
