@@ -1,6 +1,7 @@
 package export
 
 import (
+	"flag"
 	"net/netip"
 	"strings"
 	"sync"
@@ -11,6 +12,21 @@ import (
 	"github.com/wugsync/wugsync/netbox"
 	"github.com/wugsync/wugsync/store"
 )
+
+// The -update flag rewrites golden files. It is registered here, in the
+// file whose init runs last, only if no other test file of the package has
+// registered it already, so every golden test of the package shares it.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files in testdata")
+	}
+}
+
+// updatingGolden reports whether the test run was asked to rewrite golden files.
+func updatingGolden() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // codes returns a verdict's error and warning codes.
 func codes(v Verdict) (errs, warns []string) {
