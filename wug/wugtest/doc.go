@@ -1,0 +1,44 @@
+// Package wugtest is an in-process fake WhatsUp Gold (WUG) REST API v1
+// server for testing code that automates WUG.
+//
+// One line starts it and hands back a wired client:
+//
+//	srv := wugtest.NewServer(t); c := srv.Client()
+//
+// The fake follows Progress's 2026.0 contract and the behaviour documented
+// for real servers, not the habits of any one client:
+//
+//   - POST /api/v1/token with the password and refresh_token grants (a form
+//     body, whatever the Content-Type); opaque tokens with expires_in;
+//     refresh tokens rotate on every use; 400 invalid_grant with
+//     error_description for bad credentials; 401 for a missing, unknown or
+//     expired bearer token (the scheme is matched case-insensitively).
+//   - Device listing and search in a group (returnHierarchy, view, state,
+//     case-insensitive substring search over name, host name and address),
+//     paged with opaque page ids; limit is clamped to the server maximum
+//     ([WithPageLimit]) and nextPageId is omitted on the last page.
+//   - Template apply (PATCH /devices/-/config/template) always creates a new
+//     device, duplicates included, reporting warnings per template in
+//     errors[]; groups are resolved by name and parents, created when
+//     missing.
+//   - Attributes, device groups and membership with WUG's rules (unique
+//     group names under a parent, only empty groups deleted, a device keeps
+//     its last static group, case-insensitive attribute names).
+//   - newDevice and refresh scans run asynchronously ([WithScanDelay]) and are
+//     followed through /device-scan/…; only addresses marked with
+//     [Handler.SetReachable] are found.
+//   - Request JSON keys are matched case-insensitively, as WUG's binder does.
+//
+// Every request and response is checked against the embedded contract
+// (method and path, declared query parameters, body properties and types);
+// with [NewServer] each violation fails the test, as does a request to an
+// unknown route (404) or with a wrong method (405). See [WithoutContract],
+// [AllowUnknownRoutes] and [Checker].
+//
+// Test controls are methods of [Handler] (and so of [Server]): seed devices
+// and groups, inject faults ([Handler.FailNext], [Handler.SetFaultRate],
+// [Handler.SetLatency], [Handler.DropNext], [Handler.ExpireTokens]), count
+// and record requests, and read state back. All are safe for concurrent use.
+// The inventory is indexed by id and address, so a fake holding 100,000
+// devices pages and searches without quadratic work.
+package wugtest

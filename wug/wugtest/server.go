@@ -1,0 +1,78 @@
+package wugtest
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// Server is a running fake WUG server on a loopback address. It embeds the
+// [Handler], so every test control is a method of Server too.
+type Server struct {
+	*Handler
+	// URL is the base URL, e.g. "https://127.0.0.1:41234" (no /api/v1).
+	URL string
+
+	srv *httptest.Server
+	cfg config
+}
+
+// NewServer starts a fake WUG server over TLS on 127.0.0.1 and stops it when
+// the test ends. Every request and response is checked against the WUG
+// 2026.0 contract, and unknown routes are reported; each problem fails tb
+// (see [WithoutContract] and [AllowUnknownRoutes]).
+//
+//	srv := wugtest.NewServer(t)
+//	c := srv.Client()
+func NewServer(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	opts = append([]Option{WithReporter(tb.Errorf)}, opts...)
+	s := start(opts)
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start runs a fake WUG server outside tests, on a loopback address (TLS
+// unless [WithPlainHTTP]), for quick starts and examples. Call Close when
+// done.
+func Start(opts ...Option) *Server {
+	return start(opts)
+}
+
+func start(opts []Option) *Server {
+	h := NewHandler(opts...)
+	ts := httptest.NewUnstartedServer(h)
+	if h.cfg.plainHTTP {
+		ts.Start()
+	} else {
+		ts.StartTLS()
+	}
+	return &Server{Handler: h, URL: ts.URL, srv: ts, cfg: h.cfg}
+}
+
+// Close stops the server and any pending scans.
+func (s *Server) Close() {
+	s.srv.Close()
+	s.stopScans()
+}
+
+// TLSConfig returns a TLS configuration that trusts the server's
+// self-signed certificate (nil with [WithPlainHTTP]).
+func (s *Server) TLSConfig() *tls.Config {
+	cert := s.srv.Certificate()
+	if cert == nil {
+		return nil
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+}
+
+// Certificate returns the server's self-signed certificate (nil with
+// [WithPlainHTTP]).
+func (s *Server) Certificate() *x509.Certificate { return s.srv.Certificate() }
+
+// HTTPClient returns an *http.Client that trusts the server, for raw calls.
+func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
