@@ -233,19 +233,30 @@ func (t *Transformer) enforceLimits(s Source, tpl *wug.DeviceTemplate) []Finding
 	for i := range tpl.Interfaces {
 		cut("network name", &tpl.Interfaces[i].NetworkName, MaxNetworkNameLen)
 	}
+	// Sorted first so the findings come in a stable order; again if a cut
+	// name moved.
+	slices.SortStableFunc(tpl.Attributes, compareAttrName)
+	cutNames := false
 	for i := range tpl.Attributes {
 		a := &tpl.Attributes[i]
-		cut(fmt.Sprintf("name of attribute %q", a.Name), &a.Name, MaxAttributeNameLen)
+		if utf8.RuneCountInString(a.Name) > MaxAttributeNameLen {
+			cut(fmt.Sprintf("name of attribute %q", a.Name), &a.Name, MaxAttributeNameLen)
+			cutNames = true
+		}
 		cut(fmt.Sprintf("value of attribute %q", a.Name), &a.Value, MaxAttributeValueLen)
 	}
+	if cutNames {
+		slices.SortStableFunc(tpl.Attributes, compareAttrName)
+	}
 	// WUG names are unique and case-insensitive: keep the first of each.
-	slices.SortStableFunc(tpl.Attributes, func(a, b wug.NameValue) int {
-		return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
-	})
 	tpl.Attributes = slices.CompactFunc(tpl.Attributes, func(a, b wug.NameValue) bool {
 		return strings.EqualFold(a.Name, b.Name)
 	})
 	return out
+}
+
+func compareAttrName(a, b wug.NameValue) int {
+	return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
 }
 
 // truncate cuts s to limit characters, ending with TruncationMarker, and
