@@ -1,0 +1,617 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/wugsync/wugsync/netbox"
+	"github.com/wugsync/wugsync/store"
+)
+
+// Connection is one WUG server NetBox is exported to, and how.
+type Connection struct {
+	Name     string          // the store's connection name; required
+	Selector netbox.Selector // what the connection exports
+
+	Mode         Mode // ModeAdd (default) or ModeScan
+	ScanFallback bool // scan an address whose add failed
+
+	Removal        RemovalPolicy // RemoveKeep (default), RemoveMaintenance or RemoveDelete
+	MaxRemoveShare float64       // share of our devices one run may remove; default 0.1
+
+	BatchSize   int           // templates (or scan targets) per request; default 50
+	Concurrency int           // WUG requests in flight; default 2
+	Attempts    int           // attempts per request before an item fails; default 3
+	RetryWait   time.Duration // wait before the second attempt, growing linearly; default 500ms
+}
+
+func (c Connection) withDefaults() Connection {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 50
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 2
+	}
+	if c.Attempts <= 0 {
+		c.Attempts = 3
+	}
+	if c.RetryWait <= 0 {
+		c.RetryWait = 500 * time.Millisecond
+	}
+	if c.Mode == "" {
+		c.Mode = ModeAdd
+	}
+	if c.Removal == "" {
+		c.Removal = RemoveKeep
+	}
+	return c
+}
+
+// Filters narrow a connection's selection for one run, in the form the
+// HTTP API receives them ("device_filters").
+type Filters struct {
+	Sites       []string `json:"sites,omitempty"`        // site slugs
+	DeviceRoles []string `json:"device_roles,omitempty"` // role slugs
+	Tags        []string `json:"tags,omitempty"`         // tag slugs, all required
+	// ExcludeRecentExports skips addresses exported in the last 24 hours.
+	ExcludeRecentExports bool `json:"exclude_recent_exports,omitempty"`
+}
+
+func (f Filters) empty() bool {
+	return len(f.Sites) == 0 && len(f.DeviceRoles) == 0 && len(f.Tags) == 0
+}
+
+// narrow returns sel restricted by f: values are intersected with the
+// selector's own where it has some, so a filter never widens a connection.
+func (f Filters) narrow(sel netbox.Selector) netbox.Selector {
+	intersect := func(have, want []string) []string {
+		if len(want) == 0 {
+			return have
+		}
+		if len(have) == 0 {
+			return slices.Clone(want)
+		}
+		var out []string
+		for _, w := range want {
+			if slices.Contains(have, w) {
+				out = append(out, w)
+			}
+		}
+		if len(out) == 0 {
+			out = []string{"-none-"} // a slug no object has: select nothing
+		}
+		return out
+	}
+	sel.Sites = intersect(sel.Sites, f.Sites)
+	sel.Roles = intersect(sel.Roles, f.DeviceRoles)
+	sel.Tags = append(slices.Clone(sel.Tags), f.Tags...)
+	return sel
+}
+
+func (f Filters) asMap() map[string][]string {
+	m := map[string][]string{}
+	if len(f.Sites) > 0 {
+		m["sites"] = f.Sites
+	}
+	if len(f.DeviceRoles) > 0 {
+		m["device_roles"] = f.DeviceRoles
+	}
+	if len(f.Tags) > 0 {
+		m["tags"] = f.Tags
+	}
+	if f.ExcludeRecentExports {
+		m["exclude_recent_exports"] = []string{"true"}
+	}
+	return m
+}
+
+// ObjectRef names one NetBox object.
+type ObjectRef struct {
+	Kind netbox.Kind `json:"kind"`
+	ID   int64       `json:"id"`
+}
+
+// ExportOptions shape one export run.
+type ExportOptions struct {
+	Trigger store.Trigger // default TriggerManual
+	Filters Filters       // narrow the connection's selection
+	// Objects limits the run to these NetBox objects (a webhook's targeted
+	// export); addresses recorded for them and no longer selected are
+	// treated as removed.
+	Objects []ObjectRef
+	// IPs limits the run to these addresses (a bulk export); an address
+	// the selection does not hold is reported as failed.
+	IPs []netip.Addr
+	// DryRun plans and touches nothing: no WUG write, no store write.
+	DryRun bool
+	// ForceRemove lifts the cap on removals.
+	ForceRemove bool
+	// Progress, when set, is called after each batch (from worker
+	// goroutines, one call at a time).
+	Progress func(Progress)
+	// OnStart, when set, is called once the run is recorded.
+	OnStart func(store.Run)
+}
+
+// partial reports whether the run sees only part of the connection's
+// selection, in which case unseen records are not removed.
+func (o *ExportOptions) partial() bool {
+	return !o.Filters.empty() || len(o.Objects) > 0 || len(o.IPs) > 0
+}
+
+// Progress is a running export's progress.
+type Progress struct {
+	Selected int    // addresses selected so far
+	Done     int    // addresses with an outcome
+	Counts   Counts // counts so far
+}
+
+// Counts are an export's item counts.
+type Counts struct {
+	Selected  int `json:"selected"`  // addresses the selection produced
+	Added     int `json:"added"`     // devices created (adds and re-adds)
+	Adopted   int `json:"adopted"`   // existing WUG devices linked
+	Updated   int `json:"updated"`   // metadata updates
+	Scanned   int `json:"scanned"`   // addresses handed to a discovery scan
+	Removed   int `json:"removed"`   // removal policy applied
+	Unchanged int `json:"unchanged"` // nothing to do
+	Skipped   int `json:"skipped"`   // skipped for another reason (recent, in progress, kept)
+	Invalid   int `json:"invalid"`   // not exportable (bad NetBox data)
+	Failed    int `json:"failed"`    // WUG, store or NetBox failures
+}
+
+// Outcome is what happened to one address (or, for a NetBox object that
+// could not be read, one object).
+type Outcome struct {
+	Key        store.Key        `json:"key"`
+	ObjectKind store.ObjectKind `json:"object_kind,omitempty"`
+	ObjectID   int64            `json:"object_id,omitempty"`
+	ObjectName string           `json:"object_name,omitempty"`
+	Action     Action           `json:"action"`
+	Status     store.Status     `json:"status,omitempty"` // as recorded; empty when nothing was recorded
+	DeviceID   string           `json:"wug_device_id,omitempty"`
+	ScanID     string           `json:"scan_id,omitempty"`
+	Reason     string           `json:"reason,omitempty"`
+	Warnings   []string         `json:"warnings,omitempty"`
+	Error      string           `json:"error,omitempty"`
+}
+
+// Result is the outcome of an export run. Outcomes list every address
+// except the unchanged ones, in completion order.
+type Result struct {
+	RunID      string          `json:"run_id,omitempty"` // empty for a dry run
+	Connection string          `json:"connection"`
+	Status     store.RunStatus `json:"status"`
+	DryRun     bool            `json:"dry_run"`
+	Plan       *Plan           `json:"plan,omitempty"` // dry runs only
+	Counts     Counts          `json:"counts"`
+	Outcomes   []Outcome       `json:"outcomes,omitempty"`
+	Warnings   []string        `json:"warnings,omitempty"`
+	StartedAt  time.Time       `json:"started_at"`
+	FinishedAt time.Time       `json:"finished_at"`
+}
+
+// RunCounts converts the counts to the store's run counts.
+func (c Counts) RunCounts() store.RunCounts {
+	return store.RunCounts{Selected: c.Selected, Added: c.Added, Updated: c.Updated + c.Adopted,
+		Scanned: c.Scanned, Unchanged: c.Unchanged, Failed: c.Failed}
+}
+
+// collector gathers outcomes from the workers.
+type collector struct {
+	mu       sync.Mutex
+	counts   Counts
+	done     int
+	outcomes []Outcome
+	warnings []string
+	progress func(Progress)
+}
+
+func (c *collector) report() {
+	if c.progress != nil {
+		c.progress(Progress{Selected: c.counts.Selected, Done: c.done, Counts: c.counts})
+	}
+}
+
+func (c *collector) selected() {
+	c.mu.Lock()
+	c.counts.Selected++
+	c.mu.Unlock()
+}
+
+func (c *collector) warn(format string, args ...any) {
+	c.mu.Lock()
+	c.warnings = append(c.warnings, fmt.Sprintf(format, args...))
+	c.mu.Unlock()
+}
+
+func decisionOutcome(d *Decision) Outcome {
+	kind, id, name := d.object()
+	return Outcome{Key: d.Key, ObjectKind: kind, ObjectID: id, ObjectName: name, Action: d.Action,
+		DeviceID: d.DeviceID, Reason: d.Reason, Warnings: d.Warnings}
+}
+
+func (c *collector) skip(d Decision) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.done++
+	if d.Reason == skipUnchanged {
+		c.counts.Unchanged++
+		return
+	}
+	o := decisionOutcome(&d)
+	if blocked, _ := candidateBlocked(d.Candidate); d.Candidate != nil && blocked {
+		c.counts.Invalid++
+		o.Error = d.Reason
+		if d.Key.Validate() == nil {
+			o.Status = store.StatusError
+		}
+	} else {
+		c.counts.Skipped++
+	}
+	c.outcomes = append(c.outcomes, o)
+}
+
+// failObject reports a NetBox object that could not be read.
+func (c *collector) failObject(kind store.ObjectKind, id int64, name string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.counts.Failed++
+	c.outcomes = append(c.outcomes, Outcome{ObjectKind: kind, ObjectID: id, ObjectName: name, Action: ActionSkip, Error: err.Error()})
+}
+
+// noAddress reports a NetBox object that has no address to export.
+func (c *collector) noAddress(d *netbox.Device, f Finding) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.counts.Invalid++
+	kind := store.ObjectDevice
+	if d.Kind == netbox.KindVirtualMachine {
+		kind = store.ObjectVirtualMachine
+	}
+	c.outcomes = append(c.outcomes, Outcome{ObjectKind: kind, ObjectID: d.ID, ObjectName: d.Name, Action: ActionSkip,
+		Reason: f.Message, Warnings: []string{f.String()}})
+}
+
+// failKey reports an address that failed before it reached the planner.
+func (c *collector) failKey(k store.Key, action Action, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.counts.Failed++
+	c.outcomes = append(c.outcomes, Outcome{Key: k, Action: action, Error: err.Error()})
+}
+
+func (c *collector) record(outs []outcome, recs []store.Record, storeErr error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, o := range outs {
+		out := decisionOutcome(&o.d)
+		out.Status, out.DeviceID, out.ScanID = recs[i].Status, recs[i].WUGDeviceID, recs[i].ScanID
+		out.Warnings = append(out.Warnings, o.warnings...)
+		c.done++
+		switch {
+		case o.err != nil || storeErr != nil:
+			c.counts.Failed++
+			out.Error = errors.Join(o.err, storeErr).Error()
+		case o.removed:
+			c.counts.Removed++
+		case o.scanID != "":
+			c.counts.Scanned++
+			out.Action = ActionScan
+		case o.d.Action == ActionAdopt:
+			c.counts.Adopted++
+		case o.d.Action == ActionUpdate:
+			c.counts.Updated++
+		default:
+			c.counts.Added++
+		}
+		c.outcomes = append(c.outcomes, out)
+	}
+	c.report()
+}
+
+// ExportJob exports a connection's NetBox selection to WUG: it reads the
+// WUG inventory once, streams NetBox objects through the planner chunk by
+// chunk, applies the decisions in batches and records every item.
+type ExportJob struct {
+	Connection Connection
+	Source     NetBoxSource // NetBox
+	WUG        WUG          // the connection's WUG server
+	Store      store.Store  // export records and runs
+	// Transformer validates and transforms NetBox objects
+	// (NewTransformer with the connection's Mapping).
+	Transformer *Transformer
+	Logger      *slog.Logger
+	Now         func() time.Time // default time.Now
+}
+
+func (j *ExportJob) check() error {
+	switch {
+	case j.Connection.Name == "":
+		return errors.New("export: connection name is empty")
+	case j.Source == nil:
+		return errors.New("export: no NetBox source")
+	case j.WUG == nil:
+		return errors.New("export: no WUG API")
+	case j.Store == nil:
+		return errors.New("export: no store")
+	case j.Transformer == nil:
+		return errors.New("export: no Transformer (mapping)")
+	}
+	return nil
+}
+
+func (j *ExportJob) now() time.Time {
+	if j.Now != nil {
+		return j.Now()
+	}
+	return time.Now()
+}
+
+func (j *ExportJob) logger() *slog.Logger {
+	if j.Logger != nil {
+		return j.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// selection returns the selector for a run and its filters as recorded.
+func (j *ExportJob) selection(o *ExportOptions) (netbox.Selector, map[string][]string) {
+	sel := o.Filters.narrow(j.Connection.Selector)
+	filters := o.Filters.asMap()
+	if len(o.Objects) > 0 {
+		sel.IDs, sel.VMIDs = nil, nil
+		for _, obj := range o.Objects {
+			if obj.Kind == netbox.KindVirtualMachine {
+				sel.VMIDs = append(sel.VMIDs, obj.ID)
+			} else {
+				sel.IDs = append(sel.IDs, obj.ID)
+			}
+			filters["objects"] = append(filters["objects"], fmt.Sprintf("%s:%d", obj.Kind, obj.ID))
+		}
+	}
+	for _, ip := range o.IPs {
+		filters["ips"] = append(filters["ips"], ip.String())
+	}
+	return sel, filters
+}
+
+// Run runs one export. The run is recorded with BeginRun and FinishRun
+// (not for a dry run); a cancelled context ends it as interrupted, with
+// every item either recorded or left pending for the next run to resolve.
+// The error is non-nil only when the run itself failed; item failures are
+// in the result.
+func (j *ExportJob) Run(ctx context.Context, opts ExportOptions) (*Result, error) {
+	if err := j.check(); err != nil {
+		return nil, err
+	}
+	if opts.Trigger == "" {
+		opts.Trigger = store.TriggerManual
+	}
+	sel, filters := j.selection(&opts)
+	if err := sel.Validate(); err != nil {
+		return nil, fmt.Errorf("export %s: %w", j.Connection.Name, err)
+	}
+	res := &Result{Connection: j.Connection.Name, DryRun: opts.DryRun, StartedAt: j.now().UTC()}
+	var run store.Run
+	if !opts.DryRun {
+		var err error
+		run, err = j.Store.BeginRun(ctx, store.Run{Connection: j.Connection.Name, Kind: store.RunExport,
+			Trigger: opts.Trigger, Filters: filters, Status: store.RunRunning})
+		if err != nil {
+			return nil, fmt.Errorf("export %s: recording the run: %w", j.Connection.Name, err)
+		}
+		res.RunID = run.ID
+		if opts.OnStart != nil {
+			opts.OnStart(run)
+		}
+	}
+	col := &collector{progress: opts.Progress}
+	err := j.run(ctx, &opts, sel, col, res)
+
+	res.Counts, res.Outcomes, res.Warnings = col.counts, col.outcomes, col.warnings
+	res.FinishedAt = j.now().UTC()
+	switch {
+	case err != nil && ctx.Err() != nil:
+		res.Status = store.RunInterrupted
+	case err != nil:
+		res.Status = store.RunFailed
+	case res.Counts.Failed > 0:
+		res.Status = store.RunPartial
+	default:
+		res.Status = store.RunSucceeded
+	}
+	if !opts.DryRun {
+		run.Status, run.Counts, run.FinishedAt = res.Status, res.Counts.RunCounts(), res.FinishedAt
+		if err != nil {
+			run.Error = err.Error()
+		}
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if ferr := j.Store.FinishRun(fctx, run); ferr != nil {
+			err = errors.Join(err, fmt.Errorf("recording the end of run %s: %w", run.ID, ferr))
+		}
+	}
+	if err != nil {
+		return res, fmt.Errorf("export %s: %w", j.Connection.Name, err)
+	}
+	return res, nil
+}
+
+func (j *ExportJob) run(ctx context.Context, opts *ExportOptions, sel netbox.Selector, col *collector, res *Result) error {
+	conn := j.Connection.withDefaults()
+	recs, err := loadRecords(ctx, j.Store, conn.Name)
+	if err != nil {
+		return err
+	}
+	inv, err := loadInventory(ctx, j.WUG)
+	if err != nil {
+		return err
+	}
+	popts := PlanOptions{Mode: conn.Mode, ExcludeRecent: opts.Filters.ExcludeRecentExports, Now: j.now(),
+		Removal: conn.Removal, MaxRemoveShare: conn.MaxRemoveShare, ForceRemove: opts.ForceRemove}
+	switch {
+	case len(opts.Objects) > 0:
+		targeted := map[ObjectRef]bool{}
+		for _, o := range opts.Objects {
+			targeted[o] = true
+		}
+		popts.RemovalScope = func(r store.Record) bool {
+			kind := netbox.KindDevice
+			if r.ObjectKind == store.ObjectVirtualMachine {
+				kind = netbox.KindVirtualMachine
+			}
+			return targeted[ObjectRef{Kind: kind, ID: r.ObjectID}]
+		}
+	case !opts.partial():
+		popts.RemovalScope = func(store.Record) bool { return true }
+	}
+	planner := NewPlanner(popts, inv, recs)
+
+	var plan *Plan
+	var ex *executor
+	if opts.DryRun {
+		plan = &Plan{Connection: conn.Name}
+		res.Plan = plan
+	} else {
+		ex = newExecutor(ctx, applyConfig{connection: conn.Name, batchSize: conn.BatchSize, concurrency: conn.Concurrency,
+			attempts: conn.Attempts, retryWait: conn.RetryWait, scanFallback: conn.ScanFallback, removal: conn.Removal,
+			reasonBulk: opts.Trigger == store.TriggerBulk, now: j.now, log: j.logger()},
+			j.WUG, inv, j.Store, col)
+		col.progress = opts.Progress
+	}
+	decide := func(d Decision) {
+		if plan != nil {
+			plan.Decisions = append(plan.Decisions, d)
+			return
+		}
+		ex.submit(ctx, d)
+	}
+
+	wantIPs := map[netip.Addr]bool{}
+	for _, ip := range opts.IPs {
+		wantIPs[ip.Unmap()] = false
+	}
+	incomplete := false
+	dups := NewDuplicateIndex()
+	streamErr := func() error {
+		for dev, err := range j.Source.Devices(ctx, sel) {
+			if err != nil {
+				var de *netbox.DeviceError
+				if !errors.As(err, &de) {
+					return fmt.Errorf("reading NetBox: %w", err)
+				}
+				incomplete = true
+				kind := store.ObjectDevice
+				if de.Kind == netbox.KindVirtualMachine {
+					kind = store.ObjectVirtualMachine
+				}
+				col.failObject(kind, de.ID, de.Name, err)
+				continue
+			}
+			cands := j.Transformer.Prepare(&dev, sel.IPPolicy, conn.Name)
+			if len(cands) == 0 && len(wantIPs) == 0 {
+				col.noAddress(&dev, NoAddress(&dev, sel.IPPolicy))
+			}
+			for i := range cands {
+				c := &cands[i]
+				if len(wantIPs) > 0 {
+					if _, ok := wantIPs[c.Key.Address]; !ok {
+						continue
+					}
+					wantIPs[c.Key.Address] = true
+				}
+				dups.ObserveCandidate(c)
+				col.selected()
+				decide(planner.Decide(c))
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+		return nil
+	}()
+	if streamErr == nil {
+		removals, warn := planner.Removals()
+		if incomplete && len(removals) > 0 {
+			col.warn("some NetBox objects could not be read; removals are skipped in this run")
+		} else {
+			for _, d := range removals {
+				decide(d)
+			}
+			if warn != "" {
+				col.warn("%s", warn)
+			}
+		}
+		for _, ip := range opts.IPs {
+			if !wantIPs[ip.Unmap()] {
+				col.failKey(store.Key{Connection: conn.Name, Address: ip}, ActionSkip,
+					fmt.Errorf("address %s is not an exportable address of any object in the NetBox selection", ip))
+			}
+		}
+	}
+	if ex != nil {
+		ex.close(ctx)
+	}
+	if plan != nil {
+		plan.Warnings = col.warnings
+		for _, d := range plan.Decisions {
+			col.plan(d)
+		}
+	}
+	if streamErr != nil {
+		return streamErr
+	}
+	return ctx.Err()
+}
+
+// plan counts a dry run's decision as if it had been applied.
+func (c *collector) plan(d Decision) {
+	switch d.Action {
+	case ActionSkip:
+		c.skip(d)
+		return
+	case ActionAdd, ActionReAdd:
+		c.counts.Added++
+	case ActionAdopt:
+		c.counts.Adopted++
+	case ActionUpdate:
+		c.counts.Updated++
+	case ActionScan:
+		c.counts.Scanned++
+	case ActionRemove:
+		c.counts.Removed++
+	}
+	c.done++
+	c.outcomes = append(c.outcomes, decisionOutcome(&d))
+}
+
+// loadRecords reads a connection's records by key.
+func loadRecords(ctx context.Context, st store.Store, conn string) (map[store.Key]store.Record, error) {
+	recs := map[store.Key]store.Record{}
+	for r, err := range st.Records(ctx, store.Query{Connection: conn, PageSize: 2000}) {
+		if err != nil {
+			return nil, fmt.Errorf("reading export records: %w", err)
+		}
+		recs[r.Key] = r
+	}
+	return recs, nil
+}
+
+// loadInventory reads every WUG device in one paged listing.
+func loadInventory(ctx context.Context, w WUG) (*Inventory, error) {
+	inv := NewInventory(nil)
+	for d, err := range w.Devices(ctx) {
+		if err != nil {
+			return nil, fmt.Errorf("listing WUG devices: %w", err)
+		}
+		inv.Add(d)
+	}
+	return inv, nil
+}

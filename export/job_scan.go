@@ -1,0 +1,266 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/wugsync/wugsync/netbox"
+	"github.com/wugsync/wugsync/store"
+)
+
+// ScanStatusJob follows the discovery scans an export started: it reads
+// the records in scan_triggered, asks WUG how each scan is doing, and when a
+// scan is done links the device it found (by the scan's own results, then by
+// exact address) and applies the NetBox metadata to it. A scan that never
+// finishes is recorded as an error after Timeout.
+type ScanStatusJob struct {
+	Connection string
+	WUG        WUG
+	Store      store.Store
+	// Source and Transformer, when both set, let the job apply the
+	// metadata to linked devices right away (reading their NetBox objects
+	// with Selector's IP policy); otherwise the next export does it (the
+	// record's fingerprint is cleared so it sees a change).
+	Source      NetBoxSource
+	Selector    netbox.Selector
+	Transformer *Transformer
+	Timeout     time.Duration // default 1 hour
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// ScanResult is the outcome of one scan-monitor run.
+type ScanResult struct {
+	RunID    string          `json:"run_id"`
+	Status   store.RunStatus `json:"status"`
+	Scans    int             `json:"scans"`     // distinct scans followed
+	Linked   int             `json:"linked"`    // addresses whose scan found a device
+	NotFound int             `json:"not_found"` // addresses whose finished scan found nothing
+	Waiting  int             `json:"waiting"`   // addresses whose scan is still running
+	TimedOut int             `json:"timed_out"` // addresses whose scan never finished
+	Failed   int             `json:"failed"`
+	Outcomes []Outcome       `json:"outcomes,omitempty"`
+}
+
+func (j *ScanStatusJob) now() time.Time {
+	if j.Now != nil {
+		return j.Now()
+	}
+	return time.Now()
+}
+
+// Run follows every scan the connection is waiting for, once.
+func (j *ScanStatusJob) Run(ctx context.Context, trigger store.Trigger) (*ScanResult, error) {
+	if j.Connection == "" || j.WUG == nil || j.Store == nil {
+		return nil, errors.New("scan monitor: connection, WUG and store are required")
+	}
+	if trigger == "" {
+		trigger = store.TriggerManual
+	}
+	run, err := j.Store.BeginRun(ctx, store.Run{Connection: j.Connection, Kind: store.RunScanMonitor, Trigger: trigger, Status: store.RunRunning})
+	if err != nil {
+		return nil, fmt.Errorf("scan monitor %s: recording the run: %w", j.Connection, err)
+	}
+	res := &ScanResult{RunID: run.ID}
+	err = j.run(ctx, res)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		res.Status = store.RunInterrupted
+	case err != nil:
+		res.Status = store.RunFailed
+	case res.Failed > 0:
+		res.Status = store.RunPartial
+	default:
+		res.Status = store.RunSucceeded
+	}
+	run.Status = res.Status
+	run.Counts = store.RunCounts{Selected: res.Linked + res.NotFound + res.Waiting + res.TimedOut + res.Failed,
+		Scanned: res.Linked + res.NotFound, Updated: res.Linked, Failed: res.Failed + res.TimedOut}
+	if err != nil {
+		run.Error = err.Error()
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if ferr := j.Store.FinishRun(fctx, run); ferr != nil {
+		err = errors.Join(err, fmt.Errorf("recording the end of run %s: %w", run.ID, ferr))
+	}
+	if err != nil {
+		return res, fmt.Errorf("scan monitor %s: %w", j.Connection, err)
+	}
+	return res, nil
+}
+
+func (j *ScanStatusJob) run(ctx context.Context, res *ScanResult) error {
+	timeout := j.Timeout
+	if timeout <= 0 {
+		timeout = time.Hour
+	}
+	// Group the waiting records by scan, keeping the order scans appear in.
+	byScan := map[string][]store.Record{}
+	var scans []string
+	for r, err := range j.Store.Records(ctx, store.Query{Connection: j.Connection, Statuses: []store.Status{store.StatusScanTriggered}}) {
+		if err != nil {
+			return fmt.Errorf("reading scan records: %w", err)
+		}
+		if _, ok := byScan[r.ScanID]; !ok {
+			scans = append(scans, r.ScanID)
+		}
+		byScan[r.ScanID] = append(byScan[r.ScanID], r)
+	}
+	res.Scans = len(scans)
+	var linked []store.Record
+	current := map[string]WUGDevice{}
+	for _, scanID := range scans {
+		recs := byScan[scanID]
+		done, state, err := j.status(ctx, scanID)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		now := j.now().UTC()
+		if !done {
+			var expired []store.Record
+			for _, r := range recs {
+				if now.Sub(r.ScanTriggeredAt) < timeout {
+					res.Waiting++
+					continue
+				}
+				r.Status, r.ScanState = store.StatusError, state
+				r.LastError = fmt.Sprintf("scan %s did not finish within %s", scanID, timeout)
+				if err != nil {
+					r.LastError += fmt.Sprintf(" (last status check: %v)", err)
+				}
+				expired = append(expired, r)
+			}
+			res.TimedOut += len(expired)
+			if err := j.save(ctx, res, expired, ActionScan); err != nil {
+				return err
+			}
+			continue
+		}
+		// Devices the scan reports, by exact address.
+		found := map[netip.Addr]WUGDevice{}
+		if devs, err := j.WUG.ScanDevices(ctx, scanID); err == nil {
+			for _, d := range devs {
+				if d.Address.IsValid() {
+					found[d.Address.Unmap()] = d
+				}
+			}
+		}
+		var out []store.Record
+		for _, r := range recs {
+			dev, ok := found[r.Address]
+			if !ok {
+				devs, err := j.WUG.FindByAddress(ctx, r.Address)
+				if err != nil {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					res.Failed++
+					res.Outcomes = append(res.Outcomes, Outcome{Key: r.Key, Action: ActionScan, Status: r.Status, ScanID: scanID,
+						Error: fmt.Sprintf("looking up %s after scan %s: %v", r.Address, scanID, err)})
+					continue
+				}
+				if len(devs) > 0 {
+					dev = devs[0]
+				}
+			}
+			id := dev.ID
+			if id != "" {
+				current[id] = dev
+			}
+			r.Status, r.ScanState, r.ScanCompletedAt = store.StatusScanCompleted, state, now
+			r.ScanDiscovered, r.WUGDeviceID, r.LastError = id != "", id, ""
+			if id != "" {
+				res.Linked++
+				r.Fingerprint = "" // the metadata is not on the device yet
+				linked = append(linked, r)
+			} else {
+				res.NotFound++
+			}
+			out = append(out, r)
+		}
+		if err := j.save(ctx, res, out, ActionScan); err != nil {
+			return err
+		}
+	}
+	return j.applyMetadata(ctx, res, linked, current)
+}
+
+// status asks WUG whether a scan is done.
+func (j *ScanStatusJob) status(ctx context.Context, scanID string) (done bool, state string, err error) {
+	if scanID == "" {
+		return false, "", errors.New("the record has no scan id")
+	}
+	info, err := j.WUG.ScanStatus(ctx, scanID)
+	if err != nil {
+		return false, "", err
+	}
+	return info.Done, info.State, nil
+}
+
+func (j *ScanStatusJob) save(ctx context.Context, res *ScanResult, recs []store.Record, a Action) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := j.Store.UpsertRecords(ctx, recs); err != nil {
+		return fmt.Errorf("recording scan outcomes: %w", err)
+	}
+	for _, r := range recs {
+		res.Outcomes = append(res.Outcomes, Outcome{Key: r.Key, ObjectKind: r.ObjectKind, ObjectID: r.ObjectID, ObjectName: r.ObjectName,
+			Action: a, Status: r.Status, DeviceID: r.WUGDeviceID, ScanID: r.ScanID, Error: r.LastError})
+	}
+	return nil
+}
+
+// applyMetadata reads the NetBox objects of newly linked addresses and
+// brings the WUG devices' metadata in line, recording the fingerprint.
+func (j *ScanStatusJob) applyMetadata(ctx context.Context, res *ScanResult, linked []store.Record, current map[string]WUGDevice) error {
+	if len(linked) == 0 || j.Source == nil || j.Transformer == nil {
+		return nil
+	}
+	byKey := map[store.Key]store.Record{}
+	sel := j.Selector
+	sel.IDs, sel.VMIDs = nil, nil
+	for _, r := range linked {
+		byKey[r.Key] = r
+		if r.ObjectKind == store.ObjectVirtualMachine {
+			sel.VMIDs = append(sel.VMIDs, r.ObjectID)
+		} else {
+			sel.IDs = append(sel.IDs, r.ObjectID)
+		}
+	}
+	for dev, err := range j.Source.Devices(ctx, sel) {
+		if err != nil {
+			var de *netbox.DeviceError
+			if errors.As(err, &de) {
+				continue
+			}
+			return fmt.Errorf("reading NetBox for scanned devices: %w", err)
+		}
+		for _, c := range j.Transformer.Prepare(&dev, sel.IPPolicy, j.Connection) {
+			r, ok := byKey[c.Key]
+			if !ok || !c.Exportable() {
+				continue
+			}
+			delete(byKey, c.Key)
+			if _, err := j.WUG.UpdateMetadata(ctx, current[r.WUGDeviceID], c.Template); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				res.Failed++
+				res.Outcomes = append(res.Outcomes, Outcome{Key: r.Key, Action: ActionUpdate, Status: r.Status, DeviceID: r.WUGDeviceID,
+					Error: fmt.Sprintf("applying metadata to WUG device %s: %v", r.WUGDeviceID, err)})
+				continue
+			}
+			r.Fingerprint, r.ExportedAt = c.Fingerprint, j.now().UTC()
+			if err := j.Store.UpsertRecords(ctx, []store.Record{r}); err != nil {
+				return fmt.Errorf("recording metadata of %s: %w", r.Key, err)
+			}
+		}
+	}
+	return nil
+}

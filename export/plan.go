@@ -1,0 +1,468 @@
+package export
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/wugsync/wugsync/store"
+)
+
+// Action is what the planner decided to do with one IP address.
+type Action string
+
+// Planner actions.
+const (
+	ActionAdd    Action = "add"    // create the device with a template apply
+	ActionAdopt  Action = "adopt"  // link an existing WUG device with the address and update its metadata
+	ActionUpdate Action = "update" // bring our device's metadata up to date
+	ActionReAdd  Action = "re_add" // our device is gone from WUG: create it again
+	ActionScan   Action = "scan"   // have WUG discover the address
+	ActionSkip   Action = "skip"   // nothing to do (the reason says why)
+	ActionRemove Action = "remove" // no longer selected: apply the removal policy
+)
+
+// Mode says how new addresses reach WUG.
+type Mode string
+
+// Export modes.
+const (
+	ModeAdd  Mode = "add"  // the default: template apply, no scan
+	ModeScan Mode = "scan" // discovery scan (newDevice), followed by ScanStatusJob
+)
+
+// RemovalPolicy says what happens to our WUG device when its address is no
+// longer selected in NetBox.
+type RemovalPolicy string
+
+// Removal policies.
+const (
+	RemoveKeep        RemovalPolicy = "keep" // the default: leave the device alone
+	RemoveMaintenance RemovalPolicy = "maintenance"
+	RemoveDelete      RemovalPolicy = "delete"
+)
+
+// Skip reasons that the executor and result counts tell apart.
+const (
+	skipUnchanged = "unchanged since the last export"
+	skipInvalid   = "not exportable: "
+)
+
+// Decision is the planner's verdict for one IP address.
+type Decision struct {
+	Key      store.Key
+	Action   Action
+	Reason   string   // one sentence
+	DeviceID string   // the WUG device concerned, when known
+	Warnings []string // validation warnings carried along
+
+	// Candidate is the NetBox side; nil for removals.
+	Candidate *Candidate
+	// Record is the recorded state; nil when there is none.
+	Record *store.Record
+}
+
+// object returns the NetBox object the decision is about.
+func (d *Decision) object() (kind store.ObjectKind, id int64, name string) {
+	if d.Candidate != nil {
+		return candidateObject(d.Candidate)
+	}
+	if d.Record != nil {
+		return d.Record.ObjectKind, d.Record.ObjectID, d.Record.ObjectName
+	}
+	return "", 0, ""
+}
+
+// MarshalJSON renders the decision for the plan's JSON form.
+func (d Decision) MarshalJSON() ([]byte, error) {
+	kind, id, name := d.object()
+	return json.Marshal(struct {
+		Key        string           `json:"key"`
+		VRF        string           `json:"vrf,omitempty"`
+		Address    string           `json:"address"`
+		Action     Action           `json:"action"`
+		Reason     string           `json:"reason"`
+		DeviceID   string           `json:"wug_device_id,omitempty"`
+		ObjectKind store.ObjectKind `json:"object_kind,omitempty"`
+		ObjectID   int64            `json:"object_id,omitempty"`
+		ObjectName string           `json:"object_name,omitempty"`
+		Warnings   []string         `json:"warnings,omitempty"`
+	}{d.Key.String(), d.Key.VRF, addrText(d.Key.Address), d.Action, d.Reason, d.DeviceID, kind, id, name, d.Warnings})
+}
+
+func addrText(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// Plan is every decision of one export, in the order NetBox listed the
+// objects, removals last.
+type Plan struct {
+	Connection string     `json:"connection"`
+	Decisions  []Decision `json:"decisions"`
+	Warnings   []string   `json:"warnings,omitempty"` // plan-wide notes, such as a removal held back
+}
+
+// Count returns how many decisions have each action.
+func (p *Plan) Count() map[Action]int {
+	n := map[Action]int{}
+	for _, d := range p.Decisions {
+		n[d.Action]++
+	}
+	return n
+}
+
+// WriteJSON writes the plan as indented JSON.
+func (p *Plan) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p)
+}
+
+// WriteTable writes the plan as an aligned text table, one line per
+// decision, followed by the counts and the plan-wide warnings.
+func (p *Plan) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACTION\tADDRESS\tVRF\tNETBOX OBJECT\tWUG DEVICE\tREASON")
+	for _, d := range p.Decisions {
+		kind, id, name := d.object()
+		obj := ""
+		if id != 0 {
+			obj = fmt.Sprintf("%s %d %s", kind, id, name)
+		}
+		vrf := d.Key.VRF
+		if vrf == "" {
+			vrf = "global"
+		}
+		reason := d.Reason
+		if len(d.Warnings) > 0 {
+			reason += " (warnings: " + strings.Join(d.Warnings, "; ") + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Action, addrText(d.Key.Address), vrf, obj, orDash(d.DeviceID), reason)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	counts := p.Count()
+	var parts []string
+	for _, a := range []Action{ActionAdd, ActionAdopt, ActionUpdate, ActionReAdd, ActionScan, ActionSkip, ActionRemove} {
+		if counts[a] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", a, counts[a]))
+		}
+	}
+	if len(parts) == 0 {
+		parts = []string{"nothing selected"}
+	}
+	if _, err := fmt.Fprintf(w, "\n%d decisions: %s\n", len(p.Decisions), strings.Join(parts, ", ")); err != nil {
+		return err
+	}
+	for _, warn := range p.Warnings {
+		if _, err := fmt.Fprintf(w, "warning: %s\n", warn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// PlanOptions tune the planner.
+type PlanOptions struct {
+	Mode Mode // empty means ModeAdd
+
+	// ExcludeRecent skips addresses exported within RecentWindow
+	// (default DefaultRecentWindow) of Now (default the time NewPlanner
+	// is called). Records also add recently-exported and previous-failure
+	// warnings (CheckRecord).
+	ExcludeRecent bool
+	RecentWindow  time.Duration
+	Now           time.Time
+
+	// Removal is applied to recorded addresses that RemovalScope covers and
+	// the run did not see. Empty means RemoveKeep. A nil RemovalScope
+	// means the run's selection was partial: nothing is removed.
+	Removal      RemovalPolicy
+	RemovalScope func(store.Record) bool
+	// MaxRemoveShare caps removals at this share of the devices we own
+	// (default 0.1); ForceRemove lifts the cap.
+	MaxRemoveShare float64
+	ForceRemove    bool
+}
+
+func (o *PlanOptions) defaults() {
+	if o.Mode == "" {
+		o.Mode = ModeAdd
+	}
+	if o.RecentWindow <= 0 {
+		o.RecentWindow = DefaultRecentWindow
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.Removal == "" {
+		o.Removal = RemoveKeep
+	}
+	if o.MaxRemoveShare <= 0 {
+		o.MaxRemoveShare = 0.1
+	}
+}
+
+// Inventory is the observed WUG state: every device indexed by its exact
+// network address and by id.
+type Inventory struct {
+	byAddr map[netip.Addr][]string
+	byID   map[string]WUGDevice
+}
+
+// NewInventory indexes devices.
+func NewInventory(devices []WUGDevice) *Inventory {
+	inv := &Inventory{byAddr: map[netip.Addr][]string{}, byID: map[string]WUGDevice{}}
+	for _, d := range devices {
+		inv.Add(d)
+	}
+	return inv
+}
+
+// Add indexes one more device.
+func (inv *Inventory) Add(d WUGDevice) {
+	if _, dup := inv.byID[d.ID]; dup {
+		return
+	}
+	d.Address = d.Address.Unmap().WithZone("")
+	inv.byID[d.ID] = d
+	if d.Address.IsValid() {
+		inv.byAddr[d.Address] = append(inv.byAddr[d.Address], d.ID)
+	}
+}
+
+// Device returns the device with this id.
+func (inv *Inventory) Device(id string) (WUGDevice, bool) {
+	d, ok := inv.byID[id]
+	return d, ok
+}
+
+// Len is the number of devices indexed.
+func (inv *Inventory) Len() int { return len(inv.byID) }
+
+// Has reports whether WUG has a device with this id.
+func (inv *Inventory) Has(id string) bool {
+	_, ok := inv.byID[id]
+	return ok
+}
+
+// ByAddress returns the ids of the devices whose network address is addr.
+func (inv *Inventory) ByAddress(addr netip.Addr) []string {
+	return inv.byAddr[addr.Unmap().WithZone("")]
+}
+
+// Planner decides, one candidate at a time, what an export does. It is pure:
+// it reads the inventory and the records it was given and performs no I/O,
+// so a run streams candidates through it chunk by chunk and asks for the
+// removals at the end. A Planner is not safe for concurrent use.
+type Planner struct {
+	opts    PlanOptions
+	inv     *Inventory
+	recs    map[store.Key]store.Record
+	claimed map[string]store.Key // WUG device id -> the key linked to it
+	seen    map[store.Key]bool
+}
+
+// NewPlanner returns a planner over the observed inventory and the recorded
+// state of one connection (records by key).
+func NewPlanner(opts PlanOptions, inv *Inventory, recs map[store.Key]store.Record) *Planner {
+	opts.defaults()
+	if inv == nil {
+		inv = NewInventory(nil)
+	}
+	p := &Planner{opts: opts, inv: inv, recs: recs, claimed: map[string]store.Key{}, seen: map[store.Key]bool{}}
+	for k, r := range recs {
+		if r.WUGDeviceID != "" && r.Status != store.StatusRemoved {
+			p.claimed[r.WUGDeviceID] = k
+		}
+	}
+	return p
+}
+
+// Seen reports whether the planner has decided for key in this run.
+func (p *Planner) Seen(k store.Key) bool { return p.seen[k] }
+
+// Decide returns the decision for one candidate. A key decided twice in one
+// run (the same address in the same VRF on two NetBox objects) is skipped
+// the second time.
+func (p *Planner) Decide(c *Candidate) Decision {
+	d := Decision{Key: c.Key, Candidate: c, Warnings: candidateWarnings(c)}
+	if rec, ok := p.recs[c.Key]; ok {
+		d.Record = &rec
+	}
+	r := d.Record
+	if r != nil {
+		for _, f := range CheckRecord(*r, p.opts.Now, p.opts.RecentWindow) {
+			d.Warnings = append(d.Warnings, f.String())
+		}
+	}
+	dup := p.seen[c.Key]
+	p.seen[c.Key] = true
+	if blocked, why := candidateBlocked(c); blocked {
+		return d.skip(skipInvalid + why)
+	}
+	if dup {
+		return d.skip("the address is already exported for another NetBox object in this run")
+	}
+
+	if p.opts.ExcludeRecent && r != nil && !r.ExportedAt.IsZero() && p.opts.Now.Sub(r.ExportedAt) < p.opts.RecentWindow {
+		return d.skip(fmt.Sprintf("exported recently (%s) and recent exports are excluded", r.ExportedAt.UTC().Format(time.RFC3339)))
+	}
+
+	// Our device is still in WUG: keep its metadata current.
+	if r != nil && r.WUGDeviceID != "" && r.Status != store.StatusRemoved && p.inv.Has(r.WUGDeviceID) {
+		d.DeviceID = r.WUGDeviceID
+		p.claimed[r.WUGDeviceID] = c.Key
+		switch {
+		case (r.Status == store.StatusExported || r.Status == store.StatusScanCompleted) && r.Fingerprint == c.Fingerprint:
+			return d.skip(skipUnchanged)
+		case r.Fingerprint != c.Fingerprint:
+			return d.act(ActionUpdate, "NetBox metadata changed since the last export")
+		default:
+			return d.act(ActionUpdate, fmt.Sprintf("the last attempt did not finish (record %s)", r.Status))
+		}
+	}
+	if r != nil && r.Status == store.StatusScanTriggered {
+		return d.skip(fmt.Sprintf("scan %s is in progress; the scan monitor follows it", r.ScanID))
+	}
+
+	// Look before adding: a WUG device that already has the address is
+	// linked, never duplicated. This also resolves pending records of an
+	// interrupted run.
+	if id, ok := p.unclaimed(c.Key); ok {
+		d.DeviceID = id
+		p.claimed[id] = c.Key
+		why := fmt.Sprintf("WUG device %s already has this address", id)
+		if r != nil && r.Status == store.StatusPending {
+			why = fmt.Sprintf("an interrupted run left it pending and WUG device %s has the address", id)
+		}
+		return d.act(ActionAdopt, why)
+	}
+
+	if p.opts.Mode == ModeScan {
+		if r != nil && r.Status == store.StatusScanCompleted && !r.ScanDiscovered && r.Fingerprint == c.Fingerprint {
+			return d.skip("the last scan found no device at this address")
+		}
+		return d.act(ActionScan, "discovery by scan is configured for this connection")
+	}
+	switch {
+	case r != nil && r.WUGDeviceID != "" && r.Status != store.StatusRemoved:
+		return d.act(ActionReAdd, fmt.Sprintf("recorded WUG device %s no longer exists", r.WUGDeviceID))
+	case r != nil && r.Status == store.StatusPending:
+		return d.act(ActionAdd, "an interrupted run left it pending and WUG has no device with this address")
+	case r != nil && r.Status == store.StatusError:
+		return d.act(ActionAdd, "retrying after the last attempt failed: "+r.LastError)
+	}
+	return d.act(ActionAdd, "new in the NetBox selection")
+}
+
+// unclaimed returns a WUG device with k's address that no other key is
+// linked to.
+func (p *Planner) unclaimed(k store.Key) (string, bool) {
+	for _, id := range p.inv.ByAddress(k.Address) {
+		if owner, taken := p.claimed[id]; !taken || owner == k {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+func (d Decision) skip(reason string) Decision {
+	d.Action, d.Reason = ActionSkip, reason
+	return d
+}
+
+func (d Decision) act(a Action, reason string) Decision {
+	d.Action, d.Reason = a, reason
+	return d
+}
+
+// Removals returns the decisions for recorded addresses in the removal
+// scope that this run did not see, in key order, and a plan-wide warning
+// when the share cap held them back.
+func (p *Planner) Removals() (decisions []Decision, warning string) {
+	if p.opts.RemovalScope == nil {
+		return nil, ""
+	}
+	owned := 0
+	var gone []store.Record
+	for k, r := range p.recs {
+		if r.Status == store.StatusRemoved {
+			continue
+		}
+		if r.WUGDeviceID != "" {
+			owned++
+		}
+		if !p.seen[k] && p.opts.RemovalScope(r) {
+			gone = append(gone, r)
+		}
+	}
+	slices.SortFunc(gone, func(a, b store.Record) int { return a.Key.Compare(b.Key) })
+	withDevice := 0
+	for _, r := range gone {
+		if r.WUGDeviceID != "" && p.inv.Has(r.WUGDeviceID) {
+			withDevice++
+		}
+	}
+	held := ""
+	if p.opts.Removal != RemoveKeep && !p.opts.ForceRemove && float64(withDevice) > p.opts.MaxRemoveShare*float64(owned) {
+		held = fmt.Sprintf("%d of our %d WUG devices are no longer selected, more than the %.0f%% a run may remove; nothing was removed (force the run to remove them)",
+			withDevice, owned, 100*p.opts.MaxRemoveShare)
+	}
+	for _, r := range gone {
+		rec := r
+		d := Decision{Key: r.Key, Record: &rec}
+		if r.WUGDeviceID != "" && p.inv.Has(r.WUGDeviceID) {
+			d.DeviceID = r.WUGDeviceID
+		}
+		switch {
+		case p.opts.Removal == RemoveKeep:
+			d = d.skip("no longer selected in NetBox; kept by the removal policy")
+		case held != "":
+			d = d.skip("no longer selected in NetBox; removal held back by the share cap")
+		case d.DeviceID == "":
+			d = d.act(ActionRemove, "no longer selected in NetBox and WUG has no device for it")
+		default:
+			d = d.act(ActionRemove, fmt.Sprintf("no longer selected in NetBox; policy %s", p.opts.Removal))
+		}
+		decisions = append(decisions, d)
+	}
+	return decisions, held
+}
+
+// MakePlan plans a whole export at once: candidates in NetBox order, the
+// connection's records, and the WUG devices from one listing. It is the
+// pure form of what ExportJob does in chunks.
+func MakePlan(connection string, candidates []Candidate, records []store.Record, devices []WUGDevice, opts PlanOptions) *Plan {
+	recs := make(map[store.Key]store.Record, len(records))
+	for _, r := range records {
+		recs[r.Key] = r
+	}
+	p := NewPlanner(opts, NewInventory(devices), recs)
+	plan := &Plan{Connection: connection, Decisions: make([]Decision, 0, len(candidates))}
+	for i := range candidates {
+		plan.Decisions = append(plan.Decisions, p.Decide(&candidates[i]))
+	}
+	removals, warn := p.Removals()
+	plan.Decisions = append(plan.Decisions, removals...)
+	if warn != "" {
+		plan.Warnings = append(plan.Warnings, warn)
+	}
+	return plan
+}

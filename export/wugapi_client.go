@@ -1,0 +1,187 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/wugsync/wugsync/wug"
+)
+
+// WUGClientOptions tune NewWUGAPI.
+type WUGClientOptions struct {
+	// AttributePrefix marks the attribute names wugsync owns: metadata
+	// updates delete stale attributes only under it. Empty means
+	// DefaultAttributePrefix; it must match the Mapping's.
+	AttributePrefix string
+	// ScanOptions are sent with every newDevice scan; nil sends WUG's
+	// defaults.
+	ScanOptions *wug.ScanOptions
+}
+
+// NewWUGAPI adapts a *wug.Client to the WUG interface the engine uses.
+func NewWUGAPI(c *wug.Client, opts WUGClientOptions) WUG {
+	if opts.AttributePrefix == "" {
+		opts.AttributePrefix = DefaultAttributePrefix
+	}
+	return &wugClientAPI{c: c, opts: opts}
+}
+
+type wugClientAPI struct {
+	c    *wug.Client
+	opts WUGClientOptions
+}
+
+func wugDevice(d wug.Device) WUGDevice {
+	addr, _ := netip.ParseAddr(strings.TrimSpace(d.NetworkAddress))
+	return WUGDevice{ID: d.ID, Name: d.Name, Note: d.Notes, Address: addr.Unmap().WithZone("")}
+}
+
+// Devices lists every device (GET /api/v1/device-groups/0/devices/-).
+func (a *wugClientAPI) Devices(ctx context.Context) iter.Seq2[WUGDevice, error] {
+	return func(yield func(WUGDevice, error) bool) {
+		for d, err := range a.c.Devices.All(ctx) {
+			if !yield(wugDevice(d), err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// FindByAddress searches by address and filters exactly
+// (GET /api/v1/device-groups/0/devices/-?search=).
+func (a *wugClientAPI) FindByAddress(ctx context.Context, addr netip.Addr) ([]WUGDevice, error) {
+	found, err := a.c.Devices.FindByAddress(ctx, addr.String())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]WUGDevice, len(found))
+	for i, d := range found {
+		out[i] = wugDevice(d)
+	}
+	return out, nil
+}
+
+// EnsurePath creates the missing groups of path (GET /api/v1/device-groups/-,
+// POST /api/v1/device-groups/{id}/child).
+func (a *wugClientAPI) EnsurePath(ctx context.Context, path string) (string, error) {
+	g, err := a.c.Groups.EnsurePath(ctx, path)
+	if err != nil {
+		return "", err
+	}
+	return g.ID, nil
+}
+
+// BulkAdd applies templates (PATCH /api/v1/devices/-/config/template). The
+// executor sends at most the client's batch size, so this is one request.
+func (a *wugClientAPI) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]AddOutcome, error) {
+	res, err := a.c.Devices.BulkAdd(ctx, ts)
+	if len(res) != len(ts) {
+		if err == nil {
+			err = errors.New("wug: BulkAdd returned no outcomes")
+		}
+		return nil, err
+	}
+	out := make([]AddOutcome, len(res))
+	for i, r := range res {
+		// A template-level failure is WUG's known answer; a request error
+		// leaves the outcome unknown.
+		var te *wug.TemplateError
+		if r.Err != nil && !errors.As(r.Err, &te) {
+			return nil, r.Err
+		}
+		out[i] = AddOutcome{DeviceID: r.DeviceID, Warnings: r.Warnings, Err: r.Err}
+	}
+	return out, nil
+}
+
+// UpdateMetadata sends only what differs (GET and PATCH
+// /api/v1/devices/{id}/attributes/-, PUT /api/v1/devices/{id}/properties
+// when the display name or note changed). The display name and note are
+// compared with current, as listed, so no properties read is needed.
+func (a *wugClientAPI) UpdateMetadata(ctx context.Context, current WUGDevice, t wug.DeviceTemplate) (bool, error) {
+	attrs := make(map[string]string, len(t.Attributes))
+	for _, nv := range t.Attributes {
+		attrs[nv.Name] = nv.Value
+	}
+	u := wug.MetadataUpdate{Attributes: attrs, OwnedPrefix: a.opts.AttributePrefix,
+		DisplayName: &t.DisplayName, Current: &wug.Device{ID: current.ID, Name: current.Name, Notes: current.Note}}
+	if t.Note != "" {
+		u.Note = &t.Note
+	}
+	ch, err := a.c.Devices.UpdateMetadata(ctx, current.ID, u)
+	return ch != nil && ch.Changed(), err
+}
+
+// ScanIPs starts one newDevice scan (PATCH /api/v1/device-groups/{id}/newDevice).
+func (a *wugClientAPI) ScanIPs(ctx context.Context, groupID string, ipOrNames []string) (string, error) {
+	st, err := a.c.Scans.ScanIPs(ctx, groupID, ipOrNames, a.opts.ScanOptions)
+	if err != nil {
+		return "", err
+	}
+	return st.ID, nil
+}
+
+// ScanStatus reads a scan's progress (GET /api/v1/device-scan/{id}/status).
+// WUG does not signal completion explicitly: a scan is done when WUG no
+// longer knows it, when every device it found is complete with progress at
+// its end, or when the active-scan list
+// (GET /api/v1/device-scan/-/status?activeOnly=true) no longer holds it.
+func (a *wugClientAPI) ScanStatus(ctx context.Context, scanID string) (ScanInfo, error) {
+	sc, err := a.c.Scans.Status(ctx, scanID)
+	if errors.Is(err, wug.ErrNotFound) {
+		return ScanInfo{ID: scanID, Done: true, State: "no longer tracked by WUG"}, nil
+	}
+	if err != nil {
+		return ScanInfo{}, err
+	}
+	info := ScanInfo{ID: scanID, State: sc.Phase, Found: sc.DevicesFound, Progress: sc.Progress}
+	if sc.Progress >= 100 || strings.EqualFold(sc.Phase, "complete") || strings.EqualFold(sc.Phase, "completed") {
+		info.Done = true
+		return info, nil
+	}
+	for s, err := range a.c.Scans.Active(ctx, nil) {
+		if err != nil {
+			return ScanInfo{}, err
+		}
+		if s.ID == scanID {
+			return info, nil
+		}
+	}
+	info.Done = true
+	return info, nil
+}
+
+// ScanDevices lists what a scan added or updated
+// (GET /api/v1/device-scan/{id}/devices).
+func (a *wugClientAPI) ScanDevices(ctx context.Context, scanID string) ([]WUGDevice, error) {
+	var out []WUGDevice
+	for d, err := range a.c.Scans.Results(ctx, scanID) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, wugDevice(d))
+	}
+	return out, nil
+}
+
+// SetMaintenance switches maintenance for many devices
+// (PATCH /api/v1/devices/-/config/maintenance).
+func (a *wugClientAPI) SetMaintenance(ctx context.Context, ids []string, enabled bool, reason string, until time.Time) error {
+	m := wug.Maintenance{Enabled: enabled, Reason: reason}
+	if !until.IsZero() {
+		m.EndUTC = &until
+	}
+	_, err := a.c.Devices.SetMaintenanceMany(ctx, ids, m)
+	return err
+}
+
+// DeleteDevices deletes many devices (PATCH /api/v1/devices/- with
+// operation delete).
+func (a *wugClientAPI) DeleteDevices(ctx context.Context, ids []string) error {
+	_, err := a.c.Devices.DeleteMany(ctx, ids)
+	return err
+}
