@@ -2,6 +2,8 @@ package wugtest
 
 import (
 	"time"
+
+	"github.com/wugsync/wugsync/wug"
 )
 
 // Option configures a fake server or handler.
@@ -17,6 +19,7 @@ type config struct {
 	allowUnknown   bool
 	reporter       func(format string, args ...any)
 	plainHTTP      bool
+	clientOpts     []wug.Option
 	now            func() time.Time
 }
 
@@ -90,4 +93,10 @@ func WithReporter(fn func(format string, args ...any)) Option {
 // of TLS.
 func WithPlainHTTP() Option {
 	return func(c *config) { c.plainHTTP = true }
+}
+
+// WithClientOptions adds options for the client [Server.Client] builds (a
+// logger, a retry policy, a batch size…).
+func WithClientOptions(opts ...wug.Option) Option {
+	return func(c *config) { c.clientOpts = append(c.clientOpts, opts...) }
 }

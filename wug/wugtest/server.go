@@ -3,9 +3,13 @@ package wugtest
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
+
+	"github.com/wugsync/wugsync/wug"
 )
 
 // Server is a running fake WUG server on a loopback address. It embeds the
@@ -17,6 +21,10 @@ type Server struct {
 
 	srv *httptest.Server
 	cfg config
+	tb  testing.TB
+
+	clientOnce sync.Once
+	client     *wug.Client
 }
 
 // NewServer starts a fake WUG server over TLS on 127.0.0.1 and stops it when
@@ -30,6 +38,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
 	opts = append([]Option{WithReporter(tb.Errorf)}, opts...)
 	s := start(opts)
+	s.tb = tb
 	tb.Cleanup(s.Close)
 	return s
 }
@@ -50,6 +59,36 @@ func start(opts []Option) *Server {
 		ts.StartTLS()
 	}
 	return &Server{Handler: h, URL: ts.URL, srv: ts, cfg: h.cfg}
+}
+
+// Client returns the server's wired *wug.Client, created on first use:
+// wug.NewClient(URL, wug.WithCredentials(user, password),
+// wug.WithTLSConfig(trusting the server), options from WithClientOptions…).
+// A construction error fails the test (or panics, outside tests).
+func (s *Server) Client() *wug.Client {
+	s.clientOnce.Do(func() {
+		c, err := s.NewClient()
+		if err != nil {
+			if s.tb != nil {
+				s.tb.Fatalf("wugtest: %v", err)
+			}
+			panic(fmt.Sprintf("wugtest: %v", err))
+		}
+		s.client = c
+	})
+	return s.client
+}
+
+// NewClient builds a new *wug.Client for the server, wired like [Server.Client],
+// with opts applied after the server's own (so they can override them).
+func (s *Server) NewClient(opts ...wug.Option) (*wug.Client, error) {
+	all := []wug.Option{wug.WithCredentials(s.cfg.user, s.cfg.password)}
+	if cfg := s.TLSConfig(); cfg != nil {
+		all = append(all, wug.WithTLSConfig(cfg))
+	}
+	all = append(all, s.cfg.clientOpts...)
+	all = append(all, opts...)
+	return wug.NewClient(s.URL, all...)
 }
 
 // Close stops the server and any pending scans.
