@@ -1,0 +1,442 @@
+package netbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// equatePrefix lets cmp compare addresses.
+var equatePrefix = cmpopts.EquateComparable(netip.Prefix{})
+
+// collect drains a Devices stream into devices and errors.
+func collect(t testing.TB, c *Client, sel Selector) ([]Device, []error) {
+	t.Helper()
+	var devs []Device
+	var errs []error
+	for d, err := range c.Devices(t.Context(), sel) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		devs = append(devs, d)
+	}
+	return devs, errs
+}
+
+// refDevice is the reference device 42 (netbox-api.md §6.1) with the
+// reference address 101 (§6.2) as NetBox would stream it.
+func refDevice() Device {
+	ip101 := IPAddress{ID: 101, Address: netip.MustParsePrefix("192.0.2.10/24"), Interface: "et-0/0/0",
+		Status: "active", DNSName: "ams1-edge-01.example.net"}
+	return Device{
+		Kind: KindDevice, ID: 42, Name: "ams1-edge-01", Display: "ams1-edge-01",
+		URL:          testBase + "/dcim/devices/42/",
+		Region:       Ref{ID: 9, Name: "Europe", Slug: "europe"},
+		Site:         Ref{ID: 1, Name: "AMS1", Slug: "ams1"},
+		Location:     Ref{ID: 3, Name: "Hall A", Slug: "hall-a"},
+		Rack:         Ref{ID: 11, Name: "R101"},
+		Position:     40,
+		Role:         Ref{ID: 2, Name: "Edge Router", Slug: "edge-router"},
+		Tenant:       Ref{ID: 5, Name: "Acme Corp", Slug: "acme"},
+		Platform:     Ref{ID: 4, Name: "Junos", Slug: "junos"},
+		Manufacturer: Ref{ID: 3, Name: "Juniper", Slug: "juniper"},
+		Model:        Ref{ID: 7, Name: "MX204", Slug: "mx204"},
+		Serial:       "JN12AB34CDEF", AssetTag: "AT-000042", Status: "active",
+		Tags:         []Ref{{ID: 1, Name: "monitored", Slug: "monitored"}},
+		CustomFields: map[string]any{"snmp_location": "AMS1 Hall A R101", "ssh_port": float64(22)},
+		PrimaryIPv4:  ip101,
+		OOBIP:        IPAddress{ID: 102, Address: netip.MustParsePrefix("198.51.100.10/24")},
+		IPs:          []IPAddress{ip101},
+		LastUpdated:  mustTime("2025-05-02T11:04:12.120411Z"),
+	}
+}
+
+func TestDevicesReferencePayloads(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	dev := object(t, "device_42.json")
+	delete(dev, "config_context")
+	var devQuery, ipQuery, siteQuery url.Values
+	var auth string
+	mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/devices/", func(r *http.Request) (*http.Response, error) {
+		devQuery, auth = r.URL.Query(), r.Header.Get("Authorization")
+		return jsonResponse(200, envelope(t, 1, false, dev)), nil
+	})
+	mt.RegisterResponder(http.MethodGet, testBase+"/api/ipam/ip-addresses/", func(r *http.Request) (*http.Response, error) {
+		ipQuery = r.URL.Query()
+		return jsonResponse(200, envelope(t, 1, false, object(t, "ip_address_101.json"))), nil
+	})
+	mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/sites/", func(r *http.Request) (*http.Response, error) {
+		siteQuery = r.URL.Query()
+		return jsonResponse(200, envelope(t, 1, false, siteJSON(1, true))), nil
+	})
+
+	devs, errs := collect(t, c, Selector{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if diff := cmp.Diff([]Device{refDevice()}, devs, equatePrefix); diff != "" {
+		t.Errorf("devices (-want +got):\n%s", diff)
+	}
+	wantDev := url.Values{"exclude": {"config_context"}, "limit": {"1000"}, "ordering": {"id"}, "status": {"active"}}
+	if diff := cmp.Diff(wantDev, devQuery); diff != "" {
+		t.Errorf("device query (-want +got):\n%s", diff)
+	}
+	wantIP := url.Values{"device_id": {"42"}, "limit": {"1000"}, "ordering": {"id"}}
+	if diff := cmp.Diff(wantIP, ipQuery); diff != "" {
+		t.Errorf("IP query (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(url.Values{"id": {"1"}, "limit": {"1000"}}, siteQuery); diff != "" {
+		t.Errorf("site query (-want +got):\n%s", diff)
+	}
+	if want := "Token 0123456789abcdef0123456789abcdef01234567"; auth != want {
+		t.Errorf("Authorization = %q, want %q", auth, want)
+	}
+}
+
+func TestSelectorQuery(t *testing.T) {
+	t.Parallel()
+	yes := true
+	since := time.Date(2025, 5, 1, 12, 0, 0, 0, time.FixedZone("CEST", 2*3600))
+	tests := []struct {
+		name string
+		sel  Selector
+		want url.Values
+	}{
+		{"default", Selector{}, url.Values{"status": {"active"}}},
+		{"any status", Selector{Statuses: []string{AnyStatus}}, url.Values{}},
+		{"everything", Selector{
+			SiteIDs: []int64{1, 2}, Sites: []string{"ams1"}, LocationIDs: []int64{3}, Locations: []string{"hall-a"},
+			RoleIDs: []int64{4}, Roles: []string{"edge-router"}, Tags: []string{"monitored", "prod"},
+			ExcludeTags: []string{"no-monitor"}, Statuses: []string{"active", "staged"},
+			TenantIDs: []int64{5}, Tenants: []string{"acme"}, NoTenant: true, PlatformIDs: []int64{6},
+			Platforms: []string{"junos"}, ManufacturerIDs: []int64{7}, Manufacturers: []string{"juniper"},
+			CustomFields: map[string][]string{"snmp_enabled": {"true"}, "owner": {"neteng", "ops"}},
+			HasPrimaryIP: &yes, ChangedSince: since, IDs: []int64{42, 43},
+		}, url.Values{
+			"site_id": {"1", "2"}, "site": {"ams1"}, "location_id": {"3"}, "location": {"hall-a"},
+			"role_id": {"4"}, "role": {"edge-router"}, "tag": {"monitored", "prod"}, "tag__n": {"no-monitor"},
+			"status": {"active", "staged"}, "tenant_id": {"5", "null"}, "tenant": {"acme"}, "platform_id": {"6"},
+			"platform": {"junos"}, "manufacturer_id": {"7"}, "manufacturer": {"juniper"},
+			"cf_snmp_enabled": {"true"}, "cf_owner": {"neteng", "ops"}, "has_primary_ip": {"true"},
+			"last_updated__gte": {"2025-05-01T10:00:00Z"}, "id": {"42", "43"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := newMockClient(t)
+			var got url.Values
+			mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/devices/", func(r *http.Request) (*http.Response, error) {
+				got = r.URL.Query()
+				return jsonResponse(200, envelope(t, 0, false)), nil
+			})
+			if _, errs := collect(t, c, tt.sel); len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			for k, v := range (url.Values{"exclude": {"config_context"}, "limit": {"1000"}, "ordering": {"id"}}) {
+				tt.want[k] = v
+			}
+			for _, vs := range got {
+				slices.Sort(vs)
+			}
+			for _, vs := range tt.want {
+				slices.Sort(vs)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("query (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSelectorValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		sel  Selector
+		want string
+	}{
+		{Selector{SiteIDs: []int64{0}}, "SiteIDs: 0"},
+		{Selector{IDs: []int64{1 << 40}}, "IDs"},
+		{Selector{Tags: []string{"has space"}}, `Tags: "has space"`},
+		{Selector{Statuses: []string{AnyStatus, "active"}}, "AnyStatus"},
+		{Selector{CustomFields: map[string][]string{"Bad-Name": {"x"}}}, `"Bad-Name"`},
+		{Selector{CustomFields: map[string][]string{"owner": nil}}, "no value"},
+		{Selector{IPPolicy: "first"}, `unknown policy "first"`},
+	}
+	for _, tt := range tests {
+		err := tt.sel.Validate()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Validate(%+v) = %v, want an error containing %q", tt.sel, err, tt.want)
+		}
+	}
+	if err := (&Selector{Sites: []string{"ams1"}, IPPolicy: AllIPs}).Validate(); err != nil {
+		t.Errorf("valid selector: %v", err)
+	}
+}
+
+func TestDevicesErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		body   string
+		is     error
+		want   string
+	}{
+		{"bad token", 403, `{"detail": "Invalid token"}`, ErrTokenRefused, "token refused (403): Invalid token"},
+		{"no permission", 403, `{"detail": "You do not have permission to perform this action."}`, ErrTokenRefused, "token refused"},
+		{"bad filter", 400, `{"site_id": ["Select a valid choice. 999999 is not one of the available choices."]}`, ErrBadFilter,
+			"parameter site_id: Select a valid choice. 999999"},
+		{"server error", 500, `{"error": "boom", "exception": "ValueError"}`, nil, "HTTP 500: boom"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, mt := newMockClient(t)
+			mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/devices/", jsonResponder(tt.status, []byte(tt.body)))
+			devs, errs := collect(t, c, Selector{SiteIDs: []int64{999999}})
+			if len(devs) != 0 || len(errs) != 1 {
+				t.Fatalf("got %d devices and errors %v, want one error", len(devs), errs)
+			}
+			err := errs[0]
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("errors.Is(%v, %v) = false", err, tt.is)
+			}
+			if _, ok := errors.AsType[*DeviceError](err); ok {
+				t.Errorf("%v is a *DeviceError, want a fatal error", err)
+			}
+			var ae *APIError
+			if !errors.As(err, &ae) || ae.StatusCode != tt.status {
+				t.Errorf("error %v is not an *APIError with status %d", err, tt.status)
+			}
+			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "0123456789abcdef") {
+				t.Errorf("error %q does not contain %q or leaks the token", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDevicesUndecodableObjects(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	base := object(t, "device_42.json")
+	delete(base, "config_context")
+	var results []any
+	for id := 1; id <= 3; id++ {
+		d := cloneMap(base)
+		d["id"], d["name"], d["primary_ip4"], d["primary_ip"], d["oob_ip"] = id, fmt.Sprintf("dev-%d", id), nil, nil, nil
+		if id == 2 { // a FIELD_CHOICES status go-netbox does not know
+			d["status"] = map[string]any{"value": "maintenance", "label": "Maintenance"}
+		}
+		results = append(results, d)
+	}
+	// Device 3 holds an address whose role label go-netbox rejects.
+	badIP := object(t, "ip_address_101.json")
+	badIP["role"] = map[string]any{"value": "mystery", "label": "Mystery"}
+	badIP["assigned_object"].(map[string]any)["device"] = map[string]any{"id": 3, "url": "x", "display": "x", "name": "dev-3", "description": ""}
+	mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/devices/", jsonResponder(200, envelope(t, 3, false, results...)))
+	mt.RegisterResponder(http.MethodGet, testBase+"/api/ipam/ip-addresses/", jsonResponder(200, envelope(t, 1, false, badIP)))
+	mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/sites/", jsonResponder(200, envelope(t, 1, false, siteJSON(1, false))))
+
+	type got struct {
+		ID     int64
+		ErrID  int64
+		Reason string
+	}
+	var seq []got
+	for d, err := range c.Devices(t.Context(), Selector{}) {
+		g := got{ID: d.ID}
+		if err != nil {
+			de, ok := errors.AsType[*DeviceError](err)
+			if !ok {
+				t.Fatalf("fatal error %v", err)
+			}
+			g.ErrID, g.Reason = de.ID, err.Error()
+		}
+		seq = append(seq, g)
+	}
+	want := []got{
+		{ID: 1},
+		{ID: 2, ErrID: 2, Reason: "netbox: device 2 (dev-2): Maintenance is not a valid DeviceStatusLabel"},
+		{ID: 3, ErrID: 3, Reason: "netbox: device 3 (dev-3): IP address 101: Mystery is not a valid IPAddressRoleLabel"},
+	}
+	if diff := cmp.Diff(want, seq, cmp.Comparer(func(a, b string) bool {
+		return strings.HasPrefix(a, b) || strings.HasPrefix(b, a)
+	})); diff != "" {
+		t.Errorf("stream (-want +got):\n%s", diff)
+	}
+}
+
+func TestDevicesAnyTagsMerge(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t, WithPageSize(2))
+	base := object(t, "device_42.json")
+	delete(base, "config_context")
+	tagsOf := map[int][]string{1: {"a"}, 2: {"b"}, 3: {"a", "b"}, 4: {"c"}, 5: {"b"}, 6: {"a", "b"}, 7: {"a"}, 9: {"b"}}
+	mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/devices/", func(r *http.Request) (*http.Response, error) {
+		after, limit := keyset(r)
+		tags := r.URL.Query()["tag"]
+		var out []any
+		more := false
+		for id := after + 1; id <= 10; id++ {
+			if !slices.ContainsFunc(tags, func(tag string) bool { return !slices.Contains(tagsOf[id], tag) }) && tagsOf[id] != nil {
+				if len(out) == limit {
+					more = true
+					break
+				}
+				d := cloneMap(base)
+				d["id"], d["name"], d["primary_ip4"], d["primary_ip"], d["oob_ip"] = id, strconv.Itoa(id), nil, nil, nil
+				out = append(out, d)
+			}
+		}
+		return jsonResponse(200, envelope(t, len(out), more, out...)), nil
+	})
+	mt.RegisterResponder(http.MethodGet, testBase+"/api/ipam/ip-addresses/", jsonResponder(200, envelope(t, 0, false)))
+	mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/sites/", jsonResponder(200, envelope(t, 0, false)))
+
+	devs, errs := collect(t, c, Selector{AnyTags: []string{"a", "b"}})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var ids []int64
+	for _, d := range devs {
+		ids = append(ids, d.ID)
+	}
+	if diff := cmp.Diff([]int64{1, 2, 3, 5, 6, 7, 9}, ids); diff != "" {
+		t.Errorf("ids (-want +got):\n%s", diff)
+	}
+}
+
+// TestDevicesRequestCount checks that requests grow with devices per page,
+// not with devices: per page one device list, the IP batches (URLs within
+// the limit) and, once, the site lookup. Small pages and a short URL limit
+// keep it quick; BenchmarkDevices runs full-size pages.
+func TestDevicesRequestCount(t *testing.T) {
+	t.Parallel()
+	const pageSize, maxURL = 100, 600
+	for _, n := range []int{0, 1, 99, 100, 250} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			t.Parallel()
+			c, mt := newMockClient(t, WithPageSize(pageSize), WithMaxURLLength(maxURL))
+			g := newGenerated(t, mt, n)
+			devs, errs := collect(t, c, Selector{})
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			if len(devs) != n {
+				t.Fatalf("got %d devices, want %d", len(devs), n)
+			}
+			for i, d := range devs {
+				if d.ID != int64(i+1) || len(d.IPs) != 2 || d.PrimaryIPv4.Interface != "et-0/0/0" || d.Region.Slug != "europe" {
+					t.Fatalf("device %d not filled: %+v", i+1, d)
+				}
+			}
+			pages := max(1, (n+pageSize-1)/pageSize)
+			ipBatches := 0
+			for p := range pages {
+				var ids []int64
+				for id := p*pageSize + 1; id <= min(n, (p+1)*pageSize); id++ {
+					ids = append(ids, int64(id))
+				}
+				ipBatches += len(chunkIDs(ids, "device_id", maxURL-len(testBase+"/api/ipam/ip-addresses/?id__gt=2147483647&limit=1000&ordering=id")))
+			}
+			want := map[string]int{"/api/dcim/devices/": pages}
+			if n > 0 {
+				want["/api/ipam/ip-addresses/"] = ipBatches
+				want["/api/dcim/sites/"] = 1
+			}
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			if diff := cmp.Diff(want, g.requests); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+			if g.maxURL >= maxURL {
+				t.Errorf("longest URL %d characters, want < %d", g.maxURL, maxURL)
+			}
+			if n == 250 && ipBatches < 2*pages {
+				t.Errorf("only %d IP batches: the URL limit was not exercised", ipBatches)
+			}
+		})
+	}
+}
+
+func TestDevicesStopEarly(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t, WithPageSize(20))
+	g := newGenerated(t, mt, 500)
+	seen := 0
+	for _, err := range c.Devices(t.Context(), Selector{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		if seen == 10 {
+			break
+		}
+	}
+	// The first page and at most the prefetched second one were read.
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if got := g.requests["/api/dcim/devices/"]; got > 2 {
+		t.Errorf("%d device pages fetched after stopping on the first", got)
+	}
+}
+
+func TestDevicesContextCanceled(t *testing.T) {
+	t.Parallel()
+	c, mt := newMockClient(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	var calls atomic.Int32
+	mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/devices/", func(r *http.Request) (*http.Response, error) {
+		calls.Add(1)
+		cancel()
+		return nil, r.Context().Err()
+	})
+	var last error
+	for _, err := range c.Devices(ctx, Selector{}) {
+		last = err
+	}
+	if !errors.Is(last, context.Canceled) {
+		t.Errorf("last value %v, want context.Canceled", last)
+	}
+}
+
+func TestChunkIDs(t *testing.T) {
+	t.Parallel()
+	ids := make([]int64, 1000)
+	for i := range ids {
+		ids[i] = int64(99000 + i)
+	}
+	chunks := chunkIDs(ids, "device_id", 3900)
+	total := 0
+	for _, ch := range chunks {
+		n := 0
+		for _, id := range ch {
+			n += len("device_id=&") + len(strconv.Itoa(int(id)))
+		}
+		if n > 3900 {
+			t.Errorf("chunk of %d ids uses %d characters", len(ch), n)
+		}
+		total += len(ch)
+	}
+	if total != 1000 || len(chunks) != 5 {
+		t.Errorf("%d ids in %d chunks, want 1000 in 5", total, len(chunks))
+	}
+	if chunkIDs(nil, "id", 100) != nil {
+		t.Error("chunks of no ids")
+	}
+}
