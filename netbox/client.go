@@ -13,13 +13,11 @@ package netbox
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -53,7 +51,7 @@ type config struct {
 	rate       float64
 	burst      int
 	retry      *httpx.RetryPolicy
-	tls        *tls.Config
+	tls        httpx.TLSOptions
 	pageSize   int
 	maxURL     int
 }
@@ -125,28 +123,36 @@ func WithRetry(maxRetries int, waitMin, waitMax time.Duration) Option {
 	}
 }
 
-// WithCAFile trusts the PEM certificates in path (in addition to none:
-// only these CAs are trusted), for a NetBox behind a private CA.
+// WithCAFile trusts only the PEM CA certificates in path, for a NetBox
+// behind a private CA.
 func WithCAFile(path string) Option {
 	return func(c *config) error {
-		pem, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("WithCAFile: %w", err)
+		if path == "" {
+			return errors.New("WithCAFile: empty path")
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("WithCAFile: %s holds no PEM certificate", path)
+		c.tls.CAFile = path
+		return nil
+	}
+}
+
+// WithPinnedCertificate trusts a server whose leaf certificate has the
+// given hex SHA-256 fingerprint (colons and case ignored), for a
+// self-signed NetBox.
+func WithPinnedCertificate(sha256Hex string) Option {
+	return func(c *config) error {
+		if _, err := httpx.ParseFingerprint(sha256Hex); err != nil {
+			return fmt.Errorf("WithPinnedCertificate: %w", err)
 		}
-		c.tlsConfig().RootCAs = pool
+		c.tls.PinnedSHA256 = sha256Hex
 		return nil
 	}
 }
 
 // WithInsecureSkipVerify turns off TLS certificate verification. Use it
-// only for a test NetBox; prefer WithCAFile.
+// only for a lab NetBox; prefer WithCAFile or WithPinnedCertificate.
 func WithInsecureSkipVerify() Option {
 	return func(c *config) error {
-		c.tlsConfig().InsecureSkipVerify = true
+		c.tls.InsecureSkipVerify = true
 		return nil
 	}
 }
@@ -173,13 +179,6 @@ func WithMaxURLLength(n int) Option {
 		c.maxURL = n
 		return nil
 	}
-}
-
-func (c *config) tlsConfig() *tls.Config {
-	if c.tls == nil {
-		c.tls = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	return c.tls
 }
 
 // NewClient returns a client for the NetBox at baseURL (scheme, host and
@@ -221,6 +220,15 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 
 	hc := &http.Client{Timeout: cfg.timeout}
 	var base http.RoundTripper
+	var tlsConfig *tls.Config
+	if t := cfg.tls; t.CAFile != "" || t.PinnedSHA256 != "" || t.InsecureSkipVerify {
+		if cfg.httpClient != nil {
+			return nil, errors.New("netbox: TLS options apply to the default transport, not one from WithHTTPClient")
+		}
+		if tlsConfig, err = httpx.TLSConfig(cfg.tls); err != nil {
+			return nil, fmt.Errorf("netbox: %w", err)
+		}
+	}
 	if cfg.httpClient != nil {
 		base = cfg.httpClient.Transport
 		if base == nil {
@@ -234,7 +242,7 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 	}
 	stack := httpx.Build(httpx.Config{
 		Base:      base,
-		TLS:       cfg.tls,
+		TLS:       tlsConfig,
 		Retry:     cfg.retry,
 		RateLimit: cfg.rate,
 		Burst:     cfg.burst,
