@@ -127,8 +127,7 @@ func (a *wugClientAPI) ScanIPs(ctx context.Context, groupID string, ipOrNames []
 
 // ScanStatus reads a scan's progress (GET /api/v1/device-scan/{id}/status).
 // WUG does not signal completion explicitly: a scan is done when WUG no
-// longer knows it, when every device it found is complete with progress at
-// its end, or when the active-scan list
+// longer knows it, when wug.Scan.Done says so, or when the active-scan list
 // (GET /api/v1/device-scan/-/status?activeOnly=true) no longer holds it.
 func (a *wugClientAPI) ScanStatus(ctx context.Context, scanID string) (ScanInfo, error) {
 	sc, err := a.c.Scans.Status(ctx, scanID)
@@ -139,7 +138,7 @@ func (a *wugClientAPI) ScanStatus(ctx context.Context, scanID string) (ScanInfo,
 		return ScanInfo{}, err
 	}
 	info := ScanInfo{ID: scanID, State: sc.Phase, Found: sc.DevicesFound, Progress: sc.Progress}
-	if sc.Progress >= 100 || strings.EqualFold(sc.Phase, "complete") || strings.EqualFold(sc.Phase, "completed") {
+	if sc.Done() {
 		info.Done = true
 		return info, nil
 	}

@@ -1,0 +1,58 @@
+// Package export turns a NetBox selection into the right WhatsUp Gold (WUG)
+// devices with the right metadata, in as few requests as the APIs allow,
+// safe to re-run and safe to kill.
+//
+// # Data flow
+//
+//	NetBox ──Devices(selector)──▶ netbox.Device ──Transformer.Prepare──▶ Candidate
+//	                                                        │
+//	       store.Record (what we did) ──────────────────────┼──▶ Planner ──▶ Decision
+//	       WUG inventory (one paged listing, by address) ───┘                   │
+//	                                                        executor (batched, bounded)
+//	                                                                            │
+//	                                   store updated per item ◀── WUG answers ──┘
+//
+// Validation (ValidateIP, ValidatePrefix, DuplicateIndex, CheckRecord) and
+// transformation (Mapping, Transformer) produce one Candidate per exported
+// address. The Planner is pure: from the candidates, the connection's
+// records and the WUG devices it decides, per address, to add, adopt (WUG
+// already has a device with the address: link it, never duplicate it),
+// update metadata, re-add, scan, skip or remove, each with a reason.
+// MakePlan plans a whole export at once; ExportJob streams NetBox through a
+// Planner so memory stays flat however large the fleet.
+//
+// # Applying
+//
+// Adds are batched template applies (Connection.BatchSize, default 50 per
+// request), metadata updates cost one attribute read and at most one write
+// per changed device, group paths are ensured once per run, and scans are
+// bulk newDevice requests. At most Connection.Concurrency WUG requests are
+// in flight (default 2), under the wug client's own rate limit.
+//
+// Before each request that changes WUG, the items it covers are recorded as
+// pending; after it, each item's outcome. A request whose answer is lost is
+// resolved by looking each address up in WUG before trying again, and a run
+// killed at any point is finished by the next one, which adopts what the
+// killed run created instead of adding it twice. One item's failure is
+// recorded on that item and the run goes on; with Connection.ScanFallback a
+// failed add becomes a scan.
+//
+// # Jobs
+//
+// ExportJob runs one export (manual, scheduled, webhook-targeted or a bulk
+// export of given addresses; ExportOptions.DryRun returns the Plan and
+// touches nothing) and records it as a store.Run. ScanStatusJob follows the
+// scans an export started and links what they found. Scheduler runs both
+// per connection on an interval with jitter, coalesces webhook events into
+// targeted exports, lets an HTTP adapter trigger a run now
+// (Scheduler.Trigger, which reports a *RunInProgressError naming the
+// running run), and never runs one connection twice at once: a run flag in
+// the process and a store lease across processes.
+//
+// # Servers behind interfaces
+//
+// The engine talks to servers through two small interfaces, NetBoxSource
+// (satisfied by *netbox.Client) and WUG (NewWUGAPI adapts a *wug.Client),
+// so it is tested with in-memory fakes and, end to end, with
+// netbox/netboxtest and wug/wugtest.
+package export

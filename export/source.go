@@ -1,0 +1,6 @@
+package export
+
+import "github.com/wugsync/wugsync/netbox"
+
+// *netbox.Client streams devices as the engine reads them.
+var _ NetBoxSource = (*netbox.Client)(nil)
