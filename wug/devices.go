@@ -5,7 +5,6 @@ import (
 	"iter"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -303,5 +302,3 @@ func checkDisplayName(field, v string) error {
 	}
 	return checkLen(field, v, 150)
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
