@@ -46,6 +46,9 @@
 //		Attributes:  []wug.NameValue{{Name: "NetBoxId", Value: "42"}},
 //		Groups:      []wug.TemplateGroup{place},
 //	}})
+//	for _, o := range outcomes {
+//		fmt.Println(o.TemplateID, o.DeviceID, o.Warnings, o.Err) // per template
+//	}
 //	for d, err := range c.Devices.All(ctx) {
 //		if err != nil {
 //			return err

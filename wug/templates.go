@@ -132,7 +132,9 @@ func checkAttributes(field string, attrs []NameValue) error {
 // *InputError and nothing is sent. Templates without a TemplateID get
 // "t<index>". A failed batch call marks that batch's outcomes with its error
 // and the following batches are still sent; the returned error is then the
-// first batch error (outcomes are returned either way).
+// first batch error (outcomes are returned either way). A batch that failed
+// in transit (a timeout, a dropped connection) may still have been applied by
+// WUG: look the addresses up before adding them again.
 func (s *DevicesService) BulkAdd(ctx context.Context, templates []DeviceTemplate) ([]TemplateOutcome, error) {
 	const op = "Devices.BulkAdd"
 	if len(templates) == 0 {
