@@ -42,6 +42,7 @@ const maxBlock = 512
 // of a block sorts before every entry of the next.
 type index struct {
 	blocks [][]*entry
+	n      int // entries
 }
 
 // pos is a position in the index: block bi, element i.
@@ -85,6 +86,7 @@ func (x *index) next(p pos) (pos, bool) {
 
 // insert adds e, whose key must not be in the index yet.
 func (x *index) insert(e *entry) {
+	x.n++
 	p, ok := x.seek(e.sk, false)
 	if !ok {
 		if len(x.blocks) == 0 {
@@ -112,6 +114,7 @@ func (x *index) remove(k sortKey) {
 	if !ok || x.at(p).sk.compare(k) != 0 {
 		return
 	}
+	x.n--
 	b := slices.Delete(x.blocks[p.bi], p.i, p.i+1)
 	if len(b) == 0 {
 		x.blocks = slices.Delete(x.blocks, p.bi, p.bi+1)

@@ -1,8 +1,9 @@
 // Package memory is an in-memory store.Store for tests and one-shot runs.
 //
-// Records are kept in key order in a block index, so paging through a
-// million records costs a binary search per page, not a scan; counts by
-// status are kept as records change. Nothing survives the process.
+// Records are kept in key order in a block index, and again in one index
+// per connection and status, so a page of a million records costs a binary
+// search and the page's records, not a scan, and counting by status costs a
+// lookup per status. Nothing survives the process.
 //
 // Connect opens another Store on the same data, the way a second process
 // would open the same database: each Store holds its own leases and
@@ -16,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -55,13 +55,18 @@ type Store struct {
 type data struct {
 	now func() time.Time
 
-	mu     sync.RWMutex
-	recs   map[store.Key]*entry
-	idx    index
-	counts map[string]map[store.Status]int // connection to status to count
-	runs   map[string]*runEntry
-	runSeq int64
-	leases map[string]store.Lease // a released lease keeps its token and has no holder
+	mu       sync.RWMutex
+	recs     map[store.Key]*entry
+	idx      index                 // every record
+	byStatus map[connStatus]*index // a connection's records of one status
+	runs     map[string]*runEntry
+	runSeq   int64
+	leases   map[string]store.Lease // a released lease keeps its token and has no holder
+}
+
+type connStatus struct {
+	conn   string
+	status store.Status
 }
 
 type runEntry struct {
@@ -74,11 +79,11 @@ var _ store.Store = (*Store)(nil)
 // New returns an empty Store.
 func New(opts ...Option) *Store {
 	d := &data{
-		now:    time.Now,
-		recs:   make(map[store.Key]*entry),
-		counts: make(map[string]map[store.Status]int),
-		runs:   make(map[string]*runEntry),
-		leases: make(map[string]store.Lease),
+		now:      time.Now,
+		recs:     make(map[store.Key]*entry),
+		byStatus: make(map[connStatus]*index),
+		runs:     make(map[string]*runEntry),
+		leases:   make(map[string]store.Lease),
 	}
 	for _, o := range opts {
 		o(d)
@@ -134,30 +139,36 @@ func (s *Store) UpsertRecords(ctx context.Context, recs []store.Record) error {
 		r.ExportedAt = norm(r.ExportedAt)
 		r.ScanTriggeredAt = norm(r.ScanTriggeredAt)
 		r.ScanCompletedAt = norm(r.ScanCompletedAt)
-		if e, ok := d.recs[r.Key]; ok {
-			r.CreatedAt = e.rec.CreatedAt
-			d.count(e.rec.Connection, e.rec.Status, -1)
-			e.rec = r
-		} else {
+		e, ok := d.recs[r.Key]
+		if !ok {
 			if r.CreatedAt.IsZero() {
 				r.CreatedAt = now
 			}
-			e := &entry{sk: keyOf(r.Key), rec: r}
+			e = &entry{sk: keyOf(r.Key), rec: r}
 			d.recs[r.Key] = e
 			d.idx.insert(e)
+			d.statusIndex(r.Connection, r.Status).insert(e)
+			continue
 		}
-		d.count(r.Connection, r.Status, +1)
+		r.CreatedAt = e.rec.CreatedAt
+		if r.Status != e.rec.Status {
+			d.statusIndex(r.Connection, e.rec.Status).remove(e.sk)
+			d.statusIndex(r.Connection, r.Status).insert(e)
+		}
+		e.rec = r
 	}
 	return nil
 }
 
-func (d *data) count(conn string, st store.Status, delta int) {
-	m := d.counts[conn]
-	if m == nil {
-		m = make(map[store.Status]int, len(store.Statuses))
-		d.counts[conn] = m
+// statusIndex returns the index of a connection's records of one status.
+func (d *data) statusIndex(conn string, st store.Status) *index {
+	k := connStatus{conn, st}
+	x := d.byStatus[k]
+	if x == nil {
+		x = new(index)
+		d.byStatus[k] = x
 	}
-	m[st] += delta
+	return x
 }
 
 // Record returns the record for key, or an error wrapping store.ErrNotFound.
@@ -275,20 +286,45 @@ type pageEntry struct {
 }
 
 // page returns up to q.size matching records from start on, and whether
-// more may follow.
+// more may follow. A query for statuses of one connection reads the status
+// indexes and merges what they yield.
 func (d *data) page(q *query, start *sortKey, strict bool) ([]pageEntry, bool) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
+	page := make([]pageEntry, 0, min(q.size, 128))
+	if q.conn == "" || q.statuses == nil {
+		return q.scan(&d.idx, start, strict, page)
+	}
+	more := false
+	for st := range q.statuses {
+		if x := d.byStatus[connStatus{q.conn, st}]; x != nil {
+			var full bool
+			page, full = q.scan(x, start, strict, page)
+			more = more || full
+		}
+	}
+	if len(q.statuses) > 1 {
+		slices.SortFunc(page, func(a, b pageEntry) int { return a.sk.compare(b.sk) })
+		if len(page) > q.size {
+			page, more = page[:q.size], true
+		}
+	}
+	return page, more
+}
+
+// scan appends to page up to q.size records of x that q selects, from
+// start on, and reports whether it stopped because it had enough.
+func (q *query) scan(x *index, start *sortKey, strict bool, page []pageEntry) ([]pageEntry, bool) {
 	var p pos
 	var ok bool
 	if start == nil {
-		p, ok = d.idx.first()
+		p, ok = x.first()
 	} else {
-		p, ok = d.idx.seek(*start, strict)
+		p, ok = x.seek(*start, strict)
 	}
-	var page []pageEntry
-	for ; ok; p, ok = d.idx.next(p) {
-		e := d.idx.at(p)
+	n := 0
+	for ; ok; p, ok = x.next(p) {
+		e := x.at(p)
 		if q.beyond(e.sk) {
 			return page, false
 		}
@@ -296,7 +332,7 @@ func (d *data) page(q *query, start *sortKey, strict bool) ([]pageEntry, bool) {
 			continue
 		}
 		page = append(page, pageEntry{sk: e.sk, rec: e.rec})
-		if len(page) == q.size {
+		if n++; n == q.size {
 			return page, true
 		}
 	}
@@ -309,12 +345,15 @@ func (s *Store) CountByStatus(ctx context.Context, connection string) (map[store
 		return nil, err
 	}
 	out := make(map[store.Status]int, len(store.Statuses))
-	for _, st := range store.Statuses {
-		out[st] = 0
-	}
 	s.d.mu.RLock()
 	defer s.d.mu.RUnlock()
-	maps.Copy(out, s.d.counts[connection])
+	for _, st := range store.Statuses {
+		if x := s.d.byStatus[connStatus{connection, st}]; x != nil {
+			out[st] = x.n
+		} else {
+			out[st] = 0
+		}
+	}
 	return out, nil
 }
 
@@ -333,7 +372,7 @@ func (s *Store) DeleteRecords(ctx context.Context, keys []store.Key) error {
 		}
 		delete(d.recs, k)
 		d.idx.remove(e.sk)
-		d.count(e.rec.Connection, e.rec.Status, -1)
+		d.statusIndex(e.rec.Connection, e.rec.Status).remove(e.sk)
 	}
 	return nil
 }

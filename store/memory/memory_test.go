@@ -17,3 +17,7 @@ func TestStore(t *testing.T) {
 		},
 	})
 }
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Benchmark(b, func(*testing.B) store.Store { return memory.New() })
+}

@@ -152,12 +152,13 @@ func (s *suite) testValuesIsolated(t *testing.T) {
 	// The query is copied when Records is called.
 	recs := Records("wug-a", 30)
 	mustUpsert(t, st, recs...)
-	after := recs[0].Key
-	q := store.Query{Connection: "wug-a", Statuses: []store.Status{store.StatusExported}, After: &after, PageSize: 2}
+	after, vrf := recs[0].Key, ""
+	q := store.Query{Connection: "wug-a", Statuses: []store.Status{store.StatusExported}, VRF: &vrf, After: &after, PageSize: 2}
 	want := collect(t, st, q)
 	seq := st.Records(ctx(t), q)
 	q.Statuses[0] = store.StatusPending
 	after.Connection = "wug-z"
+	vrf = "blue"
 	var gotRecs []store.Record
 	for r, err := range seq {
 		if err != nil {

@@ -162,6 +162,10 @@ func (s *suite) testLeaseRelease(t *testing.T) {
 	if l3.Token <= l2.Token {
 		t.Errorf("token after second release %d, want more than %d", l3.Token, l2.Token)
 	}
+	// The holder's lease from before is fenced off by its old token.
+	if _, err := st.RenewLease(ctx(t), l1, time.Hour); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("RenewLease with the holder's old token: %v, want an error wrapping store.ErrLeaseLost", err)
+	}
 }
 
 func (s *suite) testCloseReleasesLeases(t *testing.T) {

@@ -17,7 +17,8 @@ var base = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // and every field a status implies is set. CreatedAt and UpdatedAt are zero,
 // for the store to set.
 func Record(conn string, i int) store.Record {
-	st := store.Statuses[i%len(store.Statuses)]
+	// Statuses cycle independently of VRFs, so every VRF holds every status.
+	st := store.Statuses[(i/len(vrfs))%len(store.Statuses)]
 	r := store.Record{
 		Key:        store.Key{Connection: conn, VRF: vrfs[i%len(vrfs)], Address: Address(i)},
 		ObjectKind: store.ObjectDevice,

@@ -19,6 +19,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"sync"
 	"testing"
@@ -141,11 +142,13 @@ func (c *closer) Close() error {
 	return c.err
 }
 
-func closeAtEnd(t *testing.T, st store.Store) store.Store {
+// closeAtEnd closes st when the test or benchmark ends, unless it was
+// closed before.
+func closeAtEnd(tb testing.TB, st store.Store) store.Store {
 	c := &closer{Store: st}
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		if err := c.Close(); err != nil {
-			t.Errorf("Close: %v", err)
+			tb.Errorf("Close: %v", err)
 		}
 	})
 	return c
@@ -214,15 +217,25 @@ func mustGet(t *testing.T, st store.Store, k store.Key) store.Record {
 	return r
 }
 
-// collect returns every record q selects, failing the test on an error.
+// collect returns every record q selects, failing the test on an error or
+// on a key out of order (which also ends an iteration that would not stop).
 func collect(t *testing.T, st store.Store, q store.Query) []store.Record {
 	t.Helper()
 	var out []store.Record
+	var failure error
 	for r, err := range st.Records(ctx(t), q) {
 		if err != nil {
-			t.Fatalf("Records(%+v): %v", q, err)
+			failure = err
+			break
+		}
+		if n := len(out); n > 0 && out[n-1].Key.Compare(r.Key) >= 0 {
+			failure = fmt.Errorf("record %d: key %s does not sort after %s (out of order or repeated)", n, r.Key, out[n-1].Key)
+			break
 		}
 		out = append(out, r)
+	}
+	if failure != nil {
+		t.Fatalf("Records(%+v): %v", q, failure)
 	}
 	return out
 }
