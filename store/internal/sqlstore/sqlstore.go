@@ -169,8 +169,10 @@ func RecordPage(q store.Query, d Dialect) (string, []any) {
 		b.WriteString(" WHERE ")
 		b.WriteString(strings.Join(conds, " AND "))
 	}
+	// The limit is spelled out: SQLite re-prepares a statement on every
+	// execution when its LIMIT is a bound parameter.
 	b.WriteString(" ORDER BY connection, vrf, address LIMIT ")
-	b.WriteString(arg(pageSize(q)))
+	b.WriteString(strconv.Itoa(pageSize(q)))
 	return b.String(), args
 }
 

@@ -1,0 +1,48 @@
+package postgres_test
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/store/internal/pgtest"
+	"github.com/wugsync/wugsync/store/internal/sqltest"
+	"github.com/wugsync/wugsync/store/postgres"
+	"github.com/wugsync/wugsync/store/storetest"
+)
+
+func TestStore(t *testing.T) {
+	pgtest.DSN(t)
+	storetest.RunWithOptions(t, storetest.Options{
+		New: func(t *testing.T) store.Store { return open(t, pgtest.Schema(t)) },
+		Backend: func(t *testing.T) func() store.Store {
+			schema := pgtest.Schema(t)
+			return func() store.Store { return open(t, schema) }
+		},
+	})
+}
+
+func TestSQLPaths(t *testing.T) {
+	pgtest.DSN(t)
+	sqltest.Run(t, func(t *testing.T) store.Store {
+		s := open(t, pgtest.Schema(t))
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// openSchema opens the store in schema of the test server.
+func openSchema(ctx context.Context, schema string) (store.Store, error) {
+	return postgres.Open(ctx, os.Getenv(pgtest.EnvDSN), postgres.WithSchema(schema), postgres.WithMaxConns(4))
+}
+
+// open opens the store in schema; the caller closes it.
+func open(t *testing.T, schema string) store.Store {
+	t.Helper()
+	s, err := openSchema(t.Context(), schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

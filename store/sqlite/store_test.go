@@ -1,0 +1,39 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/store/internal/sqltest"
+	"github.com/wugsync/wugsync/store/sqlite"
+	"github.com/wugsync/wugsync/store/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.RunWithOptions(t, storetest.Options{
+		New: func(t *testing.T) store.Store { return open(t, filepath.Join(t.TempDir(), "state.db")) },
+		Backend: func(t *testing.T) func() store.Store {
+			path := filepath.Join(t.TempDir(), "state.db")
+			return func() store.Store { return open(t, path) }
+		},
+	})
+}
+
+func TestSQLPaths(t *testing.T) {
+	sqltest.Run(t, func(t *testing.T) store.Store {
+		s := open(t, filepath.Join(t.TempDir(), "state.db"))
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// open opens the store in the file at path; the caller closes it.
+func open(t *testing.T, path string) store.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
