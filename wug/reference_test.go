@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/wugsync/wugsync/wug"
 )
 
@@ -52,7 +54,6 @@ func TestReferenceExamplesDecode(t *testing.T) {
 	type devicePage struct {
 		Devices []wug.Device `json:"devices"`
 	}
-	var str string
 	tests := []struct {
 		name string
 		json string
@@ -126,17 +127,88 @@ func TestReferenceExamplesDecode(t *testing.T) {
 		{"§7 members body", `{"devices":["12","13"]}`, &wug.BulkDevices{}},
 		{"§7 membership batch", `{"groupsToAdd":["5"],"groupsToDelete":["3"]}`, &groupBatch{}},
 		{"§7 group summary", `{"id":"12","parentGroupId":"0","name":"Servers","description":"…","details":{"groupType":"…","monitorState":"…","childrenCount":0,"deviceChildrenCount":4,"deviceDescendantCount":4}}`, &wug.Group{}},
-		{"§9 whoAmI", `{"data":"<user name string>"}`, &str},
-		{"§9 installation id", `{"data":"<string>"}`, &str},
+		{"§9 whoAmI", `{"data":"<user name string>"}`, new(string)},
+		{"§9 installation id", `{"data":"<string>"}`, new(string)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			if err := strictDecode(tt.json, tt.into); err != nil {
-				t.Errorf("decode: %v", err)
+				t.Fatalf("decode: %v", err)
+			}
+			// Round trip: encoding the decoded value gives the sample back,
+			// apart from empty values the types omit.
+			again, err := json.Marshal(tt.into)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(pruned(t, payload(tt.json)), pruned(t, again)); diff != "" {
+				t.Errorf("round trip (-sample +encoded):\n%s", diff)
 			}
 		})
 	}
+}
+
+// payload returns the data of an envelope, or the sample itself.
+func payload(raw string) []byte {
+	var env map[string]json.RawMessage
+	if json.Unmarshal([]byte(raw), &env) == nil {
+		if data, ok := env["data"]; ok {
+			return data
+		}
+	}
+	return []byte(raw)
+}
+
+// pruned decodes b generically and drops empty values (false, 0, "", [],
+// {}, null), which the client's types leave out when encoding.
+func pruned(t *testing.T, b []byte) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	var prune func(any) any
+	prune = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			out := map[string]any{}
+			for k, e := range x {
+				if e = prune(e); e != nil {
+					out[k] = e
+				}
+			}
+			if len(out) == 0 {
+				return nil
+			}
+			return out
+		case []any:
+			var out []any
+			for _, e := range x {
+				if e = prune(e); e != nil {
+					out = append(out, e)
+				}
+			}
+			if len(out) == 0 {
+				return nil
+			}
+			return out
+		case bool:
+			if !x {
+				return nil
+			}
+		case float64:
+			if x == 0 {
+				return nil
+			}
+		case string:
+			if x == "" {
+				return nil
+			}
+		}
+		return v
+	}
+	return prune(v)
 }
 
 // TestReferenceGroupCreationBody: the reference shows a description in the
