@@ -433,3 +433,28 @@ func TestExpandRange(t *testing.T) {
 		t.Errorf("a /22 has 1022 hosts: got %d, %v", len(got), err)
 	}
 }
+
+func TestWithHTTPClientReplacesStack(t *testing.T) {
+	t.Parallel()
+	m := newMockWUG(t)
+	m.handle("GET", "/devices/5", 503, `{"message":"busy"}`)
+	m.handle("GET", "/product/whoAmI", 200, `{"data":"api-user"}`)
+	c, err := wug.NewClient(mockBase, wug.WithCredentials(mockUser, mockPassword), wug.WithHTTPClient(&http.Client{Transport: m.mt}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if who, err := c.Product.WhoAmI(context.Background()); err != nil || who != mockUser {
+		t.Fatalf("WhoAmI = %q, %v", who, err)
+	}
+	_, err = c.Devices.Get(context.Background(), "5")
+	var ae *wug.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 503 {
+		t.Fatalf("err = %v, want the 503", err)
+	}
+	if n := m.mt.GetCallCountInfo()["GET "+mockBase+"/api/v1/devices/5"]; n != 1 || c.Retries() != 0 || c.RateLimit() != 0 {
+		t.Errorf("calls %d, retries %d, rate %v; want the caller's client used as is", n, c.Retries(), c.RateLimit())
+	}
+	if _, err := wug.NewClient(mockBase, wug.WithHTTPClient(&http.Client{}), wug.WithInsecureSkipVerify()); err == nil {
+		t.Error("WithHTTPClient with TLS options was accepted")
+	}
+}

@@ -479,6 +479,18 @@ func TestFakeScans(t *testing.T) {
 		t.Errorf("all scans: %d, %v", len(all), err)
 	}
 
+	srv.SetReachableHost("printer.lab", "10.5.2.1")
+	byName, err := c.Scans.ScanIP(ctx, gid, "printer.lab", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Scans.Wait(ctx, byName.ID, 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if found, err := c.Devices.FindByAddress(ctx, "10.5.2.1"); err != nil || len(found) != 1 {
+		t.Errorf("device scanned by name: %v, %v", found, err)
+	}
+
 	srv.SetReachable("10.5.1.1")
 	slow, err := c.Scans.ScanIP(ctx, "0", "10.5.1.1", nil)
 	if err != nil {
