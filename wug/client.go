@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/wugsync/wugsync/internal/httpx"
 )
@@ -92,6 +93,7 @@ type options struct {
 	batchSize          int
 	maxScanRange       int
 	hooks              Hooks
+	timeout            time.Duration
 }
 
 // Option configures a Client; it returns an error for invalid values.
@@ -275,6 +277,18 @@ func WithMaxScanRange(n int) Option {
 	}
 }
 
+// WithTimeout bounds each call, including its retries and any login, to d
+// (http.Client.Timeout). The default is no bound beyond the caller's context.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 {
+			return fmt.Errorf("wug: WithTimeout: negative %v", d)
+		}
+		o.timeout = d
+		return nil
+	}
+}
+
 // WithHooks observes retries and adaptive rate changes.
 func WithHooks(h Hooks) Option {
 	return func(o *options) error {
@@ -344,9 +358,11 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		})
 		transport = c.stack.Transport
 	}
-	plain := &http.Client{Transport: transport}
+	plain := &http.Client{Transport: transport, Timeout: o.timeout}
 	if o.httpClient != nil {
-		plain.Timeout = o.httpClient.Timeout
+		if o.timeout == 0 {
+			plain.Timeout = o.httpClient.Timeout
+		}
 		plain.CheckRedirect = o.httpClient.CheckRedirect
 		plain.Jar = o.httpClient.Jar
 	}

@@ -458,3 +458,18 @@ func TestWithHTTPClientReplacesStack(t *testing.T) {
 		t.Error("WithHTTPClient with TLS options was accepted")
 	}
 }
+
+func TestWithTimeout(t *testing.T) {
+	t.Parallel()
+	m := newMockWUG(t)
+	m.mt.RegisterResponder("GET", mockBase+"/api/v1/devices/5", m.authed(func(req *http.Request) (*http.Response, error) {
+		<-req.Context().Done()
+		return nil, req.Context().Err()
+	}))
+	c := m.client(t, wug.WithTimeout(50*time.Millisecond))
+	start := time.Now()
+	_, err := c.Devices.Get(context.Background(), "5")
+	if err == nil || time.Since(start) > 5*time.Second {
+		t.Errorf("err = %v after %v, want a timeout after about 50ms", err, time.Since(start))
+	}
+}
