@@ -288,8 +288,9 @@ type Lease struct {
 // Store records export state. Implementations must be safe for concurrent
 // use, honour context cancellation, and copy values in and out.
 type Store interface {
-	// UpsertRecords inserts or replaces records by key in one transaction.
-	// If any record fails Validate, nothing is written.
+	// UpsertRecords inserts or replaces records by key in one transaction,
+	// in order: of two records with one key, the later wins. If any record
+	// fails Validate, nothing is written.
 	UpsertRecords(ctx context.Context, recs []Record) error
 	// Record returns the record for key, or an error wrapping ErrNotFound.
 	Record(ctx context.Context, key Key) (Record, error)
