@@ -256,6 +256,7 @@ func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Reco
 		}
 	}
 	return func(yield func(store.Record, error) bool) {
+		start, strict := start, strict // each range starts afresh
 		for {
 			if err := s.check(ctx); err != nil {
 				yield(store.Record{}, err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/wugsync/wugsync/store"
 )
@@ -45,12 +46,13 @@ func (s *suite) testRecordRoundTrip(t *testing.T) {
 	recs := []store.Record{
 		full(key("wug-a", "", "192.0.2.10")),
 		full(key("wug-a", "blue", "2001:db8::10")),
-		full(key("wug-a", "blue", "::ffff:192.0.2.10")),
+		// An IPv4-mapped IPv6 address is a different key from the IPv4 one.
+		full(key("wug-a", "", "::ffff:192.0.2.10")),
+		full(key("wug-a", "vrf 'ü' \"x\"; --", "192.0.2.10")),
 		// Only the key and status: every other field is zero and comes
 		// back zero, CreatedAt apart.
 		{Key: key("wug-a", "red", "198.51.100.7"), Status: store.StatusPending},
 	}
-	recs[3].ScanDiscovered = false
 	before := time.Now()
 	mustUpsert(t, st, recs...)
 	after := time.Now()
@@ -79,6 +81,11 @@ func (s *suite) testRecordRoundTrip(t *testing.T) {
 	slices.SortFunc(want, func(a, b store.Record) int { return a.Key.Compare(b.Key) })
 	if diff := cmp.Diff(want, collect(t, st, store.Query{Connection: "wug-a"}), cmpOpts); diff != "" {
 		t.Errorf("Records mismatch (-want +got):\n%s", diff)
+	}
+	global := ""
+	got := collect(t, st, store.Query{VRF: &global, Address: netip.MustParseAddr("192.0.2.10")})
+	if len(got) != 1 || got[0].Key != recs[0].Key {
+		t.Errorf("query for 192.0.2.10 in the global VRF returned %v, want only %s", keys(got), recs[0].Key)
 	}
 }
 
@@ -130,6 +137,62 @@ func (s *suite) testUpsertReplaces(t *testing.T) {
 	}
 	if n := len(collect(t, st, store.Query{})); n != 1 {
 		t.Errorf("store holds %d records after three upserts of one key, want 1", n)
+	}
+}
+
+func (s *suite) testUpsertBatchOrder(t *testing.T) {
+	st := s.open(t)
+	// The same key twice in one batch: applied in order, the later wins.
+	first := Record("wug-a", 0)
+	first.Status, first.LastError = store.StatusPending, ""
+	second := first
+	second.Status, second.WUGDeviceID = store.StatusExported, "77"
+	mustUpsert(t, st, first, Record("wug-a", 1), second)
+	if got := mustGet(t, st, first.Key); got.Status != store.StatusExported || got.WUGDeviceID != "77" {
+		t.Errorf("after a batch with one key twice: status %q, WUG id %q; want the later record's %q, %q",
+			got.Status, got.WUGDeviceID, store.StatusExported, "77")
+	}
+	if got := collect(t, st, store.Query{}); len(got) != 2 {
+		t.Errorf("store holds %d records, want 2", len(got))
+	}
+	counts, err := st.CountByStatus(ctx(t), "wug-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[store.StatusExported] != 1+btoi(Record("wug-a", 1).Status == store.StatusExported) || counts[store.StatusPending] != btoi(Record("wug-a", 1).Status == store.StatusPending) {
+		t.Errorf("counts after a batch with one key twice: %v", counts)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (s *suite) testUpsertLargeBatch(t *testing.T) {
+	st := s.open(t)
+	// One batch bigger than SQL parameter limits and default page sizes.
+	const n = 10_000
+	mustUpsert(t, st, Records("wug-a", n)...)
+	counts, err := st.CountByStatus(ctx(t), "wug-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, c := range counts {
+		total += c
+	}
+	if total != n {
+		t.Errorf("after one batch of %d records, counts add up to %d", n, total)
+	}
+	if got := len(collect(t, st, store.Query{Connection: "wug-a", PageSize: 2_000})); got != n {
+		t.Errorf("after one batch of %d records, Records returns %d", n, got)
+	}
+	r := Record("wug-a", n-1)
+	if diff := cmp.Diff(r, mustGet(t, st, r.Key), cmpOpts, cmpopts.IgnoreFields(store.Record{}, "CreatedAt", "UpdatedAt")); diff != "" {
+		t.Errorf("last record of a large batch mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -394,6 +457,40 @@ func (s *suite) testPagination(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
 		t.Errorf("resumed iteration mismatch (-want +got):\n%s", diff)
+	}
+
+	// An iterator can be ranged over more than once.
+	seq := st.Records(ctx(t), store.Query{Connection: "wug-a", PageSize: 64})
+	for round := range 2 {
+		var got []store.Key
+		for r, err := range seq {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, r.Key)
+		}
+		if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+			t.Errorf("ranging over one iterator, round %d, mismatch (-want +got):\n%s", round+1, diff)
+		}
+	}
+}
+
+func (s *suite) testIterationBreak(t *testing.T) {
+	st := s.open(t)
+	mustUpsert(t, st, Records("wug-a", 50)...)
+	// Stopping early, many times over, must free what the iteration held
+	// (locks, connections, cursors): writes and reads still work after.
+	for i := range 100 {
+		for _, err := range st.Records(ctx(t), store.Query{Connection: "wug-a", PageSize: 10}) {
+			if err != nil {
+				t.Fatalf("round %d: %v", i, err)
+			}
+			break
+		}
+	}
+	mustUpsert(t, st, Record("wug-a", 50))
+	if got := len(collect(t, st, store.Query{Connection: "wug-a"})); got != 51 {
+		t.Errorf("after 100 stopped iterations, Records returns %d records, want 51", got)
 	}
 }
 
