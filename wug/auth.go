@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/wugsync/wugsync/internal/httpx"
 )
 
 // maxRefreshMargin is the most time before expiry at which a token is
@@ -115,7 +117,7 @@ func (s *tokenSource) login(ctx context.Context) (*oauth2.Token, error) {
 
 func (s *tokenSource) renewLocked(ctx context.Context) (*oauth2.Token, error) {
 	if s.tok != nil && s.tok.RefreshToken != "" {
-		octx := context.WithValue(ctx, oauth2.HTTPClient, s.hc)
+		octx := s.tokenContext(ctx)
 		tok, err := s.cfg.TokenSource(octx, &oauth2.Token{RefreshToken: s.tok.RefreshToken}).Token()
 		if err == nil {
 			s.debug("wug token refreshed", tok)
@@ -132,8 +134,14 @@ func (s *tokenSource) renewLocked(ctx context.Context) (*oauth2.Token, error) {
 	return s.loginLocked(ctx)
 }
 
+// tokenContext makes x/oauth2 use the client's transport stack and lets a
+// token request be retried after a 500: asking for a token twice is harmless.
+func (s *tokenSource) tokenContext(ctx context.Context) context.Context {
+	return context.WithValue(httpx.MarkIdempotent(ctx), oauth2.HTTPClient, s.hc)
+}
+
 func (s *tokenSource) loginLocked(ctx context.Context) (*oauth2.Token, error) {
-	octx := context.WithValue(ctx, oauth2.HTTPClient, s.hc)
+	octx := s.tokenContext(ctx)
 	tok, err := s.cfg.PasswordCredentialsToken(octx, s.username, s.password)
 	if err != nil {
 		return nil, s.loginError(err)

@@ -444,6 +444,10 @@ type request struct {
 	path   string // below /api/v1, starting with '/'
 	query  url.Values
 	body   any
+	// idempotent marks a POST or PATCH that WUG applies idempotently
+	// (a batch delete, membership change, maintenance setting), so a 500
+	// may be retried.
+	idempotent bool
 }
 
 // do sends r and decodes the answer's payload into out (which may be nil)
@@ -460,6 +464,9 @@ func (c *Client) do(ctx context.Context, r request, out any, pg *Paging) error {
 			return fmt.Errorf("wug: encode %s %s body: %w", r.method, r.path, err)
 		}
 		body = bytes.NewReader(b)
+	}
+	if r.idempotent {
+		ctx = httpx.MarkIdempotent(ctx)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
 	if err != nil {

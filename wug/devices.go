@@ -147,7 +147,7 @@ func (s *DevicesService) DeleteMany(ctx context.Context, deviceIDs []string) (*C
 		Operation string   `json:"operation"`
 		Devices   []string `json:"devices"`
 	}{"delete", deviceIDs}
-	return s.c.counted(ctx, "Devices.DeleteMany", request{method: "PATCH", path: "/devices/-", body: body}, len(deviceIDs))
+	return s.c.counted(ctx, "Devices.DeleteMany", request{method: "PATCH", path: "/devices/-", body: body, idempotent: true}, len(deviceIDs))
 }
 
 // PollNow polls a device now (PUT /api/v1/devices/{deviceId}/poll-now).
@@ -162,7 +162,7 @@ func (s *DevicesService) PollNow(ctx context.Context, deviceID string) error {
 
 // PollNowMany polls devices now (PATCH /api/v1/devices/-/poll-now).
 func (s *DevicesService) PollNowMany(ctx context.Context, deviceIDs []string) (*CountedResult, error) {
-	return s.c.counted(ctx, "Devices.PollNowMany", request{method: "PATCH", path: "/devices/-/poll-now", body: BulkDevices{Devices: deviceIDs}}, len(deviceIDs))
+	return s.c.counted(ctx, "Devices.PollNowMany", request{method: "PATCH", path: "/devices/-/poll-now", body: BulkDevices{Devices: deviceIDs}, idempotent: true}, len(deviceIDs))
 }
 
 // Refresh rescans a device from the device itself
@@ -216,7 +216,7 @@ func (s *DevicesService) SetMaintenanceMany(ctx context.Context, deviceIDs []str
 		Devices []string `json:"devices"`
 		Maintenance
 	}{deviceIDs, m}
-	return s.c.counted(ctx, op, request{method: "PATCH", path: "/devices/-/config/maintenance", body: body}, len(deviceIDs))
+	return s.c.counted(ctx, op, request{method: "PATCH", path: "/devices/-/config/maintenance", body: body, idempotent: true}, len(deviceIDs))
 }
 
 // Groups lists the groups a device belongs to
@@ -259,7 +259,7 @@ func (s *DevicesService) ChangeGroups(ctx context.Context, deviceID string, add,
 		GroupsToDelete []string `json:"groupsToDelete,omitempty"`
 		GroupsToAdd    []string `json:"groupsToAdd,omitempty"`
 	}{remove, add}
-	return s.c.counted(ctx, op, request{method: "PATCH", path: "/devices/" + escape(deviceID) + "/group/-", body: body}, len(add)+len(remove))
+	return s.c.counted(ctx, op, request{method: "PATCH", path: "/devices/" + escape(deviceID) + "/group/-", body: body, idempotent: true}, len(add)+len(remove))
 }
 
 // counted sends r, whose answer is a CountedSuccessResult, and reports a

@@ -565,6 +565,25 @@ func TestFakeTokenExpiryAndFaults(t *testing.T) {
 	if _, err := c.Devices.Status(ctx, id); err != nil {
 		t.Fatalf("after a dropped connection: %v", err)
 	}
+	// Token requests and batch deletes are safe to repeat, so their 500s
+	// are retried although they are POST and PATCH.
+	srv.ExpireTokens()
+	srv.FailNext(wugtest.Fault{Route: "POST /api/v1/token", Status: 500, Times: 1})
+	spare := srv.AddDevice(wugtest.Device{Name: "spare", Address: "10.6.0.9"})
+	srv.FailNext(wugtest.Fault{Route: "PATCH /api/v1/devices/-", Status: 500, Times: 1})
+	if _, err := c.Devices.DeleteMany(ctx, []string{spare}); err != nil {
+		t.Fatalf("batch delete after a token 500 and a delete 500: %v", err)
+	}
+	failed := map[string]int{}
+	for _, r := range srv.Requests() {
+		if r.Status == 500 {
+			failed[r.Method+" "+r.Path]++
+		}
+	}
+	if diff := cmp.Diff(map[string]int{"POST /api/v1/token": 1, "PATCH /api/v1/devices/-": 1}, failed); diff != "" {
+		t.Errorf("500 answers (-want +got):\n%s", diff)
+	}
+
 	srv.FailNext(wugtest.Fault{Route: "PATCH /api/v1/devices/-/config/template", Status: 500, Times: 1})
 	_, err := c.Devices.AddDeviceByIP(ctx, "10.6.0.2", nil)
 	var ae *wug.APIError

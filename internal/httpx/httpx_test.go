@@ -94,6 +94,23 @@ func TestRetryByStatusAndMethod(t *testing.T) {
 	}
 }
 
+func TestMarkIdempotentRetries500(t *testing.T) {
+	t.Parallel()
+	mt := httpmock.NewMockTransport()
+	resp, n := sequence(500, 200)
+	mt.RegisterResponder("POST", "https://wug.test/token", resp)
+	hc := httpx.New(httpx.Config{Base: mt, Retry: &fastRetry})
+	req, _ := http.NewRequestWithContext(httpx.MarkIdempotent(context.Background()), "POST", "https://wug.test/token", strings.NewReader("x"))
+	res, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || n.Load() != 2 {
+		t.Errorf("status %d after %d attempts, want 200 after 2", res.StatusCode, n.Load())
+	}
+}
+
 func TestRetryRewindsBody(t *testing.T) {
 	t.Parallel()
 	mt := httpmock.NewMockTransport()

@@ -15,7 +15,8 @@ import (
 
 // RetryPolicy says how often and how long to retry. Retries happen on
 // transport errors, 429, 502, 503 and 504, and on 500 for idempotent methods
-// (GET, HEAD, OPTIONS, PUT, DELETE); never once the request's context ends.
+// (GET, HEAD, OPTIONS, PUT, DELETE) or requests marked with MarkIdempotent;
+// never once the request's context ends.
 type RetryPolicy struct {
 	// MaxRetries is the number of retries after the first attempt; 0 disables retrying.
 	MaxRetries int
@@ -77,8 +78,23 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
+type idempotentKey struct{}
+
+// MarkIdempotent returns a context whose requests may be retried after a
+// 500 whatever their method: for calls the server treats as idempotent,
+// such as a token request or a batch delete, though sent with POST or PATCH.
+func MarkIdempotent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, idempotentKey{}, true)
+}
+
+func markedIdempotent(ctx context.Context) bool {
+	v, _ := ctx.Value(idempotentKey{}).(bool)
+	return v
+}
+
 // ShouldRetry reports whether a request with the given method that ended in
-// resp or err is worth another attempt under the documented rules.
+// resp or err is worth another attempt under the documented rules; ctx
+// marked with MarkIdempotent makes any method count as idempotent.
 func ShouldRetry(ctx context.Context, method string, resp *http.Response, err error) bool {
 	if ctx.Err() != nil {
 		return false
@@ -96,7 +112,7 @@ func ShouldRetry(ctx context.Context, method string, resp *http.Response, err er
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true
 	case http.StatusInternalServerError:
-		return idempotent(method)
+		return idempotent(method) || markedIdempotent(ctx)
 	}
 	return false
 }
