@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -218,6 +219,10 @@ func apply(a *api, templates ...map[string]any) applyResult {
 // repeating the other query parameters.
 func listAll(a *api, gid string, q url.Values) ([]devOverview, int) {
 	a.t.Helper()
+	q = maps.Clone(q)
+	if q == nil {
+		q = url.Values{}
+	}
 	var out []devOverview
 	pages := 0
 	seen := map[string]bool{}

@@ -215,9 +215,14 @@ func (c *Checker) Find(method, path string) (*Route, error) {
 	req := &http.Request{Method: method, URL: &url.URL{Path: path}}
 	r, params, err := c.router.FindRoute(req)
 	if err != nil {
-		var re *routers.RouteError
-		if errors.As(err, &re) && re.Reason == routers.ErrMethodNotAllowed.Error() {
-			return nil, ErrMethodNotAllowed
+		for _, m := range []string{"GET", "PUT", "POST", "PATCH", "DELETE"} {
+			if m == method {
+				continue
+			}
+			other := &http.Request{Method: m, URL: req.URL}
+			if _, _, err := c.router.FindRoute(other); err == nil {
+				return nil, ErrMethodNotAllowed
+			}
 		}
 		return nil, ErrPathNotFound
 	}
