@@ -71,7 +71,7 @@ func decodedSummary(d *gonetbox.DeviceWithConfigContext) summary {
 // was decoded with the fake's state.
 func TestGoNetBoxDecodesEverything(t *testing.T) {
 	t.Parallel()
-	s := netboxtest.NewServer(t, netboxtest.WithDevices(300), netboxtest.WithVirtualMachines(40))
+	s := netboxtest.NewServer(t, netboxtest.WithDevices(120), netboxtest.WithVirtualMachines(12))
 	c := goNetBox(s)
 	ctx := context.Background()
 
@@ -151,7 +151,7 @@ func TestGoNetBoxDecodesEverything(t *testing.T) {
 	}
 
 	vms, _, err := c.VirtualizationAPI.VirtualizationVirtualMachinesList(ctx).Limit(1000).Execute()
-	if err != nil || len(vms.Results) != 40 {
+	if err != nil || len(vms.Results) != 12 {
 		t.Fatalf("VirtualizationVirtualMachinesList: %v (%d results)", err, len(vms.GetResults()))
 	}
 	if _, _, err := c.VirtualizationAPI.VirtualizationVirtualMachinesRetrieve(ctx, vms.Results[0].Id).Execute(); err != nil {
