@@ -355,6 +355,9 @@ func (s *suite) testQueryFilters(t *testing.T) {
 			return r.Connection == "wug-b" && r.Address == recs[7].Address
 		}},
 		{"changed since", store.Query{ChangedSince: since}, func(r store.Record) bool { return !r.UpdatedAt.Before(since) }},
+		{"changed since, in another zone", store.Query{Connection: "wug-a", ChangedSince: since.In(time.FixedZone("UTC+9", 9*3600))}, func(r store.Record) bool {
+			return r.Connection == "wug-a" && !r.UpdatedAt.Before(since)
+		}},
 		{"after", store.Query{After: &mid}, func(r store.Record) bool { return r.Key.Compare(mid) > 0 }},
 		{"after a key not stored", store.Query{After: &between}, func(r store.Record) bool { return r.Key.Compare(between) > 0 }},
 		{"after, with filters", store.Query{Connection: mid.Connection, Statuses: []store.Status{store.StatusExported, store.StatusRemoved}, After: &mid},

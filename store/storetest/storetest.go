@@ -1,6 +1,17 @@
 // Package storetest is the conformance suite every store.Store backend
 // runs, with shared benchmarks and a deterministic record generator.
 //
+// Each subtest runs on a fresh store and checks one promise of the
+// store.Store contract: every field of a Record and a Run round-trips (times
+// in UTC, truncated to the microsecond), upserts replace whole records in
+// one all-or-nothing transaction, bad records are refused with an error
+// naming them, every Query filter and the cursor select exactly what they
+// say in Key.Compare order, paging neither skips nor repeats a record while
+// other goroutines write, counts by status follow every change, runs list
+// newest first, leases are exclusive, expire, are taken over with a higher
+// token and are released by Close, a cancelled context stops every method,
+// and no slice or map is shared with the caller.
+//
 // A backend's test file is a few lines:
 //
 //	func TestStore(t *testing.T) {
