@@ -257,12 +257,14 @@ func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Reco
 	}
 	return func(yield func(store.Record, error) bool) {
 		start, strict := start, strict // each range starts afresh
+		var buf []entry
 		for {
 			if err := s.check(ctx); err != nil {
 				yield(store.Record{}, err)
 				return
 			}
-			page, more := s.d.page(&pq, start, strict)
+			page, more := s.d.page(&pq, start, strict, buf[:0])
+			buf = page
 			for i := range page {
 				if err := ctx.Err(); err != nil {
 					yield(store.Record{}, err)
@@ -275,24 +277,18 @@ func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Reco
 			if !more {
 				return
 			}
-			start, strict = &page[len(page)-1].sk, true
+			last := page[len(page)-1].sk // buf is reused for the next page
+			start, strict = &last, true
 		}
 	}
 }
 
-// pageEntry is a copy of an entry, taken under the lock.
-type pageEntry struct {
-	sk  sortKey
-	rec store.Record
-}
-
-// page returns up to q.size matching records from start on, and whether
-// more may follow. A query for statuses of one connection reads the status
-// indexes and merges what they yield.
-func (d *data) page(q *query, start *sortKey, strict bool) ([]pageEntry, bool) {
+// page appends to page up to q.size matching records from start on, and
+// reports whether more may follow. A query for statuses of one connection
+// reads the status indexes and merges what they yield.
+func (d *data) page(q *query, start *sortKey, strict bool, page []entry) ([]entry, bool) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	page := make([]pageEntry, 0, min(q.size, 128))
 	if q.conn == "" || q.statuses == nil {
 		return q.scan(&d.idx, start, strict, page)
 	}
@@ -305,7 +301,7 @@ func (d *data) page(q *query, start *sortKey, strict bool) ([]pageEntry, bool) {
 		}
 	}
 	if len(q.statuses) > 1 {
-		slices.SortFunc(page, func(a, b pageEntry) int { return a.sk.compare(b.sk) })
+		slices.SortFunc(page, func(a, b entry) int { return a.sk.compare(b.sk) })
 		if len(page) > q.size {
 			page, more = page[:q.size], true
 		}
@@ -315,7 +311,7 @@ func (d *data) page(q *query, start *sortKey, strict bool) ([]pageEntry, bool) {
 
 // scan appends to page up to q.size records of x that q selects, from
 // start on, and reports whether it stopped because it had enough.
-func (q *query) scan(x *index, start *sortKey, strict bool, page []pageEntry) ([]pageEntry, bool) {
+func (q *query) scan(x *index, start *sortKey, strict bool, page []entry) ([]entry, bool) {
 	var p pos
 	var ok bool
 	if start == nil {
@@ -332,7 +328,7 @@ func (q *query) scan(x *index, start *sortKey, strict bool, page []pageEntry) ([
 		if !q.match(&e.rec, e.sk) {
 			continue
 		}
-		page = append(page, pageEntry{sk: e.sk, rec: e.rec})
+		page = append(page, *e)
 		if n++; n == q.size {
 			return page, true
 		}

@@ -144,10 +144,12 @@ func (s *suite) testUpsertBatchOrder(t *testing.T) {
 	st := s.open(t)
 	// The same key twice in one batch: applied in order, the later wins.
 	first := Record("wug-a", 0)
-	first.Status, first.LastError = store.StatusPending, ""
+	first.Status = store.StatusPending
 	second := first
 	second.Status, second.WUGDeviceID = store.StatusExported, "77"
-	mustUpsert(t, st, first, Record("wug-a", 1), second)
+	other := Record("wug-a", 1)
+	other.Status = store.StatusError
+	mustUpsert(t, st, first, other, second)
 	if got := mustGet(t, st, first.Key); got.Status != store.StatusExported || got.WUGDeviceID != "77" {
 		t.Errorf("after a batch with one key twice: status %q, WUG id %q; want the later record's %q, %q",
 			got.Status, got.WUGDeviceID, store.StatusExported, "77")
@@ -159,16 +161,14 @@ func (s *suite) testUpsertBatchOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts[store.StatusExported] != 1+btoi(Record("wug-a", 1).Status == store.StatusExported) || counts[store.StatusPending] != btoi(Record("wug-a", 1).Status == store.StatusPending) {
-		t.Errorf("counts after a batch with one key twice: %v", counts)
+	want := map[store.Status]int{}
+	for _, status := range store.Statuses {
+		want[status] = 0
 	}
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
+	want[store.StatusExported], want[store.StatusError] = 1, 1
+	if diff := cmp.Diff(want, counts); diff != "" {
+		t.Errorf("counts after a batch with one key twice (-want +got):\n%s", diff)
 	}
-	return 0
 }
 
 func (s *suite) testUpsertLargeBatch(t *testing.T) {
@@ -207,20 +207,18 @@ func (s *suite) testUpsertEmptyBatch(t *testing.T) {
 }
 
 func (s *suite) testBadInput(t *testing.T) {
-	good := Record("wug-a", 1)
-	zoned := good
-	zoned.Address = netip.MustParseAddr("fe80::1%eth0")
+	good := Record("wug-a", 1) // made bad by each case
 	tests := []struct {
 		name  string
 		bad   func(r *store.Record)
 		words []string // the error must contain each, case-insensitively
 	}{
-		{"invalid status", func(r *store.Record) { r.Status = "exportd" }, []string{"status", "exportd", r1Key()}},
-		{"empty status", func(r *store.Record) { r.Status = "" }, []string{"status", r1Key()}},
-		{"empty connection", func(r *store.Record) { r.Connection = "" }, []string{"connection", r1Addr()}},
+		{"invalid status", func(r *store.Record) { r.Status = "exportd" }, []string{"status", "exportd", good.Key.String()}},
+		{"empty status", func(r *store.Record) { r.Status = "" }, []string{"status", good.Key.String()}},
+		{"empty connection", func(r *store.Record) { r.Connection = "" }, []string{"connection", good.Address.String()}},
 		{"zero address", func(r *store.Record) { r.Address = netip.Addr{} }, []string{"address", "wug-a"}},
-		{"zoned address", func(r *store.Record) { r.Address = zoned.Address }, []string{"zone", "fe80::1"}},
-		{"negative attempts", func(r *store.Record) { r.Attempts = -1 }, []string{"attempts", r1Key()}},
+		{"zoned address", func(r *store.Record) { r.Address = netip.MustParseAddr("fe80::1%eth0") }, []string{"zone", "fe80::1"}},
+		{"negative attempts", func(r *store.Record) { r.Attempts = -1 }, []string{"attempts", good.Key.String()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -238,7 +236,7 @@ func (s *suite) testBadInput(t *testing.T) {
 
 			changed := existing
 			changed.Status, changed.Attempts = store.StatusError, 3
-			bad := Record("wug-a", 1)
+			bad := good
 			tt.bad(&bad)
 			batch := []store.Record{Record("wug-a", 2), changed, bad, Record("wug-a", 3)}
 			err = st.UpsertRecords(ctx(t), batch)
@@ -272,9 +270,6 @@ func (s *suite) testBadInput(t *testing.T) {
 		})
 	}
 }
-
-func r1Key() string  { return Record("wug-a", 1).Key.String() }
-func r1Addr() string { return Record("wug-a", 1).Address.String() }
 
 func (s *suite) testNotFound(t *testing.T) {
 	st := s.open(t)
@@ -618,12 +613,12 @@ func (s *suite) testCountByStatus(t *testing.T) {
 		if err != nil {
 			t.Fatalf("CountByStatus(%q): %v", conn, err)
 		}
-		full := make(map[store.Status]int)
-		for _, s := range store.Statuses {
-			full[s] = want[s]
+		all := make(map[store.Status]int)
+		for _, status := range store.Statuses {
+			all[status] = want[status]
 		}
 		// Compare the maps as they are: every status must be a key.
-		if diff := cmp.Diff(full, got); diff != "" {
+		if diff := cmp.Diff(all, got); diff != "" {
 			t.Errorf("CountByStatus(%q) mismatch (-want +got):\n%s", conn, diff)
 		}
 	}
