@@ -422,7 +422,9 @@ func TestFakeGroups(t *testing.T) {
 
 func TestFakeScans(t *testing.T) {
 	t.Parallel()
-	srv, c := fake(t, []wugtest.Option{wugtest.WithScanDelay(30 * time.Millisecond)})
+	// Scans finish only when the test says so (CompleteScans), so what is
+	// active does not depend on timing.
+	srv, c := fake(t, []wugtest.Option{wugtest.WithScanDelay(time.Hour)})
 	ctx := context.Background()
 	srv.SetReachable("10.5.0.1", "10.5.0.2", "10.5.0.3", "10.5.0.9", "10.5.0.10")
 	gid := srv.AddGroup("My Network/Scanned")
@@ -446,9 +448,13 @@ func TestFakeScans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(active) == 0 {
-		t.Error("no active scans listed right after starting three")
+	if len(active) != 3 {
+		t.Errorf("%d active scans listed, want 3", len(active))
 	}
+	if st, err := c.Scans.Status(ctx, one.ID); err != nil || st.Done() {
+		t.Errorf("running scan status %+v, %v", st, err)
+	}
+	srv.CompleteScans()
 	for _, s := range []*wug.ScanStarted{one, many, rng} {
 		done, err := c.Scans.Wait(ctx, s.ID, 10*time.Millisecond)
 		if err != nil {
@@ -484,6 +490,7 @@ func TestFakeScans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.CompleteScans()
 	if _, err := c.Scans.Wait(ctx, byName.ID, 10*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
@@ -513,6 +520,7 @@ func TestFakeScans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.CompleteScans()
 	for _, s := range []*wug.ScanStarted{refresh, refreshMany} {
 		if _, err := c.Scans.Wait(ctx, s.ID, 10*time.Millisecond); err != nil {
 			t.Fatal(err)

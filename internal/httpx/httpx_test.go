@@ -239,7 +239,7 @@ func TestAdaptiveLimiter(t *testing.T) {
 	t.Parallel()
 	var changes []float64
 	l := httpx.NewAdaptiveLimiter(16, 1)
-	l.RecoverAfter = 20 * time.Millisecond
+	l.RecoverAfter = 100 * time.Millisecond
 	l.OnChange = func(r float64) { changes = append(changes, r) }
 	l.Observe(429)
 	l.Observe(503)
@@ -254,7 +254,7 @@ func TestAdaptiveLimiter(t *testing.T) {
 		t.Errorf("rate recovered too soon: %v", got)
 	}
 	for l.Rate() < 16 {
-		time.Sleep(25 * time.Millisecond)
+		time.Sleep(110 * time.Millisecond)
 		l.Observe(200)
 	}
 	want := []float64{8, 4, 2, 1, 5, 9, 13, 16}
