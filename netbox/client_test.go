@@ -1,0 +1,127 @@
+package netbox
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jarcoal/httpmock"
+
+	"github.com/wugsync/wugsync/internal/httpx"
+)
+
+func TestNewClientRequests(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, base, token string
+		wantURL, wantAuth string
+	}{
+		{"v1 token", "https://netbox.example.com/", "0123456789abcdef0123456789abcdef01234567",
+			"https://netbox.example.com/api/status/", "Token 0123456789abcdef0123456789abcdef01234567"},
+		{"v2 token", "https://netbox.example.com", "nbt_abc123.s3cr3t",
+			"https://netbox.example.com/api/status/", "Bearer nbt_abc123.s3cr3t"},
+		{"base path", "https://example.com/netbox//", "tok",
+			"https://example.com/netbox/api/status/", "Token tok"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mt := httpmock.NewMockTransport()
+			var got *http.Request
+			mt.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+				got = r
+				return jsonResponse(200, readTestdata(t, "status.json")), nil
+			})
+			c, err := NewClient(tt.base, tt.token, WithHTTPClient(&http.Client{Transport: mt}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := c.Status(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.URL.String() != tt.wantURL || got.Header.Get("Authorization") != tt.wantAuth ||
+				len(got.Header.Values("Authorization")) != 1 || got.Header.Get("Accept-Language") != "en-US" {
+				t.Errorf("request %s with headers %v", got.URL, got.Header)
+			}
+			want := Status{Version: "4.3.0", FullVersion: "4.3.0", Django: "5.2", Python: "3.12.3", Supported: true}
+			if diff := cmp.Diff(want, st); diff != "" {
+				t.Errorf("status (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestNewClientRejects(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, base, token string
+		opts              []Option
+		want              string
+	}{
+		{"no scheme", "netbox.example.com", "t", nil, "want http(s)://host"},
+		{"query", "https://netbox.example.com/?x=1", "t", nil, "must not carry a query"},
+		{"empty token", "https://netbox.example.com", " ", nil, "empty API token"},
+		{"token with space", "https://netbox.example.com", "a b", nil, "white space"},
+		{"page size", "https://netbox.example.com", "t", []Option{WithPageSize(1001)}, "outside 1..1000"},
+		{"rate", "https://netbox.example.com", "t", []Option{WithRateLimit(0, 1)}, "not positive"},
+		{"retry", "https://netbox.example.com", "t", []Option{WithRetry(1, 2, 1)}, "invalid policy"},
+		{"missing CA file", "https://netbox.example.com", "t", []Option{WithCAFile("/nonexistent/ca.pem")}, "read CA file"},
+		{"bad pin", "https://netbox.example.com", "t", []Option{WithPinnedCertificate("abc")}, "fingerprint"},
+		{"two trust modes", "https://netbox.example.com", "t", []Option{WithInsecureSkipVerify(),
+			WithPinnedCertificate(strings.Repeat("ab", 32))}, "choose one"},
+		{"TLS with own client", "https://netbox.example.com", "t", []Option{WithInsecureSkipVerify(),
+			WithHTTPClient(http.DefaultClient)}, "default transport"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := NewClient(tt.base, tt.token, tt.opts...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("NewClient = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestTLSTrust(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(readTestdata(t, "status.json"))
+	}))
+	defer srv.Close()
+	pin := httpx.Fingerprint(srv.Certificate().Raw)
+	tests := []struct {
+		name string
+		opts []Option
+		ok   bool
+	}{
+		{"system roots", nil, false},
+		{"pinned", []Option{WithPinnedCertificate(pin)}, true},
+		{"wrong pin", []Option{WithPinnedCertificate(strings.Repeat("00", 32))}, false},
+		{"skip verify", []Option{WithInsecureSkipVerify()}, true},
+	}
+	for _, tt := range tests {
+		c, err := NewClient(srv.URL, "tok", append(tt.opts, WithRetry(0, 0, 0))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Status(t.Context())
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: Status error %v, want ok=%v", tt.name, err, tt.ok)
+		}
+	}
+}
+
+func TestSupportedVersion(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]bool{"4.3.0": true, "4.4.10": true, "4.5.2-Docker": true, "4.5": true,
+		"4.2.9": false, "4.6.0": false, "5.0.0": false, "": false, "x.y": false} {
+		if got := supportedVersion(v); got != want {
+			t.Errorf("supportedVersion(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
