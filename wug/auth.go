@@ -243,6 +243,10 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 		return resp, nil // cannot resend the body
 	}
+	if l := t.src.logger; l != nil {
+		l.LogAttrs(context.WithoutCancel(ctx), slog.LevelDebug, "wug answered 401; renewing the token and repeating once",
+			slog.String("method", req.Method), slog.String("url", httpx.SanitizeURL(req.URL)))
+	}
 	t.src.rejected(tok)
 	tok2, terr := t.src.token(ctx)
 	if terr != nil {

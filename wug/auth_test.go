@@ -214,7 +214,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	}
 	secrets := append([]string{mockPassword, "Bearer", "Authorization", "access_token", "refresh_token="}, m.issued...)
 	logText := buf.String()
-	if !strings.Contains(logText, `"attempt":4`) || !strings.Contains(logText, "wug token refreshed") {
+	if !strings.Contains(logText, `"attempt":4`) || !strings.Contains(logText, "wug token refreshed") || !strings.Contains(logText, "wug answered 401") {
 		t.Errorf("log lacks the expected records:\n%s", logText)
 	}
 	for _, s := range secrets {
