@@ -141,7 +141,9 @@ func TestOrdering(t *testing.T) {
 		}
 		return cmp.Or(strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
-	ids := func(ds []netboxtest.Device) []int64 { return idsWhere(ds, func(netboxtest.Device) bool { return true }) }
+	ids := func(ds []netboxtest.Device) []int64 {
+		return idsWhere(ds, func(netboxtest.Device) bool { return true })
+	}
 	asc := ids(devs)
 	desc := slices.Clone(asc)
 	slices.Reverse(desc)
@@ -158,11 +160,7 @@ func TestOrdering(t *testing.T) {
 		{"ordering=name", ids(byName)},
 		{"", ids(byName)},
 		{"ordering=-last_updated", ids(byUpdated)},
-		{"ordering=-id&status__n=nothing-matches-this", nil},
 	} {
-		if tc.want == nil {
-			continue
-		}
 		got := all(t, s, "/api/dcim/devices/?"+tc.query)
 		if diff := gocmp.Diff(tc.want, got); diff != "" {
 			t.Errorf("%q (-want +got):\n%s", tc.query, diff)

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wugsync/wugsync/netbox"
 )
 
 // DefaultToken is the API token a fake accepts unless [WithToken] sets
@@ -245,6 +247,7 @@ type Server struct {
 	Token string // the token the fake accepts
 
 	srv *httptest.Server
+	tb  testing.TB
 }
 
 // NewServer starts a fake NetBox for a test and stops it when the test
@@ -257,11 +260,24 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	}
 	s := httptest.NewServer(h)
 	tb.Cleanup(s.Close)
-	return &Server{Handler: h, URL: s.URL, Token: h.cfg.token, srv: s}
+	return &Server{Handler: h, URL: s.URL, Token: h.cfg.token, srv: s, tb: tb}
 }
 
 // HTTPClient returns an HTTP client for the server.
 func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
+
+// Client returns a wugsync NetBox client for the fake, built with
+// netbox.NewClient(s.URL, s.Token, …) over the server's HTTP client; opts
+// follow and may override that. It fails the test if the client cannot be
+// built.
+func (s *Server) Client(opts ...netbox.Option) *netbox.Client {
+	s.tb.Helper()
+	c, err := netbox.NewClient(s.URL, s.Token, append([]netbox.Option{netbox.WithHTTPClient(s.HTTPClient())}, opts...)...)
+	if err != nil {
+		s.tb.Fatalf("netboxtest: Client: %v", err)
+	}
+	return c
+}
 
 func (h *Handler) routes() {
 	m := http.NewServeMux()

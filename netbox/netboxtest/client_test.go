@@ -1,0 +1,41 @@
+package netboxtest_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wugsync/wugsync/netbox"
+	"github.com/wugsync/wugsync/netbox/netboxtest"
+)
+
+// TestClient streams the fake through wugsync's own NetBox client.
+func TestClient(t *testing.T) {
+	t.Parallel()
+	s := netboxtest.NewServer(t, netboxtest.WithDevices(60), netboxtest.WithVirtualMachines(5))
+	c := s.Client()
+	ctx := context.Background()
+	st, err := c.Status(ctx)
+	if err != nil || st.Version != "4.3.0" || !st.Supported {
+		t.Fatalf("Status: %+v, %v", st, err)
+	}
+	var got []int64
+	for d, err := range c.Devices(ctx, netbox.Selector{Statuses: []string{netbox.AnyStatus}, IncludeVMs: true}) {
+		if err != nil {
+			t.Fatalf("Devices: %v", err)
+		}
+		if d.Kind == netbox.KindDevice {
+			got = append(got, d.ID)
+		}
+	}
+	var want []int64
+	for _, d := range s.Devices() {
+		want = append(want, d.ID)
+	}
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("device ids (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,92 @@
+package netboxtest_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	gonetbox "github.com/netbox-community/go-netbox/v4"
+
+	"github.com/wugsync/wugsync/netbox/netboxtest"
+)
+
+func TestFailNext(t *testing.T) {
+	t.Parallel()
+	s := netboxtest.NewServer(t)
+	s.FailNext(netboxtest.RouteDevices, http.StatusServiceUnavailable, 2)
+	s.FailNext(netboxtest.RouteDevices, http.StatusInternalServerError, 1)
+	var got []int
+	for range 4 {
+		status, _ := fetch(t, s, "/api/dcim/devices/")
+		got = append(got, status)
+	}
+	if want := []int{503, 503, 500, 200}; !slices.Equal(got, want) {
+		t.Errorf("statuses %v, want %v", got, want)
+	}
+	if status, _ := fetch(t, s, "/api/status/"); status != 200 {
+		t.Errorf("another route failed: %d", status)
+	}
+	if n := s.Count(netboxtest.RouteDevices); n != 4 {
+		t.Errorf("Count(RouteDevices) = %d, want 4", n)
+	}
+	if n := s.Count(netboxtest.RouteAny); n != 5 {
+		t.Errorf("Count(RouteAny) = %d, want 5", n)
+	}
+
+	// A fault on every route, seen through go-netbox: the status survives.
+	s.FailNext(netboxtest.RouteAny, http.StatusInternalServerError, 1)
+	_, resp, err := goNetBox(s).DcimAPI.DcimDevicesRetrieve(context.Background(), 1).Execute()
+	var apiErr *gonetbox.GenericOpenAPIError
+	if !errors.As(err, &apiErr) || resp.StatusCode != 500 || !strings.Contains(string(apiErr.Body()), `"exception"`) {
+		t.Errorf("injected 500 through go-netbox: %v (%v)", err, resp)
+	}
+	if _, _, err := goNetBox(s).DcimAPI.DcimDevicesRetrieve(context.Background(), 1).Execute(); err != nil {
+		t.Errorf("after the fault: %v", err)
+	}
+}
+
+func TestDropNext(t *testing.T) {
+	t.Parallel()
+	s := netboxtest.NewServer(t)
+	s.DropNext(netboxtest.RouteStatus, 1)
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/api/status/", nil)
+	req.Header.Set("Authorization", "Token "+s.Token)
+	if resp, err := s.HTTPClient().Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("dropped request answered %d", resp.StatusCode)
+	}
+	if status, _ := fetch(t, s, "/api/status/"); status != 200 {
+		t.Errorf("after the drop: %d", status)
+	}
+}
+
+func TestLatencyAndRequestLog(t *testing.T) {
+	t.Parallel()
+	s := netboxtest.NewServer(t)
+	s.SetLatency(60 * time.Millisecond)
+	start := time.Now()
+	fetch(t, s, "/api/ipam/ip-addresses/?device_id=1&device_id=2")
+	if d := time.Since(start); d < 60*time.Millisecond {
+		t.Errorf("request took %v with 60ms latency", d)
+	}
+	s.SetLatency(0)
+	fetchAuth(t, s, "/api/dcim/devices/?status=active", "Token wrong")
+	log := s.Requests()
+	if len(log) != 2 {
+		t.Fatalf("%d requests logged, want 2", len(log))
+	}
+	if log[0].Route != netboxtest.RouteIPAddresses || len(log[0].Query["device_id"]) != 2 || log[0].Status != 200 {
+		t.Errorf("first request logged as %+v", log[0])
+	}
+	if log[1].Route != netboxtest.RouteDevices || log[1].Status != 403 {
+		t.Errorf("refused request logged as %+v", log[1])
+	}
+	s.ResetRequests()
+	if len(s.Requests()) != 0 || s.Count(netboxtest.RouteAny) != 0 {
+		t.Error("ResetRequests left requests behind")
+	}
+}
