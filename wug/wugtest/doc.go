@@ -32,8 +32,14 @@
 // Every request and response is checked against the embedded contract
 // (method and path, declared query parameters, body properties and types);
 // with [NewServer] each violation fails the test, as does a request to an
-// unknown route (404) or with a wrong method (405). See [WithoutContract],
-// [AllowUnknownRoutes] and [Checker].
+// unknown route (404) or with a wrong method (405). See [WithoutContract] and
+// [AllowUnknownRoutes]. The same check is available on its own as a
+// [Checker], whose [Checker.Transport] wraps any client's transport (for
+// tests against httpmock or another stand-in).
+//
+// Outside tests, [Start] serves the fake on a random loopback port, [Listen]
+// on a chosen loopback address, and [NewHandler] returns the bare
+// http.Handler to mount anywhere.
 //
 // Test controls are methods of [Handler] (and so of [Server]): seed devices
 // and groups, inject faults ([Handler.FailNext], [Handler.SetFaultRate],

@@ -156,7 +156,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if f, ok := h.faults.next(r.Method, r.URL.Path, routeName); ok {
 		if f.retryAfter > 0 {
-			w.Header().Set("Retry-After", fmt.Sprint(int((f.retryAfter+time.Second-1)/time.Second)))
+			rec.header.Set("Retry-After", fmt.Sprint(int((f.retryAfter+time.Second-1)/time.Second)))
 		}
 		writeError(rec, f.status, http.StatusText(f.status), "fault injected by wugtest")
 		rec.flush(w)

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -43,6 +44,24 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	return s
 }
 
+// Listen runs a fake WUG server like [Start] but on a chosen loopback
+// address such as "127.0.0.1:9644" or "[::1]:0"; other addresses are
+// refused, so the fake never listens beyond the machine.
+func Listen(addr string, opts ...Option) (*Server, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("wugtest: listen address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("wugtest: listen address %q is not a loopback address", addr)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("wugtest: %w", err)
+	}
+	return startOn(l, opts), nil
+}
+
 // Start runs a fake WUG server outside tests, on a loopback address (TLS
 // unless [WithPlainHTTP]), for quick starts and examples. Call Close when
 // done.
@@ -50,9 +69,15 @@ func Start(opts ...Option) *Server {
 	return start(opts)
 }
 
-func start(opts []Option) *Server {
+func start(opts []Option) *Server { return startOn(nil, opts) }
+
+func startOn(l net.Listener, opts []Option) *Server {
 	h := NewHandler(opts...)
 	ts := httptest.NewUnstartedServer(h)
+	if l != nil {
+		ts.Listener.Close()
+		ts.Listener = l
+	}
 	if h.cfg.plainHTTP {
 		ts.Start()
 	} else {
