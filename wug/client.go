@@ -385,15 +385,20 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 }
 
 func parseBaseURL(raw string) (string, error) {
+	// Error texts show the URL only sanitized: it might carry a password.
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return "", fmt.Errorf("wug: invalid base URL %q: %w", raw, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "", fmt.Errorf("wug: invalid base URL: %w", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("wug: invalid base URL %q: scheme must be http or https", raw)
+		return "", fmt.Errorf("wug: invalid base URL %q: scheme must be http or https", httpx.SanitizeURL(u))
 	}
 	if u.Host == "" {
-		return "", fmt.Errorf("wug: invalid base URL %q: no host", raw)
+		return "", fmt.Errorf("wug: invalid base URL %q: no host", httpx.SanitizeURL(u))
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return "", fmt.Errorf("wug: invalid base URL %q: user info, query and fragment are not allowed", httpx.SanitizeURL(u))

@@ -33,6 +33,8 @@ func TestNewClientOptions(t *testing.T) {
 		{name: "sub path", base: "http://127.0.0.1:8734/wug", wantURL: "http://127.0.0.1:8734/wug/api/v1"},
 		{name: "no scheme", base: "wug.example.com", wantErr: "scheme must be http or https"},
 		{name: "user info", base: "https://u:p@wug", wantErr: "user info"},
+		{name: "bad scheme hides password", base: "ftp://admin:s3cr3t@wug", wantErr: `"ftp://wug": scheme must be http or https`},
+		{name: "unparseable hides password", base: "https://admin:s3cr3t@wug:port", wantErr: "invalid port"},
 		{name: "empty password", base: "https://wug", opts: []wug.Option{wug.WithCredentials("u", "")}, wantErr: "empty password"},
 		{name: "bad pin", base: "https://wug", opts: []wug.Option{wug.WithPinnedCertificate("zz")}, wantErr: "not a hex SHA-256"},
 		{name: "tls twice", base: "https://wug", opts: []wug.Option{wug.WithTLSConfig(&tls.Config{}), wug.WithInsecureSkipVerify()}, wantErr: "cannot be combined"},
@@ -48,6 +50,9 @@ func TestNewClientOptions(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "s3cr3t") {
+					t.Errorf("error reveals the password: %v", err)
 				}
 				return
 			}
