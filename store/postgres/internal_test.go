@@ -85,8 +85,8 @@ func TestNewerSchema(t *testing.T) {
 		t.Fatalf("open newer schema: err %v, want ErrNewerSchema", err)
 	}
 	want := fmt.Sprintf("database schema version %d, this build knows versions 1 to %d", SchemaVersion()+1, SchemaVersion())
-	if !strings.Contains(err.Error(), want) {
-		t.Errorf("error %q does not name the versions (%q)", err, want)
+	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), schema) {
+		t.Errorf("error %q does not name the schema and the versions (%q)", err, want)
 	}
 }
 

@@ -124,18 +124,23 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
-		return nil, fmt.Errorf("store/postgres: open %s: %w", where(pcfg), err)
+		return nil, fmt.Errorf("store/postgres: open %s: %w", where(pcfg, cfg.schema), err)
 	}
 	if err := migrate(ctx, pool, cfg.schema); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("store/postgres: open %s: %w", where(pcfg), err)
+		return nil, fmt.Errorf("store/postgres: open %s: %w", where(pcfg, cfg.schema), err)
 	}
 	return &Store{pool: pool}, nil
 }
 
-// where names the database for error messages, without credentials.
-func where(c *pgxpool.Config) string {
-	return fmt.Sprintf("database %q on %s:%d", c.ConnConfig.Database, c.ConnConfig.Host, c.ConnConfig.Port)
+// where names the database (and schema) for error messages, without
+// credentials.
+func where(c *pgxpool.Config, schema string) string {
+	w := fmt.Sprintf("database %q on %s:%d", c.ConnConfig.Database, c.ConnConfig.Host, c.ConnConfig.Port)
+	if schema != "" {
+		w += fmt.Sprintf(", schema %q", schema)
+	}
+	return w
 }
 
 // migrate applies the pending migrations in one transaction holding the
@@ -161,7 +166,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 			return fmt.Errorf("migrate: read schema version: %w", err)
 		}
 		if have > len(migrations) {
-			return sqlstore.NewerSchemaError("store/postgres", have, len(migrations))
+			return sqlstore.NewerSchemaError(have, len(migrations))
 		}
 		for _, m := range migrations[have:] {
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {

@@ -176,7 +176,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: read schema version: %w", err)
 	}
 	if have > len(migrations) {
-		return sqlstore.NewerSchemaError("store/sqlite", have, len(migrations))
+		return sqlstore.NewerSchemaError(have, len(migrations))
 	}
 	for _, m := range migrations[have:] {
 		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {

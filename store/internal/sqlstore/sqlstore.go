@@ -66,9 +66,9 @@ func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 
 // NewerSchemaError is the error Open returns when the database's schema
 // version is beyond the newest migration this build embeds.
-func NewerSchemaError(backend string, have, newest int) error {
-	return fmt.Errorf("%s: database schema version %d, this build knows versions 1 to %d: %w",
-		backend, have, newest, store.ErrNewerSchema)
+func NewerSchemaError(have, newest int) error {
+	return fmt.Errorf("database schema version %d, this build knows versions 1 to %d: %w",
+		have, newest, store.ErrNewerSchema)
 }
 
 // Micro converts a time to UTC truncated to the microsecond, the precision
