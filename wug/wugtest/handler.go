@@ -3,7 +3,6 @@ package wugtest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -323,5 +322,3 @@ func (c *call) queryBool(name string, def bool) (bool, bool) {
 	c.fail(http.StatusBadRequest, "query parameter %s: %q is not a boolean", name, s)
 	return false, false
 }
-
-var errBadPage = errors.New("bad page")

@@ -12,22 +12,21 @@ import (
 // scan is one discovery scan started by newDevice, a refresh or a template
 // update option. It runs for the configured delay, then takes effect.
 type scan struct {
-	seq         int
-	id          string
-	name, desc  string
-	model       string // "newDevice" or "refresh"
-	started     time.Time
-	delay       time.Duration
-	addrs       []string // newDevice: addresses or names to scan
-	targets     []int    // refresh: devices to rescan
-	group       int
-	opts        newDeviceOptions
-	done        bool
-	cancelled   bool
-	found       []int // devices created or updated, once done
-	responsive  int
-	timer       *time.Timer
-	completedAt time.Time
+	seq        int
+	id         string
+	name, desc string
+	model      string // "newDevice" or "refresh"
+	started    time.Time
+	delay      time.Duration
+	addrs      []string // newDevice: addresses or names to scan
+	targets    []int    // refresh: devices to rescan
+	group      int
+	opts       newDeviceOptions
+	done       bool
+	cancelled  bool
+	found      []int // devices created or updated, once done
+	responsive int
+	timer      *time.Timer
 }
 
 // newDeviceOptions is NewDeviceOptions (plus ipOrNames for the bulk form).
@@ -80,7 +79,7 @@ func (s *state) complete(sc *scan) {
 	if sc.done {
 		return
 	}
-	sc.done, sc.completedAt = true, s.now()
+	sc.done = true
 	if sc.timer != nil {
 		sc.timer.Stop()
 	}
@@ -409,7 +408,7 @@ func (h *Handler) cancelScan(c *call) {
 			return
 		}
 		sc.timer.Stop()
-		sc.done, sc.cancelled, sc.completedAt = true, true, s.now()
+		sc.done, sc.cancelled = true, true
 		c.json(successResult{true})
 	})
 }

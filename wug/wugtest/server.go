@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 
@@ -59,17 +60,25 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wugtest: %w", err)
 	}
-	return startOn(l, opts), nil
+	return startOn(l, append([]Option{WithReporter(stderrReporter)}, opts...)), nil
 }
 
-// Start runs a fake WUG server outside tests, on a loopback address (TLS
-// unless [WithPlainHTTP]), for quick starts and examples. Call Close when
-// done.
+// Start runs a fake WUG server outside tests, on a random loopback port (TLS
+// unless [WithPlainHTTP]), for quick starts and examples. Contract
+// violations and unknown routes are printed to standard error unless
+// [WithReporter] says otherwise. Call Close when done.
 func Start(opts ...Option) *Server {
-	return start(opts)
+	return start(append([]Option{WithReporter(stderrReporter)}, opts...))
 }
 
 func start(opts []Option) *Server { return startOn(nil, opts) }
+
+// stderrReporter is the default reporter of Start and Listen: problems go to
+// standard error, where a developer running an example or quick start sees
+// them.
+func stderrReporter(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+}
 
 func startOn(l net.Listener, opts []Option) *Server {
 	h := NewHandler(opts...)

@@ -2,6 +2,7 @@ package wugtest
 
 import (
 	"encoding/base64"
+	"errors"
 	"sort"
 	"strconv"
 	"strings"
@@ -80,13 +81,12 @@ type maintenance struct {
 }
 
 type group struct {
-	id, parent  int
-	name, desc  string
-	typ         string // "static", "dynamic" or "layer2"
-	filter      string
-	children    []int
-	devices     map[int]bool
-	pollCounter int
+	id, parent int
+	name, desc string
+	typ        string // "static", "dynamic" or "layer2"
+	filter     string
+	children   []int
+	devices    map[int]bool
 }
 
 const (
@@ -365,6 +365,8 @@ func (s *state) isAncestor(anc, g *group) bool {
 }
 
 // --- paging ---
+
+var errBadPage = errors.New("page id not issued by this server")
 
 // encodePage makes an opaque page id from the last id returned.
 func encodePage(last int) string {

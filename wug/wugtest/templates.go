@@ -15,29 +15,28 @@ type templateBatch struct {
 }
 
 type deviceTemplate struct {
-	TemplateID    string          `json:"templateId,omitempty"`
-	DisplayName   string          `json:"displayName"`
-	DeviceType    string          `json:"deviceType,omitempty"`
-	SnmpOid       string          `json:"snmpOid,omitempty"`
-	SnmpPort      looseString     `json:"snmpPort,omitempty"`
-	PollInterval  looseString     `json:"pollInterval,omitempty"`
-	PrimaryRole   string          `json:"primaryRole,omitempty"`
-	SubRoles      []string        `json:"subRoles,omitempty"`
-	OS            string          `json:"os,omitempty"`
-	Brand         string          `json:"brand,omitempty"`
-	ActionPolicy  string          `json:"actionPolicy,omitempty"`
-	Note          string          `json:"note,omitempty"`
-	AutoRefresh   looseString     `json:"autoRefresh,omitempty"`
-	Credentials   []tplCredential `json:"credentials,omitempty"`
-	Interfaces    []tplInterface  `json:"interfaces,omitempty"`
-	Attributes    []nameValue     `json:"attributes,omitempty"`
-	CustomLinks   []nameValue     `json:"customLinks,omitempty"`
-	Active        []tplMonitor    `json:"activeMonitors,omitempty"`
-	Performance   []tplMonitor    `json:"performanceMonitors,omitempty"`
-	Passive       []tplMonitor    `json:"passiveMonitors,omitempty"`
-	Groups        []tplGroup      `json:"groups,omitempty"`
-	Layer2Data    string          `json:"layer2Data,omitempty"`
-	PrimaryRoleID string          `json:"primaryRoleId,omitempty"`
+	TemplateID   string          `json:"templateId,omitempty"`
+	DisplayName  string          `json:"displayName"`
+	DeviceType   string          `json:"deviceType,omitempty"`
+	SnmpOid      string          `json:"snmpOid,omitempty"`
+	SnmpPort     looseString     `json:"snmpPort,omitempty"`
+	PollInterval looseString     `json:"pollInterval,omitempty"`
+	PrimaryRole  string          `json:"primaryRole,omitempty"`
+	SubRoles     []string        `json:"subRoles,omitempty"`
+	OS           string          `json:"os,omitempty"`
+	Brand        string          `json:"brand,omitempty"`
+	ActionPolicy string          `json:"actionPolicy,omitempty"`
+	Note         string          `json:"note,omitempty"`
+	AutoRefresh  looseString     `json:"autoRefresh,omitempty"`
+	Credentials  []tplCredential `json:"credentials,omitempty"`
+	Interfaces   []tplInterface  `json:"interfaces,omitempty"`
+	Attributes   []nameValue     `json:"attributes,omitempty"`
+	CustomLinks  []nameValue     `json:"customLinks,omitempty"`
+	Active       []tplMonitor    `json:"activeMonitors,omitempty"`
+	Performance  []tplMonitor    `json:"performanceMonitors,omitempty"`
+	Passive      []tplMonitor    `json:"passiveMonitors,omitempty"`
+	Groups       []tplGroup      `json:"groups,omitempty"`
+	Layer2Data   string          `json:"layer2Data,omitempty"`
 }
 
 type tplCredential struct {
