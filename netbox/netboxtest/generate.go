@@ -294,10 +294,10 @@ func (g *gen) devices(n int) {
 		case QuirkLongName:
 			o.site = int64(len(c.sites))
 			o.location, o.rack, o.position = 0, 0, 0
-			o.name = padTo(fmt.Sprintf("ams-science-park-dc3-core-aggregation-router-%05d-", id), 64)
+			o.name = padTo(fmt.Sprintf("ams-science-park-dc3-core-aggregation-router-%05d", id), 64, "-long")
 			o.description = padTo("Core aggregation router for the science park campus, building three, "+
-				"floor two, meet-me room 2.17, cage C; carries transit, peering and campus uplinks; owned by network engineering ", 200)
-			o.cf[0] = padTo(longSiteName+" / row 7 / rack C-07 / units 38-40 / contact the on-site NOC before any change; ", 300)
+				"floor two, meet-me room 2.17, cage C; carries transit, peering and campus uplinks; owned by network engineering", 200, " (long)")
+			o.cf[0] = padTo(longSiteName+" / row 7 / rack C-07 / units 38-40 / contact the on-site NOC before any change", 300, " / see runbook")
 		case QuirkUnicodeName:
 			o.name = fmt.Sprintf("zürich-kern-Ø%d-東京-%05d", id%10, id)
 			o.description = "Schaltschrank Süd, Lötzinnstraße"
@@ -395,16 +395,17 @@ func (g *gen) vms(n int) {
 	}
 }
 
-// padTo cuts or pads s with "x" to exactly n bytes (s is ASCII).
-func padTo(s string, n int) string {
+// padTo cuts s to exactly n bytes or pads it with repeats of filler (all
+// ASCII).
+func padTo(s string, n int, filler string) string {
 	for len(s) < n {
-		s += "x"
+		s += filler
 	}
 	return s[:n]
 }
 
 // longDNSName is a valid 194-character DNS name (labels up to 60).
 func longDNSName(id int64) string {
-	label := func(word string) string { return padTo(fmt.Sprintf("%s-%05d-", word, id), 60) }
+	label := func(word string) string { return padTo(fmt.Sprintf("%s-%05d", word, id), 60, "-long") }
 	return label("core-aggregation") + "." + label("science-park-campus") + "." + label("building-three") + ".example.net"
 }

@@ -158,6 +158,17 @@ type catalog struct {
 	platforms, tenants, tags, vrfs, clusters []catEntry
 }
 
+// truncate drops the entries added since saved was copied.
+func (c *catalog) truncate(saved *catalog) {
+	for _, p := range []struct{ cur, old *[]catEntry }{{&c.regions, &saved.regions}, {&c.sites, &saved.sites},
+		{&c.locations, &saved.locations}, {&c.racks, &saved.racks}, {&c.roles, &saved.roles},
+		{&c.manufacturers, &saved.manufacturers}, {&c.deviceTypes, &saved.deviceTypes},
+		{&c.platforms, &saved.platforms}, {&c.tenants, &saved.tenants}, {&c.tags, &saved.tags},
+		{&c.vrfs, &saved.vrfs}, {&c.clusters, &saved.clusters}} {
+		*p.cur = (*p.cur)[:len(*p.old)]
+	}
+}
+
 func findSlug(list []catEntry, slug string) int64 {
 	for i := range list {
 		if list[i].slug == slug {

@@ -196,8 +196,16 @@ func ensure(list *[]catEntry, key string, byName bool, parent int64, extra strin
 	return id
 }
 
-// fill validates d and copies it into o, creating missing related objects.
-func (h *Handler) fill(o *object, d Device, vm bool) error {
+// fill validates d and copies it into o, creating missing related objects;
+// on error the catalog and custom fields are left as they were.
+func (h *Handler) fill(o *object, d Device, vm bool) (err error) {
+	saved, cfs := h.cat, len(h.cfs)
+	defer func() {
+		if err != nil {
+			h.cat.truncate(&saved)
+			h.cfs = h.cfs[:cfs]
+		}
+	}()
 	what := "device"
 	if vm {
 		what = "virtual machine"
@@ -215,6 +223,8 @@ func (h *Handler) fill(o *object, d Device, vm bool) error {
 		return fmt.Errorf("netboxtest: %s %q: description longer than 200 characters", what, d.Name)
 	case d.Position < 0 || d.Position >= 1000:
 		return fmt.Errorf("netboxtest: %s %q: position %v out of range", what, d.Name, d.Position)
+	case d.Position > 0 && d.Rack == "":
+		return fmt.Errorf("netboxtest: %s %q: a rack position needs a rack", what, d.Name)
 	}
 	status := d.Status
 	if status == "" {
@@ -236,15 +246,13 @@ func (h *Handler) fill(o *object, d Device, vm bool) error {
 	}
 	c := &h.cat
 	o.name, o.status, o.serial, o.assetTag, o.description, o.comments = d.Name, status, d.Serial, d.AssetTag, d.Description, d.Comments
-	o.cluster = ensure(&c.clusters, d.Cluster, true, 1, "")
+	o.site = ensure(&c.sites, d.Site, false, 1, "")
+	o.cluster = ensure(&c.clusters, d.Cluster, true, max(o.site, 1), "")
 	switch {
-	case d.Site != "":
-		o.site = ensure(&c.sites, d.Site, false, 1, "")
+	case o.site != 0:
 	case vm && o.cluster != 0:
 		o.site = get(c.clusters, o.cluster).parent
-	case vm:
-		o.site = 0
-	default:
+	case !vm:
 		o.site = 1
 	}
 	if vm {
