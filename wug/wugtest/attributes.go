@@ -223,7 +223,7 @@ func anyContains(s string, subs []string) bool {
 // attributeBatch is BulkDeviceAttributeBatch.
 type attributeBatch struct {
 	DeleteAllAttributes            looseBool   `json:"deleteAllAttributes"`
-	AttributesToDelete             []string    `json:"attributesToDelete"`
+	AttributesToDelete             idList      `json:"attributesToDelete"`
 	AttributeNamesToDelete         []string    `json:"attributeNamesToDelete"`
 	AttributeNameContainsToDelete  []string    `json:"attributeNameContainsToDelete"`
 	AttributeValueContainsToDelete []string    `json:"attributeValueContainsToDelete"`
@@ -232,9 +232,9 @@ type attributeBatch struct {
 }
 
 type attrMod struct {
-	AttributeID string  `json:"attributeId"`
-	Name        *string `json:"name"`
-	Value       *string `json:"value"`
+	AttributeID looseString `json:"attributeId"`
+	Name        *string     `json:"name"`
+	Value       *string     `json:"value"`
 }
 
 // batchAttributes serves PATCH /devices/{deviceId}/attributes/-. Steps run in
@@ -280,13 +280,13 @@ func (h *Handler) batchAttributes(c *call) {
 				anyContains(a.value, b.AttributeValueContainsToDelete)
 		})
 		for _, m := range b.AttributeToModify {
-			a := findAttrID(d, m.AttributeID)
+			a := findAttrID(d, string(m.AttributeID))
 			if a == nil {
 				continue
 			}
 			if m.Name != nil {
 				if other := findAttr(d, *m.Name); other != nil && other != a {
-					res.notAllowed(m.AttributeID, "attribute name "+strconv.Quote(*m.Name)+" is already used on this device")
+					res.notAllowed(string(m.AttributeID), "attribute name "+strconv.Quote(*m.Name)+" is already used on this device")
 					continue
 				}
 				a.name = *m.Name

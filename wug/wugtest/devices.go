@@ -2,6 +2,7 @@ package wugtest
 
 import (
 	"encoding/json"
+	"reflect"
 	"net/http"
 	"strconv"
 	"strings"
@@ -224,7 +225,7 @@ func (h *Handler) getProperties(c *call) {
 // propertiesUpdate is the body of PUT /devices/{id}/properties and, with
 // devices, of PATCH /devices/-/properties. Absent fields are left unchanged.
 type propertiesUpdate struct {
-	Devices            []string       `json:"devices"`
+	Devices            idList         `json:"devices"`
 	DisplayName        *string        `json:"displayName"`
 	IsWireless         *looseBool     `json:"isWireless"`
 	CollectWireless    *looseBool     `json:"collectWireless"`
@@ -356,8 +357,8 @@ func (h *Handler) deleteDevice(c *call) {
 // bulkDeviceOp serves PATCH /devices/- with {"operation":"delete","devices":[…]}.
 func (h *Handler) bulkDeviceOp(c *call) {
 	var b struct {
-		Operation string   `json:"operation"`
-		Devices   []string `json:"devices"`
+		Operation string `json:"operation"`
+		Devices   idList `json:"devices"`
 	}
 	if !c.decode(&b) {
 		return
@@ -392,7 +393,7 @@ func (h *Handler) pollNow(c *call) {
 }
 
 type bulkDevices struct {
-	Devices []string `json:"devices"`
+	Devices idList `json:"devices"`
 }
 
 // bulkPollNow serves PATCH /devices/-/poll-now.
@@ -466,7 +467,7 @@ func (s *state) groupDevices(g *group, hierarchy bool) []int {
 
 // maintenanceUpdate is MaintenanceConfigBasic, plus devices for the batch form.
 type maintenanceUpdate struct {
-	Devices []string   `json:"devices"`
+	Devices idList     `json:"devices"`
 	Enabled *looseBool `json:"enabled"`
 	EndUTC  string     `json:"endUtc"`
 	Reason  string     `json:"reason"`
@@ -484,6 +485,10 @@ func (c *call) checkMaintenance(m *maintenanceUpdate) (time.Time, bool) {
 	var end time.Time
 	if m.EndUTC != "" {
 		t, err := time.Parse(time.RFC3339, m.EndUTC)
+		if err != nil {
+			// Without an offset the time is taken as UTC, as the field name says.
+			t, err = time.Parse("2006-01-02T15:04:05", m.EndUTC)
+		}
 		if err != nil {
 			c.fail(http.StatusBadRequest, "endUtc %q is not an ISO-8601 time", m.EndUTC)
 			return time.Time{}, false
@@ -573,8 +578,10 @@ func (s *looseString) UnmarshalJSON(p []byte) error {
 	case string:
 		*s = looseString(x)
 	case nil:
-	default:
+	case float64, bool:
 		*s = looseString(strings.TrimSpace(string(p)))
+	default:
+		return &json.UnmarshalTypeError{Value: "object or array", Type: reflect.TypeFor[string]()}
 	}
 	return nil
 }

@@ -440,15 +440,15 @@ func (h *Handler) deviceGroups(c *call) {
 // assignDeviceGroup serves PUT /devices/{deviceId}/group/-, whose body is
 // a bare JSON string holding the group id, e.g. "5".
 func (h *Handler) assignDeviceGroup(c *call) {
-	var gid string
-	if err := json.Unmarshal(c.body, &gid); err != nil {
+	var id looseString
+	if err := json.Unmarshal(c.body, &id); err != nil || id == "" {
 		c.fail(http.StatusBadRequest, "body must be the group id as a JSON string, e.g. \"5\"")
 		return
 	}
 	c.withDevice(func(s *state, d *device) {
-		g := s.group(gid)
+		g := s.group(string(id))
 		if g == nil {
-			c.notFound("device group", gid)
+			c.notFound("device group", string(id))
 			return
 		}
 		if err := s.membershipChange(d, g, true); err != nil {
@@ -463,8 +463,8 @@ func (h *Handler) assignDeviceGroup(c *call) {
 // first, then additions; unknown groups are reported per id.
 func (h *Handler) patchDeviceGroups(c *call) {
 	var b struct {
-		GroupsToAdd    []string `json:"groupsToAdd"`
-		GroupsToDelete []string `json:"groupsToDelete"`
+		GroupsToAdd    idList `json:"groupsToAdd"`
+		GroupsToDelete idList `json:"groupsToDelete"`
 	}
 	if !c.decode(&b) {
 		return

@@ -139,6 +139,7 @@ func TestMembershipBothSides(t *testing.T) {
 	a.call("PUT", "/devices/"+id+"/group/-", `"`+gc+`"`, 200, nil)
 	a.call("PUT", "/devices/"+id+"/group/-", map[string]any{"groupId": gc}, 400, nil)
 	a.call("PUT", "/devices/"+id+"/group/-", `"999"`, 404, nil)
+	a.call("PUT", "/devices/"+id+"/group/-", gc, 200, nil) // a bare number works too
 
 	var groups struct {
 		Paging paging     `json:"paging"`

@@ -239,7 +239,7 @@ func looksLikeRange(a string) bool {
 
 // refreshOptions is DeviceRefreshOptions (and BulkDeviceRefresh with deviceIds).
 type refreshOptions struct {
-	DeviceIDs             []string  `json:"deviceIds"`
+	DeviceIDs             idList    `json:"deviceIds"`
 	UpdateNames           looseBool `json:"updateNamesForTableActiveMonitor"`
 	UpdateEnable          looseBool `json:"updateEnableSettingsForTableActiveMonitor"`
 	AddUseInRescan        looseBool `json:"addUseInRescanActiveMonitor"`
