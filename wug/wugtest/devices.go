@@ -2,8 +2,8 @@ package wugtest
 
 import (
 	"encoding/json"
-	"reflect"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
