@@ -188,7 +188,7 @@ func (s *Store) Record(ctx context.Context, key store.Key) (store.Record, error)
 // query is a store.Query copied and prepared for matching.
 type query struct {
 	conn     string
-	statuses map[store.Status]bool
+	statuses []store.Status // sorted, without repeats
 	kind     store.ObjectKind
 	objectID int64
 	vrf      *string
@@ -198,7 +198,7 @@ type query struct {
 }
 
 func (q *query) match(r *store.Record, sk sortKey) bool {
-	return (q.statuses == nil || q.statuses[r.Status]) &&
+	return (q.statuses == nil || slices.Contains(q.statuses, r.Status)) &&
 		(q.kind == "" || r.ObjectKind == q.kind) &&
 		(q.objectID == 0 || r.ObjectID == q.objectID) &&
 		(q.vrf == nil || r.VRF == *q.vrf) &&
@@ -217,16 +217,18 @@ func (q *query) beyond(sk sortKey) bool {
 	return q.vrf != nil && sk.vrf > *q.vrf
 }
 
+// pages pools the buffers Records reads pages into.
+var pages = sync.Pool{New: func() any { return new([]entry) }}
+
 // Records streams the records q selects in key order, a page at a time. The
 // store's lock is held only while a page is read, so the caller may write
 // to the store while iterating.
 func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Record, error] {
 	pq := query{conn: q.Connection, kind: q.ObjectKind, objectID: q.ObjectID, since: q.ChangedSince, size: q.PageSize}
 	if len(q.Statuses) > 0 {
-		pq.statuses = make(map[store.Status]bool, len(q.Statuses))
-		for _, st := range q.Statuses {
-			pq.statuses[st] = true
-		}
+		pq.statuses = slices.Clone(q.Statuses)
+		slices.Sort(pq.statuses)
+		pq.statuses = slices.Compact(pq.statuses)
 	}
 	if q.VRF != nil {
 		vrf := *q.VRF
@@ -257,7 +259,15 @@ func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Reco
 	}
 	return func(yield func(store.Record, error) bool) {
 		start, strict := start, strict // each range starts afresh
-		var buf []entry
+		// Page buffers are pooled: with a large store, a fresh buffer per
+		// page would cost more in garbage collection than the page itself.
+		bp := pages.Get().(*[]entry)
+		buf := *bp
+		defer func() {
+			clear(buf[:cap(buf)])
+			*bp = buf[:0]
+			pages.Put(bp)
+		}()
 		for {
 			if err := s.check(ctx); err != nil {
 				yield(store.Record{}, err)
@@ -292,11 +302,14 @@ func (d *data) page(q *query, start *sortKey, strict bool, page []entry) ([]entr
 	if q.conn == "" || q.statuses == nil {
 		return q.scan(&d.idx, start, strict, page)
 	}
+	// A status index holds only its status: no need to check it again.
+	byStatus := *q
+	byStatus.statuses = nil
 	more := false
-	for st := range q.statuses {
+	for _, st := range q.statuses {
 		if x := d.byStatus[connStatus{q.conn, st}]; x != nil {
 			var full bool
-			page, full = q.scan(x, start, strict, page)
+			page, full = byStatus.scan(x, start, strict, page)
 			more = more || full
 		}
 	}
