@@ -51,7 +51,7 @@ type executor struct {
 func newExecutor(ctx context.Context, cfg applyConfig, w WUG, inv *Inventory, st store.Store, res *collector) *executor {
 	ex := &executor{cfg: cfg, wug: w, inv: inv, st: st, res: res, scans: map[string][]Decision{},
 		ops: make(chan func(context.Context), cfg.concurrency)}
-	ex.groups.m = map[string]*groupEntry{}
+	ex.groups.m, ex.groups.attempts, ex.groups.wait = map[string]*groupEntry{}, cfg.attempts, ex.wait
 	for range cfg.concurrency {
 		ex.wg.Go(func() {
 			for op := range ex.ops {
@@ -539,10 +539,11 @@ func (ex *executor) ensureGroups(ctx context.Context, items []Decision) (ok []De
 // groupCache remembers the groups ensured in this run; a failure is not
 // remembered, so a later batch tries again.
 type groupCache struct {
-	mu sync.Mutex
-	m  map[string]*groupEntry
+	mu       sync.Mutex
+	m        map[string]*groupEntry
+	attempts int
+	wait     func(ctx context.Context, attempt int) bool
 }
-
 type groupEntry struct {
 	mu sync.Mutex
 	id string
@@ -561,7 +562,14 @@ func (g *groupCache) ensure(ctx context.Context, w WUG, path string) (string, er
 	if e.id != "" {
 		return e.id, nil
 	}
-	id, err := w.EnsurePath(ctx, path)
+	var id string
+	var err error
+	for attempt := 1; ; attempt++ {
+		id, err = w.EnsurePath(ctx, path)
+		if err == nil || ctx.Err() != nil || attempt >= g.attempts || !g.wait(ctx, attempt) {
+			break
+		}
+	}
 	if err != nil {
 		return "", fmt.Errorf("group path %q: %w", path, err)
 	}

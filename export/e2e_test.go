@@ -1,0 +1,363 @@
+package export
+
+import (
+	"context"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wugsync/wugsync/netbox"
+	"github.com/wugsync/wugsync/netbox/netboxtest"
+	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/store/sqlite"
+	"github.com/wugsync/wugsync/wug"
+	"github.com/wugsync/wugsync/wug/wugtest"
+)
+
+// e2e is an export against the fake NetBox, the fake WUG and a SQLite
+// store, through the real clients.
+type e2e struct {
+	nb  *netboxtest.Server
+	wug *wugtest.Server
+	st  *sqlite.Store
+	job *ExportJob
+	tr  *Transformer
+}
+
+// fastRetry keeps fault tests quick: short backoff, Retry-After capped.
+var fastRetry = wug.RetryPolicy{MaxRetries: 4, WaitMin: 2 * time.Millisecond, WaitMax: 20 * time.Millisecond, MaxRetryAfter: 20 * time.Millisecond}
+
+func newE2E(t testing.TB, nbOpts []netboxtest.Option, wugOpts ...wugtest.Option) *e2e {
+	t.Helper()
+	e := &e2e{nb: netboxtest.NewServer(t, nbOpts...),
+		wug: wugtest.NewServer(t, append([]wugtest.Option{wugtest.WithClientOptions(wug.WithRetry(fastRetry), wug.WithRateLimit(0, 0))}, wugOpts...)...)}
+	nc, err := netbox.NewClient(e.nb.URL, e.nb.Token, netbox.WithRetry(4, time.Millisecond, 20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.st, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "wugsync.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.st.Close() })
+	e.tr = testTransformer(t)
+	e.job = &ExportJob{Connection: Connection{Name: "wug1", RetryWait: 5 * time.Millisecond},
+		Source: nc, WUG: NewWUGAPI(e.wug.Client(), WUGClientOptions{AttributePrefix: e.tr.AttributePrefix()}),
+		Store: e.st, Transformer: e.tr}
+	return e
+}
+
+func (e *e2e) run(t testing.TB, opts ExportOptions) *Result {
+	t.Helper()
+	res, err := e.job.Run(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	return res
+}
+
+// wugWrites counts the requests that could change WUG (logins excepted).
+func (e *e2e) wugWrites() int {
+	return e.wug.Counts().Writes - e.wug.Count("POST /api/v1/token")
+}
+
+// records reads every record of the connection.
+func (e *e2e) records(t testing.TB) []store.Record {
+	t.Helper()
+	var out []store.Record
+	for r, err := range e.st.Records(context.Background(), store.Query{Connection: "wug1"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// checkAgree asserts that WUG holds one device per exported key and that
+// every exported record names a WUG device with its address.
+func (e *e2e) checkAgree(t testing.TB, wantExported int) {
+	t.Helper()
+	devs := map[string]wugtest.Device{}
+	perAddr := map[string]int{}
+	for _, d := range e.wug.Devices() {
+		devs[d.ID] = d
+		perAddr[d.Address]++
+	}
+	keysPerAddr := map[string]int{}
+	exported := 0
+	for _, r := range e.records(t) {
+		keysPerAddr[r.Address.String()]++
+		if r.Status != store.StatusExported {
+			continue
+		}
+		exported++
+		d, ok := devs[r.WUGDeviceID]
+		if !ok || d.Address != r.Address.String() {
+			t.Errorf("record %s: WUG device %q does not hold the address", r.Key, r.WUGDeviceID)
+		}
+	}
+	for addr, n := range perAddr {
+		if n > keysPerAddr[addr] {
+			t.Errorf("WUG holds %d devices for %s, recorded keys %d", n, addr, keysPerAddr[addr])
+		}
+	}
+	if exported != wantExported {
+		t.Errorf("%d records exported, want %d", exported, wantExported)
+	}
+}
+
+// Scenario 1: a new NetBox device appears in WUG with its metadata.
+func TestE2ENewDeviceReachesWUG(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(20)})
+	first := e.run(t, ExportOptions{})
+	if first.Counts.Failed != 0 || first.Counts.Added == 0 {
+		t.Fatalf("first run: %+v", first.Counts)
+	}
+	exported := first.Counts.Added
+
+	cat := e.nb.Catalog()
+	dev, err := e.nb.CreateDevice(netboxtest.Device{Name: "new-core-1", Site: cat.Sites[0].Slug, Serial: "SN-NEW-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip, err := e.nb.CreateIP(netboxtest.IPAddress{Address: netip.MustParsePrefix("172.31.9.10/24"), DeviceID: dev.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.nb.UpdateDevice(dev.ID, func(d *netboxtest.Device) { d.PrimaryIP4 = ip.ID }); err != nil {
+		t.Fatal(err)
+	}
+	e.wug.ResetRequests()
+	res := e.run(t, ExportOptions{})
+	if res.Counts.Added != 1 || res.Counts.Unchanged != exported {
+		t.Errorf("second run: %+v, want 1 added and %d unchanged", res.Counts, exported)
+	}
+	if n := e.wug.Count("PATCH /api/v1/devices/-/config/template"); n != 1 {
+		t.Errorf("%d template applies, want 1", n)
+	}
+	found := e.wug.DevicesByAddress("172.31.9.10")
+	if len(found) != 1 {
+		t.Fatalf("WUG holds %d devices for the new address", len(found))
+	}
+	d := found[0]
+	if d.Name != "new-core-1" || d.Attributes["NetBox.Serial"] != "SN-NEW-1" ||
+		d.Attributes["NetBox.ID"] != itoa(dev.ID) || d.Attributes["NetBox.Site"] == "" {
+		t.Errorf("new WUG device = %+v", d)
+	}
+	if want := "My Network/NetBox/" + cat.Sites[0].Name; !slices.Contains(d.Groups, want) {
+		t.Errorf("groups %v, want %q", d.Groups, want)
+	}
+	e.checkAgree(t, exported+1)
+}
+
+func itoa(i int64) string { return strconv.FormatInt(i, 10) }
+
+// Scenario 2: a site/role selection exported for discovery by scans,
+// followed to completion and linked.
+func TestE2EScanSelectionFollowedAndLinked(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(60)}, wugtest.WithScanDelay(time.Hour))
+	cat := e.nb.Catalog()
+	e.job.Connection.Mode = ModeScan
+	e.job.Connection.Selector = netbox.Selector{Sites: []string{cat.Sites[0].Slug}, Roles: []string{cat.Roles[0].Slug}}
+
+	plan := e.run(t, ExportOptions{DryRun: true})
+	var addrs []string
+	for _, d := range plan.Plan.Decisions {
+		if d.Action == ActionScan {
+			addrs = append(addrs, d.Key.Address.String())
+		}
+	}
+	if len(addrs) == 0 {
+		t.Fatalf("the selection holds nothing to scan: %+v", plan.Counts)
+	}
+	e.wug.SetReachable(addrs...)
+	res := e.run(t, ExportOptions{})
+	if res.Counts.Scanned != len(addrs) || res.Counts.Failed != 0 {
+		t.Fatalf("export: %+v, want %d scanned", res.Counts, len(addrs))
+	}
+	mon := &ScanStatusJob{Connection: "wug1", WUG: e.job.WUG, Store: e.st, Source: e.job.Source,
+		Selector: e.job.Connection.Selector, Transformer: e.tr}
+	sr, err := mon.Run(context.Background(), store.TriggerManual)
+	if err != nil || sr.Waiting != len(addrs) {
+		t.Fatalf("monitor while scanning: %+v, %v", sr, err)
+	}
+	e.wug.CompleteScans()
+	sr, err = mon.Run(context.Background(), store.TriggerManual)
+	if err != nil || sr.Linked != len(addrs) || sr.Failed != 0 {
+		t.Fatalf("monitor after the scans: %+v, %v", sr, err)
+	}
+	for _, r := range e.records(t) {
+		if r.Status != store.StatusScanCompleted || !r.ScanDiscovered || r.WUGDeviceID == "" || r.Fingerprint == "" {
+			t.Errorf("record %s: %s discovered=%v device=%q", r.Key, r.Status, r.ScanDiscovered, r.WUGDeviceID)
+			continue
+		}
+		d, ok := e.wug.Device(r.WUGDeviceID)
+		if !ok || d.Address != r.Address.String() || d.Attributes["NetBox.ID"] != itoa(r.ObjectID) {
+			t.Errorf("linked device for %s = %+v", r.Key, d)
+		}
+	}
+	// Linked and up to date: the next export changes nothing.
+	e.wug.ResetRequests()
+	res = e.run(t, ExportOptions{})
+	if w := e.wugWrites(); w != 0 || res.Counts.Unchanged != len(addrs) {
+		t.Errorf("export after linking: %d writes, %+v", w, res.Counts)
+	}
+}
+
+// Scenario 3: metadata changes reach the existing WUG device and nothing
+// else changes; with no NetBox change a run writes nothing.
+func TestE2EMetadataChangeAndIdempotence(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(40)})
+	first := e.run(t, ExportOptions{})
+	before := map[string]wugtest.Device{}
+	for _, d := range e.wug.Devices() {
+		before[d.ID] = d
+	}
+
+	e.wug.ResetRequests()
+	res := e.run(t, ExportOptions{})
+	if w := e.wugWrites(); w != 0 || res.Counts.Unchanged != first.Counts.Added {
+		t.Fatalf("no-change run: %d writes, %+v", w, res.Counts)
+	}
+
+	var target netboxtest.Device
+	for _, d := range e.nb.Devices() {
+		if d.Quirks == 0 && d.PrimaryIP4 != 0 {
+			target = d
+			break
+		}
+	}
+	if _, err := e.nb.UpdateDevice(target.ID, func(d *netboxtest.Device) { d.Serial = "SN-CHANGED" }); err != nil {
+		t.Fatal(err)
+	}
+	e.wug.ResetRequests()
+	res = e.run(t, ExportOptions{})
+	if res.Counts.Updated != 1 || res.Counts.Added != 0 {
+		t.Errorf("change run: %+v, want exactly one update", res.Counts)
+	}
+	c := e.wug.Counts()
+	if w := e.wugWrites(); w != 1 || c.ByRoute["PATCH /api/v1/devices/{deviceId}/attributes/-"] != 1 {
+		t.Errorf("change run sent %d writes (%v), want one attribute PATCH", w, c.ByRoute)
+	}
+	for _, d := range e.wug.Devices() {
+		old := before[d.ID]
+		if d.Attributes["NetBox.ID"] == itoa(target.ID) {
+			if d.Attributes["NetBox.Serial"] != "SN-CHANGED" {
+				t.Errorf("changed device serial %q", d.Attributes["NetBox.Serial"])
+			}
+			continue
+		}
+		if d.Name != old.Name || !mapsEqual(d.Attributes, old.Attributes) {
+			t.Errorf("device %s changed though its NetBox object did not", d.ID)
+		}
+	}
+	e.checkAgree(t, first.Counts.Added)
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Every awkward case of the generator ends as a per-record error or
+// warning with a reason, and the run completes.
+func TestE2EBadNetBoxData(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(120), netboxtest.WithUndecodableDevice()})
+	e.job.Connection.Selector.IPPolicy = netbox.AllIPs
+	e.job.Connection.Selector.Statuses = []string{netbox.AnyStatus}
+	res := e.run(t, ExportOptions{})
+	if res.Status != store.RunPartial && res.Status != store.RunSucceeded {
+		t.Fatalf("run status %s", res.Status)
+	}
+	byObject := map[int64][]Outcome{}
+	for _, o := range res.Outcomes {
+		byObject[o.ObjectID] = append(byObject[o.ObjectID], o)
+	}
+	has := func(id int64, pred func(Outcome) bool) bool {
+		return slices.ContainsFunc(byObject[id], pred)
+	}
+	for _, q := range netboxtest.AllQuirks() {
+		devs := e.nb.Quirky(q)
+		if len(devs) == 0 {
+			t.Errorf("quirk %s: the generator planted none", q)
+			continue
+		}
+		for _, d := range devs {
+			var ok bool
+			switch q {
+			case netboxtest.QuirkUndecodableStatus:
+				ok = has(d.ID, func(o Outcome) bool { return o.Error != "" && o.Action == ActionSkip })
+			case netboxtest.QuirkNetworkAddress, netboxtest.QuirkBroadcastAddress:
+				ok = has(d.ID, func(o Outcome) bool {
+					return o.Status == store.StatusError && (strings.Contains(o.Error, CodeNetworkAddress) || strings.Contains(o.Error, CodeBroadcastAddress))
+				})
+			case netboxtest.QuirkSameAddressTwoVRFs:
+				ok = has(d.ID, func(o Outcome) bool { return o.Status == store.StatusExported && o.Key.Address.IsValid() })
+			case netboxtest.QuirkNoPrimaryIP:
+				// Exported by its interface address, or reported as having none.
+				ok = has(d.ID, func(o Outcome) bool { return o.Status == store.StatusExported || warned(o, CodeNoAddress) })
+			default: // unnamed, IPv6 only, long text, unicode: exported
+				ok = has(d.ID, func(o Outcome) bool { return o.Status == store.StatusExported })
+			}
+			if !ok {
+				t.Errorf("quirk %s, device %d: outcomes %+v", q, d.ID, byObject[d.ID])
+			}
+		}
+	}
+	for _, o := range res.Outcomes {
+		if o.Error != "" && o.Reason == "" && o.ObjectID == 0 {
+			t.Errorf("outcome without a reason or object: %+v", o)
+		}
+	}
+}
+
+func warned(o Outcome, code string) bool {
+	return slices.ContainsFunc(o.Warnings, func(w string) bool { return strings.HasPrefix(w, code+":") })
+}
+
+// With 20% of WUG requests failing and random latency, every device ends
+// up in WUG exactly once and every record is right.
+func TestE2EFaults(t *testing.T) {
+	t.Parallel()
+	n := 2000
+	if testing.Short() {
+		n = 300
+	}
+	// NetBox is not under test here: an in-memory source keeps it quick.
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(0)})
+	e.job.Source = &fakeSource{devs: testDevices(n)}
+	e.wug.SetFaultRate(0.2, 7)
+	e.wug.SetLatency(0, 3*time.Millisecond)
+	res := e.run(t, ExportOptions{})
+	if res.Counts.Failed != 0 || res.Counts.Added != n {
+		for _, o := range res.Outcomes {
+			if o.Error != "" {
+				t.Logf("failed: %s %s", o.Key, o.Error)
+			}
+		}
+		t.Errorf("faulty run: %+v", res.Counts)
+	}
+	e.wug.ClearFaults()
+	e.checkAgree(t, res.Counts.Added)
+	e.wug.ResetRequests()
+	again := e.run(t, ExportOptions{})
+	if w := e.wugWrites(); w != 0 || again.Counts.Unchanged != res.Counts.Added {
+		t.Errorf("re-run after faults: %d writes, %+v", w, again.Counts)
+	}
+}
