@@ -228,3 +228,51 @@ func (s *suite) testSharedBackend(t *testing.T) {
 	}
 	check("instance opened after the first closed", open())
 }
+
+func (s *suite) testInstancesRace(t *testing.T) {
+	open := s.backend(t)
+	const n = 4
+	stores := make([]store.Store, n)
+	for i := range stores {
+		stores[i] = open()
+	}
+	// Instances, as separate processes would, race for one lease and write
+	// at once: one lease holder, every write kept, no backend error leaks
+	// out as anything but store.ErrLeaseHeld.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var won []string
+	for i, st := range stores {
+		holder := fmt.Sprint("host-", i)
+		wg.Go(func() {
+			_, err := st.AcquireLease(ctx(t), "export/wug-a", holder, time.Minute)
+			switch {
+			case err == nil:
+				mu.Lock()
+				won = append(won, holder)
+				mu.Unlock()
+			case !errors.Is(err, store.ErrLeaseHeld):
+				t.Errorf("AcquireLease by %s: %v, want nil or an error wrapping store.ErrLeaseHeld", holder, err)
+			}
+			for b := range 5 {
+				batch := make([]store.Record, 0, 20)
+				for j := range 20 {
+					batch = append(batch, Record("wug-a", (i*5+b)*20+j))
+				}
+				if err := st.UpsertRecords(ctx(t), batch); err != nil {
+					t.Errorf("UpsertRecords through instance %d: %v", i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(won) != 1 {
+		t.Errorf("%d instances acquired one lease at once: %v", len(won), won)
+	}
+	for i, st := range stores {
+		if got := len(collect(t, st, store.Query{Connection: "wug-a"})); got != n*5*20 {
+			t.Errorf("instance %d sees %d records, want %d", i, got, n*5*20)
+		}
+	}
+}

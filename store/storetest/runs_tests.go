@@ -13,6 +13,7 @@ import (
 func (s *suite) testRunRoundTrip(t *testing.T) {
 	st := s.open(t)
 	in := store.Run{
+		Status:     store.RunSucceeded, // BeginRun records it as running, whatever it says
 		Connection: "wug-a",
 		Kind:       store.RunExport,
 		Trigger:    store.TriggerWebhook,
@@ -93,8 +94,28 @@ func (s *suite) testRunRoundTrip(t *testing.T) {
 		t.Errorf("Run with an ID mismatch (-want +got):\n%s", diff)
 	}
 
+	// FinishRun records the end only: a run carrying just its ID and
+	// outcome leaves what BeginRun recorded alone.
+	third, err := st.BeginRun(ctx(t), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := store.Run{ID: third.ID, Status: store.RunFailed, Error: "netbox: 401 Unauthorized"}
+	if err := st.FinishRun(ctx(t), end); err != nil {
+		t.Fatalf("FinishRun with only ID and outcome: %v", err)
+	}
+	got, err = st.Run(ctx(t), third.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = third
+	want.Status, want.Error, want.FinishedAt = end.Status, end.Error, got.FinishedAt
+	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+		t.Errorf("Run after FinishRun with only ID and outcome mismatch (-want +got):\n%s", diff)
+	}
+
 	// Runs begun without an ID get distinct ones.
-	ids := map[string]bool{begun.ID: true, own.ID: true}
+	ids := map[string]bool{begun.ID: true, own.ID: true, third.ID: true}
 	for range 5 {
 		r, err := st.BeginRun(ctx(t), store.Run{Connection: "wug-a", Kind: store.RunExport, Trigger: store.TriggerManual})
 		if err != nil {

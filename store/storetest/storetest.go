@@ -101,6 +101,7 @@ func RunWithOptions(t *testing.T, opts Options) {
 		{"ValuesIsolated", s.testValuesIsolated},
 		{"CloseReleasesLeases", s.testCloseReleasesLeases},
 		{"SharedBackend", s.testSharedBackend},
+		{"InstancesRace", s.testInstancesRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
