@@ -108,7 +108,7 @@ func (h *Handler) listAttributes(c *call) {
 			return containsFold(a.name, nameC) && containsFold(a.value, valueC)
 		})
 		if err != nil {
-			c.fail(http.StatusBadRequest, "query parameter pageId: not a page id this server issued")
+			c.badPage()
 			return
 		}
 		out := make([]deviceAttribute, len(page))

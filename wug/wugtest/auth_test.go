@@ -2,6 +2,7 @@ package wugtest_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -149,5 +150,27 @@ func TestTokenBodiesNotRecorded(t *testing.T) {
 	}
 	if diff := cmp.Diff(200, reqs[0].Status); diff != "" {
 		t.Errorf("status (-want +got):\n%s", diff)
+	}
+}
+
+// TestNoSecretsKept checks that nothing the fake keeps or reports (recorded
+// requests, violations) carries a password, token or Authorization value.
+func TestNoSecretsKept(t *testing.T) {
+	t.Parallel()
+	rep := &reporter{}
+	a := newAPI(t, wugtest.WithCredentials("ops", "pw-Secret-123"), wugtest.WithReporter(rep.Errorf))
+	a.rawToken("grant_type=password&username=ops&password=wrong-Secret-456", "application/json")
+	tr := a.grant(url.Values{"grant_type": {"password"}, "username": {"ops"}, "password": {"pw-Secret-123"}})
+	next := a.grant(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}})
+	a.doAuth("GET", "/device-groups/0/devices/-?bogus=1", nil, "Bearer "+next.AccessToken)
+	a.doAuth("GET", "/nope", nil, "Bearer "+next.AccessToken)
+	kept := fmt.Sprintf("%+v %q %+v", a.srv.Requests(), a.srv.Violations(), rep.all())
+	for _, secret := range []string{"pw-Secret-123", "wrong-Secret-456", tr.AccessToken, tr.RefreshToken, next.AccessToken, next.RefreshToken} {
+		if strings.Contains(kept, secret) {
+			t.Errorf("a secret is kept: %.12s…", secret)
+		}
+	}
+	if len(rep.all()) != 2 {
+		t.Errorf("reports = %q, want the undeclared query and the unknown route", rep.all())
 	}
 }

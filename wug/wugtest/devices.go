@@ -152,7 +152,7 @@ func (h *Handler) listGroupDevices(c *call) {
 		return d != nil && inGroup(d) && stateMatches(d, st) && matchesSearch(d, needle)
 	})
 	if err != nil {
-		c.fail(http.StatusBadRequest, "query parameter pageId: not a page id this server issued")
+		c.badPage()
 		return
 	}
 	out := make([]deviceOverview, len(ids))

@@ -102,7 +102,7 @@ func (c *call) pageGroups(ids []int, keep func(*group) bool, wrap func([]groupSu
 	s := c.h.st
 	page, info, err := pageIDs(ids, c.query.Get("pageId"), limit, func(id int) bool { return keep(s.groups[id]) })
 	if err != nil {
-		c.fail(http.StatusBadRequest, "query parameter pageId: not a page id this server issued")
+		c.badPage()
 		return
 	}
 	out := make([]groupSummary, len(page))
@@ -421,7 +421,7 @@ func (h *Handler) deviceGroups(c *call) {
 			return typeOK(g) && strings.Contains(strings.ToLower(g.name), needle)
 		})
 		if err != nil {
-			c.fail(http.StatusBadRequest, "query parameter pageId: not a page id this server issued")
+			c.badPage()
 			return
 		}
 		out := make([]groupSummary, len(ids))

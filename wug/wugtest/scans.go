@@ -351,7 +351,7 @@ func (h *Handler) listScans(c *call) {
 			strings.Contains(strings.ToLower(sc.name), needle)
 	})
 	if err != nil {
-		c.fail(http.StatusBadRequest, "query parameter pageId: not a page id this server issued")
+		c.badPage()
 		return
 	}
 	out := make([]map[string]any, len(page))
@@ -386,7 +386,7 @@ func (h *Handler) scanDevices(c *call) {
 			return d != nil && matchesSearch(d, needle)
 		})
 		if err != nil {
-			c.fail(http.StatusBadRequest, "query parameter pageId: not a page id this server issued")
+			c.badPage()
 			return
 		}
 		out := make([]deviceOverview, len(page))

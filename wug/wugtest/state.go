@@ -424,6 +424,11 @@ func pageIDs(ids []int, pageID string, limit int, keep func(int) bool) ([]int, p
 	return out, info, nil
 }
 
+// badPage answers a pageId this server never issued.
+func (c *call) badPage() {
+	c.fail(400, "query parameter pageId: not a page id this server issued")
+}
+
 // limit reads the limit query parameter, clamped to the server's maximum.
 func (c *call) limit() (int, bool) {
 	max := c.h.cfg.pageMax
