@@ -15,6 +15,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -248,7 +249,7 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 		Burst:     cfg.burst,
 		Logger:    cfg.logger,
 	})
-	hc.Transport = queryHook{next: stack.Transport}
+	hc.Transport = hook{next: stack.Transport}
 
 	nc := nb.NewConfiguration()
 	nc.Servers = nb.ServerConfigurations{{URL: u.String()}}
@@ -329,8 +330,8 @@ func supportedVersion(v string) bool {
 type queryKey struct{}
 
 // withQuery returns ctx carrying query parameters that go-netbox cannot
-// express (exclude=config_context, cf_*, null values); queryHook adds them
-// to the request.
+// express (exclude=config_context, cf_*, null values); hook adds them to
+// the request.
 func withQuery(ctx context.Context, q url.Values) context.Context {
 	if len(q) == 0 {
 		return ctx
@@ -338,21 +339,49 @@ func withQuery(ctx context.Context, q url.Values) context.Context {
 	return context.WithValue(ctx, queryKey{}, q)
 }
 
-// queryHook is the transport layer that adds withQuery's parameters.
-type queryHook struct{ next http.RoundTripper }
+// captureKey carries a *captured for one go-netbox call.
+type captureKey struct{}
 
-func (h queryHook) RoundTrip(req *http.Request) (*http.Response, error) {
-	extra, _ := req.Context().Value(queryKey{}).(url.Values)
-	if len(extra) == 0 {
-		return h.next.RoundTrip(req)
-	}
-	r := req.Clone(req.Context())
-	q := r.URL.Query()
-	for k, vs := range extra {
-		for _, v := range vs {
-			q.Add(k, v)
+// captured receives the body of a successful answer.
+type captured struct{ data []byte }
+
+// withCapture returns ctx under which hook keeps a successful (2xx)
+// answer's body for the caller and hands go-netbox an empty body, which
+// go-netbox answers with a nil result and no error. List pages are then
+// decoded object by object (rawList) instead of twice as a whole.
+func withCapture(ctx context.Context) (context.Context, *captured) {
+	c := &captured{}
+	return context.WithValue(ctx, captureKey{}, c), c
+}
+
+// hook is the outermost transport layer: it adds withQuery's parameters
+// and serves withCapture.
+type hook struct{ next http.RoundTripper }
+
+func (h hook) RoundTrip(req *http.Request) (*http.Response, error) {
+	if extra, _ := req.Context().Value(queryKey{}).(url.Values); len(extra) > 0 {
+		r := req.Clone(req.Context())
+		q := r.URL.Query()
+		for k, vs := range extra {
+			for _, v := range vs {
+				q.Add(k, v)
+			}
 		}
+		r.URL.RawQuery = q.Encode()
+		req = r
 	}
-	r.URL.RawQuery = q.Encode()
-	return h.next.RoundTrip(r)
+	resp, err := h.next.RoundTrip(req)
+	c, _ := req.Context().Value(captureKey{}).(*captured)
+	if err != nil || c == nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp, err
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	c.data = data
+	resp.Body = http.NoBody
+	resp.ContentLength = 0
+	return resp, nil
 }

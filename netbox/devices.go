@@ -3,10 +3,10 @@ package netbox
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"math"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -203,58 +203,70 @@ func cmpInt(a, b int64) int {
 // all-of tags. more reports whether NetBox has further pages.
 func (f *fetcher) list(kind Kind, anyTag string, after int64) (items []item, more bool, err error) {
 	c := f.c
+	var p *rawPage
 	if kind == KindDevice {
-		r := f.sel.deviceListRequest(c.api.DcimAPI.DcimDevicesList(f.listCtx), anyTag).Ordering("id").Limit(c.pageSize)
-		if after > 0 {
-			r = r.IdGt([]int32{int32(after)})
-		}
-		res, resp, err := r.Execute()
-		raw, decodeErr, fatal := checkExecute("list devices", resp, err)
-		switch {
-		case fatal != nil:
-			return nil, false, fatal
-		case decodeErr == nil && res == nil:
-			return nil, false, errors.New("netbox: list devices: empty answer")
-		case decodeErr == nil:
-			items = make([]item, len(res.Results))
-			for i := range res.Results {
-				items[i] = deviceItem(&res.Results[i], c.base)
+		p, err = rawList(f.listCtx, "list devices", func(ctx context.Context) (*http.Response, error) {
+			r := f.sel.deviceListRequest(c.api.DcimAPI.DcimDevicesList(ctx), anyTag).Ordering("id").Limit(c.pageSize)
+			if after > 0 {
+				r = r.IdGt([]int32{int32(after)})
 			}
-			return items, res.Next.Get() != nil, nil
-		}
-		return decodeEach(raw, kind, func(raw json.RawMessage) item {
-			var d nb.DeviceWithConfigContext
-			if err := json.Unmarshal(raw, &d); err != nil {
-				return failed(kind, raw, err)
+			_, resp, err := r.Execute()
+			return resp, err
+		})
+	} else {
+		p, err = rawList(f.listCtx, "list virtual machines", func(ctx context.Context) (*http.Response, error) {
+			r := f.sel.vmListRequest(c.api.VirtualizationAPI.VirtualizationVirtualMachinesList(ctx), anyTag).Ordering("id").Limit(c.pageSize)
+			if after > 0 {
+				r = r.IdGt([]int32{int32(after)})
 			}
-			return deviceItem(&d, c.base)
+			_, resp, err := r.Execute()
+			return resp, err
 		})
 	}
-	r := f.sel.vmListRequest(c.api.VirtualizationAPI.VirtualizationVirtualMachinesList(f.listCtx), anyTag).Ordering("id").Limit(c.pageSize)
-	if after > 0 {
-		r = r.IdGt([]int32{int32(after)})
+	if err != nil {
+		return nil, false, err
 	}
-	res, resp, err := r.Execute()
-	raw, decodeErr, fatal := checkExecute("list virtual machines", resp, err)
-	switch {
-	case fatal != nil:
-		return nil, false, fatal
-	case decodeErr == nil && res == nil:
-		return nil, false, errors.New("netbox: list virtual machines: empty answer")
-	case decodeErr == nil:
-		items = make([]item, len(res.Results))
-		for i := range res.Results {
-			items[i] = vmItem(&res.Results[i], c.base)
+	items = make([]item, len(p.Results))
+	for i, raw := range p.Results {
+		if kind == KindDevice {
+			var d nb.DeviceWithConfigContext
+			if err := json.Unmarshal(raw, &d); err != nil {
+				items[i] = failed(kind, raw, err)
+			} else {
+				items[i] = deviceItem(&d, c.base)
+			}
+		} else {
+			var v nb.VirtualMachineWithConfigContext
+			if err := json.Unmarshal(raw, &v); err != nil {
+				items[i] = failed(kind, raw, err)
+			} else {
+				items[i] = vmItem(&v, c.base)
+			}
 		}
-		return items, res.Next.Get() != nil, nil
 	}
-	return decodeEach(raw, kind, func(raw json.RawMessage) item {
-		var v nb.VirtualMachineWithConfigContext
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return failed(kind, raw, err)
-		}
-		return vmItem(&v, c.base)
-	})
+	return items, p.Next != nil, nil
+}
+
+// rawList runs a go-netbox list call whose answer body the transport
+// captures (see withCapture) and returns the envelope with its objects
+// still raw, so that each object is decoded by go-netbox on its own and one
+// undecodable object fails alone instead of failing its whole page.
+func rawList(ctx context.Context, op string, exec func(context.Context) (*http.Response, error)) (*rawPage, error) {
+	ctx, body := withCapture(ctx)
+	resp, err := exec(ctx)
+	if _, decodeErr, fatal := checkExecute(op, resp, err); fatal != nil {
+		return nil, fatal
+	} else if decodeErr != nil {
+		return nil, fmt.Errorf("netbox: %s: %w", op, decodeErr)
+	}
+	if body.data == nil {
+		return nil, fmt.Errorf("netbox: %s: empty answer", op)
+	}
+	p, err := decodeRawPage(body.data)
+	if err != nil {
+		return nil, fmt.Errorf("netbox: %s: %w", op, err)
+	}
+	return p, nil
 }
 
 func deviceItem(d *nb.DeviceWithConfigContext, base *url.URL) item {
@@ -276,20 +288,6 @@ func vmItem(v *nb.VirtualMachineWithConfigContext, base *url.URL) item {
 func failed(kind Kind, raw json.RawMessage, err error) item {
 	id, name := peek(raw)
 	return item{dev: Device{Kind: kind, ID: id, Name: name}, err: &DeviceError{Kind: kind, ID: id, Name: name, Err: err}}
-}
-
-// decodeEach decodes a page that go-netbox rejected object by object, so
-// one undecodable object fails alone.
-func decodeEach(body []byte, kind Kind, one func(json.RawMessage) item) ([]item, bool, error) {
-	p, err := decodeRawPage(body)
-	if err != nil {
-		return nil, false, fmt.Errorf("netbox: list %ss: %w", kind, err)
-	}
-	items := make([]item, len(p.Results))
-	for i, raw := range p.Results {
-		items[i] = one(raw)
-	}
-	return items, p.Next != nil, nil
 }
 
 // enrich attaches IP addresses and regions to a page's objects; an object
@@ -357,65 +355,49 @@ func (f *fetcher) ips(ctx context.Context, kind Kind, ids []int64) (map[int64][]
 		}
 		byOwner[owner] = append(byOwner[owner], ip)
 	}
-	addOrFail := func(ip IPAddress, owner int64, err error) {
-		if err == nil {
-			add(ip, owner)
-		} else if want[owner] {
-			bad[owner] = fmt.Errorf("IP address %d: %w", ip.ID, err)
-		}
-	}
 	fixed := len(f.c.base.String()) + len("/api/ipam/ip-addresses/?id__gt=2147483647&limit=1000&ordering=id")
 	for _, chunk := range chunkIDs(ids, param, f.c.maxURL-fixed) {
 		var after int32
 		for {
-			r := f.c.api.IpamAPI.IpamIpAddressesList(ctx).Ordering("id").Limit(f.c.pageSize)
-			if kind == KindDevice {
-				r = r.DeviceId(chunk)
-			} else {
-				r = r.VirtualMachineId(chunk)
+			p, err := rawList(ctx, "list IP addresses", func(ctx context.Context) (*http.Response, error) {
+				r := f.c.api.IpamAPI.IpamIpAddressesList(ctx).Ordering("id").Limit(f.c.pageSize)
+				if kind == KindDevice {
+					r = r.DeviceId(chunk)
+				} else {
+					r = r.VirtualMachineId(chunk)
+				}
+				if after > 0 {
+					r = r.IdGt([]int32{after})
+				}
+				_, resp, err := r.Execute()
+				return resp, err
+			})
+			if err != nil {
+				return nil, nil, err
 			}
-			if after > 0 {
-				r = r.IdGt([]int32{after})
-			}
-			res, resp, err := r.Execute()
-			raw, decodeErr, fatal := checkExecute("list IP addresses", resp, err)
-			var more bool
 			var last int32
-			switch {
-			case fatal != nil:
-				return nil, nil, fatal
-			case decodeErr == nil && res == nil:
-				return nil, nil, errors.New("netbox: list IP addresses: empty answer")
-			case decodeErr == nil:
-				for i := range res.Results {
-					last = max(last, res.Results[i].Id)
-					ip, owner, err := fromIP(&res.Results[i], kind)
-					addOrFail(ip, owner, err)
-				}
-				more = res.Next.Get() != nil && len(res.Results) > 0
-			default:
-				p, err := decodeRawPage(raw)
-				if err != nil {
-					return nil, nil, fmt.Errorf("netbox: list IP addresses: %w", err)
-				}
-				for _, rawIP := range p.Results {
-					id, _ := peek(rawIP)
+			for _, raw := range p.Results {
+				var nip nb.IPAddress
+				if err := json.Unmarshal(raw, &nip); err != nil {
+					id, _ := peek(raw)
 					last = max(last, int32(id))
-					var nip nb.IPAddress
-					if err := json.Unmarshal(rawIP, &nip); err != nil {
-						if owner := rawOwner(rawIP, kind); want[owner] {
-							bad[owner] = fmt.Errorf("IP address %d: %w", id, err)
-						} else {
-							f.c.logger.WarnContext(ctx, "netbox: skipping an undecodable IP address with no known owner", "id", id, "error", err)
-						}
-						continue
+					if owner := rawOwner(raw, kind); want[owner] {
+						bad[owner] = fmt.Errorf("IP address %d: %w", id, err)
+					} else {
+						f.c.logger.WarnContext(ctx, "netbox: skipping an undecodable IP address with no known owner", "id", id, "error", err)
 					}
-					ip, owner, err := fromIP(&nip, kind)
-					addOrFail(ip, owner, err)
+					continue
 				}
-				more = p.Next != nil && len(p.Results) > 0
+				last = max(last, nip.Id)
+				ip, owner, err := fromIP(&nip, kind)
+				switch {
+				case err == nil:
+					add(ip, owner)
+				case want[owner]:
+					bad[owner] = fmt.Errorf("IP address %d: %w", ip.ID, err)
+				}
 			}
-			if !more {
+			if p.Next == nil || len(p.Results) == 0 {
 				break
 			}
 			if last <= after {
@@ -474,53 +456,33 @@ func (f *fetcher) loadRegions(ctx context.Context, items []item) error {
 			missing = append(missing, id)
 		}
 	}
-	if len(missing) == 0 {
-		return nil
-	}
 	fixed := len(f.c.base.String()) + len("/api/dcim/sites/?limit=1000")
 	for _, chunk := range chunkIDs(missing, "id", f.c.maxURL-fixed) {
-		res, resp, err := f.c.api.DcimAPI.DcimSitesList(ctx).Id(chunk).Limit(MaxPageSize).Execute()
-		raw, decodeErr, fatal := checkExecute("list sites", resp, err)
-		if fatal != nil {
+		for _, id := range chunk {
+			f.regions[int64(id)] = Ref{} // also for sites this token cannot see
+		}
+		p, err := rawList(ctx, "list sites", func(ctx context.Context) (*http.Response, error) {
+			_, resp, err := f.c.api.DcimAPI.DcimSitesList(ctx).Id(chunk).Limit(MaxPageSize).Execute()
+			return resp, err
+		})
+		if err != nil {
 			if ctx.Err() != nil {
-				return fatal
+				return err
 			}
-			f.c.logger.WarnContext(ctx, "netbox: site regions unavailable", "error", fatal)
-			for _, id := range chunk {
-				f.regions[int64(id)] = Ref{}
-			}
+			f.c.logger.WarnContext(ctx, "netbox: site regions unavailable", "error", err)
 			continue
 		}
-		if decodeErr == nil && res != nil {
-			for _, s := range res.Results {
-				var reg Ref
-				if r := s.Region.Get(); r != nil {
-					reg = Ref{ID: int64(r.Id), Name: r.Name, Slug: r.Slug}
-				}
-				f.regions[int64(s.Id)] = reg
+		for _, raw := range p.Results {
+			// Only the region is needed: read it without go-netbox's Site model.
+			var s struct {
+				ID     int64 `json:"id"`
+				Region *Ref  `json:"region"`
 			}
-		} else {
-			// go-netbox rejected a site; the region alone is read by hand.
-			var p struct {
-				Results []struct {
-					ID     int64 `json:"id"`
-					Region *Ref  `json:"region"`
-				} `json:"results"`
-			}
-			if err := json.Unmarshal(raw, &p); err != nil {
+			if err := json.Unmarshal(raw, &s); err != nil {
 				return fmt.Errorf("netbox: list sites: %w", err)
 			}
-			for _, s := range p.Results {
-				if s.Region != nil {
-					f.regions[s.ID] = *s.Region
-				} else {
-					f.regions[s.ID] = Ref{}
-				}
-			}
-		}
-		for _, id := range chunk {
-			if _, ok := f.regions[int64(id)]; !ok {
-				f.regions[int64(id)] = Ref{} // not visible to this token
+			if s.Region != nil {
+				f.regions[s.ID] = *s.Region
 			}
 		}
 	}
