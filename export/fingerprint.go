@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"slices"
-	"strings"
 
 	"github.com/wugsync/wugsync/wug"
 )
@@ -37,7 +36,7 @@ func Fingerprint(tpl *wug.DeviceTemplate, groupPath string) string {
 
 func compareAttr(a, b wug.NameValue) int {
 	return cmp.Or(
-		cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)),
+		compareFold(a.Name, b.Name),
 		cmp.Compare(a.Name, b.Name),
 		cmp.Compare(a.Value, b.Value),
 	)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/wugsync/wugsync/netbox"
@@ -30,6 +31,7 @@ type Transformer struct {
 	skipCF      map[string]bool
 	roles       map[string]string
 	monitors    []wug.TemplateActiveMonitor
+	names       map[string]string // default attribute name to its owned name
 	poll        string
 }
 
@@ -68,6 +70,10 @@ func NewTransformer(m Mapping) (*Transformer, error) {
 	for k, v := range m.Roles {
 		t.roles[strings.ToLower(k)] = v
 	}
+	t.names = make(map[string]string, len(attributeNames))
+	for _, n := range attributeNames {
+		t.names[n] = t.prefix + n
+	}
 	monitors := m.ActiveMonitors
 	if monitors == nil {
 		monitors = []string{DefaultActiveMonitor}
@@ -76,6 +82,13 @@ func NewTransformer(m Mapping) (*Transformer, error) {
 		t.monitors = append(t.monitors, wug.TemplateActiveMonitor{Name: name})
 	}
 	return t, nil
+}
+
+// attributeNames are the names of the default attributes, below the prefix.
+var attributeNames = []string{
+	"Address", "AddressID", "AssetTag", "Cluster", "Description", "DNSName", "ID", "Interface",
+	"Kind", "Location", "Manufacturer", "Model", "Name", "Platform", "Position", "Rack",
+	"Region", "Role", "Serial", "Site", "Status", "Tags", "Tenant", "URL", "VRF",
 }
 
 // OwnsAttribute reports whether a WUG attribute name belongs to wugsync
@@ -121,14 +134,15 @@ func (t *Transformer) Transform(s Source) (wug.DeviceTemplate, string, []Finding
 		tpl.Interfaces[0].PollUsingNetworkName = true
 	}
 
-	attrs := t.defaultAttributes(s)
-	if t.m.Attributes != nil {
-		attrs = t.m.Attributes(s, attrs)
+	if t.m.Attributes == nil {
+		tpl.Attributes = t.defaultAttributes(s, t.prefix)
+	} else {
+		attrs := t.m.Attributes(s, t.defaultAttributes(s, ""))
+		for i := range attrs {
+			attrs[i].Name = t.prefix + attrs[i].Name
+		}
+		tpl.Attributes = attrs
 	}
-	for i := range attrs {
-		attrs[i].Name = t.prefix + attrs[i].Name
-	}
-	tpl.Attributes = attrs
 
 	if t.m.Customize != nil {
 		t.m.Customize(s, &tpl)
@@ -157,34 +171,45 @@ func (t *Transformer) defaultRole(s Source) string {
 }
 
 // defaultAttributes lists the NetBox metadata of s as attributes named
-// below the prefix; empty values are left out.
-func (t *Transformer) defaultAttributes(s Source) []wug.NameValue {
+// prefix + name; empty values are left out. With the default names the
+// list comes out sorted, so finishing it costs no sort.
+func (t *Transformer) defaultAttributes(s Source, prefix string) []wug.NameValue {
 	d := s.Device
-	out := make([]wug.NameValue, 0, 24+len(d.CustomFields))
+	out := make([]wug.NameValue, 0, 26+len(d.CustomFields))
 	add := func(name, value string) {
 		if value = strings.TrimSpace(value); value != "" {
+			if prefix != "" {
+				name = t.names[name]
+			}
 			out = append(out, wug.NameValue{Name: name, Value: value})
 		}
 	}
+	if s.IP.IsValid() {
+		add("Address", s.IP.Address.String())
+	}
+	if s.IP.ID != 0 {
+		add("AddressID", strconv.FormatInt(s.IP.ID, 10))
+	}
+	add("AssetTag", d.AssetTag)
+	add("Cluster", refText(d.Cluster))
+	add("Description", cleanText(d.Description))
+	add("DNSName", s.IP.DNSName)
 	add("ID", strconv.FormatInt(d.ID, 10))
+	add("Interface", s.IP.Interface)
 	add("Kind", string(d.Kind))
-	add("URL", d.URL)
-	add("Name", d.Name)
-	add("Region", refText(d.Region))
-	add("Site", refText(d.Site))
 	add("Location", refText(d.Location))
-	add("Rack", refText(d.Rack))
+	add("Manufacturer", refText(d.Manufacturer))
+	add("Model", refText(d.Model))
+	add("Name", d.Name)
+	add("Platform", refText(d.Platform))
 	if d.Position != 0 {
 		add("Position", strconv.FormatFloat(d.Position, 'f', -1, 64))
 	}
-	add("Cluster", refText(d.Cluster))
+	add("Rack", refText(d.Rack))
+	add("Region", refText(d.Region))
 	add("Role", refText(d.Role))
-	add("Tenant", refText(d.Tenant))
-	add("Platform", refText(d.Platform))
-	add("Manufacturer", refText(d.Manufacturer))
-	add("Model", refText(d.Model))
 	add("Serial", d.Serial)
-	add("AssetTag", d.AssetTag)
+	add("Site", refText(d.Site))
 	add("Status", d.Status)
 	if len(d.Tags) > 0 {
 		tags := make([]string, 0, len(d.Tags))
@@ -196,20 +221,31 @@ func (t *Transformer) defaultAttributes(s Source) []wug.NameValue {
 		slices.Sort(tags)
 		add("Tags", strings.Join(slices.Compact(tags), ", "))
 	}
-	add("Description", cleanText(d.Description))
-	if s.IP.IsValid() {
-		add("Address", s.IP.Address.String())
-	}
-	if s.IP.ID != 0 {
-		add("AddressID", strconv.FormatInt(s.IP.ID, 10))
-	}
+	add("Tenant", refText(d.Tenant))
+	add("URL", d.URL)
 	add("VRF", s.IP.VRF)
-	add("Interface", s.IP.Interface)
-	add("DNSName", s.IP.DNSName)
+	if len(d.CustomFields) == 0 {
+		return out
+	}
+
+	// Custom fields: sorted by name, then placed as one block where their
+	// common prefix sorts among the others.
+	base := len(out)
 	for name, v := range d.CustomFields {
-		if !t.skipCF[name] {
-			add(t.cfPrefix+name, renderCustomField(v))
+		if t.skipCF[name] {
+			continue
 		}
+		if value := strings.TrimSpace(renderCustomField(v)); value != "" {
+			out = append(out, wug.NameValue{Name: prefix + t.cfPrefix + name, Value: value})
+		}
+	}
+	cf := out[base:]
+	slices.SortFunc(cf, compareAttrName)
+	if len(cf) > 0 {
+		at, _ := slices.BinarySearchFunc(out[:base], cf[0], compareAttrName)
+		slices.Reverse(out[at:base])
+		slices.Reverse(cf)
+		slices.Reverse(out[at:])
 	}
 	return out
 }
@@ -218,32 +254,34 @@ func (t *Transformer) defaultAttributes(s Source) []wug.NameValue {
 // WUG's limits, returning a CodeTruncated warning for each cut.
 func (t *Transformer) enforceLimits(s Source, tpl *wug.DeviceTemplate) []Finding {
 	var out []Finding
-	addr := s.IP.Address.Addr()
-	cut := func(what string, v *string, limit int) {
+	cut := func(v *string, limit int, what func() string) {
 		if r, ok := truncate(*v, limit); ok {
 			out = append(out, Finding{
 				Code:    CodeTruncated,
-				Message: fmt.Sprintf("The %s of %s was %d characters; it is cut to WUG's limit of %d.", what, addr, utf8.RuneCountInString(*v), limit),
+				Message: fmt.Sprintf("The %s of %s was %d characters; it is cut to WUG's limit of %d.", what(), s.IP.Address.Addr(), utf8.RuneCountInString(*v), limit),
 			})
 			*v = r
 		}
 	}
-	cut("display name", &tpl.DisplayName, MaxDisplayNameLen)
-	cut("brand", &tpl.Brand, MaxBrandLen)
+	cut(&tpl.DisplayName, MaxDisplayNameLen, func() string { return "display name" })
+	cut(&tpl.Brand, MaxBrandLen, func() string { return "brand" })
 	for i := range tpl.Interfaces {
-		cut("network name", &tpl.Interfaces[i].NetworkName, MaxNetworkNameLen)
+		cut(&tpl.Interfaces[i].NetworkName, MaxNetworkNameLen, func() string { return "network name" })
 	}
 	// Sorted first so the findings come in a stable order; again if a cut
 	// name moved.
-	slices.SortStableFunc(tpl.Attributes, compareAttrName)
+	if !slices.IsSortedFunc(tpl.Attributes, compareAttrName) {
+		slices.SortStableFunc(tpl.Attributes, compareAttrName)
+	}
 	cutNames := false
 	for i := range tpl.Attributes {
 		a := &tpl.Attributes[i]
-		if utf8.RuneCountInString(a.Name) > MaxAttributeNameLen {
-			cut(fmt.Sprintf("name of attribute %q", a.Name), &a.Name, MaxAttributeNameLen)
+		name := a.Name
+		if utf8.RuneCountInString(name) > MaxAttributeNameLen {
+			cut(&a.Name, MaxAttributeNameLen, func() string { return fmt.Sprintf("name of attribute %q", name) })
 			cutNames = true
 		}
-		cut(fmt.Sprintf("value of attribute %q", a.Name), &a.Value, MaxAttributeValueLen)
+		cut(&a.Value, MaxAttributeValueLen, func() string { return fmt.Sprintf("value of attribute %q", a.Name) })
 	}
 	if cutNames {
 		slices.SortStableFunc(tpl.Attributes, compareAttrName)
@@ -255,8 +293,34 @@ func (t *Transformer) enforceLimits(s Source, tpl *wug.DeviceTemplate) []Finding
 	return out
 }
 
-func compareAttrName(a, b wug.NameValue) int {
-	return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+func compareAttrName(a, b wug.NameValue) int { return compareFold(a.Name, b.Name) }
+
+// compareFold compares two strings as their simple lower-case forms,
+// without allocating.
+func compareFold(a, b string) int {
+	for a != "" && b != "" {
+		var ra, rb rune
+		if a[0] < utf8.RuneSelf && b[0] < utf8.RuneSelf {
+			ra, rb = rune(a[0]), rune(b[0])
+			a, b = a[1:], b[1:]
+			if 'A' <= ra && ra <= 'Z' {
+				ra += 'a' - 'A'
+			}
+			if 'A' <= rb && rb <= 'Z' {
+				rb += 'a' - 'A'
+			}
+		} else {
+			var na, nb int
+			ra, na = utf8.DecodeRuneInString(a)
+			rb, nb = utf8.DecodeRuneInString(b)
+			a, b = a[na:], b[nb:]
+			ra, rb = unicode.ToLower(ra), unicode.ToLower(rb)
+		}
+		if ra != rb {
+			return cmp.Compare(ra, rb)
+		}
+	}
+	return cmp.Compare(len(a), len(b))
 }
 
 // truncate cuts s to limit characters, ending with TruncationMarker, and

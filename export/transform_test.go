@@ -446,3 +446,37 @@ func TestNoAddress(t *testing.T) {
 		t.Errorf("NoAddress (-want +got):\n%s", diff)
 	}
 }
+
+// BenchmarkPrepare measures the per-device cost of validation, transform
+// and fingerprint: one typical device (primary IPv4, 14 custom fields of
+// every JSON type), and the whole testdata mix under the all-addresses policy.
+func BenchmarkPrepare(b *testing.B) {
+	devices := loadDevices(b)
+	tr, err := NewTransformer(Mapping{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		devices []netbox.Device
+		policy  netbox.IPPolicy
+	}{
+		{"typical", devices[:1], netbox.PrimaryIPv4},
+		{"mix", devices, netbox.AllIPs},
+	}
+	for _, bc := range cases {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				for i := range bc.devices {
+					n += len(tr.Prepare(&bc.devices[i], bc.policy, "wug"))
+				}
+			}
+			perDevice := float64(b.Elapsed().Nanoseconds()) / float64(b.N*len(bc.devices))
+			b.ReportMetric(perDevice, "ns/device")
+			b.ReportMetric(1e9/perDevice, "devices/s")
+			b.ReportMetric(float64(n)/float64(b.N*len(bc.devices)), "candidates/device")
+		})
+	}
+}
