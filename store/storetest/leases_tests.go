@@ -85,7 +85,9 @@ func (s *suite) testLeaseReacquire(t *testing.T) {
 func (s *suite) testLeaseExpiry(t *testing.T) {
 	st := s.open(t)
 	const name = "export/wug-a"
-	l1 := acquire(t, st, name, "host-1", 300*time.Millisecond)
+	// Long enough that a loaded machine does not expire it before the
+	// next call.
+	l1 := acquire(t, st, name, "host-1", time.Second)
 	wantHeld(t, st, name, "host-2")
 	time.Sleep(time.Until(l1.ExpiresAt) + 100*time.Millisecond)
 

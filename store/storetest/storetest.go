@@ -24,7 +24,8 @@
 //		})
 //	}
 //
-// The suite closes every store it is given; New and Open must not.
+// The suite closes every store it is given; neither New nor the open
+// function Backend returns should close one.
 package storetest
 
 import (
