@@ -58,8 +58,8 @@ func Example() {
 	}
 	// Output:
 	// active devices: 8
-	// 1 par1-core-router-00001 Active
-	// 2 fra1-core-router-00002 Active
+	// 1 fra1-core-router-00001 Active
+	// 2 nyc1-core-router-00002 Active
 	// 3 ams-science-park-dc3-core-aggregation-router-00003-long-long-lon Active
 	// 4 ams1-firewall-00004 Active
 }

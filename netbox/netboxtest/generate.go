@@ -23,9 +23,9 @@ var (
 	cities = []struct {
 		code   string
 		region int64
-	}{{"ams", 1}, {"fra", 1}, {"lon", 1}, {"par", 1}, {"mad", 1}, {"zrh", 1}, {"nyc", 2}, {"sfo", 2},
-		{"chi", 2}, {"dal", 2}, {"tor", 2}, {"sin", 3}, {"tyo", 3}, {"syd", 3}, {"hkg", 3},
-		{"gru", 4}, {"scl", 4}, {"jnb", 5}, {"nbo", 5}, {"cai", 5}}
+	}{{"ams", 1}, {"nyc", 2}, {"sin", 3}, {"fra", 1}, {"sfo", 2}, {"syd", 3}, {"lon", 1}, {"gru", 4},
+		{"jnb", 5}, {"chi", 2}, {"tyo", 3}, {"par", 1}, {"tor", 2}, {"hkg", 3}, {"scl", 4}, {"mad", 1},
+		{"dal", 2}, {"nbo", 5}, {"zrh", 1}, {"cai", 5}}
 	roleDefs = []struct{ name, slug, color string }{
 		{"Core Router", "core-router", "f44336"}, {"Edge Router", "edge-router", "e91e63"},
 		{"Distribution Switch", "distribution-switch", "9c27b0"}, {"Access Switch", "access-switch", "3f51b5"},
@@ -78,7 +78,7 @@ var (
 
 const (
 	vrfMgmt, vrfRed, vrfBlue = 1, 2, 3
-	longSiteName             = "Amsterdam Science Park Data Centre Campus Building Three Floor Two Meet-Me Room Suite 2.17 Cage C"
+	longSiteName             = "Amsterdam Science Park Data Centre Campus Building Three Floor Two Meet-Me Room Suite 2.17 Cage C-07"
 )
 
 // gen carries the generator's state.

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp"
 	gonetbox "github.com/netbox-community/go-netbox/v4"
 
 	"github.com/wugsync/wugsync/netbox/netboxtest"
@@ -47,7 +47,7 @@ func TestMutations(t *testing.T) {
 		t.Fatalf("new device not found by its tags, custom field and site: %v", ids)
 	}
 	got := all(t, s, "/api/dcim/devices/?ordering=id&last_updated__gte="+url.QueryEscape(since.Format(time.RFC3339Nano)))
-	if diff := gocmp.Diff([]int64{d.ID}, got); diff != "" {
+	if diff := cmp.Diff([]int64{d.ID}, got); diff != "" {
 		t.Errorf("last_updated__gte after create (-want +got):\n%s", diff)
 	}
 
@@ -174,6 +174,19 @@ func TestMutationErrors(t *testing.T) {
 	_, err := s.UpdateDevice(9999, func(*netboxtest.Device) {})
 	if !errors.Is(err, netboxtest.ErrNotFound) {
 		t.Errorf("errors.Is(%v, ErrNotFound) = false", err)
+	}
+
+	// A rejected mutation leaves no new related objects behind.
+	before := s.Catalog()
+	if _, err := s.CreateDevice(netboxtest.Device{Name: "z", Site: "rollback-site", Tags: []string{"rollback-tag"},
+		Location: "elsewhere", Rack: "R9", Position: 3, CustomFields: map[string]any{"bad": struct{}{}}}); err == nil {
+		t.Fatal("a device with an unsupported custom field value was created")
+	}
+	if diff := cmp.Diff(before, s.Catalog()); diff != "" {
+		t.Errorf("catalog changed by a rejected create (-before +after):\n%s", diff)
+	}
+	if _, err := s.CreateDevice(netboxtest.Device{Name: "p", Position: 4}); err == nil || !strings.Contains(err.Error(), "needs a rack") {
+		t.Errorf("position without rack: %v", err)
 	}
 }
 
