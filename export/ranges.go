@@ -151,7 +151,7 @@ func FormatIPsForScan(addrs []netip.Addr, mode ScanMode, opts ScanOptions) ([]Sc
 	if _, err := ParseScanMode(string(mode)); err != nil {
 		return nil, err
 	}
-	var b netipx.IPSetBuilder
+	sorted := make([]netip.Addr, len(addrs))
 	for i, a := range addrs {
 		switch {
 		case !a.IsValid():
@@ -159,13 +159,10 @@ func FormatIPsForScan(addrs []netip.Addr, mode ScanMode, opts ScanOptions) ([]Sc
 		case a.Zone() != "":
 			return nil, fmt.Errorf("export: scan address %s has a zone, which WUG cannot use", a)
 		}
-		b.Add(a)
+		sorted[i] = a
 	}
-	set, err := b.IPSet()
-	if err != nil {
-		return nil, fmt.Errorf("export: scan addresses: %w", err)
-	}
-	runs := set.Ranges() // maximal runs of consecutive addresses, sorted
+	slices.SortFunc(sorted, netip.Addr.Compare)
+	runs := consecutiveRuns(slices.Compact(sorted))
 	if len(runs) == 0 {
 		return nil, nil
 	}
@@ -176,6 +173,21 @@ func FormatIPsForScan(addrs []netip.Addr, mode ScanMode, opts ScanOptions) ([]Sc
 		return packSingles(runs, opts.BatchSize), nil
 	}
 	return packRanges(widen(runs, opts), opts.BatchSize), nil
+}
+
+// consecutiveRuns returns the maximal runs of consecutive addresses in
+// sorted, de-duplicated addrs.
+func consecutiveRuns(addrs []netip.Addr) []netipx.IPRange {
+	var runs []netipx.IPRange
+	for i := 0; i < len(addrs); {
+		j := i
+		for j+1 < len(addrs) && addrs[j].Next() == addrs[j+1] {
+			j++
+		}
+		runs = append(runs, netipx.IPRangeFrom(addrs[i], addrs[j]))
+		i = j + 1
+	}
+	return runs
 }
 
 // packSingles lists every address of runs as its own item, size per target.
