@@ -114,10 +114,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt, params, match := h.match(r.Method, r.URL.Path)
-	routeName := ""
-	if rt != nil {
-		routeName = rt.name()
-	}
+	routeName := rt.nameOrEmpty()
 	rec := &recorder{header: http.Header{}}
 	defer func() {
 		h.record(r, routeName, body, rec.statusCode(), start)
@@ -134,15 +131,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	var crt *contract.Route
-	if h.checker != nil && match == matchOK {
-		var v []string
-		crt, v = h.checker.CheckRequest(r, body)
-		for _, msg := range v {
-			h.report("contract: %s", msg)
-		}
-	}
-
 	if h.faults.shouldDrop(r.Method, r.URL.Path, routeName) {
 		rec.status = -1
 		if hj, ok := w.(http.Hijacker); ok {
@@ -153,20 +141,32 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(http.ErrAbortHandler)
 	}
-	if f, ok := h.faults.next(r.Method, r.URL.Path, routeName); ok {
+	h.handle(rec, r, body, rt, params, match)
+	rec.flush(w)
+}
+
+// handle answers one request into rec: contract check, injected faults,
+// routing errors, authentication, then the route itself.
+func (h *Handler) handle(rec *recorder, r *http.Request, body []byte, rt *route, params map[string]string, match matchResult) {
+	var crt *contract.Route
+	if h.checker != nil && match == matchOK {
+		var v []string
+		crt, v = h.checker.CheckRequest(r, body)
+		for _, msg := range v {
+			h.report("contract: %s", msg)
+		}
+	}
+	if f, ok := h.faults.next(r.Method, r.URL.Path, rt.nameOrEmpty()); ok {
 		if f.retryAfter > 0 {
 			rec.header.Set("Retry-After", fmt.Sprint(int((f.retryAfter+time.Second-1)/time.Second)))
 		}
 		writeError(rec, f.status, http.StatusText(f.status), "fault injected by wugtest")
-		rec.flush(w)
 		return
 	}
-
 	if match != matchOK && h.checker != nil {
-		if crt, err := h.checker.Find(r.Method, r.URL.Path); err == nil {
-			h.report("%s %s: %s is in the contract but wugtest does not implement it (501)", r.Method, r.URL.Path, crt.OperationID)
-			writeError(rec, http.StatusNotImplemented, "NotImplemented", "wugtest does not implement "+crt.OperationID)
-			rec.flush(w)
+		if op, err := h.checker.Find(r.Method, r.URL.Path); err == nil {
+			h.report("%s %s: %s is in the contract but wugtest does not implement it (501)", r.Method, r.URL.Path, op.OperationID)
+			writeError(rec, http.StatusNotImplemented, "NotImplemented", "wugtest does not implement "+op.OperationID)
 			return
 		}
 	}
@@ -176,7 +176,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.report("%s %s: no such route (404)", r.Method, r.URL.Path)
 		}
 		writeError(rec, http.StatusNotFound, "NotFound", "No HTTP resource was found that matches the request URI '"+r.URL.Path+"'.")
-		rec.flush(w)
 		return
 	case matchBadMethod:
 		if !h.cfg.allowUnknown {
@@ -184,24 +183,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		rec.header.Set("Allow", strings.Join(h.allowed(r.URL.Path), ", "))
 		writeError(rec, http.StatusMethodNotAllowed, "MethodNotAllowed", "The requested resource does not support http method '"+r.Method+"'.")
-		rec.flush(w)
 		return
 	}
-
-	c := &call{h: h, w: rec, r: r, params: params, body: body, query: r.URL.Query()}
 	if !rt.public && !h.authorized(r) {
 		rec.header.Set("WWW-Authenticate", "Bearer")
 		writeError(rec, http.StatusUnauthorized, "Unauthorized", "Authorization has been denied for this request.")
-		rec.flush(w)
 		return
 	}
-	rt.fn(c)
-	if h.checker != nil && crt != nil && rec.status < 300 {
+	rt.fn(&call{h: h, w: rec, r: r, params: params, body: body, query: r.URL.Query()})
+	if crt != nil && rec.statusCode() < 300 {
 		for _, msg := range h.checker.CheckResponse(r, crt, rec.statusCode(), rec.header, rec.buf.Bytes()) {
 			h.report("contract: %s", msg)
 		}
 	}
-	rec.flush(w)
 }
 
 // recorder buffers a response so it can be checked against the contract

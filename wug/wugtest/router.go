@@ -17,6 +17,14 @@ type route struct {
 
 func (r *route) name() string { return r.method + " " + r.pattern }
 
+// nameOrEmpty is name for a matched route and "" for none.
+func (r *route) nameOrEmpty() string {
+	if r == nil {
+		return ""
+	}
+	return r.name()
+}
+
 type matchResult int
 
 const (
