@@ -1,0 +1,173 @@
+package export
+
+import (
+	"context"
+	"encoding/pem"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/store/sqlite"
+	"github.com/wugsync/wugsync/wug"
+	"github.com/wugsync/wugsync/wug/wugtest"
+)
+
+// The crash child runs one export against the parent's fake WUG and a
+// SQLite file, and is killed by the parent at a random moment.
+const (
+	crashEnvChild = "WUGSYNC_CRASH_CHILD"
+	crashEnvURL   = "WUGSYNC_CRASH_WUG_URL"
+	crashEnvCA    = "WUGSYNC_CRASH_WUG_CA"
+	crashEnvStore = "WUGSYNC_CRASH_STORE"
+	crashEnvN     = "WUGSYNC_CRASH_DEVICES"
+)
+
+// TestCrashChild is the child process of TestCrashResume; it does nothing
+// in a normal test run.
+func TestCrashChild(t *testing.T) {
+	if os.Getenv(crashEnvChild) != "1" {
+		t.Skip("runs only as the child of TestCrashResume")
+	}
+	n, _ := strconv.Atoi(os.Getenv(crashEnvN))
+	ctx := context.Background()
+	c, err := wug.NewClient(os.Getenv(crashEnvURL), wug.WithCredentials(wugtest.DefaultUser, wugtest.DefaultPassword),
+		wug.WithCAFile(os.Getenv(crashEnvCA)), wug.WithRateLimit(0, 0), wug.WithRetry(fastRetry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, os.Getenv(crashEnvStore))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tr := testTransformer(t)
+	job := &ExportJob{Connection: Connection{Name: "crash", BatchSize: 25}, Source: &fakeSource{devs: testDevices(n)},
+		WUG: NewWUGAPI(c, WUGClientOptions{AttributePrefix: tr.AttributePrefix()}), Store: st, Transformer: tr}
+	res, err := job.Run(ctx, ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts.Failed != 0 {
+		t.Fatalf("child run: %+v", res.Counts)
+	}
+}
+
+// TestCrashResume kills an export (a child process) with SIGKILL at random
+// points ten times, restarting it each time; afterwards WUG holds each
+// device exactly once and the store agrees with WUG.
+func TestCrashResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns child processes; skipped with -short")
+	}
+	t.Parallel()
+	const n = 1500
+	srv := wugtest.NewServer(t)
+	srv.SetLatency(time.Millisecond, 4*time.Millisecond)
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "wug-ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(dir, "crash.db")
+	env := append(os.Environ(), crashEnvChild+"=1", crashEnvURL+"="+srv.URL, crashEnvCA+"="+ca,
+		crashEnvStore+"="+dbPath, crashEnvN+"="+strconv.Itoa(n))
+	child := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+		cmd.Env = env
+		return cmd
+	}
+
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 5))
+	kills := 0
+	for i := range 10 {
+		cmd := child()
+		out := &cappedBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		// Kill somewhere between start-up and the end of the run.
+		delay := time.Duration(150+rng.IntN(850)) * time.Millisecond
+		select {
+		case err := <-done:
+			t.Logf("run %d finished before its kill at %v (err %v)", i, delay, err)
+			continue
+		case <-time.After(delay):
+		}
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatalf("kill: %v", err)
+		}
+		<-done
+		kills++
+		t.Logf("run %d killed after %v; WUG holds %d devices", i, delay, srv.DeviceCount())
+	}
+	if kills == 0 {
+		t.Fatal("no run was killed; the kill window is too late for this machine")
+	}
+	// The last run finishes the job.
+	cmd := child()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("final run: %v\n%s", err, out)
+	}
+
+	st, err := sqlite.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	linked := map[string]store.Key{}
+	for r, err := range st.Records(context.Background(), store.Query{Connection: "crash"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != store.StatusExported {
+			t.Errorf("record %s left %s (%s)", r.Key, r.Status, r.LastError)
+			continue
+		}
+		d, ok := srv.Device(r.WUGDeviceID)
+		if !ok || d.Address != r.Address.String() {
+			t.Errorf("record %s names WUG device %q, which does not hold the address", r.Key, r.WUGDeviceID)
+		}
+		if other, dup := linked[r.WUGDeviceID]; dup {
+			t.Errorf("WUG device %s is linked to %s and %s", r.WUGDeviceID, other, r.Key)
+		}
+		linked[r.WUGDeviceID] = r.Key
+	}
+	perAddr := map[string]int{}
+	for _, d := range srv.Devices() {
+		perAddr[d.Address]++
+		if _, ok := linked[d.ID]; !ok {
+			t.Errorf("WUG device %s (%s) is not in the store", d.ID, d.Address)
+		}
+	}
+	for addr, c := range perAddr {
+		if c != 1 {
+			t.Errorf("WUG holds %d devices for %s", c, addr)
+		}
+	}
+	if len(perAddr) != n || len(linked) != n {
+		t.Errorf("WUG holds %d addresses and the store links %d devices, want %d each", len(perAddr), len(linked), n)
+	}
+	t.Logf("%d kills; WUG holds %d devices", kills, srv.DeviceCount())
+}
+
+// cappedBuffer keeps the first 64 KiB a child writes.
+type cappedBuffer struct{ b []byte }
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	if room := 64<<10 - len(c.b); room > 0 {
+		c.b = append(c.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func (c *cappedBuffer) String() string { return fmt.Sprintf("%s", c.b) }
