@@ -53,10 +53,11 @@ func SchemaVersion() int { return len(migrations) }
 
 // Store is a store.Store in one SQLite file. It is safe for concurrent use.
 type Store struct {
-	w    *sql.DB // one connection; every write goes through it
-	r    *sql.DB // read-only connections
-	now  func() time.Time
-	held sqlstore.Held
+	w     *sql.DB // one connection; every write goes through it
+	r     *sql.DB // read-only connections
+	reads stmtCache
+	now   func() time.Time
+	held  sqlstore.Held
 
 	closeOnce sync.Once
 	closeErr  error
@@ -154,7 +155,74 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	r.SetMaxOpenConns(cfg.readers)
 	r.SetMaxIdleConns(cfg.readers)
 	s.r = r
+	s.reads.db = r
 	return s, nil
+}
+
+// stmtCache keeps the read statements prepared: parsing a query costs as
+// much as running it on a small page. Records builds one query text per
+// combination of filters and page size, so the cache is bounded; queries
+// past the bound are prepared each time.
+type stmtCache struct {
+	mu sync.Mutex
+	db *sql.DB
+	m  map[string]*sql.Stmt
+}
+
+const maxCachedStmts = 128
+
+// query runs a read query through a cached statement.
+func (c *stmtCache) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return c.db.QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// queryRow is query for a single row.
+func (c *stmtCache) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, err := c.stmt(ctx, query); err == nil && st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return c.db.QueryRowContext(ctx, query, args...)
+}
+
+// stmt returns the prepared statement for query, or nil when the cache is
+// full.
+func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st, nil
+	}
+	if len(c.m) >= maxCachedStmts {
+		return nil, nil
+	}
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil {
+		c.m = make(map[string]*sql.Stmt)
+	}
+	c.m[query] = st
+	return st, nil
+}
+
+// close closes the cached statements.
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, st := range c.m {
+		errs = append(errs, st.Close())
+	}
+	c.m = nil
+	return errors.Join(errs...)
 }
 
 // migrate applies the pending migrations in one write transaction, so two
@@ -324,7 +392,7 @@ func (s *Store) Record(ctx context.Context, key store.Key) (store.Record, error)
 	if err := key.Validate(); err != nil {
 		return store.Record{}, err
 	}
-	row := s.r.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM records
+	row := s.reads.queryRow(ctx, `SELECT `+recordColumns+` FROM records
 		WHERE connection = ? AND vrf = ? AND address = ?`, key.Connection, key.VRF, key.Address.String())
 	r, err := scanRecord(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -350,7 +418,7 @@ func pageQuery(q store.Query) (string, []any) {
 
 func (s *Store) page(ctx context.Context, q store.Query) ([]store.Record, error) {
 	query, args := pageQuery(q)
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.reads.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: records: %w", err)
 	}
@@ -377,7 +445,7 @@ func (s *Store) CountByStatus(ctx context.Context, connection string) (map[store
 	if err := sqlstore.CheckConnection(connection); err != nil {
 		return nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, countByStatus, connection)
+	rows, err := s.reads.query(ctx, countByStatus, connection)
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: count by status for %s: %w", connection, err)
 	}
@@ -501,7 +569,7 @@ func scanRun(row scanner) (store.Run, error) {
 
 // Run returns a run by id, or an error wrapping store.ErrNotFound.
 func (s *Store) Run(ctx context.Context, id string) (store.Run, error) {
-	r, err := scanRun(s.r.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	r, err := scanRun(s.reads.queryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Run{}, fmt.Errorf("store/sqlite: run %q: %w", id, store.ErrNotFound)
 	}
@@ -534,7 +602,7 @@ func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error)
 		query += ` WHERE ` + strings.Join(conds, " AND ")
 	}
 	query += ` ORDER BY started_at DESC, rowid DESC LIMIT ?`
-	rows, err := s.r.QueryContext(ctx, query, append(args, limit)...)
+	rows, err := s.reads.query(ctx, query, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: runs: %w", err)
 	}
@@ -650,7 +718,7 @@ func (s *Store) release(ctx context.Context, l store.Lease) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		err := s.held.ReleaseAll(5*time.Second, s.release)
-		s.closeErr = errors.Join(err, s.r.Close(), s.w.Close())
+		s.closeErr = errors.Join(err, s.reads.close(), s.r.Close(), s.w.Close())
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("store/sqlite: close: %w", s.closeErr)
 		}
