@@ -88,7 +88,11 @@ func TestListenRefusesNonLoopback(t *testing.T) {
 			t.Errorf("Listen(%q) succeeded", addr)
 		}
 	}
-	s, err := wugtest.Listen("127.0.0.1:0", wugtest.WithPlainHTTP())
+	h := wugtest.NewHandler(wugtest.WithPlainHTTP())
+	if _, err := h.Listen("10.1.2.3:0"); err == nil {
+		t.Error("Handler.Listen on a non-loopback address succeeded")
+	}
+	s, err := h.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,5 +107,13 @@ func TestListenRefusesNonLoopback(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 404 {
 		t.Errorf("status %d", resp.StatusCode)
+	}
+	tlsSrv, err := wugtest.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tlsSrv.Close()
+	if who, err := tlsSrv.Client().Product.WhoAmI(t.Context()); err != nil || who != wugtest.DefaultUser {
+		t.Errorf("WhoAmI over TLS = %q, %v", who, err)
 	}
 }

@@ -37,9 +37,9 @@
 // [Checker], whose [Checker.Transport] wraps any client's transport (for
 // tests against httpmock or another stand-in).
 //
-// Outside tests, [Start] serves the fake on a random loopback port, [Listen]
-// on a chosen loopback address, and [NewHandler] returns the bare
-// http.Handler to mount anywhere.
+// Outside tests, [Start] serves the fake on a random loopback port and
+// [Listen] on a chosen loopback address; [NewHandler] returns the bare
+// http.Handler, to mount anywhere or serve with [Handler.Listen].
 //
 // Test controls are methods of [Handler] (and so of [Server]): seed devices
 // and groups, inject faults ([Handler.FailNext], [Handler.SetFaultRate],

@@ -28,8 +28,9 @@ const maxBody = 32 << 20
 // methods are the test controls: seed data, inject faults, read back state
 // and recorded requests. All methods are safe for concurrent use.
 //
-// Create one with [NewHandler] to serve it yourself, or use [NewServer] (in
-// tests) or [Start] to get a running TLS server and a wired client.
+// Create one with [NewHandler] to mount it yourself or serve it with
+// [Handler.Listen], or use [NewServer] (in tests) or [Start] to get a
+// running TLS server and a wired client.
 type Handler struct {
 	cfg     config
 	routes  []*route

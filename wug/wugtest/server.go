@@ -38,17 +38,31 @@ type Server struct {
 //	c := srv.Client()
 func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
-	opts = append([]Option{WithReporter(tb.Errorf)}, opts...)
-	s := start(opts)
+	s := NewHandler(append([]Option{WithReporter(tb.Errorf)}, opts...)...).serve(nil)
 	s.tb = tb
 	tb.Cleanup(s.Close)
 	return s
 }
 
-// Listen runs a fake WUG server like [Start] but on a chosen loopback
-// address such as "127.0.0.1:9644" or "[::1]:0"; other addresses are
-// refused, so the fake never listens beyond the machine.
+// Start runs a fake WUG server outside tests, on a random loopback port (TLS
+// unless [WithPlainHTTP]), for quick starts and examples. Contract
+// violations and unknown routes are printed to standard error unless
+// [WithReporter] says otherwise. Call Close when done.
+func Start(opts ...Option) *Server {
+	return NewHandler(withStderr(opts)...).serve(nil)
+}
+
+// Listen is [Start] on a chosen loopback address such as "127.0.0.1:9644"
+// or "[::1]:0".
 func Listen(addr string, opts ...Option) (*Server, error) {
+	return NewHandler(withStderr(opts)...).Listen(addr)
+}
+
+// Listen serves h on a loopback address such as "127.0.0.1:9644" or
+// "[::1]:0" (":0" style or non-loopback addresses are refused, so the fake
+// never listens beyond the machine), over TLS unless h was made with
+// [WithPlainHTTP]. Call Close on the returned Server when done.
+func (h *Handler) Listen(addr string) (*Server, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("wugtest: listen address %q: %w", addr, err)
@@ -60,28 +74,20 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wugtest: %w", err)
 	}
-	return startOn(l, append([]Option{WithReporter(stderrReporter)}, opts...)), nil
+	return h.serve(l), nil
 }
 
-// Start runs a fake WUG server outside tests, on a random loopback port (TLS
-// unless [WithPlainHTTP]), for quick starts and examples. Contract
-// violations and unknown routes are printed to standard error unless
-// [WithReporter] says otherwise. Call Close when done.
-func Start(opts ...Option) *Server {
-	return start(append([]Option{WithReporter(stderrReporter)}, opts...))
+// withStderr puts the standard-error reporter before opts, so a
+// WithReporter among them still wins.
+func withStderr(opts []Option) []Option {
+	return append([]Option{WithReporter(func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, format+"\n", args...)
+	})}, opts...)
 }
 
-func start(opts []Option) *Server { return startOn(nil, opts) }
-
-// stderrReporter is the default reporter of Start and Listen: problems go to
-// standard error, where a developer running an example or quick start sees
-// them.
-func stderrReporter(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, format+"\n", args...)
-}
-
-func startOn(l net.Listener, opts []Option) *Server {
-	h := NewHandler(opts...)
+// serve starts an httptest server for h on l (a random loopback port when
+// nil).
+func (h *Handler) serve(l net.Listener) *Server {
 	ts := httptest.NewUnstartedServer(h)
 	if l != nil {
 		ts.Listener.Close()
