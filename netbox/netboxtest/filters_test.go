@@ -125,6 +125,32 @@ func TestDeviceFilters(t *testing.T) {
 	}
 }
 
+func TestVirtualMachineFilters(t *testing.T) {
+	t.Parallel()
+	s := netboxtest.NewServer(t, netboxtest.WithVirtualMachines(300))
+	vms := s.VirtualMachines()
+	cat := s.Catalog()
+	cl := cat.Clusters[0]
+	for _, tc := range []struct {
+		query string
+		keep  func(netboxtest.Device) bool
+	}{
+		{fmt.Sprintf("cluster_id=%d", cl.ID), func(d netboxtest.Device) bool { return d.Cluster == cl.Name }},
+		{"cluster=" + cl.Name, func(d netboxtest.Device) bool { return d.Cluster == cl.Name }},
+		{"site=" + cat.Sites[0].Slug, func(d netboxtest.Device) bool { return d.Site == cat.Sites[0].Slug }},
+		{"status=paused&status=offline", func(d netboxtest.Device) bool { return d.Status == "paused" || d.Status == "offline" }},
+		{"role=server&platform=ubuntu", func(d netboxtest.Device) bool { return d.Role == "server" && d.Platform == "ubuntu" }},
+		{"tag=monitored&has_primary_ip=true", func(d netboxtest.Device) bool { return slices.Contains(d.Tags, "monitored") && d.PrimaryIP4 != 0 }},
+		{"location_id=1&manufacturer=cisco&has_oob_ip=true", func(netboxtest.Device) bool { return true }},
+	} {
+		want := idsWhere(vms, tc.keep)
+		got := all(t, s, "/api/virtualization/virtual-machines/?ordering=id&"+tc.query)
+		if diff := gocmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.query, diff)
+		}
+	}
+}
+
 func TestOrdering(t *testing.T) {
 	t.Parallel()
 	s := netboxtest.NewServer(t, netboxtest.WithDevices(120))

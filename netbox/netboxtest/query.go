@@ -342,6 +342,9 @@ func (h *Handler) objectPlan(p *params, t *table[object], ix *tindex, vm bool) *
 	row := func(pos int32) *object { return t.rows[pos] }
 	p.common(pl, ix, func(pos int32) (int64, int64) { o := row(pos); return o.created, o.updated })
 	for _, d := range objectFKs {
+		if vm && (d.f == fLocation || d.f == fRack || d.f == fManufacturer || d.f == fDevType) {
+			continue // not filters of NetBox's VirtualMachineFilterSet: ignored, as unknown parameters are
+		}
 		list := d.list(&h.cat)
 		for _, param := range []string{d.idParam, d.refParam} {
 			if param == "" {
@@ -399,6 +402,9 @@ func (h *Handler) objectPlan(p *params, t *table[object], ix *tindex, vm bool) *
 		param string
 		f     field
 	}{{"has_primary_ip", fPrimary}, {"has_oob_ip", fOOB}} {
+		if vm && b.f == fOOB {
+			continue
+		}
 		if v, ok := p.boolean(b.param); ok {
 			pl.conds = append(pl.conds, cond{list: nonNil(ix.post[ikey{f: b.f, v: b2i(v)}])})
 		}

@@ -527,9 +527,6 @@ func (h *Handler) ResetRequests() {
 	h.log = nil
 }
 
-// Token returns the API token the fake accepts.
-func (h *Handler) Token() string { return h.cfg.token }
-
 func newUUID() string {
 	var b [16]byte
 	rand.Read(b[:])
