@@ -1,6 +1,7 @@
 package export
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -421,4 +422,21 @@ func BenchmarkRanges(b *testing.B) {
 			b.ReportMetric(float64(len(in)*b.N)/b.Elapsed().Seconds(), "addrs/s")
 		})
 	}
+}
+
+func ExampleFormatIPsForScan() {
+	addrs := []netip.Addr{
+		netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.4"),
+		netip.MustParseAddr("10.0.0.40"), netip.MustParseAddr("2001:db8::1"),
+	}
+	targets, err := FormatIPsForScan(addrs, ScanRange, ScanOptions{MaxUnknownPerRange: 4, MaxUnknownTotal: 16})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, t := range targets {
+		fmt.Println(t.Items, "known", t.Known, "unknown", t.Unknown)
+	}
+	// Output:
+	// [10.0.0.1-10.0.0.4 10.0.0.40 2001:db8::1] known 5 unknown 1
 }

@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -479,4 +480,42 @@ func BenchmarkPrepare(b *testing.B) {
 			b.ReportMetric(float64(n)/float64(b.N*len(bc.devices)), "candidates/device")
 		})
 	}
+}
+
+func ExampleTransformer_Prepare() {
+	tr, err := NewTransformer(Mapping{GroupPath: "<region>/<site>/<role>"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d := &netbox.Device{
+		Kind: netbox.KindDevice, ID: 7, Name: "edge-1",
+		URL:          "https://netbox.example.com/dcim/devices/7/",
+		Site:         netbox.Ref{Name: "Berlin"},
+		Role:         netbox.Ref{Name: "Router"},
+		Manufacturer: netbox.Ref{Name: "Juniper"},
+		CustomFields: map[string]any{"owner": "noc", "rack_units": 2.0},
+		PrimaryIPv4:  netbox.IPAddress{ID: 70, Address: netip.MustParsePrefix("10.1.0.1/24")},
+	}
+	for _, c := range tr.Prepare(d, netbox.PrimaryIPv4, "wug-prod") {
+		fmt.Println(c.Key, c.Verdict, c.GroupPath)
+		fmt.Println(c.Template.DisplayName, c.Template.Brand, c.Template.ActiveMonitors[0].Name)
+		for _, a := range c.Template.Attributes {
+			fmt.Printf("%s=%s\n", a.Name, a.Value)
+		}
+	}
+	// Output:
+	// wug-prod/global/10.1.0.1 ok My Network/Unassigned/Berlin/Router
+	// edge-1 Juniper Ping
+	// NetBox.Address=10.1.0.1/24
+	// NetBox.AddressID=70
+	// NetBox.CF.owner=noc
+	// NetBox.CF.rack_units=2
+	// NetBox.ID=7
+	// NetBox.Kind=device
+	// NetBox.Manufacturer=Juniper
+	// NetBox.Name=edge-1
+	// NetBox.Role=Router
+	// NetBox.Site=Berlin
+	// NetBox.URL=https://netbox.example.com/dcim/devices/7/
 }

@@ -2,6 +2,7 @@ package export
 
 import (
 	"flag"
+	"fmt"
 	"net/netip"
 	"strings"
 	"sync"
@@ -343,4 +344,25 @@ func TestVerdict(t *testing.T) {
 	if got, want := v.String(), "error loopback: 127.0.0.1 is loopback.; warning public_address: 8.8.8.8 is public."; got != want {
 		t.Errorf("String = %q, want %q", got, want)
 	}
+}
+
+func ExampleValidateIP() {
+	for _, text := range []string{"10.0.0.5/24", "10.0.0.255/24", "2001:db8::10/64", "fe80::1/64"} {
+		v := ValidateIP(text)
+		fmt.Printf("%s exportable=%v\n", text, v.OK())
+		for _, f := range v.Errors {
+			fmt.Println("  error:", f.Code)
+		}
+		for _, f := range v.Warnings {
+			fmt.Println("  warning:", f.Code)
+		}
+	}
+	// Output:
+	// 10.0.0.5/24 exportable=true
+	// 10.0.0.255/24 exportable=false
+	//   error: broadcast_address
+	// 2001:db8::10/64 exportable=true
+	//   warning: documentation
+	// fe80::1/64 exportable=false
+	//   error: ipv6_link_local
 }
