@@ -9,9 +9,10 @@
 //
 // Leases are rows updated by compare-and-set against the database clock
 // (now()), the one clock every replica on every host shares; a lease's token
-// grows each time it changes hands. Record times CreatedAt and UpdatedAt are
-// taken from the database clock too, so "changed since" means the same on
-// every replica.
+// grows each time the lease is newly acquired. The times the store sets on
+// records (UpdatedAt, and CreatedAt when the caller leaves it zero) come from
+// the database clock too, so "changed since" means the same on every
+// replica.
 package postgres
 
 import (
