@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	nb "github.com/netbox-community/go-netbox/v4"
+	"golang.org/x/sync/errgroup"
 )
 
 // item is one object of a page: a converted Device, or a *DeviceError.
@@ -333,80 +334,111 @@ func (f *fetcher) enrich(ctx context.Context, kind Kind, items []item) error {
 	return nil
 }
 
+// ipFetchers bounds the IP batches of one page fetched at the same time.
+const ipFetchers = 4
+
+// ownedIP is an address read from NetBox with the id of the object holding
+// it, or the reason it could not be read.
+type ownedIP struct {
+	ip    IPAddress
+	owner int64
+	err   error
+}
+
 // ips fetches the addresses of the given objects with GET
 // /api/ipam/ip-addresses/?device_id=… (or virtual_machine_id=…) in batches
-// whose URL stays under the client's limit, keyset-paged by id. It returns
-// the addresses by owner and, per owner, the first address that could not
-// be decoded.
+// whose URL stays under the client's limit, a few batches at a time, each
+// keyset-paged by id. It returns the addresses by owner and, per owner, the
+// first address that could not be decoded.
 func (f *fetcher) ips(ctx context.Context, kind Kind, ids []int64) (map[int64][]IPAddress, map[int64]error, error) {
-	byOwner := make(map[int64][]IPAddress, len(ids))
-	bad := map[int64]error{}
 	param := "device_id"
 	if kind == KindVirtualMachine {
 		param = "virtual_machine_id"
 	}
+	fixed := len(f.c.base.String()) + len("/api/ipam/ip-addresses/?id__gt=2147483647&limit=1000&ordering=id")
+	chunks := chunkIDs(ids, param, f.c.maxURL-fixed)
+	results := make([][]ownedIP, len(chunks))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(ipFetchers)
+	for i, chunk := range chunks {
+		g.Go(func() (err error) {
+			results[i], err = f.ipBatch(gctx, kind, chunk)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+
 	want := make(map[int64]bool, len(ids))
 	for _, id := range ids {
 		want[id] = true
 	}
-	add := func(ip IPAddress, owner int64) {
-		if !want[owner] || slices.ContainsFunc(byOwner[owner], func(x IPAddress) bool { return x.ID == ip.ID }) {
-			return // on another page (a virtual-chassis member) or listed twice
-		}
-		byOwner[owner] = append(byOwner[owner], ip)
-	}
-	fixed := len(f.c.base.String()) + len("/api/ipam/ip-addresses/?id__gt=2147483647&limit=1000&ordering=id")
-	for _, chunk := range chunkIDs(ids, param, f.c.maxURL-fixed) {
-		var after int32
-		for {
-			p, err := rawList(ctx, "list IP addresses", func(ctx context.Context) (*http.Response, error) {
-				r := f.c.api.IpamAPI.IpamIpAddressesList(ctx).Ordering("id").Limit(f.c.pageSize)
-				if kind == KindDevice {
-					r = r.DeviceId(chunk)
-				} else {
-					r = r.VirtualMachineId(chunk)
+	byOwner := make(map[int64][]IPAddress, len(ids))
+	bad := map[int64]error{}
+	for _, batch := range results {
+		for _, o := range batch {
+			switch {
+			case !want[o.owner]:
+				// Held by an object on another page (a virtual-chassis
+				// member), by none, or unreadable without a known owner.
+				if o.err != nil {
+					f.c.logger.WarnContext(ctx, "netbox: skipping an undecodable IP address with no known owner", "id", o.ip.ID, "error", o.err)
 				}
-				if after > 0 {
-					r = r.IdGt([]int32{after})
+			case o.err != nil:
+				if _, seen := bad[o.owner]; !seen {
+					bad[o.owner] = fmt.Errorf("IP address %d: %w", o.ip.ID, o.err)
 				}
-				_, resp, err := r.Execute()
-				return resp, err
-			})
-			if err != nil {
-				return nil, nil, err
+			case !slices.ContainsFunc(byOwner[o.owner], func(x IPAddress) bool { return x.ID == o.ip.ID }):
+				byOwner[o.owner] = append(byOwner[o.owner], o.ip)
 			}
-			var last int32
-			for _, raw := range p.Results {
-				var nip nb.IPAddress
-				if err := json.Unmarshal(raw, &nip); err != nil {
-					id, _ := peek(raw)
-					last = max(last, int32(id))
-					if owner := rawOwner(raw, kind); want[owner] {
-						bad[owner] = fmt.Errorf("IP address %d: %w", id, err)
-					} else {
-						f.c.logger.WarnContext(ctx, "netbox: skipping an undecodable IP address with no known owner", "id", id, "error", err)
-					}
-					continue
-				}
-				last = max(last, nip.Id)
-				ip, owner, err := fromIP(&nip, kind)
-				switch {
-				case err == nil:
-					add(ip, owner)
-				case want[owner]:
-					bad[owner] = fmt.Errorf("IP address %d: %w", ip.ID, err)
-				}
-			}
-			if p.Next == nil || len(p.Results) == 0 {
-				break
-			}
-			if last <= after {
-				return nil, nil, fmt.Errorf("netbox: list IP addresses: id %d after %d: NetBox did not honour ordering=id", last, after)
-			}
-			after = last
 		}
 	}
 	return byOwner, bad, nil
+}
+
+// ipBatch reads every address of one batch of objects, page by page.
+func (f *fetcher) ipBatch(ctx context.Context, kind Kind, chunk []int32) ([]ownedIP, error) {
+	var out []ownedIP
+	var after int32
+	for {
+		p, err := rawList(ctx, "list IP addresses", func(ctx context.Context) (*http.Response, error) {
+			r := f.c.api.IpamAPI.IpamIpAddressesList(ctx).Ordering("id").Limit(f.c.pageSize)
+			if kind == KindDevice {
+				r = r.DeviceId(chunk)
+			} else {
+				r = r.VirtualMachineId(chunk)
+			}
+			if after > 0 {
+				r = r.IdGt([]int32{after})
+			}
+			_, resp, err := r.Execute()
+			return resp, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		var last int32
+		for _, raw := range p.Results {
+			var nip nb.IPAddress
+			if err := json.Unmarshal(raw, &nip); err != nil {
+				id, _ := peek(raw)
+				last = max(last, int32(id))
+				out = append(out, ownedIP{ip: IPAddress{ID: id}, owner: rawOwner(raw, kind), err: err})
+				continue
+			}
+			last = max(last, nip.Id)
+			ip, owner, err := fromIP(&nip, kind)
+			out = append(out, ownedIP{ip: ip, owner: owner, err: err})
+		}
+		if p.Next == nil || len(p.Results) == 0 {
+			return out, nil
+		}
+		if last <= after {
+			return nil, fmt.Errorf("netbox: list IP addresses: id %d after %d: NetBox did not honour ordering=id", last, after)
+		}
+		after = last
+	}
 }
 
 // rawOwner reads the owner id of an IP address that go-netbox rejected.
