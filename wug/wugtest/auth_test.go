@@ -174,3 +174,13 @@ func TestNoSecretsKept(t *testing.T) {
 		t.Errorf("reports = %q, want the undeclared query and the unknown route", rep.all())
 	}
 }
+
+func TestRefreshTokenLifetime(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, wugtest.WithRefreshTokenLifetime(0))
+	tr := a.grant(url.Values{"grant_type": {"password"}, "username": {wugtest.DefaultUser}, "password": {wugtest.DefaultPassword}})
+	status, body := a.rawToken(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}}.Encode(), "application/x-www-form-urlencoded")
+	if status != 400 || !strings.Contains(string(body), "invalid_grant") {
+		t.Errorf("expired refresh token: %d %s", status, body)
+	}
+}

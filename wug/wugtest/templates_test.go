@@ -215,3 +215,39 @@ func TestApplyTemplateBadBody(t *testing.T) {
 		t.Errorf("devices after bad bodies: %d", len(listed))
 	}
 }
+
+func TestLibraryControls(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	a.srv.AddRole("Load Balancer")
+	a.srv.AddMonitor("active", "Custom Check")
+	a.srv.AddMonitor("passive", "Syslog Match")
+	a.srv.AddActionPolicy("Page Ops")
+	a.srv.AddCredential("ssh-ops", "SSH")
+	res := apply(a, template("lb", "lb-01", "10.5.0.1", func(m map[string]any) {
+		m["primaryRole"] = "load balancer"
+		m["actionPolicy"] = "Page Ops"
+		m["activeMonitors"] = []any{map[string]any{"name": "custom check"}}
+		m["passiveMonitors"] = []any{map[string]any{"name": "Syslog Match"}}
+		m["credentials"] = []any{
+			map[string]any{"credentialType": "SSH", "credential": "ssh-ops"},
+			map[string]any{"credentialType": "SSH", "credential": "SSH-OPS"},
+		}
+	}))
+	if len(res.Data.IDMap) != 1 || len(res.Data.Errors) != 1 || !strings.Contains(strings.Join(res.Data.Errors[0].Messages, ";"), "one credential per type") {
+		t.Fatalf("result %+v", res.Data)
+	}
+	id := res.Data.IDMap[0].ResultID
+	var props struct {
+		Data struct {
+			ActionPolicy struct{ Name string } `json:"actionPolicy"`
+		}
+	}
+	a.call("GET", "/devices/"+id+"/properties", nil, 200, &props)
+	if props.Data.ActionPolicy.Name != "Page Ops" {
+		t.Errorf("action policy = %q", props.Data.ActionPolicy.Name)
+	}
+	if d, _ := a.srv.Device(id); d.Role != "load balancer" {
+		t.Errorf("role = %q", d.Role)
+	}
+}
