@@ -3,6 +3,7 @@ package export
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -62,6 +63,16 @@ func NewTransformer(m Mapping) (*Transformer, error) {
 		}
 		t.poll = strconv.Itoa(int(sec))
 	}
+	types := make(map[string]bool, len(m.Credentials))
+	for _, c := range m.Credentials {
+		switch {
+		case strings.TrimSpace(c.Credential) == "" && c.CredentialID == 0:
+			return nil, fmt.Errorf("export: mapping: a credential of type %q has no name", c.CredentialType)
+		case types[strings.ToLower(c.CredentialType)]:
+			return nil, fmt.Errorf("export: mapping: two credentials of type %q; WUG takes at most one per type", c.CredentialType)
+		}
+		types[strings.ToLower(c.CredentialType)] = true
+	}
 	t.skipCF = make(map[string]bool, len(m.SkipCustomFields))
 	for _, name := range m.SkipCustomFields {
 		t.skipCF[name] = true
@@ -79,6 +90,9 @@ func NewTransformer(m Mapping) (*Transformer, error) {
 		monitors = []string{DefaultActiveMonitor}
 	}
 	for _, name := range monitors {
+		if strings.TrimSpace(name) == "" {
+			return nil, errors.New("export: mapping: an active monitor has no name")
+		}
 		t.monitors = append(t.monitors, wug.TemplateActiveMonitor{Name: name})
 	}
 	return t, nil
@@ -114,7 +128,7 @@ func (t *Transformer) Transform(s Source) (wug.DeviceTemplate, string, []Finding
 	}
 
 	tpl := wug.DeviceTemplate{
-		DisplayName:  callOr(t.m.DisplayName, s, DefaultDisplayName),
+		DisplayName:  t.displayName(s),
 		DeviceType:   t.m.DeviceType,
 		PollInterval: t.poll,
 		PrimaryRole:  callOr(t.m.PrimaryRole, s, t.defaultRole),
@@ -151,6 +165,17 @@ func (t *Transformer) Transform(s Source) (wug.DeviceTemplate, string, []Finding
 		tpl.Groups = []wug.TemplateGroup{g}
 	}
 	return tpl, groupPath, t.enforceLimits(s, &tpl)
+}
+
+// displayName is the hook's display name, or the default when the hook
+// has none to give: WUG requires one.
+func (t *Transformer) displayName(s Source) string {
+	if t.m.DisplayName != nil {
+		if n := cleanText(t.m.DisplayName(s)); n != "" {
+			return n
+		}
+	}
+	return DefaultDisplayName(s)
 }
 
 func callOr(hook func(Source) string, s Source, def func(Source) string) string {

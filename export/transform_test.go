@@ -225,6 +225,11 @@ func TestNewTransformerErrors(t *testing.T) {
 		{"poll too slow", Mapping{PollInterval: 24 * time.Hour}, "poll interval 24h0m0s"},
 		{"poll fraction", Mapping{PollInterval: 10500 * time.Millisecond}, "whole seconds"},
 		{"prefix too long", Mapping{AttributePrefix: strings.Repeat("p", 150)}, "attribute prefix"},
+		{"credential without name", Mapping{Credentials: []wug.TemplateCredential{{CredentialType: "SSH"}}}, `type "SSH" has no name`},
+		{"two credentials of a type", Mapping{Credentials: []wug.TemplateCredential{
+			{CredentialType: "SNMP v2", Credential: "a"}, {CredentialType: "snmp V2", Credential: "b"},
+		}}, "at most one per type"},
+		{"monitor without name", Mapping{ActiveMonitors: []string{"Ping", " "}}, "active monitor has no name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -300,6 +305,32 @@ func TestDisplayName(t *testing.T) {
 	for _, tt := range tests {
 		if got := DefaultDisplayName(Source{Device: &tt.d, IP: ip, Main: tt.main}); got != tt.want {
 			t.Errorf("DefaultDisplayName(%+v, main=%v) = %q, want %q", tt.d, tt.main, got, tt.want)
+		}
+	}
+}
+
+func TestDisplayNameHook(t *testing.T) {
+	t.Parallel()
+	tr, err := NewTransformer(Mapping{
+		DisplayName: func(s Source) string {
+			if s.Device.AssetTag == "" {
+				return " \t"
+			}
+			return s.Device.AssetTag + "\n"
+		},
+		ActiveMonitors: []string{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := netbox.IPAddress{Address: netip.MustParsePrefix("10.0.0.1/24")}
+	for d, want := range map[*netbox.Device]string{
+		{Name: "sw1", AssetTag: "AT-9"}: "AT-9",
+		{Name: "sw2"}:                   "sw2", // the hook has no name: the default
+	} {
+		tpl, _, _ := tr.Transform(Source{Device: d, IP: ip, Main: true})
+		if tpl.DisplayName != want || tpl.ActiveMonitors != nil {
+			t.Errorf("display name %q, monitors %v; want %q and none", tpl.DisplayName, tpl.ActiveMonitors, want)
 		}
 	}
 }
