@@ -321,7 +321,7 @@ type Request struct {
 	Route  string     // "METHOD /api/v1/template/{param}"; empty for unknown routes
 	Query  url.Values // the query parameters
 	Body   []byte
-	Status int // the status answered; -1 for a dropped connection
+	Status int // the status answered; -1 for a dropped connection, 499 when the client gave up during injected latency
 	Time   time.Time
 }
 

@@ -116,10 +116,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rt, params, match := h.match(r.Method, r.URL.Path)
 	routeName := rt.nameOrEmpty()
+	// Each request is recorded before its answer leaves, so a test that has
+	// its response also sees it in Requests and Count.
 	rec := &recorder{header: http.Header{}}
-	defer func() {
-		h.record(r, routeName, body, rec.statusCode(), start)
-	}()
 
 	if d := h.faults.latency(); d > 0 {
 		t := time.NewTimer(d)
@@ -127,13 +126,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
-			rec.status = 499
+			h.record(r, routeName, body, 499, start)
 			return
 		}
 	}
 
 	if h.faults.shouldDrop(r.Method, r.URL.Path, routeName) {
-		rec.status = -1
+		h.record(r, routeName, body, -1, start)
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				conn.Close()
@@ -143,6 +142,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	h.handle(rec, r, body, rt, params, match)
+	h.record(r, routeName, body, rec.statusCode(), start)
 	rec.flush(w)
 }
 
