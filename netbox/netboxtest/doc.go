@@ -1,26 +1,52 @@
 // Package netboxtest is an in-process fake NetBox 4.3 REST API for tests:
 // one line starts it, with generated data that go-netbox v4.3.0's strict
-// decoding accepts, and the awkward cases real NetBox data has.
+// decoding accepts and the awkward cases real NetBox data has.
 //
 //	srv := netboxtest.NewServer(t, netboxtest.WithDevices(1000))
-//	// point a client at srv.URL with "Authorization: Token " + srv.Token
+//	client := srv.Client() // a wugsync netbox.Client wired to the fake
+//	// or any client at srv.URL with "Authorization: Token " + srv.Token
 //
-// It serves /api/status/, /api/dcim/devices/ (and {id}/),
+// NewHandler gives the same fake as a plain http.Handler, for a quick
+// start outside tests.
+//
+// # What it serves
+//
+// GET /api/status/, /api/dcim/devices/ (and {id}/),
 // /api/virtualization/virtual-machines/ (and {id}/), /api/ipam/ip-addresses/
 // (and {id}/), /api/dcim/interfaces/ and /api/dcim/sites/ (and {id}/), with
-// NetBox's filters, paging (limit/offset, next/previous links, keyset via
-// id__gt with ordering=id), brief=, fields= and exclude=config_context,
-// NetBox's error bodies (403 for a missing or refused token, 400 for a bad
-// filter value, 404 for an unknown id) and JSON shapes that conform to the
-// OpenAPI document shipped with go-netbox.
+// NetBox's filters (site, location, region, rack, role, tenant, platform,
+// manufacturer, device type and cluster by id or slug, with "null" and
+// __n; tag with AND semantics, tag__n; status; cf_<name>; id and its
+// lookups; created/last_updated lookups; name lookups; q), paging
+// (limit clamped at MAX_PAGE_SIZE, offset, next/previous links as NetBox
+// builds them, keyset via id__gt with ordering=id), ordering, brief=,
+// fields= and exclude=config_context. Responses carry JSON content types
+// and NetBox's error bodies: 403 for a missing or refused token (Token, or
+// Bearer for "nbt_" v2 tokens), 400 naming a bad filter value, 404 for an
+// unknown id, 405 for writes. Their shapes conform to the OpenAPI document
+// shipped with go-netbox (the package's tests check every endpoint).
 //
-// Tests change the data with CreateDevice, UpdateDevice, DeleteDevice,
-// CreateIP and friends (bumping last_updated and, with WithWebhook, sending
-// a signed NetBox webhook), inject faults with FailNext, DropNext and
-// SetLatency, and inspect traffic with Count and Requests.
+// Lists are served from per-field indexes: a keyset page starts with a
+// binary search at id__gt, and a single indexed condition (status=active)
+// is counted without a scan, so paging 100,000 devices stays linear.
 //
-// Generated devices flagged with a [Quirk] carry the awkward cases: unnamed
-// devices, no primary IP, IPv6 only, one address in two VRFs, network and
-// broadcast addresses, long text, unicode names, and (only with
-// WithUndecodableDevice) a custom status go-netbox cannot decode.
+// # Data
+//
+// The seeded generator spreads devices and VMs over regions, sites,
+// locations, racks, roles, platforms, tenants, tags and custom fields, with
+// primary IPv4/IPv6, out-of-band and loopback addresses on interfaces, some
+// in VRFs. Devices flagged with a [Quirk] carry the awkward cases: unnamed,
+// no primary IP, IPv6 only, one address in two VRFs, a subnet's network or
+// broadcast address, text over WUG's 150-character limits, unicode names
+// and, only with [WithUndecodableDevice], a custom status go-netbox cannot
+// decode. [Handler.Quirky] finds them.
+//
+// # Test controls
+//
+// CreateDevice, UpdateDevice, DeleteDevice, CreateIP, UpdateIP, DeleteIP
+// (and the VM forms) change the data and bump last_updated; with
+// [WithWebhook] device and VM changes are also sent as NetBox event-rule
+// webhooks, signed in X-Hook-Signature, in the body form of the version
+// [WithVersion] chooses. FailNext, DropNext and SetLatency inject faults;
+// Count and Requests report traffic per [Route].
 package netboxtest

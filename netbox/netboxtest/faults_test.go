@@ -3,6 +3,7 @@ package netboxtest_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -88,5 +89,21 @@ func TestLatencyAndRequestLog(t *testing.T) {
 	s.ResetRequests()
 	if len(s.Requests()) != 0 || s.Count(netboxtest.RouteAny) != 0 {
 		t.Error("ResetRequests left requests behind")
+	}
+}
+
+func TestReadOnly(t *testing.T) {
+	t.Parallel()
+	s := netboxtest.NewServer(t)
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/dcim/devices/", strings.NewReader(`{}`))
+	req.Header.Set("Authorization", "Token "+s.Token)
+	resp, err := s.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || string(body) != `{"detail":"Method \"POST\" not allowed."}` {
+		t.Errorf("POST: %d %s", resp.StatusCode, body)
 	}
 }

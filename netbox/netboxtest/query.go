@@ -256,14 +256,14 @@ func not(c cond) cond {
 // last_updated and created lookups.
 func (p *params) common(pl *plan, ix *tindex, stamps func(int32) (created, updated int64)) {
 	if ids := p.ints("id"); len(ids) > 0 {
-		var l []int32
+		l := []int32{}
 		for _, id := range ids {
 			if i, ok := slices.BinarySearch(ix.ids, id); ok {
 				l = append(l, int32(i))
 			}
 		}
 		slices.Sort(l)
-		pl.conds = append(pl.conds, cond{list: slices.Compact(append([]int32{}, l...))})
+		pl.conds = append(pl.conds, cond{list: slices.Compact(l)})
 	}
 	if ids := p.ints("id__n"); len(ids) > 0 {
 		pl.conds = append(pl.conds, cond{pred: func(pos int32) bool { return !slices.Contains(ids, ix.ids[pos]) }})
@@ -820,7 +820,7 @@ func comparePrefix(a, b netip.Prefix) int {
 
 // ifacePlan parses the filters of /api/dcim/interfaces/.
 func (h *Handler) ifacePlan(p *params, ix *tindex) *plan {
-	pl := &plan{desc: false}
+	pl := &plan{}
 	t := h.ifaces
 	row := func(pos int32) *iface { return t.rows[pos] }
 	p.common(pl, ix, func(pos int32) (int64, int64) { i := row(pos); return i.created, i.updated })

@@ -292,8 +292,17 @@ func (h *Handler) routes() {
 	m.HandleFunc(string(RouteSites)+"{$}", h.serve(RouteSites, h.listSites))
 	m.HandleFunc(string(RouteSite)+"{$}", h.serve(RouteSite, h.getSite))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// A known path with another method: the fake is read-only.
+		get := r.Clone(r.Context())
+		get.Method = http.MethodGet
+		if _, pattern := m.Handler(get); pattern != "/" {
+			h.count("", r, http.StatusMethodNotAllowed)
+			w.Header().Set("Allow", "GET, HEAD")
+			writeJSON(w, h.apiVersion(), http.StatusMethodNotAllowed, detail(0, `Method "`+r.Method+`" not allowed.`).body)
+			return
+		}
 		h.count("", r, http.StatusNotFound)
-		writeJSON(w, h.apiVersion(), http.StatusNotFound, []byte(`{"detail":"Not found."}`))
+		writeJSON(w, h.apiVersion(), http.StatusNotFound, detail(0, "Not found.").body)
 	})
 	h.mux = m
 }
