@@ -173,8 +173,10 @@ func (s *suite) testUpsertBatchOrder(t *testing.T) {
 
 func (s *suite) testUpsertLargeBatch(t *testing.T) {
 	st := s.open(t)
-	// One batch bigger than SQL parameter limits and default page sizes.
-	const n = 10_000
+	// One batch bigger than SQL parameter limits (3,500 records of 20
+	// fields exceed PostgreSQL's 65,535 and SQLite's 32,766 parameters) and
+	// than default page sizes.
+	const n = 3_500
 	mustUpsert(t, st, Records("wug-a", n)...)
 	counts, err := st.CountByStatus(ctx(t), "wug-a")
 	if err != nil {
@@ -187,7 +189,7 @@ func (s *suite) testUpsertLargeBatch(t *testing.T) {
 	if total != n {
 		t.Errorf("after one batch of %d records, counts add up to %d", n, total)
 	}
-	if got := len(collect(t, st, store.Query{Connection: "wug-a", PageSize: 2_000})); got != n {
+	if got := len(collect(t, st, store.Query{Connection: "wug-a", PageSize: 1_500})); got != n {
 		t.Errorf("after one batch of %d records, Records returns %d", n, got)
 	}
 	r := Record("wug-a", n-1)
@@ -300,7 +302,7 @@ func (s *suite) testNotFound(t *testing.T) {
 func fleet() []store.Record {
 	var recs []store.Record
 	for _, conn := range []string{"wug-a", "wug-b"} {
-		recs = append(recs, Records(conn, 60)...)
+		recs = append(recs, Records(conn, 48)...)
 	}
 	return recs
 }
@@ -308,9 +310,10 @@ func fleet() []store.Record {
 func (s *suite) testQueryFilters(t *testing.T) {
 	st := s.open(t)
 	recs := fleet()
-	mustUpsert(t, st, recs[:80]...)
+	split := len(recs) * 2 / 3
+	mustUpsert(t, st, recs[:split]...)
 	time.Sleep(5 * time.Millisecond)
-	mustUpsert(t, st, recs[80:]...)
+	mustUpsert(t, st, recs[split:]...)
 	// Re-upsert a few early ones, so changed-since selects a mix.
 	mustUpsert(t, st, recs[3], recs[30], recs[61])
 
@@ -319,7 +322,7 @@ func (s *suite) testQueryFilters(t *testing.T) {
 	if len(stored) != len(recs) {
 		t.Fatalf("store holds %d records, want %d", len(stored), len(recs))
 	}
-	since := mustGet(t, st, recs[80].Key).UpdatedAt
+	since := mustGet(t, st, recs[split].Key).UpdatedAt
 	blue, global := "blue", ""
 	mid := stored[len(stored)/3].Key
 	between := mid
@@ -378,7 +381,7 @@ func (s *suite) testQueryFilters(t *testing.T) {
 		if len(want) == 0 && tt.q.Connection != "wug-c" && tt.name != "after the connection's keys" {
 			t.Fatalf("%s: the test data select nothing; the test is broken", tt.name)
 		}
-		for _, size := range []int{0, 1, 4} {
+		for _, size := range []int{0, 2} {
 			q := tt.q
 			q.PageSize = size
 			if diff := cmp.Diff(want, collect(t, st, q), cmpOpts); diff != "" {
@@ -427,7 +430,7 @@ func (s *suite) testPagination(t *testing.T) {
 	mustUpsert(t, st, recs...)
 	want := keys(recs)
 	slices.SortFunc(want, store.Key.Compare)
-	for _, size := range []int{1, 7, 100, 249, 250, 251, 1000} {
+	for _, size := range []int{1, 7, 249, 250, 251} {
 		got := keys(collect(t, st, store.Query{Connection: "wug-a", PageSize: size}))
 		if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
 			t.Errorf("page size %d mismatch (-want +got):\n%s", size, diff)
@@ -715,12 +718,12 @@ func (s *suite) testConcurrentWriters(t *testing.T) {
 		})
 		// Readers alongside.
 		wg.Go(func() {
-			for range batches {
+			for range 3 {
 				if _, err := st.CountByStatus(ctx(t), "wug-a"); err != nil {
 					errs <- err
 					return
 				}
-				for _, err := range st.Records(ctx(t), store.Query{Connection: "wug-a", PageSize: 16}) {
+				for _, err := range st.Records(ctx(t), store.Query{Connection: "wug-a", PageSize: 50}) {
 					if err != nil {
 						errs <- err
 						return
