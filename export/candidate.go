@@ -52,6 +52,7 @@ const (
 	CodeRecentlyExported = "recently_exported"      // exported within the recent-export window
 	CodePreviousFailure  = "previous_export_failed" // the last export of the address failed
 	CodeTruncated        = "truncated"              // a value was cut to fit a WUG limit
+	CodeNoAddress        = "no_address"             // the IP policy selects no address of the object
 )
 
 // Verdict collects the findings about one address. An address with no
@@ -147,11 +148,3 @@ func (c *Candidate) ObjectKind() store.ObjectKind {
 // GroupPathSeparator separates group names in a Candidate's GroupPath.
 // Names never contain it: the mapping replaces it inside NetBox values.
 const GroupPathSeparator = "/"
-
-// SplitGroupPath splits a group path into its group names, root first.
-func SplitGroupPath(path string) []string {
-	if path == "" {
-		return nil
-	}
-	return strings.Split(path, GroupPathSeparator)
-}

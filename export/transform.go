@@ -17,10 +17,6 @@ import (
 	"github.com/wugsync/wugsync/wug"
 )
 
-// CodeNoAddress: the IP policy selects no address of the object, so it has
-// nothing to export.
-const CodeNoAddress = "no_address"
-
 // Transformer turns NetBox objects into WUG device templates by a Mapping.
 // Build one with NewTransformer; it is safe for concurrent use.
 type Transformer struct {
@@ -38,8 +34,12 @@ type Transformer struct {
 
 // NewTransformer checks m and fills in its defaults. It fails on a group
 // path template that does not parse, a poll interval outside WUG's 10 to
-// 84600 seconds, or a prefix over WUG's attribute name limit.
+// 84600 seconds, a prefix over WUG's attribute name limit, a credential
+// without a name or two of one type, or an active monitor without a name.
+// It keeps copies of m's slices and maps.
 func NewTransformer(m Mapping) (*Transformer, error) {
+	m.SubRoles = slices.Clone(m.SubRoles)
+	m.Credentials = slices.Clone(m.Credentials)
 	t := &Transformer{
 		m:           m,
 		placeholder: cmp.Or(groupName(m.Placeholder), DefaultPlaceholder),
@@ -158,11 +158,11 @@ func (t *Transformer) Transform(s Source) (wug.DeviceTemplate, string, []Finding
 		tpl.Attributes = attrs
 	}
 
-	if t.m.Customize != nil {
-		t.m.Customize(s, &tpl)
-	}
 	if g, err := wug.GroupTemplate(groupPath); err == nil {
 		tpl.Groups = []wug.TemplateGroup{g}
+	}
+	if t.m.Customize != nil {
+		t.m.Customize(s, &tpl)
 	}
 	return tpl, groupPath, t.enforceLimits(s, &tpl)
 }
