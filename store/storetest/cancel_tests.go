@@ -90,12 +90,11 @@ func (s *suite) testCancelWhileIterating(t *testing.T) {
 			afterErr++
 		case err != nil:
 			gotErr = err
-		case n == 3:
-			cancel()
-			fallthrough
 		default:
 			n++
-			if n > 4 {
+			if n == 4 {
+				cancel()
+			} else if n > 4 {
 				afterCancel++
 			}
 		}
