@@ -2,6 +2,7 @@ package wugtest
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -99,7 +100,7 @@ func (h *Handler) listAttributes(c *call) {
 			byID[a.id] = a
 			ids = append(ids, a.id)
 		}
-		sortInts(ids)
+		slices.Sort(ids)
 		page, info, err := pageIDs(ids, c.query.Get("pageId"), limit, func(id int) bool {
 			a := byID[id]
 			if len(names) > 0 && !anyFold(names, a.name) {

@@ -1,9 +1,8 @@
 package wugtest
 
 import (
-	"encoding/json"
 	"net/http"
-	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -461,7 +460,7 @@ func (s *state) groupDevices(g *group, hierarchy bool) []int {
 	for id := range seen {
 		out = append(out, id)
 	}
-	sortInts(out)
+	slices.Sort(out)
 	return out
 }
 
@@ -537,51 +536,4 @@ func (h *Handler) patchMaintenance(c *call) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c.data(h.st.eachDevice(m.Devices, func(d *device) error { h.st.setMaintenance(d, &m, end); return nil }))
-}
-
-// looseBool accepts a JSON boolean or the strings "true"/"false", as WUG's
-// binder does.
-type looseBool bool
-
-func (b *looseBool) UnmarshalJSON(p []byte) error {
-	var v any
-	if err := json.Unmarshal(p, &v); err != nil {
-		return err
-	}
-	switch x := v.(type) {
-	case bool:
-		*b = looseBool(x)
-		return nil
-	case string:
-		r, err := strconv.ParseBool(strings.TrimSpace(x))
-		if err != nil {
-			return &json.UnmarshalTypeError{Value: "string " + strconv.Quote(x), Type: boolType}
-		}
-		*b = looseBool(r)
-		return nil
-	case nil:
-		return nil
-	}
-	return &json.UnmarshalTypeError{Value: string(p), Type: boolType}
-}
-
-// looseString accepts a JSON string, number or boolean as text, for the
-// template fields WUG types loosely ("pollInterval", "isCritical", …).
-type looseString string
-
-func (s *looseString) UnmarshalJSON(p []byte) error {
-	var v any
-	if err := json.Unmarshal(p, &v); err != nil {
-		return err
-	}
-	switch x := v.(type) {
-	case string:
-		*s = looseString(x)
-	case nil:
-	case float64, bool:
-		*s = looseString(strings.TrimSpace(string(p)))
-	default:
-		return &json.UnmarshalTypeError{Value: "object or array", Type: reflect.TypeFor[string]()}
-	}
-	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -193,7 +194,7 @@ func (h *Handler) groupChildren(c *call) {
 		} else {
 			ids = append(ids, g.children...)
 		}
-		sortInts(ids)
+		slices.Sort(ids)
 		c.pageGroups(ids, func(x *group) bool {
 			return typeOK(x) && strings.Contains(strings.ToLower(x.name), needle)
 		}, func(gs []groupSummary) any {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -380,7 +381,7 @@ func (h *Handler) scanDevices(c *call) {
 	needle := strings.ToLower(c.query.Get("search"))
 	c.withScan(func(s *state, sc *scan) {
 		ids := append([]int(nil), sc.found...)
-		sortInts(ids)
+		slices.Sort(ids)
 		page, info, err := pageIDs(ids, c.query.Get("pageId"), limit, func(id int) bool {
 			d := s.devices[id]
 			return d != nil && matchesSearch(d, needle)

@@ -3,6 +3,7 @@ package wugtest
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -367,6 +368,6 @@ func sortedKeys(m map[int]bool) []int {
 	for k := range m {
 		out = append(out, k)
 	}
-	sortInts(out)
+	slices.Sort(out)
 	return out
 }
