@@ -251,12 +251,13 @@ func recordArgs(r *store.Record) []any {
 // or more are copied into a temporary table and upserted by one INSERT …
 // ON CONFLICT; smaller ones are sent as one pipelined batch. Records are
 // written in key order, so concurrent writers lock rows in the same order
-// and cannot deadlock.
+// and do not deadlock one another.
 func (s *Store) UpsertRecords(ctx context.Context, recs []store.Record) error {
 	if err := store.ValidateRecords(recs); err != nil {
 		return err
 	}
-	if len(recs) == 0 {
+	n := len(recs)
+	if n == 0 {
 		return ctx.Err()
 	}
 	recs = sqlstore.Dedupe(recs)
@@ -281,7 +282,7 @@ func (s *Store) UpsertRecords(ctx context.Context, recs []store.Record) error {
 		return br.Close()
 	})
 	if err != nil {
-		return fmt.Errorf("store/postgres: upsert %d records: %w", len(recs), err)
+		return fmt.Errorf("store/postgres: upsert %d records: %w", n, err)
 	}
 	return nil
 }
