@@ -120,6 +120,32 @@ func TestMigrateTogether(t *testing.T) {
 	}
 }
 
+// TestSchemaNameQuoted opens a store in a schema whose name needs quoting:
+// the schema is created, and the tables land in it.
+func TestSchemaNameQuoted(t *testing.T) {
+	t.Parallel()
+	name := pgtest.Schema(t) + ` Mixed-"Case"`
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), pgtest.DSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
+			t.Error(err)
+		}
+	})
+	s, err := Open(context.Background(), pgtest.DSN(t), WithSchema(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var got string
+	if err := s.pool.QueryRow(context.Background(), `SELECT table_schema FROM information_schema.tables WHERE table_name = 'records' AND table_schema = $1`, name).Scan(&got); err != nil {
+		t.Fatalf("records table in schema %q: %v", name, err)
+	}
+}
+
 func TestOpenBadInput(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

@@ -163,3 +163,23 @@ func TestOpenBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestSynchronous shows the durability setting each option gives the
+// writer connection: NORMAL (1) by default, FULL (2) on request.
+func TestSynchronous(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		opts []Option
+		want int
+	}{{nil, 1}, {[]Option{WithSynchronousFull()}, 2}} {
+		s, err := Open(context.Background(), filepath.Join(t.TempDir(), "wugsync.db"), tc.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		if err := s.w.QueryRow(`PRAGMA synchronous`).Scan(&got); err != nil || got != tc.want {
+			t.Errorf("synchronous = %d, %v; want %d", got, err, tc.want)
+		}
+		s.Close()
+	}
+}
