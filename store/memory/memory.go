@@ -217,8 +217,11 @@ func (q *query) beyond(sk sortKey) bool {
 	return q.vrf != nil && sk.vrf > *q.vrf
 }
 
-// pages pools the buffers Records reads pages into.
+// pages pools the buffers Records reads pages into, up to maxPooledPage
+// entries each.
 var pages = sync.Pool{New: func() any { return new([]entry) }}
+
+const maxPooledPage = 4096
 
 // Records streams the records q selects in key order, a page at a time. The
 // store's lock is held only while a page is read, so the caller may write
@@ -264,6 +267,9 @@ func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Reco
 		bp := pages.Get().(*[]entry)
 		buf := *bp
 		defer func() {
+			if cap(buf) > maxPooledPage {
+				return // a rare huge page is left to the collector
+			}
 			clear(buf[:cap(buf)])
 			*bp = buf[:0]
 			pages.Put(bp)
