@@ -94,9 +94,13 @@ func (c *Client) produce(ctx context.Context, sel *Selector, out chan<- page) {
 		kinds = append(kinds, KindVirtualMachine)
 	}
 	for _, kind := range kinds {
-		if err := f.stream(ctx, kind, send); err != nil {
-			out <- page{err: err}
-			return
+		// Long explicit id lists go in parts, half a URL each, in id order.
+		for _, part := range sel.idParts(kind, c.maxURL/2) {
+			f.sel = part
+			if err := f.stream(ctx, kind, send); err != nil {
+				out <- page{err: err}
+				return
+			}
 		}
 	}
 }

@@ -374,6 +374,34 @@ func TestDevicesRequestCount(t *testing.T) {
 	}
 }
 
+func TestDevicesManyExplicitIDs(t *testing.T) {
+	t.Parallel()
+	const maxURL = 600
+	c, mt := newMockClient(t, WithPageSize(100), WithMaxURLLength(maxURL))
+	g := newGenerated(t, mt, 300)
+	var ids []int64
+	for id := 250; id >= 1; id-- {
+		ids = append(ids, int64(id), int64(id))
+	}
+	devs, errs := collect(t, c, Selector{IDs: ids})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if len(devs) != 250 {
+		t.Fatalf("got %d devices, want 250", len(devs))
+	}
+	for i, d := range devs {
+		if d.ID != int64(i+1) {
+			t.Fatalf("device %d has id %d: not in id order", i, d.ID)
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.maxURL >= maxURL || g.requests["/api/dcim/devices/"] < 3 {
+		t.Errorf("%d device requests, longest URL %d characters", g.requests["/api/dcim/devices/"], g.maxURL)
+	}
+}
+
 func TestDevicesStopEarly(t *testing.T) {
 	t.Parallel()
 	c, mt := newMockClient(t, WithPageSize(20))

@@ -150,8 +150,21 @@ func keyset(r *http.Request) (after, limit int) {
 func (g *generated) devices(r *http.Request) (*http.Response, error) {
 	g.count(r)
 	after, limit := keyset(r)
+	only := map[int]bool{}
+	for _, s := range r.URL.Query()["id"] {
+		id, _ := strconv.Atoi(s)
+		only[id] = true
+	}
 	var out []any
-	for id := after + 1; id <= g.n && len(out) < limit; id++ {
+	more := false
+	for id := after + 1; id <= g.n; id++ {
+		if len(only) > 0 && !only[id] {
+			continue
+		}
+		if len(out) == limit {
+			more = true
+			break
+		}
 		d := cloneMap(g.device)
 		d["id"] = id
 		d["name"] = fmt.Sprintf("dev-%06d", id)
@@ -164,8 +177,7 @@ func (g *generated) devices(r *http.Request) (*http.Response, error) {
 		d["site"] = siteJSON(1+id%7, true)
 		out = append(out, d)
 	}
-	more := after+len(out) < g.n
-	return jsonResponse(200, envelope(g.t, g.n-after, more, out...)), nil
+	return jsonResponse(200, envelope(g.t, len(out), more, out...)), nil
 }
 
 func (g *generated) ips(r *http.Request) (*http.Response, error) {

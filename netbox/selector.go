@@ -138,6 +138,35 @@ func (s *Selector) includesDevices() bool {
 	return len(s.VMIDs) == 0 || len(s.IDs) > 0
 }
 
+// idParts splits the selector by its explicit ids of kind (sorted, without
+// repeats) so that each part's ids take at most budget characters of query;
+// without explicit ids it returns s alone.
+func (s *Selector) idParts(kind Kind, budget int) []*Selector {
+	ids := s.IDs
+	if kind == KindVirtualMachine {
+		ids = s.VMIDs
+	}
+	if len(ids) == 0 {
+		return []*Selector{s}
+	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	var parts []*Selector
+	for _, chunk := range chunkIDs(ids, "id", budget) {
+		p := *s
+		part := make([]int64, len(chunk))
+		for i, id := range chunk {
+			part[i] = int64(id)
+		}
+		if kind == KindDevice {
+			p.IDs = part
+		} else {
+			p.VMIDs = part
+		}
+		parts = append(parts, &p)
+	}
+	return parts
+}
+
 func (s *Selector) statuses() []string {
 	switch {
 	case len(s.Statuses) == 0:
