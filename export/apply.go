@@ -22,6 +22,8 @@ type applyConfig struct {
 	attempts     int
 	retryWait    time.Duration
 	scanFallback bool
+	scanMode     ScanMode
+	scanOpts     ScanOptions
 	removal      RemovalPolicy
 	reasonBulk   bool
 	now          func() time.Time
@@ -79,7 +81,9 @@ func (ex *executor) submit(ctx context.Context, d Decision) {
 	case ActionScan:
 		path := d.Candidate.GroupPath
 		ex.scans[path] = append(ex.scans[path], d)
-		if len(ex.scans[path]) >= ex.cfg.batchSize {
+		// Scans gather more addresses than one request holds, so range
+		// grouping sees neighbours; FormatIPsForScan splits them.
+		if len(ex.scans[path]) >= scanGather*ex.cfg.batchSize {
 			ex.flushScans(ctx, path)
 		}
 	case ActionRemove:
@@ -432,7 +436,11 @@ func (ex *executor) update(ctx context.Context, items []Decision) {
 	ex.finish(ctx, outs)
 }
 
-// scan starts one discovery scan for the items of a group path.
+// scanGather is how many batches of scan addresses are grouped at once.
+const scanGather = 10
+
+// scan starts discovery scans for the items of a group path: their
+// addresses grouped by FormatIPsForScan, one newDevice request per target.
 func (ex *executor) scan(ctx context.Context, path string, items []Decision) {
 	gid := "0"
 	if path != "" {
@@ -451,28 +459,42 @@ func (ex *executor) scan(ctx context.Context, path string, items []Decision) {
 	for i, d := range items {
 		addrs[i] = d.Key.Address
 	}
-	var scanID string
-	var err error
-	for attempt := 1; ; attempt++ {
-		// A repeated newDevice scan finds the same devices; it never
-		// creates a second one for an address.
-		scanID, err = ex.wug.ScanIPs(ctx, gid, scanTargets(addrs))
-		if err == nil || ctx.Err() != nil || attempt >= ex.cfg.attempts || !ex.wait(ctx, attempt) {
-			break
-		}
-	}
-	if ctx.Err() != nil {
-		return
-	}
+	targets, err := FormatIPsForScan(addrs, ex.cfg.scanMode, ex.cfg.scanOpts)
 	if err != nil {
 		ex.finish(ctx, failAll(items, fmt.Errorf("scan: %w", err)))
 		return
 	}
-	outs := make([]outcome, len(items))
-	for i, d := range items {
-		outs[i] = outcome{d: d, scanID: scanID}
+	for _, tgt := range targets {
+		var covered []Decision
+		for _, d := range items {
+			for _, r := range tgt.Ranges {
+				if r.Contains(d.Key.Address) {
+					covered = append(covered, d)
+					break
+				}
+			}
+		}
+		var scanID string
+		for attempt := 1; ; attempt++ {
+			// A repeated newDevice scan finds the same devices; it never
+			// creates a second one for an address.
+			scanID, err = ex.wug.ScanIPs(ctx, gid, tgt.AddrStrings())
+			if err == nil || ctx.Err() != nil || attempt >= ex.cfg.attempts || !ex.wait(ctx, attempt) {
+				break
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		outs := make([]outcome, len(covered))
+		for i, d := range covered {
+			outs[i] = outcome{d: d, scanID: scanID}
+			if err != nil {
+				outs[i] = outcome{d: d, err: fmt.Errorf("scan: %w", err)}
+			}
+		}
+		ex.finish(ctx, outs)
 	}
-	ex.finish(ctx, outs)
 }
 
 // remove applies the removal policy to devices no longer selected.
@@ -575,13 +597,4 @@ func (g *groupCache) ensure(ctx context.Context, w WUG, path string) (string, er
 	}
 	e.id = id
 	return id, nil
-}
-
-// scanTargets turns addresses into newDevice targets.
-func scanTargets(addrs []netip.Addr) []string {
-	out := make([]string, len(addrs))
-	for i, a := range addrs {
-		out[i] = a.String()
-	}
-	return out
 }

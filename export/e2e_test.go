@@ -162,9 +162,10 @@ func itoa(i int64) string { return strconv.FormatInt(i, 10) }
 // followed to completion and linked.
 func TestE2EScanSelectionFollowedAndLinked(t *testing.T) {
 	t.Parallel()
-	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(60)}, wugtest.WithScanDelay(time.Hour))
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(400)}, wugtest.WithScanDelay(time.Hour))
 	cat := e.nb.Catalog()
 	e.job.Connection.Mode = ModeScan
+	e.job.Connection.ScanMode = ScanRange
 	e.job.Connection.Selector = netbox.Selector{Sites: []string{cat.Sites[0].Slug}, Roles: []string{cat.Roles[0].Slug}}
 
 	plan := e.run(t, ExportOptions{DryRun: true})
@@ -182,6 +183,14 @@ func TestE2EScanSelectionFollowedAndLinked(t *testing.T) {
 	if res.Counts.Scanned != len(addrs) || res.Counts.Failed != 0 {
 		t.Fatalf("export: %+v, want %d scanned", res.Counts, len(addrs))
 	}
+	swept := 0
+	for _, sc := range e.wug.Scans() {
+		swept += len(sc.Addresses)
+	}
+	if n := len(e.wug.Scans()); n == 0 || swept < len(addrs) {
+		t.Errorf("%d scans sweeping %d addresses for %d selected", n, swept, len(addrs))
+	}
+	t.Logf("%d addresses scanned by %d newDevice requests sweeping %d addresses", len(addrs), len(e.wug.Scans()), swept)
 	mon := &ScanStatusJob{Connection: "wug1", WUG: e.job.WUG, Store: e.st, Source: e.job.Source,
 		Selector: e.job.Connection.Selector, Transformer: e.tr}
 	sr, err := mon.Run(context.Background(), store.TriggerManual)

@@ -21,6 +21,11 @@ type Connection struct {
 
 	Mode         Mode // ModeAdd (default) or ModeScan
 	ScanFallback bool // scan an address whose add failed
+	// ScanMode groups scanned addresses into newDevice requests
+	// (FormatIPsForScan); empty means ScanBatch. ScanOptions bound it; the
+	// zero value means DefaultScanOptions.
+	ScanMode    ScanMode
+	ScanOptions ScanOptions
 
 	Removal        RemovalPolicy // RemoveKeep (default), RemoveMaintenance or RemoveDelete
 	MaxRemoveShare float64       // share of our devices one run may remove; default 0.1
@@ -49,6 +54,12 @@ func (c Connection) withDefaults() Connection {
 	}
 	if c.Removal == "" {
 		c.Removal = RemoveKeep
+	}
+	if c.ScanMode == "" {
+		c.ScanMode = ScanBatch
+	}
+	if c.ScanOptions == (ScanOptions{}) {
+		c.ScanOptions = DefaultScanOptions()
 	}
 	return c
 }
@@ -482,6 +493,7 @@ func (j *ExportJob) run(ctx context.Context, opts *ExportOptions, sel netbox.Sel
 	} else {
 		ex = newExecutor(ctx, applyConfig{connection: conn.Name, batchSize: conn.BatchSize, concurrency: conn.Concurrency,
 			attempts: conn.Attempts, retryWait: conn.RetryWait, scanFallback: conn.ScanFallback, removal: conn.Removal,
+			scanMode: conn.ScanMode, scanOpts: conn.ScanOptions,
 			reasonBulk: opts.Trigger == store.TriggerBulk, now: j.now, log: j.logger()},
 			j.WUG, inv, j.Store, col)
 		col.progress = opts.Progress
