@@ -62,7 +62,7 @@ func BenchmarkKeysetPage(b *testing.B) {
 				b.Fatal(err)
 			}
 			path := fmt.Sprintf("/api/dcim/devices/?exclude=config_context&id__gt=%d&limit=1000&ordering=id&status=active", n/2)
-			var size int
+			size := len(serve(b, h, path)) // builds the indexes outside the measurement
 			for b.Loop() {
 				size = len(serve(b, h, path))
 			}

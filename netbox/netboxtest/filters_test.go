@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -375,6 +376,36 @@ func TestIPAddressFilters(t *testing.T) {
 			t.Errorf("%s (-want +got):\n%s", tc.query, diff)
 		}
 	}
+	// NetBox's default IP ordering is by address (IPv4 first), then id;
+	// a few devices' addresses are sorted alone, many walk the full order.
+	for _, n := range []int64{10, 60} {
+		var q strings.Builder
+		var want []int64
+		for id := int64(1); id <= n; id++ {
+			fmt.Fprintf(&q, "&device_id=%d", id)
+			want = append(want, ipIDs([]int64{id}, false)...)
+		}
+		p, _ := list(t, s, "/api/ipam/ip-addresses/?limit=1000"+q.String())
+		var prev netip.Prefix
+		for i, r := range p.Results {
+			var ip struct {
+				Address string `json:"address"`
+			}
+			if err := json.Unmarshal(r, &ip); err != nil {
+				t.Fatal(err)
+			}
+			cur := netip.MustParsePrefix(ip.Address)
+			if i > 0 && (prev.Addr().BitLen() > cur.Addr().BitLen() ||
+				(prev.Addr().BitLen() == cur.Addr().BitLen() && prev.Addr().Compare(cur.Addr()) > 0)) {
+				t.Errorf("default IP order: %v before %v", prev, cur)
+			}
+			prev = cur
+		}
+		if p.Count != len(want) || len(p.Results) != len(want) {
+			t.Errorf("device_id=1…%d: %d addresses, want %d", n, p.Count, len(want))
+		}
+	}
+
 	// The two devices of a duplicate pair share one address in two VRFs.
 	a, _ := s.IPAddress(dups[0].PrimaryIP4)
 	b, _ := s.IPAddress(dups[1].PrimaryIP4)

@@ -385,7 +385,8 @@ func (h *Handler) create(t *table[object], d Device, vm bool) (Device, error) {
 }
 
 // UpdateDevice changes a device through fn and bumps its last_updated.
-// Fires an "updated" webhook with pre- and post-change snapshots.
+// Fires an "updated" webhook with pre- and post-change snapshots. fn runs
+// with the fake locked and must not call the Handler.
 func (h *Handler) UpdateDevice(id int64, fn func(*Device)) (Device, error) {
 	return h.update(h.devices, id, fn, false)
 }
@@ -510,7 +511,8 @@ func (h *Handler) CreateIP(ip IPAddress) (IPAddress, error) {
 
 // UpdateIP changes an IP address through fn and bumps its last_updated.
 // An address that is a primary or out-of-band address cannot move to
-// another object.
+// another object. fn runs with the fake locked and must not call the
+// Handler.
 func (h *Handler) UpdateIP(id int64, fn func(*IPAddress)) (IPAddress, error) {
 	var out IPAddress
 	err := h.mutate(func() (*hookEvent, error) {

@@ -576,7 +576,7 @@ func digitRun(s string) string {
 // objectOrder turns ordering= into a sort order; nil with desc false means
 // ascending id, nil with desc true descending id. Unknown fields are
 // ignored; the default is name, then id.
-func objectOrder(t *table[object], ordering string) (func(*tindex) []int32, bool) {
+func objectOrder(t *table[object], ordering string) (func(*tindex) sorted, bool) {
 	keys := orderKeys(ordering, []string{"id", "name", "created", "last_updated", "serial", "status"})
 	if len(keys) == 0 {
 		keys = []string{"name"}
@@ -612,7 +612,7 @@ func objectOrder(t *table[object], ordering string) (func(*tindex) []int32, bool
 		cmps = append(cmps, c)
 	}
 	name := strings.Join(keys, ",")
-	return func(ix *tindex) []int32 {
+	return func(ix *tindex) sorted {
 		return t.order(ix, name, func(a, b *object) int {
 			for _, c := range cmps {
 				if r := c(a, b); r != 0 {
@@ -775,7 +775,7 @@ func (h *Handler) ipPlan(p *params, ix *tindex) *plan {
 		pl.desc = keys[0] == "-id"
 	default:
 		name := strings.Join(keys, ",")
-		pl.order = func(ix *tindex) []int32 {
+		pl.order = func(ix *tindex) sorted {
 			return t.order(ix, name, func(a, b *ipAddr) int {
 				for _, k := range keys {
 					field, desc := strings.CutPrefix(k, "-")
@@ -850,7 +850,7 @@ func (h *Handler) ifacePlan(p *params, ix *tindex) *plan {
 		pl.desc = true
 	} else if len(keys) == 0 || keys[0] != "id" {
 		// NetBox orders interfaces by device, then name naturally.
-		pl.order = func(ix *tindex) []int32 {
+		pl.order = func(ix *tindex) sorted {
 			return t.order(ix, "device,name", func(a, b *iface) int {
 				if c := cmp.Compare(a.ownerID, b.ownerID); c != 0 {
 					return c

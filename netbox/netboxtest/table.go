@@ -53,7 +53,14 @@ type table[T any] struct {
 type tindex struct {
 	ids    []int64
 	post   map[ikey][]int32
-	orders map[string][]int32 // cached sort orders by name (positions in order)
+	orders map[string]sorted // cached sort orders by name
+}
+
+// sorted is a sort order of a table: the positions in order, and each
+// position's rank in it.
+type sorted struct {
+	order []int32
+	rank  []int32
 }
 
 func newTable[T any](idOf func(*T) int64, keys func(*T, func(ikey))) *table[T] {
@@ -92,7 +99,7 @@ func (t *table[T]) index() *tindex {
 	if t.ix != nil {
 		return t.ix
 	}
-	ix := &tindex{ids: make([]int64, len(t.rows)), post: map[ikey][]int32{}, orders: map[string][]int32{}}
+	ix := &tindex{ids: make([]int64, len(t.rows)), post: map[ikey][]int32{}, orders: map[string]sorted{}}
 	for i, r := range t.rows {
 		ix.ids[i] = t.idOf(r)
 		t.keys(r, func(k ikey) { ix.post[k] = append(ix.post[k], int32(i)) })
@@ -101,24 +108,27 @@ func (t *table[T]) index() *tindex {
 	return ix
 }
 
-// order returns the positions sorted by less, cached under name until the
-// next change.
-func (t *table[T]) order(ix *tindex, name string, less func(a, b *T) int) []int32 {
+// order returns the rows sorted by less, cached under name until the next
+// change.
+func (t *table[T]) order(ix *tindex, name string, less func(a, b *T) int) sorted {
 	t.imu.Lock()
 	defer t.imu.Unlock()
 	if o, ok := ix.orders[name]; ok {
 		return o
 	}
-	o := make([]int32, len(t.rows))
-	for i := range o {
-		o[i] = int32(i)
+	o := sorted{order: make([]int32, len(t.rows)), rank: make([]int32, len(t.rows))}
+	for i := range o.order {
+		o.order[i] = int32(i)
 	}
-	slices.SortStableFunc(o, func(a, b int32) int {
+	slices.SortStableFunc(o.order, func(a, b int32) int {
 		if c := less(t.rows[a], t.rows[b]); c != 0 {
 			return c
 		}
 		return cmp.Compare(a, b)
 	})
+	for r, pos := range o.order {
+		o.rank[pos] = int32(r)
+	}
 	ix.orders[name] = o
 	return o
 }
@@ -166,7 +176,7 @@ func union(lists ...[]int32) []int32 {
 type plan struct {
 	conds  []cond
 	minID  int64 // only ids above minID (id__gt / id__gte - 1)
-	order  func(ix *tindex) []int32
+	order  func(ix *tindex) sorted
 	desc   bool // id descending (when order is nil)
 	offset int
 	limit  int
@@ -246,12 +256,25 @@ func (p *plan) run(ix *tindex) (count int, page []int32) {
 		}
 		return count, page
 	}
-	// A sorted order: walk it and keep the rows the conditions select.
+	o := p.order(ix)
+	if di >= 0 && len(driver)*4 < len(o.order) {
+		// A small driver: sort its matches by their rank in the order.
+		var m []int32
+		for i := start; i < size; i++ {
+			if pos := driver[i]; match(pos) {
+				m = append(m, pos)
+			}
+		}
+		slices.SortFunc(m, func(a, b int32) int { return cmp.Compare(o.rank[a], o.rank[b]) })
+		count = len(m)
+		return count, m[min(lo, count):min(hi, count)]
+	}
+	// Otherwise walk the whole order and keep the rows the conditions select.
 	inDriver := func(int32) bool { return true }
 	if di >= 0 {
 		inDriver = p.conds[di].test
 	}
-	for _, pos := range p.order(ix) {
+	for _, pos := range o.order {
 		if ix.ids[pos] <= p.minID || !inDriver(pos) || !match(pos) {
 			continue
 		}
