@@ -500,28 +500,11 @@ func (s *Store) Run(ctx context.Context, id string) (store.Run, error) {
 
 // Runs lists the runs q selects, newest first.
 func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error) {
-	limit, err := sqlstore.RunLimit(q)
+	where, limit, args, err := sqlstore.RunList(q, dialect)
 	if err != nil {
 		return nil, err
 	}
-	var (
-		conds []string
-		args  []any
-	)
-	for _, f := range [...]struct{ col, v string }{
-		{"connection", q.Connection}, {"kind", string(q.Kind)}, {"status", string(q.Status)},
-	} {
-		if f.v != "" {
-			args = append(args, f.v)
-			conds = append(conds, f.col+" = $"+strconv.Itoa(len(args)))
-		}
-	}
-	query := `SELECT ` + runColumns + ` FROM runs`
-	if len(conds) > 0 {
-		query += ` WHERE ` + strings.Join(conds, " AND ")
-	}
-	args = append(args, limit)
-	query += ` ORDER BY started_at DESC, seq DESC LIMIT $` + strconv.Itoa(len(args))
+	query := `SELECT ` + runColumns + ` FROM runs` + where + ` ORDER BY started_at DESC, seq DESC` + limit
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store/postgres: runs: %w", err)

@@ -581,28 +581,12 @@ func (s *Store) Run(ctx context.Context, id string) (store.Run, error) {
 
 // Runs lists the runs q selects, newest first.
 func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error) {
-	limit, err := sqlstore.RunLimit(q)
+	where, limit, args, err := sqlstore.RunList(q, dialect)
 	if err != nil {
 		return nil, err
 	}
-	var (
-		conds []string
-		args  []any
-	)
-	for _, f := range [...]struct{ col, v string }{
-		{"connection", q.Connection}, {"kind", string(q.Kind)}, {"status", string(q.Status)},
-	} {
-		if f.v != "" {
-			conds = append(conds, f.col+" = ?")
-			args = append(args, f.v)
-		}
-	}
-	query := `SELECT ` + runColumns + ` FROM runs`
-	if len(conds) > 0 {
-		query += ` WHERE ` + strings.Join(conds, " AND ")
-	}
-	query += ` ORDER BY started_at DESC, rowid DESC LIMIT ?`
-	rows, err := s.reads.query(ctx, query, append(args, limit)...)
+	query := `SELECT ` + runColumns + ` FROM runs` + where + ` ORDER BY started_at DESC, rowid DESC` + limit
+	rows, err := s.reads.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: runs: %w", err)
 	}

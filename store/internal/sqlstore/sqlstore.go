@@ -321,15 +321,29 @@ func PrepareFinish(run store.Run, now time.Time) (store.Run, error) {
 // DefaultRunLimit is the limit of a RunQuery that leaves Limit zero.
 const DefaultRunLimit = 20
 
-// RunLimit validates q and returns its limit.
-func RunLimit(q store.RunQuery) (int, error) {
-	switch {
-	case q.Limit < 0:
-		return 0, fmt.Errorf("store: runs: negative limit %d", q.Limit)
-	case q.Limit == 0:
-		return DefaultRunLimit, nil
+// RunList validates q and builds its WHERE clause (empty when q selects
+// every run) and LIMIT, to go around the backend's ORDER BY.
+func RunList(q store.RunQuery, d Dialect) (where, limit string, args []any, err error) {
+	if q.Limit < 0 {
+		return "", "", nil, fmt.Errorf("store: runs: negative limit %d", q.Limit)
 	}
-	return q.Limit, nil
+	var conds []string
+	for _, f := range [...]struct{ col, v string }{
+		{"connection", q.Connection}, {"kind", string(q.Kind)}, {"status", string(q.Status)},
+	} {
+		if f.v != "" {
+			args = append(args, f.v)
+			conds = append(conds, f.col+" = "+d.Placeholder(len(args)))
+		}
+	}
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	n := q.Limit
+	if n == 0 {
+		n = DefaultRunLimit
+	}
+	return where, " LIMIT " + strconv.Itoa(n), args, nil
 }
 
 // CloneFilters deep-copies a run's filters; nil stays nil.
