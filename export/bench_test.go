@@ -1,0 +1,422 @@
+package export
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wugsync/wugsync/netbox"
+	"github.com/wugsync/wugsync/netbox/netboxtest"
+	"github.com/wugsync/wugsync/store/sqlite"
+	"github.com/wugsync/wugsync/wug"
+	"github.com/wugsync/wugsync/wug/wugtest"
+)
+
+// The benchmarks run the fake NetBox and the fake WUG in a child process
+// (the test binary re-executed), so the heap they measure is the export
+// engine's own, as it would be against real servers.
+const (
+	benchEnvChild   = "WUGSYNC_BENCH_FAKES"
+	benchEnvDevices = "WUGSYNC_BENCH_DEVICES"
+	benchLatency    = 2 * time.Millisecond
+)
+
+// benchCounts are the fakes' request counts since the last reset.
+type benchCounts struct {
+	NetBox     int `json:"netbox"`
+	WUG        int `json:"wug"`
+	WUGWrites  int `json:"wug_writes"`
+	WUGDevices int `json:"wug_devices"`
+}
+
+type benchAddrs struct {
+	NetBox, Token, WUG, Control string
+}
+
+// TestBenchFakesChild serves the benchmark fakes; it does nothing in a
+// normal test run.
+func TestBenchFakesChild(t *testing.T) {
+	if os.Getenv(benchEnvChild) != "1" {
+		t.Skip("runs only as the fake-server child of the export benchmarks")
+	}
+	n, _ := strconv.Atoi(os.Getenv(benchEnvDevices))
+	nb, err := netboxtest.NewHandler(netboxtest.WithDevices(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb.SetLatency(benchLatency)
+	nbs := httptest.NewServer(nb)
+	defer nbs.Close()
+	w := wugtest.Start(wugtest.WithPlainHTTP(), wugtest.WithoutContract())
+	defer w.Close()
+	w.SetLatency(benchLatency, benchLatency)
+	ctl := http.NewServeMux()
+	ctl.HandleFunc("GET /counts", func(rw http.ResponseWriter, r *http.Request) {
+		c := w.Counts()
+		_ = json.NewEncoder(rw).Encode(benchCounts{NetBox: len(nb.Requests()), WUG: c.Reads + c.Writes,
+			WUGWrites: c.Writes - w.Count("POST /api/v1/token"), WUGDevices: w.DeviceCount()})
+	})
+	ctl.HandleFunc("POST /reset", func(rw http.ResponseWriter, r *http.Request) {
+		nb.ResetRequests()
+		w.ResetRequests()
+	})
+	cs := httptest.NewServer(ctl)
+	defer cs.Close()
+	addrs, _ := json.Marshal(benchAddrs{NetBox: nbs.URL, Token: netboxtest.DefaultToken, WUG: w.URL, Control: cs.URL})
+	fmt.Printf("BENCHFAKES %s\n", addrs)
+	_, _ = io.Copy(io.Discard, os.Stdin) // serve until the parent closes stdin
+}
+
+// benchFakes is a running fake-server child.
+type benchFakes struct {
+	benchAddrs
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+}
+
+func startBenchFakes(b *testing.B, n int) *benchFakes {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchFakesChild$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), benchEnvChild+"=1", benchEnvDevices+"="+strconv.Itoa(n))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	f := &benchFakes{cmd: cmd, stdin: stdin}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "BENCHFAKES "); ok {
+			if err := json.Unmarshal([]byte(rest), &f.benchAddrs); err != nil {
+				b.Fatal(err)
+			}
+			break
+		}
+	}
+	if f.Control == "" {
+		_ = cmd.Process.Kill()
+		b.Fatalf("the fake-server child did not start: %v", sc.Err())
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	b.Cleanup(f.close)
+	return f
+}
+
+func (f *benchFakes) close() {
+	_ = f.stdin.Close()
+	done := make(chan struct{})
+	go func() { _ = f.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = f.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func (f *benchFakes) counts(b *testing.B) benchCounts {
+	b.Helper()
+	resp, err := http.Get(f.Control + "/counts")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var c benchCounts
+	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func (f *benchFakes) reset(b *testing.B) {
+	b.Helper()
+	resp, err := http.Post(f.Control+"/reset", "", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
+func (f *benchFakes) wugClient(b *testing.B) *wug.Client {
+	b.Helper()
+	// The client-side rate limit is off: the benchmark measures the
+	// engine and its request pattern, not a configured throttle.
+	c, err := wug.NewClient(f.WUG, wug.WithCredentials(wugtest.DefaultUser, wugtest.DefaultPassword), wug.WithRateLimit(0, 0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func (f *benchFakes) netboxClient(b *testing.B) *netbox.Client {
+	b.Helper()
+	c, err := netbox.NewClient(f.NetBox, f.Token)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// benchJob wires an export to the fakes and a SQLite store in dir.
+func benchJob(b *testing.B, f *benchFakes, dir string) *ExportJob {
+	b.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	tr := testTransformer(b)
+	return &ExportJob{Connection: Connection{Name: "bench"}, Source: f.netboxClient(b),
+		WUG: NewWUGAPI(f.wugClient(b), WUGClientOptions{AttributePrefix: tr.AttributePrefix()}), Store: st, Transformer: tr}
+}
+
+// peakHeap samples the live heap while it runs and reports the peak.
+type peakHeap struct {
+	peak atomic.Uint64
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+func startPeakHeap() *peakHeap {
+	runtime.GC()
+	p := &peakHeap{stop: make(chan struct{})}
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() {
+		metrics.Read(sample)
+		if v := sample[0].Value.Uint64(); v > p.peak.Load() {
+			p.peak.Store(v)
+		}
+	}
+	read()
+	p.wg.Go(func() {
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				read()
+				return
+			case <-t.C:
+				read()
+			}
+		}
+	})
+	return p
+}
+
+func (p *peakHeap) mb() float64 {
+	close(p.stop)
+	p.wg.Wait()
+	return float64(p.peak.Load()) / (1 << 20)
+}
+
+func benchSizes() []int {
+	if os.Getenv("WUGSYNC_BENCH_LARGE") == "1" {
+		return []int{1000, 10000, 100000}
+	}
+	return []int{1000, 10000}
+}
+
+// BenchmarkExportFirstRun exports N generated NetBox devices into an empty
+// WUG (every request to either fake takes 2 ms).
+func BenchmarkExportFirstRun(b *testing.B) {
+	for _, n := range benchSizes() {
+		b.Run(fmt.Sprintf("devices=%d", n), func(b *testing.B) { benchExport(b, n, false) })
+	}
+}
+
+// BenchmarkExportNoChange re-runs an export of N devices with no NetBox
+// change; it should send no write to WUG.
+func BenchmarkExportNoChange(b *testing.B) {
+	for _, n := range benchSizes() {
+		b.Run(fmt.Sprintf("devices=%d", n), func(b *testing.B) { benchExport(b, n, true) })
+	}
+}
+
+func benchExport(b *testing.B, n int, rerun bool) {
+	var total benchCounts
+	var elapsed time.Duration
+	var peak float64
+	selected := 0
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		f := startBenchFakes(b, n) // a fresh, empty WUG each iteration
+		job := benchJob(b, f, b.TempDir())
+		if rerun {
+			if res, err := job.Run(context.Background(), ExportOptions{}); err != nil || res.Counts.Failed != 0 {
+				b.Fatalf("seeding run: %v %+v", err, res)
+			}
+		}
+		f.reset(b)
+		heap := startPeakHeap()
+		b.StartTimer()
+		t0 := time.Now()
+		res, err := job.Run(context.Background(), ExportOptions{})
+		elapsed += time.Since(t0)
+		b.StopTimer()
+		peak = max(peak, heap.mb())
+		if err != nil || res.Counts.Failed != 0 {
+			b.Fatalf("export: %v %+v", err, res)
+		}
+		c := f.counts(b)
+		total.NetBox += c.NetBox
+		total.WUG += c.WUG
+		total.WUGWrites += c.WUGWrites
+		selected = res.Counts.Selected
+		f.close()
+	}
+	per := float64(b.N)
+	b.ReportMetric(float64(total.NetBox)/per, "netbox_req")
+	b.ReportMetric(float64(total.WUG)/per, "wug_req")
+	b.ReportMetric(float64(total.WUG)/per/float64(n), "wug_req/device")
+	b.ReportMetric(float64(total.WUGWrites)/per, "wug_writes")
+	b.ReportMetric(float64(n)*per/elapsed.Seconds(), "devices/s")
+	b.ReportMetric(peak, "peak_heap_MB")
+	b.ReportMetric(float64(selected), "addresses")
+}
+
+// perDevice is the pattern existing tools use: for each device, search WUG
+// by address, apply a one-device template, then add each attribute with
+// its own POST request.
+type perDevice struct {
+	c     *wug.Client
+	base  string
+	token string
+	hc    *http.Client
+}
+
+func newPerDevice(b *testing.B, f *benchFakes) *perDevice {
+	b.Helper()
+	p := &perDevice{c: f.wugClient(b), base: f.WUG, hc: &http.Client{Timeout: 30 * time.Second}}
+	// POST /api/v1/token (password grant) for the attribute requests.
+	resp, err := p.hc.PostForm(f.WUG+"/api/v1/token", url.Values{"grant_type": {"password"},
+		"username": {wugtest.DefaultUser}, "password": {wugtest.DefaultPassword}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		b.Fatalf("token: %v", err)
+	}
+	p.token = tok.AccessToken
+	return p
+}
+
+func (p *perDevice) export(ctx context.Context, src NetBoxSource, tr *Transformer) (int, error) {
+	n := 0
+	for dev, err := range src.Devices(ctx, netbox.Selector{}) {
+		if err != nil {
+			return n, err
+		}
+		for _, c := range tr.Prepare(&dev, "", "bench") {
+			if !c.Exportable() {
+				continue
+			}
+			// GET /api/v1/device-groups/0/devices/-?search=
+			found, err := p.c.Devices.FindByAddress(ctx, c.Key.Address.String())
+			if err != nil {
+				return n, err
+			}
+			if len(found) > 0 {
+				continue
+			}
+			t := c.Template
+			attrs := t.Attributes
+			t.Attributes = nil
+			// PATCH /api/v1/devices/-/config/template with one template.
+			out, err := p.c.Devices.BulkAdd(ctx, []wug.DeviceTemplate{t})
+			if err != nil {
+				return n, err
+			}
+			for _, a := range attrs {
+				// POST /api/v1/devices/{id}/attributes/-?name=&value=
+				q := url.Values{"name": {a.Name}, "value": {a.Value}}
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost,
+					p.base+"/api/v1/devices/"+url.PathEscape(out[0].DeviceID)+"/attributes/-?"+q.Encode(), nil)
+				req.Header.Set("Authorization", "Bearer "+p.token)
+				resp, err := p.hc.Do(req)
+				if err != nil {
+					return n, err
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					return n, fmt.Errorf("attribute POST: %s", resp.Status)
+				}
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// BenchmarkExportVsPerDevice runs, at 1,000 devices, our export and the
+// per-device pattern over the same fakes (each into an empty WUG) and
+// reports the per-device wall time over ours.
+func BenchmarkExportVsPerDevice(b *testing.B) {
+	const n = 1000
+	var ours, theirs time.Duration
+	var ourReq, theirReq int
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		f := startBenchFakes(b, n)
+		job := benchJob(b, f, b.TempDir())
+		f.reset(b)
+		b.StartTimer()
+		t0 := time.Now()
+		res, err := job.Run(context.Background(), ExportOptions{})
+		ours += time.Since(t0)
+		b.StopTimer()
+		if err != nil || res.Counts.Failed != 0 {
+			b.Fatalf("export: %v %+v", err, res)
+		}
+		ourReq += f.counts(b).WUG
+		f.close()
+
+		g := startBenchFakes(b, n)
+		p := newPerDevice(b, g)
+		g.reset(b)
+		t0 = time.Now()
+		added, err := p.export(context.Background(), g.netboxClient(b), testTransformer(b))
+		theirs += time.Since(t0)
+		if err != nil {
+			b.Fatalf("per-device: %v", err)
+		}
+		if added != res.Counts.Added {
+			b.Fatalf("per-device added %d, ours %d", added, res.Counts.Added)
+		}
+		theirReq += g.counts(b).WUG
+		g.close()
+	}
+	b.ReportMetric(theirs.Seconds()/ours.Seconds(), "speedup_vs_per_device")
+	b.ReportMetric(ours.Seconds()/float64(b.N), "ours_s")
+	b.ReportMetric(theirs.Seconds()/float64(b.N), "per_device_s")
+	b.ReportMetric(float64(ourReq)/float64(b.N), "wug_req")
+	b.ReportMetric(float64(theirReq)/float64(b.N), "per_device_wug_req")
+}
