@@ -38,7 +38,7 @@ func requestURL(r *http.Request, base string) (path string, q url.Values) {
 // links: the request URL with limit and offset replaced, keys sorted;
 // next is null on the last page, previous drops offset when it would be 0.
 func envelope(r *http.Request, base string, count, offset, limit, rows int, items func(e *enc)) []byte {
-	e := &enc{b: make([]byte, 0, 256+rows*2600)}
+	e := newEnc(256 + rows*3200)
 	e.open()
 	e.k("count")
 	e.int(int64(count))

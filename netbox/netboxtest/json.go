@@ -1,7 +1,9 @@
 package netboxtest
 
 import (
+	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -12,6 +14,27 @@ import (
 type enc struct {
 	b    []byte
 	only map[string]bool // top-level keys to keep (the fields= parameter); nil keeps all
+}
+
+// bufs recycles response buffers: a page of 1000 devices is a few
+// megabytes, and reusing it keeps garbage collection, which scans the whole
+// generated fleet, out of the per-page cost.
+var bufs sync.Pool // of *[]byte
+
+// newEnc returns an encoder over a recycled buffer of at least size bytes.
+func newEnc(size int) *enc {
+	if p, ok := bufs.Get().(*[]byte); ok && cap(*p) >= size {
+		return &enc{b: (*p)[:0]}
+	}
+	return &enc{b: make([]byte, 0, size)}
+}
+
+// release hands a response body back for reuse once it has been written.
+func release(b []byte) {
+	if cap(b) <= 16<<20 {
+		b = b[:0]
+		bufs.Put(&b)
+	}
 }
 
 // sep writes the comma that separates this member from the previous one.
@@ -102,6 +125,14 @@ func (e *enc) url(base, path string, id int64) {
 	e.b = append(e.b, path...)
 	e.b = strconv.AppendInt(e.b, id, 10)
 	e.b = append(e.b, '/', '"')
+}
+
+// prefix writes an address with its prefix length, e.g. "192.0.2.10/24".
+func (e *enc) prefix(p netip.Prefix) {
+	e.sep()
+	e.b = append(e.b, '"')
+	e.b = p.AppendTo(e.b)
+	e.b = append(e.b, '"')
 }
 
 // nstr writes s, or null when s is empty.

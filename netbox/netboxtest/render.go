@@ -187,7 +187,7 @@ func (h *Handler) briefIP(e *enc, v view, id int64) {
 	e.k("url")
 	e.url(v.base, pIPs, ip.id)
 	e.k("display")
-	e.str(ip.prefix.String())
+	e.prefix(ip.prefix)
 	e.k("family")
 	fv, fl := family(ip.prefix.Addr().Is4())
 	e.open()
@@ -197,7 +197,7 @@ func (h *Handler) briefIP(e *enc, v view, id int64) {
 	e.str(fl)
 	e.close()
 	e.k("address")
-	e.str(ip.prefix.String())
+	e.prefix(ip.prefix)
 	e.k("description")
 	e.str(ip.description)
 	e.close()
@@ -556,7 +556,6 @@ func (h *Handler) ifaceRef(e *enc, v view, i *iface) {
 
 // ip writes an IP address as /api/ipam/ip-addresses/ does.
 func (h *Handler) ip(e *enc, v view, ip *ipAddr) {
-	addr := ip.prefix.String()
 	fv, fl := family(ip.prefix.Addr().Is4())
 	e.open()
 	if e.tk("id") {
@@ -571,7 +570,7 @@ func (h *Handler) ip(e *enc, v view, ip *ipAddr) {
 		}
 	}
 	if e.tk("display") {
-		e.str(addr)
+		e.prefix(ip.prefix)
 	}
 	if e.tk("family") {
 		e.open()
@@ -582,7 +581,7 @@ func (h *Handler) ip(e *enc, v view, ip *ipAddr) {
 		e.close()
 	}
 	if e.tk("address") {
-		e.str(addr)
+		e.prefix(ip.prefix)
 	}
 	if v.brief && v.only == nil {
 		e.k("description")

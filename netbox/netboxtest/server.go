@@ -367,6 +367,7 @@ func (h *Handler) serve(route Route, fn func(r *http.Request, base string) ([]by
 		}
 		h.count(route, r, http.StatusOK)
 		writeJSON(w, h.apiVersion(), http.StatusOK, body)
+		release(body)
 	}
 }
 
