@@ -10,6 +10,23 @@ import (
 	nb "github.com/netbox-community/go-netbox/v4"
 )
 
+// decodeObject decodes one device or virtual machine with go-netbox's
+// strict model and converts it into a Device without its IP list.
+func decodeObject(kind Kind, raw json.RawMessage, base *url.URL) (Device, error) {
+	if kind == KindDevice {
+		var d nb.DeviceWithConfigContext
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return Device{}, err
+		}
+		return fromDevice(&d, base)
+	}
+	var v nb.VirtualMachineWithConfigContext
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return Device{}, err
+	}
+	return fromVM(&v, base)
+}
+
 // fromDevice converts a go-netbox device into a Device without its IP list.
 func fromDevice(d *nb.DeviceWithConfigContext, base *url.URL) (Device, error) {
 	out := Device{

@@ -1,13 +1,13 @@
 package netbox
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"iter"
 	"math"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 
@@ -190,18 +190,8 @@ func (f *fetcher) stream(ctx context.Context, kind Kind, send func(page) bool) e
 // mergeByID sorts items by id and drops repeated ids (an object carrying
 // several of the any-of tags).
 func mergeByID(items []item) []item {
-	slices.SortStableFunc(items, func(a, b item) int { return cmpInt(a.id(), b.id()) })
+	slices.SortStableFunc(items, func(a, b item) int { return cmp.Compare(a.id(), b.id()) })
 	return slices.CompactFunc(items, func(a, b item) bool { return a.id() != 0 && a.id() == b.id() })
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // list fetches one page of kind after id after, with anyTag added to the
@@ -233,20 +223,11 @@ func (f *fetcher) list(kind Kind, anyTag string, after int64) (items []item, mor
 	}
 	items = make([]item, len(p.Results))
 	for i, raw := range p.Results {
-		if kind == KindDevice {
-			var d nb.DeviceWithConfigContext
-			if err := json.Unmarshal(raw, &d); err != nil {
-				items[i] = failed(kind, raw, err)
-			} else {
-				items[i] = deviceItem(&d, c.base)
-			}
+		if d, err := decodeObject(kind, raw, c.base); err != nil {
+			id, name := peek(raw)
+			items[i] = item{dev: Device{Kind: kind, ID: id, Name: name}, err: &DeviceError{Kind: kind, ID: id, Name: name, Err: err}}
 		} else {
-			var v nb.VirtualMachineWithConfigContext
-			if err := json.Unmarshal(raw, &v); err != nil {
-				items[i] = failed(kind, raw, err)
-			} else {
-				items[i] = vmItem(&v, c.base)
-			}
+			items[i] = item{dev: d}
 		}
 	}
 	return items, p.Next != nil, nil
@@ -272,27 +253,6 @@ func rawList(ctx context.Context, op string, exec func(context.Context) (*http.R
 		return nil, fmt.Errorf("netbox: %s: %w", op, err)
 	}
 	return p, nil
-}
-
-func deviceItem(d *nb.DeviceWithConfigContext, base *url.URL) item {
-	dev, err := fromDevice(d, base)
-	if err != nil {
-		return item{dev: Device{Kind: KindDevice, ID: dev.ID}, err: &DeviceError{Kind: KindDevice, ID: dev.ID, Name: dev.Name, Err: err}}
-	}
-	return item{dev: dev}
-}
-
-func vmItem(v *nb.VirtualMachineWithConfigContext, base *url.URL) item {
-	dev, err := fromVM(v, base)
-	if err != nil {
-		return item{dev: Device{Kind: KindVirtualMachine, ID: dev.ID}, err: &DeviceError{Kind: KindVirtualMachine, ID: dev.ID, Name: dev.Name, Err: err}}
-	}
-	return item{dev: dev}
-}
-
-func failed(kind Kind, raw json.RawMessage, err error) item {
-	id, name := peek(raw)
-	return item{dev: Device{Kind: kind, ID: id, Name: name}, err: &DeviceError{Kind: kind, ID: id, Name: name, Err: err}}
 }
 
 // enrich attaches IP addresses and regions to a page's objects; an object

@@ -16,8 +16,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	nb "github.com/netbox-community/go-netbox/v4"
 )
 
 // SignatureHeader is the header in which NetBox sends a webhook body's
@@ -285,21 +283,7 @@ func payloadKind(model, objectType string) (kind Kind, known bool, werr *webhook
 // and no config context) through go-netbox into a Device, adding the
 // primary and out-of-band addresses to its IPs.
 func (h *WebhookHandler) decodeData(kind Kind, data json.RawMessage) (Device, error) {
-	var d Device
-	var err error
-	if kind == KindDevice {
-		var nd nb.DeviceWithConfigContext
-		if err = json.Unmarshal(data, &nd); err != nil {
-			return Device{}, err
-		}
-		d, err = fromDevice(&nd, h.base)
-	} else {
-		var nv nb.VirtualMachineWithConfigContext
-		if err = json.Unmarshal(data, &nv); err != nil {
-			return Device{}, err
-		}
-		d, err = fromVM(&nv, h.base)
-	}
+	d, err := decodeObject(kind, data, h.base)
 	if err != nil {
 		return Device{}, err
 	}
