@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -112,7 +111,7 @@ func crashWriter(ctx context.Context, s store.Store, round string) error {
 type child struct {
 	cmd    *exec.Cmd
 	lines  chan string
-	stderr *strings.Builder
+	stderr *syncBuffer
 	done   chan struct{} // closed when stdout hit EOF
 }
 
@@ -124,8 +123,8 @@ func startChild(t *testing.T, role, target, arg string) *child {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &child{cmd: cmd, lines: make(chan string, 4096), stderr: &strings.Builder{}, done: make(chan struct{})}
-	cmd.Stderr = &lockedWriter{w: c.stderr}
+	c := &child{cmd: cmd, lines: make(chan string, 4096), stderr: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stderr = c.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start child: %v", err)
 	}
@@ -151,21 +150,22 @@ func (c *child) kill() {
 	_ = c.cmd.Wait()
 }
 
-type lockedWriter struct {
+// syncBuffer collects a child's stderr for failure messages.
+type syncBuffer struct {
 	mu sync.Mutex
-	w  io.Writer
+	b  strings.Builder
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
 }
 
-func (c *child) stderrText() string {
-	c.cmd.Stderr.(*lockedWriter).mu.Lock()
-	defer c.cmd.Stderr.(*lockedWriter).mu.Unlock()
-	return c.stderr.String()
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // Crash starts a writer child rounds times, kills it with SIGKILL at a
@@ -187,7 +187,7 @@ func Crash(t *testing.T, target string, open Open, rounds int, seed uint64, chec
 			case line, ok := <-c.lines:
 				if !ok {
 					c.kill()
-					t.Fatalf("round %d: writer exited before it was killed: %s", round, c.stderrText())
+					t.Fatalf("round %d: writer exited before it was killed: %s", round, c.stderr.String())
 				}
 				n, err := strconv.Atoi(strings.TrimPrefix(line, "committed "))
 				if err != nil {
@@ -203,7 +203,7 @@ func Crash(t *testing.T, target string, open Open, rounds int, seed uint64, chec
 				}
 				break read
 			case <-deadline:
-				t.Fatalf("round %d: no commit from the writer in 30s: %s", round, c.stderrText())
+				t.Fatalf("round %d: no commit from the writer in 30s: %s", round, c.stderr.String())
 			}
 		}
 		// Lines already written before the kill still count.
@@ -353,11 +353,11 @@ func Leases(t *testing.T, target string, open Open) {
 		select {
 		case e, ok := <-events:
 			if !ok {
-				t.Fatalf("contenders exited: a: %s b: %s", kids["a"].stderrText(), kids["b"].stderrText())
+				t.Fatalf("contenders exited: a: %s b: %s", kids["a"].stderr.String(), kids["b"].stderr.String())
 			}
 			ev = e
 		case <-deadline:
-			t.Fatalf("lease test timed out; %d events; a: %s b: %s", len(log), kids["a"].stderrText(), kids["b"].stderrText())
+			t.Fatalf("lease test timed out; %d events; a: %s b: %s", len(log), kids["a"].stderr.String(), kids["b"].stderr.String())
 		}
 		if ev.holder == killed {
 			// Written before the kill landed.
