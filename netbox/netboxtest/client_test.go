@@ -2,7 +2,9 @@ package netboxtest_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -37,5 +39,28 @@ func TestClient(t *testing.T) {
 	slices.Sort(got)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("device ids (-want +got):\n%s", diff)
+	}
+}
+
+// TestClientUndecodableDevice: against the opt-in undecodable device, the
+// client reports that device (by id) and streams every other one.
+func TestClientUndecodableDevice(t *testing.T) {
+	t.Parallel()
+	s := netboxtest.NewServer(t, netboxtest.WithDevices(40), netboxtest.WithUndecodableDevice())
+	bad := s.Quirky(netboxtest.QuirkUndecodableStatus)[0]
+	var errs []error
+	n := 0
+	for _, err := range s.Client().Devices(context.Background(), netbox.Selector{Statuses: []string{netbox.AnyStatus}}) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), fmt.Sprint(bad.ID)) {
+		t.Errorf("errors %v, want one naming device %d", errs, bad.ID)
+	}
+	if n != 39 {
+		t.Errorf("%d devices streamed, want 39", n)
 	}
 }
