@@ -102,6 +102,7 @@ func TestDeviceFilters(t *testing.T) {
 			func(d netboxtest.Device) bool { return !d.LastUpdated.Before(since) }},
 		{"ids", "id=5&id=7&id=9&id=100000", func(d netboxtest.Device) bool { return d.ID == 5 || d.ID == 7 || d.ID == 9 }},
 		{"id__gt", "id__gt=350", func(d netboxtest.Device) bool { return d.ID > 350 }},
+		{"id__gt values are alternatives", "id__gt=390&id__gt=350", func(d netboxtest.Device) bool { return d.ID > 350 }},
 		{"id__gte and id__lt", "id__gte=10&id__lt=20", func(d netboxtest.Device) bool { return d.ID >= 10 && d.ID < 20 }},
 		{"has_primary_ip false", "has_primary_ip=false", func(d netboxtest.Device) bool { return d.PrimaryIP4 == 0 && d.PrimaryIP6 == 0 }},
 		{"has_oob_ip", "has_oob_ip=true", func(d netboxtest.Device) bool { return d.OOBIP != 0 }},

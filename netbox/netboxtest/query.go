@@ -268,18 +268,21 @@ func (p *params) common(pl *plan, ix *tindex, stamps func(int32) (created, updat
 	if ids := p.ints("id__n"); len(ids) > 0 {
 		pl.conds = append(pl.conds, cond{pred: func(pos int32) bool { return !slices.Contains(ids, ix.ids[pos]) }})
 	}
-	pl.minID = 0
-	for _, v := range p.ints("id__gt") {
-		pl.minID = max(pl.minID, v)
+	// Repeated values of one lookup are alternatives (OR), as in NetBox;
+	// different lookups are all applied.
+	if vs := p.ints("id__gt"); len(vs) > 0 {
+		pl.minID = max(pl.minID, slices.Min(vs))
 	}
-	for _, v := range p.ints("id__gte") {
-		pl.minID = max(pl.minID, v-1)
+	if vs := p.ints("id__gte"); len(vs) > 0 {
+		pl.minID = max(pl.minID, slices.Min(vs)-1)
 	}
-	for _, v := range p.ints("id__lt") {
-		pl.conds = append(pl.conds, cond{pred: func(pos int32) bool { return ix.ids[pos] < v }})
+	if vs := p.ints("id__lt"); len(vs) > 0 {
+		m := slices.Max(vs)
+		pl.conds = append(pl.conds, cond{pred: func(pos int32) bool { return ix.ids[pos] < m }})
 	}
-	for _, v := range p.ints("id__lte") {
-		pl.conds = append(pl.conds, cond{pred: func(pos int32) bool { return ix.ids[pos] <= v }})
+	if vs := p.ints("id__lte"); len(vs) > 0 {
+		m := slices.Max(vs)
+		pl.conds = append(pl.conds, cond{pred: func(pos int32) bool { return ix.ids[pos] <= m }})
 	}
 	for _, field := range []string{"created", "last_updated"} {
 		which := func(pos int32) int64 {
@@ -295,8 +298,10 @@ func (p *params) common(pl *plan, ix *tindex, stamps func(int32) (created, updat
 		}{{"", func(a, b int64) bool { return a == b }}, {"__gte", func(a, b int64) bool { return a >= b }},
 			{"__gt", func(a, b int64) bool { return a > b }}, {"__lte", func(a, b int64) bool { return a <= b }},
 			{"__lt", func(a, b int64) bool { return a < b }}} {
-			for _, t := range p.time(field + lk.suffix) {
-				pl.conds = append(pl.conds, cond{pred: func(pos int32) bool { return lk.ok(which(pos), t) }})
+			if ts := p.time(field + lk.suffix); len(ts) > 0 {
+				pl.conds = append(pl.conds, cond{pred: func(pos int32) bool {
+					return slices.ContainsFunc(ts, func(t int64) bool { return lk.ok(which(pos), t) })
+				}})
 			}
 		}
 	}
