@@ -290,10 +290,8 @@ type Status struct {
 // warning when it is outside 4.3–4.5.
 func (c *Client) Status(ctx context.Context) (Status, error) {
 	m, resp, err := c.api.StatusAPI.StatusRetrieve(ctx).Execute()
-	if _, decodeErr, fatal := checkExecute("status", resp, err); fatal != nil {
-		return Status{}, fatal
-	} else if decodeErr != nil {
-		return Status{}, fmt.Errorf("netbox: status: %w", decodeErr)
+	if err := wrapErr("status", resp, err); err != nil {
+		return Status{}, err
 	}
 	str := func(k string) string { s, _ := m[k].(string); return s }
 	st := Status{Version: str("netbox-version"), FullVersion: str("netbox-full-version"),

@@ -240,10 +240,8 @@ func (f *fetcher) list(kind Kind, anyTag string, after int64) (items []item, mor
 func rawList(ctx context.Context, op string, exec func(context.Context) (*http.Response, error)) (*rawPage, error) {
 	ctx, body := withCapture(ctx)
 	resp, err := exec(ctx)
-	if _, decodeErr, fatal := checkExecute(op, resp, err); fatal != nil {
-		return nil, fatal
-	} else if decodeErr != nil {
-		return nil, fmt.Errorf("netbox: %s: %w", op, decodeErr)
+	if err := wrapErr(op, resp, err); err != nil {
+		return nil, err
 	}
 	if body.data == nil {
 		return nil, fmt.Errorf("netbox: %s: empty answer", op)

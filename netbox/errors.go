@@ -35,10 +35,11 @@ type APIError struct {
 	Params map[string][]string
 }
 
-// Error describes the failure; a 400 names the offending parameters.
+// Error describes the failure (method, URL, status and NetBox's message);
+// a 400 names the offending parameters.
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "netbox: %s %s: ", e.Method, e.URL)
+	fmt.Fprintf(&b, "%s %s: ", e.Method, e.URL)
 	switch e.StatusCode {
 	case http.StatusForbidden:
 		b.WriteString("token refused (403)")
@@ -102,21 +103,17 @@ func newAPIError(resp *http.Response, body []byte) *APIError {
 	return e
 }
 
-// checkExecute turns the result of a go-netbox Execute call into either
-// nil, an *APIError, a transport error, or (for a 2xx answer that
-// go-netbox could not decode) the raw body with decodeErr set.
-func checkExecute(op string, resp *http.Response, err error) (raw []byte, decodeErr, fatal error) {
+// wrapErr names the operation of a failed go-netbox Execute call and
+// turns an answer with a status of 300 or more into an *APIError.
+func wrapErr(op string, resp *http.Response, err error) error {
 	if err == nil {
-		return nil, nil, nil
+		return nil
 	}
 	var oe *nb.GenericOpenAPIError
-	if resp == nil || !errors.As(err, &oe) {
-		return nil, nil, fmt.Errorf("netbox: %s: %w", op, err)
+	if resp != nil && resp.StatusCode >= 300 && errors.As(err, &oe) {
+		err = newAPIError(resp, oe.Body())
 	}
-	if resp.StatusCode >= 300 {
-		return nil, nil, fmt.Errorf("%s: %w", op, newAPIError(resp, oe.Body()))
-	}
-	return oe.Body(), errors.New(oe.Error()), nil
+	return fmt.Errorf("netbox: %s: %w", op, err)
 }
 
 // DeviceError is a per-object failure in a Devices stream: NetBox sent an
