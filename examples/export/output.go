@@ -1,0 +1,100 @@
+package main
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/wugsync/wugsync/export"
+)
+
+// writeText prints a dry run's plan as a table, or a run's counts followed
+// by the items that failed and the records that could not be exported.
+func writeText(w io.Writer, res *export.Result, scans *export.ScanResult) error {
+	if res.DryRun && res.Plan != nil {
+		fmt.Fprintf(w, "Dry run for connection %s: nothing was changed.\n\n", res.Connection)
+		return res.Plan.WriteTable(w)
+	}
+	c := res.Counts
+	fmt.Fprintf(w, "Run %s for connection %s: %s in %s\n", res.RunID, res.Connection, res.Status,
+		res.FinishedAt.Sub(res.StartedAt).Round(1e6))
+	fmt.Fprintf(w, "selected %d, added %d, adopted %d, updated %d, scanned %d, removed %d, unchanged %d, skipped %d, invalid %d, failed %d\n",
+		c.Selected, c.Added, c.Adopted, c.Updated, c.Scanned, c.Removed, c.Unchanged, c.Skipped, c.Invalid, c.Failed)
+	for _, warn := range res.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+	if scans != nil {
+		fmt.Fprintf(w, "scans: %d followed, %d addresses linked, %d not found, %d still running, %d timed out, %d failed\n",
+			scans.Scans, scans.Linked, scans.NotFound, scans.Waiting, scans.TimedOut, scans.Failed)
+	}
+
+	skipped := map[string]int{}
+	var invalid, failed []string
+	for _, o := range res.Outcomes {
+		switch {
+		case o.Action == export.ActionSkip && o.Key.Address.IsValid() && o.Error == "":
+			skipped[o.Reason]++
+		case o.Action == export.ActionSkip && (o.Key.Address.IsValid() || o.Error == ""):
+			invalid = append(invalid, describe(o))
+		case o.Error != "":
+			failed = append(failed, describe(o))
+		}
+	}
+	if scans != nil {
+		for _, o := range scans.Outcomes {
+			if o.Error != "" {
+				failed = append(failed, describe(o))
+			}
+		}
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(w, "\nSkipped, by reason:\n")
+		reasons := slices.Collect(maps.Keys(skipped))
+		slices.SortFunc(reasons, func(a, b string) int { return cmp.Or(skipped[b]-skipped[a], strings.Compare(a, b)) })
+		for _, r := range reasons {
+			fmt.Fprintf(w, "  %5d  %s\n", skipped[r], r)
+		}
+	}
+	list(w, "Not exportable (fix these in NetBox)", invalid)
+	list(w, "Failed", failed)
+	return nil
+}
+
+func list(w io.Writer, title string, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s:\n", title)
+	for _, l := range lines {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+}
+
+// describe names an outcome's NetBox object and address and says what
+// went wrong.
+func describe(o export.Outcome) string {
+	var who []string
+	if o.ObjectID != 0 {
+		who = append(who, fmt.Sprintf("%s %d %q", o.ObjectKind, o.ObjectID, o.ObjectName))
+	}
+	if o.Key.Address.IsValid() {
+		who = append(who, o.Key.Address.String())
+	}
+	return strings.Join(who, " ") + ": " + cmp.Or(o.Error, o.Reason)
+}
+
+// writeJSON prints the result, with the scan follow-up when there was
+// one, as one JSON object.
+func writeJSON(w io.Writer, res *export.Result, scans *export.ScanResult) error {
+	out := struct {
+		*export.Result
+		Scans *export.ScanResult `json:"scans,omitempty"`
+	}{res, scans}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
