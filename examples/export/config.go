@@ -30,7 +30,7 @@ type environment struct {
 
 // config is the parsed command line.
 type config struct {
-	netboxURL, netboxToken          string
+	netboxURL, netboxToken           string
 	wugURL, wugUsername, wugPassword string
 	connection                       string
 
