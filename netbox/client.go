@@ -74,8 +74,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithHTTPClient uses hc's transport as the bottom of the stack (retries,
-// rate limit and logging are still layered on top) and hc's Timeout when
-// it is set.
+// rate limit and logging are still layered on top), its cookie jar and
+// redirect policy, and its Timeout when set and WithTimeout is not.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -190,10 +190,11 @@ func WithMaxURLLength(n int) Option {
 func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(strings.TrimSpace(baseURL))
 	if err != nil {
-		return nil, fmt.Errorf("netbox: base URL: %w", err)
+		// The parse error quotes the URL, which may carry a password.
+		return nil, errors.New("netbox: base URL does not parse as a URL")
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("netbox: base URL %q: want http(s)://host[/path]", baseURL)
+		return nil, fmt.Errorf("netbox: base URL %q: want http(s)://host[/path]", u.Redacted())
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return nil, fmt.Errorf("netbox: base URL %q: must not carry a query, fragment or user info", u.Redacted())
@@ -208,7 +209,7 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 		return nil, errors.New("netbox: API token contains white space")
 	}
 
-	cfg := config{timeout: DefaultTimeout, pageSize: MaxPageSize, maxURL: 4000}
+	cfg := config{pageSize: MaxPageSize, maxURL: 4000}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
 			return nil, fmt.Errorf("netbox: %w", err)
@@ -220,6 +221,12 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 	}
 
 	hc := &http.Client{Timeout: cfg.timeout}
+	if hc.Timeout == 0 {
+		hc.Timeout = DefaultTimeout
+		if cfg.httpClient != nil && cfg.httpClient.Timeout > 0 {
+			hc.Timeout = cfg.httpClient.Timeout
+		}
+	}
 	var base http.RoundTripper
 	var tlsConfig *tls.Config
 	if t := cfg.tls; t.CAFile != "" || t.PinnedSHA256 != "" || t.InsecureSkipVerify {
@@ -234,9 +241,6 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 		base = cfg.httpClient.Transport
 		if base == nil {
 			base = http.DefaultTransport
-		}
-		if cfg.httpClient.Timeout > 0 && cfg.timeout == DefaultTimeout {
-			hc.Timeout = cfg.httpClient.Timeout
 		}
 		hc.Jar = cfg.httpClient.Jar
 		hc.CheckRedirect = cfg.httpClient.CheckRedirect
