@@ -122,7 +122,7 @@ func (h *Handler) getVM(r *http.Request, base string) ([]byte, *apiError) {
 func (h *Handler) getObject(r *http.Request, base string, t *table[object], vm bool) ([]byte, *apiError) {
 	model := "Device"
 	if vm {
-		model = "Virtual Machine"
+		model = "VirtualMachine"
 	}
 	id, ok := pathID(r)
 	if !ok {
@@ -176,7 +176,7 @@ func (h *Handler) getIP(r *http.Request, base string) ([]byte, *apiError) {
 	defer h.mu.RUnlock()
 	ip := h.ips.byID[id]
 	if ip == nil {
-		return nil, detail(http.StatusNotFound, "No IP Address matches the given query.")
+		return nil, detail(http.StatusNotFound, "No IPAddress matches the given query.")
 	}
 	v := p.view(base, false)
 	e := &enc{only: v.only}

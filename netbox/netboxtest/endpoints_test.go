@@ -91,7 +91,7 @@ func TestSites(t *testing.T) {
 	if status, body := fetch(t, s, "/api/dcim/sites/99999/"); status != 404 || string(body) != `{"detail":"No Site matches the given query."}` {
 		t.Errorf("unknown site: %d %s", status, body)
 	}
-	if status, body := fetch(t, s, "/api/ipam/ip-addresses/99999/"); status != 404 || string(body) != `{"detail":"No IP Address matches the given query."}` {
+	if status, body := fetch(t, s, "/api/ipam/ip-addresses/99999/"); status != 404 || string(body) != `{"detail":"No IPAddress matches the given query."}` {
 		t.Errorf("unknown IP: %d %s", status, body)
 	}
 }

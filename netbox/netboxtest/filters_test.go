@@ -444,7 +444,7 @@ func TestErrors(t *testing.T) {
 		{"/api/ipam/ip-addresses/?status=up", "", 400, `{"status":["Select a valid choice. up is not one of the available choices."]}`},
 		{"/api/virtualization/virtual-machines/?status=inventory", "", 400, `{"status":["Select a valid choice. inventory is not one of the available choices."]}`},
 		{"/api/dcim/devices/999999/", "", 404, `{"detail":"No Device matches the given query."}`},
-		{"/api/virtualization/virtual-machines/999999/", "", 404, `{"detail":"No Virtual Machine matches the given query."}`},
+		{"/api/virtualization/virtual-machines/999999/", "", 404, `{"detail":"No VirtualMachine matches the given query."}`},
 		{"/api/dcim/devices/abc/", "", 404, `{"detail":"Not found."}`},
 		{"/api/dcim/cables/", "", 404, `{"detail":"Not found."}`},
 	} {
