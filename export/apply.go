@@ -53,7 +53,7 @@ type executor struct {
 func newExecutor(ctx context.Context, cfg applyConfig, w WUG, inv *Inventory, st store.Store, res *collector) *executor {
 	ex := &executor{cfg: cfg, wug: w, inv: inv, st: st, res: res, scans: map[string][]Decision{},
 		ops: make(chan func(context.Context), cfg.concurrency)}
-	ex.groups.m, ex.groups.attempts, ex.groups.wait = map[string]*groupEntry{}, cfg.attempts, ex.wait
+	ex.groups.m, ex.groups.retry = map[string]*groupEntry{}, ex.retry
 	for range cfg.concurrency {
 		ex.wg.Go(func() {
 			for op := range ex.ops {
@@ -301,6 +301,17 @@ func (ex *executor) wait(ctx context.Context, attempt int) bool {
 	}
 }
 
+// retry calls op until it succeeds, ctx ends or the attempts run out,
+// waiting longer before each new attempt.
+func (ex *executor) retry(ctx context.Context, op func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil || ctx.Err() != nil || attempt >= ex.cfg.attempts || !ex.wait(ctx, attempt) {
+			return err
+		}
+	}
+}
+
 // add creates devices with batched template applies. An answer lost to an
 // error is resolved by looking each address up before trying again, so no
 // address gets a second device.
@@ -417,13 +428,10 @@ func (ex *executor) update(ctx context.Context, items []Decision) {
 		if !ok {
 			cur = WUGDevice{ID: d.DeviceID, Address: d.Key.Address}
 		}
-		var err error
-		for attempt := 1; ; attempt++ {
-			_, err = ex.wug.UpdateMetadata(ctx, cur, d.Candidate.Template)
-			if err == nil || ctx.Err() != nil || attempt >= ex.cfg.attempts || !ex.wait(ctx, attempt) {
-				break
-			}
-		}
+		err := ex.retry(ctx, func() error {
+			_, err := ex.wug.UpdateMetadata(ctx, cur, d.Candidate.Template)
+			return err
+		})
 		if ctx.Err() != nil {
 			break
 		}
@@ -474,15 +482,13 @@ func (ex *executor) scan(ctx context.Context, path string, items []Decision) {
 				}
 			}
 		}
+		// A repeated newDevice scan finds the same devices; it never
+		// creates a second one for an address.
 		var scanID string
-		for attempt := 1; ; attempt++ {
-			// A repeated newDevice scan finds the same devices; it never
-			// creates a second one for an address.
+		err = ex.retry(ctx, func() (err error) {
 			scanID, err = ex.wug.ScanIPs(ctx, gid, tgt.AddrStrings())
-			if err == nil || ctx.Err() != nil || attempt >= ex.cfg.attempts || !ex.wait(ctx, attempt) {
-				break
-			}
-		}
+			return err
+		})
 		if ctx.Err() != nil {
 			return
 		}
@@ -518,17 +524,12 @@ func (ex *executor) remove(ctx context.Context, items []Decision) {
 		ex.finish(ctx, failAll(withDevice, err))
 		return
 	}
-	var err error
-	for attempt := 1; ; attempt++ {
+	err := ex.retry(ctx, func() error {
 		if ex.cfg.removal == RemoveDelete {
-			err = ex.wug.DeleteDevices(ctx, ids)
-		} else {
-			err = ex.wug.SetMaintenance(ctx, ids, true, "no longer selected in NetBox (wugsync)", time.Time{})
+			return ex.wug.DeleteDevices(ctx, ids)
 		}
-		if err == nil || ctx.Err() != nil || attempt >= ex.cfg.attempts || !ex.wait(ctx, attempt) {
-			break
-		}
-	}
+		return ex.wug.SetMaintenance(ctx, ids, true, "no longer selected in NetBox (wugsync)", time.Time{})
+	})
 	if ctx.Err() != nil {
 		return
 	}
@@ -561,10 +562,9 @@ func (ex *executor) ensureGroups(ctx context.Context, items []Decision) (ok []De
 // groupCache remembers the groups ensured in this run; a failure is not
 // remembered, so a later batch tries again.
 type groupCache struct {
-	mu       sync.Mutex
-	m        map[string]*groupEntry
-	attempts int
-	wait     func(ctx context.Context, attempt int) bool
+	mu    sync.Mutex
+	m     map[string]*groupEntry
+	retry func(ctx context.Context, op func() error) error
 }
 type groupEntry struct {
 	mu sync.Mutex
@@ -585,13 +585,10 @@ func (g *groupCache) ensure(ctx context.Context, w WUG, path string) (string, er
 		return e.id, nil
 	}
 	var id string
-	var err error
-	for attempt := 1; ; attempt++ {
+	err := g.retry(ctx, func() (err error) {
 		id, err = w.EnsurePath(ctx, path)
-		if err == nil || ctx.Err() != nil || attempt >= g.attempts || !g.wait(ctx, attempt) {
-			break
-		}
-	}
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("group path %q: %w", path, err)
 	}
