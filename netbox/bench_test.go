@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -129,7 +130,8 @@ func startFake(b *testing.B, n int) string {
 // addresses from a fake NetBox running in a child process (over loopback)
 // and reports requests per run, devices per second, bytes allocated per
 // device, and the peak heap in use and peak live heap (as of the last GC)
-// above the baseline: all of them the client's alone.
+// above the baseline, and the client's CPU time per device: all of them
+// the client's alone.
 func BenchmarkDevices(b *testing.B) {
 	for _, n := range []int{1_000, 10_000, 100_000} {
 		b.Run(fmt.Sprintf("devices=%d", n), func(b *testing.B) {
@@ -147,6 +149,7 @@ func BenchmarkDevices(b *testing.B) {
 			baseLive := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 			metrics.Read(baseLive)
 			stop := heapPeak()
+			cpu0 := cpuTime()
 			b.ResetTimer()
 			ips := 0
 			for b.Loop() {
@@ -163,6 +166,7 @@ func BenchmarkDevices(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			cpu := cpuTime() - cpu0
 			peakInuse, peakLive := stop()
 			runtime.ReadMemStats(&after)
 			devices := float64(n * b.N)
@@ -172,8 +176,19 @@ func BenchmarkDevices(b *testing.B) {
 			b.ReportMetric(float64(peakInuse-before.HeapInuse)/1e6, "peak-heap-MB")
 			b.ReportMetric(float64(peakLive-baseLive[0].Value.Uint64())/1e6, "peak-live-MB")
 			b.ReportMetric(float64(ips)/devices, "IPs/device")
+			b.ReportMetric(cpu.Seconds()*1e6/devices, "client-CPU-µs/device")
 		})
 	}
+}
+
+// cpuTime returns the user and system CPU time this process used so far
+// (the fake's child process not included).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // countingTransport counts the requests that reach the network.
