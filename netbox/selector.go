@@ -29,8 +29,11 @@ type Selector struct {
 	RoleIDs []int64  // role ids, child roles included (role_id)
 	Roles   []string // role slugs (role)
 
-	Tags        []string // tag slugs that must all be present (tag, NetBox's AND)
-	AnyTags     []string // tag slugs of which at least one must be present
+	Tags []string // tag slugs that must all be present (tag, NetBox's AND)
+	// AnyTags are tag slugs of which at least one must be present. NetBox
+	// only ANDs tags, so each is listed on its own and the lists are merged
+	// by id: requests grow with the number of these tags.
+	AnyTags     []string
 	ExcludeTags []string // tag slugs that must all be absent (tag__n)
 
 	// Statuses are status values such as "active" or "planned". Empty
