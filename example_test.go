@@ -1,0 +1,64 @@
+package wugsync_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+
+	"github.com/wugsync/wugsync/export"
+	"github.com/wugsync/wugsync/netbox"
+	"github.com/wugsync/wugsync/netbox/netboxtest"
+	"github.com/wugsync/wugsync/store/sqlite"
+	"github.com/wugsync/wugsync/wug"
+	"github.com/wugsync/wugsync/wug/wugtest"
+)
+
+// exportSite is the library example of README.md, line for line: export one
+// NetBox site to WhatsUp Gold, recording each address in a SQLite file.
+func exportSite(ctx context.Context, netboxURL, token, wugURL, user, password, dbPath string) (*export.Result, error) {
+	nb, err := netbox.NewClient(netboxURL, token)
+	if err != nil {
+		return nil, err
+	}
+	w, err := wug.NewClient(wugURL, wug.WithCredentials(user, password))
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	tr, _ := export.NewTransformer(export.Mapping{}) // the zero Mapping is valid: defaults throughout
+	job := &export.ExportJob{Source: nb, WUG: export.NewWUGAPI(w, export.WUGClientOptions{}), Store: st, Transformer: tr,
+		Connection: export.Connection{Name: "wug1", Selector: netbox.Selector{Sites: []string{"ams1"}}}}
+	return job.Run(ctx, export.ExportOptions{})
+}
+
+// The README's library example, run against the fake NetBox and the fake
+// WUG: every exportable address of site ams1 becomes a WUG device.
+func Example() {
+	nbFake, err := netboxtest.NewHandler(netboxtest.WithDevices(60))
+	if err != nil {
+		panic(err)
+	}
+	nbSrv := httptest.NewServer(nbFake)
+	defer nbSrv.Close()
+	wugSrv := wugtest.Start(wugtest.WithPlainHTTP())
+	defer wugSrv.Close()
+	dir, err := os.MkdirTemp("", "wugsync-example-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+
+	res, err := exportSite(context.Background(), nbSrv.URL, netboxtest.DefaultToken,
+		wugSrv.URL, wugtest.DefaultUser, wugtest.DefaultPassword, filepath.Join(dir, "wugsync.db"))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(res.Status, res.Counts.Added > 0, res.Counts.Added == wugSrv.DeviceCount(), res.Counts.Failed)
+	// Output: succeeded true true 0
+}
