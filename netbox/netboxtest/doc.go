@@ -25,6 +25,8 @@
 // Bearer for "nbt_" v2 tokens), 400 naming a bad filter value, 404 for an
 // unknown id, 405 for writes. Their shapes conform to the OpenAPI document
 // shipped with go-netbox (the package's tests check every endpoint).
+// Unknown query parameters are ignored, as NetBox does, unless
+// [WithStrictParams] asks for a 400 naming them.
 //
 // Lists are served from per-field indexes: a keyset page starts with a
 // binary search at id__gt, and a single indexed condition (status=active)

@@ -11,6 +11,7 @@ import (
 // view reads brief=, fields= and exclude= for one request. Any non-empty
 // brief value enables the brief form; fields= takes precedence over brief.
 func (p *params) view(base string, configContext bool) view {
+	p.get("format") // ?format=json, DRF's renderer switch
 	v := view{base: base, brief: p.last("brief") != ""}
 	if f := p.last("fields"); f != "" {
 		v.only = map[string]bool{}
@@ -85,12 +86,13 @@ func (h *Handler) listObjects(r *http.Request, base string, t *table[object], vm
 	defer h.mu.RUnlock()
 	ix := t.index()
 	pl := h.objectPlan(p, t, ix, vm)
+	pl.limit, pl.offset = h.paging(p)
+	v := p.view(base, true)
+	h.strict(p)
 	if e := p.err(); e != nil {
 		return nil, e
 	}
-	pl.limit, pl.offset = h.paging(p)
 	count, page := pl.run(ix)
-	v := p.view(base, true)
 	return envelope(r, base, count, pl.offset, pl.limit, len(page), func(e *enc) {
 		e.only = v.only
 		for _, pos := range page {
@@ -151,12 +153,13 @@ func (h *Handler) listIPs(r *http.Request, base string) ([]byte, *apiError) {
 	defer h.mu.RUnlock()
 	ix := h.ips.index()
 	pl := h.ipPlan(p, ix)
+	pl.limit, pl.offset = h.paging(p)
+	v := p.view(base, false)
+	h.strict(p)
 	if e := p.err(); e != nil {
 		return nil, e
 	}
-	pl.limit, pl.offset = h.paging(p)
 	count, page := pl.run(ix)
-	v := p.view(base, false)
 	return envelope(r, base, count, pl.offset, pl.limit, len(page), func(e *enc) {
 		e.only = v.only
 		for _, pos := range page {
@@ -190,12 +193,13 @@ func (h *Handler) listInterfaces(r *http.Request, base string) ([]byte, *apiErro
 	defer h.mu.RUnlock()
 	ix := h.ifaces.index()
 	pl := h.ifacePlan(p, ix)
+	pl.limit, pl.offset = h.paging(p)
+	v := p.view(base, false)
+	h.strict(p)
 	if e := p.err(); e != nil {
 		return nil, e
 	}
-	pl.limit, pl.offset = h.paging(p)
 	count, page := pl.run(ix)
-	v := p.view(base, false)
 	return envelope(r, base, count, pl.offset, pl.limit, len(page), func(e *enc) {
 		e.only = v.only
 		for _, pos := range page {
@@ -211,9 +215,12 @@ func (h *Handler) listSites(r *http.Request, base string) ([]byte, *apiError) {
 	defer h.mu.RUnlock()
 	sites := h.cat.sites
 	ids := p.ints("id")
-	slugs := p.q["slug"]
+	slugs := p.get("slug")
 	regions := p.fkIDs("region_id", h.cat.regions, false, false)
 	regions = append(regions, p.fkIDs("region", h.cat.regions, true, false)...)
+	limit, offset := h.paging(p)
+	v := p.view(base, false)
+	h.strict(p)
 	if e := p.err(); e != nil {
 		return nil, e
 	}
@@ -221,14 +228,12 @@ func (h *Handler) listSites(r *http.Request, base string) ([]byte, *apiError) {
 	for i := range sites {
 		s := &sites[i]
 		if (len(ids) > 0 && !slices.Contains(ids, s.id)) || (len(slugs) > 0 && !slices.Contains(slugs, s.slug)) ||
-			((len(p.q["region_id"]) > 0 || len(p.q["region"]) > 0) && !slices.Contains(regions, s.parent)) {
+			((len(p.get("region_id")) > 0 || len(p.get("region")) > 0) && !slices.Contains(regions, s.parent)) {
 			continue
 		}
 		match = append(match, s)
 	}
-	limit, offset := h.paging(p)
 	page := match[min(offset, len(match)):min(offset+limit, len(match))]
-	v := p.view(base, false)
 	return envelope(r, base, len(match), offset, limit, len(page), func(e *enc) {
 		e.only = v.only
 		for _, s := range page {

@@ -480,3 +480,30 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestStrictParams(t *testing.T) {
+	t.Parallel()
+	s := netboxtest.NewServer(t, netboxtest.WithStrictParams(), netboxtest.WithVirtualMachines(3))
+	for _, path := range []string{
+		"/api/dcim/devices/?exclude=config_context&id__gt=0&limit=1000&ordering=id&status=active&tag=monitored" +
+			"&tag__n=lab&tenant_id=null&platform=null&cf_ssh_port=22&last_updated__gte=2025-01-01T00:00:00Z&site_id=1&role=server&has_primary_ip=true",
+		"/api/virtualization/virtual-machines/?exclude=config_context&id__gt=0&cluster_id=1&format=json",
+		"/api/ipam/ip-addresses/?device_id=1&device_id=2&virtual_machine_id=1&limit=1000&offset=0&ordering=id",
+		"/api/dcim/interfaces/?device_id=1&brief=1",
+		"/api/dcim/sites/?id=1&id=2&fields=id,region",
+	} {
+		if status, body := fetch(t, s, path); status != http.StatusOK {
+			t.Errorf("strict GET %s: %d %s", path, status, body)
+		}
+	}
+	status, body := fetch(t, s, "/api/dcim/devices/?device_role=core-router&site_id=1&cf_nope=1&limit=5")
+	want := `{"cf_nope":["Unknown query parameter (netboxtest strict mode; NetBox would ignore it)."],` +
+		`"device_role":["Unknown query parameter (netboxtest strict mode; NetBox would ignore it)."]}`
+	if status != http.StatusBadRequest || string(body) != want {
+		t.Errorf("strict unknown parameters: %d %s", status, body)
+	}
+	// VM lists do not understand device-only filters.
+	if status, _ := fetch(t, s, "/api/virtualization/virtual-machines/?location_id=1"); status != http.StatusBadRequest {
+		t.Errorf("strict VM location_id: %d", status)
+	}
+}

@@ -2,6 +2,7 @@ package netboxtest
 
 import (
 	"cmp"
+	"maps"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -69,6 +70,29 @@ type params struct {
 	q     url.Values
 	order []string
 	errs  map[string][]string
+	used  map[string]bool // parameters the endpoint understands
+}
+
+// get returns the values of a parameter and marks it understood.
+func (p *params) get(name string) []string {
+	if p.used == nil {
+		p.used = map[string]bool{}
+	}
+	p.used[name] = true
+	return p.q[name]
+}
+
+// strict flags, with WithStrictParams, the parameters no filter read;
+// NetBox itself ignores them.
+func (h *Handler) strict(p *params) {
+	if !h.cfg.strict {
+		return
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.q)) {
+		if !p.used[k] {
+			p.fail(k, "Unknown query parameter (netboxtest strict mode; NetBox would ignore it).")
+		}
+	}
 }
 
 func (p *params) fail(param, msg string) {
@@ -102,7 +126,7 @@ func (p *params) err() *apiError {
 
 // last returns the last value of a parameter, as Django's QueryDict.get does.
 func (p *params) last(name string) string {
-	v := p.q[name]
+	v := p.get(name)
 	if len(v) == 0 {
 		return ""
 	}
@@ -116,7 +140,7 @@ func invalidChoice(v string) string {
 // ints parses a number filter; bad values are reported.
 func (p *params) ints(name string) []int64 {
 	var out []int64
-	for _, s := range p.q[name] {
+	for _, s := range p.get(name) {
 		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if err != nil {
 			p.fail(name, "Enter a number.")
@@ -146,7 +170,7 @@ var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T
 
 func (p *params) time(name string) []int64 {
 	var out []int64
-	for _, s := range p.q[name] {
+	for _, s := range p.get(name) {
 		var t time.Time
 		var err error
 		for _, l := range timeLayouts {
@@ -209,7 +233,7 @@ var objectFKs = []fkDef{
 // fkIDs resolves the values of one FK parameter to ids (0 for "null").
 func (p *params) fkIDs(param string, list []catEntry, ref, byName bool) []int64 {
 	var out []int64
-	for _, s := range p.q[param] {
+	for _, s := range p.get(param) {
 		if s == "null" {
 			out = append(out, 0)
 			continue
@@ -322,7 +346,7 @@ func (p *params) strFilter(pl *plan, name string, value func(int32) string) {
 		{"__iew", func(v, w string) bool { return strings.HasSuffix(strings.ToLower(v), strings.ToLower(w)) }, false},
 	}
 	for _, lk := range lookups {
-		vals := p.q[name+lk.suffix]
+		vals := p.get(name+lk.suffix)
 		if len(vals) == 0 {
 			continue
 		}
@@ -388,14 +412,14 @@ func (h *Handler) objectPlan(p *params, t *table[object], ix *tindex, vm bool) *
 	}
 	for _, param := range []string{"status", "status__n"} {
 		var lists [][]int32
-		for _, s := range p.q[param] {
+		for _, s := range p.get(param) {
 			if _, ok := labels[s]; !ok && !(s == customStatus && h.cfg.undecodable) {
 				p.fail(param, invalidChoice(s))
 				continue
 			}
 			lists = append(lists, ix.post[ikey{f: fStatus, s: s}])
 		}
-		if len(p.q[param]) > 0 {
+		if len(p.get(param)) > 0 {
 			c := cond{list: union(lists...)}
 			if param == "status__n" {
 				c = not(c)
@@ -447,6 +471,7 @@ func (h *Handler) customFieldFilters(p *params, pl *plan, row func(int32) *objec
 		if ci < 0 || (lookup != "" && lookup != "n" && lookup != "ic") {
 			continue // unknown filters are ignored, as django-filter does
 		}
+		p.get(param)
 		typ := h.cfs[ci].typ
 		var wants []any
 		for _, s := range vals {
@@ -653,10 +678,10 @@ func (h *Handler) ipPlan(p *params, ix *tindex) *plan {
 		}
 		return cond{list: union(lists...)}
 	}
-	if ids := p.ints("device_id"); len(p.q["device_id"]) > 0 {
+	if ids := p.ints("device_id"); len(p.get("device_id")) > 0 {
 		pl.conds = append(pl.conds, owners(ids, "d"))
 	}
-	if ids := p.ints("virtual_machine_id"); len(p.q["virtual_machine_id"]) > 0 {
+	if ids := p.ints("virtual_machine_id"); len(p.get("virtual_machine_id")) > 0 {
 		pl.conds = append(pl.conds, owners(ids, "v"))
 	}
 	for _, x := range []struct {
@@ -664,7 +689,7 @@ func (h *Handler) ipPlan(p *params, ix *tindex) *plan {
 		t     *table[object]
 		tag   string
 	}{{"device", h.devices, "d"}, {"virtual_machine", h.vms, "v"}} {
-		if names := p.q[x.param]; len(names) > 0 {
+		if names := p.get(x.param); len(names) > 0 {
 			var ids []int64
 			for _, o := range x.t.rows {
 				if o.name != "" && slices.Contains(names, o.name) {
@@ -674,13 +699,13 @@ func (h *Handler) ipPlan(p *params, ix *tindex) *plan {
 			pl.conds = append(pl.conds, owners(ids, x.tag))
 		}
 	}
-	if ids := p.ints("interface_id"); len(p.q["interface_id"]) > 0 {
+	if ids := p.ints("interface_id"); len(p.get("interface_id")) > 0 {
 		pl.conds = append(pl.conds, inAny(ix, fIface, ids))
 	}
 	if ids := p.fkIDs("vrf_id", h.cat.vrfs, false, false); len(ids) > 0 {
 		pl.conds = append(pl.conds, inAny(ix, fVRF, ids))
 	}
-	if vals := p.q["vrf"]; len(vals) > 0 { // by RD
+	if vals := p.get("vrf"); len(vals) > 0 { // by RD
 		var ids []int64
 		for _, rd := range vals {
 			if rd == "null" {
@@ -705,7 +730,7 @@ func (h *Handler) ipPlan(p *params, ix *tindex) *plan {
 		}
 		pl.conds = append(pl.conds, inAny(ix, fFamily, vals))
 	}
-	if vals := p.q["status"]; len(vals) > 0 {
+	if vals := p.get("status"); len(vals) > 0 {
 		var lists [][]int32
 		for _, s := range vals {
 			if _, ok := ipStatusLabels[s]; !ok {
@@ -715,7 +740,7 @@ func (h *Handler) ipPlan(p *params, ix *tindex) *plan {
 		}
 		pl.conds = append(pl.conds, cond{list: union(lists...)})
 	}
-	if vals := p.q["role"]; len(vals) > 0 {
+	if vals := p.get("role"); len(vals) > 0 {
 		for _, s := range vals {
 			if _, ok := ipRoleLabels[s]; !ok && s != "null" {
 				p.fail("role", invalidChoice(s))
@@ -726,7 +751,7 @@ func (h *Handler) ipPlan(p *params, ix *tindex) *plan {
 			return slices.Contains(vals, r) || (r == "" && slices.Contains(vals, "null"))
 		}})
 	}
-	if vals := p.q["address"]; len(vals) > 0 {
+	if vals := p.get("address"); len(vals) > 0 {
 		var addrs []netip.Addr
 		for _, s := range vals {
 			a, err := netip.ParseAddr(s)
@@ -742,7 +767,7 @@ func (h *Handler) ipPlan(p *params, ix *tindex) *plan {
 		}
 		pl.conds = append(pl.conds, cond{pred: func(pos int32) bool { return slices.Contains(addrs, row(pos).prefix.Addr()) }})
 	}
-	if vals := p.q["parent"]; len(vals) > 0 {
+	if vals := p.get("parent"); len(vals) > 0 {
 		var parents []netip.Prefix
 		for _, s := range vals {
 			pf, err := netip.ParsePrefix(s)
@@ -830,21 +855,21 @@ func (h *Handler) ifacePlan(p *params, ix *tindex) *plan {
 	row := func(pos int32) *iface { return t.rows[pos] }
 	p.common(pl, ix, func(pos int32) (int64, int64) { i := row(pos); return i.created, i.updated })
 	pl.conds = append(pl.conds, cond{pred: func(pos int32) bool { return row(pos).owner == kindDevice }})
-	if ids := p.ints("device_id"); len(p.q["device_id"]) > 0 {
+	if ids := p.ints("device_id"); len(p.get("device_id")) > 0 {
 		lists := make([][]int32, 0, len(ids))
 		for _, id := range ids {
 			lists = append(lists, ix.post[ikey{f: fOwner, v: id, s: "d"}])
 		}
 		pl.conds = append(pl.conds, cond{list: union(lists...)})
 	}
-	if names := p.q["device"]; len(names) > 0 {
+	if names := p.get("device"); len(names) > 0 {
 		pl.conds = append(pl.conds, cond{pred: func(pos int32) bool {
 			o := h.devices.byID[row(pos).ownerID]
 			return o != nil && o.name != "" && slices.Contains(names, o.name)
 		}})
 	}
 	p.strFilter(pl, "name", func(pos int32) string { return row(pos).name })
-	if vals := p.q["type"]; len(vals) > 0 {
+	if vals := p.get("type"); len(vals) > 0 {
 		pl.conds = append(pl.conds, cond{pred: func(pos int32) bool { return slices.Contains(vals, row(pos).typ) }})
 	}
 	if b, ok := p.boolean("mgmt_only"); ok {

@@ -55,6 +55,7 @@ type config struct {
 	maxPage     int
 	now         func() time.Time
 	hookClient  *http.Client
+	strict      bool
 }
 
 // WithToken sets the API token the fake accepts. Tokens starting with
@@ -146,6 +147,14 @@ func WithMaxPageSize(n int) Option {
 		c.maxPage = n
 		return nil
 	}
+}
+
+// WithStrictParams makes list endpoints answer 400 for query parameters
+// no filter of that endpoint understands, naming them, to catch a client's
+// misspelt filters. NetBox itself ignores unknown parameters, which is the
+// default.
+func WithStrictParams() Option {
+	return func(c *config) error { c.strict = true; return nil }
 }
 
 // WithClock sets the clock that stamps mutations (default time.Now).
