@@ -346,7 +346,7 @@ func (p *params) strFilter(pl *plan, name string, value func(int32) string) {
 		{"__iew", func(v, w string) bool { return strings.HasSuffix(strings.ToLower(v), strings.ToLower(w)) }, false},
 	}
 	for _, lk := range lookups {
-		vals := p.get(name+lk.suffix)
+		vals := p.get(name + lk.suffix)
 		if len(vals) == 0 {
 			continue
 		}
