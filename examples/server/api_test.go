@@ -1,0 +1,411 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wugsync/wugsync/netbox/netboxtest"
+	"github.com/wugsync/wugsync/store"
+)
+
+func TestAPIRefusesRequestsWithoutTheToken(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 10)
+	endpoints := []struct{ method, path, body string }{
+		{"POST", "/api/plugins/wug-sync/connections/1/export/", `{}`},
+		{"GET", "/api/plugins/wug-sync/connections/1/export-status/", ""},
+		{"GET", "/api/plugins/wug-sync/ip-exports/", ""},
+		{"POST", "/api/plugins/wug-sync/ip-exports/bulk-export/", `{"connection": 1, "addresses": ["10.0.0.1"]}`},
+		{"GET", "/api/plugins/wug-sync/nothing-here/", ""},
+	}
+	for _, e := range endpoints {
+		for _, tc := range []struct {
+			header string
+			want   int
+		}{
+			{"", http.StatusUnauthorized},
+			{"Token", http.StatusUnauthorized},
+			{"Bearer " + testToken, http.StatusUnauthorized},
+			{"Token wrong-token", http.StatusForbidden},
+			{"Token " + testToken + "x", http.StatusForbidden},
+		} {
+			req, _ := http.NewRequest(e.method, f.srv.URL+e.path, strings.NewReader(e.body))
+			if tc.header != "" {
+				req.Header.Set("Authorization", tc.header)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body map[string]string
+			err = json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.want || err != nil || body["reason"] == "" {
+				t.Errorf("%s %s with %q: %d %v (%v), want %d with a JSON reason", e.method, e.path, tc.header, resp.StatusCode, body, err, tc.want)
+			}
+		}
+	}
+	runs, _ := f.st.Runs(context.Background(), store.RunQuery{})
+	if len(runs) != 0 {
+		t.Errorf("refused requests started %d runs", len(runs))
+	}
+	// Probes and metrics need no token.
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		if status, _ := do(t, "GET", f.srv.URL+path, "", ""); status != http.StatusOK {
+			t.Errorf("GET %s: %d, want 200", path, status)
+		}
+	}
+}
+
+func TestExportTriggerConflictAndStatus(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 20)
+	f.nb.SetLatency(250 * time.Millisecond) // keeps the run going while the second trigger arrives
+	base := f.srv.URL + "/api/plugins/wug-sync/"
+
+	status, body := doJSON(t, "POST", base+"connections/1/export/", testToken,
+		`{"device_filters": {"sites": [], "device_roles": [], "tags": [], "exclude_recent_exports": true}}`)
+	if status != http.StatusAccepted {
+		t.Fatalf("export: %d %v, want 202", status, body)
+	}
+	runID, _ := body["run_id"].(string)
+	if runID == "" || body["connection"] != "main" {
+		t.Fatalf("export answer %v has no run id", body)
+	}
+
+	// A second trigger, by name or as a bulk export, finds the run.
+	for _, req := range []struct{ path, body string }{
+		{"connections/main/export/", ``},
+		{"ip-exports/bulk-export/", `{"connection": "1", "addresses": ["10.1.2.3"]}`},
+	} {
+		status, body = doJSON(t, "POST", base+req.path, testToken, req.body)
+		if status != http.StatusConflict || body["run_id"] != runID || !strings.Contains(body["reason"].(string), runID) {
+			t.Errorf("POST %s during run %s: %d %v, want 409 naming the run", req.path, runID, status, body)
+		}
+	}
+
+	status, st := doJSON(t, "GET", base+"connections/1/export-status/", testToken, "")
+	if status != http.StatusOK || st["in_progress"] != true || st["running_run_id"] != runID {
+		t.Errorf("status during the run: %d in_progress=%v running_run_id=%v", status, st["in_progress"], st["running_run_id"])
+	}
+
+	run := waitRun(t, f.st, runID)
+	if run.Status != store.RunSucceeded || run.Trigger != store.TriggerManual || run.Counts.Added == 0 {
+		t.Errorf("run = %+v, want a succeeded manual run that added devices", run)
+	}
+	if diff := cmp.Diff(map[string][]string{"exclude_recent_exports": {"true"}}, run.Filters); diff != "" {
+		t.Errorf("run filters (-want +got):\n%s", diff)
+	}
+	if f.wug.DeviceCount() != run.Counts.Added {
+		t.Errorf("WUG holds %d devices, the run added %d", f.wug.DeviceCount(), run.Counts.Added)
+	}
+
+	status, st = doJSON(t, "GET", base+"connections/main/export-status/", testToken, "")
+	if status != http.StatusOK {
+		t.Fatalf("status: %d %v", status, st)
+	}
+	counts := st["counts"].(map[string]any)
+	last := st["last_export"].(map[string]any)
+	recent := st["recent_runs"].([]any)
+	if st["in_progress"] != false || last["id"] != runID || last["status"] != "succeeded" ||
+		counts["exported"] != float64(run.Counts.Added) || st["total"].(float64) < counts["exported"].(float64) ||
+		len(recent) == 0 || st["recent_errors"] == nil {
+		t.Errorf("status after the run = %v", st)
+	}
+}
+
+func TestBulkExport(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 50)
+	var addrs []string
+	for _, d := range plainDevices(f.nb)[:3] {
+		for _, ip := range f.nb.IPAddresses(d.ID, false) {
+			if ip.ID == d.PrimaryIP4 {
+				addrs = append(addrs, ip.Address.String()) // with its prefix length, as NetBox shows it
+			}
+		}
+	}
+	// An address no selected object holds fails on its own.
+	outside := "192.0.2.77"
+	body, _ := json.Marshal(map[string]any{"connection": 1, "ip_addresses": append(addrs, outside)})
+	status, ans := doJSON(t, "POST", f.srv.URL+"/api/plugins/wug-sync/ip-exports/bulk-export/", testToken, string(body))
+	if status != http.StatusAccepted {
+		t.Fatalf("bulk export: %d %v", status, ans)
+	}
+	run := waitRun(t, f.st, ans["run_id"].(string))
+	if run.Trigger != store.TriggerBulk || run.Status != store.RunPartial || run.Counts.Added != len(addrs) || run.Counts.Failed != 1 ||
+		f.wug.DeviceCount() != len(addrs) {
+		t.Errorf("run = %+v, WUG has %d devices; want %d bulk adds and 1 failure", run, f.wug.DeviceCount(), len(addrs))
+	}
+}
+
+func TestAPIErrors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 10)
+	base := f.srv.URL + "/api/plugins/wug-sync/"
+	tests := []struct {
+		name, method, path, body string
+		want                     int
+		reason                   string
+	}{
+		{"export unknown connection", "POST", "connections/9/export/", `{}`, 404, `unknown connection "9"`},
+		{"status unknown connection", "GET", "connections/nope/export-status/", "", 404, `unknown connection "nope"`},
+		{"bulk unknown connection", "POST", "ip-exports/bulk-export/", `{"connection": 9, "addresses": ["10.0.0.1"]}`, 404, `unknown connection "9"`},
+		{"records unknown connection", "GET", "ip-exports/?connection=9", "", 404, `unknown connection "9"`},
+		{"export disabled", "POST", "connections/2/export/", `{}`, 400, "disabled"},
+		{"unknown filter field", "POST", "connections/1/export/", `{"device_filters": {"site": ["a"]}}`, 400, `unknown field "site"`},
+		{"bad filter value", "POST", "connections/1/export/", `{"device_filters": {"sites": ["no spaces allowed"]}}`, 400, "device_filters:"},
+		{"not JSON", "POST", "connections/1/export/", `{"device_filters":`, 400, "invalid JSON body"},
+		{"body too large", "POST", "connections/1/export/", `{"device_filters": {"sites": ["` + strings.Repeat("a", maxAPIBody) + `"]}}`, 413, "over"},
+		{"bulk without addresses", "POST", "ip-exports/bulk-export/", `{"connection": 1}`, 400, "addresses: at least one"},
+		{"bulk bad address", "POST", "ip-exports/bulk-export/", `{"connection": 1, "addresses": ["10.0.0.1", "ten"]}`, 400, "addresses[1]"},
+		{"bulk without connection", "POST", "ip-exports/bulk-export/", `{"addresses": ["10.0.0.1"]}`, 400, "connection: required"},
+		{"wrong method", "GET", "connections/1/export/", "", 405, "use POST"},
+		{"bad status filter", "GET", "ip-exports/?status=done", "", 400, `status: "done"`},
+		{"bad limit", "GET", "ip-exports/?limit=-1", "", 400, "limit:"},
+		{"unknown query", "GET", "ip-exports/?colour=red", "", 400, `unknown filter "colour"`},
+	}
+	for _, tt := range tests {
+		status, body := doJSON(t, tt.method, base+tt.path, testToken, tt.body)
+		reason, _ := body["reason"].(string)
+		if status != tt.want || !strings.Contains(reason, tt.reason) {
+			t.Errorf("%s: %d %q, want %d with a reason containing %q", tt.name, status, reason, tt.want, tt.reason)
+		}
+	}
+	if runs, _ := f.st.Runs(context.Background(), store.RunQuery{}); len(runs) != 0 {
+		t.Errorf("refused requests started %d runs", len(runs))
+	}
+}
+
+func TestIPExportsPagination(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 10)
+	ctx := context.Background()
+	var recs []store.Record
+	for i := range 7 {
+		st := store.StatusExported
+		if i%3 == 0 {
+			st = store.StatusError
+		}
+		recs = append(recs, store.Record{
+			Key:        store.Key{Connection: "main", Address: netip.AddrFrom4([4]byte{10, 0, 0, byte(i + 1)})},
+			ObjectKind: store.ObjectDevice, ObjectID: int64(100 + i%2), ObjectName: fmt.Sprintf("dev-%d", i%2),
+			Status: st, WUGDeviceID: fmt.Sprint(i + 1),
+		})
+	}
+	recs = append(recs, store.Record{Key: store.Key{Connection: "off", VRF: "blue", Address: netip.MustParseAddr("10.0.0.1")},
+		ObjectKind: store.ObjectVirtualMachine, ObjectID: 5, Status: store.StatusPending})
+	if err := f.st.UpsertRecords(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	list := f.srv.URL + "/api/plugins/wug-sync/ip-exports/"
+
+	type pageOut struct {
+		Count    int     `json:"count"`
+		Next     *string `json:"next"`
+		Previous *string `json:"previous"`
+		Results  []struct {
+			IPAddress  string `json:"ip_address"`
+			Connection string `json:"connection"`
+			Status     string `json:"status"`
+		} `json:"results"`
+	}
+	get := func(query string) pageOut {
+		t.Helper()
+		status, b := do(t, "GET", list+query, testToken, "")
+		var p pageOut
+		if status != http.StatusOK || json.Unmarshal(b, &p) != nil {
+			t.Fatalf("GET %s: %d %s", query, status, b)
+		}
+		return p
+	}
+	addrs := func(p pageOut) []string {
+		var out []string
+		for _, r := range p.Results {
+			out = append(out, r.IPAddress)
+		}
+		return out
+	}
+	str := func(s *string) string {
+		if s == nil {
+			return "<nil>"
+		}
+		return strings.TrimPrefix(*s, list)
+	}
+
+	tests := []struct {
+		query, next, previous string
+		count                 int
+		addrs                 []string
+	}{
+		{"?connection=1&limit=3", "?connection=1&limit=3&offset=3", "<nil>", 7, []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"}},
+		{"?connection=1&limit=3&offset=3", "?connection=1&limit=3&offset=6", "?connection=1&limit=3", 7, []string{"10.0.0.4", "10.0.0.5", "10.0.0.6"}},
+		{"?connection=main&limit=3&offset=6", "<nil>", "?connection=main&limit=3&offset=3", 7, []string{"10.0.0.7"}},
+		{"?connection=main&limit=3&offset=9", "<nil>", "?connection=main&limit=3&offset=6", 7, nil},
+		{"?connection=1&status=error", "<nil>", "<nil>", 3, []string{"10.0.0.1", "10.0.0.4", "10.0.0.7"}},
+		{"?status=pending,error", "<nil>", "<nil>", 4, []string{"10.0.0.1", "10.0.0.4", "10.0.0.7", "10.0.0.1"}},
+		{"?address=10.0.0.1/24", "<nil>", "<nil>", 2, []string{"10.0.0.1", "10.0.0.1"}},
+		{"?device_id=101", "<nil>", "<nil>", 3, []string{"10.0.0.2", "10.0.0.4", "10.0.0.6"}},
+		{"?object_type=virtual_machine&object_id=5&vrf=blue", "<nil>", "<nil>", 1, []string{"10.0.0.1"}},
+		{"", "<nil>", "<nil>", 8, nil},
+	}
+	for _, tt := range tests {
+		p := get(tt.query)
+		got := []any{p.Count, str(p.Next), str(p.Previous)}
+		want := []any{tt.count, tt.next, tt.previous}
+		if tt.addrs != nil || p.Count <= 3 {
+			got, want = append(got, addrs(p)), append(want, tt.addrs)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("GET %s (-want +got):\n%s", tt.query, diff)
+		}
+	}
+}
+
+func TestWebhookSignatureAndTargetedExport(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 20)
+	ctx := context.Background()
+	hook := f.srv.URL + "/webhooks/netbox"
+	dev := plainDevices(f.nb)[0]
+
+	// A delivery signed with another secret is refused and triggers nothing.
+	body := []byte(fmt.Sprintf(`{"event": "updated", "timestamp": "2026-01-01T00:00:00Z", "model": "device", "username": "admin",
+		"request_id": "0b0b", "data": {"id": %d, "name": %q, "url": "/api/dcim/devices/%d/"}}`, dev.ID, dev.Name, dev.ID))
+	for _, sig := range []string{"", netboxtest.SignWebhook("not-the-secret", body)} {
+		req, _ := http.NewRequest("POST", hook, strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		if sig != "" {
+			req.Header.Set("X-Hook-Signature", sig)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden {
+			t.Errorf("webhook with signature %q: %d, want 401 or 403", sig, resp.StatusCode)
+		}
+	}
+	time.Sleep(400 * time.Millisecond) // two webhook windows
+	if runs, _ := f.st.Runs(ctx, store.RunQuery{}); len(runs) != 0 {
+		t.Fatalf("a refused webhook started %d runs", len(runs))
+	}
+
+	// NetBox's own delivery of a change, signed with the secret, starts an
+	// export of just that device.
+	if err := f.nb.SetWebhook(hook, testSecret); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.nb.UpdateDevice(dev.ID, func(d *netboxtest.Device) { d.Description = "changed" }); err != nil {
+		t.Fatal(err)
+	}
+	deliveries := f.nb.Deliveries()
+	if len(deliveries) != 1 || deliveries[0].Status != http.StatusNoContent {
+		t.Fatalf("deliveries = %+v, want one answered 204", deliveries)
+	}
+	var run store.Run
+	deadline := time.Now().Add(10 * time.Second)
+	for run.ID == "" && time.Now().Before(deadline) {
+		if runs, _ := f.st.Runs(ctx, store.RunQuery{Kind: store.RunExport}); len(runs) > 0 {
+			run = waitRun(t, f.st, runs[0].ID)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if run.Trigger != store.TriggerWebhook || run.Status != store.RunSucceeded || run.Counts.Selected != 1 || run.Counts.Added != 1 {
+		t.Errorf("run = %+v, want a succeeded webhook run of one address", run)
+	}
+	devs := f.wug.Devices()
+	if len(devs) != 1 || !strings.HasPrefix(devs[0].Name, dev.Name) {
+		t.Errorf("WUG devices = %+v, want only %q", devs, dev.Name)
+	}
+	_, metrics := do(t, "GET", f.srv.URL+"/metrics", "", "")
+	if v, _ := metricValue(metrics, "wugsync_webhook_events_total", "kind", "device", "action", "updated"); v != 1 {
+		t.Errorf("wugsync_webhook_events_total = %v, want 1", v)
+	}
+}
+
+func TestMetricsExposed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 10)
+	status, ans := doJSON(t, "POST", f.srv.URL+"/api/plugins/wug-sync/connections/1/export/", testToken, "")
+	if status != http.StatusAccepted {
+		t.Fatalf("export: %d %v", status, ans)
+	}
+	run := waitRun(t, f.st, ans["run_id"].(string))
+	// The scheduler reports the result just after recording it.
+	var text []byte
+	for range 100 {
+		_, text = do(t, "GET", f.srv.URL+"/metrics", "", "")
+		if _, ok := metricValue(text, "wugsync_export_runs_total"); ok {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	checks := []struct {
+		name   string
+		labels []string
+		want   func(float64) bool
+	}{
+		{"wugsync_export_runs_total", []string{"connection", "main", "status", "succeeded"}, func(v float64) bool { return v == 1 }},
+		{"wugsync_export_items_total", []string{"connection", "main", "outcome", "added"}, func(v float64) bool { return v == float64(run.Counts.Added) }},
+		{"wugsync_export_run_duration_seconds_count", []string{"connection", "main"}, func(v float64) bool { return v == 1 }},
+		{"wugsync_http_client_requests_total", []string{"server", "wug", "connection", "main", "code", "200"}, func(v float64) bool { return v >= 3 }},
+		{"wugsync_http_client_requests_total", []string{"server", "netbox", "code", "200"}, func(v float64) bool { return v >= 1 }},
+		{"wugsync_http_client_request_duration_seconds_count", []string{"server", "netbox"}, func(v float64) bool { return v >= 1 }},
+		{"wugsync_http_client_request_duration_seconds_count", []string{"server", "wug"}, func(v float64) bool { return v >= 3 }},
+		{"wugsync_http_client_retries_total", nil, func(v float64) bool { return v == 0 }},
+		{"wugsync_records", []string{"connection", "main", "status", "exported"}, func(v float64) bool { return v == float64(run.Counts.Added) }},
+		{"wugsync_scan_backlog", []string{"connection", "main"}, func(v float64) bool { return v == 0 }},
+		{"wugsync_export_in_progress", []string{"connection", "main"}, func(v float64) bool { return v == 0 }},
+		{"wugsync_store_up", nil, func(v float64) bool { return v == 1 }},
+		{"wugsync_api_requests_total", []string{"handler", "export", "code", "202"}, func(v float64) bool { return v == 1 }},
+		{"go_goroutines", nil, func(v float64) bool { return v > 0 }},
+	}
+	for _, c := range checks {
+		v, ok := metricValue(text, c.name, c.labels...)
+		if !ok || !c.want(v) {
+			t.Errorf("%s%v = %v (present %v)", c.name, c.labels, v, ok)
+		}
+	}
+}
+
+func TestMetricsCountRetries(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 10)
+	f.nb.FailNext(netboxtest.RouteAny, http.StatusServiceUnavailable, 1)
+	status, ans := doJSON(t, "POST", f.srv.URL+"/api/plugins/wug-sync/connections/1/export/", testToken, "")
+	if status != http.StatusAccepted {
+		t.Fatalf("export: %d %v", status, ans)
+	}
+	if run := waitRun(t, f.st, ans["run_id"].(string)); run.Status != store.RunSucceeded {
+		t.Fatalf("run = %+v", run)
+	}
+	_, text := do(t, "GET", f.srv.URL+"/metrics", "", "")
+	if v, _ := metricValue(text, "wugsync_http_client_retries_total", "server", "netbox"); v != 1 {
+		t.Errorf("NetBox retries = %v, want 1", v)
+	}
+	if v, _ := metricValue(text, "wugsync_http_client_requests_total", "server", "netbox", "code", "503"); v != 1 {
+		t.Errorf("NetBox 503 answers = %v, want 1", v)
+	}
+}
+
+// plainDevices are the fake's active devices without awkward data that
+// have a primary IPv4 address: those a default selection exports.
+func plainDevices(nb *netboxtest.Server) []netboxtest.Device {
+	var out []netboxtest.Device
+	for _, d := range nb.Devices() {
+		if d.Quirks == 0 && d.PrimaryIP4 != 0 && d.Status == "active" {
+			out = append(out, d)
+		}
+	}
+	return out
+}

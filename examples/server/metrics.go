@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wugsync/wugsync/export"
+	"github.com/wugsync/wugsync/internal/httpx"
+	"github.com/wugsync/wugsync/store"
+)
+
+// metrics are the service's Prometheus metrics, on a registry of its own.
+type metrics struct {
+	reg *prometheus.Registry
+
+	runs        *prometheus.CounterVec   // connection, status
+	runDuration *prometheus.HistogramVec // connection
+	items       *prometheus.CounterVec   // connection, outcome
+	requests    *prometheus.CounterVec   // server, connection, code, method
+	latency     *prometheus.HistogramVec // server, connection, method
+	retries     *prometheus.CounterVec   // server, connection
+	wugRate     *prometheus.GaugeVec     // connection
+	webhooks    *prometheus.CounterVec   // kind, action
+	api         *prometheus.CounterVec   // handler, code
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wugsync_export_runs_total",
+			Help: "Finished export runs by connection and status (succeeded, partial, failed, interrupted).",
+		}, []string{"connection", "status"}),
+		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "wugsync_export_run_duration_seconds",
+			Help:    "Wall time of finished export runs.",
+			Buckets: prometheus.ExponentialBuckets(0.1, 3, 10),
+		}, []string{"connection"}),
+		items: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wugsync_export_items_total",
+			Help: "Addresses handled by export runs, by outcome (added, adopted, updated, scanned, removed, unchanged, skipped, invalid, failed).",
+		}, []string{"connection", "outcome"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wugsync_http_client_requests_total",
+			Help: "HTTP attempts sent to WUG and NetBox (each retry counts), by status code and method.",
+		}, []string{"server", "connection", "code", "method"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "wugsync_http_client_request_duration_seconds",
+			Help:    "Latency of HTTP attempts to WUG and NetBox, until the response headers.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 10),
+		}, []string{"server", "connection", "method"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wugsync_http_client_retries_total",
+			Help: "Retried requests. WUG: each retry its client makes. NetBox: attempts that failed in a way its client retries (its client reports no retries).",
+		}, []string{"server", "connection"}),
+		wugRate: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "wugsync_wug_rate_limit_per_second",
+			Help: "The WUG client's adaptive rate limit after its last change (it halves on 429 and 503).",
+		}, []string{"connection"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wugsync_webhook_events_total",
+			Help: "NetBox webhook events accepted, by object kind and action.",
+		}, []string{"kind", "action"}),
+		api: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wugsync_api_requests_total",
+			Help: "Requests served by the service, by handler and status code.",
+		}, []string{"handler", "code"}),
+	}
+	m.reg.MustRegister(m.runs, m.runDuration, m.items, m.requests, m.latency, m.retries, m.wugRate, m.webhooks, m.api,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// observeExport records a finished export (the scheduler's OnExport).
+func (m *metrics) observeExport(res *export.Result, _ error) {
+	if res == nil {
+		m.runs.WithLabelValues("", string(store.RunFailed)).Inc()
+		return
+	}
+	connection := res.Connection
+	m.runs.WithLabelValues(connection, string(res.Status)).Inc()
+	if !res.StartedAt.IsZero() && !res.FinishedAt.IsZero() {
+		m.runDuration.WithLabelValues(connection).Observe(res.FinishedAt.Sub(res.StartedAt).Seconds())
+	}
+	c := res.Counts
+	for outcome, n := range map[string]int{
+		"added": c.Added, "adopted": c.Adopted, "updated": c.Updated, "scanned": c.Scanned, "removed": c.Removed,
+		"unchanged": c.Unchanged, "skipped": c.Skipped, "invalid": c.Invalid, "failed": c.Failed,
+	} {
+		m.items.WithLabelValues(connection, outcome).Add(float64(n))
+	}
+}
+
+// transport instruments a client's bottom transport: every attempt is
+// counted and timed.
+func (m *metrics) transport(server, connection string, next http.RoundTripper) http.RoundTripper {
+	l := prometheus.Labels{"server": server, "connection": connection}
+	var rt http.RoundTripper = promhttp.InstrumentRoundTripperDuration(m.latency.MustCurryWith(l), next)
+	rt = promhttp.InstrumentRoundTripperCounter(m.requests.MustCurryWith(l), rt)
+	if server == "netbox" {
+		rt = retryableCounter{next: rt, retries: m.retries.With(l)}
+	}
+	return rt
+}
+
+// wugHooks feeds the WUG client's retry and rate-limit callbacks.
+func (m *metrics) wugHooks(connection string) httpx.Hooks {
+	retries := m.retries.WithLabelValues("wug", connection)
+	rate := m.wugRate.WithLabelValues(connection)
+	return httpx.Hooks{
+		OnRetry:       func(httpx.RetryEvent) { retries.Inc() },
+		OnLimitChange: rate.Set,
+	}
+}
+
+// retryableCounter counts attempts the client's retry policy retries.
+type retryableCounter struct {
+	next    http.RoundTripper
+	retries prometheus.Counter
+}
+
+func (r retryableCounter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := r.next.RoundTrip(req)
+	if req.Context().Err() == nil && httpx.ShouldRetry(req.Context(), req.Method, resp, err) {
+		r.retries.Inc()
+	}
+	return resp, err
+}
+
+// instrumentHandler counts a handler's answers by status code.
+func (m *metrics) instrumentHandler(name string, h http.Handler) http.Handler {
+	return promhttp.InstrumentHandlerCounter(m.api.MustCurryWith(prometheus.Labels{"handler": name}), h)
+}
+
+// stateCollector reads the store and the scheduler at scrape time: records
+// by status, the scan backlog and runs in progress.
+type stateCollector struct {
+	svc      *service
+	records  *prometheus.Desc
+	backlog  *prometheus.Desc
+	running  *prometheus.Desc
+	scrapeOK *prometheus.Desc
+}
+
+func newStateCollector(svc *service) *stateCollector {
+	return &stateCollector{
+		svc:      svc,
+		records:  prometheus.NewDesc("wugsync_records", "Export records by connection and status.", []string{"connection", "status"}, nil),
+		backlog:  prometheus.NewDesc("wugsync_scan_backlog", "Addresses whose WUG discovery scan has been triggered and not yet followed to completion.", []string{"connection"}, nil),
+		running:  prometheus.NewDesc("wugsync_export_in_progress", "1 while this process runs an export of the connection.", []string{"connection"}, nil),
+		scrapeOK: prometheus.NewDesc("wugsync_store_up", "1 when the state store answered the last scrape.", nil, nil),
+	}
+}
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.records
+	ch <- c.backlog
+	ch <- c.running
+	ch <- c.scrapeOK
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	up := 1.0
+	for _, conn := range c.svc.conns {
+		if st, err := c.svc.sched.Status(conn.cfg.Name); err == nil {
+			ch <- prometheus.MustNewConstMetric(c.running, prometheus.GaugeValue, b2f(st.Running), conn.cfg.Name)
+		}
+		counts, err := c.svc.st.CountByStatus(ctx, conn.cfg.Name)
+		if err != nil {
+			up = 0
+			continue
+		}
+		for status, n := range counts {
+			ch <- prometheus.MustNewConstMetric(c.records, prometheus.GaugeValue, float64(n), conn.cfg.Name, string(status))
+		}
+		ch <- prometheus.MustNewConstMetric(c.backlog, prometheus.GaugeValue, float64(counts[store.StatusScanTriggered]), conn.cfg.Name)
+	}
+	ch <- prometheus.MustNewConstMetric(c.scrapeOK, prometheus.GaugeValue, up)
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

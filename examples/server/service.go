@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-cleanhttp"
+
+	"github.com/wugsync/wugsync/export"
+	"github.com/wugsync/wugsync/internal/httpx"
+	"github.com/wugsync/wugsync/netbox"
+	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/store/postgres"
+	"github.com/wugsync/wugsync/store/sqlite"
+	"github.com/wugsync/wugsync/wug"
+)
+
+// service wires the library for the HTTP API: one NetBox client, one WUG
+// client and export job per connection, the scheduler, and the metrics.
+type service struct {
+	cfg     *Config
+	log     *slog.Logger
+	st      store.Store
+	sched   *export.Scheduler
+	m       *metrics
+	conns   []*conn          // in configuration order
+	byID    map[string]*conn // by id and by name
+	webhook http.Handler     // nil without a webhook secret
+	token   [32]byte         // SHA-256 of the API token
+}
+
+// conn is one configured connection.
+type conn struct {
+	cfg     *ConnectionConfig
+	enabled bool // exported by the scheduler
+}
+
+// openStore opens the configured state store.
+func openStore(ctx context.Context, sc StoreConfig) (store.Store, error) {
+	if sc.PostgresDSN.IsSet() {
+		var opts []postgres.Option
+		if sc.PostgresSchema != "" {
+			opts = append(opts, postgres.WithSchema(sc.PostgresSchema))
+		}
+		st, err := postgres.Open(ctx, sc.PostgresDSN.Value(), opts...)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		return st, nil
+	}
+	st, err := sqlite.Open(ctx, sc.SQLitePath)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return st, nil
+}
+
+// newService builds the clients, jobs and scheduler; it does no network
+// I/O. The caller owns st.
+func newService(cfg *Config, st store.Store, log *slog.Logger) (*service, error) {
+	s := &service{cfg: cfg, log: log, st: st, m: newMetrics(), byID: map[string]*conn{},
+		token: sha256.Sum256([]byte(cfg.APIToken.Value()))}
+
+	nbBase, err := baseTransport(cfg.NetBox.TLS)
+	if err != nil {
+		return nil, fmt.Errorf("netbox: %w", err)
+	}
+	nbOpts := []netbox.Option{
+		netbox.WithHTTPClient(&http.Client{Transport: s.m.transport("netbox", "", nbBase)}),
+		netbox.WithLogger(log),
+	}
+	if cfg.NetBox.RateLimit > 0 {
+		nbOpts = append(nbOpts, netbox.WithRateLimit(cfg.NetBox.RateLimit, max(1, int(cfg.NetBox.RateLimit))))
+	}
+	nc, err := netbox.NewClient(cfg.NetBox.URL, cfg.NetBox.Token.Value(), nbOpts...)
+	if err != nil {
+		return nil, err
+	}
+
+	var scheduled []export.ScheduledConnection
+	for i := range cfg.Connections {
+		cc := &cfg.Connections[i]
+		c := &conn{cfg: cc, enabled: *cc.EnableNetBoxExport}
+		s.conns = append(s.conns, c)
+		s.byID[cc.ID], s.byID[cc.Name] = c, c
+		if !c.enabled {
+			continue
+		}
+		sc, err := s.scheduledConnection(cc, nc)
+		if err != nil {
+			return nil, fmt.Errorf("connection %s: %w", cc.Name, err)
+		}
+		scheduled = append(scheduled, sc)
+	}
+	s.sched, err = export.NewScheduler(st, scheduled, export.SchedulerOptions{
+		LeaseTTL:      seconds(cfg.LeaseTTLSeconds),
+		WebhookWindow: seconds(cfg.WebhookWindowSeconds),
+		OnExport:      s.m.observeExport,
+		Logger:        log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.m.reg.MustRegister(newStateCollector(s))
+
+	if cfg.WebhookSecret.IsSet() {
+		h, err := netbox.NewWebhookHandler(netbox.WebhookConfig{Secret: cfg.WebhookSecret.Value(), BaseURL: cfg.NetBox.URL, Logger: log},
+			func(_ context.Context, ev netbox.Event) error {
+				s.m.webhooks.WithLabelValues(string(ev.Kind), string(ev.Action)).Inc()
+				s.sched.Notify(export.ObjectRef{Kind: ev.Kind, ID: ev.ID})
+				return nil
+			})
+		if err != nil {
+			return nil, err
+		}
+		s.webhook = h
+	}
+	return s, nil
+}
+
+// scheduledConnection builds one connection's WUG client and jobs.
+func (s *service) scheduledConnection(cc *ConnectionConfig, nc *netbox.Client) (export.ScheduledConnection, error) {
+	base, err := baseTransport(cc.WUG.TLS)
+	if err != nil {
+		return export.ScheduledConnection{}, fmt.Errorf("wug: %w", err)
+	}
+	opts := []wug.Option{
+		wug.WithCredentials(cc.WUG.Username, cc.WUG.Password.Value()),
+		wug.WithBaseTransport(s.m.transport("wug", cc.Name, base)),
+		wug.WithHooks(s.m.wugHooks(cc.Name)),
+		wug.WithLogger(s.log),
+	}
+	if cc.WUG.RateLimit > 0 {
+		burst := cc.WUG.Burst
+		if burst == 0 {
+			burst = wug.DefaultBurst
+		}
+		opts = append(opts, wug.WithRateLimit(cc.WUG.RateLimit, burst))
+	}
+	wc, err := wug.NewClient(cc.WUG.URL, opts...)
+	if err != nil {
+		return export.ScheduledConnection{}, err
+	}
+	tr, err := export.NewTransformer(cc.Mapping.mapping())
+	if err != nil {
+		return export.ScheduledConnection{}, err
+	}
+	api := export.NewWUGAPI(wc, export.WUGClientOptions{AttributePrefix: tr.AttributePrefix()})
+	conn := cc.Connection()
+	sc := export.ScheduledConnection{
+		Export: &export.ExportJob{Connection: conn, Source: nc, WUG: api, Store: s.st, Transformer: tr,
+			Logger: s.log.With("connection", cc.Name)},
+		Interval:     cc.Interval(),
+		ScanInterval: time.Duration(cc.ScanIntervalMinutes * float64(time.Minute)),
+		Webhooks:     *cc.NetBoxWebhooks && s.cfg.WebhookSecret.IsSet(),
+	}
+	if *cc.AutoScanExportedIPs || conn.Mode == export.ModeScan {
+		sc.Scans = &export.ScanStatusJob{Connection: cc.Name, WUG: api, Store: s.st, Source: nc,
+			Selector: conn.Selector, Transformer: tr, Logger: s.log.With("connection", cc.Name)}
+	}
+	return sc, nil
+}
+
+// baseTransport is a pooled transport trusting the server as configured;
+// the clients layer retries, rate limits and auth above it.
+func baseTransport(t TLSConfig) (http.RoundTripper, error) {
+	tr := cleanhttp.DefaultPooledTransport()
+	if t.CAFile != "" || t.PinnedCertificate != "" || t.InsecureSkipVerify {
+		tc, err := httpx.TLSConfig(httpx.TLSOptions{CAFile: t.CAFile, PinnedSHA256: t.PinnedCertificate, InsecureSkipVerify: t.InsecureSkipVerify})
+		if err != nil {
+			return nil, err
+		}
+		tr.TLSClientConfig = tc
+	}
+	return tr, nil
+}
+
+func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+
+// run serves the API on ln and runs the scheduler until ctx ends, then
+// stops taking requests, lets the scheduler record the run in progress as
+// interrupted, and returns.
+func (s *service) run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	schedCtx, stopSched := context.WithCancel(ctx)
+	defer stopSched()
+	var wg sync.WaitGroup
+	serveErr := make(chan error, 1)
+	wg.Go(func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- err
+		}
+	})
+	wg.Go(func() {
+		if err := s.sched.Run(schedCtx); err != nil {
+			s.log.Error("scheduler stopped", "err", err)
+		}
+	})
+	s.log.Info("listening", "addr", ln.Addr().String(), "connections", s.sched.Connections(), "webhooks", s.webhook != nil)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		s.log.Error("serving stopped", "err", err)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(shutdownCtx); serr != nil {
+		s.log.Warn("shutdown: closing connections", "err", serr)
+		srv.Close()
+	}
+	stopSched()
+	wg.Wait()
+	return err
+}
