@@ -93,6 +93,11 @@ type gen struct {
 // h.cfg.vms virtual machines, deterministically from h.cfg.seed.
 func generate(h *Handler) {
 	g := &gen{h: h, r: rand.New(rand.NewPCG(h.cfg.seed, 0x6e6574626f78))}
+	n, m := h.cfg.devices, h.cfg.vms
+	h.devices.reserve(n)
+	h.vms.reserve(m)
+	h.ips.reserve(2*n + m)
+	h.ifaces.reserve(2*n + m)
 	g.catalog()
 	g.devices(h.cfg.devices)
 	g.vms(h.cfg.vms)

@@ -107,16 +107,6 @@ func (e *enc) str(s string) {
 	e.b = appendString(e.b, s)
 }
 
-// strs writes a string made of parts, without building it first.
-func (e *enc) strs(parts ...string) {
-	e.sep()
-	e.b = append(e.b, '"')
-	for _, p := range parts {
-		e.b = appendStringBody(e.b, p)
-	}
-	e.b = append(e.b, '"')
-}
-
 // url writes base + path + id + "/".
 func (e *enc) url(base, path string, id int64) {
 	e.sep()

@@ -298,13 +298,6 @@ var (
 // FIELD_CHOICES; go-netbox v4.3.0 cannot decode it.
 const customStatus, customStatusLabel = "maintenance", "Maintenance"
 
-func micros(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
-
 func fromMicros(us int64) time.Time {
 	if us == 0 {
 		return time.Time{}

@@ -390,8 +390,6 @@ func faultBody(status int, version string) []byte {
 		return detail(status, "Request was throttled.").body
 	case status == http.StatusInternalServerError:
 		return []byte(`{"error":"injected fault","exception":"RuntimeError","netbox_version":"` + version + `","python_version":"3.12.3"}`)
-	case status >= 400 && status < 500:
-		return detail(status, http.StatusText(status)).body
 	}
 	return detail(status, http.StatusText(status)).body
 }

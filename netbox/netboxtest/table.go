@@ -67,6 +67,14 @@ func newTable[T any](idOf func(*T) int64, keys func(*T, func(ikey))) *table[T] {
 	return &table[T]{byID: map[int64]*T{}, nextID: 1, idOf: idOf, keys: keys}
 }
 
+// reserve makes room for n more rows.
+func (t *table[T]) reserve(n int) {
+	t.rows = slices.Grow(t.rows, n)
+	if len(t.byID) == 0 {
+		t.byID = make(map[int64]*T, n)
+	}
+}
+
 // add appends a row whose id is above every stored id.
 func (t *table[T]) add(r *T) {
 	id := t.idOf(r)
