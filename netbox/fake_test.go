@@ -484,8 +484,8 @@ func TestFakeWebhook(t *testing.T) {
 			}
 			recv := httptest.NewServer(h)
 			defer recv.Close()
-			srv := netboxtest.NewServer(t, netboxtest.WithDevices(10), netboxtest.WithVersion(version),
-				netboxtest.WithWebhook(recv.URL, "s3cret"))
+			srv := netboxtest.NewServer(t, netboxtest.WithDevices(10), netboxtest.WithVirtualMachines(2),
+				netboxtest.WithVersion(version), netboxtest.WithWebhook(recv.URL, "s3cret"))
 
 			target := srv.Devices()[3]
 			if _, err := srv.UpdateDevice(target.ID, func(d *netboxtest.Device) { d.Description = "moved" }); err != nil {
@@ -494,10 +494,14 @@ func TestFakeWebhook(t *testing.T) {
 			if err := srv.DeleteDevice(target.ID); err != nil {
 				t.Fatal(err)
 			}
+			vm := srv.VirtualMachines()[1]
+			if _, err := srv.UpdateVirtualMachine(vm.ID, func(d *netboxtest.Device) { d.Status = "offline" }); err != nil {
+				t.Fatal(err)
+			}
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			var got []netbox.Event
-			for len(got) < 2 {
+			for len(got) < 3 {
 				select {
 				case e := <-events:
 					got = append(got, e)
@@ -511,6 +515,10 @@ func TestFakeWebhook(t *testing.T) {
 			}
 			if got[1].Action != netbox.Deleted || got[1].ID != target.ID || got[1].Device != nil {
 				t.Errorf("delete event %+v", got[1])
+			}
+			if e := got[2]; e.Action != netbox.Updated || e.Kind != netbox.KindVirtualMachine || e.ID != vm.ID ||
+				e.Device == nil || e.Device.Status != "offline" || e.Device.Name != vm.Name {
+				t.Errorf("VM update event %+v", e)
 			}
 		})
 	}
