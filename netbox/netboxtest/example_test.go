@@ -99,7 +99,7 @@ func ExampleHandler_CreateDevice() {
 		Address: netip.MustParsePrefix("10.20.30.1/24"), MakePrimary: true}); err != nil {
 		panic(err)
 	}
-	h.FailNext(netboxtest.RouteDevices, http.StatusBadGateway, 1)
+	h.FailNext(netboxtest.Fault{Route: netboxtest.RouteDevices, Status: http.StatusBadGateway, Times: 1})
 	status, _ := get(srv.URL + "/api/dcim/devices/?tag=monitored")
 	fmt.Println("first try:", status)
 	status, body := get(srv.URL + "/api/dcim/devices/?tag=monitored&fields=name,primary_ip4")

@@ -18,15 +18,26 @@ import (
 func TestFailNext(t *testing.T) {
 	t.Parallel()
 	s := netboxtest.NewServer(t)
-	s.FailNext(netboxtest.RouteDevices, http.StatusServiceUnavailable, 2)
-	s.FailNext(netboxtest.RouteDevices, http.StatusInternalServerError, 1)
+	s.FailNext(netboxtest.Fault{Route: netboxtest.RouteDevices, Status: http.StatusServiceUnavailable, Times: 2, RetryAfter: 1500 * time.Millisecond})
+	s.FailNext(netboxtest.Fault{Route: netboxtest.RouteDevices, Status: http.StatusInternalServerError})
 	var got []int
+	var retryAfter []string
 	for range 4 {
-		status, _ := fetch(t, s, "/api/dcim/devices/")
-		got = append(got, status)
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/api/dcim/devices/", nil)
+		req.Header.Set("Authorization", "Token "+s.Token)
+		resp, err := s.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got = append(got, resp.StatusCode)
+		retryAfter = append(retryAfter, resp.Header.Get("Retry-After"))
 	}
 	if want := []int{503, 503, 500, 200}; !slices.Equal(got, want) {
 		t.Errorf("statuses %v, want %v", got, want)
+	}
+	if want := []string{"2", "2", "", ""}; !slices.Equal(retryAfter, want) {
+		t.Errorf("Retry-After %q, want %q", retryAfter, want)
 	}
 	if status, _ := fetch(t, s, "/api/status/"); status != 200 {
 		t.Errorf("another route failed: %d", status)
@@ -39,7 +50,7 @@ func TestFailNext(t *testing.T) {
 	}
 
 	// A fault on every route, seen through go-netbox: the status survives.
-	s.FailNext(netboxtest.RouteAny, http.StatusInternalServerError, 1)
+	s.FailNext(netboxtest.Fault{Route: netboxtest.RouteAny, Status: http.StatusInternalServerError, Times: 1})
 	_, resp, err := goNetBox(s).DcimAPI.DcimDevicesRetrieve(context.Background(), 1).Execute()
 	var apiErr *gonetbox.GenericOpenAPIError
 	if !errors.As(err, &apiErr) || resp.StatusCode != 500 || !strings.Contains(string(apiErr.Body()), `"exception"`) {
@@ -47,6 +58,13 @@ func TestFailNext(t *testing.T) {
 	}
 	if _, _, err := goNetBox(s).DcimAPI.DcimDevicesRetrieve(context.Background(), 1).Execute(); err != nil {
 		t.Errorf("after the fault: %v", err)
+	}
+
+	s.FailNext(netboxtest.Fault{Route: netboxtest.RouteStatus, Status: http.StatusBadGateway, Times: 5})
+	s.DropNext(netboxtest.RouteAny, 3)
+	s.ClearFaults()
+	if status, _ := fetch(t, s, "/api/status/"); status != http.StatusOK {
+		t.Errorf("after ClearFaults: %d", status)
 	}
 }
 
@@ -68,13 +86,13 @@ func TestDropNext(t *testing.T) {
 func TestLatencyAndRequestLog(t *testing.T) {
 	t.Parallel()
 	s := netboxtest.NewServer(t)
-	s.SetLatency(60 * time.Millisecond)
+	s.SetLatency(60*time.Millisecond, 80*time.Millisecond)
 	start := time.Now()
 	fetch(t, s, "/api/ipam/ip-addresses/?device_id=1&device_id=2")
 	if d := time.Since(start); d < 60*time.Millisecond {
 		t.Errorf("request took %v with 60ms latency", d)
 	}
-	s.SetLatency(0)
+	s.SetLatency(0, 0)
 	fetchAuth(t, s, "/api/dcim/devices/?status=active", "Token wrong")
 	log := s.Requests()
 	if len(log) != 2 {

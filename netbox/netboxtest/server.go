@@ -4,10 +4,12 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -200,7 +202,9 @@ type Handler struct {
 
 	ctl      sync.Mutex // guards the controls below
 	faults   map[Route][]fault
-	latency  time.Duration
+	minDelay time.Duration
+	maxDelay time.Duration
+	rng      *mrand.Rand
 	counts   map[Route]int
 	log      []Request
 	hooks    []Delivery
@@ -220,9 +224,20 @@ type Request struct {
 }
 
 type fault struct {
-	status int
-	drop   bool
-	times  int
+	status     int
+	drop       bool
+	times      int
+	retryAfter time.Duration
+}
+
+// Fault describes an injected error answer (see [Handler.FailNext]).
+type Fault struct {
+	Route  Route // the route whose requests fail; RouteAny for all
+	Status int   // the HTTP status to answer with, e.g. 500, 503, 429
+	Times  int   // how many requests fail (at least 1)
+	// RetryAfter, when positive, is sent as a Retry-After header in whole
+	// seconds (rounded up), as a proxy in front of NetBox would.
+	RetryAfter time.Duration
 }
 
 const maxLog = 10_000
@@ -237,7 +252,7 @@ func NewHandler(opts ...Option) (*Handler, error) {
 			return nil, err
 		}
 	}
-	h := &Handler{cfg: cfg, faults: map[Route][]fault{}, counts: map[Route]int{},
+	h := &Handler{cfg: cfg, faults: map[Route][]fault{}, counts: map[Route]int{}, rng: mrand.New(mrand.NewPCG(cfg.seed, 2)),
 		hookURL: cfg.hookURL, hookKey: cfg.hookSecret}
 	h.devices = newTable(func(o *object) int64 { return o.id }, h.objectKeys)
 	h.vms = newTable(func(o *object) int64 { return o.id }, h.objectKeys)
@@ -339,7 +354,10 @@ func detail(status int, msg string) *apiError {
 func (h *Handler) serve(route Route, fn func(r *http.Request, base string) ([]byte, *apiError)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		h.ctl.Lock()
-		lat := h.latency
+		lat := h.minDelay
+		if h.maxDelay > h.minDelay {
+			lat += time.Duration(h.rng.Int64N(int64(h.maxDelay - h.minDelay + 1)))
+		}
 		f, hit := h.takeFault(route)
 		h.ctl.Unlock()
 		if lat > 0 {
@@ -360,6 +378,9 @@ func (h *Handler) serve(route Route, fn func(r *http.Request, base string) ([]by
 		}
 		if hit {
 			h.count(route, r, f.status)
+			if f.retryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.FormatInt(int64((f.retryAfter+time.Second-1)/time.Second), 10))
+			}
 			writeJSON(w, h.apiVersion(), f.status, faultBody(f.status, h.cfg.version))
 			return
 		}
@@ -488,32 +509,38 @@ func (h *Handler) count(route Route, r *http.Request, status int) {
 	h.log = append(h.log, Request{Route: route, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Status: status})
 }
 
-// FailNext makes the next times requests on route (or on any route, with
-// RouteAny) fail with status and a NetBox-style body, before authentication.
-// Faults queue up in the order they are set.
-func (h *Handler) FailNext(route Route, status, times int) {
+// FailNext makes the next f.Times requests on f.Route (every route, with
+// RouteAny) answer f.Status with a NetBox-style body, before
+// authentication and without touching the data. Faults queue in order.
+func (h *Handler) FailNext(f Fault) {
 	h.ctl.Lock()
 	defer h.ctl.Unlock()
-	if times > 0 {
-		h.faults[route] = append(h.faults[route], fault{status: status, times: times})
-	}
+	h.faults[f.Route] = append(h.faults[f.Route], fault{status: f.Status, times: max(f.Times, 1), retryAfter: f.RetryAfter})
 }
 
-// DropNext makes the next times requests on route close the connection
-// without a response.
-func (h *Handler) DropNext(route Route, times int) {
+// DropNext makes the next n requests on route (every route, with RouteAny)
+// lose their connection before any answer; the client sees EOF.
+func (h *Handler) DropNext(route Route, n int) {
 	h.ctl.Lock()
 	defer h.ctl.Unlock()
-	if times > 0 {
-		h.faults[route] = append(h.faults[route], fault{drop: true, times: times})
-	}
+	h.faults[route] = append(h.faults[route], fault{drop: true, times: max(n, 1)})
 }
 
-// SetLatency delays every request by d (0 turns it off).
-func (h *Handler) SetLatency(d time.Duration) {
+// SetLatency delays every request by a duration drawn uniformly from
+// [lo, hi] (fixed when hi is not above lo; zero turns it off). A request whose
+// context ends while it waits is abandoned.
+func (h *Handler) SetLatency(lo, hi time.Duration) {
 	h.ctl.Lock()
 	defer h.ctl.Unlock()
-	h.latency = d
+	h.minDelay, h.maxDelay = lo, max(lo, hi)
+}
+
+// ClearFaults removes queued faults and drops, and the latency.
+func (h *Handler) ClearFaults() {
+	h.ctl.Lock()
+	defer h.ctl.Unlock()
+	h.faults = map[Route][]fault{}
+	h.minDelay, h.maxDelay = 0, 0
 }
 
 // Count returns how many requests reached route (RouteAny: all routes,
