@@ -34,9 +34,9 @@ type config struct {
 	wugURL, wugUsername, wugPassword string
 	connection                       string
 
-	sel          netbox.Selector
-	ips          []netip.Addr
-	excludeRecnt bool
+	sel           netbox.Selector
+	ips           []netip.Addr
+	excludeRecent bool
 
 	mapping export.Mapping
 
@@ -112,7 +112,7 @@ func parseConfig(env environment) (*config, error) {
 	fs.BoolVar(&c.sel.IncludeVMs, "include-vms", false, "also export virtual machines")
 	ipPolicy := fs.String("ip-policy", string(netbox.PrimaryIPv4), "addresses to export per object: primary_ip4, primary_ip6, oob_ip or all")
 	fs.Var(&ips, "ip", "bulk export: only these addresses (repeatable)")
-	fs.BoolVar(&c.excludeRecnt, "exclude-recent", false, "skip addresses exported in the last 24 hours")
+	fs.BoolVar(&c.excludeRecent, "exclude-recent", false, "skip addresses exported in the last 24 hours")
 
 	fs.StringVar(&c.mapping.GroupPath, "group-path", export.DefaultGroupPath, "WUG group path template, e.g. \"My Network/NetBox/<region>/<site>\"")
 	fs.StringVar(&c.mapping.AttributePrefix, "attribute-prefix", export.DefaultAttributePrefix, "prefix of the WUG attribute names wugsync owns")

@@ -378,3 +378,50 @@ func TestDefaultStorePath(t *testing.T) {
 		t.Errorf("defaultStorePath (-want +got):\n%s%v", diff, err)
 	}
 }
+
+// --scan hands new addresses to WUG discovery scans; --scan-wait follows
+// them until WUG has found and linked every one.
+func TestScanModeFollowsScansToCompletion(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, netboxtest.WithDevices(10))
+	for _, d := range f.nb.Devices() {
+		for _, ip := range f.nb.IPAddresses(d.ID, false) {
+			f.wug.SetReachable(ip.Address.Addr().String())
+		}
+	}
+	code, out, errOut := f.run(t, "--scan", "--scan-wait", "1m")
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	c := textCounts(t, out)
+	if c["scanned"] == 0 || c["added"] != 0 {
+		t.Errorf("counts %v: want scans and no template adds", c)
+	}
+	want := "scans: " // followed by the counts of the last check
+	_, line, _ := strings.Cut(out, want)
+	if !strings.Contains(line, strconv.Itoa(c["scanned"])+" addresses linked, 0 not found, 0 still running") {
+		t.Errorf("scan follow-up line: %q; want %d linked", want+line, c["scanned"])
+	}
+	if f.wug.DeviceCount() != c["scanned"] {
+		t.Errorf("WUG holds %d devices, %d addresses were scanned", f.wug.DeviceCount(), c["scanned"])
+	}
+}
+
+// On a terminal the progress is a bar, and nothing else is written to
+// standard error by the progress reporter.
+func TestProgressBarOnATerminal(t *testing.T) {
+	t.Parallel()
+	var errb bytes.Buffer
+	p := newProgress(environment{stderr: &errb, terminal: true})
+	p.logf("not shown with a bar")
+	for i := 1; i <= 3; i++ {
+		p.update(export.Progress{Selected: 3, Done: i})
+	}
+	p.finish(&export.Result{})
+	if strings.Contains(errb.String(), "not shown") || strings.Contains(errb.String(), "progress:") {
+		t.Errorf("a terminal got log lines:\n%q", errb.String())
+	}
+	if !strings.Contains(errb.String(), "exporting") {
+		t.Errorf("no bar drawn:\n%q", errb.String())
+	}
+}

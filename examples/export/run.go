@@ -195,7 +195,7 @@ func openStore(ctx context.Context, spec string) (store.Store, string, error) {
 // export runs the export, drawing progress on stderr.
 func (c *clients) export(ctx context.Context, cfg *config, env environment) (*export.Result, error) {
 	opts := export.ExportOptions{DryRun: cfg.dryRun, IPs: cfg.ips,
-		Filters: export.Filters{ExcludeRecentExports: cfg.excludeRecnt}}
+		Filters: export.Filters{ExcludeRecentExports: cfg.excludeRecent}}
 	if len(cfg.ips) > 0 {
 		opts.Trigger = store.TriggerBulk
 	}
@@ -207,9 +207,12 @@ func (c *clients) export(ctx context.Context, cfg *config, env environment) (*ex
 	return res, err
 }
 
+// scanPoll is the pause between two checks of running scans.
+const scanPoll = 2 * time.Second
+
 // followScans checks the connection's waiting discovery scans once, or
-// until none is left or --scan-wait has passed. It returns nil when no
-// scan is waiting.
+// until none is left or --scan-wait has passed, and adds up what the checks
+// found. It returns nil when no scan is waiting.
 func (c *clients) followScans(ctx context.Context, cfg *config, env environment) (*export.ScanResult, error) {
 	counts, err := c.store.CountByStatus(ctx, cfg.connection)
 	if err != nil {
@@ -218,19 +221,34 @@ func (c *clients) followScans(ctx context.Context, cfg *config, env environment)
 	if counts[store.StatusScanTriggered] == 0 {
 		return nil, nil
 	}
+	var total *export.ScanResult
 	deadline := time.Now().Add(cfg.scanWait)
 	for {
 		res, err := c.scanJob.Run(ctx, store.TriggerManual)
+		if res != nil {
+			if total == nil {
+				total = &export.ScanResult{Scans: res.Scans}
+			}
+			total.RunID, total.Waiting = res.RunID, res.Waiting
+			total.Linked += res.Linked
+			total.NotFound += res.NotFound
+			total.TimedOut += res.TimedOut
+			total.Failed += res.Failed
+			total.Outcomes = append(total.Outcomes, res.Outcomes...)
+			if total.Status != store.RunPartial {
+				total.Status = res.Status
+			}
+		}
 		if err != nil || res.Waiting == 0 || time.Now().After(deadline) {
-			return res, err
+			return total, err
 		}
 		if !env.terminal {
 			fmt.Fprintf(env.stderr, "scans: %d addresses still being scanned\n", res.Waiting)
 		}
 		select {
 		case <-ctx.Done():
-			return res, nil
-		case <-time.After(min(10*time.Second, time.Until(deadline))):
+			return total, nil
+		case <-time.After(min(scanPoll, time.Until(deadline))):
 		}
 	}
 }

@@ -249,7 +249,7 @@ To run the same export against real servers, give the CLI their addresses:
 
 or build the same objects in Go: netbox.NewClient(url, token),
 wug.NewClient(url, wug.WithCredentials(user, password)), sqlite.Open(ctx, path)
-or postgres.Open(ctx, dsn), and an export.ExportJob (see this file).
+or postgres.Open(ctx, dsn), and an export.ExportJob, as examples/quickstart/main.go does.
 `
 
 // seedWUG adds a few devices to the fake WUG at addresses NetBox holds, as
@@ -434,7 +434,11 @@ func (d *demo) printDevices(ctx context.Context, w io.Writer, res *export.Result
 		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\t%s\t%s\t%s\n", clip(dev.Name, 32), dev.NetworkAddress, strings.Join(group, ", "),
 			clip(attrs["NetBox.Site"], 20), attrs["NetBox.Role"], attrs["NetBox.Serial"], strings.Join(other, " "))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "   (OTHER: attributes without the %q prefix; wugsync never changes them)\n", d.tr.AttributePrefix())
+	return nil
 }
 
 func clip(s string, n int) string {
