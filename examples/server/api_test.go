@@ -68,7 +68,7 @@ func TestAPIRefusesRequestsWithoutTheToken(t *testing.T) {
 func TestExportTriggerConflictAndStatus(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, 20)
-	f.nb.SetLatency(250 * time.Millisecond) // keeps the run going while the second trigger arrives
+	f.nb.SetLatency(250*time.Millisecond, 250*time.Millisecond) // keeps the run going while the second trigger arrives
 	base := f.srv.URL + "/api/plugins/wug-sync/"
 
 	status, body := doJSON(t, "POST", base+"connections/1/export/", testToken,
@@ -381,7 +381,7 @@ func TestMetricsExposed(t *testing.T) {
 func TestMetricsCountRetries(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, 10)
-	f.nb.FailNext(netboxtest.RouteAny, http.StatusServiceUnavailable, 1)
+	f.nb.FailNext(netboxtest.Fault{Route: netboxtest.RouteAny, Status: http.StatusServiceUnavailable, Times: 1})
 	status, ans := doJSON(t, "POST", f.srv.URL+"/api/plugins/wug-sync/connections/1/export/", testToken, "")
 	if status != http.StatusAccepted {
 		t.Fatalf("export: %d %v", status, ans)
