@@ -49,6 +49,7 @@
 // (and the VM forms) change the data and bump last_updated; with
 // [WithWebhook] device and VM changes are also sent as NetBox event-rule
 // webhooks, signed in X-Hook-Signature, in the body form of the version
-// [WithVersion] chooses. FailNext, DropNext and SetLatency inject faults;
+// [WithVersion] chooses. FailNext, DropNext, SetLatency and ClearFaults
+// control faults;
 // Count and Requests report traffic per [Route].
 package netboxtest

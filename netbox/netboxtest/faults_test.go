@@ -125,3 +125,14 @@ func TestReadOnly(t *testing.T) {
 		t.Errorf("POST: %d %s", resp.StatusCode, body)
 	}
 }
+
+func TestGatewayFaultsAreHTML(t *testing.T) {
+	t.Parallel()
+	s := netboxtest.NewServer(t)
+	s.FailNext(netboxtest.Fault{Route: netboxtest.RouteDevices, Status: http.StatusGatewayTimeout})
+	_, resp, err := goNetBox(s).DcimAPI.DcimDevicesList(context.Background()).Execute()
+	var apiErr *gonetbox.GenericOpenAPIError
+	if !errors.As(err, &apiErr) || err.Error() != "504 Gateway Timeout" || resp.Header.Get("Content-Type") != "text/html" {
+		t.Errorf("504: %v, %v", err, resp.Header)
+	}
+}

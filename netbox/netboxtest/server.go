@@ -364,6 +364,8 @@ func (h *Handler) serve(route Route, fn func(r *http.Request, base string) ([]by
 			select {
 			case <-time.After(lat):
 			case <-r.Context().Done():
+				h.count(route, r, 0)
+				return // the client gave up
 			}
 		}
 		if hit && f.drop {
@@ -380,6 +382,13 @@ func (h *Handler) serve(route Route, fn func(r *http.Request, base string) ([]by
 			h.count(route, r, f.status)
 			if f.retryAfter > 0 {
 				w.Header().Set("Retry-After", strconv.FormatInt(int64((f.retryAfter+time.Second-1)/time.Second), 10))
+			}
+			if f.status == http.StatusBadGateway || f.status == http.StatusGatewayTimeout {
+				// A proxy in front of NetBox answers these, in HTML.
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(f.status)
+				fmt.Fprintf(w, "<html><body><h1>%d %s</h1></body></html>\n", f.status, http.StatusText(f.status))
+				return
 			}
 			writeJSON(w, h.apiVersion(), f.status, faultBody(f.status, h.cfg.version))
 			return
@@ -510,8 +519,9 @@ func (h *Handler) count(route Route, r *http.Request, status int) {
 }
 
 // FailNext makes the next f.Times requests on f.Route (every route, with
-// RouteAny) answer f.Status with a NetBox-style body, before
-// authentication and without touching the data. Faults queue in order.
+// RouteAny) answer f.Status, before authentication and without touching the
+// data: 502 and 504 with a proxy's HTML page, other statuses with a
+// NetBox-style JSON body. Faults queue in order.
 func (h *Handler) FailNext(f Fault) {
 	h.ctl.Lock()
 	defer h.ctl.Unlock()
