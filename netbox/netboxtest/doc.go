@@ -50,6 +50,5 @@
 // [WithWebhook] device and VM changes are also sent as NetBox event-rule
 // webhooks, signed in X-Hook-Signature, in the body form of the version
 // [WithVersion] chooses. FailNext, DropNext, SetLatency and ClearFaults
-// control faults;
-// Count and Requests report traffic per [Route].
+// control faults; Count and Requests report traffic per [Route].
 package netboxtest
