@@ -231,7 +231,6 @@ func fromIP(ip *nb.IPAddress, kind Kind) (IPAddress, int64, error) {
 // rawPage is a list envelope whose results are kept as raw JSON, used when
 // go-netbox cannot decode a page so that each object is decoded on its own.
 type rawPage struct {
-	Count   *int64            `json:"count"`
 	Next    *string           `json:"next"`
 	Results []json.RawMessage `json:"results"`
 }

@@ -435,7 +435,7 @@ func TestFakeErrors(t *testing.T) {
 func TestFakeRetriesTransientFailures(t *testing.T) {
 	t.Parallel()
 	srv, c := fakeClient(t, []netboxtest.Option{netboxtest.WithDevices(20)})
-	srv.FailNext(netboxtest.RouteDevices, http.StatusServiceUnavailable, 2)
+	srv.FailNext(netboxtest.Fault{Route: netboxtest.RouteDevices, Status: http.StatusServiceUnavailable, Times: 2})
 	devs, _ := drain(t, c.Devices(t.Context(), netbox.Selector{Statuses: []string{netbox.AnyStatus}}))
 	if len(devs) != 20 {
 		t.Errorf("got %d devices after transient 503s, want 20", len(devs))
