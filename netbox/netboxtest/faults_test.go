@@ -136,3 +136,12 @@ func TestGatewayFaultsAreHTML(t *testing.T) {
 		t.Errorf("504: %v, %v", err, resp.Header)
 	}
 }
+
+func TestClose(t *testing.T) {
+	t.Parallel()
+	s := netboxtest.NewServer(t)
+	s.Close()
+	if _, _, err := goNetBox(s).StatusAPI.StatusRetrieve(context.Background()).Execute(); err == nil {
+		t.Error("a closed server answered")
+	}
+}

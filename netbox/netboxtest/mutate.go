@@ -95,15 +95,17 @@ func (h *Handler) IPAddress(id int64) (IPAddress, bool) {
 	return h.exportIP(ip), true
 }
 
-// IPAddresses returns the addresses assigned to a device (or, with vm, a
-// virtual machine), in id order.
-func (h *Handler) IPAddresses(id int64, vm bool) []IPAddress {
+// DeviceIPs returns the addresses assigned to a device's interfaces, in id
+// order.
+func (h *Handler) DeviceIPs(id int64) []IPAddress { return h.ownedIPs(kindDevice, id) }
+
+// VirtualMachineIPs returns the addresses assigned to a virtual machine's
+// interfaces, in id order.
+func (h *Handler) VirtualMachineIPs(id int64) []IPAddress { return h.ownedIPs(kindVM, id) }
+
+func (h *Handler) ownedIPs(k kind, id int64) []IPAddress {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	k := kindDevice
-	if vm {
-		k = kindVM
-	}
 	var out []IPAddress
 	for _, pos := range h.ips.index().post[ikey{f: fOwner, v: id, s: ownerTag(k)}] {
 		out = append(out, h.exportIP(h.ips.rows[pos]))

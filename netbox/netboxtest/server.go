@@ -287,6 +287,10 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	return &Server{Handler: h, URL: s.URL, Token: h.cfg.token, srv: s, tb: tb}
 }
 
+// Close shuts the server down early, to test a NetBox that went away; the
+// test's cleanup closes it otherwise.
+func (s *Server) Close() { s.srv.Close() }
+
 // HTTPClient returns an HTTP client for the server.
 func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
 
