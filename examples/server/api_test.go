@@ -127,11 +127,11 @@ func TestBulkExport(t *testing.T) {
 	f := newFixture(t, 50)
 	var addrs []string
 	for _, d := range plainDevices(f.nb)[:3] {
-		for _, ip := range f.nb.IPAddresses(d.ID, false) {
-			if ip.ID == d.PrimaryIP4 {
-				addrs = append(addrs, ip.Address.String()) // with its prefix length, as NetBox shows it
-			}
+		ip, ok := f.nb.IPAddress(d.PrimaryIP4)
+		if !ok {
+			t.Fatalf("device %d: primary IP %d not found", d.ID, d.PrimaryIP4)
 		}
+		addrs = append(addrs, ip.Address.String()) // with its prefix length, as NetBox shows it
 	}
 	// An address no selected object holds fails on its own.
 	outside := "192.0.2.77"
