@@ -440,3 +440,30 @@ func ExampleFormatIPsForScan() {
 	// Output:
 	// [10.0.0.1-10.0.0.4 10.0.0.40 2001:db8::1] known 5 unknown 1
 }
+
+// FuzzFormatIPsForScan checks the coverage properties on arbitrary input:
+// addresses from 5-byte chunks (4 bytes of IPv4 or the low bytes of an IPv6
+// address), options from the leading bytes.
+func FuzzFormatIPsForScan(f *testing.F) {
+	f.Add([]byte{3, 4, 5, 20, 10, 0, 0, 1, 0, 10, 0, 0, 3, 0, 10, 0, 0, 9, 1, 0, 0, 0, 7, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) < 4 {
+			return
+		}
+		opts := ScanOptions{BatchSize: int(b[0] % 16), MaxUnknownPerRange: int(b[1] % 32), MaxUnknownPerRangeIPv6: int(b[2] % 8), MaxUnknownTotal: int(b[3]) - 8}
+		mode := []ScanMode{ScanIndividual, ScanBatch, ScanRange}[int(b[3])%3]
+		var in []netip.Addr
+		for c := b[4:]; len(c) >= 5; c = c[5:] {
+			if c[4]&1 == 0 {
+				in = append(in, netip.AddrFrom4([4]byte(c[:4])))
+			} else {
+				in = append(in, netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 12: c[0], 13: c[1], 14: c[2], 15: c[3]}))
+			}
+		}
+		got, err := FormatIPsForScan(in, mode, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkCoverage(t, in, got, mode, opts)
+	})
+}

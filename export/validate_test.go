@@ -366,3 +366,22 @@ func ExampleValidateIP() {
 	// fe80::1/64 exportable=false
 	//   error: ipv6_link_local
 }
+
+// FuzzValidateIP checks that any text gets a verdict, never a panic, and
+// that only parseable text can be exportable.
+func FuzzValidateIP(f *testing.F) {
+	for _, s := range []string{"10.0.0.1/24", "::ffff:1.2.3.4/100", "fe80::1%eth0", "0.0.0.0/0", "2001:db8::/32", "1.2.3.4/", " "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		v := ValidateIP(text)
+		if _, err := ParseAddress(text); err != nil && v.OK() {
+			t.Fatalf("ValidateIP(%q) is OK but ParseAddress fails: %v", text, err)
+		}
+		for _, f := range append(v.Errors, v.Warnings...) {
+			if f.Code == "" || f.Message == "" {
+				t.Fatalf("ValidateIP(%q): empty finding %+v", text, f)
+			}
+		}
+	})
+}
