@@ -17,7 +17,7 @@ func TestInterfaces(t *testing.T) {
 	ids := []int64{3, 4, 5}
 	var want []string
 	for _, id := range ids {
-		for _, ip := range s.DeviceIPs(id) {
+		for _, ip := range s.IPAddresses(id, false) {
 			if !slices.Contains(want, fmt.Sprint(id, "/", ip.Interface)) {
 				want = append(want, fmt.Sprint(id, "/", ip.Interface))
 			}

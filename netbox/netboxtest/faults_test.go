@@ -92,7 +92,7 @@ func TestLatencyAndRequestLog(t *testing.T) {
 	if d := time.Since(start); d < 60*time.Millisecond {
 		t.Errorf("request took %v with 60ms latency", d)
 	}
-	s.SetLatency(0, 0)
+	s.SetLatency(0)
 	fetchAuth(t, s, "/api/dcim/devices/?status=active", "Token wrong")
 	log := s.Requests()
 	if len(log) != 2 {

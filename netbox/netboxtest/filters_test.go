@@ -335,11 +335,7 @@ func TestIPAddressFilters(t *testing.T) {
 	ipIDs := func(deviceIDs []int64, vm bool) []int64 {
 		var out []int64
 		for _, id := range deviceIDs {
-			ips := s.DeviceIPs(id)
-			if vm {
-				ips = s.VirtualMachineIPs(id)
-			}
-			for _, ip := range ips {
+			for _, ip := range s.IPAddresses(id, vm) {
 				out = append(out, ip.ID)
 			}
 		}
@@ -365,7 +361,7 @@ func TestIPAddressFilters(t *testing.T) {
 			// outside any VRF, or in VRF red.
 			want = nil
 			for _, d := range dups[:2] {
-				for _, ip := range s.DeviceIPs(d.ID) {
+				for _, ip := range s.IPAddresses(d.ID, false) {
 					if (strings.Contains(tc.query, "null") && ip.VRF == "") ||
 						(strings.Contains(tc.query, "65000:10") && ip.VRF == "red" && ip.Address.Addr().Is4()) {
 						want = append(want, ip.ID)

@@ -45,7 +45,7 @@ func TestQuirks(t *testing.T) {
 	}
 	addrs := func(d netboxtest.Device) []netip.Prefix {
 		var out []netip.Prefix
-		for _, ip := range h.DeviceIPs(d.ID) {
+		for _, ip := range h.IPAddresses(d.ID, false) {
 			out = append(out, ip.Address)
 		}
 		return out

@@ -95,13 +95,14 @@ func (h *Handler) IPAddress(id int64) (IPAddress, bool) {
 	return h.exportIP(ip), true
 }
 
-// DeviceIPs returns the addresses assigned to a device's interfaces, in id
-// order.
-func (h *Handler) DeviceIPs(id int64) []IPAddress { return h.ownedIPs(kindDevice, id) }
-
-// VirtualMachineIPs returns the addresses assigned to a virtual machine's
-// interfaces, in id order.
-func (h *Handler) VirtualMachineIPs(id int64) []IPAddress { return h.ownedIPs(kindVM, id) }
+// IPAddresses returns the addresses assigned to the interfaces of a
+// device or, with vm, of a virtual machine, in id order.
+func (h *Handler) IPAddresses(id int64, vm bool) []IPAddress {
+	if vm {
+		return h.ownedIPs(kindVM, id)
+	}
+	return h.ownedIPs(kindDevice, id)
+}
 
 func (h *Handler) ownedIPs(k kind, id int64) []IPAddress {
 	h.mu.RLock()

@@ -540,13 +540,17 @@ func (h *Handler) DropNext(route Route, n int) {
 	h.faults[route] = append(h.faults[route], fault{drop: true, times: max(n, 1)})
 }
 
-// SetLatency delays every request by a duration drawn uniformly from
-// [lo, hi] (fixed when hi is not above lo; zero turns it off). A request whose
-// context ends while it waits is abandoned.
-func (h *Handler) SetLatency(lo, hi time.Duration) {
+// SetLatency delays every request: by d with one argument, or by a
+// duration drawn uniformly from [d, hi[0]] with two (as wugtest's
+// SetLatency does). Zero turns it off. A request whose context ends while
+// it waits is abandoned.
+func (h *Handler) SetLatency(d time.Duration, hi ...time.Duration) {
 	h.ctl.Lock()
 	defer h.ctl.Unlock()
-	h.minDelay, h.maxDelay = lo, max(lo, hi)
+	h.minDelay, h.maxDelay = d, d
+	if len(hi) > 0 {
+		h.maxDelay = max(d, hi[0])
+	}
 }
 
 // ClearFaults removes queued faults and drops, and the latency.
