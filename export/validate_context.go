@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -107,40 +108,52 @@ type dupKey struct {
 }
 
 // DuplicateIndex finds addresses that more than one NetBox object uses in
-// the same VRF. It is built incrementally while a selection streams by, so
-// memory grows with the number of addresses, not devices. It is safe for
-// concurrent use.
+// the same VRF. It is built incrementally while a selection streams by and
+// holds one small entry per distinct address. It is safe for concurrent use.
 type DuplicateIndex struct {
 	mu     sync.Mutex
-	owners map[dupKey][]Owner
+	owners map[dupKey]owners
 }
+
+// owners lists an address's objects; the first is kept inline because
+// almost every address has exactly one.
+type owners struct {
+	first Owner
+	more  []Owner
+}
+
+func (w owners) all() []Owner { return append([]Owner{w.first}, w.more...) }
 
 // NewDuplicateIndex returns an empty index.
 func NewDuplicateIndex() *DuplicateIndex {
-	return &DuplicateIndex{owners: make(map[dupKey][]Owner)}
+	return &DuplicateIndex{owners: make(map[dupKey]owners)}
 }
 
 // Observe records that o uses addr in vrf (empty for the global table). If
 // another object already uses it, Observe returns a CodeDuplicate warning
 // naming the first one. The object seen first gets no warning here; ask
-// Owners once the selection is complete to flag it too.
+// Duplicates once the selection is complete to flag it too.
 func (x *DuplicateIndex) Observe(vrf string, addr netip.Addr, o Owner) (Finding, bool) {
 	k := dupKey{vrf, addr.WithZone("")}
 	x.mu.Lock()
-	list := x.owners[k]
-	for _, have := range list {
-		if have.Kind == o.Kind && have.ID == o.ID {
-			x.mu.Unlock()
-			return Finding{}, false
-		}
-	}
-	x.owners[k] = append(list, o)
-	x.mu.Unlock()
-	if len(list) == 0 {
+	have, ok := x.owners[k]
+	if !ok {
+		x.owners[k] = owners{first: o}
+		x.mu.Unlock()
 		return Finding{}, false
 	}
-	return duplicateFinding(vrf, addr, o, list), true
+	if sameObject(have.first, o) || slices.ContainsFunc(have.more, func(h Owner) bool { return sameObject(h, o) }) {
+		x.mu.Unlock()
+		return Finding{}, false
+	}
+	others := have.all()
+	have.more = append(have.more, o)
+	x.owners[k] = have
+	x.mu.Unlock()
+	return duplicateFinding(vrf, addr, o, others), true
 }
+
+func sameObject(a, b Owner) bool { return a.Kind == b.Kind && a.ID == b.ID }
 
 // ObserveCandidate observes c's key and object and adds the duplicate
 // warning, if any, to c's verdict. It reports whether it did.
@@ -160,7 +173,11 @@ func (x *DuplicateIndex) ObserveCandidate(c *Candidate) bool {
 func (x *DuplicateIndex) Owners(vrf string, addr netip.Addr) []Owner {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return append([]Owner(nil), x.owners[dupKey{vrf, addr.WithZone("")}]...)
+	have, ok := x.owners[dupKey{vrf, addr.WithZone("")}]
+	if !ok {
+		return nil
+	}
+	return have.all()
 }
 
 // Duplicates returns the CodeDuplicate warning for o's use of addr in vrf
@@ -168,7 +185,7 @@ func (x *DuplicateIndex) Owners(vrf string, addr netip.Addr) []Owner {
 func (x *DuplicateIndex) Duplicates(vrf string, addr netip.Addr, o Owner) (Finding, bool) {
 	var others []Owner
 	for _, have := range x.Owners(vrf, addr) {
-		if have.Kind != o.Kind || have.ID != o.ID {
+		if !sameObject(have, o) {
 			others = append(others, have)
 		}
 	}
