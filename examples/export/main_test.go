@@ -385,7 +385,7 @@ func TestScanModeFollowsScansToCompletion(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, netboxtest.WithDevices(10))
 	for _, d := range f.nb.Devices() {
-		for _, ip := range f.nb.IPAddresses(d.ID, false) {
+		if ip, ok := f.nb.IPAddress(d.PrimaryIP4); ok {
 			f.wug.SetReachable(ip.Address.Addr().String())
 		}
 	}

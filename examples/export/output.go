@@ -77,6 +77,9 @@ func list(w io.Writer, title string, lines []string) {
 // describe names an outcome's NetBox object and address and says what
 // went wrong.
 func describe(o export.Outcome) string {
+	if !o.Key.Address.IsValid() && o.Error == "" {
+		return o.Reason // an object-level reason names the object itself
+	}
 	var who []string
 	if o.ObjectID != 0 {
 		who = append(who, fmt.Sprintf("%s %d %q", o.ObjectKind, o.ObjectID, o.ObjectName))

@@ -76,7 +76,7 @@ func run(ctx context.Context, env environment) int {
 		fmt.Fprintf(env.stderr, "export: writing the output: %v\n", err)
 		return exitFailed
 	}
-	if res.Status != store.RunSucceeded && !res.DryRun || res.Counts.Failed > 0 || scans != nil && scans.Failed+scans.TimedOut > 0 {
+	if (!res.DryRun && res.Status != store.RunSucceeded) || res.Counts.Failed > 0 || (scans != nil && scans.Failed+scans.TimedOut > 0) {
 		return exitFailed
 	}
 	return exitOK

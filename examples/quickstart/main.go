@@ -141,7 +141,9 @@ func newDemo(ctx context.Context) (_ *demo, err error) {
 		return nil, err
 	}
 	api := export.NewWUGAPI(d.wc, export.WUGClientOptions{AttributePrefix: d.tr.AttributePrefix()})
-	sel := netbox.Selector{IncludeVMs: true}
+	// Every status, so each awkward record the generator plants is exported
+	// or refused with a reason.
+	sel := netbox.Selector{IncludeVMs: true, Statuses: []string{netbox.AnyStatus}}
 	d.job = &export.ExportJob{
 		Connection: export.Connection{
 			Name:         connectionName,
@@ -178,10 +180,13 @@ func (d *demo) close() {
 func (d *demo) run(ctx context.Context, w io.Writer) error {
 	start := time.Now()
 	adopted := d.seedWUG()
-	// Discovery scans find only addresses that answer: all of NetBox's.
-	for _, dev := range d.nb.Devices() {
-		for _, ip := range d.nb.IPAddresses(dev.ID, false) {
-			d.wug.SetReachable(ip.Address.Addr().String())
+	// Discovery scans find only addresses that answer: all of NetBox's
+	// primary and out-of-band addresses.
+	for _, o := range append(d.nb.Devices(), d.nb.VirtualMachines()...) {
+		for _, id := range []int64{o.PrimaryIP4, o.PrimaryIP6, o.OOBIP} {
+			if ip, ok := d.nb.IPAddress(id); ok {
+				d.wug.SetReachable(ip.Address.Addr().String())
+			}
 		}
 	}
 	cat := d.nb.Catalog()
@@ -360,6 +365,9 @@ func printResult(w io.Writer, res *export.Result) {
 // describe names an outcome's NetBox object and address and says what
 // went wrong.
 func describe(o export.Outcome) string {
+	if !o.Key.Address.IsValid() && o.Error == "" {
+		return o.Reason // an object-level reason names the object itself
+	}
 	who := fmt.Sprintf("%s %d %q", o.ObjectKind, o.ObjectID, o.ObjectName)
 	if o.Key.Address.IsValid() {
 		who += " " + o.Key.Address.String()
@@ -389,24 +397,10 @@ func (d *demo) printDevices(ctx context.Context, w io.Writer, res *export.Result
 	for _, g := range groups {
 		paths[g.ID] = g.Path
 	}
-	var ids []string
-	for _, o := range res.Outcomes {
-		if o.Action == export.ActionAdopt && o.DeviceID != "" {
-			ids = append(ids, o.DeviceID)
-		}
-	}
-	ids = ids[:min(len(ids), 2)]
-	for _, o := range res.Outcomes {
-		if len(ids) == tableRows {
-			break
-		}
-		if o.Action == export.ActionAdd && o.DeviceID != "" {
-			ids = append(ids, o.DeviceID)
-		}
-	}
+	ids, quirks := d.tableDevices(res)
 	fmt.Fprintf(w, "\n   WUG devices (%d of %d):\n", len(ids), d.wug.DeviceCount())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "   NAME\tADDRESS\tGROUP\tNetBox.Site\tNetBox.Role\tNetBox.Serial\tOTHER\n")
+	fmt.Fprintf(tw, "   NAME\tADDRESS\tGROUP\tNetBox.Site\tNetBox.Role\tNetBox.Serial\tOTHER\tNOTE\n")
 	for _, id := range ids {
 		dev, err := d.wc.Devices.Get(ctx, id)
 		if err != nil {
@@ -431,14 +425,51 @@ func (d *demo) printDevices(ctx context.Context, w io.Writer, res *export.Result
 				other = append(other, a.Name+"="+a.Value)
 			}
 		}
-		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\t%s\t%s\t%s\n", clip(dev.Name, 32), dev.NetworkAddress, strings.Join(group, ", "),
-			clip(attrs["NetBox.Site"], 20), attrs["NetBox.Role"], attrs["NetBox.Serial"], strings.Join(other, " "))
+		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", clip(dev.Name, 32), dev.NetworkAddress, clip(strings.Join(group, ", "), 48),
+			clip(attrs["NetBox.Site"], 20), attrs["NetBox.Role"], attrs["NetBox.Serial"], strings.Join(other, " "), quirks[id])
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "   (OTHER: attributes without the %q prefix; wugsync never changes them)\n", d.tr.AttributePrefix())
 	return nil
+}
+
+// tableDevices picks the WUG devices the table shows: two adopted ones,
+// one added for each awkward NetBox case that was exported, then plain
+// adds. It returns them with the awkward case each came from.
+func (d *demo) tableDevices(res *export.Result) ([]string, map[string]string) {
+	var ids []string
+	quirks := map[string]string{}
+	take := func(o export.Outcome, why string) {
+		if o.DeviceID != "" && len(ids) < tableRows {
+			if _, dup := quirks[o.DeviceID]; !dup {
+				ids = append(ids, o.DeviceID)
+				quirks[o.DeviceID] = why
+			}
+		}
+	}
+	adopted := 0
+	for _, o := range res.Outcomes {
+		if o.Action == export.ActionAdopt && adopted < 2 {
+			take(o, "adopted: was in WUG already")
+			adopted++
+		}
+	}
+	for _, q := range netboxtest.AllQuirks() {
+		for _, o := range res.Outcomes {
+			if dev, ok := d.nb.Device(o.ObjectID); ok && o.ObjectKind == store.ObjectDevice && o.Action == export.ActionAdd && dev.Quirks&q != 0 {
+				take(o, "awkward in NetBox: "+q.String())
+				break
+			}
+		}
+	}
+	for _, o := range res.Outcomes {
+		if o.Action == export.ActionAdd {
+			take(o, "")
+		}
+	}
+	return ids, quirks
 }
 
 func clip(s string, n int) string {
