@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
+	"testing"
 
 	"github.com/wugsync/wugsync/export"
 	"github.com/wugsync/wugsync/netbox"
@@ -61,4 +63,30 @@ func Example() {
 	}
 	fmt.Println(res.Status, res.Counts.Added > 0, res.Counts.Added == wugSrv.DeviceCount(), res.Counts.Failed)
 	// Output: succeeded true true 0
+}
+
+// TestREADMEExample keeps README.md's library example the same code as
+// exportSite, which Example compiles and runs.
+func TestREADMEExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "```go\n")
+	block, _, ok2 := strings.Cut(block, "```")
+	_, fn, ok3 := strings.Cut(string(src), "\nfunc exportSite(")
+	fn, _, ok4 := strings.Cut(fn, "\n}\n")
+	if !ok || !ok2 || !ok3 || !ok4 {
+		t.Fatal("README.md's go block or exportSite not found")
+	}
+	if want := "func exportSite(" + fn + "\n}\n"; block != want {
+		t.Errorf("README.md's example differs from exportSite in example_test.go:\n%s\nwant:\n%s", block, want)
+	}
+	if n := strings.Count(block, "\n"); n > 20 {
+		t.Errorf("README.md's example has %d lines, want at most 20", n)
+	}
 }
