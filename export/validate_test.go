@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -384,4 +385,27 @@ func FuzzValidateIP(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkDuplicateIndex observes 100,000 distinct addresses (one owner
+// each, the common case) and reports the heap the index holds per address.
+func BenchmarkDuplicateIndex(b *testing.B) {
+	const n = 100_000
+	var before, after runtime.MemStats
+	perAddr := 0.0
+	for b.Loop() {
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		x := NewDuplicateIndex()
+		for i := range n {
+			a := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+			x.Observe("", a, Owner{Kind: netbox.KindDevice, ID: int64(i), Name: "dev"})
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perAddr = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / n
+		runtime.KeepAlive(x)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/address")
+	b.ReportMetric(perAddr, "heap_B/address")
 }
