@@ -221,10 +221,14 @@ func parseGroupPath(tmpl string) (groupTemplate, error) {
 		var parts []pathPart
 		for seg != "" {
 			open := strings.IndexByte(seg, '<')
+			literal := seg
+			if open >= 0 {
+				literal = seg[:open]
+			}
+			if strings.IndexByte(literal, '>') >= 0 {
+				return nil, fmt.Errorf("group path %q: '>' without '<' in segment %d", tmpl, i+1)
+			}
 			if open < 0 {
-				if strings.IndexByte(seg, '>') >= 0 {
-					return nil, fmt.Errorf("group path %q: '>' without '<' in segment %d", tmpl, i+1)
-				}
 				parts = append(parts, pathPart{text: seg})
 				break
 			}

@@ -220,6 +220,8 @@ func TestNewTransformerErrors(t *testing.T) {
 		{"unknown field", Mapping{GroupPath: "My Network/<colour>"}, "unknown field <colour>"},
 		{"unclosed", Mapping{GroupPath: "A/<site"}, "unclosed '<' in segment 2"},
 		{"stray close", Mapping{GroupPath: "A/site>"}, "'>' without '<' in segment 2"},
+		{"stray close before a field", Mapping{GroupPath: "x>y<site>"}, "'>' without '<' in segment 1"},
+		{"stray close after a field", Mapping{GroupPath: "<site>x>"}, "'>' without '<' in segment 1"},
 		{"empty segment", Mapping{GroupPath: "A//<site>"}, "segment 2 is empty"},
 		{"poll too fast", Mapping{PollInterval: 5 * time.Second}, "poll interval 5s"},
 		{"poll too slow", Mapping{PollInterval: 24 * time.Hour}, "poll interval 24h0m0s"},
