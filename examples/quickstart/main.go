@@ -1,9 +1,10 @@
 // Command quickstart runs wugsync end to end on one machine, with no
 // servers and no flags: a fake NetBox and a fake WhatsUp Gold (WUG) in this
 // process, on loopback ports, and a SQLite state store in a temporary
-// directory. It exports the NetBox devices to WUG, changes one device in
-// NetBox and exports again, then follows the discovery scans the first
-// export started.
+// directory. It exports the NetBox devices and virtual machines to WUG
+// (adopting the devices WUG already has, and scanning the addresses of a
+// template batch WUG is told to refuse), changes one device in NetBox and
+// exports again, then follows the discovery scans to completion.
 //
 //	go run ./examples/quickstart
 package main
