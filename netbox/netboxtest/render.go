@@ -362,19 +362,26 @@ func (h *Handler) device(e *enc, v view, o *object) {
 	if e.tk("last_updated") {
 		e.time(o.updated)
 	}
-	ifaces := int64(len(h.ifaces.index().post[ikey{f: fOwner, v: o.id, s: "d"}]))
-	for _, c := range [...]struct {
-		k string
-		n int64
-	}{{"console_port_count", 1}, {"console_server_port_count", 0}, {"power_port_count", 2},
-		{"power_outlet_count", 0}, {"interface_count", ifaces}, {"front_port_count", 0},
-		{"rear_port_count", 0}, {"device_bay_count", 0}, {"module_bay_count", 0},
-		{"inventory_item_count", 0}} {
-		if e.tk(c.k) {
+	for _, c := range h.componentCounts(o) {
+		if e.tk(c.key) {
 			e.int(c.n)
 		}
 	}
 	e.close()
+}
+
+type count struct {
+	key string
+	n   int64
+}
+
+// componentCounts are a device's *_count fields: every generated device
+// has one console port and two power ports besides its interfaces.
+func (h *Handler) componentCounts(o *object) [10]count {
+	ifaces := int64(len(h.ifaces.index().post[ikey{f: fOwner, v: o.id, s: "d"}]))
+	return [...]count{{"console_port_count", 1}, {"console_server_port_count", 0}, {"power_port_count", 2},
+		{"power_outlet_count", 0}, {"interface_count", ifaces}, {"front_port_count", 0},
+		{"rear_port_count", 0}, {"device_bay_count", 0}, {"module_bay_count", 0}, {"inventory_item_count", 0}}
 }
 
 func (h *Handler) status(e *enc, value string, labels map[string]string) {
@@ -872,19 +879,17 @@ func (h *Handler) site(e *enc, v view, s *catEntry) {
 		e.time(siteCreated)
 	}
 	dix, vix := h.devices.index(), h.vms.index()
-	racks := 0
+	racks := int64(0)
 	for _, r := range h.cat.racks {
 		if l := get(h.cat.locations, r.parent); l != nil && l.parent == s.id {
 			racks++
 		}
 	}
-	for _, c := range [...]struct {
-		k string
-		n int
-	}{{"circuit_count", 0}, {"device_count", len(dix.post[ikey{f: fSite, v: s.id}])}, {"prefix_count", 0},
-		{"rack_count", racks}, {"virtualmachine_count", len(vix.post[ikey{f: fSite, v: s.id}])}, {"vlan_count", 0}} {
-		if e.tk(c.k) {
-			e.int(int64(c.n))
+	for _, c := range [...]count{{"circuit_count", 0}, {"device_count", int64(len(dix.post[ikey{f: fSite, v: s.id}]))},
+		{"prefix_count", 0}, {"rack_count", racks}, {"virtualmachine_count", int64(len(vix.post[ikey{f: fSite, v: s.id}]))},
+		{"vlan_count", 0}} {
+		if e.tk(c.key) {
+			e.int(c.n)
 		}
 	}
 	e.close()

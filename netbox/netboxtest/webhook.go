@@ -298,14 +298,8 @@ func (h *Handler) snapshot(o *object, vm bool) []byte {
 			e.k(k)
 			e.null()
 		}
-		ifaces := int64(len(h.ifaces.index().post[ikey{f: fOwner, v: o.id, s: "d"}]))
-		for _, c := range [...]struct {
-			k string
-			n int64
-		}{{"console_port_count", 1}, {"console_server_port_count", 0}, {"power_port_count", 2},
-			{"power_outlet_count", 0}, {"interface_count", ifaces}, {"front_port_count", 0},
-			{"rear_port_count", 0}, {"device_bay_count", 0}, {"module_bay_count", 0}, {"inventory_item_count", 0}} {
-			e.k(c.k)
+		for _, c := range h.componentCounts(o) {
+			e.k(c.key)
 			e.int(c.n)
 		}
 	}
