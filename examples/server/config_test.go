@@ -171,3 +171,26 @@ func TestConfigConnectionMapsToExport(t *testing.T) {
 		t.Errorf("mapping = %+v", m)
 	}
 }
+
+func TestConfigJSONAndNumericID(t *testing.T) {
+	t.Parallel()
+	text := `{
+  "api_token": {"env": "API_TOKEN"},
+  "netbox": {"url": "http://127.0.0.1:1", "token": {"file": "/dev/null"}},
+  "store": {"postgres_dsn": {"env": "NB_TOKEN"}, "postgres_schema": "wugsync"},
+  "connections": [{"id": 12, "name": "main", "export_interval_minutes": 60,
+    "wug": {"url": "https://127.0.0.1:2", "username": "admin", "password": {"env": "WUG_PW"}}}]
+}`
+	_, err := ParseConfig([]byte(text), testEnv)
+	if err == nil || !strings.Contains(err.Error(), "netbox.token: file /dev/null is empty") {
+		t.Fatalf("error = %v, want the empty token file named", err)
+	}
+	cfg, err := ParseConfig([]byte(strings.Replace(text, `{"file": "/dev/null"}`, `{"env": "NB_TOKEN"}`, 1)), testEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := cfg.Connections[0]
+	if cc.ID != "12" || cc.Interval() != time.Hour || cfg.Store.PostgresDSN.Value() != "nb-token" {
+		t.Errorf("id %q, interval %v, dsn set %v", cc.ID, cc.Interval(), cfg.Store.PostgresDSN.Value() != "")
+	}
+}

@@ -78,6 +78,7 @@ func newMetrics() *metrics {
 
 // observeExport records a finished export (the scheduler's OnExport).
 func (m *metrics) observeExport(res *export.Result, _ error) {
+	// A nil result is a run that failed before it was recorded.
 	if res == nil {
 		m.runs.WithLabelValues("", string(store.RunFailed)).Inc()
 		return

@@ -102,7 +102,7 @@ func newService(cfg *Config, st store.Store, log *slog.Logger) (*service, error)
 	s.sched, err = export.NewScheduler(st, scheduled, export.SchedulerOptions{
 		LeaseTTL:      seconds(cfg.LeaseTTLSeconds),
 		WebhookWindow: seconds(cfg.WebhookWindowSeconds),
-		OnExport:      s.m.observeExport,
+		OnExport:      s.exportFinished,
 		Logger:        log,
 	})
 	if err != nil {
@@ -153,19 +153,31 @@ func (s *service) scheduledConnection(cc *ConnectionConfig, nc *netbox.Client) (
 		return export.ScheduledConnection{}, err
 	}
 	api := export.NewWUGAPI(wc, export.WUGClientOptions{AttributePrefix: tr.AttributePrefix()})
-	conn := cc.Connection()
+	ec := cc.Connection()
 	sc := export.ScheduledConnection{
-		Export: &export.ExportJob{Connection: conn, Source: nc, WUG: api, Store: s.st, Transformer: tr,
+		Export: &export.ExportJob{Connection: ec, Source: nc, WUG: api, Store: s.st, Transformer: tr,
 			Logger: s.log.With("connection", cc.Name)},
 		Interval:     cc.Interval(),
 		ScanInterval: time.Duration(cc.ScanIntervalMinutes * float64(time.Minute)),
 		Webhooks:     *cc.NetBoxWebhooks && s.cfg.WebhookSecret.IsSet(),
 	}
-	if *cc.AutoScanExportedIPs || conn.Mode == export.ModeScan {
+	if *cc.AutoScanExportedIPs || ec.Mode == export.ModeScan {
 		sc.Scans = &export.ScanStatusJob{Connection: cc.Name, WUG: api, Store: s.st, Source: nc,
-			Selector: conn.Selector, Transformer: tr, Logger: s.log.With("connection", cc.Name)}
+			Selector: ec.Selector, Transformer: tr, Logger: s.log.With("connection", cc.Name)}
 	}
 	return sc, nil
+}
+
+// exportFinished logs and counts every finished export.
+func (s *service) exportFinished(res *export.Result, err error) {
+	s.m.observeExport(res, err)
+	if res == nil {
+		return // the scheduler logged why the run did not start
+	}
+	s.log.Info("export finished", "connection", res.Connection, "run_id", res.RunID, "status", res.Status,
+		"selected", res.Counts.Selected, "added", res.Counts.Added, "adopted", res.Counts.Adopted,
+		"updated", res.Counts.Updated, "scanned", res.Counts.Scanned, "failed", res.Counts.Failed,
+		"duration", res.FinishedAt.Sub(res.StartedAt).Round(time.Millisecond).String())
 }
 
 // baseTransport is a pooled transport trusting the server as configured;
