@@ -267,6 +267,8 @@ func TestConfigurationErrorsExitTwo(t *testing.T) {
 			"cannot reach WhatsUp Gold at https://" + closed + " (connection refused)"},
 		{"unreachable NetBox", map[string]string{"NETBOX_URL": "http://" + closed}, nil,
 			"cannot reach NetBox at http://" + closed + " (connection refused)"},
+		{"unreachable store", nil, []string{"--store", "postgres://wugsync:pg-secret-77@" + closed + "/wugsync?sslmode=disable"},
+			"cannot open the PostgreSQL store postgres://wugsync:xxxxx@" + closed + "/wugsync?sslmode=disable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -288,8 +290,10 @@ func TestConfigurationErrorsExitTwo(t *testing.T) {
 			if strings.Contains(errOut, "goroutine ") || strings.Contains(errOut, "panic") {
 				t.Errorf("stderr holds a stack trace:\n%s", errOut)
 			}
-			if p := tt.env["WUG_PASSWORD"]; p != "" && strings.Contains(errOut, p) {
-				t.Errorf("stderr holds the password")
+			for _, secret := range []string{tt.env["WUG_PASSWORD"], "pg-secret-77"} {
+				if secret != "" && strings.Contains(errOut, secret) {
+					t.Errorf("stderr holds the secret %q", secret)
+				}
 			}
 		})
 	}
@@ -423,5 +427,23 @@ func TestProgressBarOnATerminal(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "exporting") {
 		t.Errorf("no bar drawn:\n%q", errb.String())
+	}
+}
+
+// With WUGSYNC_TEST_POSTGRES_DSN set, the CLI runs on the PostgreSQL store.
+func TestPostgresStore(t *testing.T) {
+	dsn := os.Getenv("WUGSYNC_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("WUGSYNC_TEST_POSTGRES_DSN is not set")
+	}
+	t.Parallel()
+	f := newFixture(t, netboxtest.WithDevices(10))
+	conn := "cli-test-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	code, out, errOut := f.run(t, "--store", dsn, "--connection", conn)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if c := textCounts(t, out); c["added"] == 0 || c["added"] != f.wug.DeviceCount() {
+		t.Errorf("counts %v; WUG holds %d devices", c, f.wug.DeviceCount())
 	}
 }
