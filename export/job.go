@@ -604,14 +604,22 @@ func (c *collector) plan(d Decision) {
 	c.outcomes = append(c.outcomes, decisionOutcome(&d))
 }
 
-// loadRecords reads a connection's records by key.
-func loadRecords(ctx context.Context, st store.Store, conn string) (map[store.Key]store.Record, error) {
-	recs := map[store.Key]store.Record{}
+// loadRecords reads a connection's records.
+func loadRecords(ctx context.Context, st store.Store, conn string) (*RecordSet, error) {
+	counts, err := st.CountByStatus(ctx, conn)
+	if err != nil {
+		return nil, fmt.Errorf("counting export records: %w", err)
+	}
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	recs := &RecordSet{idx: make(map[store.Key]int32, total), recs: make([]recState, 0, total)}
 	for r, err := range st.Records(ctx, store.Query{Connection: conn, PageSize: 2000}) {
 		if err != nil {
 			return nil, fmt.Errorf("reading export records: %w", err)
 		}
-		recs[r.Key] = r
+		recs.Add(r)
 	}
 	return recs, nil
 }

@@ -274,36 +274,50 @@ func (inv *Inventory) ByAddress(addr netip.Addr) []string {
 type Planner struct {
 	opts    PlanOptions
 	inv     *Inventory
-	recs    map[store.Key]store.Record
+	recs    *RecordSet
 	claimed map[string]store.Key // WUG device id -> the key linked to it
-	seen    map[store.Key]bool
+	seenNew map[store.Key]bool   // keys without a record decided in this run
 }
 
 // NewPlanner returns a planner over the observed inventory and the recorded
-// state of one connection (records by key).
-func NewPlanner(opts PlanOptions, inv *Inventory, recs map[store.Key]store.Record) *Planner {
+// state of one connection. The planner marks in recs which keys it saw.
+func NewPlanner(opts PlanOptions, inv *Inventory, recs *RecordSet) *Planner {
 	opts.defaults()
 	if inv == nil {
 		inv = NewInventory(nil)
 	}
-	p := &Planner{opts: opts, inv: inv, recs: recs, claimed: map[string]store.Key{}, seen: map[store.Key]bool{}}
-	for k, r := range recs {
+	if recs == nil {
+		recs = NewRecordSet()
+	}
+	p := &Planner{opts: opts, inv: inv, recs: recs, claimed: map[string]store.Key{}, seenNew: map[store.Key]bool{}}
+	for r := range recs.All() {
 		if r.WUGDeviceID != "" && r.Status != store.StatusRemoved {
-			p.claimed[r.WUGDeviceID] = k
+			p.claimed[r.WUGDeviceID] = r.Key
 		}
 	}
 	return p
 }
 
 // Seen reports whether the planner has decided for key in this run.
-func (p *Planner) Seen(k store.Key) bool { return p.seen[k] }
+func (p *Planner) Seen(k store.Key) bool { return p.seenNew[k] || p.recs.seen(k) }
+
+// markSeen records that the planner decided for k and reports whether it
+// had already.
+func (p *Planner) markSeen(k store.Key) bool {
+	if already, ok := p.recs.markSeen(k); ok {
+		return already
+	}
+	already := p.seenNew[k]
+	p.seenNew[k] = true
+	return already
+}
 
 // Decide returns the decision for one candidate. A key decided twice in one
 // run (the same address in the same VRF on two NetBox objects) is skipped
 // the second time.
 func (p *Planner) Decide(c *Candidate) Decision {
 	d := Decision{Key: c.Key, Candidate: c, Warnings: candidateWarnings(c)}
-	if rec, ok := p.recs[c.Key]; ok {
+	if rec, ok := p.recs.Get(c.Key); ok {
 		d.Record = &rec
 	}
 	r := d.Record
@@ -312,8 +326,7 @@ func (p *Planner) Decide(c *Candidate) Decision {
 			d.Warnings = append(d.Warnings, f.String())
 		}
 	}
-	dup := p.seen[c.Key]
-	p.seen[c.Key] = true
+	dup := p.markSeen(c.Key)
 	if blocked, why := candidateBlocked(c); blocked {
 		return d.skip(skipInvalid + why)
 	}
@@ -402,14 +415,14 @@ func (p *Planner) Removals() (decisions []Decision, warning string) {
 	}
 	owned := 0
 	var gone []store.Record
-	for k, r := range p.recs {
+	for r := range p.recs.All() {
 		if r.Status == store.StatusRemoved {
 			continue
 		}
 		if r.WUGDeviceID != "" {
 			owned++
 		}
-		if !p.seen[k] && p.opts.RemovalScope(r) {
+		if !p.recs.seen(r.Key) && p.opts.RemovalScope(r) {
 			gone = append(gone, r)
 		}
 	}
@@ -450,11 +463,7 @@ func (p *Planner) Removals() (decisions []Decision, warning string) {
 // connection's records, and the WUG devices from one listing. It is the
 // pure form of what ExportJob does in chunks.
 func MakePlan(connection string, candidates []Candidate, records []store.Record, devices []WUGDevice, opts PlanOptions) *Plan {
-	recs := make(map[store.Key]store.Record, len(records))
-	for _, r := range records {
-		recs[r.Key] = r
-	}
-	p := NewPlanner(opts, NewInventory(devices), recs)
+	p := NewPlanner(opts, NewInventory(devices), NewRecordSet(records...))
 	plan := &Plan{Connection: connection, Decisions: make([]Decision, 0, len(candidates))}
 	for i := range candidates {
 		plan.Decisions = append(plan.Decisions, p.Decide(&candidates[i]))

@@ -1,0 +1,142 @@
+package export
+
+import (
+	"iter"
+	"time"
+
+	"github.com/wugsync/wugsync/store"
+)
+
+// RecordSet is the recorded state of one connection as the planner reads
+// it: every record by key, held compactly (an export of 100,000 addresses
+// keeps all of them in memory for the length of a run).
+type RecordSet struct {
+	idx  map[store.Key]int32
+	recs []recState
+}
+
+// recState is a store.Record without its key, creation and update times,
+// with times as Unix microseconds and interned enumerations.
+type recState struct {
+	objectName, deviceID, fingerprint, scanID, scanState, lastError string
+
+	kind   store.ObjectKind
+	status store.Status
+	reason store.Reason
+
+	objectID                                     int64
+	exportedAt, scanTriggeredAt, scanCompletedAt int64
+	attempts                                     int32
+	scanDiscovered                               bool
+	seen                                         bool // decided in this run (planner state)
+}
+
+// NewRecordSet holds records; later records replace earlier ones with the
+// same key.
+func NewRecordSet(records ...store.Record) *RecordSet {
+	s := &RecordSet{idx: make(map[store.Key]int32, len(records))}
+	for i := range records {
+		s.Add(records[i])
+	}
+	return s
+}
+
+// Add holds one more record.
+func (s *RecordSet) Add(r store.Record) {
+	st := recState{objectName: r.ObjectName, deviceID: r.WUGDeviceID, fingerprint: r.Fingerprint, scanID: r.ScanID,
+		scanState: r.ScanState, lastError: r.LastError, kind: intern(r.ObjectKind), status: intern(r.Status),
+		reason: intern(r.Reason), objectID: r.ObjectID, exportedAt: micros(r.ExportedAt),
+		scanTriggeredAt: micros(r.ScanTriggeredAt), scanCompletedAt: micros(r.ScanCompletedAt),
+		attempts: int32(r.Attempts), scanDiscovered: r.ScanDiscovered}
+	if i, ok := s.idx[r.Key]; ok {
+		s.recs[i] = st
+		return
+	}
+	s.idx[r.Key] = int32(len(s.recs))
+	s.recs = append(s.recs, st)
+}
+
+// Len is the number of records held.
+func (s *RecordSet) Len() int { return len(s.recs) }
+
+// Get returns the record for k. CreatedAt and UpdatedAt are not held: they
+// are zero, which the store keeps as they were on the next upsert.
+func (s *RecordSet) Get(k store.Key) (store.Record, bool) {
+	i, ok := s.idx[k]
+	if !ok {
+		return store.Record{}, false
+	}
+	return s.recs[i].record(k), true
+}
+
+// All yields every record, in no particular order.
+func (s *RecordSet) All() iter.Seq[store.Record] {
+	return func(yield func(store.Record) bool) {
+		for k, i := range s.idx {
+			if !yield(s.recs[i].record(k)) {
+				return
+			}
+		}
+	}
+}
+
+func (st *recState) record(k store.Key) store.Record {
+	return store.Record{Key: k, ObjectKind: st.kind, ObjectID: st.objectID, ObjectName: st.objectName,
+		Status: st.status, Reason: st.reason, WUGDeviceID: st.deviceID, ScanID: st.scanID, ScanState: st.scanState,
+		ScanDiscovered: st.scanDiscovered, Fingerprint: st.fingerprint, Attempts: int(st.attempts), LastError: st.lastError,
+		ExportedAt: fromMicros(st.exportedAt), ScanTriggeredAt: fromMicros(st.scanTriggeredAt), ScanCompletedAt: fromMicros(st.scanCompletedAt)}
+}
+
+// markSeen records that the planner decided for k and reports whether it
+// had already; ok is false when k has no record.
+func (s *RecordSet) markSeen(k store.Key) (already, ok bool) {
+	i, ok := s.idx[k]
+	if !ok {
+		return false, false
+	}
+	already = s.recs[i].seen
+	s.recs[i].seen = true
+	return already, true
+}
+
+func (s *RecordSet) seen(k store.Key) bool {
+	i, ok := s.idx[k]
+	return ok && s.recs[i].seen
+}
+
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+// intern returns the shared constant for a known enumeration value, so
+// records read from a store do not each hold a copy.
+func intern[T ~string](v T) T {
+	for _, s := range internTable {
+		if string(v) == s {
+			return T(s)
+		}
+	}
+	return v
+}
+
+var internTable = func() []string {
+	var out []string
+	for _, s := range store.Statuses {
+		out = append(out, string(s))
+	}
+	for _, r := range []store.Reason{store.ReasonNewDevice, store.ReasonIPChanged, store.ReasonMetadataUpdate,
+		store.ReasonAdopted, store.ReasonReAdd, store.ReasonManual, store.ReasonBulk} {
+		out = append(out, string(r))
+	}
+	return append(out, string(store.ObjectDevice), string(store.ObjectVirtualMachine))
+}()
