@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -417,16 +418,26 @@ func (s *service) parseRecordQuery(v url.Values) (q store.Query, limit, offset i
 			return q, 0, 0, fmt.Errorf("object_type: %q is not device or virtual_machine", kind)
 		}
 	}
-	for key, kind := range map[string]store.ObjectKind{"object_id": "", "device_id": store.ObjectDevice, "virtual_machine_id": store.ObjectVirtualMachine} {
-		if text := v.Get(key); text != "" {
-			id, err := strconv.ParseInt(text, 10, 64)
-			if err != nil || id <= 0 {
-				return q, 0, 0, fmt.Errorf("%s: %q is not a positive integer", key, text)
-			}
-			q.ObjectID = id
-			if kind != "" {
-				q.ObjectKind = kind
-			}
+	idKey := ""
+	for _, key := range []string{"object_id", "device_id", "virtual_machine_id"} {
+		text := v.Get(key)
+		if text == "" {
+			continue
+		}
+		if idKey != "" {
+			return q, 0, 0, fmt.Errorf("%s: cannot be combined with %s", key, idKey)
+		}
+		idKey = key
+		id, err := strconv.ParseInt(text, 10, 64)
+		if err != nil || id <= 0 {
+			return q, 0, 0, fmt.Errorf("%s: %q is not a positive integer", key, text)
+		}
+		q.ObjectID = id
+		switch key {
+		case "device_id":
+			q.ObjectKind = store.ObjectDevice
+		case "virtual_machine_id":
+			q.ObjectKind = store.ObjectVirtualMachine
 		}
 	}
 	if text := first(v, "address", "ip_address"); text != "" {
@@ -514,14 +525,14 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, empty bool) bool 
 		}
 		return false
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		if empty {
 			return true
 		}
 		writeError(w, http.StatusBadRequest, "a JSON request body is required")
 		return false
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		writeError(w, http.StatusBadRequest, "invalid JSON body: "+strings.TrimPrefix(err.Error(), "json: "))

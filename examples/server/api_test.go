@@ -172,6 +172,7 @@ func TestAPIErrors(t *testing.T) {
 		{"bad status filter", "GET", "ip-exports/?status=done", "", 400, `status: "done"`},
 		{"bad limit", "GET", "ip-exports/?limit=-1", "", 400, "limit:"},
 		{"unknown query", "GET", "ip-exports/?colour=red", "", 400, `unknown filter "colour"`},
+		{"two object ids", "GET", "ip-exports/?device_id=1&virtual_machine_id=2", "", 400, "virtual_machine_id: cannot be combined with device_id"},
 	}
 	for _, tt := range tests {
 		status, body := doJSON(t, tt.method, base+tt.path, testToken, tt.body)
