@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wugsync/wugsync/netbox"
 	"github.com/wugsync/wugsync/netbox/netboxtest"
 	"github.com/wugsync/wugsync/store"
 	"github.com/wugsync/wugsync/store/sqlite"
@@ -212,6 +213,19 @@ connections:
 	code, ans = doJSON(t, "POST", p.URL("/api/plugins/wug-sync/connections/main/export/"), testToken, "")
 	if code != http.StatusAccepted {
 		t.Fatalf("second export: %d %v", code, ans)
+	}
+	code, busy := doJSON(t, "POST", p.URL("/api/plugins/wug-sync/connections/7/export/"), testToken, "")
+	if code != http.StatusConflict || busy["run_id"] != ans["run_id"] {
+		t.Errorf("export during run %v: %d %v, want 409 naming it", ans["run_id"], code, busy)
+	}
+	hook := []byte(`{"event": "updated", "model": "device", "data": {"id": 1, "name": "x"}}`)
+	req, _ := http.NewRequest("POST", p.URL("/webhooks/netbox"), bytes.NewReader(hook))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(netbox.SignatureHeader, netbox.Sign([]byte("another secret"), hook))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("webhook with a bad signature: %v %v, want 403", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	p.Terminate()
 	p.Wait()
