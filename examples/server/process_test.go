@@ -160,6 +160,7 @@ func TestServerProcess(t *testing.T) {
 	writeFile(t, tokenFile, testToken+"\n")
 	writeFile(t, cfgPath, fmt.Sprintf(`
 listen: 127.0.0.1:0
+log_level: debug   # every HTTP attempt is logged: none may show a secret
 api_token: {file: %q}
 webhook_secret: {env: HOOK}
 netbox: {url: %q, token: {env: NB_TOKEN}}
@@ -232,6 +233,9 @@ connections:
 	logs := p.Logs()
 	if !strings.Contains(logs, "stopped cleanly") {
 		t.Errorf("logs do not say the service stopped cleanly:\n%s", logs)
+	}
+	if !strings.Contains(logs, `"level":"DEBUG"`) {
+		t.Errorf("no debug records were logged, so the secret check below proves little:\n%s", logs)
 	}
 	for _, secret := range []string{testToken, testSecret, netboxtest.DefaultToken, wugtest.DefaultPassword} {
 		if strings.Contains(logs, secret) {
