@@ -14,6 +14,7 @@ import (
 
 	"github.com/wugsync/wugsync/netbox/netboxtest"
 	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/wug/wugtest"
 )
 
 func TestAPIRefusesRequestsWithoutTheToken(t *testing.T) {
@@ -409,4 +410,50 @@ func plainDevices(nb *netboxtest.Server) []netboxtest.Device {
 		}
 	}
 	return out
+}
+
+func TestScanFallbackFollowedByTheScanMonitor(t *testing.T) {
+	t.Parallel()
+	f := newFixtureWith(t, 20, "    attempts: 1\n    scan_interval_minutes: 0.005\n", wugtest.WithScanDelay(time.Hour))
+	for _, d := range plainDevices(f.nb) {
+		ip, _ := f.nb.IPAddress(d.PrimaryIP4)
+		f.wug.SetReachable(ip.Address.Addr().String())
+	}
+	// WUG refuses the template batch: auto_scan_exported_ips hands the
+	// addresses to a discovery scan instead.
+	f.wug.FailNext(wugtest.Fault{Route: "PATCH /api/v1/devices/-/config/template", Status: http.StatusInternalServerError, Times: 1})
+	status, ans := doJSON(t, "POST", f.srv.URL+"/api/plugins/wug-sync/connections/1/export/", testToken, "")
+	if status != http.StatusAccepted {
+		t.Fatalf("export: %d %v", status, ans)
+	}
+	run := waitRun(t, f.st, ans["run_id"].(string))
+	if run.Counts.Scanned == 0 || run.Counts.Added != 0 {
+		t.Fatalf("run = %+v, want every add turned into a scan", run)
+	}
+	backlog := func() float64 {
+		_, text := do(t, "GET", f.srv.URL+"/metrics", "", "")
+		v, _ := metricValue(text, "wugsync_scan_backlog", "connection", "main")
+		return v
+	}
+	if got := backlog(); got != float64(run.Counts.Scanned) {
+		t.Errorf("scan backlog while WUG scans = %v, want %d", got, run.Counts.Scanned)
+	}
+
+	// The scan monitor, every 0.3 s, sees the scans finish and links what
+	// they found.
+	f.wug.CompleteScans()
+	deadline := time.Now().Add(15 * time.Second)
+	for backlog() != 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	counts, err := f.st.CountByStatus(context.Background(), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[store.StatusScanTriggered] != 0 || counts[store.StatusScanCompleted] != run.Counts.Scanned {
+		t.Errorf("records by status = %v, want %d scan_completed", counts, run.Counts.Scanned)
+	}
+	if monitors, _ := f.st.Runs(context.Background(), store.RunQuery{Kind: store.RunScanMonitor}); len(monitors) == 0 {
+		t.Error("no scan-monitor run was recorded")
+	}
 }

@@ -67,12 +67,19 @@ func fixtureEnv() func(string) string {
 
 func newFixture(t *testing.T, devices int) *fixture {
 	t.Helper()
+	return newFixtureWith(t, devices, "")
+}
+
+// newFixtureWith adds extra configuration lines to connection "main" and
+// options to the fake WUG.
+func newFixtureWith(t *testing.T, devices int, extra string, wugOpts ...wugtest.Option) *fixture {
+	t.Helper()
 	f := &fixture{t: t,
 		nb:  netboxtest.NewServer(t, netboxtest.WithDevices(devices)),
-		wug: wugtest.NewServer(t, wugtest.WithPlainHTTP()),
+		wug: wugtest.NewServer(t, append([]wugtest.Option{wugtest.WithPlainHTTP()}, wugOpts...)...),
 		st:  memory.New(),
 	}
-	cfg, err := ParseConfig([]byte(configText(f.nb.URL, f.wug.URL, "")), fixtureEnv())
+	cfg, err := ParseConfig([]byte(configText(f.nb.URL, f.wug.URL, extra)), fixtureEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
