@@ -314,14 +314,7 @@ func TestWebhookSignatureAndTargetedExport(t *testing.T) {
 	if len(deliveries) != 1 || deliveries[0].Status != http.StatusNoContent {
 		t.Fatalf("deliveries = %+v, want one answered 204", deliveries)
 	}
-	var run store.Run
-	deadline := time.Now().Add(10 * time.Second)
-	for run.ID == "" && time.Now().Before(deadline) {
-		if runs, _ := f.st.Runs(ctx, store.RunQuery{Kind: store.RunExport}); len(runs) > 0 {
-			run = waitRun(t, f.st, runs[0].ID)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	run := waitExports(t, f.st, 1)
 	if run.Trigger != store.TriggerWebhook || run.Status != store.RunSucceeded || run.Counts.Selected != 1 || run.Counts.Added != 1 {
 		t.Errorf("run = %+v, want a succeeded webhook run of one address", run)
 	}
@@ -333,6 +326,46 @@ func TestWebhookSignatureAndTargetedExport(t *testing.T) {
 	if v, _ := metricValue(metrics, "wugsync_webhook_events_total", "kind", "device", "action", "updated"); v != 1 {
 		t.Errorf("wugsync_webhook_events_total = %v, want 1", v)
 	}
+
+	// Changes within one window are coalesced into one export of just the
+	// objects they touched.
+	plain := plainDevices(f.nb)
+	if len(plain) < 3 {
+		t.Fatalf("the fake has %d plain devices, want 3", len(plain))
+	}
+	for _, d := range []netboxtest.Device{plain[1], plain[2], plain[1]} {
+		if _, err := f.nb.UpdateDevice(d.ID, func(d *netboxtest.Device) { d.Comments += "." }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run = waitExports(t, f.st, 2)
+	want := map[string][]string{"objects": {fmt.Sprintf("device:%d", plain[1].ID), fmt.Sprintf("device:%d", plain[2].ID)}}
+	if diff := cmp.Diff(want, run.Filters); diff != "" || run.Trigger != store.TriggerWebhook || run.Counts.Added != 2 {
+		t.Errorf("second webhook run %+v; filters (-want +got):\n%s", run, diff)
+	}
+	time.Sleep(400 * time.Millisecond) // two more windows: no further run
+	if runs, _ := f.st.Runs(ctx, store.RunQuery{Kind: store.RunExport}); len(runs) != 2 {
+		t.Errorf("%d export runs, want 2", len(runs))
+	}
+}
+
+// waitExports waits until the store holds n export runs and returns the
+// newest once it has finished.
+func waitExports(t *testing.T, st store.Store, n int) store.Run {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		runs, err := st.Runs(context.Background(), store.RunQuery{Kind: store.RunExport})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) >= n {
+			return waitRun(t, st, runs[0].ID)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("fewer than %d export runs after 10s", n)
+	return store.Run{}
 }
 
 func TestMetricsExposed(t *testing.T) {
