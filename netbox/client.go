@@ -188,19 +188,10 @@ func WithMaxURLLength(n int) Option {
 // ("nbt_<key>.<secret>", NetBox 4.5+) is sent as "Bearer", any other as
 // "Token". NewClient does no network I/O.
 func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
-	u, err := url.Parse(strings.TrimSpace(baseURL))
+	u, err := httpx.ParseBaseURL(baseURL)
 	if err != nil {
-		// The parse error quotes the URL, which may carry a password.
-		return nil, errors.New("netbox: base URL does not parse as a URL")
+		return nil, fmt.Errorf("netbox: %w", err)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("netbox: base URL %q: want http(s)://host[/path]", u.Redacted())
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("netbox: base URL %q: must not carry a query, fragment or user info", u.Redacted())
-	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
 	token = strings.TrimSpace(token)
 	if token == "" {
 		return nil, errors.New("netbox: empty API token")

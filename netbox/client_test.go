@@ -61,8 +61,10 @@ func TestNewClientRejects(t *testing.T) {
 		opts              []Option
 		want              string
 	}{
-		{"no scheme", "netbox.example.com", "t", nil, "want http(s)://host"},
-		{"query", "https://netbox.example.com/?x=1", "t", nil, "must not carry a query"},
+		{"no scheme", "netbox.example.com", "t", nil, "scheme must be http or https"},
+		{"query", "https://netbox.example.com/?x=1", "t", nil, "query and fragment are not allowed"},
+		{"query token hidden", "https://netbox.example.com/?token=s3cr3t", "t", nil, `"https://netbox.example.com/?token=REDACTED"`},
+		{"password hidden", "ftp://admin:s3cr3t@netbox.example.com", "t", nil, `"ftp://netbox.example.com"`},
 		{"empty token", "https://netbox.example.com", " ", nil, "empty API token"},
 		{"token with space", "https://netbox.example.com", "a b", nil, "white space"},
 		{"page size", "https://netbox.example.com", "t", []Option{WithPageSize(1001)}, "outside 1..1000"},
@@ -81,6 +83,9 @@ func TestNewClientRejects(t *testing.T) {
 			_, err := NewClient(tt.base, tt.token, tt.opts...)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("NewClient = %v, want an error containing %q", err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("error reveals a secret: %v", err)
 			}
 		})
 	}

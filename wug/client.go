@@ -385,27 +385,11 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 }
 
 func parseBaseURL(raw string) (string, error) {
-	// Error texts show the URL only sanitized: it might carry a password.
-	u, err := url.Parse(strings.TrimSpace(raw))
+	u, err := httpx.ParseBaseURL(raw)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return "", fmt.Errorf("wug: invalid base URL: %w", err)
+		return "", fmt.Errorf("wug: %w", err)
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("wug: invalid base URL %q: scheme must be http or https", httpx.SanitizeURL(u))
-	}
-	if u.Host == "" {
-		return "", fmt.Errorf("wug: invalid base URL %q: no host", httpx.SanitizeURL(u))
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("wug: invalid base URL %q: user info, query and fragment are not allowed", httpx.SanitizeURL(u))
-	}
-	p := strings.TrimRight(u.Path, "/")
-	p = strings.TrimSuffix(p, apiPrefix)
-	u.Path, u.RawPath = p+apiPrefix, ""
+	u.Path = strings.TrimSuffix(u.Path, apiPrefix) + apiPrefix
 	return u.String(), nil
 }
 
