@@ -31,7 +31,11 @@ func buildServer(t *testing.T) string {
 		t.Skip("builds and runs the service as a process")
 	}
 	bin := filepath.Join(t.TempDir(), "wugsync-server")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race") // a data race makes the process exit 66
+	}
+	cmd := exec.Command("go", append(args, ".")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
