@@ -169,19 +169,20 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	up := 1.0
-	for _, conn := range c.svc.conns {
-		if st, err := c.svc.sched.Status(conn.cfg.Name); err == nil {
-			ch <- prometheus.MustNewConstMetric(c.running, prometheus.GaugeValue, b2f(st.Running), conn.cfg.Name)
+	for _, cn := range c.svc.conns {
+		name := cn.cfg.Name
+		if st, err := c.svc.sched.Status(name); err == nil {
+			ch <- prometheus.MustNewConstMetric(c.running, prometheus.GaugeValue, b2f(st.Running), name)
 		}
-		counts, err := c.svc.st.CountByStatus(ctx, conn.cfg.Name)
+		counts, err := c.svc.st.CountByStatus(ctx, name)
 		if err != nil {
 			up = 0
 			continue
 		}
 		for status, n := range counts {
-			ch <- prometheus.MustNewConstMetric(c.records, prometheus.GaugeValue, float64(n), conn.cfg.Name, string(status))
+			ch <- prometheus.MustNewConstMetric(c.records, prometheus.GaugeValue, float64(n), name, string(status))
 		}
-		ch <- prometheus.MustNewConstMetric(c.backlog, prometheus.GaugeValue, float64(counts[store.StatusScanTriggered]), conn.cfg.Name)
+		ch <- prometheus.MustNewConstMetric(c.backlog, prometheus.GaugeValue, float64(counts[store.StatusScanTriggered]), name)
 	}
 	ch <- prometheus.MustNewConstMetric(c.scrapeOK, prometheus.GaugeValue, up)
 }

@@ -131,11 +131,12 @@ func (s *service) scheduledConnection(cc *ConnectionConfig, nc *netbox.Client) (
 	if err != nil {
 		return export.ScheduledConnection{}, fmt.Errorf("wug: %w", err)
 	}
+	log := s.log.With("connection", cc.Name)
 	opts := []wug.Option{
 		wug.WithCredentials(cc.WUG.Username, cc.WUG.Password.Value()),
 		wug.WithBaseTransport(s.m.transport("wug", cc.Name, base)),
 		wug.WithHooks(s.m.wugHooks(cc.Name)),
-		wug.WithLogger(s.log),
+		wug.WithLogger(log),
 	}
 	if cc.WUG.RateLimit > 0 {
 		burst := cc.WUG.Burst
@@ -155,15 +156,14 @@ func (s *service) scheduledConnection(cc *ConnectionConfig, nc *netbox.Client) (
 	api := export.NewWUGAPI(wc, export.WUGClientOptions{AttributePrefix: tr.AttributePrefix()})
 	ec := cc.Connection()
 	sc := export.ScheduledConnection{
-		Export: &export.ExportJob{Connection: ec, Source: nc, WUG: api, Store: s.st, Transformer: tr,
-			Logger: s.log.With("connection", cc.Name)},
+		Export:       &export.ExportJob{Connection: ec, Source: nc, WUG: api, Store: s.st, Transformer: tr, Logger: log},
 		Interval:     cc.Interval(),
 		ScanInterval: time.Duration(cc.ScanIntervalMinutes * float64(time.Minute)),
 		Webhooks:     *cc.NetBoxWebhooks && s.cfg.WebhookSecret.IsSet(),
 	}
 	if *cc.AutoScanExportedIPs || ec.Mode == export.ModeScan {
 		sc.Scans = &export.ScanStatusJob{Connection: cc.Name, WUG: api, Store: s.st, Source: nc,
-			Selector: ec.Selector, Transformer: tr, Logger: s.log.With("connection", cc.Name)}
+			Selector: ec.Selector, Transformer: tr, Logger: log}
 	}
 	return sc, nil
 }
