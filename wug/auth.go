@@ -161,8 +161,10 @@ func (s *tokenSource) debug(msg string, tok *oauth2.Token) {
 		slog.Bool("refresh_token", tok.RefreshToken != ""))
 }
 
-// AuthError is a refused login: WUG answered the token request with an
-// error (bad credentials give 400 invalid_grant). It matches ErrUnauthorized.
+// AuthError is a refused login: WUG answered the token request with 400,
+// 401 or 403 (bad credentials give 400 invalid_grant). It matches
+// ErrUnauthorized. Any other failed answer from the token endpoint (a 503,
+// say) is an *APIError, since it says nothing about the credentials.
 type AuthError struct {
 	// Username is the user that tried to log in.
 	Username string
@@ -191,20 +193,28 @@ func (e *AuthError) Error() string {
 func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized }
 
 // loginError turns an x/oauth2 error into an error that names the user and
-// WUG's reason but never the body of the exchange.
+// WUG's reason but never the body of the exchange: an *AuthError when WUG
+// refused the credentials, an *APIError for any other failed answer.
 func (s *tokenSource) loginError(err error) error {
 	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		ae := &AuthError{Username: s.username, Code: re.ErrorCode, Description: re.ErrorDescription}
-		if re.Response != nil {
-			ae.StatusCode = re.Response.StatusCode
-		}
-		if ae.Code == "" && ae.Description == "" {
-			ae.Code, ae.Description = parseErrorBody(re.Body)
-		}
-		return ae
+	if !errors.As(err, &re) {
+		return fmt.Errorf("wug: login as %q: %w", s.username, err)
 	}
-	return fmt.Errorf("wug: login as %q: %w", s.username, err)
+	status := 0
+	if re.Response != nil {
+		status = re.Response.StatusCode
+	}
+	code, msg := re.ErrorCode, re.ErrorDescription
+	if code == "" && msg == "" {
+		code, msg = parseErrorBody(re.Body)
+	}
+	// 400 is OAuth's refusal; some servers refuse with 401 or 403, or with
+	// an error code in a 200 answer.
+	if status == http.StatusBadRequest || status == http.StatusUnauthorized || status == http.StatusForbidden ||
+		(status >= 200 && status <= 299) {
+		return &AuthError{Username: s.username, StatusCode: status, Code: code, Description: msg}
+	}
+	return &APIError{StatusCode: status, Method: http.MethodPost, URL: s.cfg.Endpoint.TokenURL, Code: code, Message: msg}
 }
 
 // authErrorText describes a token error without its body.

@@ -228,3 +228,30 @@ func TestSecretsNeverLogged(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenEndpointFailureIsNotARefusal checks that a token endpoint that
+// keeps failing (503 after every retry) gives an *APIError with the status,
+// not an *AuthError that would blame the credentials.
+func TestTokenEndpointFailureIsNotARefusal(t *testing.T) {
+	t.Parallel()
+	m := newMockWUG(t)
+	m.mt.RegisterResponder("POST", mockBase+"/api/v1/token",
+		httpmock.NewStringResponder(503, `{"error":{"status":503,"code":"Busy","message":"try later"}}`))
+	c := m.client(t)
+	err := c.Login(context.Background())
+	var ae *wug.AuthError
+	if errors.Is(err, wug.ErrUnauthorized) || errors.As(err, &ae) {
+		t.Fatalf("err = %v, want no login refusal for a 503", err)
+	}
+	var apiErr *wug.APIError
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("err = %v (%T), want an *APIError", err, err)
+	}
+	want := &wug.APIError{StatusCode: 503, Method: "POST", URL: mockBase + "/api/v1/token", Code: "Busy", Message: "try later"}
+	if diff := cmp.Diff(want, apiErr); diff != "" {
+		t.Errorf("APIError (-want +got):\n%s", diff)
+	}
+	if n := m.mt.GetCallCountInfo()["POST "+mockBase+"/api/v1/token"]; n != fastRetry.MaxRetries+1 {
+		t.Errorf("token requests = %d, want %d (retried as a 503)", n, fastRetry.MaxRetries+1)
+	}
+}
