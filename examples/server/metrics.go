@@ -12,6 +12,7 @@ import (
 	"github.com/wugsync/wugsync/export"
 	"github.com/wugsync/wugsync/internal/httpx"
 	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/wug"
 )
 
 // metrics are the service's Prometheus metrics, on a registry of its own.
@@ -110,11 +111,11 @@ func (m *metrics) transport(server, connection string, next http.RoundTripper) h
 }
 
 // wugHooks feeds the WUG client's retry and rate-limit callbacks.
-func (m *metrics) wugHooks(connection string) httpx.Hooks {
+func (m *metrics) wugHooks(connection string) wug.Hooks {
 	retries := m.retries.WithLabelValues("wug", connection)
 	rate := m.wugRate.WithLabelValues(connection)
-	return httpx.Hooks{
-		OnRetry:       func(httpx.RetryEvent) { retries.Inc() },
+	return wug.Hooks{
+		OnRetry:       func(wug.RetryEvent) { retries.Inc() },
 		OnLimitChange: rate.Set,
 	}
 }
