@@ -239,7 +239,9 @@ func TestAdaptiveLimiter(t *testing.T) {
 	t.Parallel()
 	var changes []float64
 	l := httpx.NewAdaptiveLimiter(16, 1)
-	l.RecoverAfter = 100 * time.Millisecond
+	// Long enough that no stall of a loaded machine lets the rate recover
+	// before the "too soon" check below.
+	l.RecoverAfter = time.Hour
 	l.OnChange = func(r float64) { changes = append(changes, r) }
 	l.Observe(429)
 	l.Observe(503)
@@ -253,8 +255,10 @@ func TestAdaptiveLimiter(t *testing.T) {
 	if got := l.Rate(); got != 1 {
 		t.Errorf("rate recovered too soon: %v", got)
 	}
+	// Each quiet answer recovers at most one step however long it waited.
+	l.RecoverAfter = 10 * time.Millisecond
 	for l.Rate() < 16 {
-		time.Sleep(110 * time.Millisecond)
+		time.Sleep(15 * time.Millisecond)
 		l.Observe(200)
 	}
 	want := []float64{8, 4, 2, 1, 5, 9, 13, 16}
