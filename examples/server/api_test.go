@@ -42,7 +42,7 @@ func TestAPIRefusesRequestsWithoutTheToken(t *testing.T) {
 			if tc.header != "" {
 				req.Header.Set("Authorization", tc.header)
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := testClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -288,7 +288,7 @@ func TestWebhookSignatureAndTargetedExport(t *testing.T) {
 		if sig != "" {
 			req.Header.Set("X-Hook-Signature", sig)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

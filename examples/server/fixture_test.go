@@ -103,6 +103,10 @@ func newFixtureWith(t *testing.T, devices int, extra string, wugOpts ...wugtest.
 	return f
 }
 
+// testClient bounds every test request, so a stuck service fails the test
+// instead of hanging it.
+var testClient = &http.Client{Timeout: 30 * time.Second}
+
 // do sends a request with the API token (when token is not empty) and
 // returns the status and the body.
 func do(t *testing.T, method, url, token, body string) (int, []byte) {
@@ -121,7 +125,7 @@ func do(t *testing.T, method, url, token, body string) (int, []byte) {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -227,7 +227,7 @@ connections:
 	req, _ := http.NewRequest("POST", p.URL("/webhooks/netbox"), bytes.NewReader(hook))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(netbox.SignatureHeader, netbox.Sign([]byte("another secret"), hook))
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+	if resp, err := testClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("webhook with a bad signature: %v %v, want 403", resp, err)
 	} else {
 		resp.Body.Close()
