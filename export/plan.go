@@ -223,12 +223,20 @@ func (o *PlanOptions) defaults() {
 // network address and by id.
 type Inventory struct {
 	byAddr map[netip.Addr][]string
-	byID   map[string]WUGDevice
+	byID   map[string]invEntry
+}
+
+// invEntry is an indexed device and, while a Planner runs, the key linked
+// to it: 0 for none, i+1 for the record at index i of the planner's
+// RecordSet, -1 for a key without a record (see Planner.claimedNew).
+type invEntry struct {
+	dev   WUGDevice
+	owner int32
 }
 
 // NewInventory indexes devices.
 func NewInventory(devices []WUGDevice) *Inventory {
-	inv := &Inventory{byAddr: map[netip.Addr][]string{}, byID: map[string]WUGDevice{}}
+	inv := &Inventory{byAddr: map[netip.Addr][]string{}, byID: map[string]invEntry{}}
 	for _, d := range devices {
 		inv.Add(d)
 	}
@@ -241,7 +249,7 @@ func (inv *Inventory) Add(d WUGDevice) {
 		return
 	}
 	d.Address = d.Address.Unmap().WithZone("")
-	inv.byID[d.ID] = d
+	inv.byID[d.ID] = invEntry{dev: d}
 	if d.Address.IsValid() {
 		inv.byAddr[d.Address] = append(inv.byAddr[d.Address], d.ID)
 	}
@@ -249,8 +257,8 @@ func (inv *Inventory) Add(d WUGDevice) {
 
 // Device returns the device with this id.
 func (inv *Inventory) Device(id string) (WUGDevice, bool) {
-	d, ok := inv.byID[id]
-	return d, ok
+	e, ok := inv.byID[id]
+	return e.dev, ok
 }
 
 // Len is the number of devices indexed.
@@ -270,13 +278,17 @@ func (inv *Inventory) ByAddress(addr netip.Addr) []string {
 // Planner decides, one candidate at a time, what an export does. It is pure:
 // it reads the inventory and the records it was given and performs no I/O,
 // so a run streams candidates through it chunk by chunk and asks for the
-// removals at the end. A Planner is not safe for concurrent use.
+// removals at the end. A Planner is not safe for concurrent use, and it
+// marks the inventory and record set it was given, which serve one
+// Planner only.
 type Planner struct {
-	opts    PlanOptions
-	inv     *Inventory
-	recs    *RecordSet
-	claimed map[string]store.Key // WUG device id -> the key linked to it
-	seenNew map[store.Key]bool   // keys without a record decided in this run
+	opts PlanOptions
+	inv  *Inventory
+	recs *RecordSet
+	// claimedNew links WUG devices to keys without a record; links to
+	// recorded keys are kept in the inventory entries.
+	claimedNew map[string]store.Key
+	seenNew    map[store.Key]bool // keys without a record decided in this run
 }
 
 // NewPlanner returns a planner over the observed inventory and the recorded
@@ -289,13 +301,44 @@ func NewPlanner(opts PlanOptions, inv *Inventory, recs *RecordSet) *Planner {
 	if recs == nil {
 		recs = NewRecordSet()
 	}
-	p := &Planner{opts: opts, inv: inv, recs: recs, claimed: map[string]store.Key{}, seenNew: map[store.Key]bool{}}
-	for r := range recs.All() {
-		if r.WUGDeviceID != "" && r.Status != store.StatusRemoved {
-			p.claimed[r.WUGDeviceID] = r.Key
+	p := &Planner{opts: opts, inv: inv, recs: recs, claimedNew: map[string]store.Key{}, seenNew: map[store.Key]bool{}}
+	for _, i := range recs.idx {
+		st := &recs.recs[i]
+		if e, ok := inv.byID[st.deviceID]; ok && st.deviceID != "" && st.status != store.StatusRemoved {
+			e.owner = i + 1
+			inv.byID[st.deviceID] = e
 		}
 	}
 	return p
+}
+
+// claim links WUG device id to k for the rest of the run.
+func (p *Planner) claim(id string, k store.Key) {
+	e, ok := p.inv.byID[id]
+	if !ok {
+		return
+	}
+	if i, ok := p.recs.idx[k]; ok {
+		e.owner = i + 1
+	} else {
+		e.owner = -1
+		p.claimedNew[id] = k
+	}
+	p.inv.byID[id] = e
+}
+
+// claimedByOther reports whether WUG device id is linked to a key other
+// than k.
+func (p *Planner) claimedByOther(id string, k store.Key) bool {
+	e := p.inv.byID[id]
+	switch {
+	case e.owner == 0:
+		return false
+	case e.owner < 0:
+		return p.claimedNew[id] != k
+	}
+	i, ok := p.recs.idx[k]
+	return !ok || i != e.owner-1
 }
 
 // Seen reports whether the planner has decided for key in this run.
@@ -341,7 +384,7 @@ func (p *Planner) Decide(c *Candidate) Decision {
 	// Our device is still in WUG: keep its metadata current.
 	if r != nil && r.WUGDeviceID != "" && r.Status != store.StatusRemoved && p.inv.Has(r.WUGDeviceID) {
 		d.DeviceID = r.WUGDeviceID
-		p.claimed[r.WUGDeviceID] = c.Key
+		p.claim(r.WUGDeviceID, c.Key)
 		switch {
 		case (r.Status == store.StatusExported || r.Status == store.StatusScanCompleted) && r.Fingerprint == c.Fingerprint:
 			return d.skip(skipUnchanged)
@@ -360,7 +403,7 @@ func (p *Planner) Decide(c *Candidate) Decision {
 	// interrupted run.
 	if id, ok := p.unclaimed(c.Key); ok {
 		d.DeviceID = id
-		p.claimed[id] = c.Key
+		p.claim(id, c.Key)
 		why := fmt.Sprintf("WUG device %s already has this address", id)
 		if r != nil && r.Status == store.StatusPending {
 			why = fmt.Sprintf("an interrupted run left it pending and WUG device %s has the address", id)
@@ -389,7 +432,7 @@ func (p *Planner) Decide(c *Candidate) Decision {
 // linked to.
 func (p *Planner) unclaimed(k store.Key) (string, bool) {
 	for _, id := range p.inv.ByAddress(k.Address) {
-		if owner, taken := p.claimed[id]; !taken || owner == k {
+		if !p.claimedByOther(id, k) {
 			return id, true
 		}
 	}
