@@ -156,6 +156,29 @@ func (o *ExportOptions) partial() bool {
 	return !o.Filters.empty() || len(o.Objects) > 0 || len(o.IPs) > 0
 }
 
+// removalScope says which unseen records the run may remove: all of them
+// for a run over the connection's whole selection, those of the targeted
+// objects for a targeted run, none for a filtered or bulk run.
+func (o *ExportOptions) removalScope() func(store.Record) bool {
+	switch {
+	case len(o.Objects) > 0:
+		targeted := map[ObjectRef]bool{}
+		for _, obj := range o.Objects {
+			targeted[obj] = true
+		}
+		return func(r store.Record) bool {
+			kind := netbox.KindDevice
+			if r.ObjectKind == store.ObjectVirtualMachine {
+				kind = netbox.KindVirtualMachine
+			}
+			return targeted[ObjectRef{Kind: kind, ID: r.ObjectID}]
+		}
+	case !o.partial():
+		return func(store.Record) bool { return true }
+	}
+	return nil
+}
+
 // Progress is a running export's progress.
 type Progress struct {
 	Selected int    // addresses selected so far
@@ -465,25 +488,9 @@ func (j *ExportJob) run(ctx context.Context, opts *ExportOptions, sel netbox.Sel
 	if err != nil {
 		return err
 	}
-	popts := PlanOptions{Mode: conn.Mode, ExcludeRecent: opts.Filters.ExcludeRecentExports, Now: j.now(),
-		Removal: conn.Removal, MaxRemoveShare: conn.MaxRemoveShare, ForceRemove: opts.ForceRemove}
-	switch {
-	case len(opts.Objects) > 0:
-		targeted := map[ObjectRef]bool{}
-		for _, o := range opts.Objects {
-			targeted[o] = true
-		}
-		popts.RemovalScope = func(r store.Record) bool {
-			kind := netbox.KindDevice
-			if r.ObjectKind == store.ObjectVirtualMachine {
-				kind = netbox.KindVirtualMachine
-			}
-			return targeted[ObjectRef{Kind: kind, ID: r.ObjectID}]
-		}
-	case !opts.partial():
-		popts.RemovalScope = func(store.Record) bool { return true }
-	}
-	planner := NewPlanner(popts, inv, recs)
+	planner := NewPlanner(PlanOptions{Mode: conn.Mode, ExcludeRecent: opts.Filters.ExcludeRecentExports, Now: j.now(),
+		Removal: conn.Removal, MaxRemoveShare: conn.MaxRemoveShare, ForceRemove: opts.ForceRemove,
+		RemovalScope: opts.removalScope()}, inv, recs)
 
 	var plan *Plan
 	var ex *executor
@@ -496,7 +503,6 @@ func (j *ExportJob) run(ctx context.Context, opts *ExportOptions, sel netbox.Sel
 			scanMode: conn.ScanMode, scanOpts: conn.ScanOptions,
 			reasonBulk: opts.Trigger == store.TriggerBulk, now: j.now, log: j.logger()},
 			j.WUG, inv, j.Store, col)
-		col.progress = opts.Progress
 	}
 	decide := func(d Decision) {
 		if plan != nil {
