@@ -81,13 +81,25 @@ func (h *Handler) listVMs(r *http.Request, base string) ([]byte, *apiError) {
 }
 
 func (h *Handler) listObjects(r *http.Request, base string, t *table[object], vm bool) ([]byte, *apiError) {
+	render := h.device
+	if vm {
+		render = h.vm
+	}
+	return listTable(h, r, base, t, true, func(p *params, ix *tindex) *plan { return h.objectPlan(p, t, ix, vm) }, render)
+}
+
+// listTable serves a list endpoint over t: plan turns the query's filters
+// into a plan, render writes one row; configContext says whether the
+// objects carry a config context.
+func listTable[T any](h *Handler, r *http.Request, base string, t *table[T], configContext bool,
+	plan func(*params, *tindex) *plan, render func(*enc, view, *T)) ([]byte, *apiError) {
 	p := &params{q: r.URL.Query()}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	ix := t.index()
-	pl := h.objectPlan(p, t, ix, vm)
+	pl := plan(p, ix)
 	pl.limit, pl.offset = h.paging(p)
-	v := p.view(base, true)
+	v := p.view(base, configContext)
 	h.strict(p)
 	if e := p.err(); e != nil {
 		return nil, e
@@ -96,11 +108,7 @@ func (h *Handler) listObjects(r *http.Request, base string, t *table[object], vm
 	return envelope(r, base, count, pl.offset, pl.limit, len(page), func(e *enc) {
 		e.only = v.only
 		for _, pos := range page {
-			if vm {
-				h.vm(e, v, t.rows[pos])
-			} else {
-				h.device(e, v, t.rows[pos])
-			}
+			render(e, v, t.rows[pos])
 		}
 		e.only = nil
 	}), nil
@@ -148,25 +156,7 @@ func (h *Handler) getObject(r *http.Request, base string, t *table[object], vm b
 }
 
 func (h *Handler) listIPs(r *http.Request, base string) ([]byte, *apiError) {
-	p := &params{q: r.URL.Query()}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	ix := h.ips.index()
-	pl := h.ipPlan(p, ix)
-	pl.limit, pl.offset = h.paging(p)
-	v := p.view(base, false)
-	h.strict(p)
-	if e := p.err(); e != nil {
-		return nil, e
-	}
-	count, page := pl.run(ix)
-	return envelope(r, base, count, pl.offset, pl.limit, len(page), func(e *enc) {
-		e.only = v.only
-		for _, pos := range page {
-			h.ip(e, v, h.ips.rows[pos])
-		}
-		e.only = nil
-	}), nil
+	return listTable(h, r, base, h.ips, false, h.ipPlan, h.ip)
 }
 
 func (h *Handler) getIP(r *http.Request, base string) ([]byte, *apiError) {
@@ -188,25 +178,7 @@ func (h *Handler) getIP(r *http.Request, base string) ([]byte, *apiError) {
 }
 
 func (h *Handler) listInterfaces(r *http.Request, base string) ([]byte, *apiError) {
-	p := &params{q: r.URL.Query()}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	ix := h.ifaces.index()
-	pl := h.ifacePlan(p, ix)
-	pl.limit, pl.offset = h.paging(p)
-	v := p.view(base, false)
-	h.strict(p)
-	if e := p.err(); e != nil {
-		return nil, e
-	}
-	count, page := pl.run(ix)
-	return envelope(r, base, count, pl.offset, pl.limit, len(page), func(e *enc) {
-		e.only = v.only
-		for _, pos := range page {
-			h.iface(e, v, h.ifaces.rows[pos])
-		}
-		e.only = nil
-	}), nil
+	return listTable(h, r, base, h.ifaces, false, h.ifacePlan, h.iface)
 }
 
 func (h *Handler) listSites(r *http.Request, base string) ([]byte, *apiError) {
