@@ -220,7 +220,7 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 	}
 	var base http.RoundTripper
 	var tlsConfig *tls.Config
-	if t := cfg.tls; t.CAFile != "" || t.PinnedSHA256 != "" || t.InsecureSkipVerify {
+	if cfg.tls.Set() {
 		if cfg.httpClient != nil {
 			return nil, errors.New("netbox: TLS options apply to the default transport, not one from WithHTTPClient")
 		}

@@ -78,12 +78,10 @@ type Client struct {
 
 type options struct {
 	username, password string
-	credsSet           bool
 	httpClient         *http.Client
 	baseTransport      http.RoundTripper
 	tlsConfig          *tls.Config
 	tlsOpts            httpx.TLSOptions
-	tlsOptsSet         bool
 	rate               float64
 	burst              int
 	retry              *RetryPolicy
@@ -109,7 +107,7 @@ func WithCredentials(username, password string) Option {
 		if password == "" {
 			return errors.New("wug: WithCredentials: empty password")
 		}
-		o.username, o.password, o.credsSet = username, password, true
+		o.username, o.password = username, password
 		return nil
 	}
 }
@@ -159,7 +157,7 @@ func WithCAFile(path string) Option {
 		if path == "" {
 			return errors.New("wug: WithCAFile: empty path")
 		}
-		o.tlsOpts.CAFile, o.tlsOptsSet = path, true
+		o.tlsOpts.CAFile = path
 		return nil
 	}
 }
@@ -170,7 +168,7 @@ func WithCAPEM(pem []byte) Option {
 		if len(pem) == 0 {
 			return errors.New("wug: WithCAPEM: empty PEM")
 		}
-		o.tlsOpts.CAPEM, o.tlsOptsSet = pem, true
+		o.tlsOpts.CAPEM = pem
 		return nil
 	}
 }
@@ -183,7 +181,7 @@ func WithPinnedCertificate(sha256hex string) Option {
 		if _, err := httpx.ParseFingerprint(sha256hex); err != nil {
 			return fmt.Errorf("wug: WithPinnedCertificate: %w", err)
 		}
-		o.tlsOpts.PinnedSHA256, o.tlsOptsSet = sha256hex, true
+		o.tlsOpts.PinnedSHA256 = sha256hex
 		return nil
 	}
 }
@@ -192,7 +190,7 @@ func WithPinnedCertificate(sha256hex string) Option {
 // for tests and labs; prefer WithPinnedCertificate or WithCAFile.
 func WithInsecureSkipVerify() Option {
 	return func(o *options) error {
-		o.tlsOpts.InsecureSkipVerify, o.tlsOptsSet = true, true
+		o.tlsOpts.InsecureSkipVerify = true
 		return nil
 	}
 }
@@ -325,7 +323,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	var transport http.RoundTripper
 	switch {
 	case o.httpClient != nil:
-		if o.tlsConfig != nil || o.tlsOptsSet || o.baseTransport != nil {
+		if o.tlsConfig != nil || o.tlsOpts.Set() || o.baseTransport != nil {
 			return nil, errors.New("wug: WithHTTPClient cannot be combined with TLS options or WithBaseTransport; configure that client instead")
 		}
 		transport = o.httpClient.Transport
@@ -334,7 +332,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		}
 	default:
 		tlsCfg := o.tlsConfig
-		if o.tlsOptsSet {
+		if o.tlsOpts.Set() {
 			if tlsCfg != nil {
 				return nil, errors.New("wug: WithTLSConfig cannot be combined with WithCAFile, WithCAPEM, WithPinnedCertificate or WithInsecureSkipVerify")
 			}
@@ -367,7 +365,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		plain.Jar = o.httpClient.Jar
 	}
 	c.hc = plain
-	if o.credsSet {
+	if o.username != "" {
 		c.auth = newTokenSource(base+"/token", o.username, o.password, plain, o.logger)
 		c.hc = &http.Client{
 			Transport:     &authTransport{next: transport, src: c.auth},

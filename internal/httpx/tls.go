@@ -27,13 +27,16 @@ type TLSOptions struct {
 	// InsecureSkipVerify turns off all certificate checks. Only for tests
 	// and labs.
 	InsecureSkipVerify bool
-	// ServerName overrides the name checked against the certificate.
-	ServerName string
+}
+
+// Set reports whether o asks for any trust other than the system roots.
+func (o TLSOptions) Set() bool {
+	return o.CAFile != "" || len(o.CAPEM) > 0 || o.PinnedSHA256 != "" || o.InsecureSkipVerify
 }
 
 // TLSConfig builds a *tls.Config (TLS 1.2 or later) from o.
 func TLSConfig(o TLSOptions) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.ServerName}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	hasCA := o.CAFile != "" || len(o.CAPEM) > 0
 	modes := 0
 	for _, on := range []bool{hasCA, o.PinnedSHA256 != "", o.InsecureSkipVerify} {
