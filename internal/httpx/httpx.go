@@ -16,12 +16,11 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
 )
 
-// Config describes the transport stack New builds. The zero value is usable:
+// Config describes the transport stack Build assembles. The zero value is usable:
 // a pooled transport with the default retry policy, no rate limit, no
 // concurrency cap and no logging.
 type Config struct {
@@ -44,8 +43,6 @@ type Config struct {
 	Logger *slog.Logger
 	// UserAgent is set on requests that carry none; empty leaves it alone.
 	UserAgent string
-	// Timeout bounds a whole request including retries, as http.Client.Timeout.
-	Timeout time.Duration
 	// Hooks observe retries and throttling, e.g. for metrics.
 	Hooks Hooks
 }
@@ -80,12 +77,6 @@ type Stack struct {
 	Limiter *AdaptiveLimiter
 	// Retries counts retries performed since the stack was built.
 	Retries func() int64
-}
-
-// New returns an *http.Client using the stack Build makes from cfg.
-func New(cfg Config) *http.Client {
-	s := Build(cfg)
-	return &http.Client{Transport: s.Transport, Timeout: cfg.Timeout}
 }
 
 // Build assembles the transport layers described by cfg.
