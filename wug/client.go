@@ -209,6 +209,9 @@ func WithRateLimit(rps float64, burst int) Option {
 }
 
 // WithRetry sets the retry policy; MaxRetries 0 turns retrying off.
+// Transport errors, 429, 502, 503 and 504 are retried; a 500 only for
+// requests WUG applies idempotently, so neither a template apply nor a
+// request that starts a scan is sent twice after a 500.
 func WithRetry(p RetryPolicy) Option {
 	return func(o *options) error {
 		if p.MaxRetries < 0 || p.WaitMin < 0 || p.WaitMax < p.WaitMin {

@@ -132,6 +132,45 @@ func TestRetriesThroughClient(t *testing.T) {
 	}
 }
 
+// TestScanStartNotRetriedAfter500 checks that a PUT starting a scan is not
+// repeated after a 500 (the scan may have started), while other PUTs are.
+func TestScanStartNotRetriedAfter500(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, path string
+		call       func(*wug.Client) error
+		attempts   int
+	}{
+		{"ScanIP", "/device-groups/0/newDevice", func(c *wug.Client) error {
+			_, err := c.Scans.ScanIP(context.Background(), "0", "192.0.2.1", &wug.ScanOptions{ForceAdd: true, ForceCreate: true})
+			return err
+		}, 1},
+		{"Refresh", "/devices/5/refresh", func(c *wug.Client) error {
+			_, err := c.Devices.Refresh(context.Background(), "5", nil)
+			return err
+		}, 1},
+		{"PollNow", "/devices/5/poll-now", func(c *wug.Client) error {
+			return c.Devices.PollNow(context.Background(), "5")
+		}, fastRetry.MaxRetries + 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := newMockWUG(t)
+			m.handle("PUT", tt.path, 500, `{"error":{"status":500,"code":"Internal","message":"boom"}}`)
+			c := m.client(t)
+			err := tt.call(c)
+			var ae *wug.APIError
+			if !errors.As(err, &ae) || ae.StatusCode != 500 {
+				t.Errorf("err = %v, want a 500 *APIError", err)
+			}
+			if n := m.mt.GetCallCountInfo()["PUT "+mockBase+"/api/v1"+tt.path]; n != tt.attempts {
+				t.Errorf("attempts = %d, want %d", n, tt.attempts)
+			}
+		})
+	}
+}
+
 func TestConcurrencyCapThroughClient(t *testing.T) {
 	t.Parallel()
 	m := newMockWUG(t)

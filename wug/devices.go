@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/wugsync/wugsync/internal/httpx"
 )
 
 // DevicesService handles devices: listing, reading, properties, deletion,
@@ -278,6 +280,9 @@ func (c *Client) counted(ctx context.Context, op string, r request, n int) (*Cou
 
 // scanStarted sends r, whose answer names a started scan.
 func (c *Client) scanStarted(ctx context.Context, op string, r request) (*ScanStarted, error) {
+	// A 500 may come after the scan started, and a second one could add a
+	// device twice (forceCreate): not retried though the method is PUT.
+	ctx = httpx.MarkNotIdempotent(ctx)
 	var res ScanStarted
 	if err := c.do(ctx, r, &res, nil); err != nil {
 		return nil, opErr(op, err)

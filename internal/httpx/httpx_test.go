@@ -111,6 +111,23 @@ func TestMarkIdempotentRetries500(t *testing.T) {
 	}
 }
 
+func TestMarkNotIdempotentStops500Retries(t *testing.T) {
+	t.Parallel()
+	mt := httpmock.NewMockTransport()
+	resp, n := sequence(500, 200)
+	mt.RegisterResponder("PUT", "https://wug.test/scan", resp)
+	hc := httpx.New(httpx.Config{Base: mt, Retry: &fastRetry})
+	req, _ := http.NewRequestWithContext(httpx.MarkNotIdempotent(context.Background()), "PUT", "https://wug.test/scan", strings.NewReader("x"))
+	res, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 500 || n.Load() != 1 {
+		t.Errorf("status %d after %d attempts, want 500 after 1", res.StatusCode, n.Load())
+	}
+}
+
 func TestRetryRewindsBody(t *testing.T) {
 	t.Parallel()
 	mt := httpmock.NewMockTransport()

@@ -15,7 +15,8 @@ import (
 
 // RetryPolicy says how often and how long to retry. Retries happen on
 // transport errors, 429, 502, 503 and 504, and on 500 for idempotent methods
-// (GET, HEAD, OPTIONS, PUT, DELETE) or requests marked with MarkIdempotent;
+// (GET, HEAD, OPTIONS, PUT, DELETE) or requests marked with MarkIdempotent,
+// but not for requests marked with MarkNotIdempotent;
 // never once the request's context ends.
 type RetryPolicy struct {
 	// MaxRetries is the number of retries after the first attempt; 0 disables retrying.
@@ -87,14 +88,24 @@ func MarkIdempotent(ctx context.Context) context.Context {
 	return context.WithValue(ctx, idempotentKey{}, true)
 }
 
-func markedIdempotent(ctx context.Context) bool {
-	v, _ := ctx.Value(idempotentKey{}).(bool)
-	return v
+// MarkNotIdempotent returns a context whose requests are not retried after
+// a 500 whatever their method: for a PUT that starts work on the server,
+// such as a scan, which a repeat would start a second time.
+func MarkNotIdempotent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, idempotentKey{}, false)
+}
+
+// markedIdempotent returns the mark MarkIdempotent or MarkNotIdempotent
+// left on ctx, and whether there is one.
+func markedIdempotent(ctx context.Context) (idempotent, marked bool) {
+	idempotent, marked = ctx.Value(idempotentKey{}).(bool)
+	return idempotent, marked
 }
 
 // ShouldRetry reports whether a request with the given method that ended in
-// resp or err is worth another attempt under the documented rules; ctx
-// marked with MarkIdempotent makes any method count as idempotent.
+// resp or err is worth another attempt under the documented rules; a mark
+// on ctx (MarkIdempotent, MarkNotIdempotent) overrides the method's
+// idempotence.
 func ShouldRetry(ctx context.Context, method string, resp *http.Response, err error) bool {
 	if ctx.Err() != nil {
 		return false
@@ -112,7 +123,10 @@ func ShouldRetry(ctx context.Context, method string, resp *http.Response, err er
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true
 	case http.StatusInternalServerError:
-		return idempotent(method) || markedIdempotent(ctx)
+		if v, ok := markedIdempotent(ctx); ok {
+			return v
+		}
+		return idempotent(method)
 	}
 	return false
 }
