@@ -539,8 +539,6 @@ func lookupKey(env map[string]json.RawMessage, key string) (json.RawMessage, boo
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
 
-func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
-
 // opErr prefixes err with the client operation's name.
 func opErr(op string, err error) error {
 	if err == nil {

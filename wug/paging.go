@@ -46,7 +46,7 @@ func pager[T any](ctx context.Context, c *Client, op, path string, query url.Val
 			if next == "" {
 				return
 			}
-			if seen[next] || next == pageID {
+			if seen[next] {
 				yield(zero, opErr(op, fmt.Errorf("wug: server repeated page id %q; stopping to avoid a loop", next)))
 				return
 			}

@@ -1,6 +1,9 @@
 package wug
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Wire types of the WUG REST API v1 (2026.0 contract). Ids are strings on
 // the wire except where the contract says int32 or uuid. Optional fields use
@@ -311,7 +314,7 @@ type ProductInfo struct {
 // Get returns the value named name (case-insensitive) and whether it exists.
 func (p ProductInfo) Get(name string) (string, bool) {
 	for _, v := range p.Values {
-		if equalFold(v.Name, name) {
+		if strings.EqualFold(v.Name, name) {
 			return v.Value, true
 		}
 	}
