@@ -120,8 +120,10 @@ func TestDeviceFilters(t *testing.T) {
 			if diff := gocmp.Diff(want, got); diff != "" {
 				t.Errorf("%s (-want +got):\n%s", tc.query, diff)
 			}
-			if len(want) == 0 && !strings.Contains(tc.query, "100000") {
-				t.Logf("%s matches nothing in the generated data", tc.query)
+			// A filter that keeps none or all of the data would pass even
+			// if the fake ignored it.
+			if len(want) == 0 || (len(want) == len(devs) && !strings.HasSuffix(tc.name, "ignored")) {
+				t.Errorf("%s keeps %d of %d generated devices; the case tests nothing", tc.query, len(want), len(devs))
 			}
 		})
 	}
@@ -129,26 +131,30 @@ func TestDeviceFilters(t *testing.T) {
 
 func TestVirtualMachineFilters(t *testing.T) {
 	t.Parallel()
-	s := netboxtest.NewServer(t, netboxtest.WithVirtualMachines(300))
+	s := netboxtest.NewServer(t, netboxtest.WithVirtualMachines(2500)) // enough sites for two clusters
 	vms := s.VirtualMachines()
 	cat := s.Catalog()
 	cl := cat.Clusters[0]
 	for _, tc := range []struct {
-		query string
-		keep  func(netboxtest.Device) bool
+		query   string
+		keep    func(netboxtest.Device) bool
+		ignored bool // device-only filters, which NetBox ignores on VMs
 	}{
-		{fmt.Sprintf("cluster_id=%d", cl.ID), func(d netboxtest.Device) bool { return d.Cluster == cl.Name }},
-		{"cluster=" + cl.Name, func(d netboxtest.Device) bool { return d.Cluster == cl.Name }},
-		{"site=" + cat.Sites[0].Slug, func(d netboxtest.Device) bool { return d.Site == cat.Sites[0].Slug }},
-		{"status=paused&status=offline", func(d netboxtest.Device) bool { return d.Status == "paused" || d.Status == "offline" }},
-		{"role=server&platform=ubuntu", func(d netboxtest.Device) bool { return d.Role == "server" && d.Platform == "ubuntu" }},
-		{"tag=monitored&has_primary_ip=true", func(d netboxtest.Device) bool { return slices.Contains(d.Tags, "monitored") && d.PrimaryIP4 != 0 }},
-		{"location_id=1&manufacturer=cisco&has_oob_ip=true", func(netboxtest.Device) bool { return true }},
+		{fmt.Sprintf("cluster_id=%d", cl.ID), func(d netboxtest.Device) bool { return d.Cluster == cl.Name }, false},
+		{"cluster=" + cl.Name, func(d netboxtest.Device) bool { return d.Cluster == cl.Name }, false},
+		{"site=" + cat.Sites[0].Slug, func(d netboxtest.Device) bool { return d.Site == cat.Sites[0].Slug }, false},
+		{"status=paused&status=offline", func(d netboxtest.Device) bool { return d.Status == "paused" || d.Status == "offline" }, false},
+		{"role=server&platform=ubuntu", func(d netboxtest.Device) bool { return d.Role == "server" && d.Platform == "ubuntu" }, false},
+		{"tag=monitored&has_primary_ip=true", func(d netboxtest.Device) bool { return slices.Contains(d.Tags, "monitored") && d.PrimaryIP4 != 0 }, false},
+		{"location_id=1&manufacturer=cisco&has_oob_ip=true", func(netboxtest.Device) bool { return true }, true},
 	} {
 		want := idsWhere(vms, tc.keep)
 		got := all(t, s, "/api/virtualization/virtual-machines/?ordering=id&"+tc.query)
 		if diff := gocmp.Diff(want, got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.query, diff)
+		}
+		if len(want) == 0 || (len(want) == len(vms) && !tc.ignored) {
+			t.Errorf("%s keeps %d of %d generated VMs; the case tests nothing", tc.query, len(want), len(vms))
 		}
 	}
 }
