@@ -28,8 +28,8 @@ var ErrNotFound = errors.New("store: not found")
 // unexpired lease of that name.
 var ErrLeaseHeld = errors.New("store: lease held by another holder")
 
-// ErrLeaseLost is returned by RenewLease when the lease expired and was taken
-// over, or was released.
+// ErrLeaseLost is returned by RenewLease when the lease expired (whether or
+// not another holder has taken it over since) or was released.
 var ErrLeaseLost = errors.New("store: lease lost")
 
 // ErrNewerSchema is returned by a backend's Open when the database was
@@ -286,7 +286,10 @@ type Lease struct {
 }
 
 // Store records export state. Implementations must be safe for concurrent
-// use, honour context cancellation, and copy values in and out.
+// use, honour context cancellation, and copy values in and out. Arguments a
+// method cannot act on (an empty name, an invalid status, a time to live
+// under a microsecond, a negative limit) are refused with an error naming
+// the field, before anything is written.
 type Store interface {
 	// UpsertRecords inserts or replaces records by key in one transaction,
 	// in order: of two records with one key, the later wins. If any record
@@ -297,13 +300,15 @@ type Store interface {
 	// Records streams the records q selects in key order, a page at a time.
 	Records(ctx context.Context, q Query) iter.Seq2[Record, error]
 	// CountByStatus counts a connection's records by status. Every status
-	// in Statuses is present in the map, zero or not.
+	// in Statuses is present in the map, zero or not. The connection name
+	// must not be empty.
 	CountByStatus(ctx context.Context, connection string) (map[Status]int, error)
 	// DeleteRecords deletes records by key; missing keys are ignored.
 	DeleteRecords(ctx context.Context, keys []Key) error
 
 	// BeginRun records a run as running and returns it with ID and
-	// StartedAt set.
+	// StartedAt set. Connection and Kind must not be empty; an ID already
+	// taken is an error.
 	BeginRun(ctx context.Context, run Run) (Run, error)
 	// FinishRun records a run's end: status, counts, error, FinishedAt.
 	FinishRun(ctx context.Context, run Run) error
@@ -317,7 +322,8 @@ type Store interface {
 	// extends it); otherwise it returns an error wrapping ErrLeaseHeld.
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (Lease, error)
 	// RenewLease extends a held lease by ttl from now, or returns an error
-	// wrapping ErrLeaseLost if it is no longer held by l.Holder with l.Token.
+	// wrapping ErrLeaseLost if it expired or is no longer held by l.Holder
+	// with l.Token.
 	RenewLease(ctx context.Context, l Lease, ttl time.Duration) (Lease, error)
 	// ReleaseLease gives the lease up; releasing a lost lease is not an error.
 	ReleaseLease(ctx context.Context, l Lease) error

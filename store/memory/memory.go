@@ -13,7 +13,6 @@ package memory
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"iter"
@@ -22,16 +21,11 @@ import (
 	"time"
 
 	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/store/internal/sqlstore"
 )
 
 // ErrClosed is returned by every method of a Store after Close.
 var ErrClosed = errors.New("memory: store is closed")
-
-// defaultPageSize is the page size of Records when Query.PageSize is 0.
-const defaultPageSize = 500
-
-// defaultRunLimit is the number of runs Runs returns when RunQuery.Limit is 0.
-const defaultRunLimit = 20
 
 // Option configures a Store.
 type Option func(*data)
@@ -48,7 +42,7 @@ type Store struct {
 
 	mu     sync.Mutex
 	closed bool
-	held   map[string]int64 // lease name to the token acquired through this Store
+	held   map[string]store.Lease // leases acquired through this Store, by name
 }
 
 // data is what every Store opened by Connect shares.
@@ -88,14 +82,14 @@ func New(opts ...Option) *Store {
 	for _, o := range opts {
 		o(d)
 	}
-	return &Store{d: d, held: make(map[string]int64)}
+	return &Store{d: d, held: make(map[string]store.Lease)}
 }
 
 // Connect returns another Store on the same data, as a second process
 // opening the same database would get. Closing either releases only the
 // leases acquired through it.
 func (s *Store) Connect() *Store {
-	return &Store{d: s.d, held: make(map[string]int64)}
+	return &Store{d: s.d, held: make(map[string]store.Lease)}
 }
 
 // check returns the context's error or ErrClosed, if any.
@@ -173,6 +167,9 @@ func (d *data) statusIndex(conn string, st store.Status) *index {
 
 // Record returns the record for key, or an error wrapping store.ErrNotFound.
 func (s *Store) Record(ctx context.Context, key store.Key) (store.Record, error) {
+	if err := key.Validate(); err != nil {
+		return store.Record{}, err
+	}
 	if err := s.check(ctx); err != nil {
 		return store.Record{}, err
 	}
@@ -227,6 +224,11 @@ const maxPooledPage = 4096
 // store's lock is held only while a page is read, so the caller may write
 // to the store while iterating.
 func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Record, error] {
+	q.Statuses = slices.Clone(q.Statuses) // for the check when ranged over
+	if q.After != nil {
+		a := *q.After
+		q.After = &a
+	}
 	pq := query{conn: q.Connection, kind: q.ObjectKind, objectID: q.ObjectID, since: q.ChangedSince, size: q.PageSize}
 	if len(q.Statuses) > 0 {
 		pq.statuses = slices.Clone(q.Statuses)
@@ -240,8 +242,8 @@ func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Reco
 	if q.Address.IsValid() {
 		pq.addr = q.Address.String()
 	}
-	if pq.size <= 0 {
-		pq.size = defaultPageSize
+	if pq.size == 0 {
+		pq.size = sqlstore.DefaultPageSize
 	}
 	// The start: just after the cursor, or the first key of the connection
 	// (and VRF), whichever is later.
@@ -261,6 +263,10 @@ func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Reco
 		}
 	}
 	return func(yield func(store.Record, error) bool) {
+		if err := sqlstore.CheckQuery(q); err != nil {
+			yield(store.Record{}, err)
+			return
+		}
 		start, strict := start, strict // each range starts afresh
 		// Page buffers are pooled: with a large store, a fresh buffer per
 		// page would cost more in garbage collection than the page itself.
@@ -357,17 +363,18 @@ func (q *query) scan(x *index, start *sortKey, strict bool, page []entry) ([]ent
 
 // CountByStatus counts a connection's records by status.
 func (s *Store) CountByStatus(ctx context.Context, connection string) (map[store.Status]int, error) {
+	if err := sqlstore.CheckConnection(connection); err != nil {
+		return nil, err
+	}
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	out := make(map[store.Status]int, len(store.Statuses))
+	out := sqlstore.CountMap()
 	s.d.mu.RLock()
 	defer s.d.mu.RUnlock()
 	for _, st := range store.Statuses {
 		if x := s.d.byStatus[connStatus{connection, st}]; x != nil {
 			out[st] = x.n
-		} else {
-			out[st] = 0
 		}
 	}
 	return out, nil
@@ -375,6 +382,9 @@ func (s *Store) CountByStatus(ctx context.Context, connection string) (map[store
 
 // DeleteRecords deletes records by key; missing keys are ignored.
 func (s *Store) DeleteRecords(ctx context.Context, keys []store.Key) error {
+	if err := sqlstore.CheckKeys(keys); err != nil {
+		return err
+	}
 	if err := s.check(ctx); err != nil {
 		return err
 	}
@@ -393,41 +403,27 @@ func (s *Store) DeleteRecords(ctx context.Context, keys []store.Key) error {
 	return nil
 }
 
+// cloneRun copies r so that it shares no map or slice with the store.
 func cloneRun(r store.Run) store.Run {
-	if r.Filters != nil {
-		f := make(map[string][]string, len(r.Filters))
-		for k, v := range r.Filters {
-			f[k] = slices.Clone(v)
-		}
-		r.Filters = f
-	}
+	r.Filters = sqlstore.CloneFilters(r.Filters)
 	return r
 }
 
 // BeginRun records a run as running and returns it with ID and StartedAt
 // set.
 func (s *Store) BeginRun(ctx context.Context, run store.Run) (store.Run, error) {
+	run, err := sqlstore.PrepareRun(run, s.d.clock())
+	if err != nil {
+		return store.Run{}, err
+	}
 	if err := s.check(ctx); err != nil {
 		return store.Run{}, err
 	}
-	if run.Connection == "" {
-		return store.Run{}, errors.New("memory: begin run: connection name is empty")
-	}
-	run = cloneRun(run)
-	if run.ID == "" {
-		run.ID = rand.Text()
-	}
-	run.Status = store.RunRunning
-	run.StartedAt = norm(run.StartedAt)
-	run.FinishedAt = norm(run.FinishedAt)
 	d := s.d
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, ok := d.runs[run.ID]; ok {
 		return store.Run{}, fmt.Errorf("memory: begin run %q: a run with that id exists", run.ID)
-	}
-	if run.StartedAt.IsZero() {
-		run.StartedAt = d.clock()
 	}
 	d.runSeq++
 	d.runs[run.ID] = &runEntry{seq: d.runSeq, run: run}
@@ -437,13 +433,12 @@ func (s *Store) BeginRun(ctx context.Context, run store.Run) (store.Run, error) 
 // FinishRun records a run's end: status, counts, error and FinishedAt (now,
 // when zero).
 func (s *Store) FinishRun(ctx context.Context, run store.Run) error {
-	if err := s.check(ctx); err != nil {
+	run, err := sqlstore.PrepareFinish(run, s.d.clock())
+	if err != nil {
 		return err
 	}
-	switch run.Status {
-	case store.RunSucceeded, store.RunFailed, store.RunPartial, store.RunInterrupted:
-	default:
-		return fmt.Errorf("memory: finish run %q: status %q is not a final status", run.ID, run.Status)
+	if err := s.check(ctx); err != nil {
+		return err
 	}
 	d := s.d
 	d.mu.Lock()
@@ -455,10 +450,7 @@ func (s *Store) FinishRun(ctx context.Context, run store.Run) error {
 	e.run.Status = run.Status
 	e.run.Counts = run.Counts
 	e.run.Error = run.Error
-	e.run.FinishedAt = norm(run.FinishedAt)
-	if e.run.FinishedAt.IsZero() {
-		e.run.FinishedAt = d.clock()
-	}
+	e.run.FinishedAt = run.FinishedAt
 	return nil
 }
 
@@ -478,12 +470,15 @@ func (s *Store) Run(ctx context.Context, id string) (store.Run, error) {
 
 // Runs lists the runs q selects, newest first.
 func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error) {
+	if q.Limit < 0 {
+		return nil, fmt.Errorf("store: runs: negative limit %d", q.Limit)
+	}
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
 	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultRunLimit
+	if limit == 0 {
+		limit = sqlstore.DefaultRunLimit
 	}
 	s.d.mu.RLock()
 	var sel []*runEntry
@@ -513,16 +508,11 @@ func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error)
 // AcquireLease takes the named lease for holder for ttl, or returns an error
 // wrapping store.ErrLeaseHeld.
 func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (store.Lease, error) {
-	if err := s.check(ctx); err != nil {
+	if err := sqlstore.CheckLease(name, holder, ttl); err != nil {
 		return store.Lease{}, err
 	}
-	switch {
-	case name == "":
-		return store.Lease{}, errors.New("memory: acquire lease: name is empty")
-	case holder == "":
-		return store.Lease{}, fmt.Errorf("memory: acquire lease %q: holder is empty", name)
-	case ttl <= 0:
-		return store.Lease{}, fmt.Errorf("memory: acquire lease %q: ttl %v is not positive", name, ttl)
+	if err := s.check(ctx); err != nil {
+		return store.Lease{}, err
 	}
 	d := s.d
 	d.mu.Lock()
@@ -542,29 +532,36 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 	d.mu.Unlock()
 
 	s.mu.Lock()
-	s.held[name] = l.Token
+	s.held[name] = l
 	s.mu.Unlock()
 	return l, nil
 }
 
-// RenewLease extends a held lease by ttl from now, or returns an error
-// wrapping store.ErrLeaseLost.
+// RenewLease extends l to ttl from now if l.Holder still holds it with
+// l.Token and it has not expired; otherwise the error wraps
+// store.ErrLeaseLost.
 func (s *Store) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration) (store.Lease, error) {
+	if err := sqlstore.CheckLease(l.Name, l.Holder, ttl); err != nil {
+		return store.Lease{}, err
+	}
 	if err := s.check(ctx); err != nil {
 		return store.Lease{}, err
 	}
-	if ttl <= 0 {
-		return store.Lease{}, fmt.Errorf("memory: renew lease %q: ttl %v is not positive", l.Name, ttl)
-	}
 	d := s.d
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	cur, ok := d.leases[l.Name]
-	if !ok || cur.Holder == "" || cur.Holder != l.Holder || cur.Token != l.Token {
+	now := d.clock()
+	cur := d.leases[l.Name]
+	if cur.Holder != l.Holder || cur.Token != l.Token || !now.Before(cur.ExpiresAt) {
+		d.mu.Unlock()
+		s.drop(l)
 		return store.Lease{}, fmt.Errorf("memory: renew lease %q for %q (token %d): %w", l.Name, l.Holder, l.Token, store.ErrLeaseLost)
 	}
-	cur.ExpiresAt = norm(d.now().Add(ttl))
+	cur.ExpiresAt = norm(now.Add(ttl))
 	d.leases[l.Name] = cur
+	d.mu.Unlock()
+	s.mu.Lock()
+	s.held[l.Name] = cur
+	s.mu.Unlock()
 	return cur, nil
 }
 
@@ -573,25 +570,30 @@ func (s *Store) ReleaseLease(ctx context.Context, l store.Lease) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	s.d.release(l.Name, l.Holder, l.Token)
-	s.mu.Lock()
-	if s.held[l.Name] == l.Token {
-		delete(s.held, l.Name)
-	}
-	s.mu.Unlock()
+	s.d.release(l)
+	s.drop(l)
 	return nil
 }
 
-// release frees the named lease if holder still holds it with token.
-func (d *data) release(name, holder string, token int64) {
+// drop forgets l as a lease to release on Close, if it is the one held.
+func (s *Store) drop(l store.Lease) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.held[l.Name]; ok && cur.Holder == l.Holder && cur.Token == l.Token {
+		delete(s.held, l.Name)
+	}
+}
+
+// release frees the named lease if l.Holder still holds it with l.Token.
+func (d *data) release(l store.Lease) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	cur, ok := d.leases[name]
-	if !ok || cur.Token != token || (holder != "" && cur.Holder != holder) {
+	cur, ok := d.leases[l.Name]
+	if !ok || cur.Holder == "" || cur.Holder != l.Holder || cur.Token != l.Token {
 		return
 	}
 	cur.Holder, cur.ExpiresAt = "", time.Time{}
-	d.leases[name] = cur
+	d.leases[l.Name] = cur
 }
 
 // Close releases the leases acquired through s. Later calls return
@@ -601,8 +603,8 @@ func (s *Store) Close() error {
 	held := s.held
 	s.closed, s.held = true, nil
 	s.mu.Unlock()
-	for name, token := range held {
-		s.d.release(name, "", token)
+	for _, l := range held {
+		s.d.release(l)
 	}
 	return nil
 }

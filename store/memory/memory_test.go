@@ -2,7 +2,6 @@ package memory_test
 
 import (
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -106,37 +105,5 @@ func TestClosed(t *testing.T) {
 	// A Store opened by Connect is not closed with s.
 	if err := other.UpsertRecords(t.Context(), storetest.Records("wug-a", 3)); err != nil {
 		t.Errorf("UpsertRecords on a connected store: %v", err)
-	}
-}
-
-func TestBadArguments(t *testing.T) {
-	t.Parallel()
-	s := memory.New()
-	defer s.Close()
-	ctx := t.Context()
-	run, err := s.BeginRun(ctx, store.Run{Connection: "wug-a", Kind: store.RunExport})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name string
-		err  error
-		want string
-	}{
-		{"run without connection", func() error { _, err := s.BeginRun(ctx, store.Run{Kind: store.RunExport}); return err }(), "connection name is empty"},
-		{"run with a taken id", func() error { _, err := s.BeginRun(ctx, run); return err }(), "exists"},
-		{"finish as running", s.FinishRun(ctx, store.Run{ID: run.ID, Status: store.RunRunning}), "not a final status"},
-		{"lease without name", func() error { _, err := s.AcquireLease(ctx, "", "h", time.Minute); return err }(), "name is empty"},
-		{"lease without holder", func() error { _, err := s.AcquireLease(ctx, "n", "", time.Minute); return err }(), "holder is empty"},
-		{"lease without ttl", func() error { _, err := s.AcquireLease(ctx, "n", "h", 0); return err }(), "not positive"},
-		{"renew without ttl", func() error {
-			_, err := s.RenewLease(ctx, store.Lease{Name: "n", Holder: "h", Token: 1}, -time.Second)
-			return err
-		}(), "not positive"},
-	}
-	for _, tt := range tests {
-		if tt.err == nil || !strings.Contains(tt.err.Error(), tt.want) {
-			t.Errorf("%s: error %v, want one saying %q", tt.name, tt.err, tt.want)
-		}
 	}
 }

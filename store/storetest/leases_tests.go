@@ -96,10 +96,15 @@ func (s *suite) testLeaseExpiry(t *testing.T) {
 	const name = "export/wug-a"
 	// Long enough that a loaded machine does not expire it before the
 	// next call.
-	l1 := acquire(t, st, name, "host-1", time.Second)
+	l1 := acquire(t, st, name, "host-1", 3*time.Second)
 	wantHeld(t, st, name, "host-2")
 	time.Sleep(time.Until(l1.ExpiresAt) + 100*time.Millisecond)
 
+	// An expired lease is lost even before anyone takes it over: its
+	// holder must assume another has started.
+	if _, err := st.RenewLease(ctx(t), l1, time.Minute); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("RenewLease of an expired lease: %v, want an error wrapping store.ErrLeaseLost", err)
+	}
 	l2 := acquire(t, st, name, "host-2", time.Minute)
 	if l2.Token <= l1.Token {
 		t.Errorf("takeover token %d, want more than the expired holder's %d", l2.Token, l1.Token)
@@ -121,9 +126,11 @@ func (s *suite) testLeaseExpiry(t *testing.T) {
 
 func (s *suite) testLeaseRenew(t *testing.T) {
 	st := s.open(t)
-	const name, ttl = "export/wug-a", 2 * time.Second
-	l1 := acquire(t, st, name, "host-1", ttl)
-	time.Sleep(ttl / 2)
+	// The renewal asks for a longer time to live than the lease had, so
+	// the only deadline the test must meet on a loaded machine is renewing
+	// within the first three seconds.
+	const name, ttl = "export/wug-a", time.Minute
+	l1 := acquire(t, st, name, "host-1", 3*time.Second)
 
 	before := time.Now()
 	l2, err := st.RenewLease(ctx(t), l1, ttl)
@@ -156,6 +163,11 @@ func (s *suite) testLeaseRelease(t *testing.T) {
 	if l2.Token <= l1.Token {
 		t.Errorf("token after release %d, want more than %d", l2.Token, l1.Token)
 	}
+	// A release must name the holder: the token alone frees nothing.
+	if err := st.ReleaseLease(ctx(t), store.Lease{Name: name, Token: l2.Token}); err != nil {
+		t.Errorf("ReleaseLease without a holder: %v, want nil", err)
+	}
+	wantHeld(t, st, name, "host-3")
 	if _, err := st.RenewLease(ctx(t), l1, time.Hour); !errors.Is(err, store.ErrLeaseLost) {
 		t.Errorf("RenewLease of a released lease: %v, want an error wrapping store.ErrLeaseLost", err)
 	}

@@ -80,6 +80,7 @@ func RunWithOptions(t *testing.T, opts Options) {
 		{"UpsertLargeBatch", s.testUpsertLargeBatch},
 		{"UpsertEmptyBatch", s.testUpsertEmptyBatch},
 		{"BadInputWritesNothing", s.testBadInput},
+		{"BadArguments", s.testBadArguments},
 		{"NotFound", s.testNotFound},
 		{"QueryFilters", s.testQueryFilters},
 		{"KeyOrder", s.testKeyOrder},
