@@ -7,7 +7,6 @@ import (
 
 	"github.com/wugsync/wugsync/store"
 	"github.com/wugsync/wugsync/store/internal/pgtest"
-	"github.com/wugsync/wugsync/store/internal/sqltest"
 	"github.com/wugsync/wugsync/store/postgres"
 	"github.com/wugsync/wugsync/store/storetest"
 )
@@ -20,15 +19,6 @@ func TestStore(t *testing.T) {
 			schema := pgtest.Schema(t)
 			return func() store.Store { return open(t, schema) }
 		},
-	})
-}
-
-func TestSQLPaths(t *testing.T) {
-	pgtest.DSN(t)
-	sqltest.Run(t, func(t *testing.T) store.Store {
-		s := open(t, pgtest.Schema(t))
-		t.Cleanup(func() { s.Close() })
-		return s
 	})
 }
 

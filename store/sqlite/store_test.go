@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/wugsync/wugsync/store"
-	"github.com/wugsync/wugsync/store/internal/sqltest"
 	"github.com/wugsync/wugsync/store/sqlite"
 	"github.com/wugsync/wugsync/store/storetest"
 )
@@ -17,14 +16,6 @@ func TestStore(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "state.db")
 			return func() store.Store { return open(t, path) }
 		},
-	})
-}
-
-func TestSQLPaths(t *testing.T) {
-	sqltest.Run(t, func(t *testing.T) store.Store {
-		s := open(t, filepath.Join(t.TempDir(), "state.db"))
-		t.Cleanup(func() { s.Close() })
-		return s
 	})
 }
 

@@ -124,6 +124,25 @@ func (s *suite) testLeaseExpiry(t *testing.T) {
 	}
 }
 
+func (s *suite) testLeaseReacquireExpired(t *testing.T) {
+	st := s.open(t)
+	// A holder re-acquiring its own expired lease gets a new token, which
+	// fences off the old one.
+	l1 := acquire(t, st, "L", "host-1", 50*time.Millisecond)
+	time.Sleep(time.Until(l1.ExpiresAt) + 50*time.Millisecond)
+	l2 := acquire(t, st, "L", "host-1", time.Minute)
+	if l2.Token <= l1.Token {
+		t.Errorf("re-acquiring an expired lease: token %d, want more than %d", l2.Token, l1.Token)
+	}
+	if _, err := st.RenewLease(ctx(t), l1, time.Minute); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("RenewLease with the old token: %v, want an error wrapping store.ErrLeaseLost", err)
+	}
+	if err := st.ReleaseLease(ctx(t), l1); err != nil {
+		t.Errorf("ReleaseLease with the old token: %v, want nil", err)
+	}
+	wantHeld(t, st, "L", "host-2")
+}
+
 func (s *suite) testLeaseRenew(t *testing.T) {
 	st := s.open(t)
 	// The renewal asks for a longer time to live than the lease had, so

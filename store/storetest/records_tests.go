@@ -171,6 +171,46 @@ func (s *suite) testUpsertBatchOrder(t *testing.T) {
 	}
 }
 
+func (s *suite) testUpsertBatchDuplicates(t *testing.T) {
+	st := s.open(t)
+	// Every key twice, in batches small and large enough for a backend's
+	// bulk path: the later record wins, and the first one's CreatedAt
+	// stays, as a run of single upserts would leave them.
+	first := time.Date(2025, 5, 5, 5, 5, 5, 0, time.UTC)
+	for _, n := range []int{3, 300} {
+		conn := fmt.Sprint("dup-", n)
+		var batch []store.Record
+		for i := range n {
+			r := Record(conn, i)
+			r.Status, r.CreatedAt = store.StatusPending, first
+			batch = append(batch, r)
+		}
+		for i := range n {
+			r := batch[i]
+			r.Status, r.CreatedAt, r.Attempts = store.StatusExported, time.Time{}, n
+			batch = append(batch, r)
+		}
+		mustUpsert(t, st, batch...)
+		got := collect(t, st, store.Query{Connection: conn, PageSize: 7})
+		if len(got) != n {
+			t.Errorf("batch of %d keys, each twice: %d records", n, len(got))
+		}
+		for _, r := range got {
+			if r.Status != store.StatusExported || r.Attempts != n || !r.CreatedAt.Equal(first) {
+				t.Fatalf("%s: status %s, attempts %d, created %v; want %s, %d, %v", r.Key, r.Status, r.Attempts, r.CreatedAt,
+					store.StatusExported, n, first)
+			}
+		}
+		counts, err := st.CountByStatus(ctx(t), conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts[store.StatusExported] != n || counts[store.StatusPending] != 0 {
+			t.Errorf("counts after a batch of %d keys, each twice: %v", n, counts)
+		}
+	}
+}
+
 func (s *suite) testUpsertLargeBatch(t *testing.T) {
 	st := s.open(t)
 	// One batch bigger than SQL parameter limits (3,500 records of 20
@@ -325,6 +365,10 @@ func (s *suite) testQueryFilters(t *testing.T) {
 	since := mustGet(t, st, recs[split].Key).UpdatedAt
 	blue, global := "blue", ""
 	mid := stored[len(stored)/3].Key
+	midVRF := mid.VRF
+	// A cursor in the global VRF whose address sorts after every stored
+	// one: a store comparing addresses alone would skip all of "blue".
+	globalLast := store.Key{Connection: "wug-a", Address: netip.MustParseAddr("2001:db8::ffff:ffff")}
 	between := mid
 	between.Address = netip.MustParseAddr("203.0.113.1") // not stored: a cursor need not exist
 	tests := []struct {
@@ -353,6 +397,9 @@ func (s *suite) testQueryFilters(t *testing.T) {
 			return r.Connection == "wug-b" && r.Address == recs[7].Address
 		}},
 		{"changed since", store.Query{ChangedSince: since}, func(r store.Record) bool { return !r.UpdatedAt.Before(since) }},
+		// A bound between two microseconds excludes the stored time just
+		// below it.
+		{"changed since, a nanosecond later", store.Query{ChangedSince: since.Add(time.Nanosecond)}, func(r store.Record) bool { return r.UpdatedAt.After(since) }},
 		{"changed since, in another zone", store.Query{Connection: "wug-a", ChangedSince: since.In(time.FixedZone("UTC+9", 9*3600))}, func(r store.Record) bool {
 			return r.Connection == "wug-a" && !r.UpdatedAt.Before(since)
 		}},
@@ -363,6 +410,12 @@ func (s *suite) testQueryFilters(t *testing.T) {
 				return r.Connection == mid.Connection && r.Key.Compare(mid) > 0 &&
 					(r.Status == store.StatusExported || r.Status == store.StatusRemoved)
 			}},
+		{"after, in the cursor's VRF", store.Query{Connection: mid.Connection, VRF: &midVRF, After: &mid}, func(r store.Record) bool {
+			return r.Connection == mid.Connection && r.VRF == midVRF && r.Key.Compare(mid) > 0
+		}},
+		{"after a key in an earlier VRF", store.Query{Connection: "wug-a", VRF: &blue, After: &globalLast}, func(r store.Record) bool {
+			return r.Connection == "wug-a" && r.VRF == "blue"
+		}},
 		{"after the connection's keys", store.Query{Connection: "wug-a", After: &store.Key{Connection: "wug-a~", Address: netip.MustParseAddr("0.0.0.0")}}, func(store.Record) bool { return false }},
 		{"after an earlier connection's key", store.Query{Connection: "wug-b", After: &store.Key{Connection: "wug-a", Address: netip.MustParseAddr("10.0.0.1")}},
 			func(r store.Record) bool { return r.Connection == "wug-b" }},

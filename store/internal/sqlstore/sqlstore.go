@@ -153,7 +153,13 @@ func RecordPage(q store.Query, d Dialect) (string, []any) {
 		conds = append(conds, "address = "+arg(q.Address.String()))
 	}
 	if !q.ChangedSince.IsZero() {
-		conds = append(conds, "updated_at >= "+arg(d.Time(Micro(q.ChangedSince))))
+		// Stored times are whole microseconds, so rounding the bound up
+		// to one keeps "UpdatedAt >= ChangedSince" exact.
+		since := Micro(q.ChangedSince)
+		if since.Before(q.ChangedSince) {
+			since = since.Add(time.Microsecond)
+		}
+		conds = append(conds, "updated_at >= "+arg(d.Time(since)))
 	}
 	if a := q.After; a != nil {
 		sameConn := q.Connection != "" && a.Connection == q.Connection
