@@ -172,3 +172,49 @@ func (s *suite) testValuesIsolated(t *testing.T) {
 		t.Errorf("Records followed changes to the query after the call (-want +got):\n%s", diff)
 	}
 }
+
+func (s *suite) testUseAfterClose(t *testing.T) {
+	st := s.open(t)
+	mustUpsert(t, st, Records("wug-a", 3)...)
+	run, err := st.BeginRun(ctx(t), store.Run{Connection: "wug-a", Kind: store.RunExport, Trigger: store.TriggerManual})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease := acquire(t, st, "export/wug-a", "host-1", time.Hour)
+	if err := st.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	// Every method fails, none panics or blocks.
+	check := func(method string, err error) {
+		t.Helper()
+		if err == nil {
+			t.Errorf("%s after Close: no error", method)
+		}
+	}
+	check("UpsertRecords", st.UpsertRecords(ctx(t), Records("wug-a", 1)))
+	_, err = st.Record(ctx(t), Record("wug-a", 0).Key)
+	check("Record", err)
+	n := 0
+	for _, err := range st.Records(ctx(t), store.Query{}) {
+		n++
+		check("Records", err)
+	}
+	if n != 1 {
+		t.Errorf("Records after Close yielded %d times, want once, with the error", n)
+	}
+	_, err = st.CountByStatus(ctx(t), "wug-a")
+	check("CountByStatus", err)
+	check("DeleteRecords", st.DeleteRecords(ctx(t), []store.Key{Record("wug-a", 0).Key}))
+	_, err = st.BeginRun(ctx(t), store.Run{Connection: "wug-a", Kind: store.RunExport})
+	check("BeginRun", err)
+	run.Status = store.RunSucceeded
+	check("FinishRun", st.FinishRun(ctx(t), run))
+	_, err = st.Run(ctx(t), run.ID)
+	check("Run", err)
+	_, err = st.Runs(ctx(t), store.RunQuery{})
+	check("Runs", err)
+	_, err = st.AcquireLease(ctx(t), "export/wug-b", "host-1", time.Hour)
+	check("AcquireLease", err)
+	_, err = st.RenewLease(ctx(t), lease, time.Hour)
+	check("RenewLease", err)
+}

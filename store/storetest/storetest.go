@@ -10,7 +10,9 @@
 // other goroutines write, counts by status follow every change, runs list
 // newest first, leases are exclusive, expire, are taken over with a higher
 // token and are released by Close, a cancelled context stops every method,
-// and no slice or map is shared with the caller.
+// a closed store fails every call, arguments a method cannot act on are
+// refused with an error naming the field, and no slice or map is shared
+// with the caller.
 //
 // A backend's test file is a few lines:
 //
@@ -104,6 +106,7 @@ func RunWithOptions(t *testing.T, opts Options) {
 		{"CancelWhileIterating", s.testCancelWhileIterating},
 		{"ValuesIsolated", s.testValuesIsolated},
 		{"CloseReleasesLeases", s.testCloseReleasesLeases},
+		{"UseAfterClose", s.testUseAfterClose},
 		{"SharedBackend", s.testSharedBackend},
 		{"InstancesRace", s.testInstancesRace},
 	}
