@@ -163,6 +163,39 @@ func TestSelectorQuery(t *testing.T) {
 	}
 }
 
+// TestSelectorQueryVMs checks the virtual machine list query: the filters
+// shared with devices, site ids and explicit VM ids.
+func TestSelectorQueryVMs(t *testing.T) {
+	t.Parallel()
+	yes := true
+	since := time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC)
+	sel := Selector{
+		SiteIDs: []int64{1}, Sites: []string{"ams1"}, RoleIDs: []int64{4}, Roles: []string{"server"},
+		Tags: []string{"monitored"}, ExcludeTags: []string{"no-monitor"}, Statuses: []string{"active"},
+		TenantIDs: []int64{5}, Tenants: []string{"acme"}, PlatformIDs: []int64{6}, Platforms: []string{"ubuntu"},
+		HasPrimaryIP: &yes, ChangedSince: since, VMIDs: []int64{8, 9},
+	}
+	want := url.Values{
+		"site_id": {"1"}, "site": {"ams1"}, "role_id": {"4"}, "role": {"server"}, "tag": {"monitored"},
+		"tag__n": {"no-monitor"}, "status": {"active"}, "tenant_id": {"5"}, "tenant": {"acme"},
+		"platform_id": {"6"}, "platform": {"ubuntu"}, "has_primary_ip": {"true"},
+		"last_updated__gte": {"2025-05-01T12:00:00Z"}, "id": {"8", "9"},
+		"exclude": {"config_context"}, "limit": {"1000"}, "ordering": {"id"},
+	}
+	c, mt := newMockClient(t)
+	var got url.Values
+	mt.RegisterResponder(http.MethodGet, testBase+"/api/virtualization/virtual-machines/", func(r *http.Request) (*http.Response, error) {
+		got = r.URL.Query()
+		return jsonResponse(200, envelope(t, 0, false)), nil
+	})
+	if _, errs := collect(t, c, sel); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("query (-want +got):\n%s", diff)
+	}
+}
+
 func TestSelectorValidate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

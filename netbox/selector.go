@@ -221,11 +221,9 @@ func strIDs(ids []int64) []string {
 // deviceListRequest applies the selector to a device list request; anyTag
 // is one of AnyTags (or empty).
 func (s *Selector) deviceListRequest(r nb.ApiDcimDevicesListRequest, anyTag string) nb.ApiDcimDevicesListRequest {
+	r = applyShared(s, r, anyTag)
 	if len(s.SiteIDs) > 0 {
 		r = r.SiteId(int32s(s.SiteIDs))
-	}
-	if len(s.Sites) > 0 {
-		r = r.Site(s.Sites)
 	}
 	if len(s.LocationIDs) > 0 {
 		r = r.LocationId(strIDs(s.LocationIDs))
@@ -233,44 +231,11 @@ func (s *Selector) deviceListRequest(r nb.ApiDcimDevicesListRequest, anyTag stri
 	if len(s.Locations) > 0 {
 		r = r.Location(s.Locations)
 	}
-	if len(s.RoleIDs) > 0 {
-		r = r.RoleId(strIDs(s.RoleIDs))
-	}
-	if len(s.Roles) > 0 {
-		r = r.Role(s.Roles)
-	}
-	if tags := s.tagsWith(anyTag); len(tags) > 0 {
-		r = r.Tag(tags)
-	}
-	if len(s.ExcludeTags) > 0 {
-		r = r.TagN(s.ExcludeTags)
-	}
-	if st := s.statuses(); len(st) > 0 {
-		r = r.Status(st)
-	}
-	if len(s.TenantIDs) > 0 {
-		r = r.TenantId(int32Ptrs(s.TenantIDs))
-	}
-	if len(s.Tenants) > 0 {
-		r = r.Tenant(s.Tenants)
-	}
-	if len(s.PlatformIDs) > 0 {
-		r = r.PlatformId(int32Ptrs(s.PlatformIDs))
-	}
-	if len(s.Platforms) > 0 {
-		r = r.Platform(s.Platforms)
-	}
 	if len(s.ManufacturerIDs) > 0 {
 		r = r.ManufacturerId(int32s(s.ManufacturerIDs))
 	}
 	if len(s.Manufacturers) > 0 {
 		r = r.Manufacturer(s.Manufacturers)
-	}
-	if s.HasPrimaryIP != nil {
-		r = r.HasPrimaryIp(*s.HasPrimaryIP)
-	}
-	if !s.ChangedSince.IsZero() {
-		r = r.LastUpdatedGte([]time.Time{s.ChangedSince.UTC()})
 	}
 	if len(s.IDs) > 0 {
 		r = r.Id(int32s(s.IDs))
@@ -280,9 +245,36 @@ func (s *Selector) deviceListRequest(r nb.ApiDcimDevicesListRequest, anyTag stri
 
 // vmListRequest applies the selector to a virtual machine list request.
 func (s *Selector) vmListRequest(r nb.ApiVirtualizationVirtualMachinesListRequest, anyTag string) nb.ApiVirtualizationVirtualMachinesListRequest {
+	r = applyShared(s, r, anyTag)
 	if len(s.SiteIDs) > 0 {
 		r = r.SiteId(int32Ptrs(s.SiteIDs))
 	}
+	if len(s.VMIDs) > 0 {
+		r = r.Id(int32s(s.VMIDs))
+	}
+	return r
+}
+
+// sharedFilters are the filters go-netbox's device and virtual machine
+// list requests take with the same types.
+type sharedFilters[R any] interface {
+	Site([]string) R
+	RoleId([]string) R
+	Role([]string) R
+	Tag([]string) R
+	TagN([]string) R
+	Status([]string) R
+	TenantId([]*int32) R
+	Tenant([]string) R
+	PlatformId([]*int32) R
+	Platform([]string) R
+	HasPrimaryIp(bool) R
+	LastUpdatedGte([]time.Time) R
+}
+
+// applyShared applies the selector's filters that devices and virtual
+// machines have in common.
+func applyShared[R sharedFilters[R]](s *Selector, r R, anyTag string) R {
 	if len(s.Sites) > 0 {
 		r = r.Site(s.Sites)
 	}
@@ -318,9 +310,6 @@ func (s *Selector) vmListRequest(r nb.ApiVirtualizationVirtualMachinesListReques
 	}
 	if !s.ChangedSince.IsZero() {
 		r = r.LastUpdatedGte([]time.Time{s.ChangedSince.UTC()})
-	}
-	if len(s.VMIDs) > 0 {
-		r = r.Id(int32s(s.VMIDs))
 	}
 	return r
 }
