@@ -121,44 +121,38 @@ func (h *Handler) listGroupDevices(c *call) {
 		return
 	}
 	needle := strings.ToLower(c.query.Get("search"))
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	s := h.st
-	g := s.group(c.params["groupId"])
-	if g == nil {
-		c.notFound("device group", c.params["groupId"])
-		return
-	}
-	var inGroup func(d *device) bool
-	switch {
-	case g.id == rootGroupID && hier:
-		inGroup = func(*device) bool { return true }
-	case hier:
-		desc := s.descendants(g)
-		inGroup = func(d *device) bool {
-			for gid := range d.groups {
-				if desc[gid] {
-					return true
+	c.withGroup(func(s *state, g *group) {
+		var inGroup func(d *device) bool
+		switch {
+		case g.id == rootGroupID && hier:
+			inGroup = func(*device) bool { return true }
+		case hier:
+			desc := s.descendants(g)
+			inGroup = func(d *device) bool {
+				for gid := range d.groups {
+					if desc[gid] {
+						return true
+					}
 				}
+				return false
 			}
-			return false
+		default:
+			inGroup = func(d *device) bool { return g.devices[d.id] }
 		}
-	default:
-		inGroup = func(d *device) bool { return g.devices[d.id] }
-	}
-	ids, info, err := pageIDs(s.order, c.query.Get("pageId"), limit, func(id int) bool {
-		d := s.devices[id]
-		return d != nil && inGroup(d) && stateMatches(d, st) && matchesSearch(d, needle)
+		ids, info, err := pageIDs(s.order, c.query.Get("pageId"), limit, func(id int) bool {
+			d := s.devices[id]
+			return d != nil && inGroup(d) && stateMatches(d, st) && matchesSearch(d, needle)
+		})
+		if err != nil {
+			c.badPage()
+			return
+		}
+		out := make([]deviceOverview, len(ids))
+		for i, id := range ids {
+			out[i] = s.overview(s.devices[id], view)
+		}
+		c.json(map[string]any{"paging": info, "data": map[string]any{"devices": out}})
 	})
-	if err != nil {
-		c.badPage()
-		return
-	}
-	out := make([]deviceOverview, len(ids))
-	for i, id := range ids {
-		out[i] = s.overview(s.devices[id], view)
-	}
-	c.json(map[string]any{"paging": info, "data": map[string]any{"devices": out}})
 }
 
 // withDevice runs fn on the device named by the deviceId path parameter,
@@ -418,29 +412,23 @@ func (h *Handler) groupPollNow(c *call) {
 		return
 	}
 	needle := strings.ToLower(c.query.Get("search"))
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	s := h.st
-	g := s.group(c.params["groupId"])
-	if g == nil {
-		c.notFound("device group", c.params["groupId"])
-		return
-	}
-	ids := s.groupDevices(g, !children)
-	res := newCounted()
-	for _, id := range ids {
-		d := s.devices[id]
-		if !matchesSearch(d, needle) {
-			continue
+	c.withGroup(func(s *state, g *group) {
+		ids := s.groupDevices(g, !children)
+		res := newCounted()
+		for _, id := range ids {
+			d := s.devices[id]
+			if !matchesSearch(d, needle) {
+				continue
+			}
+			if res.SuccessfulOperations == limit {
+				res.LimitReached = true
+				break
+			}
+			s.poll(d)
+			res.SuccessfulOperations++
 		}
-		if res.SuccessfulOperations == limit {
-			res.LimitReached = true
-			break
-		}
-		s.poll(d)
-		res.SuccessfulOperations++
-	}
-	c.json(res.done())
+		c.json(res.done())
+	})
 }
 
 // groupDevices lists the ids of g's devices, ascending; with hierarchy,
