@@ -94,37 +94,37 @@ func TestRetryByStatusAndMethod(t *testing.T) {
 	}
 }
 
-func TestMarkIdempotentRetries500(t *testing.T) {
+// TestIdempotenceMarks checks that a mark on the context overrides the
+// method when a 500 is answered.
+func TestIdempotenceMarks(t *testing.T) {
 	t.Parallel()
-	mt := httpmock.NewMockTransport()
-	resp, n := sequence(500, 200)
-	mt.RegisterResponder("POST", "https://wug.test/token", resp)
-	hc := httpx.New(httpx.Config{Base: mt, Retry: &fastRetry})
-	req, _ := http.NewRequestWithContext(httpx.MarkIdempotent(context.Background()), "POST", "https://wug.test/token", strings.NewReader("x"))
-	res, err := hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name     string
+		mark     func(context.Context) context.Context
+		method   string
+		status   int // final status
+		attempts int32
+	}{
+		{"POST marked idempotent", httpx.MarkIdempotent, "POST", 200, 2},
+		{"PUT marked not idempotent", httpx.MarkNotIdempotent, "PUT", 500, 1},
 	}
-	res.Body.Close()
-	if res.StatusCode != 200 || n.Load() != 2 {
-		t.Errorf("status %d after %d attempts, want 200 after 2", res.StatusCode, n.Load())
-	}
-}
-
-func TestMarkNotIdempotentStops500Retries(t *testing.T) {
-	t.Parallel()
-	mt := httpmock.NewMockTransport()
-	resp, n := sequence(500, 200)
-	mt.RegisterResponder("PUT", "https://wug.test/scan", resp)
-	hc := httpx.New(httpx.Config{Base: mt, Retry: &fastRetry})
-	req, _ := http.NewRequestWithContext(httpx.MarkNotIdempotent(context.Background()), "PUT", "https://wug.test/scan", strings.NewReader("x"))
-	res, err := hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 500 || n.Load() != 1 {
-		t.Errorf("status %d after %d attempts, want 500 after 1", res.StatusCode, n.Load())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mt := httpmock.NewMockTransport()
+			resp, n := sequence(500, 200)
+			mt.RegisterResponder(tt.method, "https://wug.test/x", resp)
+			hc := httpx.New(httpx.Config{Base: mt, Retry: &fastRetry})
+			req, _ := http.NewRequestWithContext(tt.mark(context.Background()), tt.method, "https://wug.test/x", strings.NewReader("x"))
+			res, err := hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != tt.status || n.Load() != tt.attempts {
+				t.Errorf("status %d after %d attempts, want %d after %d", res.StatusCode, n.Load(), tt.status, tt.attempts)
+			}
+		})
 	}
 }
 
