@@ -105,15 +105,9 @@ func (s *Store) check(ctx context.Context) error {
 	return nil
 }
 
-// norm is how the store keeps a time: UTC, truncated to the microsecond.
-func norm(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return t.UTC().Truncate(time.Microsecond)
-}
-
-func (d *data) clock() time.Time { return norm(d.now()) }
+// clock reads the store's clock as the store keeps times: UTC, whole
+// microseconds.
+func (d *data) clock() time.Time { return sqlstore.Micro(d.now()) }
 
 // UpsertRecords inserts or replaces records by key, all or none.
 func (s *Store) UpsertRecords(ctx context.Context, recs []store.Record) error {
@@ -128,11 +122,11 @@ func (s *Store) UpsertRecords(ctx context.Context, recs []store.Record) error {
 	defer d.mu.Unlock()
 	now := d.clock()
 	for _, r := range recs {
-		r.CreatedAt = norm(r.CreatedAt)
+		r.CreatedAt = sqlstore.Micro(r.CreatedAt)
 		r.UpdatedAt = now
-		r.ExportedAt = norm(r.ExportedAt)
-		r.ScanTriggeredAt = norm(r.ScanTriggeredAt)
-		r.ScanCompletedAt = norm(r.ScanCompletedAt)
+		r.ExportedAt = sqlstore.Micro(r.ExportedAt)
+		r.ScanTriggeredAt = sqlstore.Micro(r.ScanTriggeredAt)
+		r.ScanCompletedAt = sqlstore.Micro(r.ScanCompletedAt)
 		e, ok := d.recs[r.Key]
 		if !ok {
 			if r.CreatedAt.IsZero() {
@@ -527,7 +521,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 	if !live {
 		l.Token++
 	}
-	l.Name, l.Holder, l.ExpiresAt = name, holder, norm(now.Add(ttl))
+	l.Name, l.Holder, l.ExpiresAt = name, holder, sqlstore.Micro(now.Add(ttl))
 	d.leases[name] = l
 	d.mu.Unlock()
 
@@ -556,7 +550,7 @@ func (s *Store) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration
 		s.drop(l)
 		return store.Lease{}, fmt.Errorf("memory: renew lease %q for %q (token %d): %w", l.Name, l.Holder, l.Token, store.ErrLeaseLost)
 	}
-	cur.ExpiresAt = norm(now.Add(ttl))
+	cur.ExpiresAt = sqlstore.Micro(now.Add(ttl))
 	d.leases[l.Name] = cur
 	d.mu.Unlock()
 	s.mu.Lock()

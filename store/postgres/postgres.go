@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -313,12 +312,9 @@ func scanRecord(row pgx.Row) (store.Record, error) {
 		&created, &updated, &exported, &scanTriggered, &scanCompleted); err != nil {
 		return store.Record{}, err
 	}
-	a, err := netip.ParseAddr(addr)
-	if err != nil {
-		return store.Record{}, fmt.Errorf("stored record %s/%s: address: %w", r.Connection, r.VRF, err)
+	if err := sqlstore.DecodeRecord(&r, addr, kind, status, reason); err != nil {
+		return store.Record{}, err
 	}
-	r.Address = a
-	r.ObjectKind, r.Status, r.Reason = store.ObjectKind(kind), store.Status(status), store.Reason(reason)
 	r.CreatedAt, r.UpdatedAt = created.UTC(), updated.UTC()
 	r.ExportedAt = fromTS(exported)
 	r.ScanTriggeredAt = fromTS(scanTriggered)
@@ -475,12 +471,9 @@ func scanRun(row pgx.Row) (store.Run, error) {
 		&c.Selected, &c.Added, &c.Updated, &c.Scanned, &c.Unchanged, &c.Failed, &r.Error); err != nil {
 		return store.Run{}, err
 	}
-	f, err := sqlstore.DecodeFilters(filters)
-	if err != nil {
-		return store.Run{}, fmt.Errorf("run %s: %w", r.ID, err)
+	if err := sqlstore.DecodeRun(&r, kind, trigger, status, filters); err != nil {
+		return store.Run{}, err
 	}
-	r.Filters = f
-	r.Kind, r.Trigger, r.Status = store.RunKind(kind), store.Trigger(trigger), store.RunStatus(status)
 	r.StartedAt = r.StartedAt.UTC()
 	r.FinishedAt = fromTS(finished)
 	return r, nil

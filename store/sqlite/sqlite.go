@@ -30,7 +30,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"net/netip"
 	"runtime"
 	"strings"
 	"sync"
@@ -373,12 +372,9 @@ func scanRecord(row scanner) (store.Record, error) {
 		&created, &updated, &exported, &scanTriggered, &scanCompleted); err != nil {
 		return store.Record{}, err
 	}
-	a, err := netip.ParseAddr(addr)
-	if err != nil {
-		return store.Record{}, fmt.Errorf("stored record %s/%s: address: %w", r.Connection, r.VRF, err)
+	if err := sqlstore.DecodeRecord(&r, addr, kind, status, reason); err != nil {
+		return store.Record{}, err
 	}
-	r.Address = a
-	r.ObjectKind, r.Status, r.Reason = store.ObjectKind(kind), store.Status(status), store.Reason(reason)
 	r.CreatedAt = time.UnixMicro(created).UTC()
 	r.UpdatedAt = time.UnixMicro(updated).UTC()
 	r.ExportedAt = fromMicros(exported)
@@ -559,12 +555,9 @@ func scanRun(row scanner) (store.Run, error) {
 		&c.Selected, &c.Added, &c.Updated, &c.Scanned, &c.Unchanged, &c.Failed, &r.Error); err != nil {
 		return store.Run{}, err
 	}
-	f, err := sqlstore.DecodeFilters(filters)
-	if err != nil {
-		return store.Run{}, fmt.Errorf("run %s: %w", r.ID, err)
+	if err := sqlstore.DecodeRun(&r, kind, trigger, status, filters); err != nil {
+		return store.Run{}, err
 	}
-	r.Filters = f
-	r.Kind, r.Trigger, r.Status = store.RunKind(kind), store.Trigger(trigger), store.RunStatus(status)
 	r.StartedAt = time.UnixMicro(started).UTC()
 	r.FinishedAt = fromMicros(finished)
 	return r, nil

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"iter"
 	"maps"
+	"net/netip"
 	"path"
 	"slices"
 	"strconv"
@@ -232,6 +233,30 @@ func Paginate(ctx context.Context, q store.Query, fetch func(context.Context, st
 			q.After = &last
 		}
 	}
+}
+
+// DecodeRecord sets the fields of r that a backend stores as text: the
+// address, which must parse, and the object kind, status and reason.
+func DecodeRecord(r *store.Record, addr, kind, status, reason string) error {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return fmt.Errorf("stored record %s/%s: address: %w", r.Connection, r.VRF, err)
+	}
+	r.Address = a
+	r.ObjectKind, r.Status, r.Reason = store.ObjectKind(kind), store.Status(status), store.Reason(reason)
+	return nil
+}
+
+// DecodeRun sets the fields of r that a backend stores as text: the kind,
+// trigger and status, and the filters as EncodeFilters stored them.
+func DecodeRun(r *store.Run, kind, trigger, status string, filters *string) error {
+	f, err := DecodeFilters(filters)
+	if err != nil {
+		return fmt.Errorf("run %s: %w", r.ID, err)
+	}
+	r.Filters = f
+	r.Kind, r.Trigger, r.Status = store.RunKind(kind), store.Trigger(trigger), store.RunStatus(status)
+	return nil
 }
 
 // CountMap returns a map with every status present and zero.
