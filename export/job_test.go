@@ -85,7 +85,12 @@ func TestExportAddsInBatchesAndIsIdempotent(t *testing.T) {
 	e := newJobEnv(t, 120)
 	e.src.set(5, func(d *netbox.Device) { d.PrimaryIPv4.Address = netip.MustParsePrefix("127.0.0.1/8") })
 
-	res := e.run(t, ExportOptions{})
+	var last Progress
+	reports := 0
+	res := e.run(t, ExportOptions{Progress: func(p Progress) { last = p; reports++ }})
+	if reports < 3 || last.Done != 120 || last.Counts.Added != 119 {
+		t.Errorf("progress: %d reports, last %+v; want one per batch ending with 120 done", reports, last)
+	}
 	want := Counts{Selected: 120, Added: 119, Invalid: 1}
 	if diff := cmp.Diff(want, res.Counts); diff != "" {
 		t.Errorf("first run counts (-want +got):\n%s", diff)
