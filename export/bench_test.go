@@ -45,8 +45,10 @@ type benchCounts struct {
 	WUGDevices int `json:"wug_devices"`
 }
 
+// benchAddrs are the child's server URLs; the fakes use their default
+// credentials, which are not passed around.
 type benchAddrs struct {
-	NetBox, Token, WUG, Control string
+	NetBox, WUG, Control string
 }
 
 // TestBenchFakesChild serves the benchmark fakes; it does nothing in a
@@ -78,7 +80,7 @@ func TestBenchFakesChild(t *testing.T) {
 	})
 	cs := httptest.NewServer(ctl)
 	defer cs.Close()
-	addrs, _ := json.Marshal(benchAddrs{NetBox: nbs.URL, Token: netboxtest.DefaultToken, WUG: w.URL, Control: cs.URL})
+	addrs, _ := json.Marshal(benchAddrs{NetBox: nbs.URL, WUG: w.URL, Control: cs.URL})
 	fmt.Printf("BENCHFAKES %s\n", addrs)
 	_, _ = io.Copy(io.Discard, os.Stdin) // serve until the parent closes stdin
 }
@@ -173,7 +175,7 @@ func (f *benchFakes) wugClient(b *testing.B) *wug.Client {
 
 func (f *benchFakes) netboxClient(b *testing.B) *netbox.Client {
 	b.Helper()
-	c, err := netbox.NewClient(f.NetBox, f.Token)
+	c, err := netbox.NewClient(f.NetBox, netboxtest.DefaultToken)
 	if err != nil {
 		b.Fatal(err)
 	}
