@@ -91,7 +91,7 @@ func Build(cfg Config) *Stack {
 	}
 	var rt http.RoundTripper = &loggingTransport{next: base, logger: cfg.Logger}
 	if cfg.MaxConcurrency > 0 {
-		rt = NewConcurrencyLimit(rt, cfg.MaxConcurrency)
+		rt = newConcurrencyLimit(rt, cfg.MaxConcurrency)
 	}
 	s := &Stack{}
 	if cfg.RateLimit > 0 {

@@ -87,21 +87,21 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// ConcurrencyLimit is a RoundTripper that lets at most n requests be in
+// concurrencyLimit is a RoundTripper that lets at most n requests be in
 // flight at once; a slot is held until the response body is closed or
 // fully read.
-type ConcurrencyLimit struct {
+type concurrencyLimit struct {
 	next http.RoundTripper
 	sem  *semaphore.Weighted
 }
 
-// NewConcurrencyLimit wraps next with a cap of n concurrent requests.
-func NewConcurrencyLimit(next http.RoundTripper, n int) *ConcurrencyLimit {
-	return &ConcurrencyLimit{next: next, sem: semaphore.NewWeighted(int64(max(n, 1)))}
+// newConcurrencyLimit wraps next with a cap of n concurrent requests.
+func newConcurrencyLimit(next http.RoundTripper, n int) *concurrencyLimit {
+	return &concurrencyLimit{next: next, sem: semaphore.NewWeighted(int64(max(n, 1)))}
 }
 
 // RoundTrip waits for a slot (or the request's context) and sends req.
-func (c *ConcurrencyLimit) RoundTrip(req *http.Request) (*http.Response, error) {
+func (c *concurrencyLimit) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := c.sem.Acquire(req.Context(), 1); err != nil {
 		closeBody(req)
 		return nil, err

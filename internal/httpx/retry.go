@@ -41,7 +41,7 @@ func DefaultRetryPolicy() RetryPolicy {
 // otherwise exponential backoff with jitter in [d/2, d] where d = WaitMin·2^attempt ≤ WaitMax.
 func (p RetryPolicy) Backoff(attempt int, resp *http.Response) time.Duration {
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 			limit := p.MaxRetryAfter
 			if limit <= 0 {
 				limit = p.WaitMax * 10
@@ -61,8 +61,8 @@ func (p RetryPolicy) Backoff(attempt int, resp *http.Response) time.Duration {
 	return half + rand.N(d-half+1)
 }
 
-// ParseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
-func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
