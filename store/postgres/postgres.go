@@ -51,7 +51,7 @@ const migrateLockKey int64 = 0x77756773796e63 // "wugsync"
 // copyThreshold is the batch size from which UpsertRecords copies the batch
 // into a temporary table (COPY) and upserts from there in one statement;
 // smaller batches send one upsert per record in a pipelined batch.
-var copyThreshold = 64
+const copyThreshold = 64
 
 // Store is a store.Store in a PostgreSQL database. It is safe for concurrent
 // use.
@@ -249,8 +249,8 @@ func recordArgs(r *store.Record) []any {
 // record is invalid, nothing is written. Batches of copyThreshold records
 // or more are copied into a temporary table and upserted by one INSERT …
 // ON CONFLICT; smaller ones are sent as one pipelined batch. Records are
-// written in key order, so concurrent writers lock rows in the same order
-// and do not deadlock one another.
+// written sorted by connection, VRF and address, so concurrent writers lock
+// rows in the same order and do not deadlock one another.
 func (s *Store) UpsertRecords(ctx context.Context, recs []store.Record) error {
 	if err := store.ValidateRecords(recs); err != nil {
 		return err
