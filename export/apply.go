@@ -47,6 +47,7 @@ type executor struct {
 
 	adds, updates, removals []Decision
 	scans                   map[string][]Decision // by group path
+	scanBuffered            int                   // decisions in scans
 	records                 []store.Record        // record-only writes
 }
 
@@ -71,25 +72,29 @@ func (ex *executor) submit(ctx context.Context, d Decision) {
 	case ActionAdd, ActionReAdd:
 		ex.adds = append(ex.adds, d)
 		if len(ex.adds) >= ex.cfg.batchSize {
-			ex.flushAdds(ctx)
+			ex.dispatch(ctx, &ex.adds, ex.add)
 		}
 	case ActionAdopt, ActionUpdate:
 		ex.updates = append(ex.updates, d)
 		if len(ex.updates) >= ex.cfg.batchSize {
-			ex.flushUpdates(ctx)
+			ex.dispatch(ctx, &ex.updates, ex.update)
 		}
 	case ActionScan:
+		// Scans gather more addresses than one request holds, so range
+		// grouping sees neighbours (FormatIPsForScan splits them), but
+		// never more than that over all group paths together.
 		path := d.Candidate.GroupPath
 		ex.scans[path] = append(ex.scans[path], d)
-		// Scans gather more addresses than one request holds, so range
-		// grouping sees neighbours; FormatIPsForScan splits them.
+		ex.scanBuffered++
 		if len(ex.scans[path]) >= scanGather*ex.cfg.batchSize {
 			ex.flushScans(ctx, path)
+		} else if ex.scanBuffered >= scanGather*ex.cfg.batchSize {
+			ex.flushAllScans(ctx)
 		}
 	case ActionRemove:
 		ex.removals = append(ex.removals, d)
 		if len(ex.removals) >= ex.cfg.batchSize {
-			ex.flushRemovals(ctx)
+			ex.dispatch(ctx, &ex.removals, ex.remove)
 		}
 	case ActionSkip:
 		ex.skip(ctx, d)
@@ -103,34 +108,26 @@ func (ex *executor) enqueue(ctx context.Context, op func(context.Context)) {
 	}
 }
 
-func (ex *executor) flushAdds(ctx context.Context) {
-	if len(ex.adds) > 0 {
-		batch := ex.adds
-		ex.adds = nil
-		ex.enqueue(ctx, func(ctx context.Context) { ex.add(ctx, batch) })
+// dispatch hands a batch to the workers and empties it.
+func (ex *executor) dispatch(ctx context.Context, batch *[]Decision, run func(context.Context, []Decision)) {
+	if len(*batch) == 0 {
+		return
 	}
-}
-
-func (ex *executor) flushUpdates(ctx context.Context) {
-	if len(ex.updates) > 0 {
-		batch := ex.updates
-		ex.updates = nil
-		ex.enqueue(ctx, func(ctx context.Context) { ex.update(ctx, batch) })
-	}
+	b := *batch
+	*batch = nil
+	ex.enqueue(ctx, func(ctx context.Context) { run(ctx, b) })
 }
 
 func (ex *executor) flushScans(ctx context.Context, path string) {
-	if batch := ex.scans[path]; len(batch) > 0 {
-		delete(ex.scans, path)
-		ex.enqueue(ctx, func(ctx context.Context) { ex.scan(ctx, path, batch) })
-	}
+	batch := ex.scans[path]
+	delete(ex.scans, path)
+	ex.scanBuffered -= len(batch)
+	ex.dispatch(ctx, &batch, func(ctx context.Context, b []Decision) { ex.scan(ctx, path, b) })
 }
 
-func (ex *executor) flushRemovals(ctx context.Context) {
-	if len(ex.removals) > 0 {
-		batch := ex.removals
-		ex.removals = nil
-		ex.enqueue(ctx, func(ctx context.Context) { ex.remove(ctx, batch) })
+func (ex *executor) flushAllScans(ctx context.Context) {
+	for path := range ex.scans {
+		ex.flushScans(ctx, path)
 	}
 }
 
@@ -148,12 +145,10 @@ func (ex *executor) flushRecords(ctx context.Context) {
 
 // close flushes what is left and waits for the workers.
 func (ex *executor) close(ctx context.Context) {
-	ex.flushAdds(ctx)
-	ex.flushUpdates(ctx)
-	for path := range ex.scans {
-		ex.flushScans(ctx, path)
-	}
-	ex.flushRemovals(ctx)
+	ex.dispatch(ctx, &ex.adds, ex.add)
+	ex.dispatch(ctx, &ex.updates, ex.update)
+	ex.flushAllScans(ctx)
+	ex.dispatch(ctx, &ex.removals, ex.remove)
 	ex.flushRecords(ctx)
 	close(ex.ops)
 	ex.wg.Wait()

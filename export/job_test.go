@@ -415,3 +415,23 @@ func TestExportTargetedObjectsRemoveDeselected(t *testing.T) {
 		}
 	}
 }
+
+func TestExportScanBufferIsBounded(t *testing.T) {
+	t.Parallel()
+	e := newJobEnv(t, 90)
+	e.job.Connection.Mode = ModeScan
+	e.job.Connection.BatchSize = 2 // at most 20 addresses wait over all group paths
+	e.wug.scanDone = false
+	res := e.run(t, ExportOptions{})
+	_, calls := e.wug.stats()
+	if res.Counts.Scanned != 90 || calls["ScanIPs"] < 90/20 {
+		t.Errorf("%+v with %d scan requests; want 90 scanned, at most 20 addresses waiting", res.Counts, calls["ScanIPs"])
+	}
+	e.wug.mu.Lock()
+	defer e.wug.mu.Unlock()
+	for id, s := range e.wug.scans {
+		if len(s.addrs) > 20 {
+			t.Errorf("scan %s covers %d addresses, more than were allowed to wait", id, len(s.addrs))
+		}
+	}
+}
