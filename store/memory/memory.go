@@ -111,10 +111,10 @@ func (d *data) clock() time.Time { return sqlstore.Micro(d.now()) }
 
 // UpsertRecords inserts or replaces records by key, all or none.
 func (s *Store) UpsertRecords(ctx context.Context, recs []store.Record) error {
-	if err := s.check(ctx); err != nil {
+	if err := store.ValidateRecords(recs); err != nil {
 		return err
 	}
-	if err := store.ValidateRecords(recs); err != nil {
+	if err := s.check(ctx); err != nil {
 		return err
 	}
 	d := s.d
@@ -464,8 +464,8 @@ func (s *Store) Run(ctx context.Context, id string) (store.Run, error) {
 
 // Runs lists the runs q selects, newest first.
 func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error) {
-	if q.Limit < 0 {
-		return nil, fmt.Errorf("store: runs: negative limit %d", q.Limit)
+	if err := sqlstore.CheckRunQuery(q); err != nil {
+		return nil, err
 	}
 	if err := s.check(ctx); err != nil {
 		return nil, err

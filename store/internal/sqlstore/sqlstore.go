@@ -351,14 +351,22 @@ func PrepareFinish(run store.Run, now time.Time) (store.Run, error) {
 	return run, nil
 }
 
+// CheckRunQuery reports whether q is a run query a backend can run.
+func CheckRunQuery(q store.RunQuery) error {
+	if q.Limit < 0 {
+		return fmt.Errorf("store: runs: negative limit %d", q.Limit)
+	}
+	return nil
+}
+
 // DefaultRunLimit is the limit of a RunQuery that leaves Limit zero.
 const DefaultRunLimit = 20
 
 // RunList validates q and builds its WHERE clause (empty when q selects
 // every run) and LIMIT, to go around the backend's ORDER BY.
 func RunList(q store.RunQuery, d Dialect) (where, limit string, args []any, err error) {
-	if q.Limit < 0 {
-		return "", "", nil, fmt.Errorf("store: runs: negative limit %d", q.Limit)
+	if err := CheckRunQuery(q); err != nil {
+		return "", "", nil, err
 	}
 	var conds []string
 	for _, f := range [...]struct{ col, v string }{
