@@ -162,9 +162,10 @@ func (s *tokenSource) debug(msg string, tok *oauth2.Token) {
 }
 
 // AuthError is a refused login: WUG answered the token request with 400,
-// 401 or 403 (bad credentials give 400 invalid_grant). It matches
-// ErrUnauthorized. Any other failed answer from the token endpoint (a 503,
-// say) is an *APIError, since it says nothing about the credentials.
+// 401 or 403 (bad credentials give 400 invalid_grant), or with an OAuth
+// error in a 200 answer. It matches ErrUnauthorized. Any other failed
+// answer from the token endpoint (a 503, say) is an *APIError, since it
+// says nothing about the credentials.
 type AuthError struct {
 	// Username is the user that tried to log in.
 	Username string

@@ -97,9 +97,9 @@ func MarkNotIdempotent(ctx context.Context) context.Context {
 
 // markedIdempotent returns the mark MarkIdempotent or MarkNotIdempotent
 // left on ctx, and whether there is one.
-func markedIdempotent(ctx context.Context) (idempotent, marked bool) {
-	idempotent, marked = ctx.Value(idempotentKey{}).(bool)
-	return idempotent, marked
+func markedIdempotent(ctx context.Context) (v, ok bool) {
+	v, ok = ctx.Value(idempotentKey{}).(bool)
+	return v, ok
 }
 
 // ShouldRetry reports whether a request with the given method that ended in
