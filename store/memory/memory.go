@@ -218,11 +218,7 @@ const maxPooledPage = 4096
 // store's lock is held only while a page is read, so the caller may write
 // to the store while iterating.
 func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Record, error] {
-	q.Statuses = slices.Clone(q.Statuses) // for the check when ranged over
-	if q.After != nil {
-		a := *q.After
-		q.After = &a
-	}
+	bad := sqlstore.CheckQuery(q) // judged now: the caller may change q later
 	pq := query{conn: q.Connection, kind: q.ObjectKind, objectID: q.ObjectID, since: q.ChangedSince, size: q.PageSize}
 	if len(q.Statuses) > 0 {
 		pq.statuses = slices.Clone(q.Statuses)
@@ -257,8 +253,8 @@ func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Reco
 		}
 	}
 	return func(yield func(store.Record, error) bool) {
-		if err := sqlstore.CheckQuery(q); err != nil {
-			yield(store.Record{}, err)
+		if bad != nil {
+			yield(store.Record{}, bad)
 			return
 		}
 		start, strict := start, strict // each range starts afresh
@@ -525,9 +521,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 	d.leases[name] = l
 	d.mu.Unlock()
 
-	s.mu.Lock()
-	s.held[name] = l
-	s.mu.Unlock()
+	s.keep(l)
 	return l, nil
 }
 
@@ -553,9 +547,7 @@ func (s *Store) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration
 	cur.ExpiresAt = sqlstore.Micro(now.Add(ttl))
 	d.leases[l.Name] = cur
 	d.mu.Unlock()
-	s.mu.Lock()
-	s.held[l.Name] = cur
-	s.mu.Unlock()
+	s.keep(cur)
 	return cur, nil
 }
 
@@ -567,6 +559,16 @@ func (s *Store) ReleaseLease(ctx context.Context, l store.Lease) error {
 	s.d.release(l)
 	s.drop(l)
 	return nil
+}
+
+// keep records l as held through s, for Close to release; after Close it
+// does nothing.
+func (s *Store) keep(l store.Lease) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held != nil {
+		s.held[l.Name] = l
+	}
 }
 
 // drop forgets l as a lease to release on Close, if it is the one held.

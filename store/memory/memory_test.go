@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -105,5 +106,38 @@ func TestClosed(t *testing.T) {
 	// A Store opened by Connect is not closed with s.
 	if err := other.UpsertRecords(t.Context(), storetest.Records("wug-a", 3)); err != nil {
 		t.Errorf("UpsertRecords on a connected store: %v", err)
+	}
+}
+
+// TestCloseWhileAcquiring closes a store while goroutines take and renew
+// leases through it: calls succeed or fail with ErrClosed (or, for a lease
+// Close released, ErrLeaseLost), and none panics.
+func TestCloseWhileAcquiring(t *testing.T) {
+	t.Parallel()
+	for range 20 {
+		s := memory.New()
+		var wg sync.WaitGroup
+		for i := range 4 {
+			wg.Go(func() {
+				for j := 0; ; j++ {
+					l, err := s.AcquireLease(t.Context(), fmt.Sprint("lease-", i, "-", j), "host", time.Minute)
+					if err == nil {
+						_, err = s.RenewLease(t.Context(), l, time.Minute)
+					}
+					if errors.Is(err, memory.ErrClosed) || errors.Is(err, store.ErrLeaseLost) {
+						return
+					}
+					if err != nil {
+						t.Errorf("AcquireLease or RenewLease: %v", err)
+						return
+					}
+				}
+			})
+		}
+		time.Sleep(time.Millisecond)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
 	}
 }
