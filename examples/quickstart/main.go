@@ -208,6 +208,9 @@ func (d *demo) run(ctx context.Context, w io.Writer) error {
 	}
 	printResult(w, res)
 	d.printRequests(w)
+	if res.Counts.Failed > 0 {
+		fmt.Fprintf(w, "   (a failure is recorded on its own item; the run goes on, and the next run tries it again)\n")
+	}
 	if err := d.printDevices(ctx, w, res); err != nil {
 		return err
 	}
@@ -238,7 +241,15 @@ func (d *demo) run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "   store: %s\n", formatStatusCounts(counts))
-	fmt.Fprintf(w, "   WUG now holds %d devices\n", d.wug.DeviceCount())
+	linked, shared, err := d.linkedDevices(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "   WUG now holds %d devices; the store links %d addresses to them", d.wug.DeviceCount(), linked)
+	if shared > 0 {
+		fmt.Fprintf(w, " (%d address in two VRFs shares one WUG device)", shared)
+	}
+	fmt.Fprintln(w)
 
 	fmt.Fprintf(w, "\nDone in %.1fs.\n", time.Since(start).Seconds())
 	fmt.Fprint(w, realServers)
@@ -521,6 +532,24 @@ func (d *demo) followScans(ctx context.Context, w io.Writer) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// linkedDevices counts the records that name a WUG device, and the devices
+// that more than one record (the same address in several VRFs) names.
+func (d *demo) linkedDevices(ctx context.Context) (linked, shared int, err error) {
+	perDevice := map[string]int{}
+	for r, err := range d.st.Records(ctx, store.Query{Connection: connectionName}) {
+		if err != nil {
+			return 0, 0, err
+		}
+		if r.WUGDeviceID != "" {
+			linked++
+			if perDevice[r.WUGDeviceID]++; perDevice[r.WUGDeviceID] == 2 {
+				shared++
+			}
+		}
+	}
+	return linked, shared, nil
 }
 
 func formatStatusCounts(m map[store.Status]int) string {

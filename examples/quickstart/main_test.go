@@ -97,6 +97,7 @@ func TestQuickstart(t *testing.T) {
 		t.Errorf("records by status %v, want %d exported and %d scan_completed", byStatus, preexisting+first["added"], linked)
 	}
 	addrOf := map[string]string{}
+	withDevice := 0
 	for r, err := range d.st.Records(ctx, store.Query{Connection: connectionName}) {
 		if err != nil {
 			t.Fatal(err)
@@ -104,6 +105,7 @@ func TestQuickstart(t *testing.T) {
 		if r.WUGDeviceID == "" {
 			continue
 		}
+		withDevice++
 		dev, ok := d.wug.Device(r.WUGDeviceID)
 		if !ok || dev.Address != r.Address.String() {
 			t.Errorf("record %s names WUG device %s, which does not hold the address", r.Key, r.WUGDeviceID)
@@ -112,6 +114,9 @@ func TestQuickstart(t *testing.T) {
 			t.Errorf("WUG device %s is linked to %s and %s", r.WUGDeviceID, a, r.Address)
 		}
 		addrOf[r.WUGDeviceID] = r.Address.String()
+	}
+	if got := number(t, step3, `the store links (\d+) addresses`); got != withDevice {
+		t.Errorf("printed %d linked addresses, the store has %d", got, withDevice)
 	}
 	if len(addrOf) != d.wug.DeviceCount() {
 		t.Errorf("the store names %d WUG devices, WUG holds %d", len(addrOf), d.wug.DeviceCount())
