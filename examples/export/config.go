@@ -213,6 +213,12 @@ func parseConfig(env environment) (*config, error) {
 		}
 		c.ips = append(c.ips, a)
 	}
+	if c.insecure && (c.caFile != "" || c.netboxCAFile != "" || c.wugCAFile != "" || c.wugCertSHA256 != "") {
+		return nil, usagef("--insecure-skip-verify turns certificate checks off: give it without CA files or a pinned certificate")
+	}
+	if c.wugCAFile != "" && c.wugCertSHA256 != "" {
+		return nil, usagef("choose one of --wug-ca-file and --wug-cert-sha256")
+	}
 	if c.batchSize < 1 || c.concurrency < 1 || c.rate < 0 || c.scanWait < 0 {
 		return nil, usagef("--batch-size and --concurrency must be at least 1, --rate and --scan-wait not negative")
 	}

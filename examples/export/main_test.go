@@ -256,6 +256,7 @@ func TestConfigurationErrorsExitTwo(t *testing.T) {
 		{"bad address", nil, []string{"--ip", "10.0.0.300"}, `--ip "10.0.0.300" is not an IP address`},
 		{"bad custom field", nil, []string{"--cf", "owner"}, `--cf "owner": want name=value`},
 		{"bad group path", nil, []string{"--group-path", "My Network/<nope>"}, "nope"},
+		{"two trust choices", nil, []string{"--insecure-skip-verify"}, "--insecure-skip-verify turns certificate checks off"},
 		{"bad since", nil, []string{"--changed-since", "yesterday"}, `--changed-since "yesterday"`},
 		{"refused password", map[string]string{"WUG_PASSWORD": "not-the-password-42"}, nil,
 			`refused the user name "admin" and its password; check WUG_USERNAME and WUG_PASSWORD`},
