@@ -19,6 +19,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrNotFound is returned (wrapped) when a record, run or lease does not exist.
@@ -136,6 +137,21 @@ func (k Key) Validate() error {
 	if k.Address.Zone() != "" {
 		return fmt.Errorf("store: record key %s: IP address has a zone", k)
 	}
+	if err := badText("connection name", k.Connection, "VRF", k.VRF); err != nil {
+		return fmt.Errorf("store: record key %q: %w", k.String(), err)
+	}
+	return nil
+}
+
+// badText names the first of the (name, value) pairs whose value a store
+// cannot keep as text: invalid UTF-8, or a NUL byte, both of which
+// PostgreSQL refuses.
+func badText(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if v := pairs[i+1]; !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+			return fmt.Errorf("%s %q is not UTF-8 text without NUL bytes", pairs[i], v)
+		}
+	}
 	return nil
 }
 
@@ -170,7 +186,8 @@ type Record struct {
 	ScanCompletedAt time.Time
 }
 
-// Validate reports whether r can be stored: a valid key and status.
+// Validate reports whether r can be stored: a valid key and status, no
+// negative attempts, and text fields of valid UTF-8 without NUL bytes.
 func (r *Record) Validate() error {
 	if err := r.Key.Validate(); err != nil {
 		return err
@@ -180,6 +197,11 @@ func (r *Record) Validate() error {
 	}
 	if r.Attempts < 0 {
 		return fmt.Errorf("store: record %s: negative attempts %d", r.Key, r.Attempts)
+	}
+	if err := badText("object kind", string(r.ObjectKind), "object name", r.ObjectName, "reason", string(r.Reason),
+		"WUG device id", r.WUGDeviceID, "scan id", r.ScanID, "scan state", r.ScanState,
+		"fingerprint", r.Fingerprint, "last error", r.LastError); err != nil {
+		return fmt.Errorf("store: record %s: %w", r.Key, err)
 	}
 	return nil
 }

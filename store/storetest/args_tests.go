@@ -62,6 +62,14 @@ func (s *suite) testBadArguments(t *testing.T) {
 		{"FinishRun without id", st.FinishRun(c, store.Run{Status: store.RunSucceeded}), []string{"id"}},
 		{"FinishRun as running", st.FinishRun(c, store.Run{ID: run.ID, Status: store.RunRunning}), []string{"status", "running"}},
 		{"FinishRun without status", st.FinishRun(c, store.Run{ID: run.ID}), []string{"status"}},
+		{"CountByStatus with a NUL in the connection", func() error { _, err := st.CountByStatus(c, "wug-a\x00"); return err }(), []string{"connection", "utf-8"}},
+		{"Records with invalid UTF-8 in the VRF", records1(store.Query{VRF: new(string("\xff"))}), []string{"vrf", "utf-8"}},
+		{"BeginRun with a NUL in a filter", func() error {
+			_, err := st.BeginRun(c, store.Run{Connection: "wug-a", Kind: store.RunExport, Filters: map[string][]string{"site": {"ams\x001"}}})
+			return err
+		}(), []string{"filter site", "utf-8"}},
+		{"FinishRun with invalid UTF-8 in the error", st.FinishRun(c, store.Run{ID: run.ID, Status: store.RunFailed, Error: "\xff"}), []string{"error", "utf-8"}},
+		{"AcquireLease with a NUL in the holder", func() error { _, err := st.AcquireLease(c, "export/wug-b", "host\x00", time.Minute); return err }(), []string{"holder", "utf-8"}},
 		{"Runs with a negative limit", func() error { _, err := st.Runs(c, store.RunQuery{Limit: -1}); return err }(), []string{"limit"}},
 		{"AcquireLease without name", func() error { _, err := st.AcquireLease(c, "", "host-1", time.Minute); return err }(), []string{"name"}},
 		{"AcquireLease without holder", func() error { _, err := st.AcquireLease(c, "export/wug-b", "", time.Minute); return err }(), []string{"holder"}},

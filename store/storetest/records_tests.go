@@ -261,6 +261,10 @@ func (s *suite) testBadInput(t *testing.T) {
 		{"zero address", func(r *store.Record) { r.Address = netip.Addr{} }, []string{"address", "wug-a"}},
 		{"zoned address", func(r *store.Record) { r.Address = netip.MustParseAddr("fe80::1%eth0") }, []string{"zone", "fe80::1"}},
 		{"negative attempts", func(r *store.Record) { r.Attempts = -1 }, []string{"attempts", good.Key.String()}},
+		// PostgreSQL cannot keep either in text: no backend does.
+		{"NUL in a name", func(r *store.Record) { r.ObjectName = "sw\x001" }, []string{"object name", "utf-8", good.Key.String()}},
+		{"invalid UTF-8 in an error", func(r *store.Record) { r.LastError = "wug: \xff\xfe" }, []string{"last error", "utf-8", good.Key.String()}},
+		{"NUL in a VRF", func(r *store.Record) { r.VRF = "blue\x00" }, []string{"vrf", "utf-8"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wugsync/wugsync/store"
 )
@@ -86,8 +87,27 @@ func Micro(t time.Time) time.Time {
 // DefaultPageSize is the page size of a Query that leaves PageSize zero.
 const DefaultPageSize = 500
 
+// checkText names the first of the (name, value) pairs whose value a store
+// cannot keep or look up as text: invalid UTF-8, or a NUL byte, both of
+// which PostgreSQL refuses. Record.Validate checks records the same way.
+func checkText(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if v := pairs[i+1]; !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+			return fmt.Errorf("%s %q is not UTF-8 text without NUL bytes", pairs[i], v)
+		}
+	}
+	return nil
+}
+
 // CheckQuery reports whether q is a query a backend can run.
 func CheckQuery(q store.Query) error {
+	vrf := ""
+	if q.VRF != nil {
+		vrf = *q.VRF
+	}
+	if err := checkText("connection name", q.Connection, "VRF", vrf, "object kind", string(q.ObjectKind)); err != nil {
+		return fmt.Errorf("store: query: %w", err)
+	}
 	for _, s := range q.Statuses {
 		if !s.Valid() {
 			return fmt.Errorf("store: query: invalid status %q", s)
@@ -101,6 +121,11 @@ func CheckQuery(q store.Query) error {
 	}
 	if q.After != nil && !q.After.Address.IsValid() {
 		return errors.New("store: query: cursor key has no IP address")
+	}
+	if q.After != nil {
+		if err := checkText("cursor connection name", q.After.Connection, "cursor VRF", q.After.VRF); err != nil {
+			return fmt.Errorf("store: query: %w", err)
+		}
 	}
 	return nil
 }
@@ -302,6 +327,9 @@ func CheckConnection(connection string) error {
 	if connection == "" {
 		return errors.New("store: count by status: connection name is empty")
 	}
+	if err := checkText("connection name", connection); err != nil {
+		return fmt.Errorf("store: count by status: %w", err)
+	}
 	return nil
 }
 
@@ -321,6 +349,20 @@ func PrepareRun(run store.Run, now time.Time) (store.Run, error) {
 	if run.Kind == "" {
 		return store.Run{}, fmt.Errorf("store: begin run for %s: kind is empty", run.Connection)
 	}
+	if err := checkText("connection name", run.Connection, "id", run.ID, "kind", string(run.Kind),
+		"trigger", string(run.Trigger), "error", run.Error); err != nil {
+		return store.Run{}, fmt.Errorf("store: begin run: %w", err)
+	}
+	for name, vs := range run.Filters {
+		if err := checkText("filter name", name); err != nil {
+			return store.Run{}, fmt.Errorf("store: begin run for %s: %w", run.Connection, err)
+		}
+		for _, v := range vs {
+			if err := checkText("filter "+name, v); err != nil {
+				return store.Run{}, fmt.Errorf("store: begin run for %s: %w", run.Connection, err)
+			}
+		}
+	}
 	if run.ID == "" {
 		run.ID = NewRunID()
 	}
@@ -339,6 +381,9 @@ func PrepareFinish(run store.Run, now time.Time) (store.Run, error) {
 	if run.ID == "" {
 		return store.Run{}, errors.New("store: finish run: id is empty")
 	}
+	if err := checkText("id", run.ID, "error", run.Error); err != nil {
+		return store.Run{}, fmt.Errorf("store: finish run: %w", err)
+	}
 	switch run.Status {
 	case store.RunSucceeded, store.RunFailed, store.RunPartial, store.RunInterrupted:
 	default:
@@ -355,6 +400,9 @@ func PrepareFinish(run store.Run, now time.Time) (store.Run, error) {
 func CheckRunQuery(q store.RunQuery) error {
 	if q.Limit < 0 {
 		return fmt.Errorf("store: runs: negative limit %d", q.Limit)
+	}
+	if err := checkText("connection name", q.Connection, "kind", string(q.Kind), "status", string(q.Status)); err != nil {
+		return fmt.Errorf("store: runs: %w", err)
 	}
 	return nil
 }
@@ -433,6 +481,9 @@ func CheckLease(name, holder string, ttl time.Duration) error {
 		return fmt.Errorf("store: lease %q: holder is empty", name)
 	case ttl < time.Microsecond:
 		return fmt.Errorf("store: lease %q: time to live %v is shorter than a microsecond", name, ttl)
+	}
+	if err := checkText("name", name, "holder", holder); err != nil {
+		return fmt.Errorf("store: lease: %w", err)
 	}
 	return nil
 }
