@@ -42,6 +42,9 @@ const (
 	recentErrors     = 10
 	recentErrorAge   = 7 * 24 * time.Hour
 	triggerTimeout   = 30 * time.Second
+	// schedulerStartWait bounds how long a trigger waits for the scheduler
+	// to start (or, during shutdown, before it answers 503).
+	schedulerStartWait = 2 * time.Second
 )
 
 // handler routes the service's endpoints.
@@ -208,7 +211,7 @@ func (s *service) trigger(w http.ResponseWriter, r *http.Request, c *conn, opts 
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), triggerTimeout)
 	defer cancel()
-	runID, err := s.sched.Trigger(ctx, c.cfg.Name, opts)
+	runID, err := s.startRun(ctx, c.cfg.Name, opts)
 	var busy *export.RunInProgressError
 	switch {
 	case errors.As(err, &busy):
@@ -230,6 +233,24 @@ func (s *service) trigger(w http.ResponseWriter, r *http.Request, c *conn, opts 
 			"status":     store.RunRunning,
 			"status_url": apiPrefix + "connections/" + url.PathEscape(c.cfg.ID) + "/export-status/",
 		})
+	}
+}
+
+// startRun is Scheduler.Trigger, waiting out the moment between the
+// service starting the scheduler and the scheduler taking its context, in
+// which Trigger says it is not running (it has no sentinel error for that).
+func (s *service) startRun(ctx context.Context, connection string, opts export.ExportOptions) (string, error) {
+	deadline := time.Now().Add(schedulerStartWait)
+	for {
+		runID, err := s.sched.Trigger(ctx, connection, opts)
+		if err == nil || !strings.Contains(err.Error(), "not running") || time.Now().After(deadline) {
+			return runID, err
+		}
+		select {
+		case <-ctx.Done():
+			return "", err
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
 

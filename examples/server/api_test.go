@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/wugsync/wugsync/netbox/netboxtest"
 	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/store/memory"
 	"github.com/wugsync/wugsync/wug/wugtest"
 )
 
@@ -488,5 +491,42 @@ func TestScanFallbackFollowedByTheScanMonitor(t *testing.T) {
 	}
 	if monitors, _ := f.st.Runs(context.Background(), store.RunQuery{Kind: store.RunScanMonitor}); len(monitors) == 0 {
 		t.Error("no scan-monitor run was recorded")
+	}
+}
+
+func TestTriggerWaitsForTheSchedulerToStart(t *testing.T) {
+	t.Parallel()
+	nb := netboxtest.NewServer(t, netboxtest.WithDevices(10))
+	wg := wugtest.NewServer(t, wugtest.WithPlainHTTP())
+	cfg, err := ParseConfig([]byte(configText(nb.URL, wg.URL, "")), fixtureEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	defer st.Close()
+	svc, err := newService(cfg, st, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc.handler())
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	time.AfterFunc(200*time.Millisecond, func() {
+		defer close(done)
+		_ = svc.sched.Run(ctx)
+	})
+	status, ans := doJSON(t, "POST", srv.URL+"/api/plugins/wug-sync/connections/1/export/", testToken, "")
+	if status != http.StatusAccepted {
+		t.Errorf("export before the scheduler started: %d %v, want 202 once it has", status, ans)
+	} else {
+		waitRun(t, st, ans["run_id"].(string))
+	}
+	cancel()
+	<-done
+	// Once the scheduler has stopped, a trigger is refused after the wait.
+	status, ans = doJSON(t, "POST", srv.URL+"/api/plugins/wug-sync/connections/1/export/", testToken, "")
+	if status != http.StatusServiceUnavailable || !strings.Contains(ans["reason"].(string), "not running") {
+		t.Errorf("export after the scheduler stopped: %d %v, want 503", status, ans)
 	}
 }
