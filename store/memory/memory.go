@@ -18,6 +18,7 @@ import (
 	"iter"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wugsync/wugsync/store"
@@ -40,9 +41,8 @@ func WithClock(now func() time.Time) Option {
 type Store struct {
 	d *data
 
-	mu     sync.Mutex
-	closed bool
-	held   map[string]store.Lease // leases acquired through this Store, by name
+	held   sqlstore.Held // leases acquired through this Store
+	closed atomic.Bool
 }
 
 // data is what every Store opened by Connect shares.
@@ -82,14 +82,14 @@ func New(opts ...Option) *Store {
 	for _, o := range opts {
 		o(d)
 	}
-	return &Store{d: d, held: make(map[string]store.Lease)}
+	return &Store{d: d}
 }
 
 // Connect returns another Store on the same data, as a second process
 // opening the same database would get. Closing either releases only the
 // leases acquired through it.
 func (s *Store) Connect() *Store {
-	return &Store{d: s.d, held: make(map[string]store.Lease)}
+	return &Store{d: s.d}
 }
 
 // check returns the context's error or ErrClosed, if any.
@@ -97,9 +97,7 @@ func (s *Store) check(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed.Load() {
 		return ErrClosed
 	}
 	return nil
@@ -521,7 +519,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 	d.leases[name] = l
 	d.mu.Unlock()
 
-	s.keep(l)
+	s.held.Put(l)
 	return l, nil
 }
 
@@ -541,13 +539,13 @@ func (s *Store) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration
 	cur := d.leases[l.Name]
 	if cur.Holder != l.Holder || cur.Token != l.Token || !now.Before(cur.ExpiresAt) {
 		d.mu.Unlock()
-		s.drop(l)
+		s.held.Drop(l)
 		return store.Lease{}, fmt.Errorf("memory: renew lease %q for %q (token %d): %w", l.Name, l.Holder, l.Token, store.ErrLeaseLost)
 	}
 	cur.ExpiresAt = sqlstore.Micro(now.Add(ttl))
 	d.leases[l.Name] = cur
 	d.mu.Unlock()
-	s.keep(cur)
+	s.held.Put(cur)
 	return cur, nil
 }
 
@@ -557,27 +555,8 @@ func (s *Store) ReleaseLease(ctx context.Context, l store.Lease) error {
 		return err
 	}
 	s.d.release(l)
-	s.drop(l)
+	s.held.Drop(l)
 	return nil
-}
-
-// keep records l as held through s, for Close to release; after Close it
-// does nothing.
-func (s *Store) keep(l store.Lease) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.held != nil {
-		s.held[l.Name] = l
-	}
-}
-
-// drop forgets l as a lease to release on Close, if it is the one held.
-func (s *Store) drop(l store.Lease) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cur, ok := s.held[l.Name]; ok && cur.Holder == l.Holder && cur.Token == l.Token {
-		delete(s.held, l.Name)
-	}
 }
 
 // release frees the named lease if l.Holder still holds it with l.Token.
@@ -595,11 +574,8 @@ func (d *data) release(l store.Lease) {
 // Close releases the leases acquired through s. Later calls return
 // ErrClosed; Close itself may be called again.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	held := s.held
-	s.closed, s.held = true, nil
-	s.mu.Unlock()
-	for _, l := range held {
+	s.closed.Store(true)
+	for _, l := range s.held.Take() {
 		s.d.release(l)
 	}
 	return nil

@@ -1,8 +1,9 @@
 // Package sqlstore holds what the SQL backends of package store share:
 // embedded migrations, argument checks, the record query builder, the
 // keyset pager and the bookkeeping of leases a Store must release on Close.
-// store/memory uses its argument checks and run preparation too, so every
-// backend refuses the same input with the same words.
+// store/memory uses its argument checks, run preparation and lease
+// bookkeeping too, so every backend refuses the same input with the same
+// words.
 package sqlstore
 
 import (
