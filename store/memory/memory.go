@@ -444,6 +444,9 @@ func (s *Store) FinishRun(ctx context.Context, run store.Run) error {
 
 // Run returns a run by id, or an error wrapping store.ErrNotFound.
 func (s *Store) Run(ctx context.Context, id string) (store.Run, error) {
+	if err := sqlstore.CheckRunID(id); err != nil {
+		return store.Run{}, err
+	}
 	if err := s.check(ctx); err != nil {
 		return store.Run{}, err
 	}

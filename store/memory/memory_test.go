@@ -76,6 +76,9 @@ func TestWithClock(t *testing.T) {
 		t.Errorf("AcquireLease just before expiry: %v, want store.ErrLeaseHeld", err)
 	}
 	clock.Advance(time.Microsecond)
+	if _, err := s.RenewLease(ctx, a, time.Minute); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("RenewLease at expiry: %v, want store.ErrLeaseLost", err)
+	}
 	b, err := s.AcquireLease(ctx, "export/wug-a", "host-b", time.Minute)
 	if err != nil {
 		t.Fatalf("AcquireLease at expiry: %v", err)

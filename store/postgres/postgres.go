@@ -481,6 +481,9 @@ func scanRun(row pgx.Row) (store.Run, error) {
 
 // Run returns a run by id, or an error wrapping store.ErrNotFound.
 func (s *Store) Run(ctx context.Context, id string) (store.Run, error) {
+	if err := sqlstore.CheckRunID(id); err != nil {
+		return store.Run{}, err
+	}
 	r, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Run{}, fmt.Errorf("store/postgres: run %q: %w", id, store.ErrNotFound)

@@ -565,6 +565,9 @@ func scanRun(row scanner) (store.Run, error) {
 
 // Run returns a run by id, or an error wrapping store.ErrNotFound.
 func (s *Store) Run(ctx context.Context, id string) (store.Run, error) {
+	if err := sqlstore.CheckRunID(id); err != nil {
+		return store.Run{}, err
+	}
 	r, err := scanRun(s.reads.queryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Run{}, fmt.Errorf("store/sqlite: run %q: %w", id, store.ErrNotFound)

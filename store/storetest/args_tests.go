@@ -70,6 +70,7 @@ func (s *suite) testBadArguments(t *testing.T) {
 		}(), []string{"filter site", "utf-8"}},
 		{"FinishRun with invalid UTF-8 in the error", st.FinishRun(c, store.Run{ID: run.ID, Status: store.RunFailed, Error: "\xff"}), []string{"error", "utf-8"}},
 		{"AcquireLease with a NUL in the holder", func() error { _, err := st.AcquireLease(c, "export/wug-b", "host\x00", time.Minute); return err }(), []string{"holder", "utf-8"}},
+		{"Run with a NUL in the id", func() error { _, err := st.Run(c, "run\x00"); return err }(), []string{"id", "utf-8"}},
 		{"Runs with a negative limit", func() error { _, err := st.Runs(c, store.RunQuery{Limit: -1}); return err }(), []string{"limit"}},
 		{"AcquireLease without name", func() error { _, err := st.AcquireLease(c, "", "host-1", time.Minute); return err }(), []string{"name"}},
 		{"AcquireLease without holder", func() error { _, err := st.AcquireLease(c, "export/wug-b", "", time.Minute); return err }(), []string{"holder"}},

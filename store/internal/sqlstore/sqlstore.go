@@ -377,6 +377,14 @@ func PrepareRun(run store.Run, now time.Time) (store.Run, error) {
 	return run, nil
 }
 
+// CheckRunID validates the id Run looks up.
+func CheckRunID(id string) error {
+	if err := checkText("id", id); err != nil {
+		return fmt.Errorf("store: run: %w", err)
+	}
+	return nil
+}
+
 // PrepareFinish validates a run for FinishRun and fills in FinishedAt.
 func PrepareFinish(run store.Run, now time.Time) (store.Run, error) {
 	if run.ID == "" {
