@@ -354,7 +354,11 @@ func (ex *executor) add(ctx context.Context, items []Decision) {
 		var retry []Decision
 		var outs []outcome
 		for _, d := range items {
-			id, lerr := ex.lookup(ctx, d.Key.Address)
+			var id string
+			lerr := ex.retry(ctx, func() (err error) {
+				id, err = ex.lookup(ctx, d.Key.Address)
+				return err
+			})
 			switch {
 			case lerr != nil:
 				outs = append(outs, outcome{d: d, err: fmt.Errorf("add failed (%v) and looking the address up failed: %w", err, lerr)})

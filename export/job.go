@@ -32,7 +32,7 @@ type Connection struct {
 
 	BatchSize   int           // templates (or scan targets) per request; default 50
 	Concurrency int           // WUG requests in flight; default 2
-	Attempts    int           // attempts per request before an item fails; default 3
+	Attempts    int           // attempts per request before an item fails; default 4
 	RetryWait   time.Duration // wait before the second attempt, growing linearly; default 500ms
 }
 
@@ -44,7 +44,7 @@ func (c Connection) withDefaults() Connection {
 		c.Concurrency = 2
 	}
 	if c.Attempts <= 0 {
-		c.Attempts = 3
+		c.Attempts = 4
 	}
 	if c.RetryWait <= 0 {
 		c.RetryWait = 500 * time.Millisecond
