@@ -554,6 +554,9 @@ func (s *Store) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration
 
 // ReleaseLease gives the lease up if l still holds it.
 func (s *Store) ReleaseLease(ctx context.Context, l store.Lease) error {
+	if err := sqlstore.CheckRelease(l); err != nil {
+		return err
+	}
 	if err := s.check(ctx); err != nil {
 		return err
 	}

@@ -679,6 +679,9 @@ func (s *Store) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration
 // lease is not an error. The row stays, so the next holder's token is
 // larger.
 func (s *Store) ReleaseLease(ctx context.Context, l store.Lease) error {
+	if err := sqlstore.CheckRelease(l); err != nil {
+		return err
+	}
 	if err := s.release(ctx, l); err != nil {
 		return err
 	}

@@ -86,6 +86,7 @@ func (s *suite) testBadArguments(t *testing.T) {
 			_, err := st.RenewLease(c, l, time.Minute)
 			return err
 		}(), []string{"holder"}},
+		{"ReleaseLease with invalid UTF-8 in the holder", st.ReleaseLease(c, store.Lease{Name: lease.Name, Holder: "\xff", Token: lease.Token}), []string{"holder", "utf-8"}},
 	}
 	for _, tt := range tests {
 		if tt.err == nil {

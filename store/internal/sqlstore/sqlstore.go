@@ -497,6 +497,15 @@ func CheckLease(name, holder string, ttl time.Duration) error {
 	return nil
 }
 
+// CheckRelease validates the lease ReleaseLease gives up. A lease that is
+// not held is no error, but text the store cannot compare is.
+func CheckRelease(l store.Lease) error {
+	if err := checkText("name", l.Name, "holder", l.Holder); err != nil {
+		return fmt.Errorf("store: release lease: %w", err)
+	}
+	return nil
+}
+
 // Held tracks the leases a Store acquired and has not released, so Close
 // can release them.
 type Held struct {
