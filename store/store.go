@@ -310,8 +310,9 @@ type Lease struct {
 // Store records export state. Implementations must be safe for concurrent
 // use, honour context cancellation, and copy values in and out. Arguments a
 // method cannot act on (an empty name, an invalid status, a time to live
-// under a microsecond, a negative limit) are refused with an error naming
-// the field, before anything is written.
+// under a microsecond, a negative limit, text with a NUL byte or invalid
+// UTF-8) are refused with an error naming the field, before anything is
+// written.
 type Store interface {
 	// UpsertRecords inserts or replaces records by key in one transaction,
 	// in order: of two records with one key, the later wins. If any record

@@ -35,7 +35,7 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
 
 	"github.com/wugsync/wugsync/store"
 	"github.com/wugsync/wugsync/store/internal/sqlstore"
@@ -141,7 +141,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	s := &Store{w: w, now: time.Now}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateWhileBusy(ctx, cfg.busyTimeout); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
 	}
@@ -222,6 +222,27 @@ func (c *stmtCache) close() error {
 	}
 	c.m = nil
 	return errors.Join(errs...)
+}
+
+// migrateWhileBusy runs migrate until it is not refused as busy, for up to
+// the busy timeout. Processes opening a new file together race to switch
+// it to WAL, and SQLite may answer a loser that already holds a read lock
+// SQLITE_BUSY at once, without waiting on its busy handler (waiting could
+// deadlock), so Open waits here instead.
+func (s *Store) migrateWhileBusy(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := s.migrate(ctx)
+		var e *sqlite.Error
+		if !errors.As(err, &e) || e.Code()&0xff != 5 || time.Now().After(deadline) { // 5: SQLITE_BUSY
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // migrate applies the pending migrations in one write transaction, so two
