@@ -43,7 +43,7 @@ const (
 	recentErrorAge   = 7 * 24 * time.Hour
 	triggerTimeout   = 30 * time.Second
 	// schedulerStartWait bounds how long a trigger waits for the scheduler
-	// to start (or, during shutdown, before it answers 503).
+	// to start.
 	schedulerStartWait = 2 * time.Second
 )
 
@@ -236,10 +236,16 @@ func (s *service) trigger(w http.ResponseWriter, r *http.Request, c *conn, opts 
 	}
 }
 
-// startRun is Scheduler.Trigger, waiting out the moment between the
-// service starting the scheduler and the scheduler taking its context, in
-// which Trigger says it is not running (it has no sentinel error for that).
+// startRun is Scheduler.Trigger, refused once the scheduler is stopping,
+// and waiting out the moment between the service starting the scheduler and
+// the scheduler taking its context, in which Trigger says it is not running
+// (it has no sentinel error for that).
 func (s *service) startRun(ctx context.Context, connection string, opts export.ExportOptions) (string, error) {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	if s.stopping {
+		return "", errors.New("the service is shutting down")
+	}
 	deadline := time.Now().Add(schedulerStartWait)
 	for {
 		runID, err := s.sched.Trigger(ctx, connection, opts)

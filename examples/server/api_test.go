@@ -510,23 +510,18 @@ func TestTriggerWaitsForTheSchedulerToStart(t *testing.T) {
 	}
 	srv := httptest.NewServer(svc.handler())
 	defer srv.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	time.AfterFunc(200*time.Millisecond, func() {
-		defer close(done)
-		_ = svc.sched.Run(ctx)
-	})
+	stopped := make(chan func(), 1)
+	time.AfterFunc(200*time.Millisecond, func() { stopped <- svc.runScheduler() })
 	status, ans := doJSON(t, "POST", srv.URL+"/api/plugins/wug-sync/connections/1/export/", testToken, "")
 	if status != http.StatusAccepted {
 		t.Errorf("export before the scheduler started: %d %v, want 202 once it has", status, ans)
 	} else {
 		waitRun(t, st, ans["run_id"].(string))
 	}
-	cancel()
-	<-done
-	// Once the scheduler has stopped, a trigger is refused after the wait.
+	(<-stopped)()
+	// Once the scheduler has stopped, triggers are refused.
 	status, ans = doJSON(t, "POST", srv.URL+"/api/plugins/wug-sync/connections/1/export/", testToken, "")
-	if status != http.StatusServiceUnavailable || !strings.Contains(ans["reason"].(string), "not running") {
+	if status != http.StatusServiceUnavailable || !strings.Contains(ans["reason"].(string), "shutting down") {
 		t.Errorf("export after the scheduler stopped: %d %v, want 503", status, ans)
 	}
 }

@@ -88,15 +88,9 @@ func newFixtureWith(t *testing.T, devices int, extra string, wugOpts ...wugtest.
 		t.Fatal(err)
 	}
 	f.srv = httptest.NewServer(f.svc.handler())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = f.svc.sched.Run(ctx)
-	}()
+	stop := f.svc.runScheduler()
 	t.Cleanup(func() {
-		cancel()
-		<-done
+		stop()
 		f.srv.Close()
 		f.st.Close()
 	})

@@ -34,6 +34,9 @@ type service struct {
 	byID    map[string]*conn // by id and by name
 	webhook http.Handler     // nil without a webhook secret
 	token   [32]byte         // SHA-256 of the API token
+
+	gate     sync.RWMutex // held for reading by triggers, for writing by the scheduler's stop
+	stopping bool         // the scheduler is stopping: no more triggers
 }
 
 // conn is one configured connection.
@@ -207,18 +210,12 @@ func (s *service) run(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	schedCtx, stopSched := context.WithCancel(ctx)
-	defer stopSched()
+	stopScheduler := s.runScheduler()
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 1)
 	wg.Go(func() {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			serveErr <- err
-		}
-	})
-	wg.Go(func() {
-		if err := s.sched.Run(schedCtx); err != nil {
-			s.log.Error("scheduler stopped", "err", err)
 		}
 	})
 	s.log.Info("listening", "addr", ln.Addr().String(), "connections", s.sched.Connections(), "webhooks", s.webhook != nil)
@@ -228,13 +225,37 @@ func (s *service) run(ctx context.Context, ln net.Listener) error {
 	case err = <-serveErr:
 		s.log.Error("serving stopped", "err", err)
 	}
+	// The scheduler stops at once (the run in progress is recorded as
+	// interrupted) while the server finishes the requests it has.
+	wg.Go(stopScheduler)
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if serr := srv.Shutdown(shutdownCtx); serr != nil {
 		s.log.Warn("shutdown: closing connections", "err", serr)
 		srv.Close()
 	}
-	stopSched()
 	wg.Wait()
 	return err
+}
+
+// runScheduler runs the scheduler until the returned stop is called; stop
+// returns once the scheduler has. Triggers are ordered before the stop
+// (s.gate): export.Scheduler counts a triggered run in a WaitGroup that its
+// Run waits on, and a trigger racing with that wait could go unawaited.
+func (s *service) runScheduler() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := s.sched.Run(ctx); err != nil {
+			s.log.Error("scheduler stopped", "err", err)
+		}
+	}()
+	return func() {
+		s.gate.Lock()
+		s.stopping = true
+		s.gate.Unlock()
+		cancel()
+		<-done
+	}
 }
