@@ -91,8 +91,8 @@
 // from 250 ms to 8 s (wug.WithRateLimit, wug.WithMaxConcurrency,
 // wug.WithRetry); the NetBox client retries the same way and is
 // rate-limited only when asked (netbox.WithRateLimit). Above that, the
-// export makes up to export.Connection.Attempts attempts per request
-// (default 3) and looks the addresses up in WUG before adding again.
+// export makes up to export.Connection.Attempts attempts per request and
+// looks the addresses up in WUG before adding again.
 //
 // # Logging
 //
