@@ -63,7 +63,8 @@ type Mapping struct {
 	// <role>, <tenant>, <platform>, <manufacturer>, <model>, <cluster>,
 	// <status>, <kind>, <vrf>, and <cf.NAME> for a custom field. When the
 	// path does not start with "My Network" it is placed under it. A '/' in
-	// a NetBox value becomes '-'; a missing value becomes Placeholder.
+	// a NetBox value becomes '-'; a missing value becomes Placeholder. A
+	// control character in the template is an error.
 	GroupPath string
 	// Placeholder stands in for missing fields (DefaultPlaceholder when empty).
 	Placeholder string
@@ -217,6 +218,9 @@ func parseGroupPath(tmpl string) (groupTemplate, error) {
 		seg = strings.TrimSpace(seg)
 		if seg == "" {
 			return nil, fmt.Errorf("group path %q: segment %d is empty", tmpl, i+1)
+		}
+		if strings.IndexFunc(seg, unicode.IsControl) >= 0 {
+			return nil, fmt.Errorf("group path %q: segment %d holds a control character", tmpl, i+1)
 		}
 		var parts []pathPart
 		for seg != "" {
