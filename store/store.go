@@ -29,6 +29,22 @@ var ErrNotFound = errors.New("store: not found")
 // unexpired lease of that name.
 var ErrLeaseHeld = errors.New("store: lease held by another holder")
 
+// LeaseHeldError is the error AcquireLease returns (wrapped) when another
+// holder has an unexpired lease of that name: it names that holder and when
+// its lease ends, so a caller can say who runs and when to try again.
+type LeaseHeldError struct {
+	Lease Lease // the lease as the other holder has it
+}
+
+// Error names the lease, its holder and its expiry.
+func (e *LeaseHeldError) Error() string {
+	return fmt.Sprintf("lease %q is held by %s (token %d) until %s", e.Lease.Name, e.Lease.Holder, e.Lease.Token,
+		e.Lease.ExpiresAt.UTC().Format(time.RFC3339Nano))
+}
+
+// Is makes errors.Is(err, ErrLeaseHeld) true.
+func (e *LeaseHeldError) Is(target error) bool { return target == ErrLeaseHeld }
+
 // ErrLeaseLost is returned by RenewLease when the lease expired (whether or
 // not another holder has taken it over since) or was released.
 var ErrLeaseLost = errors.New("store: lease lost")
@@ -286,7 +302,16 @@ type Run struct {
 	FinishedAt time.Time // set by FinishRun when zero
 	Counts     RunCounts
 	Error      string
+	// Lease is the lease the run is written under (Name, Holder and
+	// Token; ExpiresAt is not kept), zero for a run that took none.
+	// InterruptOrphanedRuns finishes a running run whose holder no longer
+	// holds it.
+	Lease Lease
 }
+
+// OrphanedRunError is the Error InterruptOrphanedRuns records on a run
+// whose holder stopped without finishing it.
+const OrphanedRunError = "interrupted: its holder stopped without finishing the run (the lease expired or was released)"
 
 // RunQuery selects runs, newest first.
 type RunQuery struct {
@@ -340,9 +365,19 @@ type Store interface {
 	// Runs lists runs newest first.
 	Runs(ctx context.Context, q RunQuery) ([]Run, error)
 
+	// InterruptOrphanedRuns finishes, as RunInterrupted with
+	// OrphanedRunError and FinishedAt now, every run of the connection that
+	// is still running although its lease is no longer held by its holder
+	// with its token (the lease is free, expired, or someone else's): the
+	// holder died or gave up without recording the run's end. It returns
+	// those runs as recorded now, oldest first. Runs begun without a lease
+	// are left alone. The connection name must not be empty.
+	InterruptOrphanedRuns(ctx context.Context, connection string) ([]Run, error)
+
 	// AcquireLease takes the named lease for holder for ttl. It succeeds
 	// when the lease is free, expired, or already held by holder (which
-	// extends it); otherwise it returns an error wrapping ErrLeaseHeld.
+	// extends it); otherwise it returns an error wrapping a
+	// *LeaseHeldError (errors.Is ErrLeaseHeld).
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (Lease, error)
 	// RenewLease extends a held lease by ttl from now, or returns an error
 	// wrapping ErrLeaseLost if it expired or is no longer held by l.Holder

@@ -496,6 +496,44 @@ func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error)
 	return out, nil
 }
 
+// InterruptOrphanedRuns finishes as interrupted the connection's running
+// runs whose holder no longer holds their lease.
+func (s *Store) InterruptOrphanedRuns(ctx context.Context, connection string) ([]store.Run, error) {
+	if err := sqlstore.CheckInterrupt(connection); err != nil {
+		return nil, err
+	}
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	d := s.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.clock()
+	var out []*runEntry
+	for _, e := range d.runs {
+		r := &e.run
+		if r.Connection != connection || r.Status != store.RunRunning || r.Lease.Name == "" {
+			continue
+		}
+		if l := d.leases[r.Lease.Name]; l.Holder == r.Lease.Holder && l.Token == r.Lease.Token && now.Before(l.ExpiresAt) {
+			continue
+		}
+		r.Status, r.Error, r.FinishedAt = store.RunInterrupted, store.OrphanedRunError, now
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b *runEntry) int {
+		if c := a.run.StartedAt.Compare(b.run.StartedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	runs := make([]store.Run, len(out))
+	for i, e := range out {
+		runs[i] = cloneRun(e.run)
+	}
+	return runs, nil
+}
+
 // AcquireLease takes the named lease for holder for ttl, or returns an error
 // wrapping store.ErrLeaseHeld.
 func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (store.Lease, error) {
@@ -512,8 +550,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 	live := l.Holder != "" && now.Before(l.ExpiresAt)
 	if live && l.Holder != holder {
 		d.mu.Unlock()
-		return store.Lease{}, fmt.Errorf("memory: acquire lease %q for %q: held by %q until %s: %w",
-			name, holder, l.Holder, l.ExpiresAt.Format(time.RFC3339Nano), store.ErrLeaseHeld)
+		return store.Lease{}, fmt.Errorf("memory: acquire lease %q for %q: %w", name, holder, &store.LeaseHeldError{Lease: l})
 	}
 	if !live {
 		l.Token++

@@ -413,7 +413,7 @@ func (s *Store) DeleteRecords(ctx context.Context, keys []store.Key) error {
 }
 
 const runColumns = `id, connection, kind, run_trigger, filters::text, status, started_at, finished_at,
-	selected, added, updated, scanned, unchanged, failed, error`
+	selected, added, updated, scanned, unchanged, failed, error, lease_name, lease_holder, lease_token`
 
 // BeginRun records run as running and returns it with ID and StartedAt set.
 func (s *Store) BeginRun(ctx context.Context, run store.Run) (store.Run, error) {
@@ -427,11 +427,12 @@ func (s *Store) BeginRun(ctx context.Context, run store.Run) (store.Run, error) 
 	}
 	c := run.Counts
 	_, err = s.pool.Exec(ctx, `INSERT INTO runs (id, connection, kind, run_trigger, filters, status, started_at, finished_at,
-		selected, added, updated, scanned, unchanged, failed, error)
-		VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		selected, added, updated, scanned, unchanged, failed, error, lease_name, lease_holder, lease_token)
+		VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		run.ID, run.Connection, string(run.Kind), string(run.Trigger), filters, string(run.Status),
 		run.StartedAt, ts(run.FinishedAt),
-		c.Selected, c.Added, c.Updated, c.Scanned, c.Unchanged, c.Failed, run.Error)
+		c.Selected, c.Added, c.Updated, c.Scanned, c.Unchanged, c.Failed, run.Error,
+		run.Lease.Name, run.Lease.Holder, run.Lease.Token)
 	if err != nil {
 		return store.Run{}, fmt.Errorf("store/postgres: begin run %s: %w", run.ID, err)
 	}
@@ -468,7 +469,8 @@ func scanRun(row pgx.Row) (store.Run, error) {
 		c                     = &r.Counts
 	)
 	if err := row.Scan(&r.ID, &r.Connection, &kind, &trigger, &filters, &status, &r.StartedAt, &finished,
-		&c.Selected, &c.Added, &c.Updated, &c.Scanned, &c.Unchanged, &c.Failed, &r.Error); err != nil {
+		&c.Selected, &c.Added, &c.Updated, &c.Scanned, &c.Unchanged, &c.Failed, &r.Error,
+		&r.Lease.Name, &r.Lease.Holder, &r.Lease.Token); err != nil {
 		return store.Run{}, err
 	}
 	if err := sqlstore.DecodeRun(&r, kind, trigger, status, filters); err != nil {
@@ -512,6 +514,30 @@ func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error)
 	return runs, nil
 }
 
+// InterruptOrphanedRuns finishes as interrupted, in one statement, the
+// connection's running runs whose holder no longer holds their lease with
+// their token, judged by the database's clock.
+func (s *Store) InterruptOrphanedRuns(ctx context.Context, connection string) ([]store.Run, error) {
+	if err := sqlstore.CheckInterrupt(connection); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `UPDATE runs SET status = $1, finished_at = date_trunc('microseconds', now()), error = $2
+		WHERE connection = $3 AND status = $4 AND lease_name <> ''
+		AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = runs.lease_name AND l.holder = runs.lease_holder
+			AND l.token = runs.lease_token AND l.expires_at > now())
+		RETURNING `+runColumns,
+		string(store.RunInterrupted), store.OrphanedRunError, connection, string(store.RunRunning))
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: interrupt orphaned runs of %s: %w", connection, err)
+	}
+	runs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Run, error) { return scanRun(row) })
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: interrupt orphaned runs of %s: %w", connection, err)
+	}
+	slices.SortStableFunc(runs, func(a, b store.Run) int { return a.StartedAt.Compare(b.StartedAt) })
+	return runs, nil
+}
+
 // AcquireLease takes the named lease for holder until ttl from now (the
 // database's now()): one INSERT … ON CONFLICT DO UPDATE … WHERE on the
 // lease's row, which PostgreSQL runs as an atomic compare-and-set. It
@@ -531,15 +557,12 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 		WHERE l.holder = excluded.holder OR l.holder = '' OR l.expires_at <= now()
 		RETURNING token, expires_at`, name, holder, ttl.Microseconds()).Scan(&l.Token, &l.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		var (
-			cur string
-			exp time.Time
-		)
-		if err := s.pool.QueryRow(ctx, `SELECT holder, expires_at FROM leases WHERE name = $1`, name).Scan(&cur, &exp); err != nil {
+		cur := store.Lease{Name: name}
+		if err := s.pool.QueryRow(ctx, `SELECT holder, token, expires_at FROM leases WHERE name = $1`, name).Scan(&cur.Holder, &cur.Token, &cur.ExpiresAt); err != nil {
 			return store.Lease{}, fmt.Errorf("store/postgres: acquire lease %q for %s: held by another holder: %w", name, holder, store.ErrLeaseHeld)
 		}
-		return store.Lease{}, fmt.Errorf("store/postgres: acquire lease %q for %s: held by %s until %s: %w",
-			name, holder, cur, exp.UTC().Format(time.RFC3339Nano), store.ErrLeaseHeld)
+		cur.ExpiresAt = cur.ExpiresAt.UTC()
+		return store.Lease{}, fmt.Errorf("store/postgres: acquire lease %q for %s: %w", name, holder, &store.LeaseHeldError{Lease: cur})
 	}
 	if err != nil {
 		return store.Lease{}, fmt.Errorf("store/postgres: acquire lease %q for %s: %w", name, holder, err)

@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"iter"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -516,7 +517,7 @@ func (s *Store) DeleteRecords(ctx context.Context, keys []store.Key) error {
 }
 
 const runColumns = `id, connection, kind, run_trigger, filters, status, started_at, finished_at,
-	selected, added, updated, scanned, unchanged, failed, error`
+	selected, added, updated, scanned, unchanged, failed, error, lease_name, lease_holder, lease_token`
 
 // BeginRun records run as running and returns it with ID and StartedAt set.
 func (s *Store) BeginRun(ctx context.Context, run store.Run) (store.Run, error) {
@@ -530,10 +531,11 @@ func (s *Store) BeginRun(ctx context.Context, run store.Run) (store.Run, error) 
 	}
 	c := run.Counts
 	_, err = s.w.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		run.ID, run.Connection, string(run.Kind), string(run.Trigger), filters, string(run.Status),
 		run.StartedAt.UnixMicro(), micros(run.FinishedAt),
-		c.Selected, c.Added, c.Updated, c.Scanned, c.Unchanged, c.Failed, run.Error)
+		c.Selected, c.Added, c.Updated, c.Scanned, c.Unchanged, c.Failed, run.Error,
+		run.Lease.Name, run.Lease.Holder, run.Lease.Token)
 	if err != nil {
 		return store.Run{}, fmt.Errorf("store/sqlite: begin run %s: %w", run.ID, err)
 	}
@@ -573,7 +575,8 @@ func scanRun(row scanner) (store.Run, error) {
 		c                     = &r.Counts
 	)
 	if err := row.Scan(&r.ID, &r.Connection, &kind, &trigger, &filters, &status, &started, &finished,
-		&c.Selected, &c.Added, &c.Updated, &c.Scanned, &c.Unchanged, &c.Failed, &r.Error); err != nil {
+		&c.Selected, &c.Added, &c.Updated, &c.Scanned, &c.Unchanged, &c.Failed, &r.Error,
+		&r.Lease.Name, &r.Lease.Holder, &r.Lease.Token); err != nil {
 		return store.Run{}, err
 	}
 	if err := sqlstore.DecodeRun(&r, kind, trigger, status, filters); err != nil {
@@ -625,6 +628,43 @@ func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error)
 	return runs, nil
 }
 
+// InterruptOrphanedRuns finishes as interrupted, in one write transaction,
+// the connection's running runs whose holder no longer holds their lease
+// with their token, judged by this host's clock.
+func (s *Store) InterruptOrphanedRuns(ctx context.Context, connection string) ([]store.Run, error) {
+	if err := sqlstore.CheckInterrupt(connection); err != nil {
+		return nil, err
+	}
+	now := sqlstore.Micro(s.now()).UnixMicro()
+	var runs []store.Run
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		runs = nil
+		rows, err := tx.QueryContext(ctx, `UPDATE runs SET status = ?, finished_at = ?, error = ?
+			WHERE connection = ? AND status = ? AND lease_name <> ''
+			AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = runs.lease_name AND l.holder = runs.lease_holder
+				AND l.token = runs.lease_token AND l.expires_at > ?)
+			RETURNING `+runColumns,
+			string(store.RunInterrupted), now, store.OrphanedRunError, connection, string(store.RunRunning), now)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanRun(rows)
+			if err != nil {
+				return err
+			}
+			runs = append(runs, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: interrupt orphaned runs of %s: %w", connection, err)
+	}
+	slices.SortStableFunc(runs, func(a, b store.Run) int { return a.StartedAt.Compare(b.StartedAt) })
+	return runs, nil
+}
+
 // AcquireLease takes the named lease for holder until ttl from now: a
 // compare-and-set on the lease's row in one write transaction. It succeeds
 // when the lease is free, released, expired, or held by holder (which keeps
@@ -638,6 +678,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 	l := store.Lease{Name: name, Holder: holder, ExpiresAt: now.Add(ttl).Truncate(time.Microsecond)}
 	var (
 		cur     string
+		curTok  int64
 		curExp  int64
 		claimed bool
 	)
@@ -657,14 +698,14 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `SELECT holder, expires_at FROM leases WHERE name = ?`, name).Scan(&cur, &curExp)
+		return tx.QueryRowContext(ctx, `SELECT holder, token, expires_at FROM leases WHERE name = ?`, name).Scan(&cur, &curTok, &curExp)
 	})
 	if err != nil {
 		return store.Lease{}, fmt.Errorf("store/sqlite: acquire lease %q for %s: %w", name, holder, err)
 	}
 	if !claimed {
-		return store.Lease{}, fmt.Errorf("store/sqlite: acquire lease %q for %s: held by %s until %s: %w",
-			name, holder, cur, time.UnixMicro(curExp).UTC().Format(time.RFC3339Nano), store.ErrLeaseHeld)
+		return store.Lease{}, fmt.Errorf("store/sqlite: acquire lease %q for %s: %w", name, holder,
+			&store.LeaseHeldError{Lease: store.Lease{Name: name, Holder: cur, Token: curTok, ExpiresAt: time.UnixMicro(curExp).UTC()}})
 	}
 	s.held.Put(l)
 	return l, nil

@@ -46,6 +46,11 @@ func (s *suite) testBadArguments(t *testing.T) {
 		words []string // the error must contain each, case-insensitively
 	}{
 		{"CountByStatus without connection", func() error { _, err := st.CountByStatus(c, ""); return err }(), []string{"connection"}},
+		{"InterruptOrphanedRuns without connection", func() error { _, err := st.InterruptOrphanedRuns(c, ""); return err }(), []string{"connection"}},
+		{"BeginRun with a NUL in the lease holder", func() error {
+			_, err := st.BeginRun(c, store.Run{Connection: "wug-a", Kind: store.RunExport, Lease: store.Lease{Name: "n", Holder: "h\x00"}})
+			return err
+		}(), []string{"holder", "utf-8"}},
 		{"Record without connection", func() error { _, err := st.Record(c, store.Key{Address: recs[0].Address}); return err }(), []string{"connection"}},
 		{"Record without address", func() error { _, err := st.Record(c, noAddr); return err }(), []string{"address"}},
 		{"DeleteRecords without address", st.DeleteRecords(c, []store.Key{recs[1].Key, noAddr}), []string{"address"}},

@@ -18,6 +18,7 @@ func (s *suite) testRunRoundTrip(t *testing.T) {
 		Kind:       store.RunExport,
 		Trigger:    store.TriggerWebhook,
 		Filters:    map[string][]string{"site": {"ams1", "fra2"}, "tag": {"monitor"}, "changed_since": {"2026-11-25T10:00:00Z"}},
+		Lease:      store.Lease{Name: "wugsync/export/wug-a", Holder: "host-1/42/ab12", Token: 7},
 	}
 	before := time.Now()
 	begun, err := st.BeginRun(ctx(t), in)

@@ -8,7 +8,8 @@
 // naming them, every Query filter and the cursor select exactly what they
 // say in Key.Compare order, paging neither skips nor repeats a record while
 // other goroutines write, counts by status follow every change, runs list
-// newest first, leases are exclusive, expire, are taken over with a higher
+// newest first, a running run whose holder lost its lease is finished as
+// interrupted and no other, leases are exclusive, expire, are taken over with a higher
 // token and are released by Close, a cancelled context stops every method,
 // a closed store fails every call, arguments a method cannot act on are
 // refused with an error naming the field, and no slice or map is shared
@@ -102,6 +103,8 @@ func RunWithOptions(t *testing.T, opts Options) {
 		{"LeaseReacquireExpired", s.testLeaseReacquireExpired},
 		{"LeaseRenew", s.testLeaseRenew},
 		{"LeaseRelease", s.testLeaseRelease},
+		{"LeaseHeldError", s.testLeaseHeldError},
+		{"InterruptOrphanedRuns", s.testInterruptOrphanedRuns},
 		{"Cancellation", s.testCancellation},
 		{"CancelWhileIterating", s.testCancelWhileIterating},
 		{"ValuesIsolated", s.testValuesIsolated},

@@ -351,7 +351,8 @@ func PrepareRun(run store.Run, now time.Time) (store.Run, error) {
 		return store.Run{}, fmt.Errorf("store: begin run for %s: kind is empty", run.Connection)
 	}
 	if err := checkText("connection name", run.Connection, "id", run.ID, "kind", string(run.Kind),
-		"trigger", string(run.Trigger), "error", run.Error); err != nil {
+		"trigger", string(run.Trigger), "error", run.Error,
+		"lease name", run.Lease.Name, "lease holder", run.Lease.Holder); err != nil {
 		return store.Run{}, fmt.Errorf("store: begin run: %w", err)
 	}
 	for name, vs := range run.Filters {
@@ -374,7 +375,19 @@ func PrepareRun(run store.Run, now time.Time) (store.Run, error) {
 	run.StartedAt = Micro(run.StartedAt)
 	run.FinishedAt = Micro(run.FinishedAt)
 	run.Filters = CloneFilters(run.Filters)
+	run.Lease.ExpiresAt = time.Time{}
 	return run, nil
+}
+
+// CheckInterrupt validates the connection name of InterruptOrphanedRuns.
+func CheckInterrupt(connection string) error {
+	if connection == "" {
+		return errors.New("store: interrupt orphaned runs: connection name is empty")
+	}
+	if err := checkText("connection name", connection); err != nil {
+		return fmt.Errorf("store: interrupt orphaned runs: %w", err)
+	}
+	return nil
 }
 
 // CheckRunID validates the id Run looks up.
