@@ -44,10 +44,24 @@
 // touches nothing) and records it as a store.Run. ScanStatusJob follows the
 // scans an export started and links what they found. Scheduler runs both
 // per connection on an interval with jitter, coalesces webhook events into
-// targeted exports, lets an HTTP adapter trigger a run now
-// (Scheduler.Trigger, which reports a *RunInProgressError naming the
-// running run), and never runs one connection twice at once: a run flag in
-// the process and a store lease across processes.
+// targeted exports, and lets an HTTP adapter trigger a run now
+// (Scheduler.Trigger, with ErrNotRunning, ErrStopping and
+// *RunInProgressError for the caller to branch on).
+//
+// # One writer per connection
+//
+// Every run that writes (ExportJob.Run but a dry run, ScanStatusJob.Run,
+// and the Scheduler's runs) holds the connection's store lease, renewed
+// while the run lasts and released at its end, so the CLI, the service and
+// a user's own program sharing a store never export one connection at
+// once. A second run fails fast with a *RunInProgressError naming the
+// holder and its run (errors.Is ErrRunInProgress), or waits with
+// LeaseOptions.Wait. A run that loses its lease stops, interrupted, with
+// ErrLeaseLost. A crashed holder's run is marked interrupted
+// (store.InterruptOrphanedRuns) by the next run to take the lease: at once
+// when the holder was a process on this host that is gone, otherwise when
+// its lease expires; a Scheduler that finds such leftovers exports the
+// connection right away.
 //
 // # Servers behind interfaces
 //

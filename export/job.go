@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -363,6 +364,10 @@ type ExportJob struct {
 	Transformer *Transformer
 	Logger      *slog.Logger
 	Now         func() time.Time // default time.Now
+	// Lease says how a run takes the connection's store lease: every run
+	// but a dry run holds it, so runs of one connection from any process
+	// sharing the store never overlap.
+	Lease LeaseOptions
 }
 
 func (j *ExportJob) check() error {
@@ -413,14 +418,30 @@ func (j *ExportJob) selection(o *ExportOptions) (netbox.Selector, map[string][]s
 	for _, ip := range o.IPs {
 		filters["ips"] = append(filters["ips"], ip.String())
 	}
+	for name, vals := range filters {
+		if len(vals) > MaxRecordedFilterValues {
+			filters[name] = vals[:MaxRecordedFilterValues]
+			filters[name+"_total"] = []string{strconv.Itoa(len(vals))}
+		}
+	}
 	return sel, filters
 }
 
-// Run runs one export. The run is recorded with BeginRun and FinishRun
-// (not for a dry run); a cancelled context ends it as interrupted, with
-// every item either recorded or left pending for the next run to resolve.
-// The error is non-nil only when the run itself failed; item failures are
-// in the result.
+// MaxRecordedFilterValues bounds the values a run records per filter (a
+// bulk export's addresses, a targeted export's objects): the first ones are
+// kept as a sample and "<filter>_total" gives the count, so a run's record
+// stays small however many addresses it was given.
+const MaxRecordedFilterValues = 20
+
+// Run runs one export. Every run but a dry run holds the connection's
+// store lease (see LeaseOptions) from before it is recorded until it ends;
+// while another holder has it, Run fails with a *RunInProgressError naming
+// that holder (errors.Is ErrRunInProgress), or waits with Lease.Wait. The
+// run is recorded with BeginRun and FinishRun (not for a dry run); a
+// cancelled context, or a lost lease, ends it as interrupted, with every
+// item either recorded or left pending for the next run to resolve. The
+// error is non-nil only when the run itself failed; item failures are in
+// the result.
 func (j *ExportJob) Run(ctx context.Context, opts ExportOptions) (*Result, error) {
 	if err := j.check(); err != nil {
 		return nil, err
@@ -432,12 +453,21 @@ func (j *ExportJob) Run(ctx context.Context, opts ExportOptions) (*Result, error
 	if err := sel.Validate(); err != nil {
 		return nil, fmt.Errorf("export %s: %w", j.Connection.Name, err)
 	}
-	res := &Result{Connection: j.Connection.Name, DryRun: opts.DryRun, StartedAt: j.now().UTC()}
 	var run store.Run
+	if !opts.DryRun {
+		runCtx, lease, done, err := enterLease(ctx, j.Store, j.Connection.Name, j.Lease, j.logger())
+		if err != nil {
+			return nil, fmt.Errorf("export %s: %w", j.Connection.Name, err)
+		}
+		defer done()
+		ctx = runCtx
+		run.Lease = lease
+	}
+	res := &Result{Connection: j.Connection.Name, DryRun: opts.DryRun, StartedAt: j.now().UTC()}
 	if !opts.DryRun {
 		var err error
 		run, err = j.Store.BeginRun(ctx, store.Run{Connection: j.Connection.Name, Kind: store.RunExport,
-			Trigger: opts.Trigger, Filters: filters, Status: store.RunRunning})
+			Trigger: opts.Trigger, Filters: filters, Status: store.RunRunning, Lease: run.Lease})
 		if err != nil {
 			return nil, fmt.Errorf("export %s: recording the run: %w", j.Connection.Name, err)
 		}
@@ -464,6 +494,9 @@ func (j *ExportJob) Run(ctx context.Context, opts ExportOptions) (*Result, error
 	if !opts.DryRun {
 		run.Status, run.Counts, run.FinishedAt = res.Status, res.Counts.RunCounts(), res.FinishedAt
 		if err != nil {
+			if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) {
+				err = fmt.Errorf("%w: %w", err, cause)
+			}
 			run.Error = err.Error()
 		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

@@ -31,6 +31,9 @@ type ScanStatusJob struct {
 	Timeout     time.Duration // default 1 hour
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Lease says how a run takes the connection's store lease, which it
+	// holds while it writes, as an export does.
+	Lease LeaseOptions
 }
 
 // ScanResult is the outcome of one scan-monitor run.
@@ -53,7 +56,9 @@ func (j *ScanStatusJob) now() time.Time {
 	return time.Now()
 }
 
-// Run follows every scan the connection is waiting for, once.
+// Run follows every scan the connection is waiting for, once, holding the
+// connection's store lease (a *RunInProgressError while another run has
+// it).
 func (j *ScanStatusJob) Run(ctx context.Context, trigger store.Trigger) (*ScanResult, error) {
 	if j.Connection == "" || j.WUG == nil || j.Store == nil {
 		return nil, errors.New("scan monitor: connection, WUG and store are required")
@@ -61,7 +66,16 @@ func (j *ScanStatusJob) Run(ctx context.Context, trigger store.Trigger) (*ScanRe
 	if trigger == "" {
 		trigger = store.TriggerManual
 	}
-	run, err := j.Store.BeginRun(ctx, store.Run{Connection: j.Connection, Kind: store.RunScanMonitor, Trigger: trigger, Status: store.RunRunning})
+	log := j.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, lease, done, err := enterLease(ctx, j.Store, j.Connection, j.Lease, log)
+	if err != nil {
+		return nil, fmt.Errorf("scan monitor %s: %w", j.Connection, err)
+	}
+	defer done()
+	run, err := j.Store.BeginRun(ctx, store.Run{Connection: j.Connection, Kind: store.RunScanMonitor, Trigger: trigger, Status: store.RunRunning, Lease: lease})
 	if err != nil {
 		return nil, fmt.Errorf("scan monitor %s: recording the run: %w", j.Connection, err)
 	}

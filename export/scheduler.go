@@ -2,13 +2,10 @@ package export
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -16,30 +13,17 @@ import (
 	"github.com/wugsync/wugsync/store"
 )
 
-// ErrRunInProgress is returned (wrapped in a *RunInProgressError) when a
-// run is asked for while the connection already has one.
-var ErrRunInProgress = errors.New("export: a run is already in progress for this connection")
-
 // ErrUnknownConnection is returned for a connection the scheduler does not
 // run.
 var ErrUnknownConnection = errors.New("export: unknown connection")
 
-// RunInProgressError names the run that is in progress.
-type RunInProgressError struct {
-	Connection string
-	RunID      string // empty when another process holds the lease and its run is not recorded yet
-}
+// ErrNotRunning is returned by Trigger before the Scheduler's Run has
+// started.
+var ErrNotRunning = errors.New("export: the scheduler is not running")
 
-// Error names the connection and the run.
-func (e *RunInProgressError) Error() string {
-	if e.RunID == "" {
-		return fmt.Sprintf("export: connection %s: a run is already in progress", e.Connection)
-	}
-	return fmt.Sprintf("export: connection %s: run %s is already in progress", e.Connection, e.RunID)
-}
-
-// Is makes errors.Is(err, ErrRunInProgress) true.
-func (e *RunInProgressError) Is(target error) bool { return target == ErrRunInProgress }
+// ErrStopping is returned by Trigger once the Scheduler's Run context has
+// ended: it is stopping, or has stopped, and starts no more runs.
+var ErrStopping = errors.New("export: the scheduler is stopping")
 
 // ScheduledConnection is one connection the Scheduler runs.
 type ScheduledConnection struct {
@@ -55,11 +39,10 @@ type ScheduledConnection struct {
 
 // SchedulerOptions tune a Scheduler.
 type SchedulerOptions struct {
-	// Holder names this process in leases; default host name, process id
-	// and a random suffix.
+	// Holder names this process in leases (see LeaseOptions.Holder).
 	Holder string
 	// LeaseTTL is how long a run's lease lasts without renewal; it is
-	// renewed every third of it. Default 2 minutes.
+	// renewed every third of it. Default DefaultLeaseTTL.
 	LeaseTTL time.Duration
 	// WebhookWindow coalesces webhook events: the first event of a burst
 	// starts the window, and one targeted export runs at its end.
@@ -83,9 +66,13 @@ type ConnectionStatus struct {
 // Scheduler runs each connection's export on its interval (with jitter),
 // then its scan monitor; it never runs two exports of one connection at
 // once, in this process (a run flag) or across processes sharing the store
-// (a lease per connection). Webhook events are coalesced into targeted
-// exports. Cancelling Run's context stops it cleanly: a run in progress is
-// recorded as interrupted.
+// (the connection's lease, which the CLI and ExportJob.Run take too).
+// When it starts, and whenever a run finds the lease free again, the runs
+// of holders that are gone are marked interrupted, and a connection with
+// leftovers (pending records, or a run that never finished) is exported
+// at once rather than at its next interval. Webhook events are coalesced
+// into targeted exports. Cancelling Run's context stops it cleanly: a run
+// in progress is recorded as interrupted.
 type Scheduler struct {
 	st    store.Store
 	opts  SchedulerOptions
@@ -93,11 +80,14 @@ type Scheduler struct {
 	conns map[string]*connRunner
 	order []string
 
-	mu     sync.Mutex
-	ctx    context.Context // Run's context, nil before Run
-	runs   sync.WaitGroup
-	events map[ObjectRef]bool
-	timer  *time.Timer
+	// mu orders the run bookkeeping: a run is counted in runs under mu,
+	// and only while Run has started and is not stopping, so Run's wait
+	// sees every run it must wait for.
+	mu       sync.Mutex
+	ctx      context.Context // Run's context, nil before Run
+	stopping bool            // Run's context has ended
+	runs     sync.WaitGroup
+	timer    *time.Timer
 }
 
 type connRunner struct {
@@ -120,19 +110,13 @@ func NewScheduler(st store.Store, conns []ScheduledConnection, opts SchedulerOpt
 	if st == nil {
 		return nil, errors.New("export: scheduler: no store")
 	}
-	if opts.Holder == "" {
-		host, _ := os.Hostname()
-		var b [4]byte
-		_, _ = crand.Read(b[:])
-		opts.Holder = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
-	}
 	if opts.LeaseTTL <= 0 {
-		opts.LeaseTTL = 2 * time.Minute
+		opts.LeaseTTL = DefaultLeaseTTL
 	}
 	if opts.WebhookWindow <= 0 {
 		opts.WebhookWindow = 5 * time.Second
 	}
-	s := &Scheduler{st: st, opts: opts, log: opts.Logger, conns: map[string]*connRunner{}, events: map[ObjectRef]bool{}}
+	s := &Scheduler{st: st, opts: opts, log: opts.Logger, conns: map[string]*connRunner{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -162,8 +146,6 @@ func NewScheduler(st store.Store, conns []ScheduledConnection, opts SchedulerOpt
 	return s, nil
 }
 
-func leaseName(conn string) string { return "wugsync/export/" + conn }
-
 // Run runs the schedules until ctx ends, then waits for the runs in
 // progress to record themselves as interrupted.
 func (s *Scheduler) Run(ctx context.Context) error {
@@ -179,6 +161,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		c := s.conns[name]
 		loops.Go(func() { s.loop(ctx, c) })
 	}
+	<-ctx.Done()
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
 	loops.Wait()
 	s.mu.Lock()
 	if s.timer != nil {
@@ -189,11 +175,57 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	return nil
 }
 
+// enter counts a run the scheduler must wait for and returns Run's
+// context, or ErrNotRunning or ErrStopping; the caller calls s.runs.Done
+// when the run ends (or does not start).
+func (s *Scheduler) enter() (context.Context, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.ctx == nil:
+		return nil, ErrNotRunning
+	case s.stopping || s.ctx.Err() != nil:
+		return nil, ErrStopping
+	}
+	s.runs.Add(1)
+	return s.ctx, nil
+}
+
+// leases are the options the scheduler's runs take leases with.
+func (s *Scheduler) leases() LeaseOptions {
+	return LeaseOptions{Holder: s.opts.Holder, TTL: s.opts.LeaseTTL}
+}
+
+// leftovers marks the connection's orphaned runs interrupted and reports
+// whether the connection has work a run left behind: pending records, or
+// a run still recorded as running (whose holder may be gone).
+func (s *Scheduler) leftovers(ctx context.Context, name string) bool {
+	orphans, err := s.st.InterruptOrphanedRuns(ctx, name)
+	if err != nil {
+		s.log.Warn("export: finishing orphaned runs failed", "connection", name, "err", err)
+	}
+	for _, r := range orphans {
+		s.log.Warn("export: a run whose holder is gone was marked interrupted", "connection", name, "run_id", r.ID, "holder", r.Lease.Holder)
+	}
+	counts, err := s.st.CountByStatus(ctx, name)
+	if err != nil {
+		return false
+	}
+	if counts[store.StatusPending] > 0 || len(orphans) > 0 {
+		return true
+	}
+	running, err := s.st.Runs(ctx, store.RunQuery{Connection: name, Status: store.RunRunning, Limit: 1})
+	return err == nil && len(running) > 0
+}
+
 func (s *Scheduler) loop(ctx context.Context, c *connRunner) {
 	name := c.cfg.Export.Connection.Name
 	next := time.Now().Add(jitter(c.cfg.Jitter))
-	// Pick up the schedule where the last export left it.
-	if runs, err := s.st.Runs(ctx, store.RunQuery{Connection: name, Kind: store.RunExport, Limit: 1}); err == nil && len(runs) > 0 {
+	// Pick up the schedule where the last export left it, unless a run
+	// left work behind: then run now.
+	if s.leftovers(ctx, name) {
+		next = time.Now()
+	} else if runs, err := s.st.Runs(ctx, store.RunQuery{Connection: name, Kind: store.RunExport, Limit: 1}); err == nil && len(runs) > 0 {
 		if t := runs[0].StartedAt.Add(c.cfg.Interval); t.After(next) {
 			next = t
 		}
@@ -211,7 +243,17 @@ func (s *Scheduler) loop(ctx context.Context, c *connRunner) {
 			return
 		case <-timer.C:
 			next = time.Now().Add(c.cfg.Interval + jitter(c.cfg.Jitter))
-			if _, err := s.start(ctx, c, ExportOptions{Trigger: store.TriggerSchedule}, true); err != nil && !errors.Is(err, ErrRunInProgress) {
+			_, err := s.start(ctx, c, ExportOptions{Trigger: store.TriggerSchedule}, true)
+			var busy *RunInProgressError
+			switch {
+			case errors.As(err, &busy):
+				// Another holder runs the connection. If work was left
+				// behind (its holder may be gone), try again when its
+				// lease ends rather than a whole interval later.
+				if !busy.Until.IsZero() && busy.Until.Before(next) && s.leftovers(ctx, name) {
+					next = busy.Until.Add(50 * time.Millisecond)
+				}
+			case err != nil && !errors.Is(err, ErrStopping):
 				s.log.Warn("export: scheduled export did not start", "connection", name, "err", err)
 			}
 		case <-scan.C:
@@ -270,19 +312,16 @@ func jitter(max time.Duration) time.Duration {
 }
 
 // Trigger starts an export of a connection now and returns its run id once
-// the run is recorded; the export goes on in the background. It returns a
-// *RunInProgressError (errors.Is ErrRunInProgress) when the connection
-// already has a run, here or in another process sharing the store.
+// the run is recorded; the export goes on in the background, under Run's
+// context (Run waits for it). It returns a *RunInProgressError
+// (errors.Is ErrRunInProgress) when the connection already has a run,
+// here or in another process sharing the store; ErrNotRunning before Run
+// has started; ErrStopping once Run's context has ended; an error wrapping
+// ErrUnknownConnection for a connection it does not run.
 func (s *Scheduler) Trigger(ctx context.Context, connection string, opts ExportOptions) (runID string, err error) {
 	c, ok := s.conns[connection]
 	if !ok {
 		return "", fmt.Errorf("%w %q", ErrUnknownConnection, connection)
-	}
-	s.mu.Lock()
-	base := s.ctx
-	s.mu.Unlock()
-	if base == nil || base.Err() != nil {
-		return "", errors.New("export: the scheduler is not running")
 	}
 	if opts.Trigger == "" {
 		opts.Trigger = store.TriggerManual
@@ -290,8 +329,7 @@ func (s *Scheduler) Trigger(ctx context.Context, connection string, opts ExportO
 	if opts.DryRun {
 		return "", errors.New("export: a triggered run cannot be a dry run; call ExportJob.Run")
 	}
-	// The run belongs to the scheduler, not to the caller's request.
-	return s.startWith(ctx, base, c, opts, false)
+	return s.startWith(ctx, c, opts, false)
 }
 
 // Status reports a connection's state.
@@ -353,17 +391,22 @@ func (s *Scheduler) arm() {
 }
 
 func (s *Scheduler) start(ctx context.Context, c *connRunner, opts ExportOptions, withScans bool) (string, error) {
-	return s.startWith(ctx, ctx, c, opts, withScans)
+	return s.startWith(ctx, c, opts, withScans)
 }
 
 // startWith takes the connection's run flag and lease, starts the export
-// under base and waits (bounded by ctx) until it is recorded.
-func (s *Scheduler) startWith(ctx, base context.Context, c *connRunner, opts ExportOptions, withScans bool) (string, error) {
+// under Run's context and waits (bounded by ctx) until it is recorded.
+func (s *Scheduler) startWith(ctx context.Context, c *connRunner, opts ExportOptions, withScans bool) (string, error) {
 	name := c.cfg.Export.Connection.Name
+	base, err := s.enter()
+	if err != nil {
+		return "", err
+	}
 	c.mu.Lock()
 	if c.running {
 		id := c.runID
 		c.mu.Unlock()
+		s.runs.Done()
 		return "", &RunInProgressError{Connection: name, RunID: id}
 	}
 	c.running, c.runID = true, ""
@@ -373,14 +416,25 @@ func (s *Scheduler) startWith(ctx, base context.Context, c *connRunner, opts Exp
 		c.running, c.runID = false, ""
 		c.mu.Unlock()
 	}
-	lease, err := s.st.AcquireLease(ctx, leaseName(name), s.opts.Holder, s.opts.LeaseTTL)
+	// Taking the lease is bounded by the caller's ctx and by Run's; the
+	// run itself belongs to Run's context.
+	acquireCtx, stopAcquire := context.WithCancel(ctx)
+	stopWatch := context.AfterFunc(base, stopAcquire)
+	held, err := takeLease(acquireCtx, s.st, name, s.leases(), s.log.With("connection", name))
+	stopWatch()
+	stopAcquire()
 	if err != nil {
 		release()
-		if errors.Is(err, store.ErrLeaseHeld) {
-			return "", &RunInProgressError{Connection: name, RunID: s.runningElsewhere(ctx, name)}
+		s.runs.Done()
+		switch {
+		case errors.Is(err, ErrRunInProgress):
+			return "", err
+		case base.Err() != nil:
+			return "", fmt.Errorf("%w: connection %s: %w", ErrStopping, name, err)
 		}
-		return "", fmt.Errorf("export: connection %s: taking the lease: %w", name, err)
+		return "", fmt.Errorf("export: connection %s: %w", name, err)
 	}
+	runCtx := held.hold(base)
 	started := make(chan string, 1)
 	userStart := opts.OnStart
 	opts.OnStart = func(r store.Run) {
@@ -392,25 +446,16 @@ func (s *Scheduler) startWith(ctx, base context.Context, c *connRunner, opts Exp
 		}
 		started <- r.ID
 	}
-	runCtx, cancel := context.WithCancel(base)
 	finished := make(chan error, 1)
-	s.runs.Add(1)
 	go func() {
 		defer s.runs.Done()
-		defer cancel()
-		stopRenew := s.renew(runCtx, cancel, lease, name)
 		res, err := c.cfg.Export.Run(runCtx, opts)
 		if withScans && c.cfg.Scans != nil && runCtx.Err() == nil {
 			if _, serr := c.cfg.Scans.Run(runCtx, opts.Trigger); serr != nil {
 				s.log.Warn("export: scan monitor failed", "connection", name, "err", serr)
 			}
 		}
-		stopRenew()
-		rctx, rcancel := context.WithTimeout(context.WithoutCancel(base), 5*time.Second)
-		if rerr := s.st.ReleaseLease(rctx, lease); rerr != nil {
-			s.log.Warn("export: releasing the lease failed", "connection", name, "err", rerr)
-		}
-		rcancel()
+		held.release(base)
 		c.mu.Lock()
 		c.last, c.lastErr = res, err
 		c.mu.Unlock()
@@ -430,48 +475,13 @@ func (s *Scheduler) startWith(ctx, base context.Context, c *connRunner, opts Exp
 		if err == nil {
 			err = errors.New("the run ended before it was recorded")
 		}
+		if base.Err() != nil {
+			return "", fmt.Errorf("%w: connection %s: %w", ErrStopping, name, err)
+		}
 		return "", fmt.Errorf("export: connection %s: %w", name, err)
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
-}
-
-// renew keeps the lease while a run goes on; losing it cancels the run.
-func (s *Scheduler) renew(ctx context.Context, cancel context.CancelFunc, l store.Lease, name string) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(s.opts.LeaseTTL / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				nl, err := s.st.RenewLease(ctx, l, s.opts.LeaseTTL)
-				if errors.Is(err, store.ErrLeaseLost) {
-					s.log.Warn("export: lease lost; stopping the run", "connection", name)
-					cancel()
-					return
-				}
-				if err == nil {
-					l = nl
-				}
-			}
-		}
-	})
-	return func() { close(done); wg.Wait() }
-}
-
-// runningElsewhere finds the id of a connection's running export.
-func (s *Scheduler) runningElsewhere(ctx context.Context, name string) string {
-	runs, err := s.st.Runs(ctx, store.RunQuery{Connection: name, Kind: store.RunExport, Status: store.RunRunning, Limit: 1})
-	if err != nil || len(runs) == 0 {
-		return ""
-	}
-	return runs[0].ID
 }
 
 // scanOnly runs the scan monitor between exports, under the lease.
@@ -489,16 +499,12 @@ func (s *Scheduler) scanOnly(ctx context.Context, c *connRunner) {
 		c.running = false
 		c.mu.Unlock()
 	}()
-	lease, err := s.st.AcquireLease(ctx, leaseName(name), s.opts.Holder, s.opts.LeaseTTL)
+	held, err := takeLease(ctx, s.st, name, s.leases(), s.log.With("connection", name))
 	if err != nil {
 		return
 	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = s.st.ReleaseLease(rctx, lease)
-	}()
-	if _, err := c.cfg.Scans.Run(ctx, store.TriggerSchedule); err != nil {
+	defer held.release(ctx)
+	if _, err := c.cfg.Scans.Run(held.hold(ctx), store.TriggerSchedule); err != nil {
 		s.log.Warn("export: scan monitor failed", "connection", name, "err", err)
 	}
 }

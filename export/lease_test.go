@@ -1,0 +1,338 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wugsync/wugsync/store"
+)
+
+// TestExportJobLeaseExcludes: while one ExportJob.Run holds the
+// connection, a second run through the same store fails fast naming the
+// holder and the run, or, asked to wait, starts only once the first ends;
+// WUG gets each device once.
+func TestExportJobLeaseExcludes(t *testing.T) {
+	t.Parallel()
+	e, entered, release := blockingEnv(t)
+	ctx := context.Background()
+	var first store.Run
+	firstDone := make(chan error, 1)
+	go func() {
+		_, err := e.job.Run(ctx, ExportOptions{OnStart: func(r store.Run) { first = r }})
+		firstDone <- err
+	}()
+	<-entered // the first run holds the lease and is listing WUG
+
+	second := *e.job
+	_, err := second.Run(ctx, ExportOptions{})
+	var busy *RunInProgressError
+	if !errors.As(err, &busy) || !errors.Is(err, ErrRunInProgress) {
+		t.Fatalf("second Run while the first holds the lease: %v, want a *RunInProgressError", err)
+	}
+	if busy.RunID != first.ID || busy.Holder != first.Lease.Holder || busy.Holder == "" || busy.Until.IsZero() {
+		t.Errorf("busy error %+v, want run %s of holder %q with an expiry", busy, first.ID, first.Lease.Holder)
+	}
+	if !strings.Contains(err.Error(), first.Lease.Holder) || !strings.Contains(err.Error(), first.ID) {
+		t.Errorf("busy error %q does not name the holder %q and run %s", err, first.Lease.Holder, first.ID)
+	}
+
+	// Asked to wait, the second run waits for the first to end.
+	second.Lease = LeaseOptions{Wait: true, TTL: 400 * time.Millisecond}
+	secondDone := make(chan *Result, 1)
+	go func() {
+		res, err := second.Run(ctx, ExportOptions{})
+		if err != nil {
+			t.Errorf("waiting Run: %v", err)
+		}
+		secondDone <- res
+	}()
+	select {
+	case <-secondDone:
+		t.Fatal("the waiting run finished while the first still held the lease")
+	case <-entered:
+		t.Fatal("the waiting run listed WUG while the first still held the lease")
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	if err := <-firstDone; err != nil {
+		t.Fatal(err)
+	}
+	res := <-secondDone
+	if res == nil || res.Counts.Added != 0 || res.Counts.Unchanged != 5 {
+		t.Errorf("waiting run after the first: %+v, want 5 unchanged and nothing added", res)
+	}
+	for addr, n := range e.wug.byAddr() {
+		if n != 1 {
+			t.Errorf("WUG holds %d devices for %s, want 1", n, addr)
+		}
+	}
+	// Both runs released the lease.
+	if _, err := e.st.AcquireLease(ctx, leaseName("test"), "other", time.Minute); err != nil {
+		t.Errorf("lease after both runs: %v", err)
+	}
+}
+
+// TestExportJobLeaseLostInterrupts: a run whose lease is taken over (its
+// renewal finds it lost) stops and is recorded as interrupted, naming the
+// lost lease.
+func TestExportJobLeaseLostInterrupts(t *testing.T) {
+	t.Parallel()
+	e, entered, release := blockingEnv(t)
+	e.job.Lease = LeaseOptions{TTL: 150 * time.Millisecond}
+	ctx := context.Background()
+	var run store.Run
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.job.Run(ctx, ExportOptions{OnStart: func(r store.Run) { run = r }})
+		done <- err
+	}()
+	<-entered
+	// Another process breaks the lease and takes it.
+	held := run.Lease
+	if err := e.st.ReleaseLease(ctx, held); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.AcquireLease(ctx, leaseName("test"), "thief", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(150 * time.Millisecond) // at least one renewal
+	close(release)
+	err := <-done
+	if !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("Run after losing its lease: %v, want an error wrapping ErrLeaseLost", err)
+	}
+	got, _ := e.st.Run(ctx, run.ID)
+	if got.Status != store.RunInterrupted || !strings.Contains(got.Error, "lease") {
+		t.Errorf("run after losing its lease: %+v, want interrupted naming the lease", got)
+	}
+	if writes, _ := e.wug.stats(); writes != 0 {
+		t.Errorf("the run wrote %d times to WUG after losing its lease", writes)
+	}
+}
+
+// goneHolder returns a default-format holder of a process on this host
+// that has exited.
+func goneHolder(t *testing.T) string {
+	t.Helper()
+	if pidNamespace() == "-" {
+		t.Skip("no PID namespace to judge a holder's process by")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s/deadbeef#1", host, cmd.Process.Pid, pidNamespace())
+}
+
+// crashedRun leaves what a process killed mid-run leaves: its lease,
+// unexpired, a running run recorded under it, and a pending record.
+func crashedRun(t *testing.T, st store.Store, holder string, ttl time.Duration) store.Run {
+	t.Helper()
+	ctx := context.Background()
+	l, err := st.AcquireLease(ctx, leaseName("test"), holder, ttl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.ExpiresAt = time.Time{}
+	run, err := st.BeginRun(ctx, store.Run{Connection: "test", Kind: store.RunExport, Trigger: store.TriggerSchedule, Lease: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := store.Record{Key: store.Key{Connection: "test", Address: netip.MustParseAddr("10.0.0.1")},
+		ObjectKind: store.ObjectDevice, ObjectID: 1, ObjectName: "dev-1", Status: store.StatusPending, Reason: store.ReasonNewDevice}
+	if err := st.UpsertRecords(ctx, []store.Record{rec}); err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+// TestExportJobTakesOverGoneHolder: a lease whose holder is a process on
+// this host that no longer exists is taken over at once, not after its
+// time to live, and the dead process's run is marked interrupted.
+func TestExportJobTakesOverGoneHolder(t *testing.T) {
+	t.Parallel()
+	e := newJobEnv(t, 5)
+	dead := crashedRun(t, e.st, goneHolder(t), time.Hour)
+	res := e.run(t, ExportOptions{})
+	if res.Counts.Added != 5 {
+		t.Errorf("run after the holder died: %+v, want 5 added", res.Counts)
+	}
+	got, err := e.st.Run(context.Background(), dead.ID)
+	if err != nil || got.Status != store.RunInterrupted || got.Error != store.OrphanedRunError {
+		t.Errorf("dead holder's run: %+v, %v; want interrupted", got, err)
+	}
+	for addr, n := range e.wug.byAddr() {
+		if n != 1 {
+			t.Errorf("WUG holds %d devices for %s, want 1", n, addr)
+		}
+	}
+}
+
+// TestExportJobLeavesLiveHolder: a holder that may be alive (this very
+// process, another host, a chosen name) keeps its lease.
+func TestExportJobLeavesLiveHolder(t *testing.T) {
+	t.Parallel()
+	host, _ := os.Hostname()
+	for _, holder := range []string{
+		fmt.Sprintf("%s/%d/%s/cafe#1", host, os.Getpid(), pidNamespace()),
+		fmt.Sprintf("other-host/%d/%s/cafe#1", 1<<22, pidNamespace()),
+		"cron-nightly",
+	} {
+		e := newJobEnv(t, 2)
+		crashedRun(t, e.st, holder, time.Hour)
+		_, err := e.job.Run(context.Background(), ExportOptions{})
+		if !errors.Is(err, ErrRunInProgress) {
+			t.Errorf("Run while %q holds the lease: %v, want ErrRunInProgress", holder, err)
+		}
+	}
+}
+
+// TestSchedulerRecoversCrashedRun: a scheduler starting beside a crashed
+// holder's leftovers (its lease not yet expired, a pending record, a run
+// still "running") exports as soon as that lease expires, not a whole
+// interval later, and marks the crashed run interrupted.
+func TestSchedulerRecoversCrashedRun(t *testing.T) {
+	t.Parallel()
+	e := newJobEnv(t, 5)
+	const ttl = 300 * time.Millisecond
+	dead := crashedRun(t, e.st, "elsewhere/1/1/abcd#1", ttl)
+	start := time.Now()
+	s, err := NewScheduler(e.st, []ScheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{LeaseTTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startScheduler(t, s)
+	waitFor(t, func() bool { st, _ := s.Status("test"); return st.LastResult != nil && !st.Running })
+	if took := time.Since(start); took > ttl+2*time.Second {
+		t.Errorf("leftovers exported after %v, want within about the crashed lease's %v", took, ttl)
+	}
+	st, _ := s.Status("test")
+	if st.LastResult.Counts.Added != 5 || st.LastResult.Status != store.RunSucceeded {
+		t.Errorf("recovery run: %+v", st.LastResult)
+	}
+	got, err := e.st.Run(context.Background(), dead.ID)
+	if err != nil || got.Status != store.RunInterrupted {
+		t.Errorf("crashed run after recovery: %+v, %v; want interrupted", got, err)
+	}
+	counts, _ := e.st.CountByStatus(context.Background(), "test")
+	if counts[store.StatusPending] != 0 {
+		t.Errorf("pending records after recovery: %d", counts[store.StatusPending])
+	}
+}
+
+// TestSchedulerTriggerSentinels: Trigger answers ErrNotRunning before Run
+// and ErrStopping once Run's context has ended.
+func TestSchedulerTriggerSentinels(t *testing.T) {
+	t.Parallel()
+	e := newJobEnv(t, 1)
+	s, _ := NewScheduler(e.st, []ScheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{})
+	if _, err := s.Trigger(context.Background(), "test", ExportOptions{}); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("Trigger before Run: %v, want ErrNotRunning", err)
+	}
+	cancel, done := startScheduler(t, s)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	done <- nil
+	if _, err := s.Trigger(context.Background(), "test", ExportOptions{}); !errors.Is(err, ErrStopping) {
+		t.Errorf("Trigger after Run stopped: %v, want ErrStopping", err)
+	}
+}
+
+// TestSchedulerTriggerRacesStop: triggers racing the scheduler's stop are
+// either refused or waited for: when Run returns, no run it started is
+// still going.
+func TestSchedulerTriggerRacesStop(t *testing.T) {
+	t.Parallel()
+	for i := range 30 {
+		e := newJobEnv(t, 3)
+		e.wug.hook = func(op string) {
+			if op == "BulkAdd" {
+				e.wug.mu.Unlock()
+				time.Sleep(10 * time.Millisecond)
+				e.wug.mu.Lock()
+			}
+		}
+		s, _ := NewScheduler(e.st, []ScheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{})
+		cancel, done := startScheduler(t, s)
+		var mu sync.Mutex
+		var ids []string
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		for range 4 {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					id, err := s.Trigger(context.Background(), "test", ExportOptions{})
+					switch {
+					case err == nil:
+						mu.Lock()
+						ids = append(ids, id)
+						mu.Unlock()
+					case errors.Is(err, ErrStopping):
+						return
+					case !errors.Is(err, ErrRunInProgress):
+						t.Errorf("Trigger: %v", err)
+						return
+					}
+				}
+			})
+		}
+		time.Sleep(time.Duration(i%5) * time.Millisecond)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		done <- nil
+		// Run has returned: every run it started has recorded its end.
+		mu.Lock()
+		for _, id := range ids {
+			r, err := e.st.Run(context.Background(), id)
+			if err != nil || r.Status == store.RunRunning {
+				t.Errorf("iteration %d: run %s still %q after the scheduler's Run returned (%v)", i, id, r.Status, err)
+			}
+		}
+		mu.Unlock()
+		close(stop)
+		wg.Wait()
+	}
+}
+
+// TestRunRecordsBoundedFilters: a bulk run records a sample of its
+// addresses and their count, not every address.
+func TestRunRecordsBoundedFilters(t *testing.T) {
+	t.Parallel()
+	e := newJobEnv(t, 50)
+	var ips []netip.Addr
+	for _, d := range testDevices(50) {
+		ips = append(ips, d.PrimaryIPv4.Address.Addr())
+	}
+	res := e.run(t, ExportOptions{Trigger: store.TriggerBulk, IPs: ips})
+	run, err := e.st.Run(context.Background(), res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, ip := range ips[:MaxRecordedFilterValues] {
+		want = append(want, ip.String())
+	}
+	if diff := cmp.Diff(map[string][]string{"ips": want, "ips_total": {"50"}}, run.Filters); diff != "" {
+		t.Errorf("bulk run's recorded filters (-want +got):\n%s", diff)
+	}
+}
