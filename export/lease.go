@@ -144,7 +144,7 @@ type lease struct {
 	conn string
 	log  *slog.Logger
 
-	ttl  time.Duration
+	ttl time.Duration
 
 	mu   sync.Mutex
 	cur  store.Lease
