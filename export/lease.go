@@ -188,7 +188,7 @@ func takeLease(ctx context.Context, st store.Store, conn string, opts LeaseOptio
 		cur, err := st.AcquireLease(ctx, leaseName(conn), holder, ttl)
 		if err == nil {
 			l := &lease{st: st, conn: conn, log: log, cur: cur, ttl: ttl}
-			if runs, err := st.InterruptOrphanedRuns(ctx, conn); err != nil {
+			if runs, err := RecoverRuns(ctx, st, conn); err != nil {
 				log.Warn("export: finishing orphaned runs failed", "err", err)
 			} else {
 				for _, r := range runs {
@@ -293,6 +293,34 @@ func enterLease(ctx context.Context, st store.Store, conn string, opts LeaseOpti
 		return nil, store.Lease{}, nil, err
 	}
 	return l.hold(ctx), l.current(), func() { l.release(ctx) }, nil
+}
+
+// RecoverRuns finishes as interrupted the connection's runs whose holder
+// is gone, and returns them: runs whose lease expired or was released
+// (store.InterruptOrphanedRuns), and runs whose holder is a process on this
+// host that no longer exists, whose lease it frees first (only while that
+// holder still has it). Status pages call it so a killed run is not shown
+// as in progress; runs call it when they take the lease.
+func RecoverRuns(ctx context.Context, st store.Store, connection string) ([]store.Run, error) {
+	running, err := st.Runs(ctx, store.RunQuery{Connection: connection, Status: store.RunRunning, Limit: 100})
+	if err != nil {
+		return nil, fmt.Errorf("export: recovering runs of %s: %w", connection, err)
+	}
+	freed := map[store.Lease]bool{}
+	for _, r := range running {
+		if r.Lease.Name == "" || freed[r.Lease] || !holderGone(r.Lease.Holder) {
+			continue
+		}
+		freed[r.Lease] = true
+		if err := st.ReleaseLease(ctx, r.Lease); err != nil {
+			return nil, fmt.Errorf("export: freeing the lease of %s, whose process is gone: %w", r.Lease.Holder, err)
+		}
+	}
+	runs, err := st.InterruptOrphanedRuns(ctx, connection)
+	if err != nil {
+		return nil, fmt.Errorf("export: recovering runs of %s: %w", connection, err)
+	}
+	return runs, nil
 }
 
 // runOf finds the id of the running run of conn that holder writes, or ""

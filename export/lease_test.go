@@ -336,3 +336,34 @@ func TestRunRecordsBoundedFilters(t *testing.T) {
 		t.Errorf("bulk run's recorded filters (-want +got):\n%s", diff)
 	}
 }
+
+// TestRecoverRuns: the run of a gone process is finished and its lease
+// freed; a live holder's run is left alone.
+func TestRecoverRuns(t *testing.T) {
+	t.Parallel()
+	e := newJobEnv(t, 1)
+	ctx := context.Background()
+	dead := crashedRun(t, e.st, goneHolder(t), time.Hour)
+	live, err := e.st.AcquireLease(ctx, leaseName("other"), "alive-elsewhere", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live.ExpiresAt = time.Time{}
+	liveRun, err := e.st.BeginRun(ctx, store.Run{Connection: "test", Kind: store.RunScanMonitor, Lease: live})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := RecoverRuns(ctx, e.st, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].ID != dead.ID || runs[0].Status != store.RunInterrupted {
+		t.Errorf("RecoverRuns = %+v, want the dead holder's run %s interrupted", runs, dead.ID)
+	}
+	if got, _ := e.st.Run(ctx, liveRun.ID); got.Status != store.RunRunning {
+		t.Errorf("live holder's run after RecoverRuns: %q, want running", got.Status)
+	}
+	if _, err := e.st.AcquireLease(ctx, leaseName("test"), "next", time.Minute); err != nil {
+		t.Errorf("the dead holder's lease after RecoverRuns: %v, want it free", err)
+	}
+}

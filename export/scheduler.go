@@ -98,6 +98,7 @@ type connRunner struct {
 	mu      sync.Mutex
 	running bool
 	runID   string
+	holder  string // the lease holder of the run in progress
 	next    time.Time
 	last    *Result
 	lastErr error
@@ -200,7 +201,7 @@ func (s *Scheduler) leases() LeaseOptions {
 // whether the connection has work a run left behind: pending records, or
 // a run still recorded as running (whose holder may be gone).
 func (s *Scheduler) leftovers(ctx context.Context, name string) bool {
-	orphans, err := s.st.InterruptOrphanedRuns(ctx, name)
+	orphans, err := RecoverRuns(ctx, s.st, name)
 	if err != nil {
 		s.log.Warn("export: finishing orphaned runs failed", "connection", name, "err", err)
 	}
@@ -404,16 +405,16 @@ func (s *Scheduler) startWith(ctx context.Context, c *connRunner, opts ExportOpt
 	}
 	c.mu.Lock()
 	if c.running {
-		id := c.runID
+		busy := &RunInProgressError{Connection: name, RunID: c.runID, Holder: c.holder}
 		c.mu.Unlock()
 		s.runs.Done()
-		return "", &RunInProgressError{Connection: name, RunID: id}
+		return "", busy
 	}
-	c.running, c.runID = true, ""
+	c.running, c.runID, c.holder = true, "", ""
 	c.mu.Unlock()
 	release := func() {
 		c.mu.Lock()
-		c.running, c.runID = false, ""
+		c.running, c.runID, c.holder = false, "", ""
 		c.mu.Unlock()
 	}
 	// Taking the lease is bounded by the caller's ctx and by Run's; the
@@ -434,6 +435,9 @@ func (s *Scheduler) startWith(ctx context.Context, c *connRunner, opts ExportOpt
 		}
 		return "", fmt.Errorf("export: connection %s: %w", name, err)
 	}
+	c.mu.Lock()
+	c.holder = held.current().Holder
+	c.mu.Unlock()
 	runCtx := held.hold(base)
 	started := make(chan string, 1)
 	userStart := opts.OnStart

@@ -55,6 +55,7 @@ type config struct {
 
 	store   string
 	verbose bool
+	wait    bool // wait for the connection's lease instead of failing
 }
 
 // usageError is a bad command line or configuration: exit status 2.
@@ -89,7 +90,8 @@ func parseConfig(env environment) (*config, error) {
 	fs.SetOutput(env.stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: export [flags]\n\nExports NetBox devices to WhatsUp Gold once and records each address in a state store.\n"+
-			"Exit status: 0 all done, 1 some items failed or the run did not finish, 2 usage, configuration or connection error.\n\nFlags:\n")
+			"Exit status: 0 all done, 1 some items failed or the run did not finish, 2 usage, configuration or connection error,\n"+
+			"3 another run (this command, the service or a program sharing the store) holds the connection and nothing was done.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 
@@ -134,6 +136,7 @@ func parseConfig(env environment) (*config, error) {
 
 	fs.StringVar(&c.store, "store", "", "state store: a SQLite file path or a postgres:// DSN (default wugsync.db in the user's state directory)")
 	fs.BoolVar(&c.verbose, "v", false, "log requests and decisions to standard error")
+	fs.BoolVar(&c.wait, "wait", false, "when another run holds the connection, wait for it to end instead of exiting with status 3")
 
 	if err := fs.Parse(env.args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -142,7 +145,8 @@ func parseConfig(env environment) (*config, error) {
 		return nil, &usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {
-		return nil, usagef("unexpected argument %q (flags only)", fs.Arg(0))
+		// Not echoed: it may be a secret given without its flag.
+		return nil, usagef("unexpected argument in position %d after the flags (flags only; its value is not shown)", len(env.args)-fs.NArg()+1)
 	}
 
 	fromEnv := func(v *string, name string) {

@@ -29,6 +29,7 @@ const (
 	exitOK     = 0 // everything was done
 	exitFailed = 1 // some items failed, or the run did not finish
 	exitUsage  = 2 // usage, configuration or connection problem: nothing exported
+	exitBusy   = 3 // another run holds the connection: nothing exported
 )
 
 // run is the command: it returns the exit status.
@@ -56,13 +57,20 @@ func run(ctx context.Context, env environment) int {
 	defer c.store.Close()
 
 	res, err := c.export(ctx, cfg, env)
+	if code, ok := busy(env, err); ok {
+		return code
+	}
 	if err != nil {
 		fmt.Fprintf(env.stderr, "export: %v\n", explain(ctx, err, c))
 		return exitFailed
 	}
 	var scans *export.ScanResult
 	if !cfg.dryRun {
-		if scans, err = c.followScans(ctx, cfg, env); err != nil {
+		scans, err = c.followScans(ctx, cfg, env)
+		if code, ok := busy(env, err); ok {
+			return code
+		}
+		if err != nil {
 			fmt.Fprintf(env.stderr, "export: following scans: %v\n", explain(ctx, err, c))
 			return exitFailed
 		}
@@ -80,6 +88,17 @@ func run(ctx context.Context, env environment) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// busy reports a run refused because another holds the connection.
+func busy(env environment, err error) (int, bool) {
+	var held *export.RunInProgressError
+	if !errors.As(err, &held) {
+		return 0, false
+	}
+	fmt.Fprintf(env.stderr, "export: nothing done: %v; run again later, or pass --wait to wait for it\n",
+		strings.TrimPrefix(held.Error(), "export: "))
+	return exitBusy, true
 }
 
 // clients is what one invocation talks to.
@@ -155,9 +174,10 @@ func connect(ctx context.Context, cfg *config, log *slog.Logger, warn io.Writer)
 		Connection: export.Connection{Name: cfg.connection, Selector: cfg.sel, Mode: mode, ScanFallback: cfg.scanFallback,
 			BatchSize: cfg.batchSize, Concurrency: cfg.concurrency},
 		Source: c.nb, WUG: api, Store: c.store, Transformer: c.tr, Logger: log,
+		Lease: export.LeaseOptions{Wait: cfg.wait},
 	}
 	c.scanJob = &export.ScanStatusJob{Connection: cfg.connection, WUG: api, Store: c.store,
-		Source: c.nb, Selector: cfg.sel, Transformer: c.tr, Logger: log}
+		Source: c.nb, Selector: cfg.sel, Transformer: c.tr, Logger: log, Lease: export.LeaseOptions{Wait: cfg.wait}}
 	return c, nil
 }
 

@@ -215,13 +215,18 @@ func (s *service) trigger(w http.ResponseWriter, r *http.Request, c *conn, opts 
 	var busy *export.RunInProgressError
 	switch {
 	case errors.As(err, &busy):
-		body := map[string]any{"reason": busy.Error(), "run_id": nil}
+		body := map[string]any{"reason": busy.Error(), "run_id": nil, "holder": nil}
 		if busy.RunID != "" {
 			body["run_id"] = busy.RunID
+		}
+		if busy.Holder != "" {
+			body["holder"] = busy.Holder
 		}
 		writeJSON(w, http.StatusConflict, body)
 	case errors.Is(err, export.ErrUnknownConnection):
 		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, export.ErrStopping):
+		writeError(w, http.StatusServiceUnavailable, "the service is shutting down")
 	case err != nil:
 		s.log.Warn("export did not start", "connection", c.cfg.Name, "trigger", opts.Trigger, "err", err)
 		writeError(w, http.StatusServiceUnavailable, "the export did not start: "+err.Error())
@@ -236,20 +241,14 @@ func (s *service) trigger(w http.ResponseWriter, r *http.Request, c *conn, opts 
 	}
 }
 
-// startRun is Scheduler.Trigger, refused once the scheduler is stopping,
-// and waiting out the moment between the service starting the scheduler and
-// the scheduler taking its context, in which Trigger says it is not running
-// (it has no sentinel error for that).
+// startRun is Scheduler.Trigger, waiting out the moment between the
+// service starting the scheduler and the scheduler's Run starting, in which
+// Trigger answers export.ErrNotRunning.
 func (s *service) startRun(ctx context.Context, connection string, opts export.ExportOptions) (string, error) {
-	s.gate.RLock()
-	defer s.gate.RUnlock()
-	if s.stopping {
-		return "", errors.New("the service is shutting down")
-	}
 	deadline := time.Now().Add(schedulerStartWait)
 	for {
 		runID, err := s.sched.Trigger(ctx, connection, opts)
-		if err == nil || !strings.Contains(err.Error(), "not running") || time.Now().After(deadline) {
+		if !errors.Is(err, export.ErrNotRunning) || time.Now().After(deadline) {
 			return runID, err
 		}
 		select {
@@ -267,10 +266,12 @@ type statusResponse struct {
 	Total        int                  `json:"total"`
 	InProgress   bool                 `json:"in_progress"`
 	RunningRunID string               `json:"running_run_id,omitempty"`
-	LastExport   *runJSON             `json:"last_export"`
-	NextExport   *time.Time           `json:"next_export"`
-	RecentRuns   []runJSON            `json:"recent_runs"`
-	RecentErrors []recordJSON         `json:"recent_errors"`
+	// RunningHolder is the lease holder of the run in progress.
+	RunningHolder string       `json:"running_holder,omitempty"`
+	LastExport    *runJSON     `json:"last_export"`
+	NextExport    *time.Time   `json:"next_export"`
+	RecentRuns    []runJSON    `json:"recent_runs"`
+	RecentErrors  []recordJSON `json:"recent_errors"`
 }
 
 type connectionJSON struct {
@@ -291,6 +292,10 @@ func (s *service) handleStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	name := c.cfg.Name
+	// A run whose holder is gone is not in progress, whoever asks first.
+	if _, err := export.RecoverRuns(ctx, s.st, name); err != nil {
+		s.log.Warn("status: recovering the runs of gone holders failed", "connection", name, "err", err)
+	}
 	counts, err := s.st.CountByStatus(ctx, name)
 	if err != nil {
 		s.storeError(w, "counting records", err)
@@ -329,12 +334,20 @@ func (s *service) handleStatus(w http.ResponseWriter, r *http.Request) {
 		resp.LastExport = &lr
 		// Another replica's run shows here as running.
 		if last[0].Status == store.RunRunning {
-			resp.InProgress, resp.RunningRunID = true, last[0].ID
+			resp.InProgress, resp.RunningRunID, resp.RunningHolder = true, last[0].ID, last[0].Lease.Holder
 		}
 	}
 	if st, err := s.sched.Status(name); err == nil {
 		if st.Running {
-			resp.InProgress, resp.RunningRunID = true, st.RunID
+			resp.InProgress = true
+			if st.RunID != "" && st.RunID != resp.RunningRunID {
+				resp.RunningRunID, resp.RunningHolder = st.RunID, ""
+				for _, run := range runs {
+					if run.ID == st.RunID {
+						resp.RunningHolder = run.Lease.Holder
+					}
+				}
+			}
 		}
 		resp.NextExport = timePtr(st.NextExport)
 	}
@@ -396,7 +409,9 @@ func (s *service) handleIPExports(w http.ResponseWriter, r *http.Request) {
 		}
 		p.Count++
 	}
-	if offset+limit < p.Count {
+	// Compared without adding to offset, which may be near the largest
+	// int (offset+limit would wrap to a negative offset: page 1).
+	if offset < p.Count && p.Count-offset > limit {
 		p.Next = pageURL(r, limit, offset+limit)
 	}
 	if offset > 0 {

@@ -8,11 +8,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/wugsync/wugsync/export"
 
 	"github.com/wugsync/wugsync/netbox/netboxtest"
 	"github.com/wugsync/wugsync/store"
@@ -91,8 +96,10 @@ func TestExportTriggerConflictAndStatus(t *testing.T) {
 		{"ip-exports/bulk-export/", `{"connection": "1", "addresses": ["10.1.2.3"]}`},
 	} {
 		status, body = doJSON(t, "POST", base+req.path, testToken, req.body)
-		if status != http.StatusConflict || body["run_id"] != runID || !strings.Contains(body["reason"].(string), runID) {
-			t.Errorf("POST %s during run %s: %d %v, want 409 naming the run", req.path, runID, status, body)
+		holder, _ := body["holder"].(string)
+		if status != http.StatusConflict || body["run_id"] != runID || !strings.Contains(body["reason"].(string), runID) ||
+			holder == "" || !strings.Contains(body["reason"].(string), holder) {
+			t.Errorf("POST %s during run %s: %d %v, want 409 naming the run and its lease holder", req.path, runID, status, body)
 		}
 	}
 
@@ -255,6 +262,9 @@ func TestIPExportsPagination(t *testing.T) {
 		{"?connection=1&limit=3&offset=3", "?connection=1&limit=3&offset=6", "?connection=1&limit=3", 7, []string{"10.0.0.4", "10.0.0.5", "10.0.0.6"}},
 		{"?connection=main&limit=3&offset=6", "<nil>", "?connection=main&limit=3&offset=3", 7, []string{"10.0.0.7"}},
 		{"?connection=main&limit=3&offset=9", "<nil>", "?connection=main&limit=3&offset=6", 7, nil},
+		// An offset near the largest int has no next page (not page 1).
+		{"?connection=main&limit=3&offset=9223372036854775806", "<nil>", "?connection=main&limit=3&offset=9223372036854775803", 7, nil},
+		{"?connection=main&limit=1000&offset=9223372036854775000", "<nil>", "?connection=main&limit=1000&offset=9223372036854774000", 7, nil},
 		{"?connection=1&status=error", "<nil>", "<nil>", 3, []string{"10.0.0.1", "10.0.0.4", "10.0.0.7"}},
 		{"?status=pending,error", "<nil>", "<nil>", 4, []string{"10.0.0.1", "10.0.0.4", "10.0.0.7", "10.0.0.1"}},
 		{"?address=10.0.0.1/24", "<nil>", "<nil>", 2, []string{"10.0.0.1", "10.0.0.1"}},
@@ -523,5 +533,100 @@ func TestTriggerWaitsForTheSchedulerToStart(t *testing.T) {
 	status, ans = doJSON(t, "POST", srv.URL+"/api/plugins/wug-sync/connections/1/export/", testToken, "")
 	if status != http.StatusServiceUnavailable || !strings.Contains(ans["reason"].(string), "shutting down") {
 		t.Errorf("export after the scheduler stopped: %d %v, want 503", status, ans)
+	}
+}
+
+// TestStatusSizeBoundedAfterBulkExport: an export-status answer stays small
+// after a bulk export of thousands of addresses: runs record a sample of
+// their addresses and the count, not every address.
+func TestStatusSizeBoundedAfterBulkExport(t *testing.T) {
+	t.Parallel()
+	const n = 2500
+	f := newFixture(t, n)
+	var addrs []string
+	for _, d := range plainDevices(f.nb) {
+		ip, ok := f.nb.IPAddress(d.PrimaryIP4)
+		if ok {
+			addrs = append(addrs, ip.Address.Addr().String())
+		}
+	}
+	if len(addrs) < n/2 {
+		t.Fatalf("only %d addresses in the fake NetBox", len(addrs))
+	}
+	body, _ := json.Marshal(map[string]any{"connection": "main", "addresses": addrs})
+	status, ans := doJSON(t, "POST", f.srv.URL+"/api/plugins/wug-sync/ip-exports/bulk-export/", testToken, string(body))
+	if status != http.StatusAccepted {
+		t.Fatalf("bulk export: %d %v", status, ans)
+	}
+	run := waitRun(t, f.st, ans["run_id"].(string))
+	if run.Counts.Added != len(addrs) {
+		t.Fatalf("bulk run added %d of %d", run.Counts.Added, len(addrs))
+	}
+	status, b := do(t, "GET", f.srv.URL+"/api/plugins/wug-sync/connections/main/export-status/", testToken, "")
+	if status != http.StatusOK {
+		t.Fatalf("status: %d %s", status, b)
+	}
+	// Ten recent runs of 20 sample addresses each and ten recent errors
+	// fit in well under 16 KiB; one run's full address list would not.
+	if len(b) > 16<<10 {
+		t.Errorf("export-status answer is %d bytes after a %d-address bulk export, want at most %d", len(b), len(addrs), 16<<10)
+	}
+	var st struct {
+		LastExport struct {
+			Filters map[string][]string `json:"filters"`
+		} `json:"last_export"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	f1 := st.LastExport.Filters
+	if len(f1["ips"]) != export.MaxRecordedFilterValues || len(f1["ips_total"]) != 1 || f1["ips_total"][0] != strconv.Itoa(len(addrs)) {
+		t.Errorf("last export's filters: %d addresses, total %v; want a sample of %d and the total %d",
+			len(f1["ips"]), f1["ips_total"], export.MaxRecordedFilterValues, len(addrs))
+	}
+}
+
+// TestStatusAndTriggerAfterACrash: a run left "running" by a process on
+// this host that is gone (killed) is shown interrupted, not in progress,
+// and a trigger starts a new run at once instead of answering 409 naming
+// the dead run.
+func TestStatusAndTriggerAfterACrash(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Readlink("/proc/self/ns/pid"); err != nil {
+		t.Skip("no PID namespace to judge a holder's process by")
+	}
+	f := newFixture(t, 10)
+	ctx := context.Background()
+	// A process that has exited, as a killed service would have.
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	ns, _ := os.Readlink("/proc/self/ns/pid")
+	ns = strings.TrimSuffix(strings.TrimPrefix(ns, "pid:["), "]")
+	host, _ := os.Hostname()
+	dead := fmt.Sprintf("%s/%d/%s/0badf00d#1", host, cmd.Process.Pid, ns)
+	l, err := f.st.AcquireLease(ctx, "wugsync/export/main", dead, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.ExpiresAt = time.Time{}
+	crashed, err := f.st.BeginRun(ctx, store.Run{Connection: "main", Kind: store.RunExport, Trigger: store.TriggerSchedule, Lease: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := f.srv.URL + "/api/plugins/wug-sync/"
+
+	status, st := doJSON(t, "GET", base+"connections/main/export-status/", testToken, "")
+	last, _ := st["last_export"].(map[string]any)
+	if status != http.StatusOK || st["in_progress"] != false || last["id"] != crashed.ID || last["status"] != "interrupted" {
+		t.Errorf("status after the crash: %d in_progress=%v last_export=%v; want the crashed run interrupted", status, st["in_progress"], last)
+	}
+	status, ans := doJSON(t, "POST", base+"connections/main/export/", testToken, "")
+	if status != http.StatusAccepted {
+		t.Fatalf("trigger after the crash: %d %v, want 202", status, ans)
+	}
+	if run := waitRun(t, f.st, ans["run_id"].(string)); run.Status != store.RunSucceeded || f.wug.DeviceCount() != run.Counts.Added {
+		t.Errorf("run after the crash: %+v; WUG holds %d devices", run, f.wug.DeviceCount())
 	}
 }

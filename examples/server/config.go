@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -46,6 +47,21 @@ type SecretRef struct {
 	File string `yaml:"file"`
 
 	value string
+}
+
+// UnmarshalYAML reads {env: NAME} or {file: PATH}. A secret written in
+// the configuration itself is refused without echoing any of it.
+func (s *SecretRef) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: a secret is given as {env: NAME} or {file: PATH}, never written in the configuration (the value is not shown)", n.Line)
+	}
+	type plain SecretRef
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*s = SecretRef(p)
+	return nil
 }
 
 // Value returns the resolved secret.
@@ -210,12 +226,30 @@ func ParseConfig(b []byte, getenv func(string) string) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("the file is empty")
 		}
-		return nil, err
+		return nil, withoutValues(err)
 	}
 	if err := cfg.complete(getenv); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// quotedValue is how yaml.v3 quotes a value in its errors.
+var quotedValue = regexp.MustCompile("`[^`]*`")
+
+// withoutValues returns a YAML decoding error with the values it quotes
+// left out: a value in the wrong place may be a secret written there by
+// mistake, and errors end up in logs.
+func withoutValues(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		msgs[i] = quotedValue.ReplaceAllString(m, "a value (not shown)")
+	}
+	return errors.New("yaml: " + strings.Join(msgs, "; "))
 }
 
 func (c *Config) complete(getenv func(string) string) error {

@@ -194,3 +194,33 @@ func TestConfigJSONAndNumericID(t *testing.T) {
 		t.Errorf("id %q, interval %v, dsn set %v", cc.ID, cc.Interval(), cfg.Store.PostgresDSN.Value() != "")
 	}
 }
+
+// TestConfigErrorsHideValues: a secret written in the configuration by
+// mistake, where a secret reference or any other value belongs, never
+// shows in the error, not even in part.
+func TestConfigErrorsHideValues(t *testing.T) {
+	t.Parallel()
+	const secret = "sk-live-9f8e7d6c5b4a3210"
+	tests := []struct{ name, yaml string }{
+		{"api token written in", strings.Replace(minimalConfig, "api_token: {env: API_TOKEN}", "api_token: "+secret, 1)},
+		{"wug password written in", strings.Replace(minimalConfig, "password: {env: WUG_PW}", "password: \""+secret+"\"", 1)},
+		{"netbox token written in", strings.Replace(minimalConfig, "token: {env: NB_TOKEN}", "token: '"+secret+"'", 1)},
+		{"postgres dsn written in", strings.Replace(minimalConfig, "store: {sqlite_path: x.db}", "store: {postgres_dsn: \"postgres://u:"+secret+"@db/x\"}", 1)},
+		{"secret in a number's place", minimalConfig + "lease_ttl_seconds: " + secret + "\n"},
+		{"secret in a list's place", strings.Replace(minimalConfig, "    wug:", "    selection: {custom_fields: "+secret+"}\n    wug:", 1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ParseConfig([]byte(tt.yaml), testEnv)
+			if err == nil {
+				t.Fatal("config with a secret written in was accepted")
+			}
+			for i := 0; i+4 <= len(secret); i++ {
+				if strings.Contains(err.Error(), secret[i:i+4]) {
+					t.Fatalf("error %q shows part of the secret (%q)", err, secret[i:i+4])
+				}
+			}
+		})
+	}
+}

@@ -34,9 +34,6 @@ type service struct {
 	byID    map[string]*conn // by id and by name
 	webhook http.Handler     // nil without a webhook secret
 	token   [32]byte         // SHA-256 of the API token
-
-	gate     sync.RWMutex // held for reading by triggers, for writing by the scheduler's stop
-	stopping bool         // the scheduler is stopping: no more triggers
 }
 
 // conn is one configured connection.
@@ -239,9 +236,7 @@ func (s *service) run(ctx context.Context, ln net.Listener) error {
 }
 
 // runScheduler runs the scheduler until the returned stop is called; stop
-// returns once the scheduler has. Triggers are ordered before the stop
-// (s.gate): export.Scheduler counts a triggered run in a WaitGroup that its
-// Run waits on, and a trigger racing with that wait could go unawaited.
+// returns once the scheduler has, and with it every run it started.
 func (s *service) runScheduler() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -252,9 +247,6 @@ func (s *service) runScheduler() (stop func()) {
 		}
 	}()
 	return func() {
-		s.gate.Lock()
-		s.stopping = true
-		s.gate.Unlock()
 		cancel()
 		<-done
 	}
