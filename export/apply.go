@@ -37,7 +37,6 @@ type applyConfig struct {
 type executor struct {
 	cfg    applyConfig
 	wug    WUG
-	inv    *Inventory // the devices listed at the start of the run
 	st     store.Store
 	res    *collector
 	groups groupCache
@@ -51,8 +50,8 @@ type executor struct {
 	records                 []store.Record        // record-only writes
 }
 
-func newExecutor(ctx context.Context, cfg applyConfig, w WUG, inv *Inventory, st store.Store, res *collector) *executor {
-	ex := &executor{cfg: cfg, wug: w, inv: inv, st: st, res: res, scans: map[string][]Decision{},
+func newExecutor(ctx context.Context, cfg applyConfig, w WUG, st store.Store, res *collector) *executor {
+	ex := &executor{cfg: cfg, wug: w, st: st, res: res, scans: map[string][]Decision{},
 		ops: make(chan func(context.Context), cfg.concurrency)}
 	ex.groups.m, ex.groups.retry = map[string]*groupEntry{}, ex.retry
 	for range cfg.concurrency {
@@ -423,8 +422,8 @@ func (ex *executor) update(ctx context.Context, items []Decision) {
 	}
 	outs := make([]outcome, 0, len(items))
 	for _, d := range items {
-		cur, ok := ex.inv.Device(d.DeviceID)
-		if !ok {
+		cur := d.device
+		if cur.ID != d.DeviceID {
 			cur = WUGDevice{ID: d.DeviceID, Address: d.Key.Address}
 		}
 		err := ex.retry(ctx, func() error {

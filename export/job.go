@@ -535,7 +535,7 @@ func (j *ExportJob) run(ctx context.Context, opts *ExportOptions, sel netbox.Sel
 			attempts: conn.Attempts, retryWait: conn.RetryWait, scanFallback: conn.ScanFallback, removal: conn.Removal,
 			scanMode: conn.ScanMode, scanOpts: conn.ScanOptions,
 			reasonBulk: opts.Trigger == store.TriggerBulk, now: j.now, log: j.logger()},
-			j.WUG, inv, j.Store, col)
+			j.WUG, j.Store, col)
 	}
 	decide := func(d Decision) {
 		if plan != nil {

@@ -65,6 +65,11 @@ type Decision struct {
 	Candidate *Candidate
 	// Record is the recorded state; nil when there is none.
 	Record *store.Record
+
+	// device is WUG device DeviceID as the inventory listed it: the
+	// executor compares the metadata with it and never reads the
+	// inventory, which belongs to the planner that is still writing it.
+	device WUGDevice
 }
 
 // object returns the NetBox object the decision is about.
@@ -280,7 +285,9 @@ func (inv *Inventory) ByAddress(addr netip.Addr) []string {
 // so a run streams candidates through it chunk by chunk and asks for the
 // removals at the end. A Planner is not safe for concurrent use, and it
 // marks the inventory and record set it was given, which serve one
-// Planner only.
+// Planner only: nothing else may read them while it runs. Each decision
+// carries what the executor needs of them (the record, the device as
+// listed), so decisions can be applied on other goroutines.
 type Planner struct {
 	opts PlanOptions
 	inv  *Inventory
@@ -312,11 +319,12 @@ func NewPlanner(opts PlanOptions, inv *Inventory, recs *RecordSet) *Planner {
 	return p
 }
 
-// claim links WUG device id to k for the rest of the run.
-func (p *Planner) claim(id string, k store.Key) {
+// claim links WUG device id to k for the rest of the run and returns the
+// device as listed.
+func (p *Planner) claim(id string, k store.Key) WUGDevice {
 	e, ok := p.inv.byID[id]
 	if !ok {
-		return
+		return WUGDevice{}
 	}
 	if i, ok := p.recs.idx[k]; ok {
 		e.owner = i + 1
@@ -325,6 +333,7 @@ func (p *Planner) claim(id string, k store.Key) {
 		p.claimedNew[id] = k
 	}
 	p.inv.byID[id] = e
+	return e.dev
 }
 
 // claimedByOther reports whether WUG device id is linked to a key other
@@ -384,7 +393,7 @@ func (p *Planner) Decide(c *Candidate) Decision {
 	// Our device is still in WUG: keep its metadata current.
 	if r != nil && r.WUGDeviceID != "" && r.Status != store.StatusRemoved && p.inv.Has(r.WUGDeviceID) {
 		d.DeviceID = r.WUGDeviceID
-		p.claim(r.WUGDeviceID, c.Key)
+		d.device = p.claim(r.WUGDeviceID, c.Key)
 		switch {
 		case (r.Status == store.StatusExported || r.Status == store.StatusScanCompleted) && r.Fingerprint == c.Fingerprint:
 			return d.skip(skipUnchanged)
@@ -403,7 +412,7 @@ func (p *Planner) Decide(c *Candidate) Decision {
 	// interrupted run.
 	if id, ok := p.unclaimed(c.Key); ok {
 		d.DeviceID = id
-		p.claim(id, c.Key)
+		d.device = p.claim(id, c.Key)
 		why := fmt.Sprintf("WUG device %s already has this address", id)
 		if r != nil && r.Status == store.StatusPending {
 			why = fmt.Sprintf("an interrupted run left it pending and WUG device %s has the address", id)
@@ -484,8 +493,8 @@ func (p *Planner) Removals() (decisions []Decision, warning string) {
 	for _, r := range gone {
 		rec := r
 		d := Decision{Key: r.Key, Record: &rec}
-		if r.WUGDeviceID != "" && p.inv.Has(r.WUGDeviceID) {
-			d.DeviceID = r.WUGDeviceID
+		if dev, ok := p.inv.Device(r.WUGDeviceID); ok && r.WUGDeviceID != "" {
+			d.DeviceID, d.device = r.WUGDeviceID, dev
 		}
 		switch {
 		case p.opts.Removal == RemoveKeep:
