@@ -16,7 +16,6 @@ import (
 
 // applyConfig is what the executor needs from a connection and a run.
 type applyConfig struct {
-	connection   string
 	batchSize    int
 	concurrency  int
 	attempts     int
@@ -27,7 +26,7 @@ type applyConfig struct {
 	removal      RemovalPolicy
 	reasonBulk   bool
 	now          func() time.Time
-	log          *slog.Logger
+	log          *slog.Logger // the job's, which names the connection
 }
 
 // executor applies decisions to WUG and records every item in the store.
@@ -136,7 +135,7 @@ func (ex *executor) flushRecords(ctx context.Context) {
 		ex.records = nil
 		ex.enqueue(ctx, func(ctx context.Context) {
 			if err := ex.st.UpsertRecords(ctx, recs); err != nil {
-				ex.cfg.log.Warn("export: recording skipped addresses failed", "connection", ex.cfg.connection, "err", err)
+				ex.cfg.log.Warn("export: recording skipped addresses failed", "err", err)
 			}
 		})
 	}
@@ -268,7 +267,7 @@ func (ex *executor) finish(ctx context.Context, outs []outcome) {
 	storeErr := ex.st.UpsertRecords(context.WithoutCancel(ctx), recs)
 	if storeErr != nil {
 		storeErr = fmt.Errorf("recording the outcome failed (the next run resolves it): %w", storeErr)
-		ex.cfg.log.Warn("export: recording outcomes failed", "connection", ex.cfg.connection, "items", len(recs), "err", storeErr)
+		ex.cfg.log.Warn("export: recording outcomes failed", "items", len(recs), "err", storeErr)
 	}
 	ex.res.record(outs, recs, storeErr)
 }

@@ -362,8 +362,11 @@ type ExportJob struct {
 	// Transformer validates and transforms NetBox objects
 	// (NewTransformer with the connection's Mapping).
 	Transformer *Transformer
-	Logger      *slog.Logger
-	Now         func() time.Time // default time.Now
+	// Logger receives the run's warnings, which do not repeat the
+	// connection's name: give it one that carries it
+	// (Logger.With("connection", name)) when connections share a handler.
+	Logger *slog.Logger
+	Now    func() time.Time // default time.Now
 	// Lease says how a run takes the connection's store lease: every run
 	// but a dry run holds it, so runs of one connection from any process
 	// sharing the store never overlap.
@@ -531,7 +534,7 @@ func (j *ExportJob) run(ctx context.Context, opts *ExportOptions, sel netbox.Sel
 		plan = &Plan{Connection: conn.Name}
 		res.Plan = plan
 	} else {
-		ex = newExecutor(ctx, applyConfig{connection: conn.Name, batchSize: conn.BatchSize, concurrency: conn.Concurrency,
+		ex = newExecutor(ctx, applyConfig{batchSize: conn.BatchSize, concurrency: conn.Concurrency,
 			attempts: conn.Attempts, retryWait: conn.RetryWait, scanFallback: conn.ScanFallback, removal: conn.Removal,
 			scanMode: conn.ScanMode, scanOpts: conn.ScanOptions,
 			reasonBulk: opts.Trigger == store.TriggerBulk, now: j.now, log: j.logger()},
