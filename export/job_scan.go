@@ -126,6 +126,10 @@ func (j *ScanStatusJob) run(ctx context.Context, res *ScanResult) error {
 		byScan[r.ScanID] = append(byScan[r.ScanID], r)
 	}
 	res.Scans = len(scans)
+	owners, err := j.owners(ctx, byScan)
+	if err != nil {
+		return err
+	}
 	var linked []store.Record
 	current := map[string]WUGDevice{}
 	for _, scanID := range scans {
@@ -156,18 +160,19 @@ func (j *ScanStatusJob) run(ctx context.Context, res *ScanResult) error {
 			continue
 		}
 		// Devices the scan reports, by exact address.
-		found := map[netip.Addr]WUGDevice{}
+		found := map[netip.Addr][]WUGDevice{}
 		if devs, err := j.WUG.ScanDevices(ctx, scanID); err == nil {
 			for _, d := range devs {
 				if d.Address.IsValid() {
-					found[d.Address.Unmap()] = d
+					a := d.Address.Unmap()
+					found[a] = append(found[a], d)
 				}
 			}
 		}
 		var out []store.Record
 		for _, r := range recs {
-			dev, ok := found[r.Address]
-			if !ok {
+			dev, other := pickDevice(found[r.Address], r.Key, owners)
+			if dev.ID == "" {
 				devs, err := j.WUG.FindByAddress(ctx, r.Address)
 				if err != nil {
 					if ctx.Err() != nil {
@@ -178,22 +183,27 @@ func (j *ScanStatusJob) run(ctx context.Context, res *ScanResult) error {
 						Error: fmt.Sprintf("looking up %s after scan %s: %v", r.Address, scanID, err)})
 					continue
 				}
-				if len(devs) > 0 {
-					dev = devs[0]
+				var o store.Key
+				if dev, o = pickDevice(devs, r.Key, owners); o.Address.IsValid() {
+					other = o
 				}
 			}
 			id := dev.ID
-			if id != "" {
-				current[id] = dev
-			}
 			r.Status, r.ScanState, r.ScanCompletedAt = store.StatusScanCompleted, state, now
 			r.ScanDiscovered, r.WUGDeviceID, r.LastError = id != "", id, ""
 			if id != "" {
+				owners[id] = r.Key
+				current[id] = dev
 				res.Linked++
 				r.Fingerprint = "" // the metadata is not on the device yet
 				linked = append(linked, r)
 			} else {
 				res.NotFound++
+				if other.Address.IsValid() {
+					// A scan finds the device WUG already has for the
+					// address; it never adds a second one.
+					r.LastError = fmt.Sprintf("the WUG device with this address is linked to %s (the same address in another VRF)", other)
+				}
 			}
 			out = append(out, r)
 		}
@@ -202,6 +212,45 @@ func (j *ScanStatusJob) run(ctx context.Context, res *ScanResult) error {
 		}
 	}
 	return j.applyMetadata(ctx, res, linked, current)
+}
+
+// owners maps the WUG devices that the connection's records link, for the
+// addresses the waiting records hold, to the key linking each: one device
+// is linked to one key, even when an address sits in two VRFs.
+func (j *ScanStatusJob) owners(ctx context.Context, byScan map[string][]store.Record) (map[string]store.Key, error) {
+	waiting := map[netip.Addr]bool{}
+	for _, recs := range byScan {
+		for _, r := range recs {
+			waiting[r.Address] = true
+		}
+	}
+	owners := map[string]store.Key{}
+	if len(waiting) == 0 {
+		return owners, nil
+	}
+	for r, err := range j.Store.Records(ctx, store.Query{Connection: j.Connection}) {
+		if err != nil {
+			return nil, fmt.Errorf("reading the devices records link: %w", err)
+		}
+		if waiting[r.Address] && r.WUGDeviceID != "" && r.Status != store.StatusRemoved {
+			owners[r.WUGDeviceID] = r.Key
+		}
+	}
+	return owners, nil
+}
+
+// pickDevice returns the first of devs that no key other than k links,
+// and otherwise a key that links one of them.
+func pickDevice(devs []WUGDevice, k store.Key, owners map[string]store.Key) (WUGDevice, store.Key) {
+	var other store.Key
+	for _, d := range devs {
+		o, linked := owners[d.ID]
+		if !linked || o == k {
+			return d, store.Key{}
+		}
+		other = o
+	}
+	return WUGDevice{}, other
 }
 
 // status asks WUG whether a scan is done.
