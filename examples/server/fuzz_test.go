@@ -34,6 +34,22 @@ connections:
     wug: {url: "https://wug.example.com:9644", username: admin, password: {env: WUG_PW}}
 `
 
+// fuzzService returns the handler of a service on bodyFuzzConfig and its
+// memory store.
+func fuzzService(f *testing.F) (http.Handler, store.Store) {
+	cfg, err := ParseConfig([]byte(bodyFuzzConfig), env(map[string]string{"API_TOKEN": testToken, "NB_TOKEN": "nb", "WUG_PW": "pw"}))
+	if err != nil {
+		f.Fatal(err)
+	}
+	st := memory.New()
+	f.Cleanup(func() { st.Close() })
+	svc, err := newService(cfg, st, slog.New(slog.DiscardHandler))
+	if err != nil {
+		f.Fatal(err)
+	}
+	return svc.handler(), st
+}
+
 // disabledReason is the start of the answer to a request that passed every
 // check of its body.
 const disabledReason = "NetBox export is disabled for connection"
@@ -45,17 +61,7 @@ const disabledReason = "NetBox export is disabled for connection"
 // and for a bulk export a known connection and at least one address, each
 // of which parses.
 func FuzzRequestBodies(f *testing.F) {
-	cfg, err := ParseConfig([]byte(bodyFuzzConfig), env(map[string]string{"API_TOKEN": testToken, "NB_TOKEN": "nb", "WUG_PW": "pw"}))
-	if err != nil {
-		f.Fatal(err)
-	}
-	st := memory.New()
-	f.Cleanup(func() { st.Close() })
-	svc, err := newService(cfg, st, slog.New(slog.DiscardHandler))
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := svc.handler()
+	h, st := fuzzService(f)
 
 	f.Fuzz(func(t *testing.T, bulk bool, body []byte) {
 		path := apiPrefix + "connections/off/export/"
@@ -297,12 +303,7 @@ func checkConfig(t *testing.T, cfg *Config) {
 // most limit results, exactly those after offset; and its next link moves
 // forward and its previous link back, so a client following them stops.
 func FuzzIPExportsQuery(f *testing.F) {
-	cfg, err := ParseConfig([]byte(bodyFuzzConfig), env(map[string]string{"API_TOKEN": testToken, "NB_TOKEN": "nb", "WUG_PW": "pw"}))
-	if err != nil {
-		f.Fatal(err)
-	}
-	st := memory.New()
-	f.Cleanup(func() { st.Close() })
+	h, st := fuzzService(f)
 	var recs []store.Record
 	for i := range 7 {
 		recs = append(recs, store.Record{
@@ -313,11 +314,6 @@ func FuzzIPExportsQuery(f *testing.F) {
 	if err := st.UpsertRecords(context.Background(), recs); err != nil {
 		f.Fatal(err)
 	}
-	svc, err := newService(cfg, st, slog.New(slog.DiscardHandler))
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := svc.handler()
 
 	f.Fuzz(func(t *testing.T, query string) {
 		req, err := http.NewRequest(http.MethodGet, "http://wugsync.example.com"+ipExportsPath+"?"+query, nil)
