@@ -174,7 +174,6 @@ func connect(ctx context.Context, cfg *config, log *slog.Logger, warn io.Writer)
 		Connection: export.Connection{Name: cfg.connection, Selector: cfg.sel, Mode: mode, ScanFallback: cfg.scanFallback,
 			BatchSize: cfg.batchSize, Concurrency: cfg.concurrency},
 		Source: c.nb, WUG: api, Store: c.store, Transformer: c.tr, Logger: log,
-		Lease: export.LeaseOptions{Wait: cfg.wait},
 	}
 	c.scanJob = &export.ScanStatusJob{Connection: cfg.connection, WUG: api, Store: c.store,
 		Source: c.nb, Selector: cfg.sel, Transformer: c.tr, Logger: log, Lease: export.LeaseOptions{Wait: cfg.wait}}
@@ -221,8 +220,17 @@ func (c *clients) export(ctx context.Context, cfg *config, env environment) (*ex
 	}
 	p := newProgress(env)
 	opts.Progress = p.update
-	opts.OnStart = func(r store.Run) { p.logf("run %s started: connection %s, store %s", r.ID, r.Connection, c.storeDesc) }
+	opts.OnStart = func(r store.Run) {
+		p.logf("run %s started: connection %s, store %s, lease holder %s", r.ID, r.Connection, c.storeDesc, r.Lease.Holder)
+	}
 	res, err := c.job.Run(ctx, opts)
+	var held *export.RunInProgressError
+	if cfg.wait && errors.As(err, &held) {
+		fmt.Fprintf(env.stderr, "export: waiting: %s\n", strings.TrimPrefix(held.Error(), "export: "))
+		job := *c.job
+		job.Lease.Wait = true
+		res, err = job.Run(ctx, opts)
+	}
 	p.finish(res)
 	return res, err
 }
