@@ -73,7 +73,10 @@
 // An export returns an error only when the run itself failed. One address's
 // failure is recorded on that address and counted in the
 // export.Result, with an export.Outcome saying why; a run asked for
-// while one is in progress gets an *export.RunInProgressError. Store
+// while one is in progress (in this process, or in another sharing the
+// store: every writing run holds the connection's store lease) gets an
+// *export.RunInProgressError naming that run and its lease holder, and a
+// run that loses its lease stops with export.ErrLeaseLost. Store
 // errors wrap store.ErrNotFound, store.ErrLeaseHeld, store.ErrLeaseLost
 // or store.ErrNewerSchema. No error holds a password, a token or an
 // Authorization header.
