@@ -367,3 +367,51 @@ func TestRecoverRuns(t *testing.T) {
 		t.Errorf("the dead holder's lease after RecoverRuns: %v, want it free", err)
 	}
 }
+
+// TestSchedulerLeavesALiveHoldersWork: a scheduler starting while another
+// live holder exports the connection (its records pending, its lease
+// renewed) looks again when that lease would end, and once the holder has
+// finished its work it goes back to its interval instead of exporting
+// again at once.
+func TestSchedulerLeavesALiveHoldersWork(t *testing.T) {
+	t.Parallel()
+	e := newJobEnv(t, 3)
+	ctx := context.Background()
+	const ttl = 200 * time.Millisecond
+	other := crashedRun(t, e.st, "elsewhere/1/1/live#1", ttl)
+	s, _ := NewScheduler(e.st, []ScheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{})
+	startScheduler(t, s)
+	// The other holder goes on for a few of its lease periods, then
+	// finishes its work and lets the lease go.
+	l := other.Lease
+	for range 4 {
+		time.Sleep(ttl / 2)
+		var err error
+		if l, err = e.st.RenewLease(ctx, l, ttl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, err := e.st.Record(ctx, store.Key{Connection: "test", Address: netip.MustParseAddr("10.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Status, rec.WUGDeviceID = store.StatusExported, "77"
+	if err := e.st.UpsertRecords(ctx, []store.Record{rec}); err != nil {
+		t.Fatal(err)
+	}
+	other.Status = store.RunSucceeded
+	if err := e.st.FinishRun(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.ReleaseLease(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * ttl)
+	runs, _ := e.st.Runs(ctx, store.RunQuery{Connection: "test"})
+	if len(runs) != 1 || runs[0].ID != other.ID {
+		t.Errorf("runs after the other holder finished: %d, want only its own (no extra export)", len(runs))
+	}
+	if st, _ := s.Status("test"); time.Until(st.NextExport) < 50*time.Minute {
+		t.Errorf("next export %v from now, want about the interval", time.Until(st.NextExport))
+	}
+}

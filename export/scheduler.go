@@ -221,15 +221,12 @@ func (s *Scheduler) leftovers(ctx context.Context, name string) bool {
 
 func (s *Scheduler) loop(ctx context.Context, c *connRunner) {
 	name := c.cfg.Export.Connection.Name
-	next := time.Now().Add(jitter(c.cfg.Jitter))
-	// Pick up the schedule where the last export left it, unless a run
-	// left work behind: then run now.
-	if s.leftovers(ctx, name) {
-		next = time.Now()
-	} else if runs, err := s.st.Runs(ctx, store.RunQuery{Connection: name, Kind: store.RunExport, Limit: 1}); err == nil && len(runs) > 0 {
-		if t := runs[0].StartedAt.Add(c.cfg.Interval); t.After(next) {
-			next = t
-		}
+	// Run now if a run left work behind; otherwise pick up the schedule
+	// where the last export left it.
+	recovering := s.leftovers(ctx, name)
+	next := time.Now()
+	if !recovering {
+		next = s.scheduled(ctx, c)
 	}
 	scan := time.NewTicker(c.cfg.ScanInterval)
 	defer scan.Stop()
@@ -243,16 +240,22 @@ func (s *Scheduler) loop(ctx context.Context, c *connRunner) {
 			timer.Stop()
 			return
 		case <-timer.C:
+			if recovering && !s.leftovers(ctx, name) {
+				// Whoever held the connection finished its work.
+				recovering, next = false, s.scheduled(ctx, c)
+				break
+			}
+			recovering = false
 			next = time.Now().Add(c.cfg.Interval + jitter(c.cfg.Jitter))
 			_, err := s.start(ctx, c, ExportOptions{Trigger: store.TriggerSchedule}, true)
 			var busy *RunInProgressError
 			switch {
 			case errors.As(err, &busy):
 				// Another holder runs the connection. If work was left
-				// behind (its holder may be gone), try again when its
+				// behind (its holder may be gone), look again when its
 				// lease ends rather than a whole interval later.
 				if !busy.Until.IsZero() && busy.Until.Before(next) && s.leftovers(ctx, name) {
-					next = busy.Until.Add(50 * time.Millisecond)
+					recovering, next = true, busy.Until.Add(50*time.Millisecond)
 				}
 			case err != nil && !errors.Is(err, ErrStopping):
 				s.log.Warn("export: scheduled export did not start", "connection", name, "err", err)
@@ -293,6 +296,19 @@ func (s *Scheduler) loop(ctx context.Context, c *connRunner) {
 		}
 		timer.Stop()
 	}
+}
+
+// scheduled is when the connection's next export is due: an interval after
+// the last one started, and not before a jittered moment from now.
+func (s *Scheduler) scheduled(ctx context.Context, c *connRunner) time.Time {
+	next := time.Now().Add(jitter(c.cfg.Jitter))
+	runs, err := s.st.Runs(ctx, store.RunQuery{Connection: c.cfg.Export.Connection.Name, Kind: store.RunExport, Limit: 1})
+	if err == nil && len(runs) > 0 {
+		if t := runs[0].StartedAt.Add(c.cfg.Interval); t.After(next) {
+			next = t
+		}
+	}
+	return next
 }
 
 func compareStrings(a, b string) int {
