@@ -93,9 +93,11 @@
 // are 20 requests per second with a burst of 10, 4 in flight and 4 retries
 // from 250 ms to 8 s (wug.WithRateLimit, wug.WithMaxConcurrency,
 // wug.WithRetry); the NetBox client retries the same way and is
-// rate-limited only when asked (netbox.WithRateLimit). Above that, the
-// export makes up to export.Connection.Attempts attempts per request and
-// looks the addresses up in WUG before adding again.
+// rate-limited only when asked (netbox.WithRateLimit). The export retries
+// nothing itself: a template apply or newDevice scan whose answer is lost
+// or unreadable is resolved by looking the addresses up in WUG, then sent
+// at most once more; a refusal is recorded on its items, and the next run
+// plans them again.
 //
 // # Logging
 //

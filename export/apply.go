@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,8 +20,6 @@ import (
 type applyConfig struct {
 	batchSize    int
 	concurrency  int
-	attempts     int
-	retryWait    time.Duration
 	scanFallback bool
 	scanMode     ScanMode
 	scanOpts     ScanOptions
@@ -47,12 +47,15 @@ type executor struct {
 	scans                   map[string][]Decision // by group path
 	scanBuffered            int                   // decisions in scans
 	records                 []store.Record        // record-only writes
+
+	scansMu sync.Mutex
+	ours    map[string]bool // scans this run started or took over
 }
 
 func newExecutor(ctx context.Context, cfg applyConfig, w WUG, st store.Store, res *collector) *executor {
 	ex := &executor{cfg: cfg, wug: w, st: st, res: res, scans: map[string][]Decision{},
-		ops: make(chan func(context.Context), cfg.concurrency)}
-	ex.groups.m, ex.groups.retry = map[string]*groupEntry{}, ex.retry
+		ops: make(chan func(context.Context), cfg.concurrency), ours: map[string]bool{}}
+	ex.groups.m = map[string]*groupEntry{}
 	for range cfg.concurrency {
 		ex.wg.Go(func() {
 			for op := range ex.ops {
@@ -134,6 +137,9 @@ func (ex *executor) flushRecords(ctx context.Context) {
 		recs := ex.records
 		ex.records = nil
 		ex.enqueue(ctx, func(ctx context.Context) {
+			if ctx.Err() != nil {
+				return // the next run records them
+			}
 			if err := ex.st.UpsertRecords(ctx, recs); err != nil {
 				ex.cfg.log.Warn("export: recording skipped addresses failed", "err", err)
 			}
@@ -203,7 +209,9 @@ func (ex *executor) reason(a Action) store.Reason {
 }
 
 // pending records the items as in flight before the request that acts on
-// them. If that fails, no request is sent.
+// them. If that fails, no request is sent. An item whose request then ends
+// with the run stays pending: the next run resolves it by looking its
+// address up.
 func (ex *executor) pending(ctx context.Context, items []Decision) error {
 	recs := make([]store.Record, len(items))
 	for i := range items {
@@ -230,12 +238,13 @@ func (ex *executor) pending(ctx context.Context, items []Decision) error {
 
 // outcome is the result of one item, recorded after the request.
 type outcome struct {
-	d        Decision
-	deviceID string
-	scanID   string
-	warnings []string
-	err      error
-	removed  bool
+	d         Decision
+	deviceID  string
+	scanID    string
+	scanFound bool // deviceID was found after a scan whose start went unanswered
+	warnings  []string
+	err       error
+	removed   bool
 }
 
 // finish records outcomes in one store write and reports them.
@@ -252,6 +261,11 @@ func (ex *executor) finish(ctx context.Context, outs []outcome) {
 			r.Status, r.LastError = store.StatusError, o.err.Error()
 		case o.removed:
 			r.Status, r.LastError = store.StatusRemoved, ""
+		case o.scanFound:
+			// Linked as the scan monitor links; the metadata is not on
+			// the device yet, so the next export applies it.
+			r.Status, r.WUGDeviceID, r.ScanDiscovered, r.ScanCompletedAt = store.StatusScanCompleted, o.deviceID, true, now
+			r.Fingerprint, r.LastError = "", ""
 		case o.scanID != "":
 			r.Status, r.ScanID, r.ScanState, r.ScanDiscovered = store.StatusScanTriggered, o.scanID, "", false
 			r.ScanTriggeredAt, r.ScanCompletedAt, r.LastError = now, time.Time{}, ""
@@ -272,54 +286,18 @@ func (ex *executor) finish(ctx context.Context, outs []outcome) {
 	ex.res.record(outs, recs, storeErr)
 }
 
-// lookup resolves an item whose request had an unknown outcome by looking
-// its address up in WUG.
-func (ex *executor) lookup(ctx context.Context, addr netip.Addr) (string, error) {
-	found, err := ex.wug.FindByAddress(ctx, addr)
-	if err != nil || len(found) == 0 {
-		return "", err
-	}
-	return found[len(found)-1].ID, nil
-}
-
-// wait sleeps before another attempt; it reports false when ctx ends.
-func (ex *executor) wait(ctx context.Context, attempt int) bool {
-	t := time.NewTimer(ex.cfg.retryWait * time.Duration(attempt))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// retry calls op until it succeeds, ctx ends or the attempts run out,
-// waiting longer before each new attempt.
-func (ex *executor) retry(ctx context.Context, op func() error) error {
-	for attempt := 1; ; attempt++ {
-		err := op()
-		if err == nil || ctx.Err() != nil || attempt >= ex.cfg.attempts || !ex.wait(ctx, attempt) {
-			return err
-		}
-	}
-}
-
-// add creates devices with batched template applies. An answer lost to an
-// error is resolved by looking each address up before trying again, so no
-// address gets a second device.
+// add creates devices with batched template applies. A request WUG may
+// have applied without the answer saying so is resolved by looking each
+// address up, and only what the lookup does not find is sent once more;
+// a known failure is recorded (or scanned, with ScanFallback) at once.
 func (ex *executor) add(ctx context.Context, items []Decision) {
 	items, outs := ex.ensureGroups(ctx, items)
 	ex.finish(ctx, outs)
-	if len(items) == 0 {
-		return
-	}
-	if err := ex.pending(ctx, items); err != nil {
-		ex.finish(ctx, failAll(items, err))
+	if len(items) == 0 || !ex.begin(ctx, items) {
 		return
 	}
 	var failed []outcome
-	for attempt := 1; len(items) > 0; attempt++ {
+	for resent := false; len(items) > 0; resent = true {
 		tmpls := make([]wug.DeviceTemplate, len(items))
 		for i := range items {
 			tmpls[i] = items[i].Candidate.Template
@@ -349,34 +327,91 @@ func (ex *executor) add(ctx context.Context, items []Decision) {
 		if ctx.Err() != nil {
 			return // the items stay pending; the next run resolves them
 		}
-		var retry []Decision
-		var outs []outcome
-		for _, d := range items {
-			var id string
-			lerr := ex.retry(ctx, func() (err error) {
-				id, err = ex.lookup(ctx, d.Key.Address)
-				return err
-			})
-			switch {
-			case lerr != nil:
-				outs = append(outs, outcome{d: d, err: fmt.Errorf("add failed (%v) and looking the address up failed: %w", err, lerr)})
-			case id != "":
-				outs = append(outs, outcome{d: d, deviceID: id})
-			default:
-				retry = append(retry, d)
-			}
-		}
-		ex.finish(ctx, outs)
-		items = retry
-		if len(items) == 0 {
-			break
-		}
-		if attempt >= ex.cfg.attempts || !ex.wait(ctx, attempt) {
+		if !outcomeUnknown(err) {
 			failed = append(failed, failAll(items, fmt.Errorf("add: %w", err))...)
 			break
 		}
+		found, missing, outs := ex.resolve(ctx, items, err)
+		ex.finish(ctx, append(found, outs...))
+		if ctx.Err() != nil {
+			return
+		}
+		if resent && len(missing) > 0 {
+			ex.finish(ctx, failAll(missing, fmt.Errorf("add: WUG's answer was lost twice and WUG has no device with the address yet; the next run looks again before adding: %w", err)))
+			return
+		}
+		items = missing
 	}
 	ex.fallback(ctx, failed)
+}
+
+// outcomeUnknown reports whether WUG may have acted on a request that
+// failed with err: its answer was lost, late or unreadable, or WUG failed
+// while handling it. A refusal (4xx, or 503 and 429, which WUG sends before
+// acting) is a known outcome.
+func outcomeUnknown(err error) bool {
+	var ae *wug.APIError
+	if errors.As(err, &ae) {
+		switch ae.StatusCode {
+		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+			return true
+		}
+		return false
+	}
+	var ie *wug.InputError
+	return !errors.As(err, &ie)
+}
+
+// resolve looks up the addresses of items whose creating request had an
+// unknown outcome: found links the devices WUG has for them, missing are
+// the items WUG has no new device for, failed those whose lookup failed.
+// A device the planner saw linked to another key is not taken.
+func (ex *executor) resolve(ctx context.Context, items []Decision, cause error) (found []outcome, missing []Decision, failed []outcome) {
+	taken := map[string]bool{}
+	for _, d := range items {
+		for _, id := range d.taken {
+			taken[id] = true
+		}
+	}
+	for _, d := range items {
+		devs, err := ex.wug.FindByAddress(ctx, d.Key.Address)
+		if ctx.Err() != nil {
+			return found, nil, failed
+		}
+		if err != nil {
+			failed = append(failed, outcome{d: d, err: fmt.Errorf("WUG may have acted on the request (%v) and looking the address up failed; the next run looks again: %w", cause, err)})
+			continue
+		}
+		id := ""
+		for i := len(devs) - 1; i >= 0; i-- { // the newest first
+			if !taken[devs[i].ID] {
+				id = devs[i].ID
+				break
+			}
+		}
+		if id == "" {
+			missing = append(missing, d)
+			continue
+		}
+		taken[id] = true
+		found = append(found, outcome{d: d, deviceID: id})
+	}
+	return found, missing, failed
+}
+
+// begin records the items as pending unless the run has ended; it reports
+// whether the request may be sent.
+func (ex *executor) begin(ctx context.Context, items []Decision) bool {
+	if ctx.Err() != nil {
+		return false // untouched: the next run plans them again
+	}
+	if err := ex.pending(ctx, items); err != nil {
+		if ctx.Err() == nil {
+			ex.finish(ctx, failAll(items, err))
+		}
+		return false
+	}
+	return true
 }
 
 // fallback records failed adds, or scans them when the connection says so.
@@ -415,8 +450,7 @@ func failAll(items []Decision, err error) []outcome {
 // update links adopted devices and brings metadata up to date: one read
 // and at most one write per device.
 func (ex *executor) update(ctx context.Context, items []Decision) {
-	if err := ex.pending(ctx, items); err != nil {
-		ex.finish(ctx, failAll(items, err))
+	if !ex.begin(ctx, items) {
 		return
 	}
 	outs := make([]outcome, 0, len(items))
@@ -425,10 +459,9 @@ func (ex *executor) update(ctx context.Context, items []Decision) {
 		if cur.ID != d.DeviceID {
 			cur = WUGDevice{ID: d.DeviceID, Address: d.Key.Address}
 		}
-		err := ex.retry(ctx, func() error {
-			_, err := ex.wug.UpdateMetadata(ctx, cur, d.Candidate.Template)
-			return err
-		})
+		// Sent once: the HTTP layer retries what is safe to retry, and a
+		// failed item is planned again by the next run.
+		_, err := ex.wug.UpdateMetadata(ctx, cur, d.Candidate.Template)
 		if ctx.Err() != nil {
 			break
 		}
@@ -447,17 +480,22 @@ const scanGather = 10
 // scan starts discovery scans for the items of a group path: their
 // addresses grouped by FormatIPsForScan, one newDevice request per target.
 func (ex *executor) scan(ctx context.Context, path string, items []Decision) {
+	if ctx.Err() != nil {
+		return
+	}
 	gid := "0"
 	if path != "" {
 		id, err := ex.groups.ensure(ctx, ex.wug, path)
+		if ctx.Err() != nil {
+			return
+		}
 		if err != nil {
 			ex.finish(ctx, failAll(items, err))
 			return
 		}
 		gid = id
 	}
-	if err := ex.pending(ctx, items); err != nil {
-		ex.finish(ctx, failAll(items, err))
+	if !ex.begin(ctx, items) {
 		return
 	}
 	addrs := make([]netip.Addr, len(items))
@@ -479,29 +517,121 @@ func (ex *executor) scan(ctx context.Context, path string, items []Decision) {
 				}
 			}
 		}
-		// A repeated newDevice scan finds the same devices; it never
-		// creates a second one for an address.
-		var scanID string
-		err = ex.retry(ctx, func() (err error) {
-			scanID, err = ex.wug.ScanIPs(ctx, gid, tgt.AddrStrings())
-			return err
-		})
-		if ctx.Err() != nil {
+		if !ex.scanTarget(ctx, gid, tgt.AddrStrings(), covered) {
 			return
 		}
-		outs := make([]outcome, len(covered))
-		for i, d := range covered {
-			outs[i] = outcome{d: d, scanID: scanID}
-			if err != nil {
-				outs[i] = outcome{d: d, err: fmt.Errorf("scan: %w", err)}
-			}
-		}
-		ex.finish(ctx, outs)
 	}
+}
+
+// scanClockSlack is how much earlier than our request WUG's clock may date
+// a scan that the request started.
+const scanClockSlack = time.Minute
+
+// scanTarget starts one newDevice scan of targets for the covered items and
+// records them. A request WUG may have acted on is resolved before anything
+// is sent again: a newDevice scan WUG started at that moment for as many
+// addresses is taken as ours and followed; addresses WUG already has a
+// device for are linked; the rest are scanned once more. It reports false
+// when the run ended, leaving the items pending.
+func (ex *executor) scanTarget(ctx context.Context, gid string, targets []string, covered []Decision) bool {
+	for resent := false; ; resent = true {
+		sentAt := ex.cfg.now()
+		scanID, err := ex.wug.ScanIPs(ctx, gid, targets)
+		if err == nil {
+			ex.own(scanID)
+			outs := make([]outcome, len(covered))
+			for i, d := range covered {
+				outs[i] = outcome{d: d, scanID: scanID}
+			}
+			ex.finish(ctx, outs)
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		if !outcomeUnknown(err) {
+			ex.finish(ctx, failAll(covered, fmt.Errorf("scan: %w", err)))
+			return true
+		}
+		running, lerr := ex.startedScans(ctx, sentAt, len(targets))
+		if ctx.Err() != nil {
+			return false
+		}
+		switch {
+		case lerr != nil:
+			ex.finish(ctx, failAll(covered, fmt.Errorf("scan: WUG may have started the scan (%v) and listing its scans failed; the next run looks again: %w", err, lerr)))
+			return true
+		case len(running) == 1 && ex.own(running[0]):
+			outs := make([]outcome, len(covered))
+			for i, d := range covered {
+				outs[i] = outcome{d: d, scanID: running[0]}
+			}
+			ex.finish(ctx, outs)
+			return true
+		case len(running) > 1:
+			ex.finish(ctx, failAll(covered, fmt.Errorf("scan: WUG may have started the scan (%v) and runs %d scans that could be it; the next run looks again", err, len(running))))
+			return true
+		}
+		found, missing, failed := ex.resolve(ctx, covered, err)
+		for i := range found {
+			found[i].scanFound = true
+		}
+		ex.finish(ctx, append(found, failed...))
+		if ctx.Err() != nil {
+			return false
+		}
+		if len(missing) == 0 {
+			return true
+		}
+		if resent {
+			ex.finish(ctx, failAll(missing, fmt.Errorf("scan: WUG's answer was lost twice and WUG has neither a device nor a scan for the address; the next run looks again: %w", err)))
+			return true
+		}
+		covered, targets = missing, make([]string, len(missing))
+		for i, d := range missing {
+			targets[i] = d.Key.Address.String()
+		}
+	}
+}
+
+// startedScans returns the newDevice scans WUG runs for n addresses,
+// started no earlier than sentAt (less the clock slack), that this run does
+// not follow already.
+func (ex *executor) startedScans(ctx context.Context, sentAt time.Time, n int) ([]string, error) {
+	active, err := ex.wug.ActiveScans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ex.scansMu.Lock()
+	defer ex.scansMu.Unlock()
+	var ids []string
+	for _, sc := range active {
+		if sc.Done || !strings.EqualFold(sc.Model, string(wug.ScanModelNewDevice)) || ex.ours[sc.ID] ||
+			(sc.Addresses > 0 && sc.Addresses != n) || sc.StartedAt.Before(sentAt.Add(-scanClockSlack)) {
+			continue
+		}
+		ids = append(ids, sc.ID)
+	}
+	return ids, nil
+}
+
+// own marks a scan as followed by this run; it reports false when it
+// already was.
+func (ex *executor) own(scanID string) bool {
+	ex.scansMu.Lock()
+	defer ex.scansMu.Unlock()
+	if ex.ours[scanID] {
+		return false
+	}
+	ex.ours[scanID] = true
+	return true
 }
 
 // remove applies the removal policy to devices no longer selected.
 func (ex *executor) remove(ctx context.Context, items []Decision) {
+	if ctx.Err() != nil {
+		return
+	}
 	var ids []string
 	var withDevice []Decision
 	outs := make([]outcome, 0, len(items))
@@ -517,16 +647,15 @@ func (ex *executor) remove(ctx context.Context, items []Decision) {
 	if len(ids) == 0 {
 		return
 	}
-	if err := ex.pending(ctx, withDevice); err != nil {
-		ex.finish(ctx, failAll(withDevice, err))
+	if !ex.begin(ctx, withDevice) {
 		return
 	}
-	err := ex.retry(ctx, func() error {
-		if ex.cfg.removal == RemoveDelete {
-			return ex.wug.DeleteDevices(ctx, ids)
-		}
-		return ex.wug.SetMaintenance(ctx, ids, true, "no longer selected in NetBox (wugsync)", time.Time{})
-	})
+	var err error
+	if ex.cfg.removal == RemoveDelete {
+		err = ex.wug.DeleteDevices(ctx, ids)
+	} else {
+		err = ex.wug.SetMaintenance(ctx, ids, true, "no longer selected in NetBox (wugsync)", time.Time{})
+	}
 	if ctx.Err() != nil {
 		return
 	}
@@ -545,8 +674,14 @@ func (ex *executor) remove(ctx context.Context, items []Decision) {
 // per path; items whose path cannot be made fail.
 func (ex *executor) ensureGroups(ctx context.Context, items []Decision) (ok []Decision, failed []outcome) {
 	for _, d := range items {
+		if ctx.Err() != nil {
+			return nil, nil // untouched: the next run plans them again
+		}
 		if p := d.Candidate.GroupPath; p != "" {
 			if _, err := ex.groups.ensure(ctx, ex.wug, p); err != nil {
+				if ctx.Err() != nil {
+					return nil, nil
+				}
 				failed = append(failed, outcome{d: d, err: err})
 				continue
 			}
@@ -559,9 +694,8 @@ func (ex *executor) ensureGroups(ctx context.Context, items []Decision) (ok []De
 // groupCache remembers the groups ensured in this run; a failure is not
 // remembered, so a later batch tries again.
 type groupCache struct {
-	mu    sync.Mutex
-	m     map[string]*groupEntry
-	retry func(ctx context.Context, op func() error) error
+	mu sync.Mutex
+	m  map[string]*groupEntry
 }
 type groupEntry struct {
 	mu sync.Mutex
@@ -581,11 +715,7 @@ func (g *groupCache) ensure(ctx context.Context, w WUG, path string) (string, er
 	if e.id != "" {
 		return e.id, nil
 	}
-	var id string
-	err := g.retry(ctx, func() (err error) {
-		id, err = w.EnsurePath(ctx, path)
-		return err
-	})
+	id, err := w.EnsurePath(ctx, path)
 	if err != nil {
 		return "", fmt.Errorf("group path %q: %w", path, err)
 	}

@@ -31,11 +31,18 @@ type fakeWUG struct {
 	// addLost makes the next n BulkAdd calls apply their templates and
 	// then return an error, as when the answer is lost.
 	addLost int
-	// addFails makes the next n BulkAdd calls fail before applying.
+	// addVanish makes the next n BulkAdd calls return an error without
+	// applying, as when the request is lost on its way.
+	addVanish int
+	// addFails makes the next n BulkAdd calls fail before applying, as
+	// WUG answers 503 when it is too busy to act.
 	addFails int
+	// scanLost makes the next n ScanIPs calls start their scan and then
+	// return an error, as when the answer is lost.
+	scanLost int
 	// rejectAddr makes templates for these addresses fail.
 	rejectAddr map[netip.Addr]bool
-	// updateFails makes the next n UpdateMetadata calls fail.
+	// updateFails makes the next n UpdateMetadata calls fail with a 500.
 	updateFails int
 	// scanDone says whether scans finish at once.
 	scanDone bool
@@ -51,9 +58,10 @@ type fakeDev struct {
 }
 
 type fakeScan struct {
-	group string
-	addrs []netip.Addr
-	done  bool
+	group   string
+	addrs   []netip.Addr
+	done    bool
+	started time.Time
 }
 
 func newFakeWUG() *fakeWUG {
@@ -159,7 +167,11 @@ func (f *fakeWUG) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]AddOu
 	f.call("BulkAdd", true)
 	if f.addFails > 0 {
 		f.addFails--
-		return nil, errors.New("503 service unavailable")
+		return nil, &wug.APIError{StatusCode: 503, Method: "PATCH", URL: "/api/v1/devices/-/config/template", Message: "busy"}
+	}
+	if f.addVanish > 0 {
+		f.addVanish--
+		return nil, errors.New("read: connection reset by peer")
 	}
 	f.batches = append(f.batches, len(ts))
 	out := make([]AddOutcome, len(ts))
@@ -185,7 +197,7 @@ func (f *fakeWUG) UpdateMetadata(ctx context.Context, cur WUGDevice, t wug.Devic
 	f.call("UpdateMetadata", false)
 	if f.updateFails > 0 {
 		f.updateFails--
-		return false, errors.New("500 internal server error")
+		return false, &wug.APIError{StatusCode: 500, Method: "PATCH", URL: "/api/v1/devices/" + id + "/attributes/-", Message: "internal error"}
 	}
 	d, ok := f.devs[id]
 	if !ok {
@@ -204,7 +216,7 @@ func (f *fakeWUG) ScanIPs(ctx context.Context, group string, ips []string) (stri
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("ScanIPs", true)
-	s := &fakeScan{group: group, done: f.scanDone}
+	s := &fakeScan{group: group, done: f.scanDone, started: time.Now()}
 	for _, ip := range ips {
 		s.addrs = append(s.addrs, netip.MustParseAddr(ip))
 	}
@@ -213,7 +225,24 @@ func (f *fakeWUG) ScanIPs(ctx context.Context, group string, ips []string) (stri
 	if s.done {
 		f.finishScan(s)
 	}
+	if f.scanLost > 0 {
+		f.scanLost--
+		return "", errors.New("connection reset by peer")
+	}
 	return id, nil
+}
+
+func (f *fakeWUG) ActiveScans(ctx context.Context) ([]ScanInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("ActiveScans", false)
+	var out []ScanInfo
+	for id, s := range f.scans {
+		if !s.done {
+			out = append(out, ScanInfo{ID: id, State: "Scanning", Model: "newDevice", Addresses: len(s.addrs), StartedAt: s.started})
+		}
+	}
+	return out, nil
 }
 
 // finishScan creates a device for each scanned address that has none.

@@ -30,12 +30,17 @@
 // in flight (default 2), under the wug client's own rate limit.
 //
 // Before each request that changes WUG, the items it covers are recorded as
-// pending; after it, each item's outcome. A request whose answer is lost is
-// resolved by looking each address up in WUG before trying again, and a run
-// killed at any point is finished by the next one, which adopts what the
-// killed run created instead of adding it twice. One item's failure is
-// recorded on that item and the run goes on; with Connection.ScanFallback a
-// failed add becomes a scan.
+// pending; after it, each item's outcome. A template apply or newDevice
+// scan that WUG may have acted on without saying so (its answer lost, late
+// or unreadable, or a 500) is resolved by looking each address up in WUG,
+// and a newDevice scan by finding the scan WUG started, before anything is
+// sent again, at most once. A refusal is recorded on its items at once:
+// the executor retries nothing else, the wug client's retry policy being
+// the one retry layer. A run stopped or killed at any point leaves the
+// batches it had not sent untouched and the request in flight pending; the
+// next run finishes them, adopting what the stopped run created instead of
+// adding it twice. One item's failure is recorded on that item and the run
+// goes on; with Connection.ScanFallback a failed add becomes a scan.
 //
 // # Jobs
 //

@@ -31,10 +31,15 @@ type Connection struct {
 	Removal        RemovalPolicy // RemoveKeep (default), RemoveMaintenance or RemoveDelete
 	MaxRemoveShare float64       // share of our devices one run may remove; default 0.1
 
-	BatchSize   int           // templates (or scan targets) per request; default 50
-	Concurrency int           // WUG requests in flight; default 2
-	Attempts    int           // attempts per request before an item fails; default 4
-	RetryWait   time.Duration // wait before the second attempt, growing linearly; default 500ms
+	BatchSize   int // templates (or scan targets) per request; default 50
+	Concurrency int // WUG requests in flight; default 2
+
+	// Deprecated: Attempts and RetryWait are ignored. The WUG client's
+	// retry policy (wug.WithRetry) is the one retry layer; the export only
+	// resolves a creating request whose outcome is unknown, by a lookup
+	// and at most one re-send.
+	Attempts  int
+	RetryWait time.Duration
 }
 
 func (c Connection) withDefaults() Connection {
@@ -43,12 +48,6 @@ func (c Connection) withDefaults() Connection {
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 2
-	}
-	if c.Attempts <= 0 {
-		c.Attempts = 4
-	}
-	if c.RetryWait <= 0 {
-		c.RetryWait = 500 * time.Millisecond
 	}
 	if c.Mode == "" {
 		c.Mode = ModeAdd
@@ -336,7 +335,7 @@ func (c *collector) record(outs []outcome, recs []store.Record, storeErr error) 
 			out.Error = errors.Join(o.err, storeErr).Error()
 		case o.removed:
 			c.counts.Removed++
-		case o.scanID != "":
+		case o.scanID != "" || o.scanFound:
 			c.counts.Scanned++
 			out.Action = ActionScan
 		case o.d.Action == ActionAdopt:
@@ -535,7 +534,7 @@ func (j *ExportJob) run(ctx context.Context, opts *ExportOptions, sel netbox.Sel
 		res.Plan = plan
 	} else {
 		ex = newExecutor(ctx, applyConfig{batchSize: conn.BatchSize, concurrency: conn.Concurrency,
-			attempts: conn.Attempts, retryWait: conn.RetryWait, scanFallback: conn.ScanFallback, removal: conn.Removal,
+			scanFallback: conn.ScanFallback, removal: conn.Removal,
 			scanMode: conn.ScanMode, scanOpts: conn.ScanOptions,
 			reasonBulk: opts.Trigger == store.TriggerBulk, now: j.now, log: j.logger()},
 			j.WUG, j.Store, col)

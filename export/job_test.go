@@ -26,7 +26,7 @@ func newJobEnv(t *testing.T, n int) *jobEnv {
 	t.Helper()
 	e := &jobEnv{wug: newFakeWUG(), src: &fakeSource{devs: testDevices(n)}, st: memory.New()}
 	t.Cleanup(func() { e.st.Close() })
-	e.job = &ExportJob{Connection: Connection{Name: "test", RetryWait: time.Millisecond},
+	e.job = &ExportJob{Connection: Connection{Name: "test"},
 		Source: e.src, WUG: e.wug, Store: e.st, Transformer: testTransformer(t)}
 	return e
 }
@@ -182,16 +182,40 @@ func TestExportLostAnswersCreateNoDuplicates(t *testing.T) {
 	e.checkConsistent(t, 100)
 }
 
-func TestExportFailedRequestsAreRetried(t *testing.T) {
+// A refusal (WUG answered 503 before acting, or 500 on an update) is
+// recorded on its items once, not retried by the executor; the next run
+// plans them again.
+func TestExportKnownFailuresAreRecordedOnce(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 60)
-	e.wug.addFails = 2
-	e.wug.updateFails = 1
+	e.wug.addFails = 2 // both batches (50 and 10)
 	res := e.run(t, ExportOptions{})
+	if _, calls := e.wug.stats(); res.Counts.Failed != 60 || calls["BulkAdd"] != 2 || calls["FindByAddress"] != 0 {
+		t.Errorf("counts %+v with %d template applies and %d lookups; want 60 failed by 2 requests, no lookup",
+			res.Counts, calls["BulkAdd"], calls["FindByAddress"])
+	}
+	for _, r := range e.records(t) {
+		if r.Status != store.StatusError || !strings.Contains(r.LastError, "503") || r.Attempts != 1 {
+			t.Errorf("record %s: %s %q attempts %d", r.Key, r.Status, r.LastError, r.Attempts)
+		}
+	}
+	res = e.run(t, ExportOptions{})
 	if res.Counts.Added != 60 {
-		t.Errorf("counts %+v, want 60 added", res.Counts)
+		t.Errorf("next run: %+v, want 60 added", res.Counts)
 	}
 	e.checkConsistent(t, 60)
+
+	e.src.set(3, func(d *netbox.Device) { d.Description = "changed" })
+	e.wug.updateFails = 1
+	_, before := e.wug.stats()
+	res = e.run(t, ExportOptions{})
+	_, after := e.wug.stats()
+	if n := after["UpdateMetadata"] - before["UpdateMetadata"]; res.Counts.Failed != 1 || n != 1 {
+		t.Errorf("update refused: %+v with %d update calls, want 1 failed by 1 call", res.Counts, n)
+	}
+	if res = e.run(t, ExportOptions{}); res.Counts.Updated != 1 {
+		t.Errorf("next run: %+v, want the update done", res.Counts)
+	}
 }
 
 func TestExportItemFailureIsRecordedAndRunGoesOn(t *testing.T) {

@@ -70,6 +70,10 @@ type Decision struct {
 	// executor compares the metadata with it and never reads the
 	// inventory, which belongs to the planner that is still writing it.
 	device WUGDevice
+	// taken lists, for an add or a scan, the WUG devices that had the
+	// address when the planner decided: other keys own them, so a lookup
+	// after an unanswered request must not link them.
+	taken []string
 }
 
 // object returns the NetBox object the decision is about.
@@ -420,6 +424,7 @@ func (p *Planner) Decide(c *Candidate) Decision {
 		return d.act(ActionAdopt, why)
 	}
 
+	d.taken = slices.Clone(p.inv.ByAddress(c.Key.Address))
 	if p.opts.Mode == ModeScan {
 		if r != nil && r.Status == store.StatusScanCompleted && !r.ScanDiscovered && r.Fingerprint == c.Fingerprint {
 			return d.skip("the last scan found no device at this address")

@@ -39,6 +39,14 @@ type ScanInfo struct {
 	State    string  // WUG's phase text, for the record
 	Found    int     // devices found so far
 	Progress float64 // WUG's progress figure
+
+	// Model is WUG's scan model ("newDevice" for a scan ScanIPs started),
+	// Addresses the number of addresses it covers and StartedAt when WUG
+	// started it: what tells a scan whose start was not answered apart
+	// (ActiveScans).
+	Model     string
+	Addresses int
+	StartedAt time.Time
 }
 
 // WUG is the part of the WhatsUp Gold REST API the engine uses. It is small
@@ -75,6 +83,9 @@ type WUG interface {
 	ScanIPs(ctx context.Context, groupID string, ipOrNames []string) (scanID string, err error)
 	// ScanStatus reports a scan's progress (GET /device-scan/{id}/status).
 	ScanStatus(ctx context.Context, scanID string) (ScanInfo, error)
+	// ActiveScans lists the scans WUG is running
+	// (GET /device-scan/-/status?activeOnly=true).
+	ActiveScans(ctx context.Context) ([]ScanInfo, error)
 	// ScanDevices lists the devices a scan added or updated
 	// (GET /device-scan/{id}/devices).
 	ScanDevices(ctx context.Context, scanID string) ([]WUGDevice, error)

@@ -154,6 +154,20 @@ func (a *wugClientAPI) ScanStatus(ctx context.Context, scanID string) (ScanInfo,
 	return info, nil
 }
 
+// ActiveScans lists running scans
+// (GET /api/v1/device-scan/-/status?activeOnly=true).
+func (a *wugClientAPI) ActiveScans(ctx context.Context) ([]ScanInfo, error) {
+	var out []ScanInfo
+	for s, err := range a.c.Scans.Active(ctx, nil) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ScanInfo{ID: s.ID, Done: s.Done(), State: s.Phase, Found: s.DevicesFound, Progress: s.Progress,
+			Model: string(s.Model), Addresses: s.AddressTotal, StartedAt: s.ScanUTC.Time})
+	}
+	return out, nil
+}
+
 // ScanDevices lists what a scan added or updated
 // (GET /api/v1/device-scan/{id}/devices).
 func (a *wugClientAPI) ScanDevices(ctx context.Context, scanID string) ([]WUGDevice, error) {

@@ -1,0 +1,130 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/wugsync/wugsync/store"
+)
+
+// Each fault class costs a pinned number of WUG calls through the
+// executor: a refusal is recorded at once, an unknown outcome is looked up
+// and re-sent at most once.
+func TestExecutorCallsPerFault(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		mode       Mode
+		fault      func(*fakeWUG)
+		wantCalls  map[string]int // of the calls named here
+		wantCounts Counts
+	}{
+		{name: "refused add", fault: func(f *fakeWUG) { f.addFails = 1 },
+			wantCalls:  map[string]int{"BulkAdd": 1, "FindByAddress": 0},
+			wantCounts: Counts{Selected: 10, Failed: 10}},
+		{name: "answer lost after apply", fault: func(f *fakeWUG) { f.addLost = 1 },
+			wantCalls:  map[string]int{"BulkAdd": 1, "FindByAddress": 10},
+			wantCounts: Counts{Selected: 10, Added: 10}},
+		{name: "request lost before apply", fault: func(f *fakeWUG) { f.addVanish = 1 },
+			wantCalls:  map[string]int{"BulkAdd": 2, "FindByAddress": 10},
+			wantCounts: Counts{Selected: 10, Added: 10}},
+		{name: "request lost twice", fault: func(f *fakeWUG) { f.addVanish = 2 },
+			wantCalls:  map[string]int{"BulkAdd": 2, "FindByAddress": 20},
+			wantCounts: Counts{Selected: 10, Failed: 10}},
+		{name: "scan answer lost while it runs", mode: ModeScan, fault: func(f *fakeWUG) { f.scanDone, f.scanLost = false, 1 },
+			wantCalls:  map[string]int{"ScanIPs": 1, "ActiveScans": 1, "FindByAddress": 0},
+			wantCounts: Counts{Selected: 10, Scanned: 10}},
+		{name: "scan answer lost after it ran", mode: ModeScan, fault: func(f *fakeWUG) { f.scanLost = 1 },
+			wantCalls:  map[string]int{"ScanIPs": 1, "ActiveScans": 1, "FindByAddress": 10},
+			wantCounts: Counts{Selected: 10, Scanned: 10}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newJobEnv(t, 10)
+			e.job.Connection.Mode = tt.mode
+			e.job.Connection.ScanMode = ScanBatch
+			for i := range e.src.devs { // one group path: one request
+				e.src.devs[i].Site = e.src.devs[0].Site
+			}
+			tt.fault(e.wug)
+			res := e.run(t, ExportOptions{})
+			if diff := cmp.Diff(tt.wantCounts, res.Counts); diff != "" {
+				t.Errorf("counts (-want +got):\n%s", diff)
+			}
+			_, calls := e.wug.stats()
+			got := map[string]int{}
+			for op := range tt.wantCalls {
+				got[op] = calls[op]
+			}
+			if diff := cmp.Diff(tt.wantCalls, got); diff != "" {
+				t.Errorf("WUG calls (-want +got):\n%s", diff)
+			}
+			for addr, n := range e.wug.byAddr() {
+				if n > 1 {
+					t.Errorf("WUG holds %d devices for %s", n, addr)
+				}
+			}
+		})
+	}
+}
+
+// A run whose context ends (SIGTERM) leaves the batches it never sent
+// untouched and the one in flight pending, recording no "context
+// canceled" error; the next run finishes without a duplicate.
+func TestExportCancelledRunLeavesWorkPending(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []Mode{ModeAdd, ModeScan} {
+		t.Run(string(mode), func(t *testing.T) {
+			t.Parallel()
+			const n = 300
+			e := newJobEnv(t, n)
+			e.job.Connection.Mode = mode
+			e.job.Connection.BatchSize = 10
+			ctx, cancel := context.WithCancel(context.Background())
+			var sends atomic.Int32
+			e.wug.hook = func(op string) {
+				if (op == "BulkAdd" || op == "ScanIPs") && sends.Add(1) == 3 {
+					// The third request reaches WUG as the run is told to stop.
+					e.wug.addLost, e.wug.scanLost = 1, 1
+					cancel()
+				}
+			}
+			res, err := e.job.Run(ctx, ExportOptions{})
+			if !errors.Is(err, context.Canceled) || res.Status != store.RunInterrupted {
+				t.Fatalf("cancelled run: status %s, err %v", res.Status, err)
+			}
+			byStatus := map[store.Status]int{}
+			for _, r := range e.records(t) {
+				byStatus[r.Status]++
+				if strings.Contains(r.LastError, "context canceled") {
+					t.Errorf("record %s: %s %q", r.Key, r.Status, r.LastError)
+				}
+			}
+			if byStatus[store.StatusError] != 0 || byStatus[store.StatusPending] == 0 {
+				t.Errorf("records by status %v: want the request in flight pending and no error", byStatus)
+			}
+			if len(e.records(t)) >= n {
+				t.Fatalf("all %d addresses were recorded: the cancel landed after the work", n)
+			}
+			e.wug.hook = nil
+			e.wug.scanDone = true
+			res = e.run(t, ExportOptions{})
+			if res.Counts.Failed != 0 {
+				t.Errorf("resumed run: %+v", res.Counts)
+			}
+			for addr, c := range e.wug.byAddr() {
+				if c > 1 {
+					t.Errorf("WUG holds %d devices for %s", c, addr)
+				}
+			}
+			if got := len(e.wug.byAddr()); got != n {
+				t.Errorf("WUG holds %d addresses, want %d", got, n)
+			}
+		})
+	}
+}
