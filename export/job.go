@@ -30,6 +30,10 @@ type Connection struct {
 
 	Removal        RemovalPolicy // RemoveKeep (default), RemoveMaintenance or RemoveDelete
 	MaxRemoveShare float64       // share of our devices one run may remove; default 0.1
+	// MaxMissingShare is the add guard: a run stops before any write when
+	// WUG's listing lacks more than this share (and at least 5) of the
+	// devices the store links; default DefaultMaxMissingShare.
+	MaxMissingShare float64
 
 	BatchSize   int // templates (or scan targets) per request; default 50
 	Concurrency int // WUG requests in flight; default 2
@@ -143,6 +147,9 @@ type ExportOptions struct {
 	DryRun bool
 	// ForceRemove lifts the cap on removals.
 	ForceRemove bool
+	// AcceptMissingDevices lifts the add guard (Connection.MaxMissingShare)
+	// for this run: the devices WUG's listing lacks are added again.
+	AcceptMissingDevices bool
 	// Progress, when set, is called after each batch (from worker
 	// goroutines, one call at a time).
 	Progress func(Progress)
@@ -522,6 +529,12 @@ func (j *ExportJob) run(ctx context.Context, opts *ExportOptions, sel netbox.Sel
 	inv, err := loadInventory(ctx, j.WUG)
 	if err != nil {
 		return err
+	}
+	if err := checkMissing(conn.Name, recs, inv, conn.MaxMissingShare); err != nil && !opts.AcceptMissingDevices {
+		if !opts.DryRun {
+			return err
+		}
+		col.warn("%v", err)
 	}
 	planner := NewPlanner(PlanOptions{Mode: conn.Mode, ExcludeRecent: opts.Filters.ExcludeRecentExports, Now: j.now(),
 		Removal: conn.Removal, MaxRemoveShare: conn.MaxRemoveShare, ForceRemove: opts.ForceRemove,
