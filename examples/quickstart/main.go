@@ -150,7 +150,6 @@ func newDemo(ctx context.Context) (_ *demo, err error) {
 			Name:         connectionName,
 			Selector:     sel,
 			ScanFallback: true, // an add WUG refuses becomes a discovery scan
-			Attempts:     1,    // give up on a refused batch at once, to show the fallback
 		},
 		Source: nc, WUG: api, Store: d.st, Transformer: d.tr,
 	}
@@ -199,7 +198,7 @@ func (d *demo) run(ctx context.Context, w io.Writer) error {
 
 	// 1. The first export. WUG is told to refuse the first template
 	// batch, so the connection's scan fallback has work to do.
-	d.wug.FailNext(wugtest.Fault{Route: "PATCH /api/v1/devices/-/config/template", Status: http.StatusInternalServerError, Times: 1})
+	d.wug.FailNext(wugtest.Fault{Route: "PATCH /api/v1/devices/-/config/template", Status: http.StatusBadRequest, Times: 1})
 	fmt.Fprintf(w, "1. Full export (WUG refuses the first batch of device templates, on purpose)\n")
 	d.resetRequests()
 	res, err := d.job.Run(ctx, export.ExportOptions{})

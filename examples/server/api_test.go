@@ -467,7 +467,7 @@ func TestScanFallbackFollowedByTheScanMonitor(t *testing.T) {
 	}
 	// WUG refuses the template batch: auto_scan_exported_ips hands the
 	// addresses to a discovery scan instead.
-	f.wug.FailNext(wugtest.Fault{Route: "PATCH /api/v1/devices/-/config/template", Status: http.StatusInternalServerError, Times: 1})
+	f.wug.FailNext(wugtest.Fault{Route: "PATCH /api/v1/devices/-/config/template", Status: http.StatusBadRequest, Times: 1})
 	status, ans := doJSON(t, "POST", f.srv.URL+"/api/plugins/wug-sync/connections/1/export/", testToken, "")
 	if status != http.StatusAccepted {
 		t.Fatalf("export: %d %v", status, ans)
