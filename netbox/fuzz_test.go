@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -131,5 +132,22 @@ func checkEvent(t *testing.T, body []byte, ev Event) {
 	}
 	if Action(head.Event) != ev.Action || head.Data.ID != ev.ID {
 		t.Fatalf("event %s %d, body says %q %d", ev.Action, ev.ID, head.Event, head.Data.ID)
+	}
+}
+
+// TestWebhookRefusesDataAfterTheObject pins a FuzzWebhook finding: a body
+// with a stray '}' or ']' after the object was taken as a valid delivery,
+// because the decoder's More reports no further value for them.
+func TestWebhookRefusesDataAfterTheObject(t *testing.T) {
+	t.Parallel()
+	const obj = `{"event":"updated","model":"device","data":{"id":1}}`
+	for _, body := range []string{obj + "}", obj + "]", obj + " {}", obj + "\n}\n", obj + "x"} {
+		rec, got := deliver(t, WebhookConfig{}, []byte(body), nil)
+		if rec.Code != http.StatusBadRequest || len(got) != 0 || !strings.Contains(rec.Body.String(), "data after the object") {
+			t.Errorf("body %q: %d %q with %d events; want 400 naming the data after the object, and none", body, rec.Code, rec.Body.String(), len(got))
+		}
+	}
+	if rec, got := deliver(t, WebhookConfig{}, []byte(obj+" \r\n\t"), nil); rec.Code != http.StatusNoContent || len(got) != 1 {
+		t.Errorf("white space after the object: %d with %d events; want 204 and one", rec.Code, len(got))
 	}
 }

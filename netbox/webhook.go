@@ -208,7 +208,8 @@ func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request) (Event, bo
 	if err := dec.Decode(&p); err != nil {
 		return Event{}, false, reject(http.StatusBadRequest, "malformed JSON: %v", err)
 	}
-	if dec.More() {
+	// dec.More is false for a stray '}' or ']', so look at the rest itself.
+	if rest := bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
 		return Event{}, false, reject(http.StatusBadRequest, "malformed JSON: data after the object")
 	}
 	kind, known, werr := payloadKind(p.Model, p.ObjectType)
