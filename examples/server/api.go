@@ -580,8 +580,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, empty bool) bool 
 		writeError(w, http.StatusBadRequest, "invalid JSON body: "+strings.TrimPrefix(err.Error(), "json: "))
 		return false
 	}
-	if dec.More() {
-		writeError(w, http.StatusBadRequest, "invalid JSON body: more than one value")
+	// dec.More is false for a stray '}' or ']', so look at the rest itself.
+	if rest := bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
+		writeError(w, http.StatusBadRequest, "invalid JSON body: data after the JSON value")
 		return false
 	}
 	return true

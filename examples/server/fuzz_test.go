@@ -36,7 +36,7 @@ connections:
 
 // fuzzService returns the handler of a service on bodyFuzzConfig and its
 // memory store.
-func fuzzService(f *testing.F) (http.Handler, store.Store) {
+func fuzzService(f testing.TB) (http.Handler, store.Store) {
 	cfg, err := ParseConfig([]byte(bodyFuzzConfig), env(map[string]string{"API_TOKEN": testToken, "NB_TOKEN": "nb", "WUG_PW": "pw"}))
 	if err != nil {
 		f.Fatal(err)
@@ -384,4 +384,21 @@ func pageOf(t *testing.T, link string) (limit, offset int) {
 		}
 	}
 	return limit, offset
+}
+
+// TestBodyRefusesDataAfterTheValue pins a FuzzRequestBodies finding: a
+// body with a stray '}' or ']' after the JSON value was accepted, because
+// the decoder's More reports no further value for them.
+func TestBodyRefusesDataAfterTheValue(t *testing.T) {
+	t.Parallel()
+	h, _ := fuzzService(t)
+	for _, body := range []string{`{"device_filters": {}}}`, `{}]`, `{} {}`, `{} x`} {
+		req := httptest.NewRequest(http.MethodPost, apiPrefix+"connections/off/export/", strings.NewReader(body))
+		req.Header.Set("Authorization", "Token "+testToken)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "data after the JSON value") {
+			t.Errorf("body %q: %d %s; want 400 naming the data after the JSON value", body, rec.Code, rec.Body.String())
+		}
+	}
 }
