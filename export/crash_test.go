@@ -5,10 +5,13 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -59,8 +62,10 @@ func TestCrashChild(t *testing.T) {
 	}
 }
 
-// TestCrashResume kills an export (a child process) with SIGKILL at random
-// points ten times, restarting it each time; afterwards WUG holds each
+// TestCrashResume kills an export (a child process) with SIGKILL ten
+// times, restarting it each time. Each kill is triggered by the fake WUG
+// applying the child's Nth template batch, before it answers, so the kill
+// always lands mid-work with a request in flight. Afterwards WUG holds each
 // device exactly once and the store agrees with WUG.
 func TestCrashResume(t *testing.T) {
 	if testing.Short() {
@@ -68,8 +73,28 @@ func TestCrashResume(t *testing.T) {
 	}
 	t.Parallel()
 	const n = 1500
-	srv := wugtest.NewServer(t)
-	srv.SetLatency(time.Millisecond, 4*time.Millisecond)
+	var (
+		applies atomic.Int32               // template applies WUG made for the current child
+		killAt  atomic.Int32               // kill the current child at this apply
+		current atomic.Pointer[os.Process] // the current child
+		killed  = make(chan int, 1)        // WUG's device count at a kill
+	)
+	h := wugtest.NewHandler(wugtest.WithReporter(t.Errorf))
+	// The kill comes from WUG's side: after the fake applied the child's
+	// Nth template batch and before it answers.
+	srv := httptest.NewTLSServer(afterApply(h, func() {
+		if applies.Add(1) != killAt.Load() {
+			return
+		}
+		if p := current.Load(); p != nil {
+			devs := h.DeviceCount()
+			if p.Signal(syscall.SIGKILL) == nil {
+				killed <- devs
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	h.SetLatency(time.Millisecond, 4*time.Millisecond)
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "wug-ca.pem")
 	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
@@ -90,28 +115,35 @@ func TestCrashResume(t *testing.T) {
 		cmd := child()
 		out := &cappedBuffer{}
 		cmd.Stdout, cmd.Stderr = out, out
+		applies.Store(0)
+		at := int32(1 + rng.IntN(8))
+		killAt.Store(at)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		// Kill somewhere between start-up and the end of the run.
-		delay := time.Duration(150+rng.IntN(850)) * time.Millisecond
-		select {
-		case err := <-done:
-			t.Logf("run %d finished before its kill at %v (err %v)", i, delay, err)
+		current.Store(cmd.Process)
+		err := cmd.Wait()
+		current.Store(nil)
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+			if err != nil {
+				t.Fatalf("run %d failed before its kill: %v\n%s", i, err, out)
+			}
+			t.Logf("run %d finished before WUG's apply %d", i, at)
 			continue
-		case <-time.After(delay):
 		}
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatalf("kill: %v", err)
+		select {
+		case devs := <-killed:
+			kills++
+			if devs >= n {
+				t.Errorf("run %d was killed with all %d devices made: not mid-work", i, devs)
+			}
+			t.Logf("run %d killed at WUG's apply %d; WUG holds %d devices", i, at, devs)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("run %d died of a signal WUG's side did not send: %v\n%s", i, err, out)
 		}
-		<-done
-		kills++
-		t.Logf("run %d killed after %v; WUG holds %d devices", i, delay, srv.DeviceCount())
 	}
 	if kills == 0 {
-		t.Fatal("no run was killed; the kill window is too late for this machine")
+		t.Fatal("no run was killed mid-work")
 	}
 	// The last run finishes the job.
 	cmd := child()
@@ -133,7 +165,7 @@ func TestCrashResume(t *testing.T) {
 			t.Errorf("record %s left %s (%s)", r.Key, r.Status, r.LastError)
 			continue
 		}
-		d, ok := srv.Device(r.WUGDeviceID)
+		d, ok := h.Device(r.WUGDeviceID)
 		if !ok || d.Address != r.Address.String() {
 			t.Errorf("record %s names WUG device %q, which does not hold the address", r.Key, r.WUGDeviceID)
 		}
@@ -143,7 +175,7 @@ func TestCrashResume(t *testing.T) {
 		linked[r.WUGDeviceID] = r.Key
 	}
 	perAddr := map[string]int{}
-	for _, d := range srv.Devices() {
+	for _, d := range h.Devices() {
 		perAddr[d.Address]++
 		if _, ok := linked[d.ID]; !ok {
 			t.Errorf("WUG device %s (%s) is not in the store", d.ID, d.Address)
@@ -157,7 +189,26 @@ func TestCrashResume(t *testing.T) {
 	if len(perAddr) != n || len(linked) != n {
 		t.Errorf("WUG holds %d addresses and the store links %d devices, want %d each", len(perAddr), len(linked), n)
 	}
-	t.Logf("%d kills; WUG holds %d devices", kills, srv.DeviceCount())
+	t.Logf("%d kills; WUG holds %d devices", kills, h.DeviceCount())
+}
+
+// afterApply serves h and calls fn after h applied a template batch and
+// before its answer leaves.
+func afterApply(h http.Handler, fn func()) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPatch || r.URL.Path != "/api/v1/devices/-/config/template" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		fn()
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+	})
 }
 
 // cappedBuffer keeps the first 64 KiB a child writes.
