@@ -348,8 +348,12 @@ func (ex *executor) add(ctx context.Context, items []Decision) {
 // outcomeUnknown reports whether WUG may have acted on a request that
 // failed with err: its answer was lost, late or unreadable, or WUG failed
 // while handling it. A refusal (4xx, or 503 and 429, which WUG sends before
-// acting) is a known outcome.
+// acting; a refused login; input the client would not send) is a known
+// outcome.
 func outcomeUnknown(err error) bool {
+	if errors.Is(err, wug.ErrUnauthorized) {
+		return false
+	}
 	var ae *wug.APIError
 	if errors.As(err, &ae) {
 		switch ae.StatusCode {

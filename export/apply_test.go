@@ -3,12 +3,14 @@ package export
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/wug"
 )
 
 // Each fault class costs a pinned number of WUG calls through the
@@ -124,6 +126,41 @@ func TestExportCancelledRunLeavesWorkPending(t *testing.T) {
 			}
 			if got := len(e.wug.byAddr()); got != n {
 				t.Errorf("WUG holds %d addresses, want %d", got, n)
+			}
+		})
+	}
+}
+
+// Which failures leave a creating request's outcome unknown.
+func TestOutcomeUnknown(t *testing.T) {
+	t.Parallel()
+	api := func(status int) error {
+		return fmt.Errorf("Devices.BulkAdd: %w", &wug.APIError{StatusCode: status, Method: "PATCH", URL: "/api/v1/devices/-/config/template"})
+	}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"bad request", api(400), false},
+		{"conflict", api(409), false},
+		{"rate limited", api(429), false},
+		{"unavailable", api(503), false},
+		{"unauthorized", api(401), false},
+		{"login refused", &wug.AuthError{}, false},
+		{"invalid input", &wug.InputError{Field: "templates", Reason: "empty"}, false},
+		{"internal error", api(500), true},
+		{"bad gateway", api(502), true},
+		{"gateway timeout", api(504), true},
+		{"connection reset", errors.New("read tcp: connection reset by peer"), true},
+		{"unreadable answer", fmt.Errorf("decode answer: %w", errors.New("invalid character '<'")), true},
+		{"partial failure", &wug.ResultError{Op: "Devices.BulkAdd", Succeeded: 3}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := outcomeUnknown(tt.err); got != tt.want {
+				t.Errorf("outcomeUnknown(%v) = %v, want %v", tt.err, got, tt.want)
 			}
 		})
 	}
