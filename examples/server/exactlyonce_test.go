@@ -235,6 +235,8 @@ func (c *cliProcess) started(t *testing.T) (runID, holder string) {
 
 // midWork waits until WUG has received some of a run's adds, and fails the
 // test if the run has already ended (running reports whether it goes on).
+// Then WUG slows down, so the rest of the run outlasts the start of
+// another process on a loaded machine.
 func (e *e2eEnv) midWork(t *testing.T, running func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -244,6 +246,7 @@ func (e *e2eEnv) midWork(t *testing.T, running func() bool) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+	e.wug.SetLatency(150*time.Millisecond, 200*time.Millisecond)
 }
 
 // checkExactlyOnce: WUG holds one device per distinct exported address
@@ -457,7 +460,7 @@ func TestServiceKilledMidRun(t *testing.T) {
 		t.Skip("runs the service as a process")
 	}
 	svcBin := buildServer(t)
-	const leaseTTL = 10 * time.Second
+	const leaseTTL = 30 * time.Second
 	for _, sk := range e2eStores {
 		t.Run(sk.name, func(t *testing.T) {
 			t.Parallel()
