@@ -287,7 +287,7 @@ func mapsEqual(a, b map[string]string) bool {
 // warning with a reason, and the run completes.
 func TestE2EBadNetBoxData(t *testing.T) {
 	t.Parallel()
-	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(120), netboxtest.WithUndecodableDevice()})
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(120), netboxtest.WithUndecodableDevice(), netboxtest.WithCustomStatus()})
 	e.job.Connection.Selector.IPPolicy = netbox.AllIPs
 	e.job.Connection.Selector.Statuses = []string{netbox.AnyStatus}
 	res := e.run(t, ExportOptions{})
@@ -310,7 +310,7 @@ func TestE2EBadNetBoxData(t *testing.T) {
 		for _, d := range devs {
 			var ok bool
 			switch q {
-			case netboxtest.QuirkUndecodableStatus:
+			case netboxtest.QuirkUndecodable:
 				ok = has(d.ID, func(o Outcome) bool { return o.Error != "" && o.Action == ActionSkip })
 			case netboxtest.QuirkNetworkAddress, netboxtest.QuirkBroadcastAddress:
 				ok = has(d.ID, func(o Outcome) bool {

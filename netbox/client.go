@@ -1,5 +1,5 @@
 // Package netbox reads devices, virtual machines and their IP addresses
-// from NetBox (4.3 to 4.5) through go-netbox v4, and receives NetBox
+// from NetBox (3.7 to 4.5; 4.3 to 4.5 supported), and receives NetBox
 // webhooks.
 //
 // A Client streams the objects a Selector picks as project-owned Device
@@ -8,6 +8,29 @@
 // current one is consumed, so the number of requests grows with
 // devices/1000 and memory stays flat. WebhookHandler turns NetBox event-rule
 // deliveries into typed events.
+//
+// # Reading: ask for less, decode once
+//
+// Each request is built here, sent through the HTTP stack the WUG client
+// shares (internal/httpx: retries, rate limit, logging) and decoded as it
+// streams in. Lists ask NetBox for only the fields a Device takes:
+// fields= on NetBox 4.0 and later (the version is read from /api/status/
+// once per Client), exclude=config_context before; custom fields only
+// when the selector wants them. Each object of a page is decoded on its
+// own, straight into the fields of Device, so one object NetBox sends in a
+// shape we cannot read fails alone as a *DeviceError while the rest of the
+// page streams on. Choice fields take any value, custom choices an
+// administrator added included; null and unknown fields are accepted.
+//
+// The read path does not use go-netbox v4's generated client or models:
+// they cannot send fields= or exclude=, their models reject custom choice
+// values and the reduced objects fields= returns, and they decode every
+// object twice (once into a map to check required keys). The decoder is
+// encoding/json/v2's (github.com/go-json-experiment/json, which becomes
+// the standard library's in Go 1.27). go-netbox stays the contract: the
+// package's tests check the filters and fields the read path asks for
+// against the OpenAPI document go-netbox ships, and the fake NetBox's
+// answers against go-netbox's models.
 package netbox
 
 import (
@@ -21,9 +44,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	nb "github.com/netbox-community/go-netbox/v4"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/wugsync/wugsync/internal/httpx"
 )
@@ -38,11 +64,18 @@ const DefaultTimeout = 90 * time.Second
 
 // Client reads from one NetBox instance. It is safe for concurrent use.
 type Client struct {
-	api      *nb.APIClient
-	base     *url.URL // without trailing slash
+	hc       *http.Client // the shared HTTP stack
+	base     *url.URL     // without trailing slash
+	auth     string       // Authorization header value; never logged
 	logger   *slog.Logger
-	pageSize int32
+	pageSize int
 	maxURL   int
+
+	verMu  sync.Mutex
+	fields bool // NetBox takes fields= (4.0+); valid once verSet
+	verSet bool
+
+	requests, bytes, objects atomic.Int64
 }
 
 type config struct {
@@ -243,25 +276,20 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 		RateLimit: cfg.rate,
 		Burst:     cfg.burst,
 		Logger:    cfg.logger,
+		UserAgent: "wugsync",
 	})
-	hc.Transport = hook{next: stack.Transport}
+	hc.Transport = stack.Transport
 
-	nc := nb.NewConfiguration()
-	nc.Servers = nb.ServerConfigurations{{URL: u.String()}}
-	nc.HTTPClient = hc
-	nc.UserAgent = "wugsync (go-netbox/4.3.0)"
 	scheme := "Token"
 	if strings.HasPrefix(token, "nbt_") {
 		scheme = "Bearer"
 	}
-	nc.AddDefaultHeader("Authorization", scheme+" "+token)
-	nc.AddDefaultHeader("Accept-Language", "en-US")
-
 	return &Client{
-		api:      nb.NewAPIClient(nc),
+		hc:       hc,
 		base:     u,
+		auth:     scheme + " " + token,
 		logger:   logger,
-		pageSize: int32(cfg.pageSize),
+		pageSize: cfg.pageSize,
 		maxURL:   cfg.maxURL,
 	}, nil
 }
@@ -284,16 +312,23 @@ type Status struct {
 // Status calls GET /api/status/ and reports the NetBox version, logging a
 // warning when it is outside 4.3–4.5.
 func (c *Client) Status(ctx context.Context) (Status, error) {
-	m, resp, err := c.api.StatusAPI.StatusRetrieve(ctx).Execute()
-	if err := wrapErr("status", resp, err); err != nil {
+	var raw struct {
+		Version     string         `json:"netbox-version"`
+		FullVersion string         `json:"netbox-full-version"`
+		Django      string         `json:"django-version"`
+		Python      string         `json:"python-version"`
+		Plugins     map[string]any `json:"plugins"`
+	}
+	err := c.get(ctx, "status", "/api/status/", nil, func(dec *jsontext.Decoder) error {
+		return json.UnmarshalDecode(dec, &raw, decodeOpts)
+	})
+	if err != nil {
 		return Status{}, err
 	}
-	str := func(k string) string { s, _ := m[k].(string); return s }
-	st := Status{Version: str("netbox-version"), FullVersion: str("netbox-full-version"),
-		Django: str("django-version"), Python: str("python-version")}
-	if p, ok := m["plugins"].(map[string]any); ok && len(p) > 0 {
-		st.Plugins = make(map[string]string, len(p))
-		for k, v := range p {
+	st := Status{Version: raw.Version, FullVersion: raw.FullVersion, Django: raw.Django, Python: raw.Python}
+	if len(raw.Plugins) > 0 {
+		st.Plugins = make(map[string]string, len(raw.Plugins))
+		for k, v := range raw.Plugins {
 			st.Plugins[k] = fmt.Sprint(v)
 		}
 	}
@@ -305,76 +340,127 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 		c.logger.WarnContext(ctx, "netbox version outside the supported range 4.3-4.5",
 			"version", st.Version, "url", c.BaseURL())
 	}
+	c.verMu.Lock()
+	c.fields, c.verSet = takesFields(st.Version), true
+	c.verMu.Unlock()
 	return st, nil
+}
+
+// takesFields reports whether NetBox version v (e.g. "4.3.2") accepts the
+// fields= parameter, which came with 4.0.
+func takesFields(v string) bool {
+	major, _, ok := parseVersion(v)
+	return ok && major >= 4
+}
+
+// useFields reports whether list requests can ask for fields=, reading
+// /api/status/ on the Client's first call. NetBox answering the status
+// request with an error (a proxy that hides it) means no: exclude= works
+// on every version. A transport failure is returned.
+func (c *Client) useFields(ctx context.Context) (bool, error) {
+	c.verMu.Lock()
+	fields, known := c.fields, c.verSet
+	c.verMu.Unlock()
+	if known {
+		return fields, nil
+	}
+	_, err := c.Status(ctx)
+	if err == nil {
+		return c.useFields(ctx)
+	}
+	if _, ok := errors.AsType[*APIError](err); !ok {
+		return false, err
+	}
+	c.logger.WarnContext(ctx, "netbox: version unknown; lists will carry every field but the config context", "error", err)
+	c.verMu.Lock()
+	c.fields, c.verSet = false, true
+	c.verMu.Unlock()
+	return false, nil
 }
 
 // supportedVersion reports whether v (e.g. "4.4.2") is 4.3, 4.4 or 4.5.
 func supportedVersion(v string) bool {
+	major, minor, ok := parseVersion(v)
+	return ok && major == 4 && minor >= 3 && minor <= 5
+}
+
+// parseVersion reads the major and minor numbers of a NetBox version such
+// as "4.4.2" or "4.5-beta1".
+func parseVersion(v string) (major, minor int, ok bool) {
 	parts := strings.SplitN(v, ".", 3)
 	if len(parts) < 2 {
-		return false
+		return 0, 0, false
 	}
 	major, err1 := strconv.Atoi(parts[0])
-	minor, err2 := strconv.Atoi(strings.TrimFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
-	return err1 == nil && err2 == nil && major == 4 && minor >= 3 && minor <= 5
+	minor, err2 := strconv.Atoi(strings.TrimRightFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
+	return major, minor, err1 == nil && err2 == nil
 }
 
-// queryKey carries extra query parameters for one go-netbox call.
-type queryKey struct{}
-
-// withQuery returns ctx carrying query parameters that go-netbox cannot
-// express (exclude=config_context, cf_*, null values); hook adds them to
-// the request.
-func withQuery(ctx context.Context, q url.Values) context.Context {
-	if len(q) == 0 {
-		return ctx
-	}
-	return context.WithValue(ctx, queryKey{}, q)
+// Traffic is what a Client has received from NetBox since it was made.
+type Traffic struct {
+	Requests int64 // answers read, errors included
+	Bytes    int64 // body bytes read (after any transfer decompression)
+	Objects  int64 // devices and virtual machines streamed by Devices
 }
 
-// captureKey carries a *captured for one go-netbox call.
-type captureKey struct{}
-
-// captured receives the body of a successful answer.
-type captured struct{ data []byte }
-
-// withCapture returns ctx under which hook keeps a successful (2xx)
-// answer's body for the caller and hands go-netbox an empty body, which
-// go-netbox answers with a nil result and no error. List pages are then
-// decoded object by object (rawList) instead of twice as a whole.
-func withCapture(ctx context.Context) (context.Context, *captured) {
-	c := &captured{}
-	return context.WithValue(ctx, captureKey{}, c), c
+// Traffic reports what the Client has received so far; divide Bytes by
+// Objects for the bytes NetBox sent per device.
+func (c *Client) Traffic() Traffic {
+	return Traffic{Requests: c.requests.Load(), Bytes: c.bytes.Load(), Objects: c.objects.Load()}
 }
 
-// hook is the outermost transport layer: it adds withQuery's parameters
-// and serves withCapture.
-type hook struct{ next http.RoundTripper }
-
-func (h hook) RoundTrip(req *http.Request) (*http.Response, error) {
-	if extra, _ := req.Context().Value(queryKey{}).(url.Values); len(extra) > 0 {
-		r := req.Clone(req.Context())
-		q := r.URL.Query()
-		for k, vs := range extra {
-			for _, v := range vs {
-				q.Add(k, v)
-			}
-		}
-		r.URL.RawQuery = q.Encode()
-		req = r
+// get sends GET <base><path>?<query> through the HTTP stack and hands a
+// 2xx answer's body, as a JSON stream, to decode; any other answer is an
+// *APIError. Errors name op.
+func (c *Client) get(ctx context.Context, op, path string, query url.Values, decode func(*jsontext.Decoder) error) error {
+	u := c.base.String() + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
 	}
-	resp, err := h.next.RoundTrip(req)
-	c, _ := req.Context().Value(captureKey{}).(*captured)
-	if err != nil || c == nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp, err
-	}
-	data, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("netbox: %s: %w", op, err)
 	}
-	c.data = data
-	resp.Body = http.NoBody
-	resp.ContentLength = 0
-	return resp, nil
+	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept-Language", "en-US")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("netbox: %s: %w", op, err)
+	}
+	defer resp.Body.Close()
+	body := countingReader{r: resp.Body}
+	defer func() {
+		c.requests.Add(1)
+		c.bytes.Add(body.n)
+	}()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		b, _ := io.ReadAll(io.LimitReader(&body, 64<<10))
+		return fmt.Errorf("netbox: %s: %w", op, newAPIError(resp, b))
+	}
+	dec := decoders.Get().(*jsontext.Decoder)
+	dec.Reset(&body, decodeOpts)
+	defer func() {
+		dec.Reset(http.NoBody)
+		decoders.Put(dec)
+	}()
+	if err := decode(dec); err != nil {
+		return fmt.Errorf("netbox: %s: %w", op, err)
+	}
+	return nil
+}
+
+// decoders recycles JSON decoders and their read buffers across requests.
+var decoders = sync.Pool{New: func() any { return jsontext.NewDecoder(http.NoBody) }}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

@@ -1,128 +1,160 @@
 package netbox
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
 	"strconv"
+	"time"
 
-	nb "github.com/netbox-community/go-netbox/v4"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
-// decodeObject decodes one device or virtual machine with go-netbox's
-// strict model and converts it into a Device without its IP list.
-func decodeObject(kind Kind, raw json.RawMessage, base *url.URL) (Device, error) {
-	if kind == KindDevice {
-		var d nb.DeviceWithConfigContext
-		if err := json.Unmarshal(raw, &d); err != nil {
-			return Device{}, err
-		}
-		return fromDevice(&d, base)
-	}
-	var v nb.VirtualMachineWithConfigContext
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return Device{}, err
-	}
-	return fromVM(&v, base)
+// decodeOpts accepts what NetBox may send beyond the strict defaults:
+// text with invalid UTF-8 (kept with replacement characters). Unknown
+// fields are ignored and null leaves a field at its zero value.
+var decodeOpts = json.JoinOptions(jsontext.AllowInvalidUTF8(true))
+
+// choice is a NetBox choice field such as status: any value is accepted,
+// custom choices an administrator added included; null leaves it empty.
+type choice struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
 }
 
-// fromDevice converts a go-netbox device into a Device without its IP list.
-func fromDevice(d *nb.DeviceWithConfigContext, base *url.URL) (Device, error) {
+// briefIP is a nested IP address (primary_ip4, primary_ip6, oob_ip).
+type briefIP struct {
+	ID      int64  `json:"id"`
+	Address string `json:"address"`
+}
+
+// deviceType is a nested device type with its manufacturer.
+type deviceType struct {
+	ID           int64  `json:"id"`
+	Model        string `json:"model"`
+	Slug         string `json:"slug"`
+	Manufacturer Ref    `json:"manufacturer"`
+}
+
+// wireObject holds the fields of a device or virtual machine that a Device
+// takes, as NetBox renders them; every other field is skipped unread.
+// Related objects decode straight into Ref, whose keys are NetBox's.
+type wireObject struct {
+	ID           int64          `json:"id"`
+	Name         string         `json:"name"`
+	Display      string         `json:"display"`
+	DisplayURL   string         `json:"display_url"`
+	DeviceType   deviceType     `json:"device_type"`
+	Role         Ref            `json:"role"`
+	Tenant       Ref            `json:"tenant"`
+	Platform     Ref            `json:"platform"`
+	Site         Ref            `json:"site"`
+	Location     Ref            `json:"location"`
+	Rack         Ref            `json:"rack"`
+	Cluster      Ref            `json:"cluster"`
+	Position     float64        `json:"position"`
+	Serial       string         `json:"serial"`
+	AssetTag     string         `json:"asset_tag"`
+	Status       choice         `json:"status"`
+	PrimaryIP4   briefIP        `json:"primary_ip4"`
+	PrimaryIP6   briefIP        `json:"primary_ip6"`
+	OOBIP        briefIP        `json:"oob_ip"`
+	Description  string         `json:"description"`
+	Comments     string         `json:"comments"`
+	Tags         []Ref          `json:"tags"`
+	CustomFields map[string]any `json:"custom_fields"`
+	LastUpdated  time.Time      `json:"last_updated"`
+}
+
+// objectFields are the fields a Device takes from each kind of object,
+// asked for with fields= on NetBox 4.0 and later; custom_fields is added
+// when the selector wants them.
+var objectFields = map[Kind]string{
+	KindDevice: "id,name,display,display_url,device_type,role,tenant,platform,site,location,rack,position," +
+		"serial,asset_tag,status,primary_ip4,primary_ip6,oob_ip,cluster,description,comments,tags,last_updated",
+	KindVirtualMachine: "id,name,display,display_url,role,tenant,platform,site,cluster,serial,status," +
+		"primary_ip4,primary_ip6,description,comments,tags,last_updated",
+}
+
+// decodeObject decodes one device or virtual machine (a list element or a
+// webhook's data) into a Device without its IP list. Only the fields a
+// Device needs are read; unknown fields and custom choice values are
+// accepted.
+func decodeObject(kind Kind, raw []byte, base *url.URL) (Device, error) {
+	var w wireObject
+	if err := json.Unmarshal(raw, &w, decodeOpts); err != nil {
+		return Device{}, decodeErr(err)
+	}
+	return w.device(kind, base)
+}
+
+// device converts a decoded object into a Device.
+func (w *wireObject) device(kind Kind, base *url.URL) (Device, error) {
+	path := "/dcim/devices/"
+	if kind == KindVirtualMachine {
+		path = "/virtualization/virtual-machines/"
+	}
 	out := Device{
-		Kind:         KindDevice,
-		ID:           int64(d.Id),
-		Name:         d.GetName(),
-		Display:      d.Display,
-		URL:          uiURL(base, d.DisplayUrl, "/dcim/devices/", d.Id),
-		Site:         Ref{ID: int64(d.Site.Id), Name: d.Site.Name, Slug: d.Site.Slug},
-		Role:         Ref{ID: int64(d.Role.Id), Name: d.Role.Name, Slug: d.Role.Slug},
-		Manufacturer: Ref{ID: int64(d.DeviceType.Manufacturer.Id), Name: d.DeviceType.Manufacturer.Name, Slug: d.DeviceType.Manufacturer.Slug},
-		Model:        Ref{ID: int64(d.DeviceType.Id), Name: d.DeviceType.Model, Slug: d.DeviceType.Slug},
-		Serial:       d.GetSerial(),
-		AssetTag:     d.GetAssetTag(),
-		Status:       string(d.Status.GetValue()),
-		Tags:         tagRefs(d.Tags),
-		CustomFields: customFields(d.CustomFields),
-		Description:  d.GetDescription(),
-		Comments:     d.GetComments(),
-		LastUpdated:  d.GetLastUpdated(),
+		Kind:         kind,
+		ID:           w.ID,
+		Name:         w.Name,
+		Display:      w.Display,
+		URL:          uiURL(base, w.DisplayURL, path, w.ID),
+		Site:         w.Site,
+		Location:     w.Location,
+		Rack:         w.Rack,
+		Position:     w.Position,
+		Cluster:      w.Cluster,
+		Role:         w.Role,
+		Tenant:       w.Tenant,
+		Platform:     w.Platform,
+		Manufacturer: w.DeviceType.Manufacturer,
+		Model:        Ref{ID: w.DeviceType.ID, Name: w.DeviceType.Model, Slug: w.DeviceType.Slug},
+		Serial:       w.Serial,
+		AssetTag:     w.AssetTag,
+		Status:       w.Status.Value,
+		StatusLabel:  w.Status.Label,
+		Tags:         w.Tags,
+		CustomFields: customFields(w.CustomFields),
+		Description:  w.Description,
+		Comments:     w.Comments,
+		LastUpdated:  w.LastUpdated,
 	}
-	if l := d.Location.Get(); l != nil {
-		out.Location = Ref{ID: int64(l.Id), Name: l.Name, Slug: l.Slug}
-	}
-	if r := d.Rack.Get(); r != nil {
-		out.Rack = Ref{ID: int64(r.Id), Name: r.Name}
-	}
-	out.Position = d.GetPosition()
-	if cl := d.Cluster.Get(); cl != nil {
-		out.Cluster = Ref{ID: int64(cl.Id), Name: cl.Name}
-	}
-	if t := d.Tenant.Get(); t != nil {
-		out.Tenant = Ref{ID: int64(t.Id), Name: t.Name, Slug: t.Slug}
-	}
-	if p := d.Platform.Get(); p != nil {
-		out.Platform = Ref{ID: int64(p.Id), Name: p.Name, Slug: p.Slug}
+	if out.ID <= 0 {
+		return out, fmt.Errorf("object has no id")
 	}
 	if out.Name == "" {
-		out.Name = fallbackName(KindDevice, out.ID, out.Display)
+		out.Name = fallbackName(kind, out.ID, out.Display)
 	}
 	var err error
-	if out.PrimaryIPv4, err = briefIP(d.PrimaryIp4.Get()); err != nil {
+	if out.PrimaryIPv4, err = w.PrimaryIP4.ip(); err != nil {
 		return out, fmt.Errorf("primary_ip4: %w", err)
 	}
-	if out.PrimaryIPv6, err = briefIP(d.PrimaryIp6.Get()); err != nil {
+	if out.PrimaryIPv6, err = w.PrimaryIP6.ip(); err != nil {
 		return out, fmt.Errorf("primary_ip6: %w", err)
 	}
-	if out.OOBIP, err = briefIP(d.OobIp.Get()); err != nil {
+	if out.OOBIP, err = w.OOBIP.ip(); err != nil {
 		return out, fmt.Errorf("oob_ip: %w", err)
 	}
 	return out, nil
 }
 
-// fromVM converts a go-netbox virtual machine into a Device without its IP
-// list.
-func fromVM(v *nb.VirtualMachineWithConfigContext, base *url.URL) (Device, error) {
-	out := Device{
-		Kind:         KindVirtualMachine,
-		ID:           int64(v.Id),
-		Name:         v.Name,
-		Display:      v.Display,
-		URL:          uiURL(base, v.DisplayUrl, "/virtualization/virtual-machines/", v.Id),
-		Serial:       v.GetSerial(),
-		Status:       string(v.Status.GetValue()),
-		Tags:         tagRefs(v.Tags),
-		CustomFields: customFields(v.CustomFields),
-		Description:  v.GetDescription(),
-		Comments:     v.GetComments(),
-		LastUpdated:  v.GetLastUpdated(),
+// decodeErr shortens a semantic decoding error to the field and the
+// reason, e.g. `field "name": cannot unmarshal JSON number into Go string`.
+func decodeErr(err error) error {
+	var se *json.SemanticError
+	if errors.As(err, &se) && se.JSONPointer != "" {
+		reason := "unexpected " + se.JSONKind.String()
+		if se.Err != nil {
+			reason = se.Err.Error()
+		} else if se.GoType != nil {
+			reason = fmt.Sprintf("cannot decode JSON %s into %s", se.JSONKind, se.GoType)
+		}
+		return fmt.Errorf("field %s: %s", se.JSONPointer, reason)
 	}
-	if s := v.Site.Get(); s != nil {
-		out.Site = Ref{ID: int64(s.Id), Name: s.Name, Slug: s.Slug}
-	}
-	if cl := v.Cluster.Get(); cl != nil {
-		out.Cluster = Ref{ID: int64(cl.Id), Name: cl.Name}
-	}
-	if r := v.Role.Get(); r != nil {
-		out.Role = Ref{ID: int64(r.Id), Name: r.Name, Slug: r.Slug}
-	}
-	if t := v.Tenant.Get(); t != nil {
-		out.Tenant = Ref{ID: int64(t.Id), Name: t.Name, Slug: t.Slug}
-	}
-	if p := v.Platform.Get(); p != nil {
-		out.Platform = Ref{ID: int64(p.Id), Name: p.Name, Slug: p.Slug}
-	}
-	if out.Name == "" {
-		out.Name = fallbackName(KindVirtualMachine, out.ID, out.Display)
-	}
-	var err error
-	if out.PrimaryIPv4, err = briefIP(v.PrimaryIp4.Get()); err != nil {
-		return out, fmt.Errorf("primary_ip4: %w", err)
-	}
-	if out.PrimaryIPv6, err = briefIP(v.PrimaryIp6.Get()); err != nil {
-		return out, fmt.Errorf("primary_ip6: %w", err)
-	}
-	return out, nil
+	return err
 }
 
 // fallbackName names an unnamed object: NetBox's display text (for an
@@ -136,12 +168,12 @@ func fallbackName(k Kind, id int64, display string) string {
 }
 
 // uiURL makes the object's UI URL absolute: NetBox sends display_url
-// absolute in REST answers and relative in webhooks; without one it is
-// derived from the object's path.
-func uiURL(base *url.URL, displayURL *string, path string, id int32) string {
-	ref := path + strconv.Itoa(int(id)) + "/"
-	if displayURL != nil && *displayURL != "" {
-		ref = *displayURL
+// absolute in REST answers and relative in webhooks; without one (NetBox
+// before 4.1, or fields= without it) it is derived from the object's path.
+func uiURL(base *url.URL, displayURL string, path string, id int64) string {
+	ref := path + strconv.FormatInt(id, 10) + "/"
+	if displayURL != "" {
+		ref = displayURL
 	} else if base != nil {
 		ref = base.Path + ref
 	}
@@ -155,15 +187,16 @@ func uiURL(base *url.URL, displayURL *string, path string, id int32) string {
 	return u.String()
 }
 
-func briefIP(b *nb.BriefIPAddress) (IPAddress, error) {
-	if b == nil {
+// ip converts a nested address; the zero briefIP (null) is no address.
+func (b briefIP) ip() (IPAddress, error) {
+	if b.ID == 0 && b.Address == "" {
 		return IPAddress{}, nil
 	}
 	p, err := parseAddress(b.Address)
 	if err != nil {
 		return IPAddress{}, err
 	}
-	return IPAddress{ID: int64(b.Id), Address: p}, nil
+	return IPAddress{ID: b.ID, Address: p}, nil
 }
 
 // parseAddress reads NetBox's "<address>/<prefix length>" text.
@@ -175,83 +208,80 @@ func parseAddress(s string) (netip.Prefix, error) {
 	return p, nil
 }
 
-func tagRefs(tags []nb.NestedTag) []Ref {
-	if len(tags) == 0 {
-		return nil
-	}
-	out := make([]Ref, len(tags))
-	for i, t := range tags {
-		out[i] = Ref{ID: int64(t.Id), Name: t.Name, Slug: t.Slug}
-	}
-	return out
-}
-
-// customFields copies the custom fields that have a value; NetBox lists
-// every defined field, unset ones as null.
+// customFields drops the custom fields without a value: NetBox lists every
+// defined field, unset ones as null.
 func customFields(m map[string]any) map[string]any {
-	var out map[string]any
 	for k, v := range m {
 		if v == nil {
-			continue
+			delete(m, k)
 		}
-		if out == nil {
-			out = make(map[string]any, len(m))
-		}
-		out[k] = v
 	}
-	return out
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
-// fromIP converts a go-netbox IP address and returns the id of the device
-// or virtual machine whose interface holds it (0 when unassigned or held
-// by something else, such as an FHRP group).
-func fromIP(ip *nb.IPAddress, kind Kind) (IPAddress, int64, error) {
-	ao, _ := ip.AssignedObject.(map[string]any)
-	parent := "device"
+// wireIP holds the fields of an IP address that an IPAddress takes.
+type wireIP struct {
+	ID             int64  `json:"id"`
+	Address        string `json:"address"`
+	VRF            Ref    `json:"vrf"`
+	Status         choice `json:"status"`
+	Role           choice `json:"role"`
+	DNSName        string `json:"dns_name"`
+	AssignedObject struct {
+		Name           string `json:"name"`
+		Device         Ref    `json:"device"`
+		VirtualMachine Ref    `json:"virtual_machine"`
+	} `json:"assigned_object"`
+}
+
+// ipFields are the IP address fields asked for with fields=.
+const ipFields = "id,address,vrf,status,role,dns_name,assigned_object"
+
+// decodeIP decodes one IP address and returns it with the id of the device
+// (or virtual machine, for kind KindVirtualMachine) whose interface holds
+// it: 0 when unassigned or held by something else, such as an FHRP group.
+// On failure it still returns what it could read of the id and owner.
+func decodeIP(raw []byte, kind Kind) (IPAddress, int64, error) {
+	var w wireIP
+	err := json.Unmarshal(raw, &w, decodeOpts)
+	owner := w.AssignedObject.Device.ID
 	if kind == KindVirtualMachine {
-		parent = "virtual_machine"
+		owner = w.AssignedObject.VirtualMachine.ID
 	}
-	owner, _ := ao[parent].(map[string]any)
-	ownerID, _ := owner["id"].(float64)
 	out := IPAddress{
-		ID:      int64(ip.Id),
-		Status:  string(ip.Status.GetValue()),
-		Role:    string(ip.Role.GetValue()),
-		DNSName: ip.GetDnsName(),
+		ID:        w.ID,
+		VRF:       w.VRF.Name,
+		Interface: w.AssignedObject.Name,
+		Status:    w.Status.Value,
+		Role:      w.Role.Value,
+		DNSName:   w.DNSName,
 	}
-	out.Interface, _ = ao["name"].(string)
-	if v := ip.Vrf.Get(); v != nil {
-		out.VRF = v.Name
+	if err != nil {
+		if out.ID == 0 {
+			out.ID, _ = peek(raw)
+		}
+		return out, owner, decodeErr(err)
 	}
-	var err error
-	out.Address, err = parseAddress(ip.Address)
-	return out, int64(ownerID), err
+	out.Address, err = parseAddress(w.Address)
+	return out, owner, err
 }
 
-// rawPage is a list envelope whose results are kept as raw JSON, used when
-// go-netbox cannot decode a page so that each object is decoded on its own.
-type rawPage struct {
-	Next    *string           `json:"next"`
-	Results []json.RawMessage `json:"results"`
-}
-
-func decodeRawPage(body []byte) (*rawPage, error) {
-	var p rawPage
-	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, fmt.Errorf("list answer: %w", err)
-	}
-	if p.Results == nil {
-		return nil, fmt.Errorf("list answer has no results")
-	}
-	return &p, nil
-}
-
-// peek reads what can be read of an object that go-netbox rejected.
-func peek(raw json.RawMessage) (id int64, name string) {
+// peek reads what can be read of the id and name of an object that did
+// not decode.
+func peek(raw []byte) (id int64, name string) {
 	var v struct {
 		ID   int64  `json:"id"`
 		Name string `json:"name"`
 	}
-	_ = json.Unmarshal(raw, &v)
+	// Each field is read on its own: a bad name still gives the id.
+	_ = json.Unmarshal(raw, &struct {
+		ID *int64 `json:"id"`
+	}{&v.ID}, decodeOpts)
+	_ = json.Unmarshal(raw, &struct {
+		Name *string `json:"name"`
+	}{&v.Name}, decodeOpts)
 	return v.ID, v.Name
 }

@@ -63,7 +63,8 @@ type Device struct {
 
 	Serial       string         `json:"serial,omitempty"`
 	AssetTag     string         `json:"asset_tag,omitempty"`
-	Status       string         `json:"status,omitempty"` // NetBox value, e.g. "active"
+	Status       string         `json:"status,omitempty"`       // NetBox value, e.g. "active", or a custom choice's
+	StatusLabel  string         `json:"status_label,omitempty"` // NetBox label, e.g. "Active", for display
 	Tags         []Ref          `json:"tags,omitempty"`
 	CustomFields map[string]any `json:"custom_fields,omitempty"`
 	Description  string         `json:"description,omitempty"`

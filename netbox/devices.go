@@ -3,15 +3,16 @@ package netbox
 import (
 	"cmp"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"math"
-	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 
-	nb "github.com/netbox-community/go-netbox/v4"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -34,12 +35,12 @@ type page struct {
 // machines) that sel picks, in id order, devices first, each with its
 // addresses and its site's region.
 //
-// It calls GET /api/dcim/devices/ and GET
-// /api/virtualization/virtual-machines/ with ordering=id, id__gt (keyset
-// paging), limit (1000 by default) and exclude=config_context; GET
-// /api/ipam/ip-addresses/ with batches of device_id= or
-// virtual_machine_id= per page; and GET /api/dcim/sites/?id=… once per
-// site. The next page is fetched while the current one is consumed, so at
+// It calls GET /api/status/ once per Client (for the version), GET
+// /api/dcim/devices/ and GET /api/virtualization/virtual-machines/ with
+// ordering=id, id__gt (keyset paging), limit (1000 by default) and fields=
+// (NetBox 4.0+) or exclude=config_context; GET /api/ipam/ip-addresses/
+// with batches of device_id= or virtual_machine_id= per page; and GET
+// /api/dcim/sites/?id=… once per site. The next page is fetched while the current one is consumed, so at
 // most two pages are held in memory.
 //
 // A *DeviceError is a per-object failure and the stream continues after
@@ -51,13 +52,23 @@ func (c *Client) Devices(ctx context.Context, sel Selector) iter.Seq2[Device, er
 			yield(Device{}, err)
 			return
 		}
+		fields, err := c.useFields(ctx)
+		if err != nil {
+			yield(Device{}, err)
+			return
+		}
 		ctx, cancel := context.WithCancel(ctx)
 		pages := make(chan page)
-		go c.produce(ctx, &sel, pages)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.produce(ctx, &sel, fields, pages)
+		}()
+		// On leaving, the producer sees the cancellation in its next send
+		// (nobody receives any more) and starts no further request.
 		defer func() {
 			cancel()
-			for range pages { // let the producer finish
-			}
+			<-done
 		}()
 		for p := range pages {
 			for _, it := range p.items {
@@ -70,14 +81,19 @@ func (c *Client) Devices(ctx context.Context, sel Selector) iter.Seq2[Device, er
 				return
 			}
 		}
+		// The producer gives up without an error only when ctx ends.
+		if err := ctx.Err(); err != nil {
+			yield(Device{}, fmt.Errorf("netbox: list devices: %w", context.Cause(ctx)))
+		}
 	}
 }
 
-// produce fetches pages until the selection is exhausted and closes out.
-// Its final error is sent unconditionally: the consumer always drains out.
-func (c *Client) produce(ctx context.Context, sel *Selector, out chan<- page) {
+// produce fetches pages until the selection is exhausted, an error ends
+// it or ctx is done, and closes out. fields says whether NetBox takes
+// fields=.
+func (c *Client) produce(ctx context.Context, sel *Selector, fields bool, out chan<- page) {
 	defer close(out)
-	f := fetcher{c: c, sel: sel, listCtx: withQuery(ctx, sel.extraQuery()), regions: map[int64]Ref{}}
+	f := fetcher{c: c, sel: sel, fields: fields, regions: map[int64]Ref{}}
 	send := func(p page) bool {
 		select {
 		case out <- p:
@@ -94,11 +110,14 @@ func (c *Client) produce(ctx context.Context, sel *Selector, out chan<- page) {
 		kinds = append(kinds, KindVirtualMachine)
 	}
 	for _, kind := range kinds {
-		// Long explicit id lists go in parts, half a URL each, in id order.
-		for _, part := range sel.idParts(kind, c.maxURL/2) {
+		// Long explicit id lists go in parts that fit a URL, in id order.
+		for _, part := range sel.idParts(kind, f.idBudget(kind)) {
 			f.sel = part
 			if err := f.stream(ctx, kind, send); err != nil {
-				out <- page{err: err}
+				send(page{err: err})
+				return
+			}
+			if ctx.Err() != nil {
 				return
 			}
 		}
@@ -109,8 +128,8 @@ func (c *Client) produce(ctx context.Context, sel *Selector, out chan<- page) {
 type fetcher struct {
 	c       *Client
 	sel     *Selector
-	listCtx context.Context // ctx with the selector's extra query parameters
-	regions map[int64]Ref   // site id → region; Ref{} for sites without one
+	fields  bool          // NetBox takes fields=
+	regions map[int64]Ref // site id → region; Ref{} for sites without one
 }
 
 // cursor is one keyset-paged list: one per any-of tag.
@@ -140,7 +159,7 @@ func (f *fetcher) stream(ctx context.Context, kind Kind, send func(page) bool) e
 			if len(cur.buf) > 0 || cur.done {
 				continue
 			}
-			items, more, err := f.list(kind, cur.tag, cur.after)
+			items, more, err := f.list(ctx, kind, cur.tag, cur.after)
 			if err != nil {
 				return err
 			}
@@ -196,61 +215,65 @@ func mergeByID(items []item) []item {
 
 // list fetches one page of kind after id after, with anyTag added to the
 // all-of tags. more reports whether NetBox has further pages.
-func (f *fetcher) list(kind Kind, anyTag string, after int64) (items []item, more bool, err error) {
-	c := f.c
-	var p *rawPage
-	if kind == KindDevice {
-		p, err = rawList(f.listCtx, "list devices", func(ctx context.Context) (*http.Response, error) {
-			r := f.sel.deviceListRequest(c.api.DcimAPI.DcimDevicesList(ctx), anyTag).Ordering("id").Limit(c.pageSize)
-			if after > 0 {
-				r = r.IdGt([]int32{int32(after)})
-			}
-			_, resp, err := r.Execute()
-			return resp, err
-		})
-	} else {
-		p, err = rawList(f.listCtx, "list virtual machines", func(ctx context.Context) (*http.Response, error) {
-			r := f.sel.vmListRequest(c.api.VirtualizationAPI.VirtualizationVirtualMachinesList(ctx), anyTag).Ordering("id").Limit(c.pageSize)
-			if after > 0 {
-				r = r.IdGt([]int32{int32(after)})
-			}
-			_, resp, err := r.Execute()
-			return resp, err
-		})
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	items = make([]item, len(p.Results))
-	for i, raw := range p.Results {
-		if d, err := decodeObject(kind, raw, c.base); err != nil {
+func (f *fetcher) list(ctx context.Context, kind Kind, anyTag string, after int64) (items []item, more bool, err error) {
+	path, op := listPath(kind)
+	more, err = f.c.list(ctx, op, path, f.listQuery(kind, anyTag, after), func(raw jsontext.Value) {
+		d, err := decodeObject(kind, raw, f.c.base)
+		if err != nil {
 			id, name := peek(raw)
-			items[i] = item{dev: Device{Kind: kind, ID: id, Name: name}, err: &DeviceError{Kind: kind, ID: id, Name: name, Err: err}}
-		} else {
-			items[i] = item{dev: d}
+			items = append(items, item{dev: Device{Kind: kind, ID: id, Name: name}, err: &DeviceError{Kind: kind, ID: id, Name: name, Err: err}})
+			return
 		}
-	}
-	return items, p.Next != nil, nil
+		items = append(items, item{dev: d})
+	})
+	f.c.objects.Add(int64(len(items)))
+	return items, more, err
 }
 
-// rawList runs a go-netbox list call whose answer body the transport
-// captures (see withCapture) and returns the envelope with its objects
-// still raw, so that each object is decoded by go-netbox on its own and one
-// undecodable object fails alone instead of failing its whole page.
-func rawList(ctx context.Context, op string, exec func(context.Context) (*http.Response, error)) (*rawPage, error) {
-	ctx, body := withCapture(ctx)
-	resp, err := exec(ctx)
-	if err := wrapErr(op, resp, err); err != nil {
-		return nil, err
+// listPath returns the list endpoint of kind and the operation's name.
+func listPath(kind Kind) (path, op string) {
+	if kind == KindVirtualMachine {
+		return "/api/virtualization/virtual-machines/", "list virtual machines"
 	}
-	if body.data == nil {
-		return nil, fmt.Errorf("netbox: %s: empty answer", op)
+	return "/api/dcim/devices/", "list devices"
+}
+
+// listQuery is the query of one list page: the selector's filters, keyset
+// paging after id after, and what to leave out of the objects.
+func (f *fetcher) listQuery(kind Kind, anyTag string, after int64) url.Values {
+	q := f.sel.query(kind, anyTag)
+	q.Set("ordering", "id")
+	q.Set("limit", strconv.Itoa(f.c.pageSize))
+	if after > 0 {
+		q.Set("id__gt", strconv.FormatInt(after, 10))
 	}
-	p, err := decodeRawPage(body.data)
-	if err != nil {
-		return nil, fmt.Errorf("netbox: %s: %w", op, err)
+	if f.fields {
+		fields := objectFields[kind]
+		if !f.sel.OmitCustomFields {
+			fields += ",custom_fields"
+		}
+		q.Set("fields", fields)
+	} else {
+		q.Set("exclude", "config_context")
 	}
-	return p, nil
+	return q
+}
+
+// idBudget is how many characters of a list URL of kind the explicit ids
+// may take: the client's URL limit less everything else the URL holds.
+func (f *fetcher) idBudget(kind Kind) int {
+	rest := *f.sel
+	rest.IDs, rest.VMIDs = nil, nil
+	longest := ""
+	for _, t := range rest.AnyTags {
+		if len(t) > len(longest) {
+			longest = t
+		}
+	}
+	g := fetcher{c: f.c, sel: &rest, fields: f.fields}
+	path, _ := listPath(kind)
+	fixed := len(f.c.base.String()) + len(path) + 1 + len(g.listQuery(kind, longest, math.MaxInt64).Encode())
+	return f.c.maxURL - fixed - 1
 }
 
 // enrich attaches IP addresses and regions to a page's objects; an object
@@ -317,7 +340,7 @@ func (f *fetcher) ips(ctx context.Context, kind Kind, ids []int64) (map[int64][]
 	if kind == KindVirtualMachine {
 		param = "virtual_machine_id"
 	}
-	fixed := len(f.c.base.String()) + len("/api/ipam/ip-addresses/?id__gt=2147483647&limit=1000&ordering=id")
+	fixed := len(f.c.base.String()) + len("/api/ipam/ip-addresses/?fields="+url.QueryEscape(ipFields)+"&id__gt=9223372036854775807&limit=1000&ordering=id")
 	chunks := chunkIDs(ids, param, f.c.maxURL-fixed)
 	results := make([][]ownedIP, len(chunks))
 	g, gctx := errgroup.WithContext(ctx)
@@ -360,40 +383,38 @@ func (f *fetcher) ips(ctx context.Context, kind Kind, ids []int64) (map[int64][]
 }
 
 // ipBatch reads every address of one batch of objects, page by page.
-func (f *fetcher) ipBatch(ctx context.Context, kind Kind, chunk []int32) ([]ownedIP, error) {
+func (f *fetcher) ipBatch(ctx context.Context, kind Kind, chunk []int64) ([]ownedIP, error) {
 	var out []ownedIP
-	var after int32
+	var after int64
 	for {
-		p, err := rawList(ctx, "list IP addresses", func(ctx context.Context) (*http.Response, error) {
-			r := f.c.api.IpamAPI.IpamIpAddressesList(ctx).Ordering("id").Limit(f.c.pageSize)
-			if kind == KindDevice {
-				r = r.DeviceId(chunk)
-			} else {
-				r = r.VirtualMachineId(chunk)
-			}
-			if after > 0 {
-				r = r.IdGt([]int32{after})
-			}
-			_, resp, err := r.Execute()
-			return resp, err
+		q := url.Values{}
+		param := "device_id"
+		if kind == KindVirtualMachine {
+			param = "virtual_machine_id"
+		}
+		for _, id := range chunk {
+			q.Add(param, strconv.FormatInt(id, 10))
+		}
+		q.Set("ordering", "id")
+		q.Set("limit", strconv.Itoa(f.c.pageSize))
+		if after > 0 {
+			q.Set("id__gt", strconv.FormatInt(after, 10))
+		}
+		if f.fields {
+			q.Set("fields", ipFields)
+		}
+		var last int64
+		n := 0
+		more, err := f.c.list(ctx, "list IP addresses", "/api/ipam/ip-addresses/", q, func(raw jsontext.Value) {
+			ip, owner, err := decodeIP(raw, kind)
+			last = max(last, ip.ID)
+			n++
+			out = append(out, ownedIP{ip: ip, owner: owner, err: err})
 		})
 		if err != nil {
 			return nil, err
 		}
-		var last int32
-		for _, raw := range p.Results {
-			var nip nb.IPAddress
-			if err := json.Unmarshal(raw, &nip); err != nil {
-				id, _ := peek(raw)
-				last = max(last, int32(id))
-				out = append(out, ownedIP{ip: IPAddress{ID: id}, owner: rawOwner(raw, kind), err: err})
-				continue
-			}
-			last = max(last, nip.Id)
-			ip, owner, err := fromIP(&nip, kind)
-			out = append(out, ownedIP{ip: ip, owner: owner, err: err})
-		}
-		if p.Next == nil || len(p.Results) == 0 {
+		if !more || n == 0 {
 			return out, nil
 		}
 		if last <= after {
@@ -403,26 +424,11 @@ func (f *fetcher) ipBatch(ctx context.Context, kind Kind, chunk []int32) ([]owne
 	}
 }
 
-// rawOwner reads the owner id of an IP address that go-netbox rejected.
-func rawOwner(raw json.RawMessage, kind Kind) int64 {
-	var v struct {
-		AO struct {
-			Device struct{ ID int64 } `json:"device"`
-			VM     struct{ ID int64 } `json:"virtual_machine"`
-		} `json:"assigned_object"`
-	}
-	_ = json.Unmarshal(raw, &v)
-	if kind == KindVirtualMachine {
-		return v.AO.VM.ID
-	}
-	return v.AO.Device.ID
-}
-
 // chunkIDs splits ids into batches whose "param=id&…" query text stays
 // within budget characters.
-func chunkIDs(ids []int64, param string, budget int) [][]int32 {
-	var chunks [][]int32
-	var cur []int32
+func chunkIDs(ids []int64, param string, budget int) [][]int64 {
+	var chunks [][]int64
+	var cur []int64
 	used := 0
 	for _, id := range ids {
 		n := len(param) + 2 + len(strconv.FormatInt(id, 10))
@@ -430,7 +436,7 @@ func chunkIDs(ids []int64, param string, budget int) [][]int32 {
 			chunks = append(chunks, cur)
 			cur, used = nil, 0
 		}
-		cur = append(cur, int32(id))
+		cur = append(cur, id)
 		used += n
 	}
 	if len(cur) > 0 {
@@ -450,35 +456,100 @@ func (f *fetcher) loadRegions(ctx context.Context, items []item) error {
 			missing = append(missing, id)
 		}
 	}
-	fixed := len(f.c.base.String()) + len("/api/dcim/sites/?limit=1000")
+	fixed := len(f.c.base.String()) + len("/api/dcim/sites/?fields=id%2Cregion&limit=1000")
 	for _, chunk := range chunkIDs(missing, "id", f.c.maxURL-fixed) {
+		q := url.Values{"limit": {strconv.Itoa(MaxPageSize)}}
 		for _, id := range chunk {
-			f.regions[int64(id)] = Ref{} // also for sites this token cannot see
+			f.regions[id] = Ref{} // also for sites this token cannot see
+			q.Add("id", strconv.FormatInt(id, 10))
 		}
-		p, err := rawList(ctx, "list sites", func(ctx context.Context) (*http.Response, error) {
-			_, resp, err := f.c.api.DcimAPI.DcimSitesList(ctx).Id(chunk).Limit(MaxPageSize).Execute()
-			return resp, err
+		if f.fields {
+			q.Set("fields", "id,region")
+		}
+		_, err := f.c.list(ctx, "list sites", "/api/dcim/sites/", q, func(raw jsontext.Value) {
+			// Only the region is needed.
+			var s struct {
+				ID     int64 `json:"id"`
+				Region Ref   `json:"region"`
+			}
+			if err := json.Unmarshal(raw, &s, decodeOpts); err != nil {
+				f.c.logger.WarnContext(ctx, "netbox: site region unreadable", "error", decodeErr(err))
+				return
+			}
+			f.regions[s.ID] = s.Region
 		})
 		if err != nil {
 			if ctx.Err() != nil {
 				return err
 			}
 			f.c.logger.WarnContext(ctx, "netbox: site regions unavailable", "error", err)
-			continue
-		}
-		for _, raw := range p.Results {
-			// Only the region is needed: read it without go-netbox's Site model.
-			var s struct {
-				ID     int64 `json:"id"`
-				Region *Ref  `json:"region"`
-			}
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return fmt.Errorf("netbox: list sites: %w", err)
-			}
-			if s.Region != nil {
-				f.regions[s.ID] = *s.Region
-			}
 		}
 	}
 	return nil
+}
+
+// list reads one list page from path with the query q, handing each object
+// of its results to each as raw JSON (valid until each returns), in order.
+// more reports whether NetBox announced a next page.
+func (c *Client) list(ctx context.Context, op, path string, q url.Values, each func(jsontext.Value)) (more bool, err error) {
+	err = c.get(ctx, op, path, q, func(dec *jsontext.Decoder) error {
+		more, err = readPage(dec, each)
+		return err
+	})
+	return more, err
+}
+
+// readPage reads NetBox's list envelope ({"count", "next", "previous",
+// "results"}) from dec, one object of results at a time. An answer that is
+// not JSON, not an object or has no results array is an error: an empty
+// list must say so.
+func readPage(dec *jsontext.Decoder, each func(jsontext.Value)) (more bool, err error) {
+	if tok, err := dec.ReadToken(); err != nil {
+		return false, fmt.Errorf("list answer: %w", err)
+	} else if tok.Kind() != '{' {
+		return false, fmt.Errorf("list answer is a JSON %s, not an object", tok.Kind())
+	}
+	results := false
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return false, fmt.Errorf("list answer: %w", err)
+		}
+		switch name.String() {
+		case "next":
+			v, err := dec.ReadValue()
+			if err != nil {
+				return false, fmt.Errorf("list answer: %w", err)
+			}
+			more = v.Kind() == '"'
+		case "results":
+			if tok, err := dec.ReadToken(); err != nil {
+				return false, fmt.Errorf("list answer: %w", err)
+			} else if tok.Kind() != '[' {
+				return false, fmt.Errorf("list answer: results is a JSON %s, not an array", tok.Kind())
+			}
+			for dec.PeekKind() != ']' {
+				v, err := dec.ReadValue()
+				if err != nil {
+					return false, fmt.Errorf("list answer: %w", err)
+				}
+				each(v)
+			}
+			if _, err := dec.ReadToken(); err != nil {
+				return false, fmt.Errorf("list answer: %w", err)
+			}
+			results = true
+		default:
+			if err := dec.SkipValue(); err != nil {
+				return false, fmt.Errorf("list answer: %w", err)
+			}
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return false, fmt.Errorf("list answer: %w", err)
+	}
+	if !results {
+		return false, errors.New("list answer has no results")
+	}
+	return more, nil
 }

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-
-	nb "github.com/netbox-community/go-netbox/v4"
 )
 
 // Sentinel errors that an *APIError answers through errors.Is.
@@ -103,23 +101,11 @@ func newAPIError(resp *http.Response, body []byte) *APIError {
 	return e
 }
 
-// wrapErr names the operation of a failed go-netbox Execute call and
-// turns an answer with a status of 300 or more into an *APIError.
-func wrapErr(op string, resp *http.Response, err error) error {
-	if err == nil {
-		return nil
-	}
-	var oe *nb.GenericOpenAPIError
-	if resp != nil && resp.StatusCode >= 300 && errors.As(err, &oe) {
-		err = newAPIError(resp, oe.Body())
-	}
-	return fmt.Errorf("netbox: %s: %w", op, err)
-}
-
 // DeviceError is a per-object failure in a Devices stream: NetBox sent an
 // object (or one of its IP addresses) that could not be decoded, for
-// example a status label go-netbox does not know. The stream goes on after
-// a *DeviceError; any other error ends it.
+// example a field of an unexpected JSON type or an address that is not
+// "<address>/<length>". The stream goes on after a *DeviceError; any other
+// error ends it.
 //
 // Callers tell the two apart with errors.As:
 //

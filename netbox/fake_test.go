@@ -185,18 +185,18 @@ func TestFakeEveryField(t *testing.T) {
 // TestFakeQuirks checks each awkward case the fake's generator plants.
 func TestFakeQuirks(t *testing.T) {
 	t.Parallel()
-	srv, c := fakeClient(t, []netboxtest.Option{netboxtest.WithDevices(200), netboxtest.WithUndecodableDevice()})
+	srv, c := fakeClient(t, []netboxtest.Option{netboxtest.WithDevices(200), netboxtest.WithUndecodableDevice(), netboxtest.WithCustomStatus()})
 	devs, derrs := drain(t, c.Devices(t.Context(), netbox.Selector{Statuses: []string{netbox.AnyStatus}}))
 	byID := map[int64]netbox.Device{}
 	for _, d := range devs {
 		byID[d.ID] = d
 	}
 
-	undecodable := srv.Quirky(netboxtest.QuirkUndecodableStatus)
+	undecodable := srv.Quirky(netboxtest.QuirkUndecodable)
 	if len(undecodable) != 1 || len(derrs) != 1 || derrs[0].ID != undecodable[0].ID || derrs[0].Kind != netbox.KindDevice {
 		t.Fatalf("per-device errors %v, want one for device %v", derrs, undecodable)
 	}
-	if msg := derrs[0].Error(); !strings.Contains(strings.ToLower(msg), "maintenance") {
+	if msg := derrs[0].Error(); !strings.Contains(msg, "primary_ip4") || !strings.Contains(msg, "/33") {
 		t.Errorf("error %q does not give the reason", msg)
 	}
 	if len(devs) != len(srv.Devices())-1 {
@@ -217,6 +217,11 @@ func TestFakeQuirks(t *testing.T) {
 			t.Fatalf("the fake planted no %v device", q)
 		}
 		return out
+	}
+	for _, d := range quirky(netboxtest.QuirkCustomStatus) {
+		if d.Status != "maintenance" || d.StatusLabel != "Maintenance" {
+			t.Errorf("custom status device %d: status %q (%q)", d.ID, d.Status, d.StatusLabel)
+		}
 	}
 	for _, d := range quirky(netboxtest.QuirkUnnamed) {
 		if d.Name == "" || d.Name != d.Display || !strings.Contains(d.Name, d.Model.Name) {
@@ -315,8 +320,8 @@ func TestFakeRequestCount(t *testing.T) {
 			if len(r.Path)+len(r.Query.Encode()) >= 4000 {
 				t.Errorf("request URL of %d characters", len(r.Path)+len(r.Query.Encode()))
 			}
-			if r.Route == netboxtest.RouteDevices && r.Query.Get("exclude") != "config_context" {
-				t.Errorf("device list without exclude=config_context: %v", r.Query)
+			if r.Route == netboxtest.RouteDevices && !strings.HasPrefix(r.Query.Get("fields"), "id,name,") {
+				t.Errorf("device list without fields=: %v", r.Query)
 			}
 		}
 	}

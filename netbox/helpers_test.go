@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,7 +28,35 @@ func newMockClient(t testing.TB, opts ...Option) (*Client, *httpmock.MockTranspo
 	if err != nil {
 		t.Fatal(err)
 	}
+	setVersion(t, mt, "4.3.0")
 	return c, mt
+}
+
+// setVersion makes /api/status/ report NetBox version v.
+func setVersion(t testing.TB, mt *httpmock.MockTransport, v string) {
+	t.Helper()
+	st := object(t, "status.json")
+	st["netbox-version"], st["netbox-full-version"] = v, v
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt.RegisterResponder(http.MethodGet, testBase+"/api/status/", jsonResponder(200, b))
+}
+
+// versions are the NetBox versions whose read paths the tests cover, with
+// the list parameters each takes to ask for less.
+var versions = []struct {
+	version string
+	fields  bool // fields= rather than exclude=config_context
+}{{"3.7.8", false}, {"4.0.11", true}, {"4.3.0", true}, {"4.5.2", true}}
+
+// view is the query a list of kind carries to ask for less on a version.
+func view(kind Kind, fields bool) url.Values {
+	if !fields {
+		return url.Values{"exclude": {"config_context"}}
+	}
+	return url.Values{"fields": {objectFields[kind] + ",custom_fields"}}
 }
 
 func jsonResponse(status int, body []byte) *http.Response {

@@ -7,9 +7,8 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"time"
-
-	nb "github.com/netbox-community/go-netbox/v4"
 )
 
 // AnyStatus in Selector.Statuses selects objects of every status.
@@ -75,6 +74,11 @@ type Selector struct {
 	// IPPolicy says which addresses an export uses (Device.ChooseIPs);
 	// empty means PrimaryIPv4.
 	IPPolicy IPPolicy
+
+	// OmitCustomFields leaves custom field values out of NetBox's answers
+	// (on NetBox 4.0 and later, which take fields=), for callers that do
+	// not use Device.CustomFields; CustomFields filters still apply.
+	OmitCustomFields bool
 }
 
 var (
@@ -180,138 +184,54 @@ func (s *Selector) statuses() []string {
 	return s.Statuses
 }
 
-// extraQuery holds the parameters go-netbox has no builder for; they reach
-// the request through the queryHook transport layer.
-func (s *Selector) extraQuery() url.Values {
-	q := url.Values{"exclude": {"config_context"}}
-	for name, vals := range s.CustomFields {
-		q["cf_"+name] = vals
+// query returns the filters of the selector for a list of kind, with
+// anyTag (one of AnyTags, or empty) added to the all-of tags. Repeated keys
+// are alternatives, as NetBox reads them (tags excepted).
+func (s *Selector) query(kind Kind, anyTag string) url.Values {
+	q := url.Values{}
+	ids := func(name string, ids []int64) {
+		for _, id := range ids {
+			q.Add(name, strconv.FormatInt(id, 10))
+		}
 	}
+	strs := func(name string, vals []string) {
+		if len(vals) > 0 {
+			q[name] = append(q[name], vals...)
+		}
+	}
+	ids("site_id", s.SiteIDs)
+	strs("site", s.Sites)
+	ids("role_id", s.RoleIDs)
+	strs("role", s.Roles)
+	strs("tag", s.tagsWith(anyTag))
+	strs("tag__n", s.ExcludeTags)
+	strs("status", s.statuses())
+	ids("tenant_id", s.TenantIDs)
 	if s.NoTenant {
 		q.Add("tenant_id", "null")
 	}
-	return q
-}
-
-func int32s(ids []int64) []int32 {
-	out := make([]int32, len(ids))
-	for i, id := range ids {
-		out[i] = int32(id)
-	}
-	return out
-}
-
-func int32Ptrs(ids []int64) []*int32 {
-	out := make([]*int32, len(ids))
-	for i, id := range ids {
-		v := int32(id)
-		out[i] = &v
-	}
-	return out
-}
-
-func strIDs(ids []int64) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = fmt.Sprint(id)
-	}
-	return out
-}
-
-// deviceListRequest applies the selector to a device list request; anyTag
-// is one of AnyTags (or empty).
-func (s *Selector) deviceListRequest(r nb.ApiDcimDevicesListRequest, anyTag string) nb.ApiDcimDevicesListRequest {
-	r = applyShared(s, r, anyTag)
-	if len(s.SiteIDs) > 0 {
-		r = r.SiteId(int32s(s.SiteIDs))
-	}
-	if len(s.LocationIDs) > 0 {
-		r = r.LocationId(strIDs(s.LocationIDs))
-	}
-	if len(s.Locations) > 0 {
-		r = r.Location(s.Locations)
-	}
-	if len(s.ManufacturerIDs) > 0 {
-		r = r.ManufacturerId(int32s(s.ManufacturerIDs))
-	}
-	if len(s.Manufacturers) > 0 {
-		r = r.Manufacturer(s.Manufacturers)
-	}
-	if len(s.IDs) > 0 {
-		r = r.Id(int32s(s.IDs))
-	}
-	return r
-}
-
-// vmListRequest applies the selector to a virtual machine list request.
-func (s *Selector) vmListRequest(r nb.ApiVirtualizationVirtualMachinesListRequest, anyTag string) nb.ApiVirtualizationVirtualMachinesListRequest {
-	r = applyShared(s, r, anyTag)
-	if len(s.SiteIDs) > 0 {
-		r = r.SiteId(int32Ptrs(s.SiteIDs))
-	}
-	if len(s.VMIDs) > 0 {
-		r = r.Id(int32s(s.VMIDs))
-	}
-	return r
-}
-
-// sharedFilters are the filters go-netbox's device and virtual machine
-// list requests take with the same types.
-type sharedFilters[R any] interface {
-	Site([]string) R
-	RoleId([]string) R
-	Role([]string) R
-	Tag([]string) R
-	TagN([]string) R
-	Status([]string) R
-	TenantId([]*int32) R
-	Tenant([]string) R
-	PlatformId([]*int32) R
-	Platform([]string) R
-	HasPrimaryIp(bool) R
-	LastUpdatedGte([]time.Time) R
-}
-
-// applyShared applies the selector's filters that devices and virtual
-// machines have in common.
-func applyShared[R sharedFilters[R]](s *Selector, r R, anyTag string) R {
-	if len(s.Sites) > 0 {
-		r = r.Site(s.Sites)
-	}
-	if len(s.RoleIDs) > 0 {
-		r = r.RoleId(strIDs(s.RoleIDs))
-	}
-	if len(s.Roles) > 0 {
-		r = r.Role(s.Roles)
-	}
-	if tags := s.tagsWith(anyTag); len(tags) > 0 {
-		r = r.Tag(tags)
-	}
-	if len(s.ExcludeTags) > 0 {
-		r = r.TagN(s.ExcludeTags)
-	}
-	if st := s.statuses(); len(st) > 0 {
-		r = r.Status(st)
-	}
-	if len(s.TenantIDs) > 0 {
-		r = r.TenantId(int32Ptrs(s.TenantIDs))
-	}
-	if len(s.Tenants) > 0 {
-		r = r.Tenant(s.Tenants)
-	}
-	if len(s.PlatformIDs) > 0 {
-		r = r.PlatformId(int32Ptrs(s.PlatformIDs))
-	}
-	if len(s.Platforms) > 0 {
-		r = r.Platform(s.Platforms)
+	strs("tenant", s.Tenants)
+	ids("platform_id", s.PlatformIDs)
+	strs("platform", s.Platforms)
+	for name, vals := range s.CustomFields {
+		strs("cf_"+name, vals)
 	}
 	if s.HasPrimaryIP != nil {
-		r = r.HasPrimaryIp(*s.HasPrimaryIP)
+		q.Set("has_primary_ip", strconv.FormatBool(*s.HasPrimaryIP))
 	}
 	if !s.ChangedSince.IsZero() {
-		r = r.LastUpdatedGte([]time.Time{s.ChangedSince.UTC()})
+		q.Set("last_updated__gte", s.ChangedSince.UTC().Format(time.RFC3339Nano))
 	}
-	return r
+	if kind == KindVirtualMachine {
+		ids("id", s.VMIDs)
+		return q
+	}
+	ids("location_id", s.LocationIDs)
+	strs("location", s.Locations)
+	ids("manufacturer_id", s.ManufacturerIDs)
+	strs("manufacturer", s.Manufacturers)
+	ids("id", s.IDs)
+	return q
 }
 
 func (s *Selector) tagsWith(anyTag string) []string {

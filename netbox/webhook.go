@@ -43,8 +43,8 @@ type Event struct {
 	ID     int64
 	Name   string // the object's name (the last one, for Deleted)
 	// Device is the object after the change, built from the webhook's
-	// data; nil for Deleted, or when NetBox sent data go-netbox cannot
-	// decode (fetch it by ID then). Its IPs hold only the primary and
+	// data; nil for Deleted, or when NetBox sent data that cannot be
+	// decoded (fetch it by ID then). Its IPs hold only the primary and
 	// out-of-band addresses, and Region is empty: a webhook does not carry
 	// them.
 	Device    *Device
@@ -247,9 +247,9 @@ func (h *WebhookHandler) read(w http.ResponseWriter, r *http.Request) (Event, bo
 	}
 	d, err := h.decodeData(kind, p.Data)
 	if err != nil {
-		// Valid JSON NetBox sent but go-netbox rejects (an unknown status
-		// label): pass the event on without a snapshot so the receiver can
-		// fetch the object.
+		// Valid JSON of an unexpected shape (a field of another type, an
+		// address that does not parse): pass the event on without a
+		// snapshot so the receiver can fetch the object.
 		h.logger.WarnContext(r.Context(), "netbox webhook data not decodable", "kind", kind, "id", ev.ID, "error", err)
 		return ev, true, nil
 	}
@@ -281,7 +281,7 @@ func payloadKind(model, objectType string) (kind Kind, known bool, werr *webhook
 }
 
 // decodeData converts webhook data (the API rendering, with relative URLs
-// and no config context) through go-netbox into a Device, adding the
+// and no config context) with the list decoder into a Device, adding the
 // primary and out-of-band addresses to its IPs.
 func (h *WebhookHandler) decodeData(kind Kind, data json.RawMessage) (Device, error) {
 	d, err := decodeObject(kind, data, h.base)

@@ -68,7 +68,7 @@ func TestWebhookReferencePayload(t *testing.T) {
 			Platform:     Ref{ID: 4, Name: "Junos", Slug: "junos"},
 			Manufacturer: Ref{ID: 3, Name: "Juniper", Slug: "juniper"},
 			Model:        Ref{ID: 7, Name: "MX204", Slug: "mx204"},
-			Serial:       "JN12AB34CDEF", AssetTag: "AT-000042", Status: "active",
+			Serial:       "JN12AB34CDEF", AssetTag: "AT-000042", Status: "active", StatusLabel: "Active",
 			Tags:         []Ref{{ID: 1, Name: "monitored", Slug: "monitored"}},
 			CustomFields: map[string]any{"snmp_location": "AMS1", "ssh_port": float64(22)},
 			PrimaryIPv4:  ip, IPs: []IPAddress{ip},
@@ -152,9 +152,18 @@ func TestWebhookIgnoresOtherObjectsAndKeepsUndecodable(t *testing.T) {
 	if rec.Code != http.StatusAccepted || len(got) != 0 {
 		t.Errorf("IP address event: %d, emitted %v", rec.Code, got)
 	}
-	// A status go-netbox cannot decode: the event still names the device.
+	// A custom status choice decodes as a plain value.
 	body := reform(t, readTestdata(t, "webhook_device_updated.json"), func(m map[string]any) {
 		m["data"].(map[string]any)["status"] = map[string]any{"value": "maintenance", "label": "Maintenance"}
+	})
+	rec, got = deliver(t, WebhookConfig{}, body, nil)
+	if rec.Code != http.StatusNoContent || len(got) != 1 || got[0].Device == nil ||
+		got[0].Device.Status != "maintenance" || got[0].Device.StatusLabel != "Maintenance" {
+		t.Errorf("custom status: %d, emitted %+v", rec.Code, got)
+	}
+	// Data that cannot be decoded: the event still names the device.
+	body = reform(t, readTestdata(t, "webhook_device_updated.json"), func(m map[string]any) {
+		m["data"].(map[string]any)["primary_ip4"] = map[string]any{"id": 101, "address": "192.0.2.300/24"}
 	})
 	rec, got = deliver(t, WebhookConfig{}, body, nil)
 	if rec.Code != http.StatusNoContent || len(got) != 1 || got[0].ID != 42 || got[0].Device != nil {

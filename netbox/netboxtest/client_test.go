@@ -43,11 +43,12 @@ func TestClient(t *testing.T) {
 }
 
 // TestClientUndecodableDevice: against the opt-in undecodable device, the
-// client reports that device (by id) and streams every other one.
+// client reports that device (by id) and streams every other one, the
+// custom status device included.
 func TestClientUndecodableDevice(t *testing.T) {
 	t.Parallel()
-	s := netboxtest.NewServer(t, netboxtest.WithDevices(40), netboxtest.WithUndecodableDevice())
-	bad := s.Quirky(netboxtest.QuirkUndecodableStatus)[0]
+	s := netboxtest.NewServer(t, netboxtest.WithDevices(40), netboxtest.WithUndecodableDevice(), netboxtest.WithCustomStatus())
+	bad := s.Quirky(netboxtest.QuirkUndecodable)[0]
 	var errs []error
 	n := 0
 	for _, err := range s.Client().Devices(context.Background(), netbox.Selector{Statuses: []string{netbox.AnyStatus}}) {

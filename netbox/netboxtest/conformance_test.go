@@ -286,8 +286,8 @@ func TestConformsToOpenAPI(t *testing.T) {
 // check above is not blind.
 func TestReducedShapesDoNotConform(t *testing.T) {
 	t.Parallel()
-	s := netboxtest.NewServer(t, netboxtest.WithUndecodableDevice())
-	bad := s.Quirky(netboxtest.QuirkUndecodableStatus)[0]
+	s := netboxtest.NewServer(t, netboxtest.WithCustomStatus())
+	bad := s.Quirky(netboxtest.QuirkCustomStatus)[0]
 	for _, c := range []struct{ spec, path, want string }{
 		{"/api/dcim/devices/", "/api/dcim/devices/?brief=1", `property "device_type" is missing`},
 		{"/api/dcim/devices/", "/api/dcim/devices/?fields=id,name", `property "url" is missing`},

@@ -40,8 +40,9 @@
 // in VRFs. Devices flagged with a [Quirk] carry the awkward cases: unnamed,
 // no primary IP, IPv6 only, one address in two VRFs, a subnet's network or
 // broadcast address, text over WUG's 150-character limits, unicode names
-// and, only with [WithUndecodableDevice], a custom status go-netbox cannot
-// decode. [Handler.Quirky] finds them.
+// and, on request, a custom status choice go-netbox cannot decode
+// ([WithCustomStatus]) and a device no client can decode
+// ([WithUndecodableDevice]). [Handler.Quirky] finds them.
 //
 // # Test controls
 //

@@ -9,11 +9,14 @@ import (
 )
 
 // view reads brief=, fields= and exclude= for one request. Any non-empty
-// brief value enables the brief form; fields= takes precedence over brief.
-func (p *params) view(base string, configContext bool) view {
+// brief value enables the brief form; fields= (NetBox 4.0 and later; older
+// versions ignore it) takes precedence over brief.
+func (h *Handler) view(p *params, base string, configContext bool) view {
 	p.get("format") // ?format=json, DRF's renderer switch
 	v := view{base: base, brief: p.last("brief") != ""}
-	if f := p.last("fields"); f != "" {
+	if !h.since(4, 0) {
+		// Not read: a strict fake flags it as NetBox 3.x would ignore it.
+	} else if f := p.last("fields"); f != "" {
 		v.only = map[string]bool{}
 		for _, k := range strings.Split(f, ",") {
 			v.only[strings.TrimSpace(k)] = true
@@ -99,7 +102,7 @@ func listTable[T any](h *Handler, r *http.Request, base string, t *table[T], con
 	ix := t.index()
 	pl := plan(p, ix)
 	pl.limit, pl.offset = h.paging(p)
-	v := p.view(base, configContext)
+	v := h.view(p, base, configContext)
 	h.strict(p)
 	if e := p.err(); e != nil {
 		return nil, e
@@ -145,7 +148,7 @@ func (h *Handler) getObject(r *http.Request, base string, t *table[object], vm b
 	if o == nil {
 		return nil, detail(http.StatusNotFound, "No "+model+" matches the given query.")
 	}
-	v := p.view(base, true)
+	v := h.view(p, base, true)
 	e := &enc{only: v.only}
 	if vm {
 		h.vm(e, v, o)
@@ -171,7 +174,7 @@ func (h *Handler) getIP(r *http.Request, base string) ([]byte, *apiError) {
 	if ip == nil {
 		return nil, detail(http.StatusNotFound, "No IPAddress matches the given query.")
 	}
-	v := p.view(base, false)
+	v := h.view(p, base, false)
 	e := &enc{only: v.only}
 	h.ip(e, v, ip)
 	return e.b, nil
@@ -191,7 +194,7 @@ func (h *Handler) listSites(r *http.Request, base string) ([]byte, *apiError) {
 	regions := p.fkIDs("region_id", h.cat.regions, false, false)
 	regions = append(regions, p.fkIDs("region", h.cat.regions, true, false)...)
 	limit, offset := h.paging(p)
-	v := p.view(base, false)
+	v := h.view(p, base, false)
 	h.strict(p)
 	if e := p.err(); e != nil {
 		return nil, e
@@ -227,7 +230,7 @@ func (h *Handler) getSite(r *http.Request, base string) ([]byte, *apiError) {
 	if s == nil {
 		return nil, detail(http.StatusNotFound, "No Site matches the given query.")
 	}
-	v := p.view(base, false)
+	v := h.view(p, base, false)
 	e := &enc{only: v.only}
 	h.site(e, v, s)
 	return e.b, nil

@@ -207,7 +207,10 @@ func (g *gen) quirkPlan(n int) map[int]Quirk {
 	next := 0
 	take := func() int { i := perm[next]; next++; return i }
 	if g.h.cfg.undecodable {
-		plan[take()] = QuirkUndecodableStatus
+		plan[take()] = QuirkUndecodable
+	}
+	if g.h.cfg.custom {
+		plan[take()] = QuirkCustomStatus
 	}
 	for _, q := range []Quirk{QuirkUnnamed, QuirkNoPrimaryIP, QuirkIPv6Only, QuirkNetworkAddress,
 		QuirkBroadcastAddress, QuirkLongName, QuirkUnicodeName} {
@@ -306,7 +309,7 @@ func (g *gen) devices(n int) {
 		case QuirkUnicodeName:
 			o.name = fmt.Sprintf("zürich-kern-Ø%d-東京-%05d", id%10, id)
 			o.description = "Schaltschrank Süd, Lötzinnstraße"
-		case QuirkUndecodableStatus:
+		case QuirkCustomStatus:
 			o.status = customStatus
 		}
 
@@ -351,6 +354,7 @@ func (g *gen) devices(n int) {
 			if q != QuirkNoPrimaryIP {
 				o.ip4 = ipid
 			}
+			h.ips.byID[ipid].malformed = q == QuirkUndecodable
 		}
 		if q == QuirkIPv6Only || (q != QuirkNoPrimaryIP && g.r.IntN(100) < 35) {
 			v6 := netip.PrefixFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, byte(subnet >> 8), byte(subnet),

@@ -35,11 +35,11 @@ func TestGeneratorIsDeterministic(t *testing.T) {
 	}
 }
 
-// TestQuirks checks each awkward case is planted, at the smallest size,
+// TestQuirks checks each awkward case is planted, at the smallest size that holds them all,
 // and is what its flag says.
 func TestQuirks(t *testing.T) {
 	t.Parallel()
-	h, err := netboxtest.NewHandler(netboxtest.WithDevices(10), netboxtest.WithUndecodableDevice())
+	h, err := netboxtest.NewHandler(netboxtest.WithDevices(11), netboxtest.WithUndecodableDevice(), netboxtest.WithCustomStatus())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,8 +97,10 @@ func TestQuirks(t *testing.T) {
 				len(d.Description) != 200 || len(snmp) <= 150 || len(site) != 100
 		case netboxtest.QuirkUnicodeName:
 			bad = !utf8.ValidString(d.Name) || len(d.Name) == utf8.RuneCountInString(d.Name)
-		case netboxtest.QuirkUndecodableStatus:
+		case netboxtest.QuirkCustomStatus:
 			bad = d.Status != "maintenance"
+		case netboxtest.QuirkUndecodable:
+			bad = !primary(d).Address.IsValid()
 		}
 		if bad {
 			t.Errorf("%v: device does not show it: %+v (addresses %v)", q, d, addrs(d))
@@ -116,7 +118,7 @@ func TestOptionErrors(t *testing.T) {
 	t.Parallel()
 	for _, o := range []netboxtest.Option{netboxtest.WithDevices(5), netboxtest.WithDevices(100_001),
 		netboxtest.WithVirtualMachines(-1), netboxtest.WithToken(""), netboxtest.WithToken("a b"),
-		netboxtest.WithVersion("3.7.0"), netboxtest.WithVersion("latest"), netboxtest.WithMaxPageSize(0),
+		netboxtest.WithVersion("3.6.9"), netboxtest.WithVersion("5.0.0"), netboxtest.WithVersion("latest"), netboxtest.WithMaxPageSize(0),
 		netboxtest.WithClock(nil), netboxtest.WithWebhook("ftp://127.0.0.1/", "")} {
 		if _, err := netboxtest.NewHandler(o); err == nil || !strings.HasPrefix(err.Error(), "netboxtest: ") {
 			t.Errorf("option accepted or error unclear: %v", err)

@@ -101,9 +101,9 @@ func TestGoNetBoxDecodesEverything(t *testing.T) {
 
 	for _, q := range netboxtest.AllQuirks() {
 		devs := s.Quirky(q)
-		if q == netboxtest.QuirkUndecodableStatus {
+		if q == netboxtest.QuirkUndecodable || q == netboxtest.QuirkCustomStatus {
 			if len(devs) != 0 {
-				t.Errorf("undecodable device planted without WithUndecodableDevice")
+				t.Errorf("opt-in quirk %v planted without being asked for", q)
 			}
 			continue
 		}
@@ -177,17 +177,17 @@ func TestGoNetBoxDecodesEverything(t *testing.T) {
 	}
 }
 
-// TestGoNetBoxRejectsCustomStatus checks the opt-in undecodable device
+// TestGoNetBoxRejectsCustomStatus checks the opt-in custom status device
 // fails exactly as go-netbox fails against a NetBox with a custom status
 // choice: the page holding it does not decode, the others do.
 func TestGoNetBoxRejectsCustomStatus(t *testing.T) {
 	t.Parallel()
-	s := netboxtest.NewServer(t, netboxtest.WithDevices(50), netboxtest.WithUndecodableDevice())
+	s := netboxtest.NewServer(t, netboxtest.WithDevices(50), netboxtest.WithCustomStatus())
 	c := goNetBox(s)
 	ctx := context.Background()
-	bad := s.Quirky(netboxtest.QuirkUndecodableStatus)
+	bad := s.Quirky(netboxtest.QuirkCustomStatus)
 	if len(bad) != 1 {
-		t.Fatalf("want one undecodable device, got %d", len(bad))
+		t.Fatalf("want one custom status device, got %d", len(bad))
 	}
 	id := int32(bad[0].ID)
 	_, _, err := c.DcimAPI.DcimDevicesRetrieve(ctx, id).Execute()
@@ -199,14 +199,14 @@ func TestGoNetBoxRejectsCustomStatus(t *testing.T) {
 		t.Errorf("decode error = %q, want %q", err.Error(), want)
 	}
 	if _, _, err := c.DcimAPI.DcimDevicesList(ctx).Id([]int32{id, id + 1}).Execute(); err == nil {
-		t.Error("a page holding the undecodable device decoded")
+		t.Error("a page holding the custom status device decoded")
 	}
 	other := id + 1
 	if other > 50 {
 		other = id - 1
 	}
 	if _, _, err := c.DcimAPI.DcimDevicesList(ctx).Id([]int32{other}).Execute(); err != nil {
-		t.Errorf("a page without the undecodable device: %v", err)
+		t.Errorf("a page without the custom status device: %v", err)
 	}
 	// NetBox accepts the custom choice as a filter value.
 	page, _, err := c.DcimAPI.DcimDevicesList(ctx).Status([]string{"active"}).Execute()

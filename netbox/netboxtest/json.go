@@ -125,6 +125,21 @@ func (e *enc) prefix(p netip.Prefix) {
 	e.b = append(e.b, '"')
 }
 
+// address writes an IP address as "<address>/<length>", with an impossible
+// length for a malformed one.
+func (e *enc) address(ip *ipAddr) {
+	if !ip.malformed {
+		e.prefix(ip.prefix)
+		return
+	}
+	e.sep()
+	e.b = append(e.b, '"')
+	e.b = ip.prefix.Addr().AppendTo(e.b)
+	e.b = append(e.b, "/"...)
+	e.b = strconv.AppendInt(e.b, int64(ip.prefix.Addr().BitLen()+1), 10)
+	e.b = append(e.b, '"')
+}
+
 // nstr writes s, or null when s is empty.
 func (e *enc) nstr(s string) {
 	if s == "" {

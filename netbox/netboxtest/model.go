@@ -37,14 +37,26 @@ const (
 	QuirkLongName
 	// QuirkUnicodeName: a name with non-ASCII letters (and a CJK part).
 	QuirkUnicodeName
-	// QuirkUndecodableStatus: a custom status choice ("maintenance",
-	// label "Maintenance") that go-netbox's enum check rejects. Only planted
-	// with [WithUndecodableDevice].
-	QuirkUndecodableStatus
+	// QuirkUndecodable: data no client can decode: the primary IPv4
+	// address is rendered with an impossible prefix length (e.g.
+	// "10.0.0.7/33") in the device and in address lists. Only planted with
+	// [WithUndecodableDevice].
+	QuirkUndecodable
+	// QuirkCustomStatus: a custom status choice ("maintenance", label
+	// "Maintenance") an administrator added through FIELD_CHOICES; NetBox
+	// serves it like any status, go-netbox's enum check rejects it. Only
+	// planted with [WithCustomStatus].
+	QuirkCustomStatus
 )
 
+// QuirkUndecodableStatus is the former name of QuirkUndecodable.
+//
+// Deprecated: use QuirkUndecodable; a custom status choice is now
+// QuirkCustomStatus, which clients can decode.
+const QuirkUndecodableStatus = QuirkUndecodable
+
 var quirkNames = []string{"unnamed", "no-primary-ip", "ipv6-only", "same-address-two-vrfs",
-	"network-address", "broadcast-address", "long-name", "unicode-name", "undecodable-status"}
+	"network-address", "broadcast-address", "long-name", "unicode-name", "undecodable", "custom-status"}
 
 // String lists the flags, e.g. "unnamed|ipv6-only".
 func (q Quirk) String() string {
@@ -261,6 +273,7 @@ type ipAddr struct {
 	owner       kind
 	ownerID     int64
 	iface       int64
+	malformed   bool // rendered with an impossible prefix length (QuirkUndecodable)
 
 	created, updated int64
 }

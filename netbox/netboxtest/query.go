@@ -413,7 +413,7 @@ func (h *Handler) objectPlan(p *params, t *table[object], ix *tindex, vm bool) *
 	for _, param := range []string{"status", "status__n"} {
 		var lists [][]int32
 		for _, s := range p.get(param) {
-			if _, ok := labels[s]; !ok && !(s == customStatus && h.cfg.undecodable) {
+			if _, ok := labels[s]; !ok && !(s == customStatus && h.cfg.custom) {
 				p.fail(param, invalidChoice(s))
 				continue
 			}

@@ -187,7 +187,7 @@ func (h *Handler) briefIP(e *enc, v view, id int64) {
 	e.k("url")
 	e.url(v.base, pIPs, ip.id)
 	e.k("display")
-	e.prefix(ip.prefix)
+	e.address(ip)
 	e.k("family")
 	fv, fl := family(ip.prefix.Addr().Is4())
 	e.open()
@@ -197,7 +197,7 @@ func (h *Handler) briefIP(e *enc, v view, id int64) {
 	e.str(fl)
 	e.close()
 	e.k("address")
-	e.prefix(ip.prefix)
+	e.address(ip)
 	e.k("description")
 	e.str(ip.description)
 	e.close()
@@ -577,7 +577,7 @@ func (h *Handler) ip(e *enc, v view, ip *ipAddr) {
 		}
 	}
 	if e.tk("display") {
-		e.prefix(ip.prefix)
+		e.address(ip)
 	}
 	if e.tk("family") {
 		e.open()
@@ -588,7 +588,7 @@ func (h *Handler) ip(e *enc, v view, ip *ipAddr) {
 		e.close()
 	}
 	if e.tk("address") {
-		e.prefix(ip.prefix)
+		e.address(ip)
 	}
 	if v.brief && v.only == nil {
 		e.k("description")

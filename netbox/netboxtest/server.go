@@ -51,6 +51,7 @@ type config struct {
 	vms         int
 	seed        uint64
 	undecodable bool
+	custom      bool
 	version     string
 	hookURL     string
 	hookSecret  string
@@ -103,23 +104,33 @@ func WithSeed(seed uint64) Option {
 	return func(c *config) error { c.seed = seed; return nil }
 }
 
-// WithUndecodableDevice plants one device whose status is a custom choice
-// ("maintenance") that go-netbox v4.3.0 cannot decode, flagged
-// [QuirkUndecodableStatus]. With it, a device list page that holds this
-// device fails to decode in go-netbox, as it would against such a NetBox.
+// WithUndecodableDevice plants one device whose data no client can
+// decode, flagged [QuirkUndecodable]: its primary IPv4 address is rendered
+// with an impossible prefix length, in the device and in the address
+// lists, as a damaged record would be. Tests use it to check that one bad
+// object fails alone.
 func WithUndecodableDevice() Option {
 	return func(c *config) error { c.undecodable = true; return nil }
 }
 
+// WithCustomStatus plants one device whose status is a choice an
+// administrator added through NetBox's FIELD_CHOICES ("maintenance",
+// label "Maintenance"), flagged [QuirkCustomStatus]. NetBox serves and
+// filters it like any status; go-netbox v4.3.0's models reject it.
+func WithCustomStatus() Option {
+	return func(c *config) error { c.custom = true; return nil }
+}
+
 // WithVersion sets the NetBox version the fake reports in /api/status/ and
-// the API-Version header, and the webhook body form: 4.3 sends "model",
-// 4.4 "model" and "object_type", 4.5 "object_type" only, 4.6 and later also
-// "request". The default is "4.3.0".
+// the API-Version header, which parameters it takes and the webhook body
+// form. fields= is honoured from 4.0 on (3.x ignores it, as NetBox does);
+// webhooks send "model" up to 4.4, "object_type" from 4.4, and from 4.6
+// also "request". The default is "4.3.0"; 3.7 to 4.x are accepted.
 func WithVersion(v string) Option {
 	return func(c *config) error {
 		var major, minor, patch int
-		if n, _ := fmt.Sscanf(v, "%d.%d.%d", &major, &minor, &patch); n != 3 || major != 4 {
-			return fmt.Errorf("netboxtest: WithVersion(%q): want 4.x.y", v)
+		if n, _ := fmt.Sscanf(v, "%d.%d.%d", &major, &minor, &patch); n != 3 || major < 3 || major > 4 || major == 3 && minor < 7 {
+			return fmt.Errorf("netboxtest: WithVersion(%q): want 3.7.y or 4.x.y", v)
 		}
 		c.version = v
 		return nil
@@ -446,10 +457,11 @@ func (h *Handler) apiVersion() string {
 	return v
 }
 
-func (h *Handler) minor() int {
-	var major, minor int
-	fmt.Sscanf(h.cfg.version, "%d.%d", &major, &minor)
-	return minor
+// since reports whether the fake's NetBox version is major.minor or later.
+func (h *Handler) since(major, minor int) bool {
+	var maj, min int
+	fmt.Sscanf(h.cfg.version, "%d.%d", &maj, &min)
+	return maj > major || maj == major && min >= minor
 }
 
 // authenticate checks the Authorization header as NetBox does: a missing
@@ -472,9 +484,9 @@ func (h *Handler) authenticate(r *http.Request) *apiError {
 	}
 	if key != h.cfg.token {
 		switch {
-		case h.minor() >= 5 && v2:
+		case h.since(4, 5) && v2:
 			return detail(http.StatusForbidden, "Invalid v2 token")
-		case h.minor() >= 5:
+		case h.since(4, 5):
 			return detail(http.StatusForbidden, "Invalid v1 token")
 		}
 		return detail(http.StatusForbidden, "Invalid token")

@@ -117,7 +117,6 @@ func (h *Handler) webhook(ev *hookEvent, secret string) Delivery {
 	if ev.event != "deleted" {
 		post = h.snapshot(ev.obj, ev.vm)
 	}
-	minor := h.minor()
 	reqID := newUUID()
 	e := &enc{}
 	e.open()
@@ -125,11 +124,11 @@ func (h *Handler) webhook(ev *hookEvent, secret string) Delivery {
 	e.str(ev.event)
 	e.k("timestamp")
 	e.str(h.cfg.now().UTC().Format("2006-01-02T15:04:05.000000") + "+00:00")
-	if minor >= 4 {
+	if h.since(4, 4) {
 		e.k("object_type")
 		e.str(objType)
 	}
-	if minor <= 4 {
+	if !h.since(4, 5) {
 		e.k("model")
 		e.str(model)
 	}
@@ -137,7 +136,7 @@ func (h *Handler) webhook(ev *hookEvent, secret string) Delivery {
 	e.str("admin")
 	e.k("request_id")
 	e.str(reqID)
-	if minor >= 6 {
+	if h.since(4, 6) {
 		path := pDevices
 		if ev.vm {
 			path = pVMs
