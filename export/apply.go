@@ -534,8 +534,8 @@ const scanClockSlack = time.Minute
 // scanTarget starts one newDevice scan of targets for the covered items and
 // records them. A request WUG may have acted on is resolved before anything
 // is sent again: a newDevice scan WUG started at that moment for as many
-// addresses is taken as ours and followed; addresses WUG already has a
-// device for are linked; the rest are scanned once more. It reports false
+// addresses, running or finished, is taken as ours and followed; addresses
+// WUG already has a device for are linked; the rest are scanned once more. It reports false
 // when the run ended, leaving the items pending.
 func (ex *executor) scanTarget(ctx context.Context, gid string, targets []string, covered []Decision) bool {
 	for resent := false; ; resent = true {
@@ -598,19 +598,19 @@ func (ex *executor) scanTarget(ctx context.Context, gid string, targets []string
 	}
 }
 
-// startedScans returns the newDevice scans WUG runs for n addresses,
-// started no earlier than sentAt (less the clock slack), that this run does
-// not follow already.
+// startedScans returns the newDevice scans for n addresses that WUG
+// started no earlier than sentAt (less the clock slack), running or
+// finished, that this run does not follow already.
 func (ex *executor) startedScans(ctx context.Context, sentAt time.Time, n int) ([]string, error) {
-	active, err := ex.wug.ActiveScans(ctx)
+	tracked, err := ex.wug.Scans(ctx)
 	if err != nil {
 		return nil, err
 	}
 	ex.scansMu.Lock()
 	defer ex.scansMu.Unlock()
 	var ids []string
-	for _, sc := range active {
-		if sc.Done || !strings.EqualFold(sc.Model, string(wug.ScanModelNewDevice)) || ex.ours[sc.ID] ||
+	for _, sc := range tracked {
+		if !strings.EqualFold(sc.Model, string(wug.ScanModelNewDevice)) || ex.ours[sc.ID] ||
 			(sc.Addresses > 0 && sc.Addresses != n) || sc.StartedAt.Before(sentAt.Add(-scanClockSlack)) {
 			continue
 		}

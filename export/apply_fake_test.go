@@ -40,6 +40,11 @@ type fakeWUG struct {
 	// scanLost makes the next n ScanIPs calls start their scan and then
 	// return an error, as when the answer is lost.
 	scanLost int
+	// scanVanish makes the next n ScanIPs calls return an error without
+	// starting a scan, as when the request is lost on its way.
+	scanVanish int
+	// scanForget makes scans finish at once and leave WUG's scan list.
+	scanForget bool
 	// rejectAddr makes templates for these addresses fail.
 	rejectAddr map[netip.Addr]bool
 	// updateFails makes the next n UpdateMetadata calls fail with a 500.
@@ -58,10 +63,11 @@ type fakeDev struct {
 }
 
 type fakeScan struct {
-	group   string
-	addrs   []netip.Addr
-	done    bool
-	started time.Time
+	group     string
+	addrs     []netip.Addr
+	done      bool
+	started   time.Time
+	forgotten bool // aged out of WUG's scan list
 }
 
 func newFakeWUG() *fakeWUG {
@@ -216,7 +222,11 @@ func (f *fakeWUG) ScanIPs(ctx context.Context, group string, ips []string) (stri
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("ScanIPs", true)
-	s := &fakeScan{group: group, done: f.scanDone, started: time.Now()}
+	if f.scanVanish > 0 {
+		f.scanVanish--
+		return "", errors.New("read: connection reset by peer")
+	}
+	s := &fakeScan{group: group, done: f.scanDone || f.scanForget, started: time.Now(), forgotten: f.scanForget}
 	for _, ip := range ips {
 		s.addrs = append(s.addrs, netip.MustParseAddr(ip))
 	}
@@ -232,14 +242,14 @@ func (f *fakeWUG) ScanIPs(ctx context.Context, group string, ips []string) (stri
 	return id, nil
 }
 
-func (f *fakeWUG) ActiveScans(ctx context.Context) ([]ScanInfo, error) {
+func (f *fakeWUG) Scans(ctx context.Context) ([]ScanInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.call("ActiveScans", false)
+	f.call("Scans", false)
 	var out []ScanInfo
 	for id, s := range f.scans {
-		if !s.done {
-			out = append(out, ScanInfo{ID: id, State: "Scanning", Model: "newDevice", Addresses: len(s.addrs), StartedAt: s.started})
+		if !s.forgotten {
+			out = append(out, ScanInfo{ID: id, Done: s.done, Model: "newDevice", Addresses: len(s.addrs), StartedAt: s.started})
 		}
 	}
 	return out, nil

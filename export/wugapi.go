@@ -43,7 +43,7 @@ type ScanInfo struct {
 	// Model is WUG's scan model ("newDevice" for a scan ScanIPs started),
 	// Addresses the number of addresses it covers and StartedAt when WUG
 	// started it: what tells a scan whose start was not answered apart
-	// (ActiveScans).
+	// (Scans).
 	Model     string
 	Addresses int
 	StartedAt time.Time
@@ -83,9 +83,9 @@ type WUG interface {
 	ScanIPs(ctx context.Context, groupID string, ipOrNames []string) (scanID string, err error)
 	// ScanStatus reports a scan's progress (GET /device-scan/{id}/status).
 	ScanStatus(ctx context.Context, scanID string) (ScanInfo, error)
-	// ActiveScans lists the scans WUG is running
-	// (GET /device-scan/-/status?activeOnly=true).
-	ActiveScans(ctx context.Context) ([]ScanInfo, error)
+	// Scans lists the scans WUG tracks, running or lately finished
+	// (GET /device-scan/-/status?activeOnly=false).
+	Scans(ctx context.Context) ([]ScanInfo, error)
 	// ScanDevices lists the devices a scan added or updated
 	// (GET /device-scan/{id}/devices).
 	ScanDevices(ctx context.Context, scanID string) ([]WUGDevice, error)

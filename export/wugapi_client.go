@@ -154,11 +154,11 @@ func (a *wugClientAPI) ScanStatus(ctx context.Context, scanID string) (ScanInfo,
 	return info, nil
 }
 
-// ActiveScans lists running scans
-// (GET /api/v1/device-scan/-/status?activeOnly=true).
-func (a *wugClientAPI) ActiveScans(ctx context.Context) ([]ScanInfo, error) {
+// Scans lists the scans WUG tracks, running or finished
+// (GET /api/v1/device-scan/-/status?activeOnly=false).
+func (a *wugClientAPI) Scans(ctx context.Context) ([]ScanInfo, error) {
 	var out []ScanInfo
-	for s, err := range a.c.Scans.Active(ctx, nil) {
+	for s, err := range a.c.Scans.Active(ctx, &wug.ActiveOptions{IncludeFinished: true}) {
 		if err != nil {
 			return nil, err
 		}
