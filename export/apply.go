@@ -48,8 +48,8 @@ type executor struct {
 	scanBuffered            int                   // decisions in scans
 	records                 []store.Record        // record-only writes
 
-	scansMu sync.Mutex
-	ours    map[string]bool // scans this run started or took over
+	scanSend sync.Mutex      // one newDevice request in flight (startScan)
+	ours     map[string]bool // scans this run started or took over; under scanSend
 }
 
 func newExecutor(ctx context.Context, cfg applyConfig, w WUG, st store.Store, res *collector) *executor {
@@ -539,41 +539,26 @@ const scanClockSlack = time.Minute
 // when the run ended, leaving the items pending.
 func (ex *executor) scanTarget(ctx context.Context, gid string, targets []string, covered []Decision) bool {
 	for resent := false; ; resent = true {
-		sentAt := ex.cfg.now()
-		scanID, err := ex.wug.ScanIPs(ctx, gid, targets)
-		if err == nil {
-			ex.own(scanID)
+		st, err := ex.startScan(ctx, gid, targets)
+		if st.id != "" { // started, or found started after a lost answer
 			outs := make([]outcome, len(covered))
 			for i, d := range covered {
-				outs[i] = outcome{d: d, scanID: scanID}
+				outs[i] = outcome{d: d, scanID: st.id}
 			}
 			ex.finish(ctx, outs)
 			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		if !outcomeUnknown(err) {
-			ex.finish(ctx, failAll(covered, fmt.Errorf("scan: %w", err)))
-			return true
-		}
-		running, lerr := ex.startedScans(ctx, sentAt, len(targets))
-		if ctx.Err() != nil {
-			return false
 		}
 		switch {
-		case lerr != nil:
-			ex.finish(ctx, failAll(covered, fmt.Errorf("scan: WUG may have started the scan (%v) and listing its scans failed; the next run looks again: %w", err, lerr)))
+		case ctx.Err() != nil:
+			return false
+		case !outcomeUnknown(err):
+			ex.finish(ctx, failAll(covered, fmt.Errorf("scan: %w", err)))
 			return true
-		case len(running) == 1 && ex.own(running[0]):
-			outs := make([]outcome, len(covered))
-			for i, d := range covered {
-				outs[i] = outcome{d: d, scanID: running[0]}
-			}
-			ex.finish(ctx, outs)
+		case st.listErr != nil:
+			ex.finish(ctx, failAll(covered, fmt.Errorf("scan: WUG may have started the scan (%v) and listing its scans failed; the next run looks again: %w", err, st.listErr)))
 			return true
-		case len(running) > 1:
-			ex.finish(ctx, failAll(covered, fmt.Errorf("scan: WUG may have started the scan (%v) and runs %d scans that could be it; the next run looks again", err, len(running))))
+		case st.candidates > 1:
+			ex.finish(ctx, failAll(covered, fmt.Errorf("scan: WUG may have started the scan (%v) and tracks %d scans that could be it; the next run looks again", err, st.candidates)))
 			return true
 		}
 		found, missing, failed := ex.resolve(ctx, covered, err)
@@ -598,16 +583,46 @@ func (ex *executor) scanTarget(ctx context.Context, gid string, targets []string
 	}
 }
 
+// scanStart is what startScan learnt of a newDevice request.
+type scanStart struct {
+	id         string // the scan started, or taken over after a lost answer
+	candidates int    // scans WUG tracks that could be an unanswered request's
+	listErr    error  // why WUG's scans could not be listed
+}
+
+// startScan sends one newDevice request and returns the scan's id. When WUG
+// may have started the scan without the answer saying so, it returns the
+// error and looks among the scans WUG tracks: the one scan that could be it
+// is taken over (its id returned). One newDevice request of the run is in
+// flight at a time, so no other scan of the run can be taken for it.
+func (ex *executor) startScan(ctx context.Context, gid string, targets []string) (scanStart, error) {
+	ex.scanSend.Lock()
+	defer ex.scanSend.Unlock()
+	sentAt := ex.cfg.now()
+	id, err := ex.wug.ScanIPs(ctx, gid, targets)
+	if err == nil {
+		ex.ours[id] = true
+		return scanStart{id: id}, nil
+	}
+	if ctx.Err() != nil || !outcomeUnknown(err) {
+		return scanStart{}, err
+	}
+	maybe, lerr := ex.startedScans(ctx, sentAt, len(targets))
+	if lerr != nil || len(maybe) != 1 {
+		return scanStart{candidates: len(maybe), listErr: lerr}, err
+	}
+	ex.ours[maybe[0]] = true
+	return scanStart{id: maybe[0], candidates: 1}, err
+}
+
 // startedScans returns the newDevice scans for n addresses that WUG
 // started no earlier than sentAt (less the clock slack), running or
-// finished, that this run does not follow already.
+// finished, that this run does not follow already. ex.scanSend is held.
 func (ex *executor) startedScans(ctx context.Context, sentAt time.Time, n int) ([]string, error) {
 	tracked, err := ex.wug.Scans(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ex.scansMu.Lock()
-	defer ex.scansMu.Unlock()
 	var ids []string
 	for _, sc := range tracked {
 		if !strings.EqualFold(sc.Model, string(wug.ScanModelNewDevice)) || ex.ours[sc.ID] ||
@@ -617,18 +632,6 @@ func (ex *executor) startedScans(ctx context.Context, sentAt time.Time, n int) (
 		ids = append(ids, sc.ID)
 	}
 	return ids, nil
-}
-
-// own marks a scan as followed by this run; it reports false when it
-// already was.
-func (ex *executor) own(scanID string) bool {
-	ex.scansMu.Lock()
-	defer ex.scansMu.Unlock()
-	if ex.ours[scanID] {
-		return false
-	}
-	ex.ours[scanID] = true
-	return true
 }
 
 // remove applies the removal policy to devices no longer selected.
