@@ -534,3 +534,73 @@ func TestFakeWebhook(t *testing.T) {
 		})
 	}
 }
+
+// TestFakeVersionPaths reads the same data from fakes of each NetBox
+// version: the devices are identical, NetBox 4.0 and later are asked for
+// fields= and send fewer bytes, 3.7 gets exclude=config_context, and the
+// version is read once.
+func TestFakeVersionPaths(t *testing.T) {
+	t.Parallel()
+	sel := netbox.Selector{Statuses: []string{netbox.AnyStatus}, IncludeVMs: true, IPPolicy: netbox.AllIPs}
+	type result struct {
+		devs  []netbox.Device
+		bytes int64
+	}
+	read := func(t *testing.T, version string, sel netbox.Selector) (result, *netboxtest.Server) {
+		srv, c := fakeClient(t, []netboxtest.Option{netboxtest.WithDevices(300), netboxtest.WithVirtualMachines(30),
+			netboxtest.WithCustomStatus(), netboxtest.WithVersion(version), netboxtest.WithStrictParams()})
+		devs, derrs := drain(t, c.Devices(t.Context(), sel))
+		if len(derrs) > 0 {
+			t.Fatalf("%s: %v", version, derrs)
+		}
+		if again, _ := drain(t, c.Devices(t.Context(), netbox.Selector{IDs: []int64{1}})); len(again) != 1 {
+			t.Fatalf("%s: second read: %d devices", version, len(again))
+		}
+		if n := srv.Count(netboxtest.RouteStatus); n != 1 {
+			t.Errorf("%s: /api/status/ read %d times, want once", version, n)
+		}
+		tr := c.Traffic()
+		if tr.Objects != int64(len(devs))+1 {
+			t.Errorf("%s: traffic counts %d objects, streamed %d", version, tr.Objects, len(devs)+1)
+		}
+		for i := range devs { // each fake has its own port
+			devs[i].URL = strings.TrimPrefix(devs[i].URL, srv.URL)
+		}
+		return result{devs, tr.Bytes}, srv
+	}
+	old, _ := read(t, "3.7.8", sel)
+	if len(old.devs) != 330 {
+		t.Fatalf("3.7: %d objects, want 330", len(old.devs))
+	}
+	for _, version := range []string{"4.0.11", "4.3.0", "4.5.2"} {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			got, srv := read(t, version, sel)
+			if diff := cmp.Diff(old.devs, got.devs, equatePrefix); diff != "" {
+				t.Errorf("devices differ from 3.7's (-3.7 +%s):\n%s", version, diff)
+			}
+			if got.bytes*4 > old.bytes*3 {
+				t.Errorf("received %d bytes, 3.7 %d: fields= should save at least a quarter", got.bytes, old.bytes)
+			}
+			for _, r := range srv.Requests() {
+				switch r.Route {
+				case netboxtest.RouteDevices, netboxtest.RouteVirtualMachines, netboxtest.RouteIPAddresses, netboxtest.RouteSites:
+					if r.Query.Get("fields") == "" || r.Query.Has("exclude") {
+						t.Errorf("%s without fields=: %v", r.Route, r.Query)
+					}
+				}
+			}
+			omit := sel
+			omit.OmitCustomFields = true
+			lean, _ := read(t, version, omit)
+			for _, d := range lean.devs {
+				if d.CustomFields != nil {
+					t.Fatalf("device %d has custom fields though none were asked for", d.ID)
+				}
+			}
+			if lean.bytes >= got.bytes {
+				t.Errorf("without custom fields %d bytes, with %d", lean.bytes, got.bytes)
+			}
+		})
+	}
+}

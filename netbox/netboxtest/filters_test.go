@@ -520,3 +520,39 @@ func TestStrictParams(t *testing.T) {
 		t.Errorf("strict VM location_id: %d", status)
 	}
 }
+
+// TestFieldsByVersion checks fields= is honoured from NetBox 4.0 on and
+// ignored before, as NetBox 3.x ignores a parameter it does not know (a
+// strict fake flags it), and that /api/status/ reports the version.
+func TestFieldsByVersion(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		version string
+		fields  bool
+	}{{"3.7.8", false}, {"4.0.11", true}, {"4.3.0", true}, {"4.5.2", true}} {
+		t.Run(tc.version, func(t *testing.T) {
+			t.Parallel()
+			s := netboxtest.NewServer(t, netboxtest.WithVersion(tc.version))
+			p, _ := list(t, s, "/api/dcim/devices/?fields=id,name&exclude=config_context")
+			keys := keysOf(t, p.Results[0])
+			if got := len(keys) == 2; got != tc.fields {
+				t.Errorf("fields= honoured = %v, want %v (keys %v)", got, tc.fields, keys)
+			}
+			if slices.Contains(keys, "config_context") {
+				t.Error("exclude=config_context not honoured")
+			}
+			_, b := fetch(t, s, "/api/status/")
+			var st struct {
+				Version string `json:"netbox-version"`
+			}
+			if err := json.Unmarshal(b, &st); err != nil || st.Version != tc.version {
+				t.Errorf("status reports %q (%v), want %q", st.Version, err, tc.version)
+			}
+			strict := netboxtest.NewServer(t, netboxtest.WithVersion(tc.version), netboxtest.WithStrictParams())
+			status, b := fetch(t, strict, "/api/dcim/devices/?fields=id")
+			if flagged := status == http.StatusBadRequest && strings.Contains(string(b), "fields"); flagged == tc.fields {
+				t.Errorf("strict fake: fields= answered %d %s", status, b)
+			}
+		})
+	}
+}
