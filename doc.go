@@ -5,8 +5,9 @@
 //   - [github.com/wugsync/wugsync/wug]: a typed client for the WUG REST API v1
 //     (contract 2026.0); wug/wugtest is a fake WUG server for tests.
 //   - [github.com/wugsync/wugsync/netbox]: device and virtual-machine
-//     selectors on go-netbox v4 (NetBox 4.3 to 4.5), a project-owned Device
-//     model and a webhook receiver; netbox/netboxtest is a fake NetBox.
+//     selectors (NetBox 4.3 to 4.5) that ask for only the fields they use
+//     and decode each object once, a project-owned Device model and a
+//     webhook receiver; netbox/netboxtest is a fake NetBox.
 //   - [github.com/wugsync/wugsync/export]: validation, the mapping to WUG
 //     device templates, the planner and executor, the export and scan-status
 //     jobs and a scheduler.
