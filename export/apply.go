@@ -331,8 +331,8 @@ func (ex *executor) add(ctx context.Context, items []Decision) {
 			failed = append(failed, failAll(items, fmt.Errorf("add: %w", err))...)
 			break
 		}
-		found, missing, outs := ex.resolve(ctx, items, err)
-		ex.finish(ctx, append(found, outs...))
+		found, missing, unresolved := ex.resolve(ctx, items, err)
+		ex.finish(ctx, append(found, unresolved...))
 		if ctx.Err() != nil {
 			return
 		}
@@ -387,7 +387,7 @@ func (ex *executor) resolve(ctx context.Context, items []Decision, cause error) 
 			continue
 		}
 		id := ""
-		for i := len(devs) - 1; i >= 0; i-- { // the newest first
+		for i := len(devs) - 1; i >= 0; i-- { // the last listed, likely the newest, first
 			if !taken[devs[i].ID] {
 				id = devs[i].ID
 				break
