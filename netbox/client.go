@@ -364,9 +364,9 @@ func (c *Client) useFields(ctx context.Context) (bool, error) {
 	if known {
 		return fields, nil
 	}
-	_, err := c.Status(ctx)
+	st, err := c.Status(ctx)
 	if err == nil {
-		return c.useFields(ctx)
+		return takesFields(st.Version), nil
 	}
 	if _, ok := errors.AsType[*APIError](err); !ok {
 		return false, err
@@ -428,9 +428,12 @@ func (c *Client) get(ctx context.Context, op, path string, query url.Values, dec
 	if err != nil {
 		return fmt.Errorf("netbox: %s: %w", op, err)
 	}
-	defer resp.Body.Close()
 	body := countingReader{r: resp.Body}
 	defer func() {
+		// What the decoder left (trailing white space) is read so the
+		// connection can be reused.
+		_, _ = io.Copy(io.Discard, io.LimitReader(&body, 4<<10))
+		resp.Body.Close()
 		c.requests.Add(1)
 		c.bytes.Add(body.n)
 	}()
