@@ -1,12 +1,21 @@
 package export
 
 import (
+	"encoding/pem"
+	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/wugsync/wugsync/netbox"
 	"github.com/wugsync/wugsync/netbox/netboxtest"
 	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/store/sqlite"
+	"github.com/wugsync/wugsync/wug"
 	"github.com/wugsync/wugsync/wug/wugtest"
 )
 
@@ -110,6 +119,86 @@ func (e *e2e) checkDistinct(t testing.TB, addrs int) {
 	for _, r := range e.records(t) {
 		if r.Status == store.StatusPending {
 			t.Errorf("record %s left pending", r.Key)
+		}
+	}
+}
+
+// A re-run whose device listing answers 200 with an error envelope, as a
+// failing WUG may, adds nothing: the run fails before any write, with the
+// decoder's error or the add guard's.
+func TestE2EListingErrorEnvelopeOnReRun(t *testing.T) {
+	t.Parallel()
+	const n = 200
+	h := wugtest.NewHandler(wugtest.WithReporter(t.Errorf))
+	var envelopes atomic.Int32 // full listings still to answer with an error envelope
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/device-groups/") && strings.HasSuffix(r.URL.Path, "/devices/-") &&
+			r.URL.Query().Get("search") == "" && envelopes.Add(-1) >= 0 {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"error":{"message":"internal error"}}`)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := wug.NewClient(srv.URL, wug.WithCredentials(wugtest.DefaultUser, wugtest.DefaultPassword),
+		wug.WithCAPEM(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})),
+		wug.WithRetry(fastRetry), wug.WithRateLimit(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "wugsync.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tr := testTransformer(t)
+	job := &ExportJob{Connection: Connection{Name: "wug1"}, Source: &fakeSource{devs: testDevices(n)},
+		WUG: NewWUGAPI(c, WUGClientOptions{AttributePrefix: tr.AttributePrefix()}), Store: st, Transformer: tr}
+	writes := func() int {
+		w := 0
+		for _, r := range h.Requests() {
+			if r.IsWrite() && r.Path != "/api/v1/token" {
+				w++
+			}
+		}
+		return w
+	}
+
+	if res, err := job.Run(t.Context(), ExportOptions{}); err != nil || res.Counts.Added != n {
+		t.Fatalf("first run: %v, %+v", err, res.Counts)
+	}
+	before := writes()
+	envelopes.Store(1)
+	res, err := job.Run(t.Context(), ExportOptions{})
+	if err == nil || !(errors.Is(err, ErrMissingDevices) || strings.Contains(err.Error(), "listing WUG devices")) {
+		t.Fatalf("re-run: err %v, want the decoder's or the add guard's error", err)
+	}
+	if envelopes.Load() > 0 {
+		t.Fatal("the listing never answered with the error envelope")
+	}
+	if w := writes() - before; res.Status != store.RunFailed || w != 0 || h.DeviceCount() != n {
+		t.Errorf("re-run: status %s, %d writes, WUG holds %d devices; want failed, 0, %d", res.Status, w, h.DeviceCount(), n)
+	}
+	t.Logf("the re-run failed with: %v", err)
+
+	again, err := job.Run(t.Context(), ExportOptions{})
+	if err != nil || again.Counts.Unchanged != n {
+		t.Fatalf("next run: %v, %+v", err, again.Counts)
+	}
+	addrs := map[string]bool{}
+	for _, d := range h.Devices() {
+		addrs[d.Address] = true
+	}
+	if h.DeviceCount() != len(addrs) || len(addrs) != n {
+		t.Errorf("WUG holds %d devices for %d distinct addresses, want %d", h.DeviceCount(), len(addrs), n)
+	}
+	for r, err := range st.Records(t.Context(), store.Query{Connection: "wug1"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != store.StatusExported {
+			t.Errorf("record %s left %s", r.Key, r.Status)
 		}
 	}
 }
