@@ -20,8 +20,9 @@
 // lookups; created/last_updated lookups; name lookups; q), paging
 // (limit clamped at MAX_PAGE_SIZE, offset, next/previous links as NetBox
 // builds them, keyset via id__gt with ordering=id), ordering, brief=,
-// fields= and exclude=config_context. Responses carry JSON content types
-// and NetBox's error bodies: 403 for a missing or refused token (Token, or
+// fields= (from NetBox 4.0, as [WithVersion] sets it) and
+// exclude=config_context. Responses carry JSON content types and NetBox's
+// error bodies: 403 for a missing or refused token (Token, or
 // Bearer for "nbt_" v2 tokens), 400 naming a bad filter value, 404 for an
 // unknown id, 405 for writes. Their shapes conform to the OpenAPI document
 // shipped with go-netbox (the package's tests check every endpoint).
