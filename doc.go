@@ -88,9 +88,11 @@
 // concurrency cap, an adaptive token-bucket rate limiter that halves its
 // rate when the server answers 429 or 503 and recovers gradually, and
 // retries through go-retryablehttp with exponential backoff and jitter that
-// honour Retry-After. Transport errors, 429, 502, 503 and 504 are retried;
-// a 500 only for idempotent requests, so a template apply, which always
-// creates a device, is not sent twice blindly. The WUG client's defaults
+// honour a bounded Retry-After. Transport errors, 408, 429, 502, 503 and
+// 504 are retried, a 500 only for idempotent requests, and no other 4xx. A
+// template apply or newDevice scan, which always creates, is sent again
+// only when it never reached WUG or WUG refused it with 429 or 503; any
+// other failure matches wug.ErrOutcomeUnknown. The WUG client's defaults
 // are 20 requests per second with a burst of 10, 4 in flight and 4 retries
 // from 250 ms to 8 s (wug.WithRateLimit, wug.WithMaxConcurrency,
 // wug.WithRetry); the NetBox client retries the same way and is

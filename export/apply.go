@@ -351,6 +351,9 @@ func (ex *executor) add(ctx context.Context, items []Decision) {
 // acting; a refused login; input the client would not send) is a known
 // outcome.
 func outcomeUnknown(err error) bool {
+	if errors.Is(err, wug.ErrOutcomeUnknown) {
+		return true
+	}
 	if errors.Is(err, wug.ErrUnauthorized) {
 		return false
 	}

@@ -137,7 +137,7 @@ func (s *tokenSource) renewLocked(ctx context.Context) (*oauth2.Token, error) {
 // tokenContext makes x/oauth2 use the client's transport stack and lets a
 // token request be retried after a 500: asking for a token twice is harmless.
 func (s *tokenSource) tokenContext(ctx context.Context) context.Context {
-	return context.WithValue(httpx.MarkIdempotent(ctx), oauth2.HTTPClient, s.hc)
+	return context.WithValue(httpx.WithRepeat(ctx, httpx.RepeatSafe), oauth2.HTTPClient, s.hc)
 }
 
 func (s *tokenSource) loginLocked(ctx context.Context) (*oauth2.Token, error) {
@@ -245,7 +245,7 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			req.Body.Close()
 		}
-		return nil, err
+		return nil, &beforeSendError{err}
 	}
 	resp, err := t.next.RoundTrip(withBearer(req, tok))
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
@@ -262,7 +262,7 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	tok2, terr := t.src.token(ctx)
 	if terr != nil {
 		resp.Body.Close()
-		return nil, terr
+		return nil, &beforeSendError{terr}
 	}
 	retry := withBearer(req, tok2)
 	if req.GetBody != nil {

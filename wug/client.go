@@ -209,9 +209,12 @@ func WithRateLimit(rps float64, burst int) Option {
 }
 
 // WithRetry sets the retry policy; MaxRetries 0 turns retrying off.
-// Transport errors, 429, 502, 503 and 504 are retried; a 500 only for
-// requests WUG applies idempotently, so neither a template apply nor a
-// request that starts a scan is sent twice after a 500.
+// Transport errors, 408, 429, 502, 503 and 504 are retried, a 500 only for
+// requests WUG applies idempotently, and no other 4xx (a 401 renews the
+// token once instead). A template apply or a request that starts a scan is
+// sent again only when it never reached WUG (a failed dial) or WUG refused
+// it with 429 or 503; its other failures match ErrOutcomeUnknown.
+// Retry-After is honoured up to MaxRetryAfter.
 func WithRetry(p RetryPolicy) Option {
 	return func(o *options) error {
 		if p.MaxRetries < 0 || p.WaitMin < 0 || p.WaitMax < p.WaitMin {
@@ -434,11 +437,18 @@ type request struct {
 	path   string // below /api/v1, starting with '/'
 	query  url.Values
 	body   any
-	// idempotent marks a POST or PATCH that WUG applies idempotently
-	// (a batch delete, membership change, maintenance setting), so a 500
-	// may be retried.
-	idempotent bool
+	// repeat says what sending the request again does on WUG, which decides
+	// what the retry layer may repeat it after; the zero value goes by the
+	// method. httpx.RepeatSafe marks a POST or PATCH WUG applies
+	// idempotently (a batch delete, a membership change, a maintenance
+	// setting); httpx.RepeatNever marks a request that creates (a template
+	// apply, a newDevice scan), whose failures after it may have reached
+	// WUG also match ErrOutcomeUnknown.
+	repeat httpx.Repeat
 }
+
+// creates reports whether each arrival of r acts anew on WUG.
+func (r request) creates() bool { return r.repeat == httpx.RepeatNever }
 
 // do sends r and decodes the answer's payload into out (which may be nil)
 // and its paging block into pg (which may be nil).
@@ -455,8 +465,8 @@ func (c *Client) do(ctx context.Context, r request, out any, pg *Paging) error {
 		}
 		body = bytes.NewReader(b)
 	}
-	if r.idempotent {
-		ctx = httpx.MarkIdempotent(ctx)
+	if r.repeat != httpx.RepeatByMethod {
+		ctx = httpx.WithRepeat(ctx, r.repeat)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
 	if err != nil {
@@ -473,25 +483,59 @@ func (c *Client) do(ctx context.Context, r request, out any, pg *Paging) error {
 			// Report the sanitized URL and keep the cause.
 			err = ue.Err
 		}
-		return fmt.Errorf("wug: %s %s: %w", r.method, httpx.SanitizeURL(req.URL), err)
+		err = fmt.Errorf("wug: %s %s: %w", r.method, httpx.SanitizeURL(req.URL), err)
+		if r.creates() && !neverSent(err) {
+			return outcomeUnknown(err)
+		}
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		code, msg := parseErrorBody(data)
-		return &APIError{StatusCode: resp.StatusCode, Method: r.method, URL: httpx.SanitizeURL(req.URL), Code: code, Message: msg}
+		err := &APIError{StatusCode: resp.StatusCode, Method: r.method, URL: httpx.SanitizeURL(req.URL), Code: code, Message: msg}
+		if r.creates() && mayHaveActed(resp.StatusCode) {
+			return outcomeUnknown(err)
+		}
+		return err
 	}
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return fmt.Errorf("wug: %s %s: read answer: %w", r.method, httpx.SanitizeURL(req.URL), err)
+		err = fmt.Errorf("wug: %s %s: read answer: %w", r.method, httpx.SanitizeURL(req.URL), err)
+		if r.creates() {
+			return outcomeUnknown(err)
+		}
+		return err
 	}
 	if out == nil && pg == nil {
 		return nil
 	}
 	if err := decodeEnvelope(data, out, pg); err != nil {
-		return fmt.Errorf("wug: %s %s: decode answer: %w", r.method, httpx.SanitizeURL(req.URL), err)
+		err = fmt.Errorf("wug: %s %s: decode answer: %w", r.method, httpx.SanitizeURL(req.URL), err)
+		if r.creates() {
+			return outcomeUnknown(err)
+		}
+		return err
 	}
 	return nil
+}
+
+// mayHaveActed reports whether a creating request answered with status may
+// still have been applied: WUG failed while handling it (500) or a gateway
+// lost or gave up on its answer (502, 504). Other statuses are refusals.
+func mayHaveActed(status int) bool {
+	switch status {
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// neverSent reports whether a transport error shows the request never left
+// the client: a failed dial, or a login that failed before it was sent.
+func neverSent(err error) bool {
+	var bs *beforeSendError
+	return httpx.NeverSent(err) || errors.As(err, &bs)
 }
 
 // decodeEnvelope decodes WUG's {"data": …} and {"paging": …, "data": …}

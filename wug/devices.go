@@ -149,7 +149,7 @@ func (s *DevicesService) DeleteMany(ctx context.Context, deviceIDs []string) (*C
 		Operation string   `json:"operation"`
 		Devices   []string `json:"devices"`
 	}{"delete", deviceIDs}
-	return s.c.counted(ctx, "Devices.DeleteMany", request{method: "PATCH", path: "/devices/-", body: body, idempotent: true}, len(deviceIDs))
+	return s.c.counted(ctx, "Devices.DeleteMany", request{method: "PATCH", path: "/devices/-", body: body, repeat: httpx.RepeatSafe}, len(deviceIDs))
 }
 
 // PollNow polls a device now (PUT /api/v1/devices/{deviceId}/poll-now).
@@ -164,7 +164,7 @@ func (s *DevicesService) PollNow(ctx context.Context, deviceID string) error {
 
 // PollNowMany polls devices now (PATCH /api/v1/devices/-/poll-now).
 func (s *DevicesService) PollNowMany(ctx context.Context, deviceIDs []string) (*CountedResult, error) {
-	return s.c.counted(ctx, "Devices.PollNowMany", request{method: "PATCH", path: "/devices/-/poll-now", body: BulkDevices{Devices: deviceIDs}, idempotent: true}, len(deviceIDs))
+	return s.c.counted(ctx, "Devices.PollNowMany", request{method: "PATCH", path: "/devices/-/poll-now", body: BulkDevices{Devices: deviceIDs}, repeat: httpx.RepeatSafe}, len(deviceIDs))
 }
 
 // Refresh rescans a device from the device itself
@@ -218,7 +218,7 @@ func (s *DevicesService) SetMaintenanceMany(ctx context.Context, deviceIDs []str
 		Devices []string `json:"devices"`
 		Maintenance
 	}{deviceIDs, m}
-	return s.c.counted(ctx, op, request{method: "PATCH", path: "/devices/-/config/maintenance", body: body, idempotent: true}, len(deviceIDs))
+	return s.c.counted(ctx, op, request{method: "PATCH", path: "/devices/-/config/maintenance", body: body, repeat: httpx.RepeatSafe}, len(deviceIDs))
 }
 
 // Groups lists the groups a device belongs to
@@ -261,7 +261,7 @@ func (s *DevicesService) ChangeGroups(ctx context.Context, deviceID string, add,
 		GroupsToDelete []string `json:"groupsToDelete,omitempty"`
 		GroupsToAdd    []string `json:"groupsToAdd,omitempty"`
 	}{remove, add}
-	return s.c.counted(ctx, op, request{method: "PATCH", path: "/devices/" + escape(deviceID) + "/group/-", body: body, idempotent: true}, len(add)+len(remove))
+	return s.c.counted(ctx, op, request{method: "PATCH", path: "/devices/" + escape(deviceID) + "/group/-", body: body, repeat: httpx.RepeatSafe}, len(add)+len(remove))
 }
 
 // counted sends r, whose answer is a CountedSuccessResult, and reports a
@@ -280,9 +280,9 @@ func (c *Client) counted(ctx context.Context, op string, r request, n int) (*Cou
 
 // scanStarted sends r, whose answer names a started scan.
 func (c *Client) scanStarted(ctx context.Context, op string, r request) (*ScanStarted, error) {
-	// A 500 may come after the scan started, and a second one could add a
-	// device twice (forceCreate): not retried though the method is PUT.
-	ctx = httpx.MarkNotIdempotent(ctx)
+	// A second scan could add a device twice (forceCreate), so the request
+	// is never repeated once it may have reached WUG.
+	r.repeat = httpx.RepeatNever
 	var res ScanStarted
 	if err := c.do(ctx, r, &res, nil); err != nil {
 		return nil, opErr(op, err)

@@ -25,6 +25,16 @@
 // failure (success:false, errors[]) becomes a *ResultError; bad input is an
 // *InputError returned before anything is sent.
 //
+// Requests that create (a template apply, a newDevice scan) are never sent
+// twice blind: the retry layer repeats one only when it never reached WUG
+// (a failed dial) or WUG refused it with 429 or 503. When such a request may
+// have been applied but its answer was lost, late or unreadable, or WUG
+// answered 500, 502 or 504, its error matches ErrOutcomeUnknown: look the
+// addresses up before sending it again. Other requests are retried after
+// transport errors, 408, 429, 502, 503 and 504, and after a 500 when WUG
+// applies them idempotently; no other 4xx is retried, and Retry-After is
+// honoured up to a bound.
+//
 // Usage:
 //
 //	c, err := wug.NewClient("https://wug.example.com:9644",

@@ -19,7 +19,26 @@ var (
 	// ErrOperationFailed matches a 200 answer that reports failure
 	// (success:false or errors[]), see *ResultError.
 	ErrOperationFailed = errors.New("wug: operation failed")
+	// ErrOutcomeUnknown matches the failure of a creating request (a
+	// template apply, a newDevice scan) that may or may not have been
+	// applied: its answer was lost, late or unreadable, or WUG answered
+	// 500, 502 or 504. Look before sending it again, since a repeat creates
+	// again. The error also carries the cause, such as the *APIError.
+	ErrOutcomeUnknown = errors.New("wug: outcome unknown, the request may have been applied")
 )
+
+// outcomeUnknown marks err, the failure of a creating request that may
+// have reached WUG, as matching ErrOutcomeUnknown while keeping its cause.
+func outcomeUnknown(err error) error {
+	return fmt.Errorf("%w (%w)", err, ErrOutcomeUnknown)
+}
+
+// beforeSendError is a failure that happened before the request was sent,
+// such as a failed login, so WUG cannot have acted on the request.
+type beforeSendError struct{ err error }
+
+func (e *beforeSendError) Error() string { return e.err.Error() }
+func (e *beforeSendError) Unwrap() error { return e.err }
 
 // APIError is a non-2xx answer from WUG. It never holds request headers or
 // bodies; URL is sanitized.

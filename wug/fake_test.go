@@ -595,8 +595,8 @@ func TestFakeTokenExpiryAndFaults(t *testing.T) {
 	srv.FailNext(wugtest.Fault{Route: "PATCH /api/v1/devices/-/config/template", Status: 500, Times: 1})
 	_, err := c.Devices.AddDeviceByIP(ctx, "10.6.0.2", nil)
 	var ae *wug.APIError
-	if !errors.As(err, &ae) || ae.StatusCode != 500 {
-		t.Errorf("non-idempotent 500: %v, want the APIError without retry", err)
+	if !errors.As(err, &ae) || ae.StatusCode != 500 || !errors.Is(err, wug.ErrOutcomeUnknown) {
+		t.Errorf("template apply 500: %v, want the APIError without retry, outcome unknown", err)
 	}
 	if n := srv.DeviceCount(); n != 1 {
 		t.Errorf("device count %d, want 1 (no retry of the failed apply)", n)

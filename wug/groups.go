@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/wugsync/wugsync/internal/httpx"
 )
 
 // GroupsService manages device groups and their members.
@@ -198,7 +200,7 @@ func GroupTemplate(path string) (TemplateGroup, error) {
 // AddDevices adds devices to a static group
 // (POST /api/v1/device-groups/{groupId}/devices/-).
 func (s *GroupsService) AddDevices(ctx context.Context, groupID string, deviceIDs []string) (*CountedResult, error) {
-	return s.c.counted(ctx, "Groups.AddDevices", request{method: "POST", path: "/device-groups/" + escape(groupID) + "/devices/-", body: BulkDevices{Devices: deviceIDs}, idempotent: true}, len(deviceIDs))
+	return s.c.counted(ctx, "Groups.AddDevices", request{method: "POST", path: "/device-groups/" + escape(groupID) + "/devices/-", body: BulkDevices{Devices: deviceIDs}, repeat: httpx.RepeatSafe}, len(deviceIDs))
 }
 
 // RemoveDevices removes devices from a static group

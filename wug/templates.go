@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/wugsync/wugsync/internal/httpx"
 )
 
 // Contract limits of DeviceTemplate fields (characters).
@@ -132,9 +134,11 @@ func checkAttributes(field string, attrs []NameValue) error {
 // *InputError and nothing is sent. Templates without a TemplateID get
 // "t<index>". A failed batch call marks that batch's outcomes with its error
 // and the following batches are still sent; the returned error is then the
-// first batch error (outcomes are returned either way). A batch that failed
-// in transit (a timeout, a dropped connection) may still have been applied by
-// WUG: look the addresses up before adding them again.
+// first batch error (outcomes are returned either way). A batch is never
+// sent again once it may have reached WUG: when its answer is lost, late or
+// unreadable, or WUG answers 500, 502 or 504, its error matches
+// ErrOutcomeUnknown, and the addresses must be looked up before they are
+// added again.
 func (s *DevicesService) BulkAdd(ctx context.Context, templates []DeviceTemplate) ([]TemplateOutcome, error) {
 	const op = "Devices.BulkAdd"
 	if len(templates) == 0 {
@@ -168,7 +172,7 @@ func (s *DevicesService) BulkAdd(ctx context.Context, templates []DeviceTemplate
 	for start := 0; start < len(ts); start += size {
 		end := min(start+size, len(ts))
 		var res ApplyTemplateResults
-		err := s.c.do(ctx, request{method: "PATCH", path: "/devices/-/config/template", body: templateBatch{Options: []string{"all"}, Templates: ts[start:end]}}, &res, nil)
+		err := s.c.do(ctx, request{method: "PATCH", path: "/devices/-/config/template", body: templateBatch{Options: []string{"all"}, Templates: ts[start:end]}, repeat: httpx.RepeatNever}, &res, nil)
 		if err != nil {
 			err = opErr(op, err)
 			for i := start; i < end; i++ {

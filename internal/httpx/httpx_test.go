@@ -6,10 +6,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,37 +97,100 @@ func TestRetryByStatusAndMethod(t *testing.T) {
 	}
 }
 
-// TestIdempotenceMarks checks that a mark on the context overrides the
-// method when a 500 is answered.
-func TestIdempotenceMarks(t *testing.T) {
+// TestRepeatMarks checks that a Repeat mark on the context overrides the
+// method in deciding which answers are retried.
+func TestRepeatMarks(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
-		mark     func(context.Context) context.Context
+		repeat   httpx.Repeat
 		method   string
-		status   int // final status
+		first    int // the first answer; 200 follows
 		attempts int32
 	}{
-		{"POST marked idempotent", httpx.MarkIdempotent, "POST", 200, 2},
-		{"PUT marked not idempotent", httpx.MarkNotIdempotent, "PUT", 500, 1},
+		{"POST marked safe retried after 500", httpx.RepeatSafe, "POST", 500, 2},
+		{"POST by method not retried after 500", httpx.RepeatByMethod, "POST", 500, 1},
+		{"POST by method retried after 502", httpx.RepeatByMethod, "POST", 502, 2},
+		{"PUT by method retried after 500", httpx.RepeatByMethod, "PUT", 500, 2},
+		{"PUT marked never not retried after 500", httpx.RepeatNever, "PUT", 500, 1},
+		{"PATCH marked never not retried after 502", httpx.RepeatNever, "PATCH", 502, 1},
+		{"PATCH marked never not retried after 504", httpx.RepeatNever, "PATCH", 504, 1},
+		{"PATCH marked never not retried after 408", httpx.RepeatNever, "PATCH", 408, 1},
+		{"PATCH marked never retried after 503", httpx.RepeatNever, "PATCH", 503, 2},
+		{"PATCH marked never retried after 429", httpx.RepeatNever, "PATCH", 429, 2},
+		{"GET retried after 408", httpx.RepeatByMethod, "GET", 408, 2},
+		{"GET not retried after 409", httpx.RepeatByMethod, "GET", 409, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			mt := httpmock.NewMockTransport()
-			resp, n := sequence(500, 200)
+			resp, n := sequence(tt.first, 200)
 			mt.RegisterResponder(tt.method, "https://wug.test/x", resp)
 			hc := httpx.New(httpx.Config{Base: mt, Retry: &fastRetry})
-			req, _ := http.NewRequestWithContext(tt.mark(context.Background()), tt.method, "https://wug.test/x", strings.NewReader("x"))
+			req, _ := http.NewRequestWithContext(httpx.WithRepeat(context.Background(), tt.repeat), tt.method, "https://wug.test/x", strings.NewReader("x"))
 			res, err := hc.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			res.Body.Close()
-			if res.StatusCode != tt.status || n.Load() != tt.attempts {
-				t.Errorf("status %d after %d attempts, want %d after %d", res.StatusCode, n.Load(), tt.status, tt.attempts)
+			if n.Load() != tt.attempts {
+				t.Errorf("%d attempts (final status %d), want %d", n.Load(), res.StatusCode, tt.attempts)
 			}
 		})
+	}
+}
+
+// TestRepeatNeverAfterTransportError checks that a request marked
+// RepeatNever is not sent again after a transport error that may follow
+// its arrival, while an unmarked POST is.
+func TestRepeatNeverAfterTransportError(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		repeat   httpx.Repeat
+		attempts int32
+	}{{httpx.RepeatNever, 1}, {httpx.RepeatByMethod, 2}} {
+		mt := httpmock.NewMockTransport()
+		var n atomic.Int32
+		mt.RegisterResponder("POST", "https://wug.test/x", func(*http.Request) (*http.Response, error) {
+			if n.Add(1) == 1 {
+				return nil, errors.New("read tcp: connection reset by peer")
+			}
+			return httpmock.NewStringResponse(200, ""), nil
+		})
+		hc := httpx.New(httpx.Config{Base: mt, Retry: &fastRetry})
+		req, _ := http.NewRequestWithContext(httpx.WithRepeat(context.Background(), tt.repeat), "POST", "https://wug.test/x", strings.NewReader("x"))
+		res, err := hc.Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		if n.Load() != tt.attempts {
+			t.Errorf("repeat %d: %d attempts (err %v), want %d", tt.repeat, n.Load(), err, tt.attempts)
+		}
+	}
+}
+
+func TestNeverSent(t *testing.T) {
+	t.Parallel()
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"connection refused", &url.Error{Op: "Patch", URL: "https://wug.test/x", Err: refused}, true},
+		{"no route", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.EHOSTUNREACH}, true},
+		{"dns failure", &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "wug.test", IsNotFound: true}}, true},
+		{"proxy refused", &net.OpError{Op: "proxyconnect", Net: "tcp", Err: syscall.ECONNREFUSED}, true},
+		{"reset after write", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, false},
+		{"write error", &net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}, false},
+		{"eof", io.ErrUnexpectedEOF, false},
+		{"deadline", context.DeadlineExceeded, false},
+	}
+	for _, tt := range tests {
+		if got := httpx.NeverSent(tt.err); got != tt.want {
+			t.Errorf("%s: NeverSent(%v) = %v, want %v", tt.name, tt.err, got, tt.want)
+		}
 	}
 }
 
@@ -245,6 +311,12 @@ func TestBackoff(t *testing.T) {
 	resp.Header.Set("Retry-After", "3600")
 	if d := p.Backoff(0, resp); d != 30*time.Second {
 		t.Errorf("Retry-After 3600 gave %v, want the 30s cap", d)
+	}
+	for _, huge := range []string{"9999999999", "9223372036854775807", "99999999999999999999999999"} {
+		resp.Header.Set("Retry-After", huge)
+		if d := p.Backoff(0, resp); d != 30*time.Second {
+			t.Errorf("Retry-After %s gave %v, want the 30s cap", huge, d)
+		}
 	}
 	resp.Header.Set("Retry-After", time.Now().Add(5*time.Second).UTC().Format(http.TimeFormat))
 	if d := p.Backoff(0, resp); d < 3*time.Second || d > 5*time.Second {

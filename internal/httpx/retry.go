@@ -3,7 +3,9 @@ package httpx
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,11 +15,10 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// RetryPolicy says how often and how long to retry. Retries happen on
-// transport errors, 429, 502, 503 and 504, and on 500 for idempotent methods
-// (GET, HEAD, OPTIONS, PUT, DELETE) or requests marked with MarkIdempotent,
-// but not for requests marked with MarkNotIdempotent;
-// never once the request's context ends.
+// RetryPolicy says how often and how long to retry. Which failures are
+// retried depends on what a repeat of the request does on the server; see
+// Repeat. Nothing is retried once the request's context ends, and a 4xx
+// other than 408 and 429 never is.
 type RetryPolicy struct {
 	// MaxRetries is the number of retries after the first attempt; 0 disables retrying.
 	MaxRetries int
@@ -61,15 +62,23 @@ func (p RetryPolicy) Backoff(attempt int, resp *http.Response) time.Duration {
 	return half + rand.N(d-half+1)
 }
 
+// maxRetryAfterSeconds is the largest Retry-After delay in seconds that
+// fits a time.Duration; larger ones are read as that much.
+const maxRetryAfterSeconds = int64(math.MaxInt64 / time.Second)
+
 // parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+// A delay too large for a time.Duration saturates instead of overflowing,
+// so the caller's cap applies; a negative or malformed value is not ok.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
+	if strings.Trim(v, "0123456789") == "" {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs > maxRetryAfterSeconds {
+			// Only digits, so the one possible error is a value out of range.
+			return time.Duration(math.MaxInt64), true
 		}
 		return time.Duration(secs) * time.Second, true
 	}
@@ -79,39 +88,75 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-type idempotentKey struct{}
+// Repeat says what sending a request again does on the server, which
+// decides the failures the retry layer may repeat it after. A context
+// carries it (WithRepeat); without one, the method decides (RepeatByMethod).
+type Repeat uint8
 
-// MarkIdempotent returns a context whose requests may be retried after a
-// 500 whatever their method: for calls the server treats as idempotent,
-// such as a token request or a batch delete, though sent with POST or PATCH.
-func MarkIdempotent(ctx context.Context) context.Context {
-	return context.WithValue(ctx, idempotentKey{}, true)
+const (
+	// RepeatByMethod treats GET, HEAD, OPTIONS, PUT, DELETE and TRACE as
+	// RepeatSafe. Other methods are retried after a transport error and
+	// after 408, 429, 502, 503 and 504, but not after a 500.
+	RepeatByMethod Repeat = iota
+	// RepeatSafe marks a request the server applies idempotently whatever
+	// its method, such as a token request or a batch delete: retried after
+	// any transport error and after 408, 429, 500, 502, 503 and 504.
+	RepeatSafe
+	// RepeatNever marks a request that acts anew each time it arrives, such
+	// as one that creates a device or starts a scan. It is sent again only
+	// when it never reached the server (see NeverSent) or when the server
+	// refused it before acting, with 429 or 503; never after a transport
+	// error once it may have been sent, nor after 408, 500, 502 or 504.
+	RepeatNever
+)
+
+type repeatKey struct{}
+
+// WithRepeat returns a context whose requests the retry layer repeats
+// according to r instead of their method.
+func WithRepeat(ctx context.Context, r Repeat) context.Context {
+	return context.WithValue(ctx, repeatKey{}, r)
 }
 
-// MarkNotIdempotent returns a context whose requests are not retried after
-// a 500 whatever their method: for a PUT that starts work on the server,
-// such as a scan, which a repeat would start a second time.
-func MarkNotIdempotent(ctx context.Context) context.Context {
-	return context.WithValue(ctx, idempotentKey{}, false)
+// RepeatOf returns the Repeat a request with method and ctx is retried
+// under: the mark WithRepeat left on ctx, or what the method implies.
+func RepeatOf(ctx context.Context, method string) Repeat {
+	if r, ok := ctx.Value(repeatKey{}).(Repeat); ok && r != RepeatByMethod {
+		return r
+	}
+	if idempotent(method) {
+		return RepeatSafe
+	}
+	return RepeatByMethod
 }
 
-// markedIdempotent returns the mark MarkIdempotent or MarkNotIdempotent
-// left on ctx, and whether there is one.
-func markedIdempotent(ctx context.Context) (v, ok bool) {
-	v, ok = ctx.Value(idempotentKey{}).(bool)
-	return v, ok
+// NeverSent reports whether a transport error shows that the request never
+// reached the server: a failed dial (connection refused, DNS failure, no
+// route, dial timeout) to the server or to a proxy. Any other transport
+// error (a write error, EOF, reset or timeout) may come after the server
+// received the request.
+func NeverSent(err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect")
 }
 
 // ShouldRetry reports whether a request with the given method that ended in
-// resp or err is worth another attempt under the documented rules; a mark
-// on ctx (MarkIdempotent, MarkNotIdempotent) overrides the method's
-// idempotence.
+// resp or err is worth another attempt under the documented rules (see
+// Repeat; a mark on ctx overrides the method).
 func ShouldRetry(ctx context.Context, method string, resp *http.Response, err error) bool {
 	if ctx.Err() != nil {
 		return false
 	}
+	repeat := RepeatOf(ctx, method)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return false
+		}
+		if repeat == RepeatNever && !NeverSent(err) {
 			return false
 		}
 		// Reuse go-retryablehttp's judgement of which transport errors are
@@ -120,13 +165,12 @@ func ShouldRetry(ctx context.Context, method string, resp *http.Response, err er
 		return ok
 	}
 	switch resp.StatusCode {
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		return true
+	case http.StatusRequestTimeout, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return repeat != RepeatNever
 	case http.StatusInternalServerError:
-		if v, ok := markedIdempotent(ctx); ok {
-			return v
-		}
-		return idempotent(method)
+		return repeat == RepeatSafe
 	}
 	return false
 }
