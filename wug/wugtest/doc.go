@@ -43,8 +43,51 @@
 //
 // Test controls are methods of [Handler] (and so of [Server]): seed devices
 // and groups, inject faults ([Handler.FailNext], [Handler.SetFaultRate],
-// [Handler.SetLatency], [Handler.DropNext], [Handler.ExpireTokens]), count
+// [Handler.SetLatency], [Handler.DropNext], [Handler.ExpireTokens]) and
+// misbehaviors ([Handler.MisbehaveNext], [Handler.SetMisbehaveRate]), count
 // and record requests, and read state back. All are safe for concurrent use.
 // The inventory is indexed by id and address, so a fake holding 100,000
 // devices pages and searches without quadratic work.
+//
+// # Misbehaving on request
+//
+// Real servers, and the proxies in front of them, sometimes answer wrongly.
+// [Handler.MisbehaveNext] makes the next matching requests misbehave, and
+// [Handler.SetMisbehaveRate] makes each matching request misbehave with a
+// seeded probability; routes are selected as in [Fault.Route]. The kinds:
+//
+//   - [ApplyThenDrop]: the request is handled (a template apply creates its
+//     devices, a newDevice starts its scan), then the connection is closed
+//     without an answer; the client sees EOF or a reset. It is recorded
+//     with Status -1. Use it to check that a client looks before it sends
+//     a creating request again.
+//   - [ApplyThenLate]: the request is handled, then the answer is held for
+//     [Misbehave.Delay], or until the client gives up when the delay is
+//     zero. Use it to check client timeouts on creating requests.
+//   - [ErrorEnvelope]: HTTP 200 with {"error":{"message":"…"}} and no
+//     data; state is untouched. A client must report an error, not read
+//     an empty value.
+//   - [NonJSON]: HTTP 200 with a text/html page, as a proxy or an IIS error
+//     page sends; state is untouched.
+//   - [NumericIDs]: the request is handled and the id fields of the answer
+//     (id, deviceId, resultId, parentGroupId, deviceIds, …) are JSON
+//     numbers instead of strings. Ids that are not decimal integers, such
+//     as scan GUIDs, and paging ids stay strings.
+//   - [CorrectedSpelling]: the request is handled and the answer's
+//     "resourcesWithErros" list (the contract's spelling) is spelled
+//     "resourcesWithErrors".
+//
+// These answers are deliberately off the contract and are not reported as
+// violations; the fake's own answer is still checked before NumericIDs or
+// CorrectedSpelling rewrites it. [Handler.Observe] calls a function after
+// the fake has applied the Nth matching request and before it answers, so a
+// test can stop or kill the code under test mid-work:
+//
+//	srv.Observe("PATCH /api/v1/devices/-/config/template", func(n int) {
+//		if n == 3 {
+//			cancel() // the third batch is in WUG; its answer is not yet sent
+//		}
+//	})
+//
+// [Handler.ClearFaults] removes all of these and releases held answers.
 package wugtest

@@ -133,22 +133,63 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if h.faults.shouldDrop(r.Method, r.URL.Path, routeName) {
 		h.record(r, routeName, body, -1, start)
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
+		dropConn(w)
+		return
 	}
-	h.handle(rec, r, body, rt, params, match)
-	h.record(r, routeName, body, rec.statusCode(), start)
+	out := h.handle(rec, r, body, rt, params, match)
+	status := rec.statusCode()
+	if out.misbehave.kind == ApplyThenDrop {
+		status = -1
+	}
+	h.record(r, routeName, body, status, start)
+	if out.applied {
+		h.faults.observe(r.Method, r.URL.Path, routeName)
+	}
+	switch out.misbehave.kind {
+	case ApplyThenDrop:
+		dropConn(w)
+		return
+	case ApplyThenLate:
+		var late <-chan time.Time
+		if d := out.misbehave.delay; d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			late = t.C
+		}
+		select {
+		case <-late:
+		case <-h.faults.heldUntil():
+		case <-r.Context().Done():
+			return
+		}
+	}
 	rec.flush(w)
 }
 
-// handle answers one request into rec: contract check, injected faults,
-// routing errors, authentication, then the route itself.
-func (h *Handler) handle(rec *recorder, r *http.Request, body []byte, rt *route, params map[string]string, match matchResult) {
+// dropConn closes the request's connection without an answer, so the client
+// sees a connection reset or EOF.
+func dropConn(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// outcome is what handle did beyond the answer in its recorder.
+type outcome struct {
+	// applied is set when the route handler ran and answered 2xx.
+	applied bool
+	// misbehave is the misbehavior that still has to happen to the answer
+	// (ApplyThenDrop or ApplyThenLate), if any.
+	misbehave fault
+}
+
+// handle answers one request into rec: contract check, injected faults and
+// misbehaviors, routing errors, authentication, then the route itself.
+func (h *Handler) handle(rec *recorder, r *http.Request, body []byte, rt *route, params map[string]string, match matchResult) outcome {
 	var crt *contract.Route
 	if h.checker != nil && match == matchOK {
 		var v []string
@@ -162,8 +203,31 @@ func (h *Handler) handle(rec *recorder, r *http.Request, body []byte, rt *route,
 			rec.header.Set("Retry-After", fmt.Sprint(int((f.retryAfter+time.Second-1)/time.Second)))
 		}
 		writeError(rec, f.status, http.StatusText(f.status), "fault injected by wugtest")
-		return
+		return outcome{}
 	}
+	mb, _ := h.faults.misbehavior(r.Method, r.URL.Path, rt.nameOrEmpty())
+	if mb.kind == ErrorEnvelope || mb.kind == NonJSON {
+		// Deliberately off the contract, so not checked against it.
+		writeOffContract(rec, mb.kind)
+		return outcome{}
+	}
+	h.route(rec, r, body, rt, params, match, crt)
+	out := outcome{applied: match == matchOK && rec.statusCode() < 300}
+	switch mb.kind {
+	case NumericIDs, CorrectedSpelling:
+		// The fake's own answer was checked in route; the rewrite is
+		// deliberately off the contract.
+		rewriteBody(rec, mb.kind)
+	case ApplyThenDrop, ApplyThenLate:
+		out.misbehave = mb
+	}
+	return out
+}
+
+// route answers a request that no fault or misbehavior took over: routing
+// errors, authentication, then the route itself, its answer checked against
+// the contract.
+func (h *Handler) route(rec *recorder, r *http.Request, body []byte, rt *route, params map[string]string, match matchResult, crt *contract.Route) {
 	if match != matchOK && h.checker != nil {
 		if op, err := h.checker.Find(r.Method, r.URL.Path); err == nil {
 			h.report("%s %s: %s is in the contract but wugtest does not implement it (501)", r.Method, r.URL.Path, op.OperationID)

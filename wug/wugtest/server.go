@@ -131,8 +131,10 @@ func (s *Server) NewClient(opts ...wug.Option) (*wug.Client, error) {
 	return wug.NewClient(s.URL, all...)
 }
 
-// Close stops the server and any pending scans.
+// Close stops the server and any pending scans, first releasing the answers
+// that [ApplyThenLate] holds back.
 func (s *Server) Close() {
+	s.faults.stopHolding()
 	s.srv.Close()
 	s.stopScans()
 }
