@@ -336,12 +336,8 @@ type ownedIP struct {
 // keyset-paged by id. It returns the addresses by owner and, per owner, the
 // first address that could not be decoded.
 func (f *fetcher) ips(ctx context.Context, kind Kind, ids []int64) (map[int64][]IPAddress, map[int64]error, error) {
-	param := "device_id"
-	if kind == KindVirtualMachine {
-		param = "virtual_machine_id"
-	}
 	fixed := len(f.c.base.String()) + len("/api/ipam/ip-addresses/?fields="+url.QueryEscape(ipFields)+"&id__gt=9223372036854775807&limit=1000&ordering=id")
-	chunks := chunkIDs(ids, param, f.c.maxURL-fixed)
+	chunks := chunkIDs(ids, ownerParam(kind), f.c.maxURL-fixed)
 	results := make([][]ownedIP, len(chunks))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(ipFetchers)
@@ -382,18 +378,23 @@ func (f *fetcher) ips(ctx context.Context, kind Kind, ids []int64) (map[int64][]
 	return byOwner, bad, nil
 }
 
+// ownerParam is the IP address filter that selects the addresses of
+// objects of kind by id.
+func ownerParam(kind Kind) string {
+	if kind == KindVirtualMachine {
+		return "virtual_machine_id"
+	}
+	return "device_id"
+}
+
 // ipBatch reads every address of one batch of objects, page by page.
 func (f *fetcher) ipBatch(ctx context.Context, kind Kind, chunk []int64) ([]ownedIP, error) {
 	var out []ownedIP
 	var after int64
 	for {
 		q := url.Values{}
-		param := "device_id"
-		if kind == KindVirtualMachine {
-			param = "virtual_machine_id"
-		}
 		for _, id := range chunk {
-			q.Add(param, strconv.FormatInt(id, 10))
+			q.Add(ownerParam(kind), strconv.FormatInt(id, 10))
 		}
 		q.Set("ordering", "id")
 		q.Set("limit", strconv.Itoa(f.c.pageSize))
