@@ -78,3 +78,35 @@ func ExampleNewHandler() {
 	// 2 My Network/NetBox
 	// 3 My Network/NetBox/Site A
 }
+
+// A template apply whose answer is lost after WUG applied it: the device
+// exists although the client saw only a dropped connection, so sending the
+// batch again blind would duplicate it.
+func ExampleHandler_MisbehaveNext() {
+	srv := wugtest.Start()
+	defer srv.Close()
+	srv.MisbehaveNext(wugtest.Misbehave{Route: "PATCH /api/v1/devices/-/config/template", Kind: wugtest.ApplyThenDrop})
+	t := wug.DeviceTemplate{DisplayName: "web-01", Interfaces: []wug.TemplateInterface{{DefaultInterface: true, NetworkAddress: "10.0.0.5"}}}
+	_, err := srv.Client().Devices.BulkAdd(context.Background(), []wug.DeviceTemplate{t})
+	fmt.Println(err != nil, len(srv.DevicesByAddress("10.0.0.5")))
+	// Output: true 1
+}
+
+// Observe runs after the fake has applied a request and before it answers,
+// the moment to stop the code under test mid-work.
+func ExampleHandler_Observe() {
+	srv := wugtest.Start()
+	defer srv.Close()
+	srv.Observe("PATCH /api/v1/devices/-/config/template", func(n int) {
+		fmt.Println("apply", n, "devices", srv.DeviceCount())
+	})
+	for _, addr := range []string{"10.0.0.5", "10.0.0.6"} {
+		t := wug.DeviceTemplate{DisplayName: addr, Interfaces: []wug.TemplateInterface{{DefaultInterface: true, NetworkAddress: addr}}}
+		if _, err := srv.Client().Devices.BulkAdd(context.Background(), []wug.DeviceTemplate{t}); err != nil {
+			panic(err)
+		}
+	}
+	// Output:
+	// apply 1 devices 1
+	// apply 2 devices 2
+}

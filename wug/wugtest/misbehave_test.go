@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -422,5 +423,82 @@ func TestClearFaultsClearsMisbehavior(t *testing.T) {
 	a.call("GET", "/product/version", nil, 200, nil)
 	if n := calls.Load(); n != 1 {
 		t.Errorf("observer called %d times, want once (before ClearFaults)", n)
+	}
+}
+
+func TestMisbehaviorsBypassTheContractCheck(t *testing.T) {
+	t.Parallel()
+	k, err := wugtest.NewChecker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		kind         wugtest.Misbehavior
+		method, path string
+		body         string
+	}{
+		{wugtest.ErrorEnvelope, "PATCH", "/api/v1/devices/-/config/template", `{"templates":[]}`},
+		{wugtest.NonJSON, "PATCH", "/api/v1/devices/-/config/template", `{"templates":[]}`},
+		{wugtest.NumericIDs, "PATCH", "/api/v1/devices/-/config/template", `{"templates":[{"templateId":"t","displayName":"d","interfaces":[{"defaultInterface":true,"networkAddress":"10.9.0.1"}]}]}`},
+		{wugtest.CorrectedSpelling, "PATCH", "/api/v1/devices/-/properties", `{"devices":["9999"],"note":"n"}`},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.kind), func(t *testing.T) {
+			t.Parallel()
+			// NewServer fails the test on any violation the fake reports.
+			a := newAPI(t)
+			a.srv.MisbehaveNext(wugtest.Misbehave{Route: tt.method + " " + tt.path, Kind: tt.kind})
+			req, _ := http.NewRequest(tt.method, a.srv.URL+tt.path, strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+a.login())
+			resp, err := a.hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			got, _ := io.ReadAll(resp.Body)
+			// The answer really is off the contract.
+			if v := k.CheckExchange(req, []byte(tt.body), resp.StatusCode, resp.Header, got); len(v) == 0 {
+				t.Errorf("%s answer %s passes the contract check", tt.kind, got)
+			}
+			if v := a.srv.Violations(); len(v) != 0 {
+				t.Errorf("fake reported %q", v)
+			}
+		})
+	}
+}
+
+func TestObserveConcurrent(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	a.login()
+	const n = 20
+	var mu sync.Mutex
+	var seen []int
+	a.srv.Observe(applyRoute, func(i int) {
+		// At least i applies are in the fake when the i-th is observed.
+		if c := a.srv.DeviceCount(); c < i {
+			t.Errorf("observer %d ran with %d devices", i, c)
+		}
+		mu.Lock()
+		seen = append(seen, i)
+		mu.Unlock()
+	})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if _, _, err := rawApply(context.Background(), a, fmt.Sprintf("10.10.0.%d", i+1)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	slices.Sort(seen)
+	want := make([]int, n)
+	for i := range want {
+		want[i] = i + 1
+	}
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Errorf("observed (-want +got):\n%s", diff)
 	}
 }
