@@ -508,10 +508,13 @@ func (c *Client) do(ctx context.Context, r request, out any, pg *Paging) error {
 		return err
 	}
 	if out == nil && pg == nil {
-		return nil
+		return nil // the caller wants nothing from the answer
 	}
-	if err := decodeEnvelope(data, out, pg); err != nil {
-		err = fmt.Errorf("wug: %s %s: decode answer: %w", r.method, httpx.SanitizeURL(req.URL), err)
+	if err := decodeAnswer(data, out, pg); err != nil {
+		var se *shapeError
+		if errors.As(err, &se) {
+			err = &APIError{StatusCode: resp.StatusCode, Method: r.method, URL: httpx.SanitizeURL(req.URL), Code: se.Code, Message: se.Message, Malformed: se.Problem}
+		}
 		if r.creates() {
 			return outcomeUnknown(err)
 		}
@@ -536,37 +539,6 @@ func mayHaveActed(status int) bool {
 func neverSent(err error) bool {
 	var bs *beforeSendError
 	return httpx.NeverSent(err) || errors.As(err, &bs)
-}
-
-// decodeEnvelope decodes WUG's {"data": …} and {"paging": …, "data": …}
-// envelopes, and bare objects (SuccessResult, CountedSuccessResult) that
-// have no data key.
-func decodeEnvelope(data []byte, out any, pg *Paging) error {
-	data = bytes.TrimSpace(data)
-	if len(data) == 0 {
-		return nil // 204 and empty 200 answers
-	}
-	if data[0] == '{' {
-		var env map[string]json.RawMessage
-		if err := json.Unmarshal(data, &env); err != nil {
-			return err
-		}
-		if raw, ok := lookupKey(env, "paging"); ok && pg != nil && !isNull(raw) {
-			if err := json.Unmarshal(raw, pg); err != nil {
-				return fmt.Errorf("paging: %w", err)
-			}
-		}
-		if raw, ok := lookupKey(env, "data"); ok {
-			if out == nil || isNull(raw) {
-				return nil
-			}
-			return json.Unmarshal(raw, out)
-		}
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(data, out)
 }
 
 func lookupKey(env map[string]json.RawMessage, key string) (json.RawMessage, bool) {

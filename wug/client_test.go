@@ -207,7 +207,7 @@ func TestEnvelopes(t *testing.T) {
 	}{
 		{"wrapped", `{"data":{"successfulOperations":2,"success":true}}`, &wug.CountedResult{SuccessfulOperations: 2, Success: true}},
 		{"bare", `{"successfulOperations":2,"resourcesWithErros":[],"success":true}`, &wug.CountedResult{SuccessfulOperations: 2, ResourcesWithErrors: []string{}, Success: true}},
-		{"bare without success", `{"successfulOperations":1}`, &wug.CountedResult{SuccessfulOperations: 1}},
+		{"bare without success", `{"successfulOperations":1}`, &wug.CountedResult{SuccessfulOperations: 1, Success: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

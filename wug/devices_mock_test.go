@@ -102,7 +102,7 @@ func TestBulkAddBatchSizeOption(t *testing.T) {
 	var calls int
 	m.mt.RegisterResponder("PATCH", mockBase+"/api/v1/devices/-/config/template", m.authed(func(*http.Request) (*http.Response, error) {
 		calls++
-		return httpmock.NewStringResponse(200, `{"data":{}}`), nil
+		return httpmock.NewStringResponse(200, `{"data":{"idMap":[],"errors":[]}}`), nil
 	}))
 	c := m.client(t, wug.WithBatchSize(2))
 	ts := make([]wug.DeviceTemplate, 5)

@@ -22,8 +22,16 @@
 // Lists are iter.Seq2[T, error] iterators that follow WUG's pageId and
 // nextPageId. Errors from WUG are *APIError values that answer errors.Is for
 // ErrNotFound, ErrUnauthorized and ErrRateLimited; a 200 answer that reports
-// failure (success:false, errors[]) becomes a *ResultError; bad input is an
+// failure (success:false whatever the counts, errors[], either spelling of
+// the resources-with-errors list) becomes a *ResultError; bad input is an
 // *InputError returned before anything is sent.
+//
+// Every answer is decoded against the shape its operation promises, never
+// read as an empty value: a 2xx answer that is not JSON, carries an "error"
+// or "errors" envelope, lacks "data", holds something other than the
+// promised list or object, or lists an object without its id is an
+// *APIError with the status, WUG's message and APIError.Malformed saying
+// what is wrong. Ids are read whether WUG sends them as strings or numbers.
 //
 // Requests that create (a template apply, a newDevice scan) are never sent
 // twice blind: the retry layer repeats one only when it never reached WUG

@@ -40,8 +40,9 @@ type beforeSendError struct{ err error }
 func (e *beforeSendError) Error() string { return e.err.Error() }
 func (e *beforeSendError) Unwrap() error { return e.err }
 
-// APIError is a non-2xx answer from WUG. It never holds request headers or
-// bodies; URL is sanitized.
+// APIError is a non-2xx answer from WUG, or a 2xx answer that is not the
+// shape its operation promises (see Malformed). It never holds request
+// headers or bodies; URL is sanitized.
 type APIError struct {
 	// StatusCode is the HTTP status.
 	StatusCode int
@@ -52,12 +53,19 @@ type APIError struct {
 	Code string
 	// Message is WUG's message (error.message or error_description).
 	Message string
+	// Malformed says how a 2xx answer missed the shape its operation
+	// promises: an "error" or "errors" envelope, no "data", a list that is
+	// not a list, a body that is not JSON. It is empty for a non-2xx answer.
+	Malformed string
 }
 
 // Error renders the status, request and WUG's message.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "wug: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Malformed != "" {
+		fmt.Fprintf(&b, ": %s", e.Malformed)
+	}
 	if e.Code != "" {
 		fmt.Fprintf(&b, ": %s", e.Code)
 	}
@@ -89,14 +97,12 @@ const maxErrorText = 200
 func parseErrorBody(body []byte) (code, msg string) {
 	var v struct {
 		Error            json.RawMessage `json:"error"`
+		Errors           json.RawMessage `json:"errors"`
 		ErrorDescription string          `json:"error_description"`
 		Message          string          `json:"message"`
 	}
 	if json.Unmarshal(body, &v) == nil {
-		var nested struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		}
+		var nested errorEntry
 		var flat string
 		switch {
 		case json.Unmarshal(v.Error, &nested) == nil && (nested.Code != "" || nested.Message != ""):
@@ -105,6 +111,8 @@ func parseErrorBody(body []byte) (code, msg string) {
 			return flat, v.ErrorDescription
 		case v.Message != "":
 			return "", v.Message
+		case len(v.Errors) > 0:
+			return errorList(v.Errors)
 		}
 		return "", ""
 	}
@@ -113,6 +121,35 @@ func parseErrorBody(body []byte) (code, msg string) {
 		text = text[:maxErrorText] + "…"
 	}
 	return "", text
+}
+
+// errorEntry is one error in an error envelope.
+type errorEntry struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// errorList reads an "errors" envelope's list, of strings or of
+// {code, message} objects: the first code and every message, joined.
+func errorList(raw json.RawMessage) (code, msg string) {
+	var texts []string
+	if json.Unmarshal(raw, &texts) == nil {
+		return "", strings.Join(texts, "; ")
+	}
+	var entries []errorEntry
+	if json.Unmarshal(raw, &entries) != nil {
+		return "", ""
+	}
+	msgs := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if code == "" {
+			code = e.Code
+		}
+		if e.Message != "" {
+			msgs = append(msgs, e.Message)
+		}
+	}
+	return code, strings.Join(msgs, "; ")
 }
 
 // ResultError reports a 200 answer that carries success:false or errors[]
@@ -154,10 +191,9 @@ func (e *ResultError) Is(target error) bool { return target == ErrOperationFaile
 
 // check turns a counted result that reports any failure into a *ResultError.
 func (r *CountedResult) check(op string) error {
-	// success may be absent from a bare result; a positive count without
-	// any error list then counts as success.
-	ok := r.Success || r.SuccessfulOperations > 0
-	if ok && len(r.Errors) == 0 && len(r.ResourcesWithErrors) == 0 && len(r.ResourcesNotAllowed) == 0 {
+	// success:false is a failure whatever the counts; decoding fills an
+	// absent success from the count.
+	if r.Success && len(r.Errors) == 0 && len(r.ResourcesWithErrors) == 0 && len(r.ResourcesNotAllowed) == 0 {
 		return nil
 	}
 	return &ResultError{Op: op, Succeeded: r.SuccessfulOperations, Failed: r.ResourcesWithErrors, NotAllowed: r.ResourcesNotAllowed, Messages: r.Errors}

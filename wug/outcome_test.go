@@ -46,7 +46,7 @@ func TestCreatingCallsOutcomeUnknown(t *testing.T) {
 		{name: "500", answer: status(500, `{"error":{"message":"database busy"}}`), unknown: true, requests: 1, status: 500},
 		{name: "502", answer: status(502, `bad gateway`), unknown: true, requests: 1, status: 502},
 		{name: "504", answer: status(504, ``), unknown: true, requests: 1, status: 504},
-		{name: "2xx not JSON", answer: status(200, `<html>ok</html>`), unknown: true, requests: 1},
+		{name: "2xx not JSON", answer: status(200, `<html>ok</html>`), unknown: true, requests: 1, status: 200},
 		{name: "connection refused", answer: refused, requests: all},
 		{name: "503", answer: status(503, `{"error":{"message":"busy"}}`), requests: all, status: 503},
 		{name: "429", answer: status(429, ``), requests: all, status: 429},

@@ -26,18 +26,13 @@ func pager[T any](ctx context.Context, c *Client, op, path string, query url.Val
 			if pageID != "" {
 				q.Set("pageId", pageID)
 			}
-			var raw json.RawMessage
+			page := pageItems[T]{decode: items}
 			var pg Paging
-			if err := c.do(ctx, request{method: "GET", path: path, query: q}, &raw, &pg); err != nil {
+			if err := c.do(ctx, request{method: "GET", path: path, query: q}, &page, &pg); err != nil {
 				yield(zero, opErr(op, err))
 				return
 			}
-			page, err := items(raw)
-			if err != nil {
-				yield(zero, opErr(op, fmt.Errorf("wug: decode page: %w", err)))
-				return
-			}
-			for _, it := range page {
+			for _, it := range page.items {
 				if !yield(it, nil) {
 					return
 				}
@@ -58,30 +53,22 @@ func pager[T any](ctx context.Context, c *Client, op, path string, query url.Val
 
 // arrayItems decodes a page whose data is the array itself.
 func arrayItems[T any](raw json.RawMessage) ([]T, error) {
-	if len(raw) == 0 || isNull(raw) {
-		return nil, nil
-	}
-	var v []T
-	err := json.Unmarshal(raw, &v)
-	return v, err
+	return listOf[T](raw, "data")
 }
 
 // fieldItems decodes a page whose data is an object holding the array in
 // field name (e.g. {"devices": [...]}).
 func fieldItems[T any](name string) func(json.RawMessage) ([]T, error) {
 	return func(raw json.RawMessage) ([]T, error) {
-		if len(raw) == 0 || isNull(raw) {
-			return nil, nil
-		}
 		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &obj); err != nil {
-			return nil, err
+		if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+			return nil, fmt.Errorf("%q is not an object holding %q", "data", name)
 		}
 		v, ok := lookupKey(obj, name)
 		if !ok {
-			return nil, nil
+			return nil, fmt.Errorf("no %q list", name)
 		}
-		return arrayItems[T](v)
+		return listOf[T](v, name)
 	}
 }
 
