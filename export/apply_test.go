@@ -164,6 +164,7 @@ func TestOutcomeUnknown(t *testing.T) {
 		{"connection reset", errors.New("read tcp: connection reset by peer"), true},
 		{"unreadable answer", fmt.Errorf("decode answer: %w", errors.New("invalid character '<'")), true},
 		{"partial failure", &wug.ResultError{Op: "Devices.BulkAdd", Succeeded: 3}, true},
+		{"marked unknown by the client", fmt.Errorf("%w: %w", wug.ErrOutcomeUnknown, api(400)), true},
 		{"marked unknown by the client", fmt.Errorf("Devices.BulkAdd: %w (%w)", api(409), wug.ErrOutcomeUnknown), true},
 	}
 	for _, tt := range tests {

@@ -5,8 +5,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,22 +77,21 @@ func TestCrashResume(t *testing.T) {
 		current atomic.Pointer[os.Process] // the current child
 		killed  = make(chan int, 1)        // WUG's device count at a kill
 	)
-	h := wugtest.NewHandler(wugtest.WithReporter(t.Errorf))
+	srv := wugtest.NewServer(t)
 	// The kill comes from WUG's side: after the fake applied the child's
 	// Nth template batch and before it answers.
-	srv := httptest.NewTLSServer(afterApply(h, func() {
+	srv.Observe(routeTemplate, func(int) {
 		if applies.Add(1) != killAt.Load() {
 			return
 		}
 		if p := current.Load(); p != nil {
-			devs := h.DeviceCount()
+			devs := srv.DeviceCount()
 			if p.Signal(syscall.SIGKILL) == nil {
 				killed <- devs
 			}
 		}
-	}))
-	t.Cleanup(srv.Close)
-	h.SetLatency(time.Millisecond, 4*time.Millisecond)
+	})
+	srv.SetLatency(time.Millisecond, 4*time.Millisecond)
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "wug-ca.pem")
 	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
@@ -165,7 +162,7 @@ func TestCrashResume(t *testing.T) {
 			t.Errorf("record %s left %s (%s)", r.Key, r.Status, r.LastError)
 			continue
 		}
-		d, ok := h.Device(r.WUGDeviceID)
+		d, ok := srv.Device(r.WUGDeviceID)
 		if !ok || d.Address != r.Address.String() {
 			t.Errorf("record %s names WUG device %q, which does not hold the address", r.Key, r.WUGDeviceID)
 		}
@@ -175,7 +172,7 @@ func TestCrashResume(t *testing.T) {
 		linked[r.WUGDeviceID] = r.Key
 	}
 	perAddr := map[string]int{}
-	for _, d := range h.Devices() {
+	for _, d := range srv.Devices() {
 		perAddr[d.Address]++
 		if _, ok := linked[d.ID]; !ok {
 			t.Errorf("WUG device %s (%s) is not in the store", d.ID, d.Address)
@@ -189,26 +186,7 @@ func TestCrashResume(t *testing.T) {
 	if len(perAddr) != n || len(linked) != n {
 		t.Errorf("WUG holds %d addresses and the store links %d devices, want %d each", len(perAddr), len(linked), n)
 	}
-	t.Logf("%d kills; WUG holds %d devices", kills, h.DeviceCount())
-}
-
-// afterApply serves h and calls fn after h applied a template batch and
-// before its answer leaves.
-func afterApply(h http.Handler, fn func()) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPatch || r.URL.Path != "/api/v1/devices/-/config/template" {
-			h.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		fn()
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		w.Write(rec.Body.Bytes())
-	})
+	t.Logf("%d kills; WUG holds %d devices", kills, srv.DeviceCount())
 }
 
 // cappedBuffer keeps the first 64 KiB a child writes.

@@ -1,21 +1,17 @@
 package export
 
 import (
-	"encoding/pem"
+	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/wugsync/wugsync/netbox"
 	"github.com/wugsync/wugsync/netbox/netboxtest"
 	"github.com/wugsync/wugsync/store"
-	"github.com/wugsync/wugsync/store/sqlite"
-	"github.com/wugsync/wugsync/wug"
 	"github.com/wugsync/wugsync/wug/wugtest"
 )
 
@@ -23,6 +19,7 @@ const (
 	routeTemplate   = "PATCH /api/v1/devices/-/config/template"
 	routeAttributes = "PATCH /api/v1/devices/{deviceId}/attributes/-"
 	routeListing    = "GET /api/v1/device-groups/{groupId}/devices/-"
+	routeNewDevice  = "PATCH /api/v1/device-groups/{groupId}/newDevice"
 )
 
 // lookups counts the address searches the fake received.
@@ -59,6 +56,18 @@ func TestE2ERequestsPerFault(t *testing.T) {
 		{name: "add unavailable (503)", route: routeTemplate, want: httpAttempts, failed: 10,
 			fault: func(s *wugtest.Server) {
 				s.FailNext(wugtest.Fault{Route: routeTemplate, Status: http.StatusServiceUnavailable, Times: 100})
+			}},
+		{name: "add answer lost after WUG applied it", route: routeTemplate, want: 1, lookup: true,
+			fault: func(s *wugtest.Server) {
+				s.MisbehaveNext(wugtest.Misbehave{Route: routeTemplate, Kind: wugtest.ApplyThenDrop, Times: 1})
+			}},
+		{name: "add request lost before WUG read it", route: routeTemplate, want: 2, lookup: true,
+			fault: func(s *wugtest.Server) { s.DropNext(routeTemplate, 1) }},
+		{name: "add request lost twice", route: routeTemplate, want: 2, lookup: true, failed: 10,
+			fault: func(s *wugtest.Server) { s.DropNext(routeTemplate, 2) }},
+		{name: "add answered unreadably, not applied", route: routeTemplate, want: 2, lookup: true,
+			fault: func(s *wugtest.Server) {
+				s.MisbehaveNext(wugtest.Misbehave{Route: routeTemplate, Kind: wugtest.NonJSON, Times: 1})
 			}},
 		{name: "update refused (400)", update: true, route: routeAttributes, want: 1, failed: 1,
 			fault: func(s *wugtest.Server) {
@@ -108,18 +117,36 @@ func TestE2ERequestsPerFault(t *testing.T) {
 }
 
 // checkDistinct asserts the end state every fault test must reach: WUG
-// holds one device per distinct address, each linked by its record, and
-// no record is left pending.
+// holds one device per distinct address, the store links each to the
+// record of its address (exported, or completed by a scan), and no record
+// is left pending.
 func (e *e2e) checkDistinct(t testing.TB, addrs int) {
 	t.Helper()
-	e.checkAgree(t, addrs)
-	if n := e.wug.DeviceCount(); n != addrs {
-		t.Errorf("WUG holds %d devices for %d distinct addresses", n, addrs)
+	devs := map[string]wugtest.Device{}
+	distinct := map[string]bool{}
+	for _, d := range e.wug.Devices() {
+		devs[d.ID] = d
+		distinct[d.Address] = true
 	}
+	if len(devs) != addrs || len(distinct) != addrs {
+		t.Errorf("WUG holds %d devices for %d distinct addresses, want %d each", len(devs), len(distinct), addrs)
+	}
+	linked := map[string]store.Key{}
 	for _, r := range e.records(t) {
-		if r.Status == store.StatusPending {
-			t.Errorf("record %s left pending", r.Key)
+		if r.Status != store.StatusExported && r.Status != store.StatusScanCompleted {
+			t.Errorf("record %s left %s (%s)", r.Key, r.Status, r.LastError)
+			continue
 		}
+		if d, ok := devs[r.WUGDeviceID]; !ok || d.Address != r.Address.String() {
+			t.Errorf("record %s names WUG device %q, which does not hold the address", r.Key, r.WUGDeviceID)
+		}
+		if other, dup := linked[r.WUGDeviceID]; dup {
+			t.Errorf("WUG device %s is linked to %s and %s", r.WUGDeviceID, other, r.Key)
+		}
+		linked[r.WUGDeviceID] = r.Key
+	}
+	if len(linked) != addrs {
+		t.Errorf("the store links %d devices, want %d", len(linked), addrs)
 	}
 }
 
@@ -129,76 +156,104 @@ func (e *e2e) checkDistinct(t testing.TB, addrs int) {
 func TestE2EListingErrorEnvelopeOnReRun(t *testing.T) {
 	t.Parallel()
 	const n = 200
-	h := wugtest.NewHandler(wugtest.WithReporter(t.Errorf))
-	var envelopes atomic.Int32 // full listings still to answer with an error envelope
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/device-groups/") && strings.HasSuffix(r.URL.Path, "/devices/-") &&
-			r.URL.Query().Get("search") == "" && envelopes.Add(-1) >= 0 {
-			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, `{"error":{"message":"internal error"}}`)
-			return
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	c, err := wug.NewClient(srv.URL, wug.WithCredentials(wugtest.DefaultUser, wugtest.DefaultPassword),
-		wug.WithCAPEM(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})),
-		wug.WithRetry(fastRetry), wug.WithRateLimit(0, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "wugsync.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	tr := testTransformer(t)
-	job := &ExportJob{Connection: Connection{Name: "wug1"}, Source: &fakeSource{devs: testDevices(n)},
-		WUG: NewWUGAPI(c, WUGClientOptions{AttributePrefix: tr.AttributePrefix()}), Store: st, Transformer: tr}
-	writes := func() int {
-		w := 0
-		for _, r := range h.Requests() {
-			if r.IsWrite() && r.Path != "/api/v1/token" {
-				w++
-			}
-		}
-		return w
-	}
-
-	if res, err := job.Run(t.Context(), ExportOptions{}); err != nil || res.Counts.Added != n {
-		t.Fatalf("first run: %v, %+v", err, res.Counts)
-	}
-	before := writes()
-	envelopes.Store(1)
-	res, err := job.Run(t.Context(), ExportOptions{})
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(0)})
+	e.job.Source = &fakeSource{devs: testDevices(n)}
+	e.run(t, ExportOptions{})
+	e.wug.ResetRequests()
+	e.wug.MisbehaveNext(wugtest.Misbehave{Route: routeListing, Kind: wugtest.ErrorEnvelope, Times: 1})
+	res, err := e.job.Run(t.Context(), ExportOptions{})
 	if err == nil || !(errors.Is(err, ErrMissingDevices) || strings.Contains(err.Error(), "listing WUG devices")) {
 		t.Fatalf("re-run: err %v, want the decoder's or the add guard's error", err)
 	}
-	if envelopes.Load() > 0 {
-		t.Fatal("the listing never answered with the error envelope")
+	if e.wug.Count(routeListing) == 0 {
+		t.Fatal("the run never listed WUG's devices")
 	}
-	if w := writes() - before; res.Status != store.RunFailed || w != 0 || h.DeviceCount() != n {
-		t.Errorf("re-run: status %s, %d writes, WUG holds %d devices; want failed, 0, %d", res.Status, w, h.DeviceCount(), n)
+	if w := e.wugWrites(); res.Status != store.RunFailed || w != 0 || e.wug.DeviceCount() != n {
+		t.Errorf("re-run: status %s, %d writes, WUG holds %d devices; want failed, 0, %d", res.Status, w, e.wug.DeviceCount(), n)
 	}
 	t.Logf("the re-run failed with: %v", err)
+	if again := e.run(t, ExportOptions{}); again.Counts.Unchanged != n {
+		t.Errorf("next run: %+v", again.Counts)
+	}
+	e.checkDistinct(t, n)
+}
 
-	again, err := job.Run(t.Context(), ExportOptions{})
-	if err != nil || again.Counts.Unchanged != n {
-		t.Fatalf("next run: %v, %+v", err, again.Counts)
+// WUG applies 30% of the creating requests (template applies, newDevice
+// scans) and then drops the connection before answering. Each one is
+// resolved by a lookup, or by finding the scan it started, so WUG ends
+// with one device per address.
+func TestE2EAnswersDroppedAfterApply(t *testing.T) {
+	t.Parallel()
+	n := 3000
+	if testing.Short() {
+		n = 600
 	}
-	addrs := map[string]bool{}
-	for _, d := range h.Devices() {
-		addrs[d.Address] = true
-	}
-	if h.DeviceCount() != len(addrs) || len(addrs) != n {
-		t.Errorf("WUG holds %d devices for %d distinct addresses, want %d", h.DeviceCount(), len(addrs), n)
-	}
-	for r, err := range st.Records(t.Context(), store.Query{Connection: "wug1"}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Status != store.StatusExported {
-			t.Errorf("record %s left %s", r.Key, r.Status)
-		}
+	for _, tt := range []struct {
+		mode  Mode
+		route string
+	}{{ModeAdd, routeTemplate}, {ModeScan, routeNewDevice}} {
+		t.Run(string(tt.mode), func(t *testing.T) {
+			t.Parallel()
+			e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(0)}, wugtest.WithScanDelay(time.Hour))
+			devs := testDevices(n)
+			e.job.Source = &fakeSource{devs: devs}
+			e.job.Connection.Mode = tt.mode
+			if tt.mode == ModeScan {
+				addrs := make([]string, len(devs))
+				for i, d := range devs {
+					addrs[i] = d.PrimaryIPv4.Address.Addr().String()
+				}
+				e.wug.SetReachable(addrs...)
+			}
+			var applied atomic.Int32
+			e.wug.Observe(tt.route, func(int) { applied.Add(1) })
+			e.wug.SetMisbehaveRate(tt.route, wugtest.ApplyThenDrop, 0.3, 11)
+			res := e.run(t, ExportOptions{})
+			e.wug.SetMisbehaveRate(tt.route, wugtest.ApplyThenDrop, 0, 0)
+
+			// The drops landed mid-run: WUG answered requests after the
+			// first one it applied and dropped.
+			var answered, dropped, answeredAfterDrop, sent int
+			for _, r := range e.wug.Requests() {
+				if r.Route != tt.route {
+					continue
+				}
+				var body struct {
+					Templates []json.RawMessage `json:"templates"`
+					IPOrNames []string          `json:"ipOrNames"`
+				}
+				if err := json.Unmarshal(r.Body, &body); err != nil {
+					t.Fatalf("request body: %v", err)
+				}
+				sent += len(body.Templates) + len(body.IPOrNames)
+				if r.Status == -1 {
+					dropped++
+					continue
+				}
+				answered++
+				if dropped > 0 {
+					answeredAfterDrop++
+				}
+			}
+			if dropped == 0 || answeredAfterDrop == 0 || int(applied.Load()) != answered+dropped {
+				t.Fatalf("%d applied, %d answered, %d dropped, %d answered after the first drop: the drops did not land mid-run",
+					applied.Load(), answered, dropped, answeredAfterDrop)
+			}
+			t.Logf("%d requests applied, %d of their answers dropped; counts %+v", applied.Load(), dropped, res.Counts)
+			if sent != n { // every dropped request was applied: none needed sending again
+				t.Errorf("%d addresses sent for %d", sent, n)
+			}
+			if res.Counts.Failed != 0 {
+				t.Errorf("counts %+v: every dropped answer should resolve by a lookup", res.Counts)
+			}
+			if tt.mode == ModeScan {
+				e.wug.CompleteScans()
+				mon := &ScanStatusJob{Connection: "wug1", WUG: e.job.WUG, Store: e.st}
+				if sr, err := mon.Run(t.Context(), store.TriggerManual); err != nil || sr.Linked != n {
+					t.Fatalf("scan monitor: %+v, %v; want %d linked", sr, err, n)
+				}
+			}
+			e.checkDistinct(t, n)
+		})
 	}
 }
