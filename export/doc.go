@@ -42,6 +42,15 @@
 // adding it twice. One item's failure is recorded on that item and the run
 // goes on; with Connection.ScanFallback a failed add becomes a scan.
 //
+// Two guards keep a run whose view of WUG looks wrong from harming it. The
+// removal cap (Connection.MaxRemoveShare, lifted by ExportOptions.ForceRemove)
+// holds back removals of more than a share of our devices. The add guard
+// (Connection.MaxMissingShare, default 10% and at least 5 devices, lifted
+// by ExportOptions.AcceptMissingDevices) stops a run before any write when
+// WUG's listing lacks that many of the devices the store links, as when an
+// answer was misread or WUG was restored from an old backup: adding would
+// duplicate them.
+//
 // # Jobs
 //
 // ExportJob runs one export (manual, scheduled, webhook-targeted or a bulk
