@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sentinel errors matched by *APIError through errors.Is.
@@ -118,7 +119,12 @@ func parseErrorBody(body []byte) (code, msg string) {
 	}
 	text := strings.TrimSpace(string(body))
 	if len(text) > maxErrorText {
-		text = text[:maxErrorText] + "…"
+		// Cut on a character boundary, so a multi-byte character is never split.
+		cut := maxErrorText
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text = text[:cut] + "…"
 	}
 	return "", text
 }
@@ -159,7 +165,8 @@ type ResultError struct {
 	Op string
 	// Succeeded is WUG's successfulOperations count, when given.
 	Succeeded int
-	// Failed lists resources WUG reports with errors (resourcesWithErros).
+	// Failed lists resources WUG reports with errors (resourcesWithErros,
+	// or the corrected resourcesWithErrors).
 	Failed []string
 	// NotAllowed lists resources the user may not change.
 	NotAllowed []string

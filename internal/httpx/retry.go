@@ -118,9 +118,9 @@ func WithRepeat(ctx context.Context, r Repeat) context.Context {
 	return context.WithValue(ctx, repeatKey{}, r)
 }
 
-// RepeatOf returns the Repeat a request with method and ctx is retried
+// repeatOf returns the Repeat a request with method and ctx is retried
 // under: the mark WithRepeat left on ctx, or what the method implies.
-func RepeatOf(ctx context.Context, method string) Repeat {
+func repeatOf(ctx context.Context, method string) Repeat {
 	if r, ok := ctx.Value(repeatKey{}).(Repeat); ok && r != RepeatByMethod {
 		return r
 	}
@@ -151,7 +151,7 @@ func ShouldRetry(ctx context.Context, method string, resp *http.Response, err er
 	if ctx.Err() != nil {
 		return false
 	}
-	repeat := RepeatOf(ctx, method)
+	repeat := repeatOf(ctx, method)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return false
