@@ -117,7 +117,7 @@ func TestBulkAddBatchSizeOption(t *testing.T) {
 		t.Errorf("calls = %d, want 3", calls)
 	}
 	for _, o := range outs {
-		if o.Err == nil || !strings.Contains(o.Err.Error(), "created no device and gave no reason") {
+		if !errors.Is(o.Err, wug.ErrOutcomeUnknown) || !strings.Contains(o.Err.Error(), "neither maps it to a device nor says why") {
 			t.Errorf("outcome %d err = %v", o.Index, o.Err)
 		}
 	}

@@ -134,7 +134,9 @@ func checkAttributes(field string, attrs []NameValue) error {
 // *InputError and nothing is sent. Templates without a TemplateID get
 // "t<index>". A failed batch call marks that batch's outcomes with its error
 // and the following batches are still sent; the returned error is then the
-// first batch error (outcomes are returned either way). A batch is never
+// first batch error (outcomes are returned either way). A template the
+// answer names neither in idMap nor in errors gets an error matching
+// ErrOutcomeUnknown. A batch is never
 // sent again once it may have reached WUG: when its answer is lost, late or
 // unreadable, or WUG answers 500, 502 or 504, its error matches
 // ErrOutcomeUnknown, and the addresses must be looked up before they are
@@ -208,15 +210,16 @@ func applyResults(out []TemplateOutcome, index map[string]int, start, end int, r
 		}
 	}
 	for i := start; i < end; i++ {
-		if out[i].DeviceID != "" {
-			continue
-		}
-		msg := "WUG created no device and gave no reason"
-		if len(out[i].Warnings) > 0 {
-			msg = strings.Join(out[i].Warnings, "; ")
+		switch {
+		case out[i].DeviceID != "":
+		case len(out[i].Warnings) > 0:
+			out[i].Err = &TemplateError{TemplateID: out[i].TemplateID, Message: strings.Join(out[i].Warnings, "; ")}
 			out[i].Warnings = nil
+		default:
+			// The contract reports a failed template in errors; an answer
+			// that names it nowhere may have lost its device's id.
+			out[i].Err = outcomeUnknown(fmt.Errorf("wug: template %q: WUG's answer neither maps it to a device nor says why it failed", out[i].TemplateID))
 		}
-		out[i].Err = &TemplateError{TemplateID: out[i].TemplateID, Message: msg}
 	}
 }
 

@@ -171,12 +171,16 @@ type SuccessResult struct {
 type CountedResult struct {
 	SuccessfulOperations int      `json:"successfulOperations"`
 	ResourcesNotAllowed  []string `json:"resourcesNotAllowed,omitempty"`
-	// ResourcesWithErrors is "resourcesWithErros" on the wire (sic).
+	// ResourcesWithErrors is "resourcesWithErros" on the wire (sic, as the
+	// contract spells it); the corrected "resourcesWithErrors" is read too.
 	ResourcesWithErrors []string `json:"resourcesWithErros,omitempty"`
 	Errors              []string `json:"errors,omitempty"`
 	LimitReached        bool     `json:"limitReached,omitempty"`
 	MaximumReached      bool     `json:"maximumReached,omitempty"`
-	Success             bool     `json:"success"`
+	// Success is WUG's flag; when WUG leaves it out, a positive
+	// SuccessfulOperations stands for it. false is a failure whatever the
+	// counts.
+	Success bool `json:"success"`
 }
 
 // ScanStarted is WUG's NamedResourceSuccessResult for calls that start a
