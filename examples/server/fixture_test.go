@@ -44,7 +44,7 @@ func configText(nbURL, wugURL string, extra string) string {
 	return fmt.Sprintf(`
 api_token: {env: API_TOKEN}
 webhook_secret: {env: HOOK}
-webhook_window_seconds: 0.2
+webhook_window_seconds: 0.6 # wide enough for three deliveries on a loaded machine
 netbox: {url: %q, token: {env: NB_TOKEN}}
 store: {sqlite_path: unused.db}
 connections:
