@@ -21,10 +21,20 @@ var (
 	// (success:false or errors[]), see *ResultError.
 	ErrOperationFailed = errors.New("wug: operation failed")
 	// ErrOutcomeUnknown matches the failure of a creating request (a
-	// template apply, a newDevice scan) that may or may not have been
-	// applied: its answer was lost, late or unreadable, or WUG answered
-	// 500, 502 or 504. Look before sending it again, since a repeat creates
-	// again. The error also carries the cause, such as the *APIError.
+	// template apply, PATCH /api/v1/devices/-/config/template, or a
+	// newDevice scan start) that may or may not have been applied: its
+	// answer was lost, late or unreadable, or WUG answered 500, 502 or 504.
+	// Look (Devices.FindByAddress, Scans.Active) before sending it again,
+	// since a repeat creates again. The error also carries the cause, such
+	// as the *APIError.
+	//
+	// Error statuses count by what they say about the request: 429 and 503
+	// are refusals before any work (WUG's throttle, or IIS with the
+	// application pool stopped), so the HTTP layer retries them and they
+	// never match; a 500 can come after WUG created the device, and a
+	// gateway's 502 or 504 hides whether WUG behind it acted, so those
+	// match; any other 4xx, 408 included, refuses the request as sent and
+	// does not match.
 	ErrOutcomeUnknown = errors.New("wug: outcome unknown, the request may have been applied")
 )
 
