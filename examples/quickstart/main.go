@@ -150,6 +150,9 @@ func newDemo(ctx context.Context) (_ *demo, err error) {
 			Name:         connectionName,
 			Selector:     sel,
 			ScanFallback: true, // an add WUG refuses becomes a discovery scan
+			// One template apply at a time, so the batch WUG refuses is the
+			// first in NetBox order and every run tells the same story.
+			Concurrency: 1,
 		},
 		Source: nc, WUG: api, Store: d.st, Transformer: d.tr,
 	}
@@ -518,6 +521,11 @@ func (d *demo) followScans(ctx context.Context, w io.Writer) error {
 		}
 		fmt.Fprintf(w, "   scans %d: linked %d, not found %d, still running %d, timed out %d, failed %d\n",
 			res.Scans, res.Linked, res.NotFound, res.Waiting, res.TimedOut, res.Failed)
+		for _, o := range res.Outcomes {
+			if o.DeviceID == "" && o.Status == store.StatusScanCompleted && o.Error != "" {
+				fmt.Fprintf(w, "     not found %s: %s\n", o.Key, o.Error)
+			}
+		}
 		if res.Waiting == 0 {
 			return nil
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -95,16 +96,21 @@ func TestQuickstart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if byStatus[store.StatusExported] != preexisting+first["added"] || byStatus[store.StatusScanCompleted] != linked {
-		t.Errorf("records by status %v, want %d exported and %d scan_completed", byStatus, preexisting+first["added"], linked)
+	if byStatus[store.StatusExported] != preexisting+first["added"] || byStatus[store.StatusScanCompleted] != linked+notFound {
+		t.Errorf("records by status %v, want %d exported and %d scan_completed (%d linked, %d found already linked)",
+			byStatus, preexisting+first["added"], linked+notFound, linked, notFound)
 	}
 	addrOf := map[string]string{}
 	withDevice := 0
+	var unlinked []store.Record // scanned, and the device found is another record's
 	for r, err := range d.st.Records(ctx, store.Query{Connection: connectionName}) {
 		if err != nil {
 			t.Fatal(err)
 		}
 		if r.WUGDeviceID == "" {
+			if r.Status == store.StatusScanCompleted {
+				unlinked = append(unlinked, r)
+			}
 			continue
 		}
 		withDevice++
@@ -116,6 +122,18 @@ func TestQuickstart(t *testing.T) {
 			t.Errorf("WUG device %s is linked to %s and %s", r.WUGDeviceID, a, r.Address)
 		}
 		addrOf[r.WUGDeviceID] = r.Address.String()
+	}
+	// Each scanned address left without a device has the same address in
+	// another VRF linked to the one WUG device, and says so, in the store
+	// and in the printout.
+	if len(unlinked) != notFound {
+		t.Errorf("%d scanned records link no device, the scan monitor printed %d not found", len(unlinked), notFound)
+	}
+	for _, r := range unlinked {
+		if len(d.wug.DevicesByAddress(r.Address.String())) != 1 || !strings.Contains(r.LastError, "the same address in another VRF") ||
+			!strings.Contains(step3, fmt.Sprintf("not found %s: %s", r.Key, r.LastError)) {
+			t.Errorf("record %s (error %q) links no device; want one WUG device at its address, linked to its other VRF, and the reason printed", r.Key, r.LastError)
+		}
 	}
 	if got := number(t, step3, `the store links (\d+) addresses`); got != withDevice {
 		t.Errorf("printed %d linked addresses, the store has %d", got, withDevice)
