@@ -229,23 +229,31 @@ func (o *PlanOptions) defaults() {
 }
 
 // Inventory is the observed WUG state: every device indexed by its exact
-// network address and by id.
+// network address and by id. An address almost always has one device, so
+// byAddr holds the first id and more the rest.
 type Inventory struct {
-	byAddr map[netip.Addr][]string
+	byAddr map[netip.Addr]string
+	more   map[netip.Addr][]string
 	byID   map[string]invEntry
 }
 
-// invEntry is an indexed device and, while a Planner runs, the key linked
-// to it: 0 for none, i+1 for the record at index i of the planner's
-// RecordSet, -1 for a key without a record (see Planner.claimedNew).
+// invEntry is an indexed device without its id (the map key holds it)
+// and, while a Planner runs, the key linked to it: 0 for none, i+1 for the
+// record at index i of the planner's RecordSet, -1 for a key without a
+// record (see Planner.claimedNew).
 type invEntry struct {
-	dev   WUGDevice
-	owner int32
+	name, note string
+	addr       netip.Addr
+	owner      int32
+}
+
+func (e invEntry) device(id string) WUGDevice {
+	return WUGDevice{ID: id, Name: e.name, Note: e.note, Address: e.addr}
 }
 
 // NewInventory indexes devices.
 func NewInventory(devices []WUGDevice) *Inventory {
-	inv := &Inventory{byAddr: map[netip.Addr][]string{}, byID: map[string]invEntry{}}
+	inv := &Inventory{byAddr: map[netip.Addr]string{}, more: map[netip.Addr][]string{}, byID: map[string]invEntry{}}
 	for _, d := range devices {
 		inv.Add(d)
 	}
@@ -258,16 +266,24 @@ func (inv *Inventory) Add(d WUGDevice) {
 		return
 	}
 	d.Address = d.Address.Unmap().WithZone("")
-	inv.byID[d.ID] = invEntry{dev: d}
-	if d.Address.IsValid() {
-		inv.byAddr[d.Address] = append(inv.byAddr[d.Address], d.ID)
+	inv.byID[d.ID] = invEntry{name: d.Name, note: d.Note, addr: d.Address}
+	if !d.Address.IsValid() {
+		return
+	}
+	if _, taken := inv.byAddr[d.Address]; taken {
+		inv.more[d.Address] = append(inv.more[d.Address], d.ID)
+	} else {
+		inv.byAddr[d.Address] = d.ID
 	}
 }
 
 // Device returns the device with this id.
 func (inv *Inventory) Device(id string) (WUGDevice, bool) {
 	e, ok := inv.byID[id]
-	return e.dev, ok
+	if !ok {
+		return WUGDevice{}, false
+	}
+	return e.device(id), true
 }
 
 // Len is the number of devices indexed.
@@ -281,7 +297,12 @@ func (inv *Inventory) Has(id string) bool {
 
 // ByAddress returns the ids of the devices whose network address is addr.
 func (inv *Inventory) ByAddress(addr netip.Addr) []string {
-	return inv.byAddr[addr.Unmap().WithZone("")]
+	addr = addr.Unmap().WithZone("")
+	id, ok := inv.byAddr[addr]
+	if !ok {
+		return nil
+	}
+	return append([]string{id}, inv.more[addr]...)
 }
 
 // Planner decides, one candidate at a time, what an export does. It is pure:
@@ -337,7 +358,7 @@ func (p *Planner) claim(id string, k store.Key) WUGDevice {
 		p.claimedNew[id] = k
 	}
 	p.inv.byID[id] = e
-	return e.dev
+	return e.device(id)
 }
 
 // claimedByOther reports whether WUG device id is linked to a key other

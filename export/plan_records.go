@@ -1,7 +1,9 @@
 package export
 
 import (
+	"encoding/hex"
 	"iter"
+	"strings"
 	"time"
 
 	"github.com/wugsync/wugsync/store"
@@ -11,14 +13,21 @@ import (
 // it: every record by key, held compactly (an export of 100,000 addresses
 // keeps all of them in memory for the length of a run).
 type RecordSet struct {
-	idx  map[store.Key]int32
-	recs []recState
+	idx   map[store.Key]int32
+	recs  []recState
+	names map[string]string // one copy of each connection and VRF name the keys hold
 }
 
 // recState is a store.Record without its key, creation and update times,
-// with times as Unix microseconds and interned enumerations.
+// with times as Unix microseconds, interned enumerations, and the fields
+// most records leave empty held apart.
 type recState struct {
-	objectName, deviceID, fingerprint, scanID, scanState, lastError string
+	objectName, deviceID string
+	scan                 *recScan // nil when the record has no scan id, scan state or error
+	// fingerprint is the record's fingerprint when it is not a current
+	// one; a current one is held as its 16 bytes in sum.
+	fingerprint string
+	sum         [16]byte
 
 	kind   store.ObjectKind
 	status store.Status
@@ -28,6 +37,7 @@ type recState struct {
 	exportedAt, scanTriggeredAt, scanCompletedAt int64
 	attempts                                     int32
 	scanDiscovered                               bool
+	hasSum                                       bool // fingerprint is in sum
 	seen                                         bool // decided in this run (planner state)
 }
 
@@ -43,17 +53,39 @@ func NewRecordSet(records ...store.Record) *RecordSet {
 
 // Add holds one more record.
 func (s *RecordSet) Add(r store.Record) {
-	st := recState{objectName: r.ObjectName, deviceID: r.WUGDeviceID, fingerprint: r.Fingerprint, scanID: r.ScanID,
-		scanState: r.ScanState, lastError: r.LastError, kind: intern(r.ObjectKind), status: intern(r.Status),
+	st := recState{objectName: r.ObjectName, deviceID: r.WUGDeviceID, kind: intern(r.ObjectKind), status: intern(r.Status),
 		reason: intern(r.Reason), objectID: r.ObjectID, exportedAt: micros(r.ExportedAt),
 		scanTriggeredAt: micros(r.ScanTriggeredAt), scanCompletedAt: micros(r.ScanCompletedAt),
 		attempts: int32(r.Attempts), scanDiscovered: r.ScanDiscovered}
+	if st.sum, st.hasSum = packFingerprint(r.Fingerprint); !st.hasSum {
+		st.fingerprint = r.Fingerprint
+	}
+	r.Key.Connection, r.Key.VRF = s.name(r.Key.Connection), s.name(r.Key.VRF)
+	if r.ScanID != "" || r.ScanState != "" || r.LastError != "" {
+		st.scan = &recScan{id: r.ScanID, state: r.ScanState, lastError: r.LastError}
+	}
 	if i, ok := s.idx[r.Key]; ok {
 		s.recs[i] = st
 		return
 	}
 	s.idx[r.Key] = int32(len(s.recs))
 	s.recs = append(s.recs, st)
+}
+
+// name returns the set's copy of a connection or VRF name, so keys read
+// from a store share one string per name instead of holding one each.
+func (s *RecordSet) name(v string) string {
+	if v == "" {
+		return ""
+	}
+	if n, ok := s.names[v]; ok {
+		return n
+	}
+	if s.names == nil {
+		s.names = map[string]string{}
+	}
+	s.names[v] = v
+	return v
 }
 
 // Len is the number of records held.
@@ -80,11 +112,24 @@ func (s *RecordSet) All() iter.Seq[store.Record] {
 	}
 }
 
+// recScan holds a record's scan id, scan state and last error, which most
+// records of a settled connection do not have.
+type recScan struct {
+	id, state, lastError string
+}
+
 func (st *recState) record(k store.Key) store.Record {
-	return store.Record{Key: k, ObjectKind: st.kind, ObjectID: st.objectID, ObjectName: st.objectName,
-		Status: st.status, Reason: st.reason, WUGDeviceID: st.deviceID, ScanID: st.scanID, ScanState: st.scanState,
-		ScanDiscovered: st.scanDiscovered, Fingerprint: st.fingerprint, Attempts: int(st.attempts), LastError: st.lastError,
+	r := store.Record{Key: k, ObjectKind: st.kind, ObjectID: st.objectID, ObjectName: st.objectName,
+		Status: st.status, Reason: st.reason, WUGDeviceID: st.deviceID,
+		ScanDiscovered: st.scanDiscovered, Fingerprint: st.fingerprint, Attempts: int(st.attempts),
 		ExportedAt: fromMicros(st.exportedAt), ScanTriggeredAt: fromMicros(st.scanTriggeredAt), ScanCompletedAt: fromMicros(st.scanCompletedAt)}
+	if st.hasSum {
+		r.Fingerprint = fingerprintVersion + hex.EncodeToString(st.sum[:])
+	}
+	if st.scan != nil {
+		r.ScanID, r.ScanState, r.LastError = st.scan.id, st.scan.state, st.scan.lastError
+	}
+	return r
 }
 
 // markSeen records that the planner decided for k and reports whether it
@@ -102,6 +147,19 @@ func (s *RecordSet) markSeen(k store.Key) (already, ok bool) {
 func (s *RecordSet) seen(k store.Key) bool {
 	i, ok := s.idx[k]
 	return ok && s.recs[i].seen
+}
+
+// packFingerprint returns the 16 bytes of a fingerprint as Fingerprint
+// writes it, and false for any other text (kept as it is).
+func packFingerprint(f string) (sum [16]byte, ok bool) {
+	h, ok := strings.CutPrefix(f, fingerprintVersion)
+	if !ok || len(h) != 2*len(sum) {
+		return sum, false
+	}
+	if _, err := hex.Decode(sum[:], []byte(h)); err != nil || hex.EncodeToString(sum[:]) != h {
+		return [16]byte{}, false
+	}
+	return sum, true
 }
 
 func micros(t time.Time) int64 {

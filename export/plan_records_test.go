@@ -42,3 +42,17 @@ func TestRecordSetRoundTrip(t *testing.T) {
 		t.Errorf("All yielded %d records, want 2", n)
 	}
 }
+
+// TestRecordSetFingerprints checks that every fingerprint comes back as it
+// was stored, whether it is held as bytes or as text.
+func TestRecordSetFingerprints(t *testing.T) {
+	t.Parallel()
+	for _, fp := range []string{"", "v1:0123456789abcdef0123456789abcdef", "v1:0123456789ABCDEF0123456789ABCDEF",
+		"v1:0123456789abcdef", "v0:0123456789abcdef0123456789abcdef", "v1:zz23456789abcdef0123456789abcdef", "legacy"} {
+		r := rec("10.0.0.1", store.StatusExported, "7", fp)
+		got, _ := NewRecordSet(r).Get(r.Key)
+		if got.Fingerprint != fp {
+			t.Errorf("fingerprint %q came back as %q", fp, got.Fingerprint)
+		}
+	}
+}
