@@ -668,7 +668,7 @@ func loadRecords(ctx context.Context, st store.Store, conn string) (*RecordSet, 
 	for _, n := range counts {
 		total += n
 	}
-	recs := &RecordSet{idx: make(map[store.Key]int32, total), recs: make([]recState, 0, total)}
+	recs := newRecordSet(total)
 	for r, err := range st.Records(ctx, store.Query{Connection: conn, PageSize: 2000}) {
 		if err != nil {
 			return nil, fmt.Errorf("reading export records: %w", err)

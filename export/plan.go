@@ -334,10 +334,10 @@ func NewPlanner(opts PlanOptions, inv *Inventory, recs *RecordSet) *Planner {
 		recs = NewRecordSet()
 	}
 	p := &Planner{opts: opts, inv: inv, recs: recs, claimedNew: map[string]store.Key{}, seenNew: map[store.Key]bool{}}
-	for _, i := range recs.idx {
+	for i := range recs.recs {
 		st := &recs.recs[i]
 		if e, ok := inv.byID[st.deviceID]; ok && st.deviceID != "" && st.status != store.StatusRemoved {
-			e.owner = i + 1
+			e.owner = int32(i) + 1
 			inv.byID[st.deviceID] = e
 		}
 	}
@@ -351,7 +351,7 @@ func (p *Planner) claim(id string, k store.Key) WUGDevice {
 	if !ok {
 		return WUGDevice{}
 	}
-	if i, ok := p.recs.idx[k]; ok {
+	if i, ok := p.recs.index(k); ok {
 		e.owner = i + 1
 	} else {
 		e.owner = -1
@@ -371,7 +371,7 @@ func (p *Planner) claimedByOther(id string, k store.Key) bool {
 	case e.owner < 0:
 		return p.claimedNew[id] != k
 	}
-	i, ok := p.recs.idx[k]
+	i, ok := p.recs.index(k)
 	return !ok || i != e.owner-1
 }
 

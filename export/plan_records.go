@@ -3,6 +3,7 @@ package export
 import (
 	"encoding/hex"
 	"iter"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -13,9 +14,33 @@ import (
 // it: every record by key, held compactly (an export of 100,000 addresses
 // keeps all of them in memory for the length of a run).
 type RecordSet struct {
-	idx   map[store.Key]int32
+	conn  string              // the connection of the first record added
+	idx   map[recKey]int32    // keys of conn
+	other map[store.Key]int32 // keys of any other connection
 	recs  []recState
 	names map[string]string // one copy of each connection and VRF name the keys hold
+}
+
+// recKey is a store.Key without its connection, which all keys of a
+// connection's records share.
+type recKey struct {
+	vrf  string
+	addr netip.Addr
+}
+
+// newRecordSet returns an empty set with room for n records.
+func newRecordSet(n int) *RecordSet {
+	return &RecordSet{idx: make(map[recKey]int32, n), recs: make([]recState, 0, n)}
+}
+
+// index returns the position in recs of k's record.
+func (s *RecordSet) index(k store.Key) (int32, bool) {
+	if k.Connection == s.conn {
+		i, ok := s.idx[recKey{k.VRF, k.Address}]
+		return i, ok
+	}
+	i, ok := s.other[k]
+	return i, ok
 }
 
 // recState is a store.Record without its key, creation and update times,
@@ -44,7 +69,7 @@ type recState struct {
 // NewRecordSet holds records; later records replace earlier ones with the
 // same key.
 func NewRecordSet(records ...store.Record) *RecordSet {
-	s := &RecordSet{idx: make(map[store.Key]int32, len(records))}
+	s := newRecordSet(len(records))
 	for i := range records {
 		s.Add(records[i])
 	}
@@ -64,12 +89,23 @@ func (s *RecordSet) Add(r store.Record) {
 	if r.ScanID != "" || r.ScanState != "" || r.LastError != "" {
 		st.scan = &recScan{id: r.ScanID, state: r.ScanState, lastError: r.LastError}
 	}
-	if i, ok := s.idx[r.Key]; ok {
+	if i, ok := s.index(r.Key); ok {
 		s.recs[i] = st
 		return
 	}
-	s.idx[r.Key] = int32(len(s.recs))
+	if len(s.recs) == 0 {
+		s.conn = r.Key.Connection
+	}
+	i := int32(len(s.recs))
 	s.recs = append(s.recs, st)
+	if r.Key.Connection == s.conn {
+		s.idx[recKey{r.Key.VRF, r.Key.Address}] = i
+		return
+	}
+	if s.other == nil {
+		s.other = map[store.Key]int32{}
+	}
+	s.other[r.Key] = i
 }
 
 // name returns the set's copy of a connection or VRF name, so keys read
@@ -94,7 +130,7 @@ func (s *RecordSet) Len() int { return len(s.recs) }
 // Get returns the record for k. CreatedAt and UpdatedAt are not held: they
 // are zero, which the store keeps as they were on the next upsert.
 func (s *RecordSet) Get(k store.Key) (store.Record, bool) {
-	i, ok := s.idx[k]
+	i, ok := s.index(k)
 	if !ok {
 		return store.Record{}, false
 	}
@@ -105,6 +141,11 @@ func (s *RecordSet) Get(k store.Key) (store.Record, bool) {
 func (s *RecordSet) All() iter.Seq[store.Record] {
 	return func(yield func(store.Record) bool) {
 		for k, i := range s.idx {
+			if !yield(s.recs[i].record(store.Key{Connection: s.conn, VRF: k.vrf, Address: k.addr})) {
+				return
+			}
+		}
+		for k, i := range s.other {
 			if !yield(s.recs[i].record(k)) {
 				return
 			}
@@ -135,7 +176,7 @@ func (st *recState) record(k store.Key) store.Record {
 // markSeen records that the planner decided for k and reports whether it
 // had already; ok is false when k has no record.
 func (s *RecordSet) markSeen(k store.Key) (already, ok bool) {
-	i, ok := s.idx[k]
+	i, ok := s.index(k)
 	if !ok {
 		return false, false
 	}
@@ -145,7 +186,7 @@ func (s *RecordSet) markSeen(k store.Key) (already, ok bool) {
 }
 
 func (s *RecordSet) seen(k store.Key) bool {
-	i, ok := s.idx[k]
+	i, ok := s.index(k)
 	return ok && s.recs[i].seen
 }
 
