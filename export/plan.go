@@ -247,6 +247,7 @@ type invEntry struct {
 	owner      int32
 }
 
+// device returns the entry as the listed device with this id.
 func (e invEntry) device(id string) WUGDevice {
 	return WUGDevice{ID: id, Name: e.name, Note: e.note, Address: e.addr}
 }
