@@ -198,8 +198,9 @@ func (s *Scheduler) leases() LeaseOptions {
 }
 
 // leftovers marks the connection's orphaned runs interrupted and reports
-// whether the connection has work a run left behind: pending records, or
-// a run still recorded as running (whose holder may be gone).
+// whether the connection has work a run left behind: pending records, a
+// run still recorded as running (whose holder may be gone), or a last
+// export run that was interrupted.
 func (s *Scheduler) leftovers(ctx context.Context, name string) bool {
 	orphans, err := RecoverRuns(ctx, s.st, name)
 	if err != nil {
@@ -216,7 +217,13 @@ func (s *Scheduler) leftovers(ctx context.Context, name string) bool {
 		return true
 	}
 	running, err := s.st.Runs(ctx, store.RunQuery{Connection: name, Status: store.RunRunning, Limit: 1})
-	return err == nil && len(running) > 0
+	if err == nil && len(running) > 0 {
+		return true
+	}
+	// A run killed between batches leaves no pending record for the
+	// addresses it never reached: its being the last export run is the sign.
+	last, err := s.st.Runs(ctx, store.RunQuery{Connection: name, Kind: store.RunExport, Limit: 1})
+	return err == nil && len(last) > 0 && last[0].Status == store.RunInterrupted
 }
 
 func (s *Scheduler) loop(ctx context.Context, c *connRunner) {
