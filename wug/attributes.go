@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/wugsync/wugsync/internal/httpx"
 )
 
 // AttributesService reads and changes device attributes.
@@ -54,8 +56,13 @@ func (s *AttributesService) Batch(ctx context.Context, deviceID string, b Attrib
 	if err := checkAttributes("attributeToModify", mods); err != nil {
 		return nil, opErr(op, err)
 	}
+	return s.batch(ctx, op, deviceID, b, httpx.RepeatByMethod)
+}
+
+// batch sends one attribute batch, retried as repeat allows.
+func (s *AttributesService) batch(ctx context.Context, op, deviceID string, b AttributeBatch, repeat httpx.Repeat) (*CountedResult, error) {
 	var res CountedResult
-	if err := s.c.do(ctx, request{method: "PATCH", path: "/devices/" + escape(deviceID) + "/attributes/-", body: b}, &res, nil); err != nil {
+	if err := s.c.do(ctx, request{method: "PATCH", path: "/devices/" + escape(deviceID) + "/attributes/-", body: b, repeat: repeat}, &res, nil); err != nil {
 		return nil, opErr(op, err)
 	}
 	return &res, res.check(op)

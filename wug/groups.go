@@ -105,12 +105,48 @@ func (s *GroupsService) Delete(ctx context.Context, groupID string) error {
 // relative to it. It lists the groups once per call
 // (GET /api/v1/device-groups/-) and is safe for concurrent use: calls are
 // serialised, so a group is never created twice by this client. Names
-// compare exactly first, then case-insensitively.
+// compare exactly first, then case-insensitively. To ensure many paths,
+// EnsurePaths costs one listing in all instead of one per path.
 func (s *GroupsService) EnsurePath(ctx context.Context, path string) (*Group, error) {
-	const op = "Groups.EnsurePath"
-	parts, err := SplitGroupPath(path)
+	groups, err := s.ensure(ctx, "Groups.EnsurePath", []string{path})
 	if err != nil {
-		return nil, opErr(op, err)
+		return nil, err
+	}
+	return groups[0], nil
+}
+
+// EnsurePaths returns the id of the group at each of paths, keyed by the
+// path as given, from one group listing (GET /api/v1/device-groups/-, all
+// its pages) and one POST /api/v1/device-groups/{parentGroupId}/child per
+// group that does not exist yet, parents before children; a group two
+// paths share is created once. Paths follow EnsurePath's rules, and calls
+// are serialised with it. An invalid path fails the call before anything
+// is sent; an empty list sends nothing.
+func (s *GroupsService) EnsurePaths(ctx context.Context, paths []string) (map[string]string, error) {
+	groups, err := s.ensure(ctx, "Groups.EnsurePaths", paths)
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[string]string, len(paths))
+	for i, p := range paths {
+		ids[p] = groups[i].ID
+	}
+	return ids, nil
+}
+
+// ensure resolves each path to its group, creating what is missing, from
+// one listing of the groups.
+func (s *GroupsService) ensure(ctx context.Context, op string, paths []string) ([]*Group, error) {
+	split := make([][]string, len(paths))
+	for i, p := range paths {
+		parts, err := SplitGroupPath(p)
+		if err != nil {
+			return nil, opErr(op, err)
+		}
+		split[i] = parts
+	}
+	if len(paths) == 0 {
+		return nil, nil
 	}
 	s.ensureMu.Lock()
 	defer s.ensureMu.Unlock()
@@ -131,20 +167,25 @@ func (s *GroupsService) EnsurePath(ctx context.Context, path string) (*Group, er
 	if root == nil {
 		root = &Group{ID: RootGroupID, Name: RootGroupName, Path: RootGroupName}
 	}
-	cur := root
-	for _, name := range parts {
-		next := findChild(children[cur.ID], name)
-		if next == nil {
-			created, err := s.CreateChild(ctx, cur.ID, name)
-			if err != nil {
-				return nil, opErr(op, err)
+	out := make([]*Group, len(paths))
+	for i, parts := range split {
+		cur := root
+		for _, name := range parts {
+			next := findChild(children[cur.ID], name)
+			if next == nil {
+				created, err := s.CreateChild(ctx, cur.ID, name)
+				if err != nil {
+					return nil, opErr(op, err)
+				}
+				created.Path = cur.Path + "/" + created.Name
+				children[cur.ID] = append(children[cur.ID], created)
+				next = created
 			}
-			created.Path = cur.Path + "/" + created.Name
-			next = created
+			cur = next
 		}
-		cur = next
+		out[i] = cur
 	}
-	return cur, nil
+	return out, nil
 }
 
 func findChild(kids []*Group, name string) *Group {

@@ -28,6 +28,8 @@ type Device struct {
 	// or "Maintenance". Seeding defaults to "Up".
 	State       string
 	Maintenance bool
+	// MaintenanceReason is the reason given with manual maintenance.
+	MaintenanceReason string
 	// Polls and Refreshes count poll-now calls and completed refresh or
 	// newDevice scans that touched the device (read back only).
 	Polls     int
@@ -91,7 +93,7 @@ func (h *Handler) AddDevices(ds ...Device) []string {
 		st := cmpOr(in.State, "Up")
 		d.best, d.worst = st, st
 		if in.Maintenance {
-			d.maint.enabled = true
+			d.maint = maintenance{enabled: true, reason: in.MaintenanceReason}
 			d.best, d.worst = "Maintenance", "Maintenance"
 		}
 		if in.Address != "" || in.HostName != "" {
@@ -131,7 +133,7 @@ func (s *state) export(d *device) Device {
 		ID: strconv.Itoa(d.id), Name: d.name, HostName: d.hostName, Address: d.addr,
 		Attributes: make(map[string]string, len(d.attrs)),
 		Role:       d.role, Brand: d.brand, OS: d.os, Notes: d.notes, State: d.worst,
-		Maintenance: d.maint.enabled, Polls: d.polls, Refreshes: d.refreshes,
+		Maintenance: d.maint.enabled, MaintenanceReason: d.maint.reason, Polls: d.polls, Refreshes: d.refreshes,
 	}
 	for _, a := range d.attrs {
 		out.Attributes[a.name] = a.value
@@ -218,6 +220,23 @@ func (h *Handler) GroupByPath(path string) (Group, bool) {
 		return Group{}, false
 	}
 	return h.st.exportGroup(g), true
+}
+
+// GroupMembers returns the ids of the devices directly in the group at
+// path (as in [Handler.GroupByPath]), ascending, and whether the group
+// exists. Devices in its descendant groups are not included.
+func (h *Handler) GroupMembers(path string) ([]string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	g := h.st.findPath(splitPath(path))
+	if g == nil {
+		return nil, false
+	}
+	ids := make([]string, 0, len(g.devices))
+	for _, id := range sortedKeys(g.devices) {
+		ids = append(ids, strconv.Itoa(id))
+	}
+	return ids, true
 }
 
 // SetReachable marks IP addresses (or names) that a newDevice scan will
