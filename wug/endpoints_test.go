@@ -2,6 +2,7 @@ package wug_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -302,5 +303,144 @@ func TestMaintenanceMany(t *testing.T) {
 	}
 	if _, err := c.Devices.SetMaintenanceMany(ctx, []string{devs[0], "999"}, wug.Maintenance{Enabled: true}); err == nil {
 		t.Error("an unknown device was not reported")
+	}
+}
+
+// TestReaddress moves a device to a new address through its default
+// interface: same device, new address in listings and lookups, no second
+// device.
+func TestReaddress(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		seed     wugtest.Device
+		addr     string
+		wantHost string
+		writes   int
+	}{
+		{"host name was the address", wugtest.Device{Name: "sw", HostName: "10.0.0.1", Address: "10.0.0.1"}, "10.9.0.1", "10.9.0.1", 1},
+		{"real host name kept", wugtest.Device{Name: "sw", HostName: "sw.lab", Address: "10.0.0.1"}, "10.9.0.1", "sw.lab", 1},
+		{"no host name", wugtest.Device{Name: "sw", Address: "10.0.0.1"}, "10.9.0.1", "10.9.0.1", 1},
+		{"already there", wugtest.Device{Name: "sw", HostName: "sw.lab", Address: "10.0.0.1"}, "10.0.0.1", "sw.lab", 0},
+		{"IPv6", wugtest.Device{Name: "sw", Address: "2001:db8::1"}, "2001:DB8::2", "2001:db8::2", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := fake(t, nil)
+			ctx := context.Background()
+			id := srv.AddDevice(tt.seed)
+			login(t, c)
+			srv.ResetRequests()
+			in, err := c.Devices.Readdress(ctx, id, tt.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			counts := srv.Counts()
+			if counts.Reads != 1 || counts.Writes != tt.writes {
+				t.Errorf("%d reads, %d writes (%v); want 1 read, %d writes", counts.Reads, counts.Writes, counts.ByRoute, tt.writes)
+			}
+			d, _ := srv.Device(id)
+			wantAddr := in.Address
+			if d.Address != wantAddr || d.HostName != tt.wantHost || !in.DefaultInterface {
+				t.Errorf("device %+v, interface %+v; want address %s, host %s", d, in, wantAddr, tt.wantHost)
+			}
+			found, err := c.Devices.FindByAddress(ctx, tt.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{id}, ids(found)); diff != "" {
+				t.Errorf("FindByAddress (-want +got):\n%s", diff)
+			}
+			if n := srv.DeviceCount(); n != 1 {
+				t.Errorf("%d devices, want 1", n)
+			}
+		})
+	}
+}
+
+func TestInterfacesClient(t *testing.T) {
+	t.Parallel()
+	srv, c := fake(t, []wugtest.Option{wugtest.WithPageLimit(1)})
+	ctx := context.Background()
+	res, err := c.Devices.BulkAdd(ctx, []wug.DeviceTemplate{{
+		TemplateID: "t", DisplayName: "web",
+		Interfaces: []wug.TemplateInterface{{DefaultInterface: true, NetworkAddress: "10.0.0.5", NetworkName: "web.lab"}, {NetworkAddress: "192.0.2.5"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res[0].DeviceID
+	all, err := collectSeq(c.Devices.Interfaces(ctx, id, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, _ := srv.Interfaces(id)
+	want := make([]wug.Interface, len(state))
+	for i, in := range state {
+		want[i] = wug.Interface{ID: in.ID, HostName: in.HostName, Address: in.Address, DefaultInterface: in.Default, PollUsingName: in.PollUsingName}
+	}
+	if diff := cmp.Diff(want, all); diff != "" {
+		t.Errorf("Interfaces (-want +got):\n%s", diff)
+	}
+	if n := srv.Count("GET /api/v1/devices/{deviceId}/interfaces/-"); n != 2 {
+		t.Errorf("%d pages read, want 2", n)
+	}
+	one, err := c.Devices.Interface(ctx, id, want[1].ID)
+	if err != nil || *one != want[1] {
+		t.Errorf("Interface = %+v, %v", one, err)
+	}
+	up, err := c.Devices.UpdateInterface(ctx, id, want[1].ID, wug.InterfaceUpdate{DefaultInterface: true})
+	if err != nil || !up.DefaultInterface {
+		t.Fatalf("UpdateInterface = %+v, %v", up, err)
+	}
+	def, err := c.Devices.DefaultInterface(ctx, id)
+	if err != nil || def.ID != want[1].ID {
+		t.Errorf("DefaultInterface = %+v, %v", def, err)
+	}
+	if d, _ := srv.Device(id); d.Address != "192.0.2.5" {
+		t.Errorf("device address %q, want the new default's", d.Address)
+	}
+	srv.ResetRequests()
+	var ie *wug.InputError
+	if _, err := c.Devices.UpdateInterface(ctx, id, want[1].ID, wug.InterfaceUpdate{Address: "web.lab"}); !errors.As(err, &ie) {
+		t.Errorf("a host name as address: %v, want an *InputError", err)
+	}
+	if _, err := c.Devices.UpdateInterface(ctx, id, want[1].ID, wug.InterfaceUpdate{}); !errors.As(err, &ie) {
+		t.Errorf("an empty update: %v, want an *InputError", err)
+	}
+	if _, err := c.Devices.Readdress(ctx, id, "not-an-ip"); !errors.As(err, &ie) {
+		t.Errorf("Readdress to a name: %v, want an *InputError", err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests for refused input, want none", n)
+	}
+	var ae *wug.APIError
+	if _, err := c.Devices.UpdateInterface(ctx, id, want[0].ID, wug.InterfaceUpdate{Address: "192.0.2.5"}); !errors.As(err, &ae) || ae.StatusCode != 400 {
+		t.Errorf("a duplicate address: %v, want a 400 *APIError", err)
+	}
+}
+
+// TestInterfaceDecoding reads interfaces strictly: numeric ids are taken,
+// an interface without its id or a listing that is not a list is an error.
+func TestInterfaceDecoding(t *testing.T) {
+	t.Parallel()
+	srv, c := fake(t, nil)
+	ctx := context.Background()
+	id := srv.AddDevice(wugtest.Device{Name: "d", Address: "10.0.0.1"})
+	srv.MisbehaveNext(wugtest.Misbehave{Route: "GET /api/v1/devices/{deviceId}/interfaces/default", Kind: wugtest.NumericIDs})
+	in, err := c.Devices.DefaultInterface(ctx, id)
+	if err != nil || in.ID == "" || in.Address != "10.0.0.1" {
+		t.Errorf("numeric id: %+v, %v", in, err)
+	}
+	for _, kind := range []wugtest.Misbehavior{wugtest.ErrorEnvelope, wugtest.NonJSON} {
+		srv.MisbehaveNext(wugtest.Misbehave{Route: "GET /api/v1/devices/{deviceId}/interfaces/-", Kind: kind})
+		if _, err := collectSeq(c.Devices.Interfaces(ctx, id, "")); err == nil {
+			t.Errorf("%s: listing taken for success", kind)
+		}
+	}
+	var bad wug.Interface
+	if err := json.Unmarshal([]byte(`{"address":"10.0.0.1"}`), &bad); err == nil {
+		t.Error("an interface without an id was accepted")
 	}
 }

@@ -97,9 +97,8 @@ func (h *Handler) AddDevices(ds ...Device) []string {
 			d.best, d.worst = "Maintenance", "Maintenance"
 		}
 		if in.Address != "" || in.HostName != "" {
-			d.interfaces = []iface{{addr: in.Address, name: in.HostName, isDefault: true}}
+			s.addIface(d, in.Address, in.HostName, true, false)
 		}
-		s.setAddress(d, in.Address, in.HostName)
 		names := make([]string, 0, len(in.Attributes))
 		for k := range in.Attributes {
 			names = append(names, k)

@@ -72,6 +72,12 @@ func TestEveryRouteConformsToContract(t *testing.T) {
 	a.call("GET", "/devices/"+dev+"/config/template", nil, 200, nil)
 	a.call("GET", "/devices/"+tpl.Data.IDMap[0].ResultID+"/config/template", nil, 200, nil)
 
+	var ifs struct{ Data []netIface }
+	a.call("GET", "/devices/"+dev+"/interfaces/-?search=10.0&limit=1", nil, 200, &ifs)
+	a.call("GET", "/devices/"+dev+"/interfaces/default", nil, 200, nil)
+	a.call("GET", "/devices/"+dev+"/interfaces/"+ifs.Data[0].InterfaceID, nil, 200, nil)
+	a.call("PUT", "/devices/"+dev+"/interfaces/"+ifs.Data[0].InterfaceID, map[string]any{"hostName": "a.lab", "address": "10.0.0.11", "defaultInterface": true, "pollUsingName": false}, 200, nil)
+
 	var l attrList
 	a.call("GET", "/devices/"+dev+"/attributes/-?names=k1&names=k2&nameContains=k&valueContains=v&limit=1", nil, 200, &l)
 	a.call("GET", "/devices/"+dev+"/attributes/-?pageId="+l.Paging.NextPageID+"&names=k1&names=k2&nameContains=k&valueContains=v&limit=1", nil, 200, nil)

@@ -24,6 +24,9 @@
 //   - Attributes, device groups and membership with WUG's rules (unique
 //     group names under a parent, only empty groups deleted, a device keeps
 //     its last static group, case-insensitive attribute names).
+//   - Network interfaces (list, default, one, update): a new address on the
+//     default interface re-addresses the device, so its listing, search and
+//     [Handler.DevicesByAddress] follow; [Handler.Interfaces] reads them back.
 //   - newDevice and refresh scans run asynchronously ([WithScanDelay]) and are
 //     followed through /device-scan/…; only addresses marked with
 //     [Handler.SetReachable] are found.

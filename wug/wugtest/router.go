@@ -66,6 +66,11 @@ func (h *Handler) buildRoutes() []*route {
 		{"PATCH", "/devices/-/config/template", h.applyTemplates},
 		{"GET", "/devices/{deviceId}/config/template", h.getTemplate},
 
+		{"GET", "/devices/{deviceId}/interfaces/-", h.listInterfaces},
+		{"GET", "/devices/{deviceId}/interfaces/default", h.getDefaultInterface},
+		{"GET", "/devices/{deviceId}/interfaces/{interfaceId}", h.getInterface},
+		{"PUT", "/devices/{deviceId}/interfaces/{interfaceId}", h.putInterface},
+
 		{"GET", "/devices/{deviceId}/attributes/-", h.listAttributes},
 		{"POST", "/devices/{deviceId}/attributes/-", h.addAttribute},
 		{"DELETE", "/devices/{deviceId}/attributes/-", h.deleteAttributes},

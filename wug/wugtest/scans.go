@@ -127,8 +127,7 @@ func (s *state) complete(sc *scan) {
 			d.role = sc.opts.ForceRole
 		}
 		d.active = []string{"Ping"}
-		d.interfaces = []iface{{addr: ip, name: host, isDefault: true, byName: bool(sc.opts.SetupAsPollByName)}}
-		s.setAddress(d, ip, host)
+		s.addIface(d, ip, host, true, bool(sc.opts.SetupAsPollByName))
 		s.join(d, g)
 		if ok {
 			s.poll(d)

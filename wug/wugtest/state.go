@@ -23,7 +23,8 @@ type state struct {
 	groups     map[int]*group
 	groupOrder []int // ascending ids, kept exact
 
-	nextAttr int
+	nextAttr  int
+	nextIface int
 
 	scans     map[string]*scan
 	scanOrder []string
@@ -49,7 +50,7 @@ type device struct {
 	attrs                                 []*attribute
 	groups                                map[int]bool
 	maint                                 maintenance
-	interfaces                            []iface
+	interfaces                            []*iface
 	subRoles                              []string
 	active, perf, passive                 []string
 	credentials                           []credRef
@@ -57,7 +58,10 @@ type device struct {
 	polls, refreshes                      int
 }
 
+// iface is a network interface; a device's address and host name are its
+// default interface's.
 type iface struct {
+	id                int
 	addr, name        string
 	isDefault, byName bool
 }
@@ -148,6 +152,16 @@ func (s *state) setAddress(d *device, addr, host string) {
 	s.unindex(d)
 	d.addr, d.hostName = addr, host
 	s.index(d)
+}
+
+// addIface gives d a network interface; the default one also becomes the
+// device's address and host name.
+func (s *state) addIface(d *device, addr, name string, isDefault, byName bool) {
+	s.nextIface++
+	d.interfaces = append(d.interfaces, &iface{id: s.nextIface, addr: addr, name: name, isDefault: isDefault, byName: byName})
+	if isDefault {
+		s.setAddress(d, addr, name)
+	}
 }
 
 func (s *state) index(d *device) {

@@ -198,15 +198,15 @@ func (s *state) createFromTemplate(t *deviceTemplate) (*device, []string) {
 	var warn []string
 	d := s.newDevice()
 	d.name = t.DisplayName
-	var def *tplInterface
-	for i := range t.Interfaces {
-		in := &t.Interfaces[i]
-		d.interfaces = append(d.interfaces, iface{addr: in.NetworkAddress, name: in.NetworkName, isDefault: bool(in.DefaultInterface), byName: bool(in.PollUsingNetworkName)})
-		if in.DefaultInterface || def == nil {
-			def = in
+	def := 0
+	for i, in := range t.Interfaces {
+		if in.DefaultInterface {
+			def = i
 		}
 	}
-	s.setAddress(d, def.NetworkAddress, def.NetworkName)
+	for i, in := range t.Interfaces {
+		s.addIface(d, in.NetworkAddress, in.NetworkName, i == def, bool(in.PollUsingNetworkName))
+	}
 	if t.DeviceType != "" {
 		d.deviceType = t.DeviceType
 	}
