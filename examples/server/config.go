@@ -162,6 +162,10 @@ type WUGConfig struct {
 	// Burst the limiter's burst (default wug.DefaultBurst).
 	RateLimit float64 `yaml:"rate_limit"`
 	Burst     int     `yaml:"burst"`
+	// DeviceLink is the URL of a device's page in WUG's web interface,
+	// with {id} where the WUG device id goes; the status page links each
+	// device there. Unset, devices are shown without a link.
+	DeviceLink string `yaml:"device_link"`
 }
 
 // SelectionConfig is the NetBox selection of a connection (netbox.Selector).
@@ -353,6 +357,14 @@ func (cc *ConnectionConfig) complete(field string, getenv func(string) string) e
 	}
 	if err := cc.WUG.TLS.check(field + ".wug"); err != nil {
 		return err
+	}
+	if l := cc.WUG.DeviceLink; l != "" {
+		if !strings.Contains(l, "{id}") {
+			return fmt.Errorf("%s.wug.device_link: %q has no {id} for the device id", field, l)
+		}
+		if err := checkURL(field+".wug.device_link", strings.ReplaceAll(l, "{id}", "1")); err != nil {
+			return err
+		}
 	}
 	if cc.WUG.RateLimit < 0 || cc.WUG.Burst < 0 {
 		return fmt.Errorf("%s.wug: rate_limit and burst must not be negative", field)

@@ -34,6 +34,7 @@ type service struct {
 	byID    map[string]*conn // by id and by name
 	webhook http.Handler     // nil without a webhook secret
 	token   [32]byte         // SHA-256 of the API token
+	page    *statusPage      // the status page for people
 }
 
 // conn is one configured connection.
@@ -109,6 +110,7 @@ func newService(cfg *Config, st store.Store, log *slog.Logger) (*service, error)
 		return nil, err
 	}
 	s.m.reg.MustRegister(newStateCollector(s))
+	s.page = newStatusPage(s)
 
 	if cfg.WebhookSecret.IsSet() {
 		h, err := netbox.NewWebhookHandler(netbox.WebhookConfig{Secret: cfg.WebhookSecret.Value(), BaseURL: cfg.NetBox.URL, Logger: log},
