@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -442,5 +443,118 @@ func TestInterfaceDecoding(t *testing.T) {
 	var bad wug.Interface
 	if err := json.Unmarshal([]byte(`{"address":"10.0.0.1"}`), &bad); err == nil {
 		t.Error("an interface without an id was accepted")
+	}
+}
+
+// TestAssignRoles sets OS, brand and primary roles on many devices with
+// one request per distinct name and reads them back.
+func TestAssignRoles(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		kind     wug.RoleKind
+		byDevice func(ids []string) map[string]string
+		requests int
+		read     func(wugtest.Device) string
+	}{
+		{"os, two names", wug.RoleOS, func(ids []string) map[string]string {
+			return map[string]string{ids[0]: "Cisco IOS", ids[1]: "Cisco IOS", ids[2]: "Junos", ids[3]: "Cisco IOS"}
+		}, 2, func(d wugtest.Device) string { return d.OS }},
+		{"brand, one name", wug.RoleBrand, func(ids []string) map[string]string {
+			return map[string]string{ids[0]: "Cisco", ids[1]: "Cisco", ids[2]: "Cisco", ids[3]: "Cisco"}
+		}, 1, func(d wugtest.Device) string { return d.Brand }},
+		{"primary, some devices", wug.RolePrimary, func(ids []string) map[string]string {
+			return map[string]string{ids[1]: "Switch", ids[3]: "Router"}
+		}, 2, func(d wugtest.Device) string { return d.Role }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := fake(t, nil)
+			ctx := context.Background()
+			ids := srv.AddDevices(wugtest.Device{Name: "a"}, wugtest.Device{Name: "b"}, wugtest.Device{Name: "c"}, wugtest.Device{Name: "d"})
+			want := tt.byDevice(ids)
+			login(t, c)
+			srv.ResetRequests()
+			res, err := c.Devices.AssignRoles(ctx, tt.kind, want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.SuccessfulOperations != len(want) {
+				t.Errorf("result %+v, want %d operations", res, len(want))
+			}
+			if n := srv.Count("PATCH /api/v1/devices/-/roles/" + string(tt.kind)); n != tt.requests || len(srv.Requests()) != n {
+				t.Errorf("%d requests (%v), want %d", len(srv.Requests()), srv.Counts().ByRoute, tt.requests)
+			}
+			got := map[string]string{}
+			for id := range want {
+				d, _ := srv.Device(id)
+				got[id] = tt.read(d)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("roles (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAssignRolePartialAndRefused(t *testing.T) {
+	t.Parallel()
+	srv, c := fake(t, nil)
+	ctx := context.Background()
+	ids := srv.AddDevices(wugtest.Device{Name: "a"}, wugtest.Device{Name: "b"})
+	res, err := c.Devices.AssignRoles(ctx, wug.RoleOS, map[string]string{ids[0]: "Linux", "999": "Linux", ids[1]: "Windows"})
+	var re *wug.ResultError
+	if !errors.As(err, &re) || res == nil || res.SuccessfulOperations != 2 || !slices.Equal(re.Failed, []string{"999"}) {
+		t.Errorf("unknown device: %+v, %v; want 2 done and a *ResultError naming 999", res, err)
+	}
+	if d, _ := srv.Device(ids[1]); d.OS != "Windows" {
+		t.Errorf("the name after a partial failure was not sent: %+v", d)
+	}
+	var ae *wug.APIError
+	if _, err := c.Devices.AssignRole(ctx, wug.RolePrimary, "No Such Role", ids); !errors.As(err, &ae) || ae.StatusCode != 400 {
+		t.Errorf("unknown primary role: %v, want a 400", err)
+	}
+	srv.ResetRequests()
+	var ie *wug.InputError
+	for name, err := range map[string]error{
+		"kind":       second(c.Devices.AssignRole(ctx, "subRole", "x", ids)),
+		"empty name": second(c.Devices.AssignRoles(ctx, wug.RoleBrand, map[string]string{ids[0]: ""})),
+		"no devices": second(c.Devices.AssignRole(ctx, wug.RoleBrand, "Cisco", nil)),
+	} {
+		if !errors.As(err, &ie) {
+			t.Errorf("%s: %v, want an *InputError", name, err)
+		}
+	}
+	if res, err := c.Devices.AssignRoles(ctx, wug.RoleBrand, nil); err != nil || res.SuccessfulOperations != 0 {
+		t.Errorf("no devices: %+v, %v", res, err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests for refused input, want none", n)
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
+
+func TestDeviceRoles(t *testing.T) {
+	t.Parallel()
+	srv, c := fake(t, nil)
+	ctx := context.Background()
+	id := srv.AddDevice(wugtest.Device{Name: "a", Role: "Switch", Brand: "Cisco", OS: "Cisco IOS"})
+	got, err := c.Devices.Roles(ctx, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []wug.RoleAssignment{{Kind: "role", Name: "Switch"}, {Kind: "brandModel", Name: "Cisco"}, {Kind: "os", Name: "Cisco IOS"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Roles (-want +got):\n%s", diff)
+	}
+	got, err = c.Devices.Roles(ctx, id, "os")
+	if err != nil || !cmp.Equal(want[2:], got) {
+		t.Errorf("Roles(os) = %+v, %v", got, err)
+	}
+	srv.MisbehaveNext(wugtest.Misbehave{Route: "GET /api/v1/devices/{deviceId}/roles/-", Kind: wugtest.ErrorEnvelope})
+	if _, err := c.Devices.Roles(ctx, id, ""); err == nil {
+		t.Error("an error envelope was taken for roles")
 	}
 }

@@ -3,6 +3,7 @@ package wugtest
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,7 +24,9 @@ type Device struct {
 	Role       string
 	Brand      string
 	OS         string
-	Notes      string
+	// SubRoles are the device's sub-roles (read back only).
+	SubRoles []string
+	Notes    string
 	// State is the device's best and worst state: "Up", "Down", "Unknown"
 	// or "Maintenance". Seeding defaults to "Up".
 	State       string
@@ -131,7 +134,7 @@ func (s *state) export(d *device) Device {
 	out := Device{
 		ID: strconv.Itoa(d.id), Name: d.name, HostName: d.hostName, Address: d.addr,
 		Attributes: make(map[string]string, len(d.attrs)),
-		Role:       d.role, Brand: d.brand, OS: d.os, Notes: d.notes, State: d.worst,
+		Role:       d.role, Brand: d.brand, OS: d.os, SubRoles: slices.Clone(d.subRoles), Notes: d.notes, State: d.worst,
 		Maintenance: d.maint.enabled, MaintenanceReason: d.maint.reason, Polls: d.polls, Refreshes: d.refreshes,
 	}
 	for _, a := range d.attrs {

@@ -78,6 +78,18 @@ func TestEveryRouteConformsToContract(t *testing.T) {
 	a.call("GET", "/devices/"+dev+"/interfaces/"+ifs.Data[0].InterfaceID, nil, 200, nil)
 	a.call("PUT", "/devices/"+dev+"/interfaces/"+ifs.Data[0].InterfaceID, map[string]any{"hostName": "a.lab", "address": "10.0.0.11", "defaultInterface": true, "pollUsingName": false}, 200, nil)
 
+	for _, k := range []string{"all", "role", "brand", "os", "subRole"} {
+		a.call("GET", "/devices/"+dev+"/roles/-?kind="+k, nil, 200, nil)
+	}
+	a.call("PUT", "/devices/"+dev+"/roles/primary?primary=Router", nil, 200, nil)
+	a.call("PUT", "/devices/"+dev+"/roles/os?osName=IOS", nil, 200, nil)
+	a.call("PUT", "/devices/"+dev+"/roles/brand?brand=Cisco", nil, 200, nil)
+	a.call("PATCH", "/devices/-/roles/primary", map[string]any{"devices": []string{dev, "999"}, "name": "Switch"}, 200, nil)
+	a.call("PATCH", "/devices/-/roles/os", map[string]any{"devices": []string{dev}, "name": "IOS-XE"}, 200, nil)
+	a.call("PATCH", "/devices/-/roles/brand", map[string]any{"devices": []string{dev}, "name": "Cisco"}, 200, nil)
+	a.call("PATCH", "/devices/-/roles/sub-role", map[string]any{"devices": []string{dev}, "operation": "add", "subroles": []string{"Resource Monitors"}}, 200, nil)
+	a.call("GET", "/devices/"+dev+"/roles/-", nil, 200, nil)
+
 	var l attrList
 	a.call("GET", "/devices/"+dev+"/attributes/-?names=k1&names=k2&nameContains=k&valueContains=v&limit=1", nil, 200, &l)
 	a.call("GET", "/devices/"+dev+"/attributes/-?pageId="+l.Paging.NextPageID+"&names=k1&names=k2&nameContains=k&valueContains=v&limit=1", nil, 200, nil)

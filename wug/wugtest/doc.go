@@ -27,6 +27,9 @@
 //   - Network interfaces (list, default, one, update): a new address on the
 //     default interface re-addresses the device, so its listing, search and
 //     [Handler.DevicesByAddress] follow; [Handler.Interfaces] reads them back.
+//   - Roles: primary role, operating system, brand and sub-roles, per device
+//     and for many devices at once (PATCH /devices/-/roles/…); a primary
+//     role or sub-role must be in the role library ([Handler.AddRole]).
 //   - newDevice and refresh scans run asynchronously ([WithScanDelay]) and are
 //     followed through /device-scan/…; only addresses marked with
 //     [Handler.SetReachable] are found.

@@ -71,6 +71,15 @@ func (h *Handler) buildRoutes() []*route {
 		{"GET", "/devices/{deviceId}/interfaces/{interfaceId}", h.getInterface},
 		{"PUT", "/devices/{deviceId}/interfaces/{interfaceId}", h.putInterface},
 
+		{"GET", "/devices/{deviceId}/roles/-", h.listRoles},
+		{"PUT", "/devices/{deviceId}/roles/primary", h.roleOne("primary", "primary")},
+		{"PUT", "/devices/{deviceId}/roles/os", h.roleOne("os", "osName")},
+		{"PUT", "/devices/{deviceId}/roles/brand", h.roleOne("brand", "brand")},
+		{"PATCH", "/devices/-/roles/primary", h.roleMany("primary")},
+		{"PATCH", "/devices/-/roles/os", h.roleMany("os")},
+		{"PATCH", "/devices/-/roles/brand", h.roleMany("brand")},
+		{"PATCH", "/devices/-/roles/sub-role", h.subRoleMany},
+
 		{"GET", "/devices/{deviceId}/attributes/-", h.listAttributes},
 		{"POST", "/devices/{deviceId}/attributes/-", h.addAttribute},
 		{"DELETE", "/devices/{deviceId}/attributes/-", h.deleteAttributes},
