@@ -35,7 +35,7 @@ func newE2E(t testing.TB, nbOpts []netboxtest.Option, wugOpts ...wugtest.Option)
 	t.Helper()
 	e := &e2e{nb: netboxtest.NewServer(t, nbOpts...),
 		wug: wugtest.NewServer(t, append([]wugtest.Option{wugtest.WithClientOptions(wug.WithRetry(fastRetry), wug.WithRateLimit(0, 0))}, wugOpts...)...)}
-	nc, err := netbox.NewClient(e.nb.URL, e.nb.Token, netbox.WithRetry(4, time.Millisecond, 20*time.Millisecond))
+	nc, err := netbox.NewClient(e.nb.URL, e.nb.Token, netbox.WithRetry(netbox.RetryPolicy{MaxRetries: 4, WaitMin: time.Millisecond, WaitMax: 20 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
 	}

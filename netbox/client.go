@@ -65,8 +65,9 @@ const DefaultTimeout = 90 * time.Second
 // Client reads from one NetBox instance. It is safe for concurrent use.
 type Client struct {
 	hc       *http.Client // the shared HTTP stack
-	base     *url.URL     // without trailing slash
-	auth     string       // Authorization header value; never logged
+	stack    *httpx.Stack
+	base     *url.URL // without trailing slash
+	auth     string   // Authorization header value; never logged
 	logger   *slog.Logger
 	pageSize int
 	maxURL   int
@@ -79,117 +80,102 @@ type Client struct {
 }
 
 type config struct {
-	logger     *slog.Logger
-	httpClient *http.Client
-	timeout    time.Duration
-	rate       float64
-	burst      int
-	retry      *httpx.RetryPolicy
-	tls        httpx.TLSOptions
-	pageSize   int
-	maxURL     int
+	http     httpx.Options
+	pageSize int
+	maxURL   int
 }
 
 // Option configures a Client. Options validate their arguments and may
 // return an error, which NewClient reports.
 type Option func(*config) error
 
-// WithLogger sends request and warning records to l. The default is silent.
-// Authorization headers and tokens are never logged.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		if l == nil {
-			return errors.New("WithLogger: nil logger")
-		}
-		c.logger = l
-		return nil
-	}
+// RetryPolicy says how often and how long to retry; see DefaultRetryPolicy.
+// It is the same type as wug.RetryPolicy.
+type RetryPolicy = httpx.RetryPolicy
+
+// DefaultRetryPolicy returns the retry policy NewClient uses by default:
+// 4 retries, exponential backoff with jitter from 250ms to 8s, Retry-After
+// honoured up to 2 minutes.
+func DefaultRetryPolicy() RetryPolicy { return httpx.DefaultRetryPolicy() }
+
+// Hooks observe attempts, retries and adaptive rate changes, e.g. for
+// metrics; the wug package takes the same type.
+type Hooks = httpx.Hooks
+
+// AttemptEvent describes one HTTP attempt, passed to Hooks.OnAttempt.
+type AttemptEvent = httpx.AttemptEvent
+
+// RetryEvent describes one retry, passed to Hooks.OnRetry.
+type RetryEvent = httpx.RetryEvent
+
+// httpOption makes an Option of a setting both clients share.
+func httpOption(set httpx.Setter) Option {
+	return func(c *config) error { return set(&c.http) }
 }
 
-// WithHTTPClient uses hc's transport as the bottom of the stack (retries,
-// rate limit and logging are still layered on top), its cookie jar and
-// redirect policy, and its Timeout when set and WithTimeout is not.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return errors.New("WithHTTPClient: nil client")
-		}
-		c.httpClient = hc
-		return nil
-	}
-}
+// WithHTTPClient builds the client's stack (retry, rate limit, concurrency
+// cap, logging) over hc's transport and takes hc's cookie jar, redirect
+// policy and, unless WithTimeout is given, its Timeout. TLS options apply
+// to a copy of hc's transport when it is an *http.Transport (nil means
+// http.DefaultTransport).
+func WithHTTPClient(hc *http.Client) Option { return httpOption(httpx.SetHTTPClient(hc)) }
 
-// WithTimeout bounds each request, retries included (default DefaultTimeout).
-func WithTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("WithTimeout: %v is not positive", d)
-		}
-		c.timeout = d
-		return nil
-	}
-}
+// WithBaseTransport sets the bottom transport under the client's stack in
+// place of a pooled go-cleanhttp transport, e.g. a proxy or a test's mock.
+// TLS options apply to a copy of it, which must then be an *http.Transport.
+func WithBaseTransport(rt http.RoundTripper) Option { return httpOption(httpx.SetBaseTransport(rt)) }
 
-// WithRateLimit limits requests to perSecond with the given burst. NetBox
-// itself does not rate-limit; this protects a shared server.
-func WithRateLimit(perSecond float64, burst int) Option {
-	return func(c *config) error {
-		if perSecond <= 0 {
-			return fmt.Errorf("WithRateLimit: rate %v is not positive", perSecond)
-		}
-		c.rate, c.burst = perSecond, max(burst, 1)
-		return nil
-	}
-}
+// WithTLSConfig sets the bottom transport's TLS configuration; it cannot be
+// combined with the other TLS options.
+func WithTLSConfig(cfg *tls.Config) Option { return httpOption(httpx.SetTLSConfig(cfg)) }
 
-// WithRetry sets how often a failed request (transport error, 429, 502,
-// 503, 504, 500 on GET) is retried and the backoff bounds. maxRetries 0
-// disables retrying.
-func WithRetry(maxRetries int, waitMin, waitMax time.Duration) Option {
-	return func(c *config) error {
-		if maxRetries < 0 || waitMin < 0 || waitMax < waitMin {
-			return fmt.Errorf("WithRetry: invalid policy (%d retries, %v..%v)", maxRetries, waitMin, waitMax)
-		}
-		p := httpx.DefaultRetryPolicy()
-		p.MaxRetries, p.WaitMin, p.WaitMax = maxRetries, waitMin, waitMax
-		c.retry = &p
-		return nil
-	}
-}
+// WithCAFile trusts the CA certificates in the PEM file at path instead of
+// the system roots, for a NetBox behind a private CA.
+func WithCAFile(path string) Option { return httpOption(httpx.SetCAFile(path)) }
 
-// WithCAFile trusts only the PEM CA certificates in path, for a NetBox
-// behind a private CA.
-func WithCAFile(path string) Option {
-	return func(c *config) error {
-		if path == "" {
-			return errors.New("WithCAFile: empty path")
-		}
-		c.tls.CAFile = path
-		return nil
-	}
-}
+// WithCAPEM trusts the CA certificates in pem instead of the system roots.
+func WithCAPEM(pem []byte) Option { return httpOption(httpx.SetCAPEM(pem)) }
 
-// WithPinnedCertificate trusts a server whose leaf certificate has the
-// given hex SHA-256 fingerprint (colons and case ignored), for a
-// self-signed NetBox.
+// WithPinnedCertificate accepts exactly the server certificate whose SHA-256
+// fingerprint is sha256Hex (64 hex digits; colons and case ignored), such as
+// a self-signed NetBox certificate.
 func WithPinnedCertificate(sha256Hex string) Option {
-	return func(c *config) error {
-		if _, err := httpx.ParseFingerprint(sha256Hex); err != nil {
-			return fmt.Errorf("WithPinnedCertificate: %w", err)
-		}
-		c.tls.PinnedSHA256 = sha256Hex
-		return nil
-	}
+	return httpOption(httpx.SetPinnedCertificate(sha256Hex))
 }
 
 // WithInsecureSkipVerify turns off TLS certificate verification. Use it
 // only for a lab NetBox; prefer WithCAFile or WithPinnedCertificate.
-func WithInsecureSkipVerify() Option {
-	return func(c *config) error {
-		c.tls.InsecureSkipVerify = true
-		return nil
-	}
-}
+func WithInsecureSkipVerify() Option { return httpOption(httpx.SetInsecureSkipVerify()) }
+
+// WithRateLimit limits requests to rps per second with the given burst;
+// rps 0, the default, turns the limiter off. NetBox itself does not
+// rate-limit; this protects a shared server. The limiter halves its rate
+// when NetBox answers 429 or 503 and recovers gradually.
+func WithRateLimit(rps float64, burst int) Option { return httpOption(httpx.SetRateLimit(rps, burst)) }
+
+// WithRetry sets the retry policy; MaxRetries 0 turns retrying off.
+// Transport errors, 408, 429, 502, 503 and 504 are retried, a 500 only
+// for reads, and no other 4xx. Retry-After is honoured up to
+// MaxRetryAfter.
+func WithRetry(p RetryPolicy) Option { return httpOption(httpx.SetRetry(p)) }
+
+// WithMaxConcurrency caps the requests in flight at n (default 0, no cap).
+func WithMaxConcurrency(n int) Option { return httpOption(httpx.SetMaxConcurrency(n)) }
+
+// WithLogger logs every HTTP attempt (method, sanitized URL, status,
+// duration, attempt) at debug level, and warnings. Authorization headers,
+// tokens and bodies are never logged. Nil is silent, the default.
+func WithLogger(l *slog.Logger) Option { return httpOption(httpx.SetLogger(l)) }
+
+// WithUserAgent sets the User-Agent header (default "wugsync").
+func WithUserAgent(ua string) Option { return httpOption(httpx.SetUserAgent(ua)) }
+
+// WithTimeout bounds each request, retries included (default
+// DefaultTimeout); 0 means no bound beyond the caller's context.
+func WithTimeout(d time.Duration) Option { return httpOption(httpx.SetTimeout(d)) }
+
+// WithHooks observes attempts, retries and adaptive rate changes.
+func WithHooks(h Hooks) Option { return httpOption(httpx.SetHooks(h)) }
 
 // WithPageSize sets the objects per list request, 1 to MaxPageSize
 // (default MaxPageSize).
@@ -233,52 +219,23 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 		return nil, errors.New("netbox: API token contains white space")
 	}
 
-	cfg := config{pageSize: MaxPageSize, maxURL: 4000}
+	cfg := config{http: httpx.Options{UserAgent: "wugsync", Timeout: DefaultTimeout}, pageSize: MaxPageSize, maxURL: 4000}
 	for _, o := range opts {
+		if o == nil {
+			continue
+		}
 		if err := o(&cfg); err != nil {
 			return nil, fmt.Errorf("netbox: %w", err)
 		}
 	}
-	logger := cfg.logger
+	hc, stack, err := cfg.http.Client()
+	if err != nil {
+		return nil, fmt.Errorf("netbox: %w", err)
+	}
+	logger := cfg.http.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-
-	hc := &http.Client{Timeout: cfg.timeout}
-	if hc.Timeout == 0 {
-		hc.Timeout = DefaultTimeout
-		if cfg.httpClient != nil && cfg.httpClient.Timeout > 0 {
-			hc.Timeout = cfg.httpClient.Timeout
-		}
-	}
-	var base http.RoundTripper
-	var tlsConfig *tls.Config
-	if cfg.tls.Set() {
-		if cfg.httpClient != nil {
-			return nil, errors.New("netbox: TLS options apply to the default transport, not one from WithHTTPClient")
-		}
-		if tlsConfig, err = httpx.TLSConfig(cfg.tls); err != nil {
-			return nil, fmt.Errorf("netbox: %w", err)
-		}
-	}
-	if cfg.httpClient != nil {
-		base = cfg.httpClient.Transport
-		if base == nil {
-			base = http.DefaultTransport
-		}
-		hc.Jar = cfg.httpClient.Jar
-		hc.CheckRedirect = cfg.httpClient.CheckRedirect
-	}
-	stack := httpx.Build(httpx.Config{
-		Base:      base,
-		TLS:       tlsConfig,
-		Retry:     cfg.retry,
-		RateLimit: cfg.rate,
-		Burst:     cfg.burst,
-		Logger:    cfg.logger,
-		UserAgent: "wugsync",
-	})
-	hc.Transport = stack.Transport
 
 	scheme := "Token"
 	if strings.HasPrefix(token, "nbt_") {
@@ -286,6 +243,7 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 	}
 	return &Client{
 		hc:       hc,
+		stack:    stack,
 		base:     u,
 		auth:     scheme + " " + token,
 		logger:   logger,
@@ -293,6 +251,13 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 		maxURL:   cfg.maxURL,
 	}, nil
 }
+
+// Retries returns how many retries the client has made.
+func (c *Client) Retries() int64 { return c.stack.Retries() }
+
+// RateLimit returns the adaptive limiter's current rate in requests per
+// second, or 0 when there is no limiter.
+func (c *Client) RateLimit() float64 { return c.stack.Rate() }
 
 // BaseURL returns the NetBox base URL without a trailing slash.
 func (c *Client) BaseURL() string { return c.base.String() }

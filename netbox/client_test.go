@@ -1,6 +1,7 @@
 package netbox
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -68,14 +69,14 @@ func TestNewClientRejects(t *testing.T) {
 		{"empty token", "https://netbox.example.com", " ", nil, "empty API token"},
 		{"token with space", "https://netbox.example.com", "a b", nil, "white space"},
 		{"page size", "https://netbox.example.com", "t", []Option{WithPageSize(1001)}, "outside 1..1000"},
-		{"rate", "https://netbox.example.com", "t", []Option{WithRateLimit(0, 1)}, "not positive"},
-		{"retry", "https://netbox.example.com", "t", []Option{WithRetry(1, 2, 1)}, "invalid policy"},
+		{"rate", "https://netbox.example.com", "t", []Option{WithRateLimit(-1, 1)}, "netbox: WithRateLimit: negative rate"},
+		{"retry", "https://netbox.example.com", "t", []Option{WithRetry(RetryPolicy{MaxRetries: 1, WaitMin: 2, WaitMax: 1})}, "invalid policy"},
 		{"missing CA file", "https://netbox.example.com", "t", []Option{WithCAFile("/nonexistent/ca.pem")}, "read CA file"},
 		{"bad pin", "https://netbox.example.com", "t", []Option{WithPinnedCertificate("abc")}, "fingerprint"},
 		{"two trust modes", "https://netbox.example.com", "t", []Option{WithInsecureSkipVerify(),
 			WithPinnedCertificate(strings.Repeat("ab", 32))}, "choose one"},
-		{"TLS with own client", "https://netbox.example.com", "t", []Option{WithInsecureSkipVerify(),
-			WithHTTPClient(http.DefaultClient)}, "default transport"},
+		{"TLS on a wrapping transport", "https://netbox.example.com", "t", []Option{WithInsecureSkipVerify(),
+			WithHTTPClient(&http.Client{Transport: httpmock.NewMockTransport()})}, "netbox: WithInsecureSkipVerify cannot apply to the *httpmock.MockTransport from WithHTTPClient"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,16 +108,17 @@ func TestTLSTrust(t *testing.T) {
 		{"system roots", nil, false},
 		{"pinned", []Option{WithPinnedCertificate(pin)}, true},
 		{"wrong pin", []Option{WithPinnedCertificate(strings.Repeat("00", 32))}, false},
+		{"pin on own transport", []Option{WithBaseTransport(&http.Transport{}), WithPinnedCertificate(pin)}, true},
 		{"skip verify", []Option{WithInsecureSkipVerify()}, true},
 	}
 	for _, tt := range tests {
-		c, err := NewClient(srv.URL, "tok", append(tt.opts, WithRetry(0, 0, 0))...)
+		c, err := NewClient(srv.URL, "tok", append(tt.opts, WithRetry(RetryPolicy{}))...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, err = c.Status(t.Context())
-		if (err == nil) != tt.ok {
-			t.Errorf("%s: Status error %v, want ok=%v", tt.name, err, tt.ok)
+		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrUntrustedCertificate)) {
+			t.Errorf("%s: Status error %v, want ok=%v or ErrUntrustedCertificate", tt.name, err, tt.ok)
 		}
 	}
 }

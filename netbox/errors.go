@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/wugsync/wugsync/internal/httpx"
 )
 
 // Sentinel errors that an *APIError answers through errors.Is.
@@ -19,6 +21,13 @@ var (
 	// ErrBadFilter means NetBox answered 400, usually for a filter value it
 	// does not accept (an unknown site id, status or tag).
 	ErrBadFilter = errors.New("netbox rejected a filter")
+	// ErrUntrustedCertificate matches a request that failed because
+	// NetBox's TLS certificate is not trusted: its chain does not verify
+	// against the trusted roots (unknown authority, another host name,
+	// expired) or it is not the pinned certificate. It is the same value as
+	// wug.ErrUntrustedCertificate; crypto/x509's error stays reachable with
+	// errors.As.
+	ErrUntrustedCertificate = httpx.ErrUntrustedCertificate
 )
 
 // APIError is a NetBox answer with a status of 300 or more.

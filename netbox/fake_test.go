@@ -28,7 +28,7 @@ var equatePrefix = cmpopts.EquateComparable(netip.Prefix{})
 func fakeClient(t testing.TB, fakeOpts []netboxtest.Option, opts ...netbox.Option) (*netboxtest.Server, *netbox.Client) {
 	t.Helper()
 	srv := netboxtest.NewServer(t, fakeOpts...)
-	opts = append([]netbox.Option{netbox.WithRetry(2, time.Millisecond, 5*time.Millisecond)}, opts...)
+	opts = append([]netbox.Option{netbox.WithRetry(netbox.RetryPolicy{MaxRetries: 2, WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond})}, opts...)
 	c, err := netbox.NewClient(srv.URL+"/", srv.Token, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -412,7 +412,7 @@ func TestFakeChangedSinceAndCustomField(t *testing.T) {
 func TestFakeErrors(t *testing.T) {
 	t.Parallel()
 	srv := netboxtest.NewServer(t)
-	bad, err := netbox.NewClient(srv.URL, "ffffffffffffffffffffffffffffffffffffffff", netbox.WithRetry(0, 0, 0))
+	bad, err := netbox.NewClient(srv.URL, "ffffffffffffffffffffffffffffffffffffffff", netbox.WithRetry(netbox.RetryPolicy{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,7 +425,7 @@ func TestFakeErrors(t *testing.T) {
 		t.Errorf("bad token: %v", last)
 	}
 
-	c, err := netbox.NewClient(srv.URL, srv.Token, netbox.WithRetry(0, 0, 0))
+	c, err := netbox.NewClient(srv.URL, srv.Token, netbox.WithRetry(netbox.RetryPolicy{}))
 	if err != nil {
 		t.Fatal(err)
 	}

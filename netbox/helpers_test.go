@@ -23,7 +23,7 @@ const testBase = "https://netbox.example.com"
 func newMockClient(t testing.TB, opts ...Option) (*Client, *httpmock.MockTransport) {
 	t.Helper()
 	mt := httpmock.NewMockTransport()
-	opts = append([]Option{WithHTTPClient(&http.Client{Transport: mt}), WithRetry(0, 0, 0)}, opts...)
+	opts = append([]Option{WithHTTPClient(&http.Client{Transport: mt}), WithRetry(RetryPolicy{})}, opts...)
 	c, err := NewClient(testBase, "0123456789abcdef0123456789abcdef01234567", opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -48,8 +48,12 @@ type RetryPolicy = httpx.RetryPolicy
 // honoured up to 2 minutes.
 func DefaultRetryPolicy() RetryPolicy { return httpx.DefaultRetryPolicy() }
 
-// Hooks observe retries and adaptive rate changes, e.g. for metrics.
+// Hooks observe attempts, retries and adaptive rate changes, e.g. for
+// metrics; the netbox package takes the same type.
 type Hooks = httpx.Hooks
+
+// AttemptEvent describes one HTTP attempt, passed to Hooks.OnAttempt.
+type AttemptEvent = httpx.AttemptEvent
 
 // RetryEvent describes one retry, passed to Hooks.OnRetry.
 type RetryEvent = httpx.RetryEvent
@@ -78,135 +82,73 @@ type Client struct {
 
 type options struct {
 	username, password string
-	httpClient         *http.Client
-	baseTransport      http.RoundTripper
-	tlsConfig          *tls.Config
-	tlsOpts            httpx.TLSOptions
-	rate               float64
-	burst              int
-	retry              *RetryPolicy
-	maxConcurrency     int
-	logger             *slog.Logger
-	userAgent          string
+	http               httpx.Options
 	batchSize          int
 	maxScanRange       int
-	hooks              Hooks
-	timeout            time.Duration
 }
 
 // Option configures a Client; it returns an error for invalid values.
 type Option func(*options) error
+
+// httpOption makes an Option of a setting both clients share.
+func httpOption(set httpx.Setter) Option {
+	return func(o *options) error { return set(&o.http) }
+}
 
 // WithCredentials sets the WUG user name and password used for the OAuth2
 // password grant at POST /api/v1/token.
 func WithCredentials(username, password string) Option {
 	return func(o *options) error {
 		if username == "" {
-			return errors.New("wug: WithCredentials: empty user name")
+			return errors.New("WithCredentials: empty user name")
 		}
 		if password == "" {
-			return errors.New("wug: WithCredentials: empty password")
+			return errors.New("WithCredentials: empty password")
 		}
 		o.username, o.password = username, password
 		return nil
 	}
 }
 
-// WithHTTPClient replaces the built-in transport stack (retry, rate limit,
-// concurrency cap, logging, TLS options) with hc. Authentication is still
-// layered on top of hc's transport.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(o *options) error {
-		if hc == nil {
-			return errors.New("wug: WithHTTPClient: nil client")
-		}
-		o.httpClient = hc
-		return nil
-	}
-}
+// WithHTTPClient builds the client's stack (retry, rate limit, concurrency
+// cap, logging) over hc's transport and takes hc's cookie jar, redirect
+// policy and, unless WithTimeout is given, its Timeout. TLS options apply
+// to a copy of hc's transport when it is an *http.Transport (nil means
+// http.DefaultTransport). Authentication is layered on top.
+func WithHTTPClient(hc *http.Client) Option { return httpOption(httpx.SetHTTPClient(hc)) }
 
-// WithBaseTransport sets the bottom transport under the built-in stack
-// (retry, rate limit, concurrency cap, logging), in place of the pooled
-// go-cleanhttp transport; TLS options do not apply to it. Tests use it to
-// plug in a mock transport.
-func WithBaseTransport(rt http.RoundTripper) Option {
-	return func(o *options) error {
-		if rt == nil {
-			return errors.New("wug: WithBaseTransport: nil transport")
-		}
-		o.baseTransport = rt
-		return nil
-	}
-}
+// WithBaseTransport sets the bottom transport under the client's stack in
+// place of a pooled go-cleanhttp transport, e.g. a proxy or a test's mock.
+// TLS options apply to a copy of it, which must then be an *http.Transport.
+func WithBaseTransport(rt http.RoundTripper) Option { return httpOption(httpx.SetBaseTransport(rt)) }
 
-// WithTLSConfig sets the TLS configuration of the built-in transport.
-func WithTLSConfig(cfg *tls.Config) Option {
-	return func(o *options) error {
-		if cfg == nil {
-			return errors.New("wug: WithTLSConfig: nil config")
-		}
-		o.tlsConfig = cfg
-		return nil
-	}
-}
+// WithTLSConfig sets the bottom transport's TLS configuration; it cannot be
+// combined with the other TLS options.
+func WithTLSConfig(cfg *tls.Config) Option { return httpOption(httpx.SetTLSConfig(cfg)) }
 
 // WithCAFile trusts the CA certificates in the PEM file at path instead of
 // the system roots.
-func WithCAFile(path string) Option {
-	return func(o *options) error {
-		if path == "" {
-			return errors.New("wug: WithCAFile: empty path")
-		}
-		o.tlsOpts.CAFile = path
-		return nil
-	}
-}
+func WithCAFile(path string) Option { return httpOption(httpx.SetCAFile(path)) }
 
 // WithCAPEM trusts the CA certificates in pem instead of the system roots.
-func WithCAPEM(pem []byte) Option {
-	return func(o *options) error {
-		if len(pem) == 0 {
-			return errors.New("wug: WithCAPEM: empty PEM")
-		}
-		o.tlsOpts.CAPEM = pem
-		return nil
-	}
-}
+func WithCAPEM(pem []byte) Option { return httpOption(httpx.SetCAPEM(pem)) }
 
 // WithPinnedCertificate accepts exactly the server certificate whose SHA-256
-// fingerprint is sha256hex (64 hex digits; colons allowed), e.g. a
-// self-signed WUG certificate.
-func WithPinnedCertificate(sha256hex string) Option {
-	return func(o *options) error {
-		if _, err := httpx.ParseFingerprint(sha256hex); err != nil {
-			return fmt.Errorf("wug: WithPinnedCertificate: %w", err)
-		}
-		o.tlsOpts.PinnedSHA256 = sha256hex
-		return nil
-	}
+// fingerprint is sha256Hex (64 hex digits; colons and case ignored), such as
+// a self-signed WUG certificate.
+func WithPinnedCertificate(sha256Hex string) Option {
+	return httpOption(httpx.SetPinnedCertificate(sha256Hex))
 }
 
 // WithInsecureSkipVerify turns off TLS certificate verification. Use it only
 // for tests and labs; prefer WithPinnedCertificate or WithCAFile.
-func WithInsecureSkipVerify() Option {
-	return func(o *options) error {
-		o.tlsOpts.InsecureSkipVerify = true
-		return nil
-	}
-}
+func WithInsecureSkipVerify() Option { return httpOption(httpx.SetInsecureSkipVerify()) }
 
 // WithRateLimit sets the client-side limit to rps requests per second with
-// the given burst; rps 0 turns the limiter off. The limiter halves its rate
-// when WUG answers 429 or 503 and recovers gradually.
-func WithRateLimit(rps float64, burst int) Option {
-	return func(o *options) error {
-		if rps < 0 || burst < 0 {
-			return fmt.Errorf("wug: WithRateLimit: negative rate %v or burst %d", rps, burst)
-		}
-		o.rate, o.burst = rps, burst
-		return nil
-	}
-}
+// the given burst (default DefaultRateLimit and DefaultBurst); rps 0 turns
+// the limiter off. The limiter halves its rate when WUG answers 429 or 503
+// and recovers gradually.
+func WithRateLimit(rps float64, burst int) Option { return httpOption(httpx.SetRateLimit(rps, burst)) }
 
 // WithRetry sets the retry policy; MaxRetries 0 turns retrying off.
 // Transport errors, 408, 429, 502, 503 and 504 are retried, a 500 only for
@@ -215,54 +157,34 @@ func WithRateLimit(rps float64, burst int) Option {
 // sent again only when it never reached WUG (a failed dial) or WUG refused
 // it with 429 or 503; its other failures match ErrOutcomeUnknown.
 // Retry-After is honoured up to MaxRetryAfter.
-func WithRetry(p RetryPolicy) Option {
-	return func(o *options) error {
-		if p.MaxRetries < 0 || p.WaitMin < 0 || p.WaitMax < p.WaitMin {
-			return fmt.Errorf("wug: WithRetry: invalid policy (retries %d, wait %v..%v)", p.MaxRetries, p.WaitMin, p.WaitMax)
-		}
-		o.retry = &p
-		return nil
-	}
-}
+func WithRetry(p RetryPolicy) Option { return httpOption(httpx.SetRetry(p)) }
 
-// WithMaxConcurrency caps the requests in flight at n (0 means no cap).
-func WithMaxConcurrency(n int) Option {
-	return func(o *options) error {
-		if n < 0 {
-			return fmt.Errorf("wug: WithMaxConcurrency: negative %d", n)
-		}
-		o.maxConcurrency = n
-		return nil
-	}
-}
+// WithMaxConcurrency caps the requests in flight at n (default
+// DefaultMaxConcurrency; 0 means no cap).
+func WithMaxConcurrency(n int) Option { return httpOption(httpx.SetMaxConcurrency(n)) }
 
 // WithLogger logs every HTTP attempt (method, sanitized URL, status,
 // duration, attempt) and token refreshes at debug level. Secrets and bodies
 // are never logged. Nil is silent, the default.
-func WithLogger(l *slog.Logger) Option {
-	return func(o *options) error {
-		o.logger = l
-		return nil
-	}
-}
+func WithLogger(l *slog.Logger) Option { return httpOption(httpx.SetLogger(l)) }
 
 // WithUserAgent sets the User-Agent header.
-func WithUserAgent(ua string) Option {
-	return func(o *options) error {
-		if strings.ContainsAny(ua, "\r\n") {
-			return errors.New("wug: WithUserAgent: line break in user agent")
-		}
-		o.userAgent = ua
-		return nil
-	}
-}
+func WithUserAgent(ua string) Option { return httpOption(httpx.SetUserAgent(ua)) }
+
+// WithTimeout bounds each call, including its retries and any login, to d
+// (http.Client.Timeout). The default, 0, is no bound beyond the caller's
+// context.
+func WithTimeout(d time.Duration) Option { return httpOption(httpx.SetTimeout(d)) }
+
+// WithHooks observes attempts, retries and adaptive rate changes.
+func WithHooks(h Hooks) Option { return httpOption(httpx.SetHooks(h)) }
 
 // WithBatchSize sets how many templates Devices.BulkAdd sends per call
 // (default 50).
 func WithBatchSize(n int) Option {
 	return func(o *options) error {
 		if n < 1 {
-			return fmt.Errorf("wug: WithBatchSize: %d is not positive", n)
+			return fmt.Errorf("WithBatchSize: %d is not positive", n)
 		}
 		o.batchSize = n
 		return nil
@@ -274,29 +196,9 @@ func WithBatchSize(n int) Option {
 func WithMaxScanRange(n int) Option {
 	return func(o *options) error {
 		if n < 1 {
-			return fmt.Errorf("wug: WithMaxScanRange: %d is not positive", n)
+			return fmt.Errorf("WithMaxScanRange: %d is not positive", n)
 		}
 		o.maxScanRange = n
-		return nil
-	}
-}
-
-// WithTimeout bounds each call, including its retries and any login, to d
-// (http.Client.Timeout). The default is no bound beyond the caller's context.
-func WithTimeout(d time.Duration) Option {
-	return func(o *options) error {
-		if d < 0 {
-			return fmt.Errorf("wug: WithTimeout: negative %v", d)
-		}
-		o.timeout = d
-		return nil
-	}
-}
-
-// WithHooks observes retries and adaptive rate changes.
-func WithHooks(h Hooks) Option {
-	return func(o *options) error {
-		o.hooks = h
 		return nil
 	}
 }
@@ -310,71 +212,32 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	o := options{
-		rate:           DefaultRateLimit,
-		burst:          DefaultBurst,
-		maxConcurrency: DefaultMaxConcurrency,
-		userAgent:      "wugsync-wug/1",
-		batchSize:      DefaultBatchSize,
-		maxScanRange:   DefaultMaxScanRange,
+		http: httpx.Options{
+			RateLimit:      DefaultRateLimit,
+			Burst:          DefaultBurst,
+			MaxConcurrency: DefaultMaxConcurrency,
+			UserAgent:      "wugsync-wug/1",
+		},
+		batchSize:    DefaultBatchSize,
+		maxScanRange: DefaultMaxScanRange,
 	}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
 		}
 		if err := opt(&o); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("wug: %w", err)
 		}
 	}
-	c := &Client{base: base, logger: o.logger, batchSize: o.batchSize, maxScanRange: o.maxScanRange}
-	var transport http.RoundTripper
-	switch {
-	case o.httpClient != nil:
-		if o.tlsConfig != nil || o.tlsOpts.Set() || o.baseTransport != nil {
-			return nil, errors.New("wug: WithHTTPClient cannot be combined with TLS options or WithBaseTransport; configure that client instead")
-		}
-		transport = o.httpClient.Transport
-		if transport == nil {
-			transport = http.DefaultTransport
-		}
-	default:
-		tlsCfg := o.tlsConfig
-		if o.tlsOpts.Set() {
-			if tlsCfg != nil {
-				return nil, errors.New("wug: WithTLSConfig cannot be combined with WithCAFile, WithCAPEM, WithPinnedCertificate or WithInsecureSkipVerify")
-			}
-			if tlsCfg, err = httpx.TLSConfig(o.tlsOpts); err != nil {
-				return nil, fmt.Errorf("wug: %w", err)
-			}
-		}
-		if o.baseTransport != nil && tlsCfg != nil {
-			return nil, errors.New("wug: WithBaseTransport cannot be combined with TLS options; configure TLS on that transport")
-		}
-		c.stack = httpx.Build(httpx.Config{
-			Base:           o.baseTransport,
-			TLS:            tlsCfg,
-			Retry:          o.retry,
-			RateLimit:      o.rate,
-			Burst:          o.burst,
-			MaxConcurrency: o.maxConcurrency,
-			Logger:         o.logger,
-			UserAgent:      o.userAgent,
-			Hooks:          o.hooks,
-		})
-		transport = c.stack.Transport
+	plain, stack, err := o.http.Client()
+	if err != nil {
+		return nil, fmt.Errorf("wug: %w", err)
 	}
-	plain := &http.Client{Transport: transport, Timeout: o.timeout}
-	if o.httpClient != nil {
-		if o.timeout == 0 {
-			plain.Timeout = o.httpClient.Timeout
-		}
-		plain.CheckRedirect = o.httpClient.CheckRedirect
-		plain.Jar = o.httpClient.Jar
-	}
-	c.hc = plain
+	c := &Client{base: base, hc: plain, stack: stack, logger: o.http.Logger, batchSize: o.batchSize, maxScanRange: o.maxScanRange}
 	if o.username != "" {
-		c.auth = newTokenSource(base+"/token", o.username, o.password, plain, o.logger)
+		c.auth = newTokenSource(base+"/token", o.username, o.password, plain, o.http.Logger)
 		c.hc = &http.Client{
-			Transport:     &authTransport{next: transport, src: c.auth},
+			Transport:     &authTransport{next: plain.Transport, src: c.auth},
 			Timeout:       plain.Timeout,
 			CheckRedirect: plain.CheckRedirect,
 			Jar:           plain.Jar,
@@ -400,23 +263,12 @@ func parseBaseURL(raw string) (string, error) {
 // BaseURL returns the API root the client calls, ending in /api/v1.
 func (c *Client) BaseURL() string { return c.base }
 
-// Retries returns how many retries the built-in transport has made; 0 with
-// WithHTTPClient.
-func (c *Client) Retries() int64 {
-	if c.stack == nil {
-		return 0
-	}
-	return c.stack.Retries()
-}
+// Retries returns how many retries the client has made.
+func (c *Client) Retries() int64 { return c.stack.Retries() }
 
 // RateLimit returns the adaptive limiter's current rate in requests per
 // second, or 0 when there is no limiter.
-func (c *Client) RateLimit() float64 {
-	if c.stack == nil || c.stack.Limiter == nil {
-		return 0
-	}
-	return c.stack.Limiter.Rate()
-}
+func (c *Client) RateLimit() float64 { return c.stack.Rate() }
 
 // Login fetches a token now (POST /api/v1/token) instead of on the first
 // request, so bad credentials show up early.

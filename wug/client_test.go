@@ -478,28 +478,26 @@ func TestExpandRange(t *testing.T) {
 	}
 }
 
-func TestWithHTTPClientReplacesStack(t *testing.T) {
+func TestWithHTTPClientBuildsStackOverIt(t *testing.T) {
 	t.Parallel()
 	m := newMockWUG(t)
 	m.handle("GET", "/devices/5", 503, `{"message":"busy"}`)
-	m.handle("GET", "/product/whoAmI", 200, `{"data":"api-user"}`)
-	c, err := wug.NewClient(mockBase, wug.WithCredentials(mockUser, mockPassword), wug.WithHTTPClient(&http.Client{Transport: m.mt}))
+	c, err := wug.NewClient(mockBase, wug.WithCredentials(mockUser, mockPassword),
+		wug.WithHTTPClient(&http.Client{Transport: m.mt}), wug.WithRetry(fastRetry), wug.WithRateLimit(0, 0))
 	if err != nil {
 		t.Fatal(err)
-	}
-	if who, err := c.Product.WhoAmI(context.Background()); err != nil || who != mockUser {
-		t.Fatalf("WhoAmI = %q, %v", who, err)
 	}
 	_, err = c.Devices.Get(context.Background(), "5")
 	var ae *wug.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != 503 {
 		t.Fatalf("err = %v, want the 503", err)
 	}
-	if n := m.mt.GetCallCountInfo()["GET "+mockBase+"/api/v1/devices/5"]; n != 1 || c.Retries() != 0 || c.RateLimit() != 0 {
-		t.Errorf("calls %d, retries %d, rate %v; want the caller's client used as is", n, c.Retries(), c.RateLimit())
+	if n := m.mt.GetCallCountInfo()["GET "+mockBase+"/api/v1/devices/5"]; n != fastRetry.MaxRetries+1 || c.Retries() != int64(fastRetry.MaxRetries) {
+		t.Errorf("calls %d, retries %d; want the retry layer over the caller's transport", n, c.Retries())
 	}
-	if _, err := wug.NewClient(mockBase, wug.WithHTTPClient(&http.Client{}), wug.WithInsecureSkipVerify()); err == nil {
-		t.Error("WithHTTPClient with TLS options was accepted")
+	_, err = wug.NewClient(mockBase, wug.WithHTTPClient(&http.Client{Transport: m.mt}), wug.WithInsecureSkipVerify())
+	if err == nil || !strings.Contains(err.Error(), "wug: WithInsecureSkipVerify cannot apply to the *httpmock.MockTransport from WithHTTPClient") {
+		t.Errorf("TLS option on a mock transport: %v, want an error naming both options", err)
 	}
 }
 

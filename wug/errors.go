@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/wugsync/wugsync/internal/httpx"
 )
 
 // Sentinel errors matched by *APIError through errors.Is.
@@ -17,6 +19,13 @@ var (
 	ErrUnauthorized = errors.New("wug: unauthorized")
 	// ErrRateLimited matches a 429 answer.
 	ErrRateLimited = errors.New("wug: rate limited")
+	// ErrUntrustedCertificate matches a request that failed because WUG's
+	// TLS certificate is not trusted: its chain does not verify against the
+	// trusted roots (unknown authority, another host name, expired) or it
+	// is not the pinned certificate. It is the same value as
+	// netbox.ErrUntrustedCertificate; crypto/x509's error stays reachable
+	// with errors.As.
+	ErrUntrustedCertificate = httpx.ErrUntrustedCertificate
 	// ErrOperationFailed matches a 200 answer that reports failure
 	// (success:false or errors[]), see *ResultError.
 	ErrOperationFailed = errors.New("wug: operation failed")

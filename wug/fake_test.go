@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -621,8 +622,12 @@ func TestFakeBadCredentialsAndPinning(t *testing.T) {
 	if _, err := pinned.Product.WhoAmI(context.Background()); err != nil {
 		t.Errorf("pinned certificate: %v", err)
 	}
-	untrusted, _ := wug.NewClient(srv.URL, wug.WithCredentials(wugtest.DefaultUser, wugtest.DefaultPassword), wug.WithRetry(wug.RetryPolicy{}))
-	if err := untrusted.Login(context.Background()); err == nil {
-		t.Error("a self-signed certificate was trusted without being asked")
+	untrusted, _ := wug.NewClient(srv.URL, wug.WithCredentials(wugtest.DefaultUser, wugtest.DefaultPassword))
+	if err := untrusted.Login(context.Background()); !errors.Is(err, wug.ErrUntrustedCertificate) || untrusted.Retries() != 0 {
+		t.Errorf("self-signed certificate: %v after %d retries, want ErrUntrustedCertificate at once", err, untrusted.Retries())
+	}
+	mispinned, _ := wug.NewClient(srv.URL, wug.WithCredentials(wugtest.DefaultUser, wugtest.DefaultPassword), wug.WithPinnedCertificate(strings.Repeat("0", 64)))
+	if _, err := mispinned.Devices.Get(context.Background(), "1"); !errors.Is(err, wug.ErrUntrustedCertificate) {
+		t.Errorf("wrong pin: %v, want ErrUntrustedCertificate", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
 )
@@ -50,6 +51,9 @@ type Config struct {
 // Hooks are optional callbacks for observing the stack. They run on the
 // request's goroutine and must be quick and safe for concurrent use.
 type Hooks struct {
+	// OnAttempt is called after each attempt reaches the server or fails,
+	// retries included, e.g. to count requests by status.
+	OnAttempt func(AttemptEvent)
 	// OnRetry is called when a failed attempt will be retried.
 	OnRetry func(RetryEvent)
 	// OnLimitChange is called when the adaptive limiter changes its rate.
@@ -69,6 +73,21 @@ type RetryEvent struct {
 	Err error
 }
 
+// AttemptEvent describes one attempt of a request.
+type AttemptEvent struct {
+	Method string
+	// URL is sanitized (see SanitizeURL).
+	URL string
+	// Attempt numbers the attempts of one request, starting at 1.
+	Attempt int
+	// Status is the answer's HTTP status, 0 on a transport error.
+	Status int
+	// Err is the attempt's transport error, if any.
+	Err error
+	// Duration runs from sending the request to the answer's headers.
+	Duration time.Duration
+}
+
 // Stack is the built transport with handles on its observable parts.
 type Stack struct {
 	// Transport is the top of the stack.
@@ -77,6 +96,15 @@ type Stack struct {
 	Limiter *AdaptiveLimiter
 	// Retries counts retries performed since the stack was built.
 	Retries func() int64
+}
+
+// Rate returns the adaptive limiter's current rate in requests per second,
+// or 0 when rate limiting is off.
+func (s *Stack) Rate() float64 {
+	if s.Limiter == nil {
+		return 0
+	}
+	return s.Limiter.Rate()
 }
 
 // Build assembles the transport layers described by cfg.
@@ -89,7 +117,7 @@ func Build(cfg Config) *Stack {
 		}
 		base = t
 	}
-	var rt http.RoundTripper = &loggingTransport{next: base, logger: cfg.Logger}
+	var rt http.RoundTripper = &loggingTransport{next: base, logger: cfg.Logger, onAttempt: cfg.Hooks.OnAttempt}
 	if cfg.MaxConcurrency > 0 {
 		rt = newConcurrencyLimit(rt, cfg.MaxConcurrency)
 	}

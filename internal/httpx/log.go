@@ -10,10 +10,14 @@ import (
 )
 
 // loggingTransport writes one record per attempt: method, sanitized URL,
-// status, duration and attempt number. Headers and bodies are never logged.
+// status, duration and attempt number, and reports the attempt to the
+// OnAttempt hook. Headers and bodies are never logged. Sitting right on the
+// bottom transport, it also marks certificate failures as matching
+// ErrUntrustedCertificate.
 type loggingTransport struct {
-	next   http.RoundTripper
-	logger *slog.Logger
+	next      http.RoundTripper
+	logger    *slog.Logger
+	onAttempt func(AttemptEvent)
 }
 
 func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -21,16 +25,28 @@ func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if c := attemptFrom(req.Context()); c != nil {
 		attempt = int(c.n.Add(1))
 	}
-	if t.logger == nil {
-		return t.next.RoundTrip(req)
-	}
 	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
+	err = markUntrusted(err)
+	if t.logger == nil && t.onAttempt == nil {
+		return resp, err
+	}
+	elapsed := time.Since(start)
+	status := 0
+	if err == nil {
+		status = resp.StatusCode
+	}
+	if t.onAttempt != nil {
+		t.onAttempt(AttemptEvent{Method: req.Method, URL: SanitizeURL(req.URL), Attempt: attempt, Status: status, Err: err, Duration: elapsed})
+	}
+	if t.logger == nil {
+		return resp, err
+	}
 	attrs := []slog.Attr{
 		slog.String("method", req.Method),
 		slog.String("url", SanitizeURL(req.URL)),
 		slog.Int("attempt", attempt),
-		slog.Duration("duration", time.Since(start)),
+		slog.Duration("duration", elapsed),
 	}
 	level := slog.LevelDebug
 	switch {
@@ -38,8 +54,8 @@ func (t *loggingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		level = slog.LevelWarn
 		attrs = append(attrs, slog.String("error", sanitizeError(err, req.URL)))
 	default:
-		attrs = append(attrs, slog.Int("status", resp.StatusCode))
-		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		attrs = append(attrs, slog.Int("status", status))
+		if status >= 500 || status == http.StatusTooManyRequests {
 			level = slog.LevelWarn
 		}
 	}

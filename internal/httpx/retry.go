@@ -153,7 +153,7 @@ func ShouldRetry(ctx context.Context, method string, resp *http.Response, err er
 	}
 	repeat := repeatOf(ctx, method)
 	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrUntrustedCertificate) {
 			return false
 		}
 		if repeat == RepeatNever && !NeverSent(err) {
