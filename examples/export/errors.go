@@ -29,22 +29,17 @@ func explain(ctx context.Context, err error, c *clients) error {
 		server, addr = "NetBox", c.nbURL
 	}
 	var (
-		authErr  *wug.AuthError
-		unknown  x509.UnknownAuthorityError
-		hostname x509.HostnameError
-		invalid  x509.CertificateInvalidError
-		verify   *tls.CertificateVerificationError
-		header   tls.RecordHeaderError
-		dnsErr   *net.DNSError
-		opErr    *net.OpError
+		authErr *wug.AuthError
+		header  tls.RecordHeaderError
+		dnsErr  *net.DNSError
+		opErr   *net.OpError
 	)
 	switch {
 	case errors.As(err, &authErr) || errors.Is(err, wug.ErrUnauthorized):
 		return fmt.Errorf("WhatsUp Gold at %s refused the user name %q and its password; check WUG_USERNAME and WUG_PASSWORD", c.wugURL, c.wugUser)
 	case errors.Is(err, netbox.ErrTokenRefused):
 		return fmt.Errorf("NetBox at %s refused the API token; check NETBOX_TOKEN and the token's permissions", c.nbURL)
-	case errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify) ||
-		strings.Contains(err.Error(), "does not match the pinned"):
+	case errors.Is(err, wug.ErrUntrustedCertificate): // the same value as netbox.ErrUntrustedCertificate
 		return fmt.Errorf("the TLS certificate of %s at %s is not trusted (%s); give its CA with --ca-file, pin it, or use --insecure-skip-verify in a lab", server, addr, tlsReason(err))
 	case errors.As(err, &header):
 		return fmt.Errorf("%s at %s did not answer with TLS; check the URL's scheme (http or https)", server, addr)
@@ -72,12 +67,14 @@ func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
-// tlsReason is the certificate problem in a few words.
+// tlsReason is the certificate problem in a few words; a failure without
+// a verification error is the pin check's.
 func tlsReason(err error) string {
 	var (
 		unknown  x509.UnknownAuthorityError
 		hostname x509.HostnameError
 		invalid  x509.CertificateInvalidError
+		verify   *tls.CertificateVerificationError
 	)
 	switch {
 	case errors.As(err, &unknown):
@@ -86,10 +83,10 @@ func tlsReason(err error) string {
 		return "issued for another host name"
 	case errors.As(err, &invalid):
 		return "expired or not valid for this use"
-	case strings.Contains(err.Error(), "does not match the pinned"):
-		return "not the pinned certificate"
+	case errors.As(err, &verify):
+		return "verification failed"
 	}
-	return "verification failed"
+	return "not the pinned certificate"
 }
 
 // netReason is a network failure in a few words.

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/wugsync/wugsync/export"
-	"github.com/wugsync/wugsync/internal/httpx"
 	"github.com/wugsync/wugsync/store"
 	"github.com/wugsync/wugsync/wug"
 )
@@ -57,7 +58,7 @@ func newMetrics() *metrics {
 		}, []string{"server", "connection", "method"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wugsync_http_client_retries_total",
-			Help: "Retried requests. WUG: each retry its client makes. NetBox: attempts that failed in a way its client retries (its client reports no retries).",
+			Help: "Retries the WUG and NetBox clients made.",
 		}, []string{"server", "connection"}),
 		wugRate: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "wugsync_wug_rate_limit_per_second",
@@ -98,40 +99,27 @@ func (m *metrics) observeExport(res *export.Result, _ error) {
 	}
 }
 
-// transport instruments a client's bottom transport: every attempt is
-// counted and timed.
-func (m *metrics) transport(server, connection string, next http.RoundTripper) http.RoundTripper {
+// hooks count and time a client's attempts (answers only, by status code
+// and method) and count its retries; for WUG they also follow the adaptive
+// rate. The wug and netbox clients take the same Hooks type.
+func (m *metrics) hooks(server, connection string) wug.Hooks {
 	l := prometheus.Labels{"server": server, "connection": connection}
-	var rt http.RoundTripper = promhttp.InstrumentRoundTripperDuration(m.latency.MustCurryWith(l), next)
-	rt = promhttp.InstrumentRoundTripperCounter(m.requests.MustCurryWith(l), rt)
-	if server == "netbox" {
-		rt = retryableCounter{next: rt, retries: m.retries.With(l)}
+	requests, latency, retries := m.requests.MustCurryWith(l), m.latency.MustCurryWith(l), m.retries.With(l)
+	h := wug.Hooks{
+		OnAttempt: func(ev wug.AttemptEvent) {
+			if ev.Err != nil {
+				return
+			}
+			method := strings.ToLower(ev.Method)
+			requests.WithLabelValues(strconv.Itoa(ev.Status), method).Inc()
+			latency.WithLabelValues(method).Observe(ev.Duration.Seconds())
+		},
+		OnRetry: func(wug.RetryEvent) { retries.Inc() },
 	}
-	return rt
-}
-
-// wugHooks feeds the WUG client's retry and rate-limit callbacks.
-func (m *metrics) wugHooks(connection string) wug.Hooks {
-	retries := m.retries.WithLabelValues("wug", connection)
-	rate := m.wugRate.WithLabelValues(connection)
-	return wug.Hooks{
-		OnRetry:       func(wug.RetryEvent) { retries.Inc() },
-		OnLimitChange: rate.Set,
+	if server == "wug" {
+		h.OnLimitChange = m.wugRate.WithLabelValues(connection).Set
 	}
-}
-
-// retryableCounter counts attempts the client's retry policy retries.
-type retryableCounter struct {
-	next    http.RoundTripper
-	retries prometheus.Counter
-}
-
-func (r retryableCounter) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := r.next.RoundTrip(req)
-	if req.Context().Err() == nil && httpx.ShouldRetry(req.Context(), req.Method, resp, err) {
-		r.retries.Inc()
-	}
-	return resp, err
+	return h
 }
 
 // instrumentHandler counts a handler's answers by status code.

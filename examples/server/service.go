@@ -11,10 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/go-cleanhttp"
-
 	"github.com/wugsync/wugsync/export"
-	"github.com/wugsync/wugsync/internal/httpx"
 	"github.com/wugsync/wugsync/netbox"
 	"github.com/wugsync/wugsync/store"
 	"github.com/wugsync/wugsync/store/postgres"
@@ -69,14 +66,10 @@ func newService(cfg *Config, st store.Store, log *slog.Logger) (*service, error)
 	s := &service{cfg: cfg, log: log, st: st, m: newMetrics(), byID: map[string]*conn{},
 		token: sha256.Sum256([]byte(cfg.APIToken.Value()))}
 
-	nbBase, err := baseTransport(cfg.NetBox.TLS)
-	if err != nil {
-		return nil, fmt.Errorf("netbox: %w", err)
-	}
-	nbOpts := []netbox.Option{
-		netbox.WithHTTPClient(&http.Client{Transport: s.m.transport("netbox", "", nbBase)}),
+	nbOpts := append(trust(cfg.NetBox.TLS, netbox.WithCAFile, netbox.WithPinnedCertificate, netbox.WithInsecureSkipVerify),
+		netbox.WithHooks(s.m.hooks("netbox", "")),
 		netbox.WithLogger(log),
-	}
+	)
 	if cfg.NetBox.RateLimit > 0 {
 		nbOpts = append(nbOpts, netbox.WithRateLimit(cfg.NetBox.RateLimit, max(1, int(cfg.NetBox.RateLimit))))
 	}
@@ -129,17 +122,12 @@ func newService(cfg *Config, st store.Store, log *slog.Logger) (*service, error)
 
 // scheduledConnection builds one connection's WUG client and jobs.
 func (s *service) scheduledConnection(cc *ConnectionConfig, nc *netbox.Client) (export.ScheduledConnection, error) {
-	base, err := baseTransport(cc.WUG.TLS)
-	if err != nil {
-		return export.ScheduledConnection{}, fmt.Errorf("wug: %w", err)
-	}
 	log := s.log.With("connection", cc.Name)
-	opts := []wug.Option{
+	opts := append(trust(cc.WUG.TLS, wug.WithCAFile, wug.WithPinnedCertificate, wug.WithInsecureSkipVerify),
 		wug.WithCredentials(cc.WUG.Username, cc.WUG.Password.Value()),
-		wug.WithBaseTransport(s.m.transport("wug", cc.Name, base)),
-		wug.WithHooks(s.m.wugHooks(cc.Name)),
+		wug.WithHooks(s.m.hooks("wug", cc.Name)),
 		wug.WithLogger(log),
-	}
+	)
 	if cc.WUG.RateLimit > 0 {
 		burst := cc.WUG.Burst
 		if burst == 0 {
@@ -182,18 +170,20 @@ func (s *service) exportFinished(res *export.Result, err error) {
 		"duration", res.FinishedAt.Sub(res.StartedAt).Round(time.Millisecond).String())
 }
 
-// baseTransport is a pooled transport trusting the server as configured;
-// the clients layer retries, rate limits and auth above it.
-func baseTransport(t TLSConfig) (http.RoundTripper, error) {
-	tr := cleanhttp.DefaultPooledTransport()
-	if t.CAFile != "" || t.PinnedCertificate != "" || t.InsecureSkipVerify {
-		tc, err := httpx.TLSConfig(httpx.TLSOptions{CAFile: t.CAFile, PinnedSHA256: t.PinnedCertificate, InsecureSkipVerify: t.InsecureSkipVerify})
-		if err != nil {
-			return nil, err
-		}
-		tr.TLSClientConfig = tc
+// trust turns a server's TLS settings into that client's options; the
+// configuration allows at most one of them.
+func trust[O any](t TLSConfig, caFile, pinned func(string) O, insecure func() O) []O {
+	var opts []O
+	if t.CAFile != "" {
+		opts = append(opts, caFile(t.CAFile))
 	}
-	return tr, nil
+	if t.PinnedCertificate != "" {
+		opts = append(opts, pinned(t.PinnedCertificate))
+	}
+	if t.InsecureSkipVerify {
+		opts = append(opts, insecure())
+	}
+	return opts
 }
 
 func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
