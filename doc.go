@@ -52,12 +52,18 @@
 // a NetBox 4.5 v2 token ("nbt_…"). Neither constructor does network I/O;
 // wug.Client.Login and netbox.Client.Status check the credentials early.
 //
-// Certificates are checked against the system roots unless an option says
-// otherwise: a CA bundle (wug.WithCAFile, netbox.WithCAFile), a pinned
-// certificate fingerprint for a self-signed server
-// (wug.WithPinnedCertificate, netbox.WithPinnedCertificate), a whole
-// TLS configuration (wug.WithTLSConfig), or, asked for by name in a lab,
-// no check at all (wug.WithInsecureSkipVerify, netbox.WithInsecureSkipVerify).
+// The two clients take the same options, with the same names and types,
+// for TLS, retries, rate limit, concurrency, logger, HTTP client or base
+// transport, timeout, user agent and hooks. Certificates are checked
+// against the system roots unless an option says otherwise: a CA bundle
+// (WithCAFile, WithCAPEM), a pinned certificate fingerprint for a
+// self-signed server (WithPinnedCertificate), a whole TLS configuration
+// (WithTLSConfig), or, asked for by name in a lab, no check at all
+// (WithInsecureSkipVerify). They apply to a copy of a caller's
+// *http.Transport given with WithBaseTransport or WithHTTPClient. A
+// certificate that is not trusted fails at once with an error matching
+// wug.ErrUntrustedCertificate, the same value as
+// netbox.ErrUntrustedCertificate.
 //
 // # Errors
 //
@@ -96,7 +102,9 @@
 // are 20 requests per second with a burst of 10, 4 in flight and 4 retries
 // from 250 ms to 8 s (wug.WithRateLimit, wug.WithMaxConcurrency,
 // wug.WithRetry); the NetBox client retries the same way and is
-// rate-limited only when asked (netbox.WithRateLimit). The export retries
+// rate-limited only when asked (netbox.WithRateLimit). Hooks
+// (WithHooks) report each attempt, each retry and each rate change, for
+// metrics. The export retries
 // nothing itself: a template apply or newDevice scan whose answer is lost
 // or unreadable is resolved by looking the addresses up in WUG, then sent
 // at most once more; a refusal is recorded on its items, and the next run
