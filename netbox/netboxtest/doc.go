@@ -24,7 +24,7 @@
 // exclude=config_context. Responses carry JSON content types and NetBox's
 // error bodies: 403 for a missing or refused token (Token, or
 // Bearer for "nbt_" v2 tokens), 400 naming a bad filter value, 404 for an
-// unknown id, 405 for writes. Their shapes conform to the OpenAPI document
+// unknown id, 405 for a method a path does not serve. Their shapes conform to the OpenAPI document
 // shipped with go-netbox (the package's tests check every endpoint).
 // Unknown query parameters are ignored, as NetBox does, unless
 // [WithStrictParams] asks for a 400 naming them.
@@ -32,6 +32,31 @@
 // Lists are served from per-field indexes: a keyset page starts with a
 // binary search at id__gt, and a single indexed condition (status=active)
 // is counted without a scan, so paging 100,000 devices stays linear.
+//
+// # Writes
+//
+// The fake takes the writes wugsync's NetBox write-back makes, as NetBox
+// 4.3 answers them:
+//
+//   - GET and POST /api/extras/custom-fields/ (one definition or a list;
+//     text, long text, integer, decimal, boolean, date, date & time, URL
+//     and JSON types). A field's values appear, null until set, in the
+//     custom_fields of the object types it is enabled for.
+//   - PATCH /api/dcim/devices/ and /api/virtualization/virtual-machines/
+//     with a list body ([{"id": N, "custom_fields": {…}}]): every item
+//     needs an integer id, ids that do not exist are skipped, and values
+//     are checked per field type. The first refusal (an unknown field:
+//     {"__all__": ["Unknown field name 'x' in custom field data."]}, a value
+//     of the wrong type) answers 400 and changes nothing; otherwise each
+//     object's last_updated moves, an "updated" webhook fires per object,
+//     and the answer lists the objects in full. Only custom_fields are
+//     written.
+//   - GET and POST /api/extras/journal-entries/ (one entry or a list) on
+//     devices and VMs.
+//
+// Writes counts every request other than GET and HEAD, so a test can
+// assert that a run wrote nothing; CustomFields, JournalEntries and
+// Device(id).CustomFields read back what was written.
 //
 // # Data
 //

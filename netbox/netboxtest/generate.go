@@ -64,8 +64,9 @@ var (
 		{"pci", "pci", "ff9800", 0.1}, {"lab", "lab", "9e9e9e", 0.05}, {"backup", "backup", "2196f3", 0.3},
 		{"no-monitoring", "no-monitoring", "000000", 0.05}, {"snmp-v3", "snmp-v3", "673ab7", 0.4}}
 	vrfDefs = []struct{ name, rd string }{{"mgmt", "65000:1"}, {"red", "65000:10"}, {"blue", "65000:20"}}
-	cfDefs  = []cfDef{{"snmp_location", cfText}, {"ssh_port", cfInteger}, {"decom_date", cfDate},
-		{"monitoring_profile", cfSelect}, {"warranty_expired", cfBoolean}}
+	cfDefs  = []cfDef{{name: "snmp_location", typ: cfText}, {name: "ssh_port", typ: cfInteger},
+		{name: "decom_date", typ: cfDate}, {name: "monitoring_profile", typ: cfSelect},
+		{name: "warranty_expired", typ: cfBoolean}}
 	statusWeights = []struct {
 		value  string
 		weight int
@@ -153,6 +154,9 @@ func (g *gen) catalog() {
 		add(&c.vrfs, v.name, v.name, 0, v.rd)
 	}
 	g.h.cfs = slices.Clone(cfDefs)
+	for i := range g.h.cfs {
+		g.h.cfs[i].id, g.h.cfs[i].objects, g.h.cfs[i].uiEditable = int64(i+1), otDevice|otVM, "yes"
+	}
 }
 
 func (g *gen) pick(weights []struct {

@@ -216,11 +216,54 @@ const (
 	cfBoolean
 	cfDate
 	cfSelect
+	cfLongText
+	cfDateTime
+	cfURL
+	cfJSON
 )
 
-type cfDef struct {
+// cfTypes are the NetBox type values and labels of cfType, by index.
+var cfTypes = [...]struct{ value, label, dataType string }{
+	cfText: {"text", "Text", "string"}, cfInteger: {"integer", "Integer", "integer"},
+	cfDecimal: {"decimal", "Decimal", "number"}, cfBoolean: {"boolean", "Boolean (true/false)", "boolean"},
+	cfDate: {"date", "Date", "string"}, cfSelect: {"select", "Selection", "string"},
+	cfLongText: {"longtext", "Text (long)", "string"}, cfDateTime: {"datetime", "Date & time", "string"},
+	cfURL: {"url", "URL", "string"}, cfJSON: {"json", "JSON", "object"},
+}
+
+// Object types a custom field can be enabled for.
+const (
+	otDevice uint8 = 1 << iota // dcim.device
+	otVM                       // virtualization.virtualmachine
+)
+
+// objectTypes are the NetBox names of the object type bits.
+var objectTypes = []struct {
+	bit  uint8
 	name string
-	typ  cfType
+}{{otDevice, "dcim.device"}, {otVM, "virtualization.virtualmachine"}}
+
+// cfDef is a custom field definition. Fields the generator or a
+// test-made device defines are enabled for devices and VMs; those made
+// through the API for the object types they name.
+type cfDef struct {
+	name        string
+	typ         cfType
+	objects     uint8 // otDevice | otVM
+	id          int64
+	label       string
+	group       string
+	description string
+	uiEditable  string // "yes", "no" or "hidden"
+	created     int64  // Unix microseconds; 0 for generated fields
+}
+
+// on reports whether the field is enabled for devices, or VMs with vm.
+func (d *cfDef) on(vm bool) bool {
+	if vm {
+		return d.objects&otVM != 0
+	}
+	return d.objects&otDevice != 0
 }
 
 // object is a stored device or virtual machine.

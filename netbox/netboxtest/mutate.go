@@ -138,7 +138,11 @@ func (h *Handler) export(o *object) Device {
 		d.Tags = append(d.Tags, get(h.cat.tags, t).slug)
 	}
 	d.CustomFields = map[string]any{}
+	vm := h.vms.byID[o.id] == o
 	for i, def := range h.cfs {
+		if !def.on(vm) {
+			continue
+		}
 		var v any
 		if i < len(o.cf) {
 			v = o.cf[i]
@@ -303,7 +307,7 @@ func (h *Handler) fill(o *object, d Device, vm bool) (err error) {
 		}
 		i := slices.IndexFunc(h.cfs, func(c cfDef) bool { return c.name == name })
 		if i < 0 {
-			h.cfs = append(h.cfs, cfDef{name: name, typ: typ})
+			h.cfs = append(h.cfs, cfDef{name: name, typ: typ, objects: otDevice | otVM, id: h.nextCFID(), uiEditable: "yes"})
 			cf = append(cf, nil)
 			i = len(h.cfs) - 1
 		}

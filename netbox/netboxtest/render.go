@@ -154,9 +154,14 @@ func (h *Handler) tagList(e *enc, v view, tags []int64) {
 	e.closeA()
 }
 
-func (h *Handler) customFields(e *enc, vals []any) {
+// customFields writes the values of the custom fields enabled for devices
+// (or VMs, with vm); unset ones are null.
+func (h *Handler) customFields(e *enc, vals []any, vm bool) {
 	e.open()
 	for i, d := range h.cfs {
+		if !d.on(vm) {
+			continue
+		}
 		e.k(d.name)
 		if i < len(vals) {
 			e.any(vals[i])
@@ -354,7 +359,7 @@ func (h *Handler) device(e *enc, v view, o *object) {
 		h.tagList(e, v, o.tags)
 	}
 	if e.tk("custom_fields") {
-		h.customFields(e, o.cf)
+		h.customFields(e, o.cf, false)
 	}
 	if e.tk("created") {
 		e.time(o.created)
@@ -501,7 +506,7 @@ func (h *Handler) vm(e *enc, v view, o *object) {
 		h.tagList(e, v, o.tags)
 	}
 	if e.tk("custom_fields") {
-		h.customFields(e, o.cf)
+		h.customFields(e, o.cf, true)
 	}
 	if v.config && e.tk("config_context") {
 		if site != nil {

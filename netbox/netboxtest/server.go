@@ -209,6 +209,7 @@ type Handler struct {
 	vms     *table[object]
 	ips     *table[ipAddr]
 	ifaces  *table[iface]
+	journal []journalEntry
 	lastUS  int64 // last mutation stamp, to keep last_updated strictly increasing
 
 	ctl      sync.Mutex // guards the controls below
@@ -222,6 +223,7 @@ type Handler struct {
 	hookURL  string
 	hookKey  string
 	requests int
+	writes   int
 }
 
 // Request is one request the fake received, as recorded by
@@ -330,13 +332,17 @@ func (h *Handler) routes() {
 	m.HandleFunc(string(RouteInterfaces)+"{$}", h.serve(RouteInterfaces, h.listInterfaces))
 	m.HandleFunc(string(RouteSites)+"{$}", h.serve(RouteSites, h.listSites))
 	m.HandleFunc(string(RouteSite)+"{$}", h.serve(RouteSite, h.getSite))
+	m.HandleFunc(string(RouteCustomFields)+"{$}", h.serve(RouteCustomFields, h.listCustomFields))
+	m.HandleFunc(string(RouteCreateCustomFields)+"{$}", h.serveStatus(RouteCreateCustomFields, http.StatusCreated, h.createCustomFields))
+	m.HandleFunc(string(RoutePatchDevices)+"{$}", h.serve(RoutePatchDevices, h.patchObjects(h.devices, false)))
+	m.HandleFunc(string(RoutePatchVirtualMachines)+"{$}", h.serve(RoutePatchVirtualMachines, h.patchObjects(h.vms, true)))
+	m.HandleFunc(string(RouteJournalEntries)+"{$}", h.serve(RouteJournalEntries, h.listJournalEntries))
+	m.HandleFunc(string(RouteCreateJournalEntries)+"{$}", h.serveStatus(RouteCreateJournalEntries, http.StatusCreated, h.createJournalEntries))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		// A known path with another method: the fake is read-only.
-		get := r.Clone(r.Context())
-		get.Method = http.MethodGet
-		if _, pattern := m.Handler(get); pattern != "/" {
+		// A known path with a method the fake does not serve there.
+		if allow := allowed(m, r); allow != "" {
 			h.count("", r, http.StatusMethodNotAllowed)
-			w.Header().Set("Allow", "GET, HEAD")
+			w.Header().Set("Allow", allow)
 			writeJSON(w, h.apiVersion(), http.StatusMethodNotAllowed, detail(0, `Method "`+r.Method+`" not allowed.`).body)
 			return
 		}
@@ -344,6 +350,22 @@ func (h *Handler) routes() {
 		writeJSON(w, h.apiVersion(), http.StatusNotFound, detail(0, "Not found.").body)
 	})
 	h.mux = m
+}
+
+// allowed lists the methods m serves at r's path, or "" for none.
+func allowed(m *http.ServeMux, r *http.Request) string {
+	var out []string
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPatch} {
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, pattern := m.Handler(probe); pattern != "/" {
+			out = append(out, method)
+			if method == http.MethodGet {
+				out = append(out, http.MethodHead)
+			}
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // ServeHTTP serves the NetBox REST API.
@@ -367,6 +389,11 @@ func detail(status int, msg string) *apiError {
 // serve wraps an endpoint with counting, fault injection, latency and
 // authentication.
 func (h *Handler) serve(route Route, fn func(r *http.Request, base string) ([]byte, *apiError)) http.HandlerFunc {
+	return h.serveStatus(route, http.StatusOK, fn)
+}
+
+// serveStatus is serve for an endpoint whose success status is ok.
+func (h *Handler) serveStatus(route Route, ok int, fn func(r *http.Request, base string) ([]byte, *apiError)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		h.ctl.Lock()
 		lat := h.minDelay
@@ -419,8 +446,8 @@ func (h *Handler) serve(route Route, fn func(r *http.Request, base string) ([]by
 			writeJSON(w, h.apiVersion(), e.status, e.body)
 			return
 		}
-		h.count(route, r, http.StatusOK)
-		writeJSON(w, h.apiVersion(), http.StatusOK, body)
+		h.count(route, r, ok)
+		writeJSON(w, h.apiVersion(), ok, body)
 		release(body)
 	}
 }
@@ -528,6 +555,9 @@ func (h *Handler) count(route Route, r *http.Request, status int) {
 	defer h.ctl.Unlock()
 	h.counts[route]++
 	h.requests++
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.writes++
+	}
 	if len(h.log) >= maxLog {
 		h.log = append(h.log[:0], h.log[maxLog/2:]...)
 	}
@@ -597,7 +627,7 @@ func (h *Handler) ResetRequests() {
 	h.ctl.Lock()
 	defer h.ctl.Unlock()
 	h.counts = map[Route]int{}
-	h.requests = 0
+	h.requests, h.writes = 0, 0
 	h.log = nil
 }
 

@@ -65,20 +65,38 @@ func (h *Handler) Deliveries() []Delivery {
 // for (outside the lock, so a receiver may call back into the fake). The
 // mutation returns after the receiver answered.
 func (h *Handler) mutate(fn func() (*hookEvent, error)) error {
+	return h.mutateAll(func() ([]*hookEvent, error) {
+		ev, err := fn()
+		if ev == nil {
+			return nil, err
+		}
+		return []*hookEvent{ev}, err
+	})
+}
+
+// mutateAll is mutate for a change of several objects, which sends one
+// webhook per object in order.
+func (h *Handler) mutateAll(fn func() ([]*hookEvent, error)) error {
 	h.ctl.Lock()
 	url, secret := h.hookURL, h.hookKey
 	h.ctl.Unlock()
 	h.mu.Lock()
-	ev, err := fn()
-	var d Delivery
-	if err == nil && ev != nil && url != "" {
-		d = h.webhook(ev, secret)
+	evs, err := fn()
+	var ds []Delivery
+	if err == nil && url != "" {
+		for _, ev := range evs {
+			ds = append(ds, h.webhook(ev, secret))
+		}
 	}
 	h.mu.Unlock()
-	if err != nil || d.Body == nil {
+	if err != nil {
 		return err
 	}
-	h.deliver(url, d)
+	for _, d := range ds {
+		if d.Body != nil {
+			h.deliver(url, d)
+		}
+	}
 	return nil
 }
 
@@ -216,7 +234,7 @@ func (h *Handler) snapshot(o *object, vm bool) []byte {
 	e.k("last_updated")
 	ms(o.updated)
 	e.k("custom_fields")
-	h.customFields(e, o.cf)
+	h.customFields(e, o.cf, vm)
 	e.k("description")
 	e.str(o.description)
 	e.k("comments")
