@@ -114,3 +114,42 @@ func Example_lease() {
 	// host-b holds it, newer token: host-b true
 	// host-a lost it: true
 }
+
+// When a NetBox object's address changes, its record moves to the new
+// address with its WUG device and what was written to it, in one
+// transaction; a searchable list then finds it by name or address.
+func Example_renumber() {
+	ctx := context.Background()
+	st := memory.New()
+	defer st.Close()
+
+	old := store.Record{
+		Key:        store.Key{Connection: "wug-prod", Address: netip.MustParseAddr("192.0.2.10")},
+		ObjectKind: store.ObjectDevice, ObjectID: 42, ObjectName: "Core-SW-1",
+		Status: store.StatusExported, WUGDeviceID: "1001",
+		Written: store.Written{DisplayName: "Core-SW-1", GroupPath: "My Network/NetBox/ams1",
+			Attributes: map[string]string{"NetBox.Site": "ams1"}},
+	}
+	if err := st.UpsertRecords(ctx, []store.Record{old}); err != nil {
+		log.Fatal(err)
+	}
+
+	moved := old
+	moved.Address = netip.MustParseAddr("198.51.100.10")
+	moved.Reason = store.ReasonIPChanged
+	if err := st.ReplaceRecords(ctx, []store.Record{moved}, []store.Key{old.Key}); err != nil {
+		log.Fatal(err)
+	}
+
+	for _, search := range []string{"core-sw", "198.51", "192.0.2"} {
+		for r, err := range st.Records(ctx, store.Query{Connection: "wug-prod", Search: search}) {
+			if err != nil {
+				log.Fatal(err)
+			}
+			fmt.Printf("%q: %s %s, WUG device %s in %s\n", search, r.ObjectName, r.Address, r.WUGDeviceID, r.Written.GroupPath)
+		}
+	}
+	// Output:
+	// "core-sw": Core-SW-1 198.51.100.10, WUG device 1001 in My Network/NetBox/ams1
+	// "198.51": Core-SW-1 198.51.100.10, WUG device 1001 in My Network/NetBox/ams1
+}

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"net/netip"
 	"strings"
 	"time"
@@ -195,6 +196,13 @@ type Record struct {
 	Attempts       int    // WUG attempts for this address
 	LastError      string // the last failure, empty after a success
 
+	// Adopted: the WUG device existed before wugsync linked it (wugsync
+	// did not create it), so its display name and note are not wugsync's.
+	Adopted bool
+	// Written is what wugsync last wrote to the WUG device; zero when
+	// unknown (a record from before wugsync kept it).
+	Written Written
+
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	ExportedAt      time.Time
@@ -202,8 +210,57 @@ type Record struct {
 	ScanCompletedAt time.Time
 }
 
+// Written is what wugsync last wrote to a WUG device, so that a later run
+// can tell what changed, and send only that, without reading the device
+// back. The zero value means unknown.
+type Written struct {
+	DisplayName string
+	Note        string
+	GroupPath   string            // the group wugsync put the device in
+	Attributes  map[string]string // owned attribute name to value as written
+	OSRole      string            // WUG OS role
+	BrandRole   string            // WUG brand role
+	Maintenance bool              // whether wugsync put the device in maintenance
+}
+
+// IsZero reports whether w records nothing written (nil and empty
+// attributes alike).
+func (w *Written) IsZero() bool {
+	return w.DisplayName == "" && w.Note == "" && w.GroupPath == "" && len(w.Attributes) == 0 &&
+		w.OSRole == "" && w.BrandRole == "" && !w.Maintenance
+}
+
+// Clone returns a copy of w that shares no map with it.
+func (w Written) Clone() Written {
+	w.Attributes = maps.Clone(w.Attributes)
+	return w
+}
+
+// validate names the first field of w a store cannot keep: text with a NUL
+// byte or invalid UTF-8, or an attribute with an empty name. Attributes are
+// judged in name order, so the error is the same every time.
+func (w *Written) validate() error {
+	if err := badText("written display name", w.DisplayName, "written note", w.Note,
+		"written group path", w.GroupPath, "written OS role", w.OSRole, "written brand role", w.BrandRole); err != nil {
+		return err
+	}
+	var first error
+	firstName := ""
+	for name, v := range w.Attributes {
+		err := badText("written attribute name", name, fmt.Sprintf("written attribute %q value", name), v)
+		if err == nil && name == "" {
+			err = errors.New("written attribute name is empty")
+		}
+		if err != nil && (first == nil || name < firstName) {
+			first, firstName = err, name
+		}
+	}
+	return first
+}
+
 // Validate reports whether r can be stored: a valid key and status, no
-// negative attempts, and text fields of valid UTF-8 without NUL bytes.
+// negative attempts, and text fields (Written's included) of valid UTF-8
+// without NUL bytes.
 func (r *Record) Validate() error {
 	if err := r.Key.Validate(); err != nil {
 		return err
@@ -217,6 +274,9 @@ func (r *Record) Validate() error {
 	if err := badText("object kind", string(r.ObjectKind), "object name", r.ObjectName, "reason", string(r.Reason),
 		"WUG device id", r.WUGDeviceID, "scan id", r.ScanID, "scan state", r.ScanState,
 		"fingerprint", r.Fingerprint, "last error", r.LastError); err != nil {
+		return fmt.Errorf("store: record %s: %w", r.Key, err)
+	}
+	if err := r.Written.validate(); err != nil {
 		return fmt.Errorf("store: record %s: %w", r.Key, err)
 	}
 	return nil
@@ -236,6 +296,11 @@ func ValidateRecords(recs []Record) error {
 // Query selects records. Zero fields do not filter. Records come in key
 // order (see Key.Compare); After resumes after a key. The store copies the
 // query when Records is called.
+//
+// A paged list (a status page) asks for PageSize records (plus one, to
+// learn whether a next page exists), stops reading there, and passes the
+// last key it showed as the next page's After: each page costs the page,
+// however deep it is.
 type Query struct {
 	Connection   string
 	Statuses     []Status
@@ -244,8 +309,12 @@ type Query struct {
 	VRF          *string    // nil: any VRF
 	Address      netip.Addr // exact address
 	ChangedSince time.Time  // UpdatedAt >= ChangedSince
-	After        *Key       // cursor: start after this key
-	PageSize     int        // records fetched per round trip; 0 means 500
+	// Search selects records whose address (in netip.Addr.String form) or
+	// object name contains it, ASCII letters matching either case; other
+	// characters match only themselves.
+	Search   string
+	After    *Key // cursor: start after this key
+	PageSize int  // records fetched per round trip; 0 means 500
 }
 
 // RunKind is the kind of job a run is.
@@ -353,6 +422,13 @@ type Store interface {
 	CountByStatus(ctx context.Context, connection string) (map[Status]int, error)
 	// DeleteRecords deletes records by key; missing keys are ignored.
 	DeleteRecords(ctx context.Context, keys []Key) error
+	// ReplaceRecords deletes the records of deletes (missing keys are
+	// ignored) and then upserts upserts, as UpsertRecords does, in one
+	// transaction: it moves a record to a new key (a renumbered address)
+	// without a moment where both or neither exist. A key in both is
+	// upserted, as a new record. If any record fails Validate or any key
+	// is invalid, nothing is written.
+	ReplaceRecords(ctx context.Context, upserts []Record, deletes []Key) error
 
 	// BeginRun records a run as running and returns it with ID and
 	// StartedAt set. Connection and Kind must not be empty; an ID already

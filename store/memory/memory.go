@@ -109,7 +109,21 @@ func (d *data) clock() time.Time { return sqlstore.Micro(d.now()) }
 
 // UpsertRecords inserts or replaces records by key, all or none.
 func (s *Store) UpsertRecords(ctx context.Context, recs []store.Record) error {
-	if err := store.ValidateRecords(recs); err != nil {
+	return s.ReplaceRecords(ctx, recs, nil)
+}
+
+// DeleteRecords deletes records by key; missing keys are ignored.
+func (s *Store) DeleteRecords(ctx context.Context, keys []store.Key) error {
+	return s.ReplaceRecords(ctx, nil, keys)
+}
+
+// ReplaceRecords deletes the records of deletes and then upserts upserts,
+// all or none.
+func (s *Store) ReplaceRecords(ctx context.Context, upserts []store.Record, deletes []store.Key) error {
+	if err := store.ValidateRecords(upserts); err != nil {
+		return err
+	}
+	if err := sqlstore.CheckKeys(deletes); err != nil {
 		return err
 	}
 	if err := s.check(ctx); err != nil {
@@ -118,13 +132,23 @@ func (s *Store) UpsertRecords(ctx context.Context, recs []store.Record) error {
 	d := s.d
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	for _, k := range deletes {
+		e, ok := d.recs[k]
+		if !ok {
+			continue
+		}
+		delete(d.recs, k)
+		d.idx.remove(e.sk)
+		d.statusIndex(e.rec.Connection, e.rec.Status).remove(e.sk)
+	}
 	now := d.clock()
-	for _, r := range recs {
+	for _, r := range upserts {
 		r.CreatedAt = sqlstore.Micro(r.CreatedAt)
 		r.UpdatedAt = now
 		r.ExportedAt = sqlstore.Micro(r.ExportedAt)
 		r.ScanTriggeredAt = sqlstore.Micro(r.ScanTriggeredAt)
 		r.ScanCompletedAt = sqlstore.Micro(r.ScanCompletedAt)
+		r.Written = cloneWritten(r.Written)
 		e, ok := d.recs[r.Key]
 		if !ok {
 			if r.CreatedAt.IsZero() {
@@ -144,6 +168,22 @@ func (s *Store) UpsertRecords(ctx context.Context, recs []store.Record) error {
 		e.rec = r
 	}
 	return nil
+}
+
+// cloneWritten copies w as a SQL store would keep it: the zero value
+// (empty attributes included) as the zero value.
+func cloneWritten(w store.Written) store.Written {
+	if w.IsZero() {
+		return store.Written{}
+	}
+	return w.Clone()
+}
+
+// out returns a stored record for a caller: a copy sharing no map with
+// the store.
+func out(r store.Record) store.Record {
+	r.Written = r.Written.Clone()
+	return r
 }
 
 // statusIndex returns the index of a connection's records of one status.
@@ -171,7 +211,7 @@ func (s *Store) Record(ctx context.Context, key store.Key) (store.Record, error)
 	if !ok {
 		return store.Record{}, fmt.Errorf("memory: record %s: %w", key, store.ErrNotFound)
 	}
-	return e.rec, nil
+	return out(e.rec), nil
 }
 
 // query is a store.Query copied and prepared for matching.
@@ -182,6 +222,7 @@ type query struct {
 	objectID int64
 	vrf      *string
 	addr     string
+	search   string // lowered (sqlstore.LowerASCII)
 	since    time.Time
 	size     int
 }
@@ -192,6 +233,7 @@ func (q *query) match(r *store.Record, sk sortKey) bool {
 		(q.objectID == 0 || r.ObjectID == q.objectID) &&
 		(q.vrf == nil || r.VRF == *q.vrf) &&
 		(q.addr == "" || sk.addr == q.addr) &&
+		(q.search == "" || sqlstore.ContainsFoldASCII(sk.addr, q.search) || sqlstore.ContainsFoldASCII(r.ObjectName, q.search)) &&
 		(q.since.IsZero() || !r.UpdatedAt.Before(q.since))
 }
 
@@ -217,7 +259,8 @@ const maxPooledPage = 4096
 // to the store while iterating.
 func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Record, error] {
 	bad := sqlstore.CheckQuery(q) // judged now: the caller may change q later
-	pq := query{conn: q.Connection, kind: q.ObjectKind, objectID: q.ObjectID, since: q.ChangedSince, size: q.PageSize}
+	pq := query{conn: q.Connection, kind: q.ObjectKind, objectID: q.ObjectID, since: q.ChangedSince, size: q.PageSize,
+		search: sqlstore.LowerASCII(q.Search)}
 	if len(q.Statuses) > 0 {
 		pq.statuses = slices.Clone(q.Statuses)
 		slices.Sort(pq.statuses)
@@ -280,7 +323,7 @@ func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Reco
 					yield(store.Record{}, err)
 					return
 				}
-				if !yield(page[i].rec, nil) {
+				if !yield(out(page[i].rec), nil) {
 					return
 				}
 			}
@@ -366,29 +409,6 @@ func (s *Store) CountByStatus(ctx context.Context, connection string) (map[store
 		}
 	}
 	return out, nil
-}
-
-// DeleteRecords deletes records by key; missing keys are ignored.
-func (s *Store) DeleteRecords(ctx context.Context, keys []store.Key) error {
-	if err := sqlstore.CheckKeys(keys); err != nil {
-		return err
-	}
-	if err := s.check(ctx); err != nil {
-		return err
-	}
-	d := s.d
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, k := range keys {
-		e, ok := d.recs[k]
-		if !ok {
-			continue
-		}
-		delete(d.recs, k)
-		d.idx.remove(e.sk)
-		d.statusIndex(e.rec.Connection, e.rec.Status).remove(e.sk)
-	}
-	return nil
 }
 
 // cloneRun copies r so that it shares no map or slice with the store.

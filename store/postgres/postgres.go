@@ -126,7 +126,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store/postgres: open %s: %w", where(pcfg, cfg.schema), err)
 	}
-	if err := migrate(ctx, pool, cfg.schema); err != nil {
+	if err := migrate(ctx, pool, cfg.schema, migrations); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("store/postgres: open %s: %w", where(pcfg, cfg.schema), err)
 	}
@@ -143,9 +143,9 @@ func where(c *pgxpool.Config, schema string) string {
 	return w
 }
 
-// migrate applies the pending migrations in one transaction holding the
-// migration advisory lock.
-func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+// migrate applies the pending migrations of ms in one transaction holding
+// the migration advisory lock.
+func migrate(ctx context.Context, pool *pgxpool.Pool, schema string, ms []sqlstore.Migration) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey); err != nil {
 			return fmt.Errorf("migrate: lock: %w", err)
@@ -165,10 +165,10 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&have); err != nil {
 			return fmt.Errorf("migrate: read schema version: %w", err)
 		}
-		if have > len(migrations) {
-			return sqlstore.NewerSchemaError(have, len(migrations))
+		if have > len(ms) {
+			return sqlstore.NewerSchemaError(have, len(ms))
 		}
-		for _, m := range migrations[have:] {
+		for _, m := range ms[have:] {
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return fmt.Errorf("migrate to version %d (%s): %w", m.Version, m.Name, err)
 			}
@@ -199,13 +199,18 @@ func fromTS(t *time.Time) time.Time {
 var dialect = sqlstore.Dialect{
 	Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
 	Time:        func(t time.Time) any { return t },
+	Contains:    func(expr, param string) string { return "strpos(" + expr + ", " + param + ") > 0" },
+	// Under the "C" collation lower() lowers ASCII letters only, whatever
+	// the database's locale.
+	LowerASCII: func(expr string) string { return "lower(" + expr + ` COLLATE "C")` },
 }
 
 // recordColumns are the columns of records in the order of recordArgs and
 // scanRecord.
 var recordColumns = []string{"connection", "vrf", "address", "object_kind", "object_id", "object_name",
 	"status", "reason", "wug_device_id", "scan_id", "scan_state", "scan_discovered", "fingerprint",
-	"attempts", "last_error", "created_at", "updated_at", "exported_at", "scan_triggered_at", "scan_completed_at"}
+	"attempts", "last_error", "created_at", "updated_at", "exported_at", "scan_triggered_at", "scan_completed_at",
+	"adopted", "written"}
 
 var recordList = strings.Join(recordColumns, ", ")
 
@@ -228,7 +233,7 @@ var upsertSet = func() string {
 // upsertOne upserts one record; $16 is created_at (NULL for now), and
 // updated_at is now().
 var upsertOne = `INSERT INTO records (` + recordList + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-	coalesce($16, now()), now(), $17, $18, $19)` + upsertSet
+	coalesce($16, now()), now(), $17, $18, $19, $20, $21)` + upsertSet
 
 // copyColumns are the columns COPY fills in the temporary table.
 var copyColumns = slices.DeleteFunc(slices.Clone(recordColumns), func(c string) bool { return c == "updated_at" })
@@ -238,11 +243,15 @@ var upsertFromCopy = `INSERT INTO records (` + recordList + `)
 	FROM wugsync_upsert` + upsertSet
 
 // recordArgs are the values of copyColumns for r.
-func recordArgs(r *store.Record) []any {
+func recordArgs(r *store.Record) ([]any, error) {
+	written, err := sqlstore.EncodeWritten(r.Written)
+	if err != nil {
+		return nil, fmt.Errorf("record %s: %w", r.Key, err)
+	}
 	return []any{r.Connection, r.VRF, r.Address.String(), string(r.ObjectKind), r.ObjectID, r.ObjectName,
 		string(r.Status), string(r.Reason), r.WUGDeviceID, r.ScanID, r.ScanState, r.ScanDiscovered,
 		r.Fingerprint, r.Attempts, r.LastError, ts(r.CreatedAt),
-		ts(r.ExportedAt), ts(r.ScanTriggeredAt), ts(r.ScanCompletedAt)}
+		ts(r.ExportedAt), ts(r.ScanTriggeredAt), ts(r.ScanCompletedAt), r.Adopted, written}, nil
 }
 
 // UpsertRecords inserts or replaces recs by key in one transaction. If any
@@ -255,35 +264,88 @@ func (s *Store) UpsertRecords(ctx context.Context, recs []store.Record) error {
 	if err := store.ValidateRecords(recs); err != nil {
 		return err
 	}
-	n := len(recs)
-	if n == 0 {
+	if err := s.replace(ctx, recs, nil); err != nil {
+		return fmt.Errorf("store/postgres: upsert %d records: %w", len(recs), err)
+	}
+	return nil
+}
+
+// DeleteRecords deletes records by key in one statement; missing keys are
+// ignored.
+func (s *Store) DeleteRecords(ctx context.Context, keys []store.Key) error {
+	if err := sqlstore.CheckKeys(keys); err != nil {
+		return err
+	}
+	if err := s.replace(ctx, nil, keys); err != nil {
+		return fmt.Errorf("store/postgres: delete %d records: %w", len(keys), err)
+	}
+	return nil
+}
+
+// ReplaceRecords deletes the records of deletes and then upserts upserts,
+// as UpsertRecords does, in one transaction. If any record or key is
+// invalid, nothing is written.
+func (s *Store) ReplaceRecords(ctx context.Context, upserts []store.Record, deletes []store.Key) error {
+	if err := store.ValidateRecords(upserts); err != nil {
+		return err
+	}
+	if err := sqlstore.CheckKeys(deletes); err != nil {
+		return err
+	}
+	if err := s.replace(ctx, upserts, deletes); err != nil {
+		return fmt.Errorf("store/postgres: replace records (%d upserts, %d deletes): %w", len(upserts), len(deletes), err)
+	}
+	return nil
+}
+
+// deleteKeys deletes the records of the keys given as three parallel
+// arrays, in one statement.
+const deleteKeys = `DELETE FROM records r USING unnest($1::text[], $2::text[], $3::text[]) AS k(connection, vrf, address)
+	WHERE r.connection = k.connection AND r.vrf = k.vrf AND r.address = k.address`
+
+// replace deletes deletes and upserts upserts, validated, in one
+// transaction.
+func (s *Store) replace(ctx context.Context, upserts []store.Record, deletes []store.Key) error {
+	if len(upserts) == 0 && len(deletes) == 0 {
 		return ctx.Err()
 	}
-	recs = sqlstore.Dedupe(recs)
-	slices.SortFunc(recs, func(a, b store.Record) int {
+	upserts = sqlstore.Dedupe(upserts)
+	slices.SortFunc(upserts, func(a, b store.Record) int {
 		return cmp.Or(strings.Compare(a.Connection, b.Connection), strings.Compare(a.VRF, b.VRF), a.Address.Compare(b.Address))
 	})
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if len(recs) >= copyThreshold {
-			return copyUpsert(ctx, tx, recs)
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if len(deletes) > 0 {
+			conns, vrfs, addrs := make([]string, len(deletes)), make([]string, len(deletes)), make([]string, len(deletes))
+			for i, k := range deletes {
+				conns[i], vrfs[i], addrs[i] = k.Connection, k.VRF, k.Address.String()
+			}
+			if _, err := tx.Exec(ctx, deleteKeys, conns, vrfs, addrs); err != nil {
+				return err
+			}
+		}
+		if len(upserts) == 0 {
+			return nil
+		}
+		if len(upserts) >= copyThreshold {
+			return copyUpsert(ctx, tx, upserts)
 		}
 		b := &pgx.Batch{}
-		for i := range recs {
-			b.Queue(upsertOne, recordArgs(&recs[i])...)
+		for i := range upserts {
+			args, err := recordArgs(&upserts[i])
+			if err != nil {
+				return err
+			}
+			b.Queue(upsertOne, args...)
 		}
 		br := tx.SendBatch(ctx, b)
-		for i := range recs {
+		for i := range upserts {
 			if _, err := br.Exec(); err != nil {
 				br.Close()
-				return fmt.Errorf("record %s: %w", recs[i].Key, err)
+				return fmt.Errorf("record %s: %w", upserts[i].Key, err)
 			}
 		}
 		return br.Close()
 	})
-	if err != nil {
-		return fmt.Errorf("store/postgres: upsert %d records: %w", n, err)
-	}
-	return nil
 }
 
 func copyUpsert(ctx context.Context, tx pgx.Tx, recs []store.Record) error {
@@ -292,7 +354,7 @@ func copyUpsert(ctx context.Context, tx pgx.Tx, recs []store.Record) error {
 		return err
 	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"wugsync_upsert"}, copyColumns,
-		pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) { return recordArgs(&recs[i]), nil }))
+		pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) { return recordArgs(&recs[i]) }))
 	if err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}
@@ -303,16 +365,16 @@ func copyUpsert(ctx context.Context, tx pgx.Tx, recs []store.Record) error {
 func scanRecord(row pgx.Row) (store.Record, error) {
 	var (
 		r                                      store.Record
-		addr, kind, status, reason             string
+		addr, kind, status, reason, written    string
 		created, updated                       time.Time
 		exported, scanTriggered, scanCompleted *time.Time
 	)
 	if err := row.Scan(&r.Connection, &r.VRF, &addr, &kind, &r.ObjectID, &r.ObjectName, &status, &reason,
 		&r.WUGDeviceID, &r.ScanID, &r.ScanState, &r.ScanDiscovered, &r.Fingerprint, &r.Attempts, &r.LastError,
-		&created, &updated, &exported, &scanTriggered, &scanCompleted); err != nil {
+		&created, &updated, &exported, &scanTriggered, &scanCompleted, &r.Adopted, &written); err != nil {
 		return store.Record{}, err
 	}
-	if err := sqlstore.DecodeRecord(&r, addr, kind, status, reason); err != nil {
+	if err := sqlstore.DecodeRecord(&r, addr, kind, status, reason, written); err != nil {
 		return store.Record{}, err
 	}
 	r.CreatedAt, r.UpdatedAt = created.UTC(), updated.UTC()
@@ -389,27 +451,6 @@ func (s *Store) CountByStatus(ctx context.Context, connection string) (map[store
 		return nil, fmt.Errorf("store/postgres: count by status for %s: %w", connection, err)
 	}
 	return m, nil
-}
-
-// DeleteRecords deletes records by key in one statement; missing keys are
-// ignored.
-func (s *Store) DeleteRecords(ctx context.Context, keys []store.Key) error {
-	if err := sqlstore.CheckKeys(keys); err != nil {
-		return err
-	}
-	if len(keys) == 0 {
-		return ctx.Err()
-	}
-	conns, vrfs, addrs := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys))
-	for i, k := range keys {
-		conns[i], vrfs[i], addrs[i] = k.Connection, k.VRF, k.Address.String()
-	}
-	_, err := s.pool.Exec(ctx, `DELETE FROM records r USING unnest($1::text[], $2::text[], $3::text[]) AS k(connection, vrf, address)
-		WHERE r.connection = k.connection AND r.vrf = k.vrf AND r.address = k.address`, conns, vrfs, addrs)
-	if err != nil {
-		return fmt.Errorf("store/postgres: delete %d records: %w", len(keys), err)
-	}
-	return nil
 }
 
 const runColumns = `id, connection, kind, run_trigger, filters::text, status, started_at, finished_at,

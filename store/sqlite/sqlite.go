@@ -233,7 +233,7 @@ func (c *stmtCache) close() error {
 func (s *Store) migrateWhileBusy(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		err := s.migrate(ctx)
+		err := s.migrate(ctx, migrations)
 		var e *sqlite.Error
 		if !errors.As(err, &e) || e.Code()&0xff != 5 || time.Now().After(deadline) { // 5: SQLITE_BUSY
 			return err
@@ -246,9 +246,9 @@ func (s *Store) migrateWhileBusy(ctx context.Context, timeout time.Duration) err
 	}
 }
 
-// migrate applies the pending migrations in one write transaction, so two
-// processes opening a new file at once migrate it once.
-func (s *Store) migrate(ctx context.Context) error {
+// migrate applies the pending migrations of ms in one write transaction,
+// so two processes opening a new file at once migrate it once.
+func (s *Store) migrate(ctx context.Context, ms []sqlstore.Migration) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -264,10 +264,10 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&have); err != nil {
 		return fmt.Errorf("migrate: read schema version: %w", err)
 	}
-	if have > len(migrations) {
-		return sqlstore.NewerSchemaError(have, len(migrations))
+	if have > len(ms) {
+		return sqlstore.NewerSchemaError(have, len(ms))
 	}
-	for _, m := range migrations[have:] {
+	for _, m := range ms[have:] {
 		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 			return fmt.Errorf("migrate to version %d (%s): %w", m.Version, m.Name, err)
 		}
@@ -302,14 +302,17 @@ func fromMicros(v sql.NullInt64) time.Time {
 var dialect = sqlstore.Dialect{
 	Placeholder: func(int) string { return "?" },
 	Time:        func(t time.Time) any { return t.UnixMicro() },
+	Contains:    func(expr, param string) string { return "instr(" + expr + ", " + param + ") > 0" },
+	// SQLite's own lower() lowers ASCII letters only.
+	LowerASCII: func(expr string) string { return "lower(" + expr + ")" },
 }
 
 const recordColumns = `connection, vrf, address, object_kind, object_id, object_name, status, reason,
 	wug_device_id, scan_id, scan_state, scan_discovered, fingerprint, attempts, last_error,
-	created_at, updated_at, exported_at, scan_triggered_at, scan_completed_at`
+	created_at, updated_at, exported_at, scan_triggered_at, scan_completed_at, adopted, written`
 
 const upsertRecord = `INSERT INTO records (` + recordColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (connection, vrf, address) DO UPDATE SET
 		object_kind = excluded.object_kind,
 		object_id = excluded.object_id,
@@ -326,7 +329,9 @@ const upsertRecord = `INSERT INTO records (` + recordColumns + `)
 		updated_at = excluded.updated_at,
 		exported_at = excluded.exported_at,
 		scan_triggered_at = excluded.scan_triggered_at,
-		scan_completed_at = excluded.scan_completed_at`
+		scan_completed_at = excluded.scan_completed_at,
+		adopted = excluded.adopted,
+		written = excluded.written`
 
 // UpsertRecords inserts or replaces recs by key in one transaction. If any
 // record is invalid, nothing is written.
@@ -334,37 +339,88 @@ func (s *Store) UpsertRecords(ctx context.Context, recs []store.Record) error {
 	if err := store.ValidateRecords(recs); err != nil {
 		return err
 	}
-	if len(recs) == 0 {
+	if err := s.replace(ctx, recs, nil); err != nil {
+		return fmt.Errorf("store/sqlite: upsert %d records: %w", len(recs), err)
+	}
+	return nil
+}
+
+// DeleteRecords deletes records by key in one transaction; missing keys are
+// ignored.
+func (s *Store) DeleteRecords(ctx context.Context, keys []store.Key) error {
+	if err := sqlstore.CheckKeys(keys); err != nil {
+		return err
+	}
+	if err := s.replace(ctx, nil, keys); err != nil {
+		return fmt.Errorf("store/sqlite: delete %d records: %w", len(keys), err)
+	}
+	return nil
+}
+
+// ReplaceRecords deletes the records of deletes and then upserts upserts,
+// in one transaction. If any record or key is invalid, nothing is written.
+func (s *Store) ReplaceRecords(ctx context.Context, upserts []store.Record, deletes []store.Key) error {
+	if err := store.ValidateRecords(upserts); err != nil {
+		return err
+	}
+	if err := sqlstore.CheckKeys(deletes); err != nil {
+		return err
+	}
+	if err := s.replace(ctx, upserts, deletes); err != nil {
+		return fmt.Errorf("store/sqlite: replace records (%d upserts, %d deletes): %w", len(upserts), len(deletes), err)
+	}
+	return nil
+}
+
+// replace deletes deletes and upserts upserts, validated, in one write
+// transaction.
+func (s *Store) replace(ctx context.Context, upserts []store.Record, deletes []store.Key) error {
+	if len(upserts) == 0 && len(deletes) == 0 {
 		return ctx.Err()
 	}
 	now := s.now().UnixMicro()
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if len(deletes) > 0 {
+			stmt, err := tx.PrepareContext(ctx, `DELETE FROM records WHERE connection = ? AND vrf = ? AND address = ?`)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for _, k := range deletes {
+				if _, err := stmt.ExecContext(ctx, k.Connection, k.VRF, k.Address.String()); err != nil {
+					return fmt.Errorf("record %s: %w", k, err)
+				}
+			}
+		}
+		if len(upserts) == 0 {
+			return nil
+		}
 		stmt, err := tx.PrepareContext(ctx, upsertRecord)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
-		for i := range recs {
-			r := &recs[i]
+		for i := range upserts {
+			r := &upserts[i]
 			created := r.CreatedAt.UnixMicro()
 			if r.CreatedAt.IsZero() {
 				created = now
+			}
+			written, err := sqlstore.EncodeWritten(r.Written)
+			if err != nil {
+				return fmt.Errorf("record %s: %w", r.Key, err)
 			}
 			if _, err := stmt.ExecContext(ctx,
 				r.Connection, r.VRF, r.Address.String(), string(r.ObjectKind), r.ObjectID, r.ObjectName,
 				string(r.Status), string(r.Reason), r.WUGDeviceID, r.ScanID, r.ScanState, r.ScanDiscovered,
 				r.Fingerprint, r.Attempts, r.LastError, created, now,
-				micros(r.ExportedAt), micros(r.ScanTriggeredAt), micros(r.ScanCompletedAt),
+				micros(r.ExportedAt), micros(r.ScanTriggeredAt), micros(r.ScanCompletedAt), r.Adopted, written,
 			); err != nil {
 				return fmt.Errorf("record %s: %w", r.Key, err)
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("store/sqlite: upsert %d records: %w", len(recs), err)
-	}
-	return nil
 }
 
 // write runs fn in a write transaction and commits it.
@@ -385,16 +441,16 @@ type scanner interface{ Scan(dest ...any) error }
 func scanRecord(row scanner) (store.Record, error) {
 	var (
 		r                                      store.Record
-		addr, kind, status, reason             string
+		addr, kind, status, reason, written    string
 		created, updated                       int64
 		exported, scanTriggered, scanCompleted sql.NullInt64
 	)
 	if err := row.Scan(&r.Connection, &r.VRF, &addr, &kind, &r.ObjectID, &r.ObjectName, &status, &reason,
 		&r.WUGDeviceID, &r.ScanID, &r.ScanState, &r.ScanDiscovered, &r.Fingerprint, &r.Attempts, &r.LastError,
-		&created, &updated, &exported, &scanTriggered, &scanCompleted); err != nil {
+		&created, &updated, &exported, &scanTriggered, &scanCompleted, &r.Adopted, &written); err != nil {
 		return store.Record{}, err
 	}
-	if err := sqlstore.DecodeRecord(&r, addr, kind, status, reason); err != nil {
+	if err := sqlstore.DecodeRecord(&r, addr, kind, status, reason, written); err != nil {
 		return store.Record{}, err
 	}
 	r.CreatedAt = time.UnixMicro(created).UTC()
@@ -486,34 +542,6 @@ func (s *Store) CountByStatus(ctx context.Context, connection string) (map[store
 		m[st] = ns[i]
 	}
 	return m, nil
-}
-
-// DeleteRecords deletes records by key in one transaction; missing keys are
-// ignored.
-func (s *Store) DeleteRecords(ctx context.Context, keys []store.Key) error {
-	if err := sqlstore.CheckKeys(keys); err != nil {
-		return err
-	}
-	if len(keys) == 0 {
-		return ctx.Err()
-	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `DELETE FROM records WHERE connection = ? AND vrf = ? AND address = ?`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, k := range keys {
-			if _, err := stmt.ExecContext(ctx, k.Connection, k.VRF, k.Address.String()); err != nil {
-				return fmt.Errorf("record %s: %w", k, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store/sqlite: delete %d records: %w", len(keys), err)
-	}
-	return nil
 }
 
 const runColumns = `id, connection, kind, run_trigger, filters, status, started_at, finished_at,

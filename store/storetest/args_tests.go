@@ -54,6 +54,8 @@ func (s *suite) testBadArguments(t *testing.T) {
 		{"Record without connection", func() error { _, err := st.Record(c, store.Key{Address: recs[0].Address}); return err }(), []string{"connection"}},
 		{"Record without address", func() error { _, err := st.Record(c, noAddr); return err }(), []string{"address"}},
 		{"DeleteRecords without address", st.DeleteRecords(c, []store.Key{recs[1].Key, noAddr}), []string{"address"}},
+		{"ReplaceRecords deleting a key without address", st.ReplaceRecords(c, recs[:1], []store.Key{noAddr}), []string{"address"}},
+		{"Records with a NUL in the search", records1(store.Query{Search: "sw\x00"}), []string{"search", "utf-8"}},
 		{"Records with an invalid status", records1(store.Query{Statuses: []store.Status{"exportd"}}), []string{"status", "exportd"}},
 		{"Records with a negative page size", records1(store.Query{PageSize: -1}), []string{"page size"}},
 		{"Records with a zoned address", records1(store.Query{Address: netip.MustParseAddr("fe80::1%eth0")}), []string{"zone"}},

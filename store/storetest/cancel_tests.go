@@ -46,6 +46,7 @@ func (s *suite) testCancellation(t *testing.T) {
 	_, err = st.CountByStatus(cctx, "wug-a")
 	check("CountByStatus", err)
 	check("DeleteRecords", st.DeleteRecords(cctx, []store.Key{recs[1].Key}))
+	check("ReplaceRecords", st.ReplaceRecords(cctx, []store.Record{changed}, []store.Key{recs[1].Key}))
 	_, err = st.BeginRun(cctx, store.Run{Connection: "wug-a", Kind: store.RunExport, Trigger: store.TriggerManual})
 	check("BeginRun", err)
 	fin := run
@@ -148,6 +149,29 @@ func (s *suite) testValuesIsolated(t *testing.T) {
 	delete(runs[0].Filters, "tag")
 	checkFilters("through Runs' result")
 
+	// What was written to a WUG device is copied in and out.
+	wr := full(key("wug-w", "", "192.0.2.1"))
+	wantAttrs := wr.Written.Clone().Attributes
+	mustUpsert(t, st, wr)
+	checkAttrs := func(when string) {
+		t.Helper()
+		if diff := cmp.Diff(wantAttrs, mustGet(t, st, wr.Key).Written.Attributes); diff != "" {
+			t.Errorf("stored written attributes changed %s (-want +got):\n%s", when, diff)
+		}
+	}
+	wr.Written.Attributes["NetBox.Site"] = "changed"
+	wr.Written.Attributes["new"] = "x"
+	checkAttrs("by the caller's map after UpsertRecords")
+	mustGet(t, st, wr.Key).Written.Attributes["NetBox.Site"] = "changed"
+	checkAttrs("through Record's result")
+	for r, err := range st.Records(ctx(t), store.Query{Connection: "wug-w"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		delete(r.Written.Attributes, "NetBox.Site")
+	}
+	checkAttrs("through Records' result")
+
 	// The query is copied when Records is called.
 	recs := Records("wug-a", 30)
 	mustUpsert(t, st, recs...)
@@ -205,6 +229,7 @@ func (s *suite) testUseAfterClose(t *testing.T) {
 	_, err = st.CountByStatus(ctx(t), "wug-a")
 	check("CountByStatus", err)
 	check("DeleteRecords", st.DeleteRecords(ctx(t), []store.Key{Record("wug-a", 0).Key}))
+	check("ReplaceRecords", st.ReplaceRecords(ctx(t), Records("wug-a", 1), []store.Key{Record("wug-a", 1).Key}))
 	_, err = st.BeginRun(ctx(t), store.Run{Connection: "wug-a", Kind: store.RunExport})
 	check("BeginRun", err)
 	run.Status = store.RunSucceeded

@@ -14,8 +14,9 @@ var base = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // Record returns the i-th record of a deterministic fleet for connection
 // conn. Records with different i have different keys (for i below 2^24);
 // statuses, reasons, VRFs, object kinds and the optional fields vary with i,
-// and every field a status implies is set. CreatedAt and UpdatedAt are zero,
-// for the store to set.
+// and every field a status implies is set: a record with a WUG device
+// carries what was written to it, and every third of those was adopted.
+// CreatedAt and UpdatedAt are zero, for the store to set.
 func Record(conn string, i int) store.Record {
 	// Statuses cycle independently of VRFs, so every VRF holds every status.
 	st := store.Statuses[(i/len(vrfs))%len(store.Statuses)]
@@ -57,6 +58,19 @@ func Record(conn string, i int) store.Record {
 	case store.StatusRemoved:
 		r.WUGDeviceID = strconv.Itoa(1000 + i)
 		r.ExportedAt = at
+	}
+	if r.WUGDeviceID != "" {
+		r.Adopted = i%3 == 0
+		r.Written = store.Written{
+			GroupPath:   "My Network/NetBox/site-" + strconv.Itoa(i%7),
+			Attributes:  map[string]string{"NetBox.Site": "site-" + strconv.Itoa(i%7), "NetBox.ID": strconv.Itoa(i/2 + 1)},
+			OSRole:      []string{"", "Linux", "Cisco IOS"}[i%3],
+			Maintenance: i%11 == 0,
+		}
+		if !r.Adopted {
+			r.Written.DisplayName = r.ObjectName
+			r.Written.Note = "managed by wugsync"
+		}
 	}
 	return r
 }

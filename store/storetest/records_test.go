@@ -1,6 +1,7 @@
 package storetest_test
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -42,12 +43,30 @@ func TestRecords(t *testing.T) {
 		}
 	}
 	// The generator is deterministic.
-	opts := cmp.Comparer(func(a, b store.Record) bool { return a == b })
+	opts := cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
 	if diff := cmp.Diff(recs[:100], storetest.Records("wug-a", 100), opts); diff != "" {
 		t.Errorf("Records is not deterministic (-want +got):\n%s", diff)
 	}
-	if got := storetest.Record("wug-a", 4711); got != recs[4711] {
-		t.Errorf("Record(4711) = %+v, want Records(...)[4711] = %+v", got, recs[4711])
+	if diff := cmp.Diff(recs[4711], storetest.Record("wug-a", 4711), opts); diff != "" {
+		t.Errorf("Record(4711) differs from Records(...)[4711] (-want +got):\n%s", diff)
+	}
+	// Records with a WUG device carry what was written to it, adopted or
+	// not; the others carry nothing.
+	var written, adopted int
+	for _, r := range recs {
+		switch {
+		case r.WUGDeviceID == "" && (!r.Written.IsZero() || r.Adopted):
+			t.Fatalf("record %s has no WUG device but Written %+v, Adopted %v", r.Key, r.Written, r.Adopted)
+		case r.WUGDeviceID != "" && r.Written.IsZero():
+			t.Fatalf("record %s has a WUG device but nothing written", r.Key)
+		case r.Adopted:
+			adopted++
+		case r.WUGDeviceID != "":
+			written++
+		}
+	}
+	if written == 0 || adopted == 0 {
+		t.Errorf("generated records: %d written and not adopted, %d adopted; want some of each", written, adopted)
 	}
 	if a := storetest.Address(19); !a.Is6() || a.Is4In6() {
 		t.Errorf("Address(19) = %s, want an IPv6 address", a)

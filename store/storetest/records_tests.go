@@ -21,19 +21,29 @@ func full(k store.Key) store.Record {
 	zone := time.FixedZone("UTC-5", -5*3600)
 	at := time.Date(2026, 3, 4, 5, 6, 7, 891234567, zone)
 	return store.Record{
-		Key:             k,
-		ObjectKind:      store.ObjectVirtualMachine,
-		ObjectID:        1<<40 + 7,
-		ObjectName:      "vm-ünïcode 'quoted' \"double\"",
-		Status:          store.StatusScanCompleted,
-		Reason:          store.ReasonIPChanged,
-		WUGDeviceID:     "4711",
-		ScanID:          "3f6c2a9e-scan",
-		ScanState:       "Completed",
-		ScanDiscovered:  true,
-		Fingerprint:     "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f0",
-		Attempts:        3,
-		LastError:       "wug: 503 Service Unavailable\nretry later",
+		Key:            k,
+		ObjectKind:     store.ObjectVirtualMachine,
+		ObjectID:       1<<40 + 7,
+		ObjectName:     "vm-ünïcode 'quoted' \"double\"",
+		Status:         store.StatusScanCompleted,
+		Reason:         store.ReasonIPChanged,
+		WUGDeviceID:    "4711",
+		ScanID:         "3f6c2a9e-scan",
+		ScanState:      "Completed",
+		ScanDiscovered: true,
+		Fingerprint:    "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+		Attempts:       3,
+		LastError:      "wug: 503 Service Unavailable\nretry later",
+		Adopted:        true,
+		Written: store.Written{
+			DisplayName: "vm-ünïcode",
+			Note:        "line one\nline \"two\" 'quoted'",
+			GroupPath:   "My Network/NetBox/ams 1/rack \"A\"",
+			Attributes:  map[string]string{"NetBox.Site": "ams1", "NetBox.Tags": "a,b", "NetBox.Empty": "", "NetBox.ünï": "{\"json\": [1]}"},
+			OSRole:      "Linux",
+			BrandRole:   "Dell",
+			Maintenance: true,
+		},
 		CreatedAt:       at.Add(-48 * time.Hour),
 		ExportedAt:      at.Add(-time.Hour),
 		ScanTriggeredAt: at,
@@ -265,6 +275,15 @@ func (s *suite) testBadInput(t *testing.T) {
 		{"NUL in a name", func(r *store.Record) { r.ObjectName = "sw\x001" }, []string{"object name", "utf-8", good.Key.String()}},
 		{"invalid UTF-8 in an error", func(r *store.Record) { r.LastError = "wug: \xff\xfe" }, []string{"last error", "utf-8", good.Key.String()}},
 		{"NUL in a VRF", func(r *store.Record) { r.VRF = "blue\x00" }, []string{"vrf", "utf-8"}},
+		{"NUL in a written display name", func(r *store.Record) { r.Written.DisplayName = "sw\x001" }, []string{"written display name", "utf-8", good.Key.String()}},
+		{"invalid UTF-8 in a written note", func(r *store.Record) { r.Written.Note = "\xc3" }, []string{"written note", "utf-8", good.Key.String()}},
+		{"NUL in a written group path", func(r *store.Record) { r.Written.GroupPath = "My Network/\x00" }, []string{"written group path", "utf-8"}},
+		{"invalid UTF-8 in a written role", func(r *store.Record) { r.Written.BrandRole = "\xff" }, []string{"written brand role", "utf-8"}},
+		{"invalid UTF-8 in a written attribute value", func(r *store.Record) {
+			r.Written.Attributes = map[string]string{"NetBox.Site": "ams1", "NetBox.Serial": "\xfe", "NetBox.Tags": "\x00"}
+		}, []string{`written attribute "netbox.serial" value`, "utf-8", good.Key.String()}},
+		{"NUL in a written attribute name", func(r *store.Record) { r.Written.Attributes = map[string]string{"NetBox\x00Site": "ams1"} }, []string{"written attribute name", "utf-8"}},
+		{"empty written attribute name", func(r *store.Record) { r.Written.Attributes = map[string]string{"": "ams1"} }, []string{"written attribute name is empty", good.Key.String()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -351,9 +370,40 @@ func fleet() []store.Record {
 	return recs
 }
 
+// named are records whose names and addresses the search cases look for:
+// mixed case, SQL pattern characters, letters outside ASCII.
+func named() []store.Record {
+	var recs []store.Record
+	for i, n := range []struct{ name, addr string }{
+		{"Core-SW_01", "192.0.2.77"},
+		{"CORE-rtr%2", "192.0.2.78"},
+		{"SW-Ünï", "2001:db8::abcd"},
+		{"edge.sw01", "::ffff:192.0.2.79"},
+	} {
+		r := Record("wug-a", 10_000+i)
+		r.Address, r.ObjectName = netip.MustParseAddr(n.addr), n.name
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// searchHit is Query.Search's rule: the address or the object name
+// contains the text, ASCII letters matching either case.
+func searchHit(r store.Record, text string) bool {
+	lower := func(s string) string {
+		return strings.Map(func(c rune) rune {
+			if 'A' <= c && c <= 'Z' {
+				return c + 'a' - 'A'
+			}
+			return c
+		}, s)
+	}
+	return strings.Contains(lower(r.Address.String()), lower(text)) || strings.Contains(lower(r.ObjectName), lower(text))
+}
+
 func (s *suite) testQueryFilters(t *testing.T) {
 	st := s.open(t)
-	recs := fleet()
+	recs := append(fleet(), named()...)
 	split := len(recs) * 2 / 3
 	mustUpsert(t, st, recs[:split]...)
 	time.Sleep(5 * time.Millisecond)
@@ -423,6 +473,23 @@ func (s *suite) testQueryFilters(t *testing.T) {
 		{"after the connection's keys", store.Query{Connection: "wug-a", After: &store.Key{Connection: "wug-a~", Address: netip.MustParseAddr("0.0.0.0")}}, func(store.Record) bool { return false }},
 		{"after an earlier connection's key", store.Query{Connection: "wug-b", After: &store.Key{Connection: "wug-a", Address: netip.MustParseAddr("10.0.0.1")}},
 			func(r store.Record) bool { return r.Connection == "wug-b" }},
+		{"search, any case", store.Query{Search: "core"}, func(r store.Record) bool { return searchHit(r, "core") }},
+		{"search for an underscore", store.Query{Search: "sw_0"}, func(r store.Record) bool { return r.ObjectName == "Core-SW_01" }},
+		{"search for a percent sign", store.Query{Search: "%"}, func(r store.Record) bool { return r.ObjectName == "CORE-rtr%2" }},
+		{"search for a dot", store.Query{Connection: "wug-a", Search: "E.S"}, func(r store.Record) bool { return r.ObjectName == "edge.sw01" }},
+		{"search an address", store.Query{Search: "192.0.2.7"}, func(r store.Record) bool { return searchHit(r, "192.0.2.7") }},
+		{"search an IPv6 address in capitals", store.Query{Search: "2001:DB8::AB"}, func(r store.Record) bool { return searchHit(r, "2001:db8::ab") }},
+		{"search an IPv4-mapped address", store.Query{Search: "FFFF:192"}, func(r store.Record) bool { return r.ObjectName == "edge.sw01" }},
+		{"search a name and an address", store.Query{Connection: "wug-b", Search: "1"}, func(r store.Record) bool {
+			return r.Connection == "wug-b" && searchHit(r, "1")
+		}},
+		{"search letters outside ASCII as they are", store.Query{Search: "W-Ünï"}, func(r store.Record) bool { return r.ObjectName == "SW-Ünï" }},
+		{"search letters outside ASCII in another case", store.Query{Search: "ünï"}, func(store.Record) bool { return false }},
+		{"search, filtered, after a cursor", store.Query{Connection: "wug-a", Statuses: []store.Status{store.StatusExported, store.StatusError},
+			Search: "DEV-1", After: &mid}, func(r store.Record) bool {
+			return r.Connection == "wug-a" && (r.Status == store.StatusExported || r.Status == store.StatusError) &&
+				searchHit(r, "dev-1") && r.Key.Compare(mid) > 0
+		}},
 		{"everything at once", store.Query{Connection: "wug-a", Statuses: []store.Status{store.StatusExported}, ObjectKind: store.ObjectDevice,
 			VRF: &global, ChangedSince: since.Add(-time.Hour)}, func(r store.Record) bool {
 			return r.Connection == "wug-a" && r.Status == store.StatusExported && r.ObjectKind == store.ObjectDevice && r.VRF == ""
@@ -435,7 +502,7 @@ func (s *suite) testQueryFilters(t *testing.T) {
 				want = append(want, r)
 			}
 		}
-		if len(want) == 0 && tt.q.Connection != "wug-c" && tt.name != "after the connection's keys" {
+		if len(want) == 0 && tt.q.Connection != "wug-c" && tt.name != "after the connection's keys" && tt.name != "search letters outside ASCII in another case" {
 			t.Fatalf("%s: the test data select nothing; the test is broken", tt.name)
 		}
 		for _, size := range []int{0, 2} {

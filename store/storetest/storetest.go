@@ -4,7 +4,8 @@
 // Each subtest runs on a fresh store and checks one promise of the
 // store.Store contract: every field of a Record and a Run round-trips (times
 // in UTC, truncated to the microsecond), upserts replace whole records in
-// one all-or-nothing transaction, bad records are refused with an error
+// one all-or-nothing transaction, a record moves to a new key atomically
+// (ReplaceRecords), bad records are refused with an error
 // naming them, every Query filter and the cursor select exactly what they
 // say in Key.Compare order, paging neither skips nor repeats a record while
 // other goroutines write, counts by status follow every change, runs list
@@ -94,6 +95,9 @@ func RunWithOptions(t *testing.T, opts Options) {
 		{"WriteWhileIterating", s.testWriteWhileIterating},
 		{"CountByStatus", s.testCountByStatus},
 		{"DeleteRecords", s.testDeleteRecords},
+		{"ReplaceRecords", s.testReplaceRecords},
+		{"ReplaceAllOrNothing", s.testReplaceAllOrNothing},
+		{"ReplaceAtomic", s.testReplaceAtomic},
 		{"ConcurrentWriters", s.testConcurrentWriters},
 		{"RunRoundTrip", s.testRunRoundTrip},
 		{"Runs", s.testRuns},

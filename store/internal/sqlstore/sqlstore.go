@@ -106,7 +106,7 @@ func CheckQuery(q store.Query) error {
 	if q.VRF != nil {
 		vrf = *q.VRF
 	}
-	if err := checkText("connection name", q.Connection, "VRF", vrf, "object kind", string(q.ObjectKind)); err != nil {
+	if err := checkText("connection name", q.Connection, "VRF", vrf, "object kind", string(q.ObjectKind), "search", q.Search); err != nil {
 		return fmt.Errorf("store: query: %w", err)
 	}
 	for _, s := range q.Statuses {
@@ -137,6 +137,12 @@ type Dialect struct {
 	Placeholder func(n int) string
 	// Time converts a time to the value the backend binds.
 	Time func(time.Time) any
+	// Contains renders a condition true when the text of expr contains
+	// the parameter param.
+	Contains func(expr, param string) string
+	// LowerASCII renders expr with ASCII letters lowered and every other
+	// character kept.
+	LowerASCII func(expr string) string
 }
 
 // RecordPage builds the WHERE, ORDER BY and LIMIT of one page of q, to
@@ -178,6 +184,11 @@ func RecordPage(q store.Query, d Dialect) (string, []any) {
 	}
 	if q.Address.IsValid() {
 		conds = append(conds, "address = "+arg(q.Address.String()))
+	}
+	if q.Search != "" {
+		// Addresses are stored lowercase (netip.Addr.String).
+		text := LowerASCII(q.Search)
+		conds = append(conds, "("+d.Contains("address", arg(text))+" OR "+d.Contains(d.LowerASCII("object_name"), arg(text))+")")
 	}
 	if !q.ChangedSince.IsZero() {
 		// Stored times are whole microseconds, so rounding the bound up
@@ -261,16 +272,95 @@ func Paginate(ctx context.Context, q store.Query, fetch func(context.Context, st
 	}
 }
 
+// LowerASCII returns s with the ASCII letters lowered and every other
+// character kept, the folding Query.Search matches with.
+func LowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// ContainsFoldASCII reports whether s contains sub, which must be lowered
+// already (LowerASCII), with the ASCII letters of s matching either case.
+func ContainsFoldASCII(s, sub string) bool {
+	n := len(sub)
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for ; j < n; j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}
+
 // DecodeRecord sets the fields of r that a backend stores as text: the
-// address, which must parse, and the object kind, status and reason.
-func DecodeRecord(r *store.Record, addr, kind, status, reason string) error {
+// address, which must parse, the object kind, status and reason, and what
+// was written to the WUG device, as EncodeWritten stored it.
+func DecodeRecord(r *store.Record, addr, kind, status, reason, written string) error {
 	a, err := netip.ParseAddr(addr)
 	if err != nil {
 		return fmt.Errorf("stored record %s/%s: address: %w", r.Connection, r.VRF, err)
 	}
 	r.Address = a
 	r.ObjectKind, r.Status, r.Reason = store.ObjectKind(kind), store.Status(status), store.Reason(reason)
+	if r.Written, err = DecodeWritten(written); err != nil {
+		return fmt.Errorf("stored record %s: %w", r.Key, err)
+	}
 	return nil
+}
+
+// writtenJSON is how a store.Written is kept: a JSON object whose names do
+// not change with the Go field names.
+type writtenJSON struct {
+	DisplayName string            `json:"display_name,omitempty"`
+	Note        string            `json:"note,omitempty"`
+	GroupPath   string            `json:"group_path,omitempty"`
+	Attributes  map[string]string `json:"attributes,omitempty"`
+	OSRole      string            `json:"os_role,omitempty"`
+	BrandRole   string            `json:"brand_role,omitempty"`
+	Maintenance bool              `json:"maintenance,omitempty"`
+}
+
+// EncodeWritten renders w as stored: empty for the zero value, else JSON.
+func EncodeWritten(w store.Written) (string, error) {
+	if w.IsZero() {
+		return "", nil
+	}
+	b, err := json.Marshal(writtenJSON(w))
+	if err != nil {
+		return "", fmt.Errorf("written: %w", err)
+	}
+	return string(b), nil
+}
+
+// DecodeWritten parses what EncodeWritten stored.
+func DecodeWritten(s string) (store.Written, error) {
+	if s == "" {
+		return store.Written{}, nil
+	}
+	var w writtenJSON
+	if err := json.Unmarshal([]byte(s), &w); err != nil {
+		return store.Written{}, fmt.Errorf("written: %w", err)
+	}
+	return store.Written(w), nil
 }
 
 // DecodeRun sets the fields of r that a backend stores as text: the kind,
@@ -313,7 +403,7 @@ func Dedupe(recs []store.Record) []store.Record {
 	return out
 }
 
-// CheckKeys validates keys for DeleteRecords.
+// CheckKeys validates keys for DeleteRecords and ReplaceRecords.
 func CheckKeys(keys []store.Key) error {
 	for i, k := range keys {
 		if err := k.Validate(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/wugsync/wugsync/store"
 )
@@ -100,5 +101,79 @@ func TestRecordPageCursor(t *testing.T) {
 				t.Errorf("RecordPage (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestLowerASCII(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"core-sw", "core-sw"},
+		{"Core-SW_01", "core-sw_01"},
+		{"2001:DB8::AB", "2001:db8::ab"},
+		{"SW-Ünï", "sw-Ünï"}, // letters outside ASCII are kept
+	} {
+		if got := LowerASCII(tc.in); got != tc.want {
+			t.Errorf("LowerASCII(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestContainsFoldASCII(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		s, sub string
+		want   bool
+	}{
+		{"Core-SW_01", "", true},
+		{"Core-SW_01", "core", true},
+		{"Core-SW_01", "sw_01", true},
+		{"Core-SW_01", "sw_011", false},
+		{"Core-SW_01", "sw%", false},
+		{"SW-Ünï", "sw-Ün", true},
+		{"SW-Ünï", "sw-ün", false},
+		{"", "a", false},
+		{"aab", "ab", true},
+	} {
+		if got := ContainsFoldASCII(tc.s, tc.sub); got != tc.want {
+			t.Errorf("ContainsFoldASCII(%q, %q) = %v, want %v", tc.s, tc.sub, got, tc.want)
+		}
+	}
+}
+
+func TestWrittenEncoding(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		w    store.Written
+		want string
+	}{
+		{"zero", store.Written{}, ""},
+		{"empty attributes are zero", store.Written{Attributes: map[string]string{}}, ""},
+		{"maintenance alone", store.Written{Maintenance: true}, `{"maintenance":true}`},
+		{"every field", store.Written{DisplayName: "sw-1", Note: "n", GroupPath: "My Network/a", Attributes: map[string]string{"b": "2", "a": ""},
+			OSRole: "Linux", BrandRole: "Cisco", Maintenance: true},
+			`{"display_name":"sw-1","note":"n","group_path":"My Network/a","attributes":{"a":"","b":"2"},"os_role":"Linux","brand_role":"Cisco","maintenance":true}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := EncodeWritten(tc.w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("EncodeWritten = %s, want %s", got, tc.want)
+			}
+			back, err := DecodeWritten(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.w, back, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("DecodeWritten(EncodeWritten) (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if _, err := DecodeWritten(`{"attributes": [1]}`); err == nil || !strings.Contains(err.Error(), "written") {
+		t.Errorf("DecodeWritten of a malformed value: err %v, want one naming the written value", err)
 	}
 }
