@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/wugsync/wugsync/wug"
 	"github.com/wugsync/wugsync/wug/wugtest"
@@ -556,5 +557,77 @@ func TestDeviceRoles(t *testing.T) {
 	srv.MisbehaveNext(wugtest.Misbehave{Route: "GET /api/v1/devices/{deviceId}/roles/-", Kind: wugtest.ErrorEnvelope})
 	if _, err := c.Devices.Roles(ctx, id, ""); err == nil {
 		t.Error("an error envelope was taken for roles")
+	}
+}
+
+func TestChangeSubRoles(t *testing.T) {
+	t.Parallel()
+	srv, c := fake(t, nil)
+	ctx := context.Background()
+	ids := srv.AddDevices(wugtest.Device{Name: "a"}, wugtest.Device{Name: "b"})
+	steps := []struct {
+		op    wug.SubRoleOp
+		roles []string
+		want  []string
+	}{
+		{wug.SubRolesAdd, []string{"Resource Monitors", "Resource Attributes"}, []string{"Resource Monitors", "Resource Attributes"}},
+		{wug.SubRolesDelete, []string{"resource monitors"}, []string{"Resource Attributes"}},
+		{wug.SubRolesReplace, []string{"Resource Monitors"}, []string{"Resource Monitors"}},
+		{wug.SubRolesClear, []string{"ignored"}, nil},
+	}
+	for _, st := range steps {
+		if _, err := c.Devices.ChangeSubRoles(ctx, st.op, st.roles, ids); err != nil {
+			t.Fatalf("%s: %v", st.op, err)
+		}
+		for _, id := range ids {
+			if d, _ := srv.Device(id); !cmp.Equal(st.want, d.SubRoles, cmpopts.EquateEmpty()) {
+				t.Errorf("after %s: sub-roles %q, want %q", st.op, d.SubRoles, st.want)
+			}
+		}
+	}
+	var ie *wug.InputError
+	if _, err := c.Devices.ChangeSubRoles(ctx, "toggle", nil, ids); !errors.As(err, &ie) {
+		t.Errorf("unknown operation: %v, want an *InputError", err)
+	}
+}
+
+// TestProperties changes display name and note of one device in one
+// request, and a note on many devices in one request.
+func TestProperties(t *testing.T) {
+	t.Parallel()
+	srv, c := fake(t, nil)
+	ctx := context.Background()
+	ids := srv.AddDevices(wugtest.Device{Name: "a", Notes: "old"}, wugtest.Device{Name: "b"}, wugtest.Device{Name: "c"})
+	login(t, c)
+	srv.ResetRequests()
+	name, note := "core-1", "managed by wugsync"
+	if err := c.Devices.UpdateProperties(ctx, ids[0], wug.PropertiesUpdate{DisplayName: &name, Note: &note}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := srv.Device(ids[0]); d.Name != name || d.Notes != note {
+		t.Errorf("device %+v", d)
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("%d requests for name and note, want 1", n)
+	}
+	many := "site B"
+	res, err := c.Devices.UpdatePropertiesMany(ctx, ids[1:], wug.PropertiesUpdate{Note: &many})
+	if err != nil || res.SuccessfulOperations != 2 {
+		t.Fatalf("UpdatePropertiesMany = %+v, %v", res, err)
+	}
+	for _, id := range ids[1:] {
+		if d, _ := srv.Device(id); d.Notes != many {
+			t.Errorf("device %s note %q", id, d.Notes)
+		}
+	}
+	if d, _ := srv.Device(ids[0]); d.Notes != note {
+		t.Errorf("an unlisted device changed: %+v", d)
+	}
+	var ie *wug.InputError
+	if _, err := c.Devices.UpdatePropertiesMany(ctx, ids, wug.PropertiesUpdate{DisplayName: &name}); !errors.As(err, &ie) {
+		t.Errorf("display name for many: %v, want an *InputError", err)
+	}
+	if n := len(srv.Requests()); n != 2 {
+		t.Errorf("%d requests, want 2", n)
 	}
 }

@@ -142,3 +142,38 @@ func (r *CountedResult) add(o *CountedResult) {
 	r.MaximumReached = r.MaximumReached || o.MaximumReached
 	r.Success = r.Success && o.Success
 }
+
+// SubRoleOp says what Devices.ChangeSubRoles does with its sub-roles.
+type SubRoleOp string
+
+// Sub-role operations (BulkDeviceAssignSubRole's operation).
+const (
+	SubRolesAdd     SubRoleOp = "add"
+	SubRolesDelete  SubRoleOp = "delete"
+	SubRolesReplace SubRoleOp = "replace"
+	// SubRolesClear removes every sub-role; the list is ignored.
+	SubRolesClear SubRoleOp = "clear"
+)
+
+// ChangeSubRoles adds, deletes or replaces the sub-roles (names or ids) of
+// every listed device, or clears them, in one request
+// (PATCH /api/v1/devices/-/roles/sub-role).
+func (s *DevicesService) ChangeSubRoles(ctx context.Context, op SubRoleOp, subRoles, deviceIDs []string) (*CountedResult, error) {
+	const name = "Devices.ChangeSubRoles"
+	switch op {
+	case SubRolesClear:
+		subRoles = nil
+	case SubRolesAdd, SubRolesDelete, SubRolesReplace:
+		if len(subRoles) == 0 && op != SubRolesReplace {
+			return nil, opErr(name, inputErr("subroles", "empty list"))
+		}
+	default:
+		return nil, opErr(name, inputErr("operation", "%q is not add, delete, replace or clear", string(op)))
+	}
+	body := struct {
+		Devices   []string  `json:"devices"`
+		Operation SubRoleOp `json:"operation"`
+		SubRoles  []string  `json:"subroles,omitempty"`
+	}{deviceIDs, op, subRoles}
+	return s.c.counted(ctx, name, request{method: "PATCH", path: "/devices/-/roles/sub-role", body: body, repeat: httpx.RepeatSafe}, len(deviceIDs))
+}
