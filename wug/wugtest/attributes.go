@@ -2,7 +2,6 @@ package wugtest
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -93,30 +92,13 @@ func (h *Handler) listAttributes(c *call) {
 	}
 	names := c.query["names"]
 	nameC, valueC := c.query.Get("nameContains"), c.query.Get("valueContains")
-	c.withDevice(func(s *state, d *device) {
-		byID := map[int]*attribute{}
-		ids := make([]int, 0, len(d.attrs))
-		for _, a := range d.attrs {
-			byID[a.id] = a
-			ids = append(ids, a.id)
-		}
-		slices.Sort(ids)
-		page, info, err := pageIDs(ids, c.query.Get("pageId"), limit, func(id int) bool {
-			a := byID[id]
+	c.withDevice(func(_ *state, d *device) {
+		pageItems(c, limit, d.attrs, func(a *attribute) int { return a.id }, func(a *attribute) bool {
 			if len(names) > 0 && !anyFold(names, a.name) {
 				return false
 			}
 			return containsFold(a.name, nameC) && containsFold(a.value, valueC)
-		})
-		if err != nil {
-			c.badPage()
-			return
-		}
-		out := make([]deviceAttribute, len(page))
-		for i, id := range page {
-			out[i] = renderAttr(byID[id])
-		}
-		c.json(map[string]any{"paging": info, "data": out})
+		}, renderAttr)
 	})
 }
 
@@ -131,13 +113,19 @@ func anyFold(list []string, s string) bool {
 
 // getAttribute serves GET /devices/{deviceId}/attributes/{attributeId}.
 func (h *Handler) getAttribute(c *call) {
+	c.withAttr(func(_ *state, _ *device, a *attribute) { c.data(renderAttr(a)) })
+}
+
+// withAttr runs fn on the attribute named by the attributeId path parameter
+// of the device named by deviceId, answering 404 when either is missing.
+func (c *call) withAttr(fn func(s *state, d *device, a *attribute)) {
+	id := c.params["attributeId"]
 	c.withDevice(func(s *state, d *device) {
-		a := findAttrID(d, c.params["attributeId"])
-		if a == nil {
-			c.notFound("attribute", c.params["attributeId"])
+		if a := findAttrID(d, id); a != nil {
+			fn(s, d, a)
 			return
 		}
-		c.data(renderAttr(a))
+		c.notFound("attribute", id)
 	})
 }
 
@@ -161,12 +149,7 @@ func (h *Handler) addAttribute(c *call) {
 // updateAttribute serves PUT /devices/{deviceId}/attributes/{attributeId}?name=&value=.
 // An absent name keeps the current one.
 func (h *Handler) updateAttribute(c *call) {
-	c.withDevice(func(s *state, d *device) {
-		a := findAttrID(d, c.params["attributeId"])
-		if a == nil {
-			c.notFound("attribute", c.params["attributeId"])
-			return
-		}
+	c.withAttr(func(_ *state, d *device, a *attribute) {
 		name := a.name
 		if c.query.Has("name") {
 			name = c.query.Get("name")

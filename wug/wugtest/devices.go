@@ -116,11 +116,10 @@ func (h *Handler) listGroupDevices(c *call) {
 		c.fail(http.StatusBadRequest, "query parameter state: %q is not a device state", st)
 		return
 	}
-	limit, ok := c.limit()
+	limit, needle, ok := c.pageQuery()
 	if !ok {
 		return
 	}
-	needle := strings.ToLower(c.query.Get("search"))
 	c.withGroup(func(s *state, g *group) {
 		var inGroup func(d *device) bool
 		switch {
@@ -158,14 +157,21 @@ func (h *Handler) listGroupDevices(c *call) {
 // withDevice runs fn on the device named by the deviceId path parameter,
 // under the state lock, answering 404 when there is none.
 func (c *call) withDevice(fn func(s *state, d *device)) {
+	withObject(c, "device", "deviceId", func(s *state) map[int]*device { return s.devices }, fn)
+}
+
+// withObject runs fn, under the state lock, on the object of the map that
+// objects picks whose decimal id is the path parameter param, answering 404
+// naming what when there is none.
+func withObject[T any](c *call, what, param string, objects func(*state) map[int]*T, fn func(*state, *T)) {
 	c.h.mu.Lock()
 	defer c.h.mu.Unlock()
-	d := c.h.st.device(c.params["deviceId"])
-	if d == nil {
-		c.notFound("device", c.params["deviceId"])
+	x := byID(objects(c.h.st), c.params[param])
+	if x == nil {
+		c.notFound(what, c.params[param])
 		return
 	}
-	fn(c.h.st, d)
+	fn(c.h.st, x)
 }
 
 // getDevice serves GET /devices/{deviceId}.
@@ -407,11 +413,10 @@ func (h *Handler) groupPollNow(c *call) {
 	if !ok {
 		return
 	}
-	limit, ok := c.limit()
+	limit, needle, ok := c.pageQuery()
 	if !ok {
 		return
 	}
-	needle := strings.ToLower(c.query.Get("search"))
 	c.withGroup(func(s *state, g *group) {
 		ids := s.groupDevices(g, !children)
 		res := newCounted()
@@ -460,6 +465,17 @@ type maintenanceUpdate struct {
 	Reason  string     `json:"reason"`
 }
 
+// maintenanceBody decodes and checks a maintenance body, answering 400 when
+// it is malformed.
+func (c *call) maintenanceBody() (*maintenanceUpdate, time.Time, bool) {
+	var m maintenanceUpdate
+	if !c.decode(&m) {
+		return nil, time.Time{}, false
+	}
+	end, ok := c.checkMaintenance(&m)
+	return &m, end, ok
+}
+
 func (c *call) checkMaintenance(m *maintenanceUpdate) (time.Time, bool) {
 	if m.Enabled == nil {
 		c.fail(http.StatusBadRequest, "enabled is required")
@@ -497,31 +513,23 @@ func (s *state) setMaintenance(d *device, m *maintenanceUpdate, end time.Time) {
 
 // putMaintenance serves PUT /devices/{deviceId}/config/maintenance.
 func (h *Handler) putMaintenance(c *call) {
-	var m maintenanceUpdate
-	if !c.decode(&m) {
-		return
-	}
-	end, ok := c.checkMaintenance(&m)
+	m, end, ok := c.maintenanceBody()
 	if !ok {
 		return
 	}
 	c.withDevice(func(s *state, d *device) {
-		s.setMaintenance(d, &m, end)
+		s.setMaintenance(d, m, end)
 		c.data(successResult{true})
 	})
 }
 
 // patchMaintenance serves PATCH /devices/-/config/maintenance.
 func (h *Handler) patchMaintenance(c *call) {
-	var m maintenanceUpdate
-	if !c.decode(&m) {
-		return
-	}
-	end, ok := c.checkMaintenance(&m)
+	m, end, ok := c.maintenanceBody()
 	if !ok {
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	c.data(h.st.eachDevice(m.Devices, func(d *device) error { h.st.setMaintenance(d, &m, end); return nil }))
+	c.data(h.st.eachDevice(m.Devices, func(d *device) error { h.st.setMaintenance(d, m, end); return nil }))
 }

@@ -131,14 +131,7 @@ func (h *Handler) listGroups(c *call) {
 // withGroup runs fn on the group named by the groupId path parameter under
 // the state lock, answering 404 when there is none.
 func (c *call) withGroup(fn func(s *state, g *group)) {
-	c.h.mu.Lock()
-	defer c.h.mu.Unlock()
-	g := c.h.st.group(c.params["groupId"])
-	if g == nil {
-		c.notFound("device group", c.params["groupId"])
-		return
-	}
-	fn(c.h.st, g)
+	withObject(c, "device group", "groupId", func(s *state) map[int]*group { return s.groups }, fn)
 }
 
 // getGroup serves GET /device-groups/{groupId}.
@@ -404,7 +397,6 @@ func (h *Handler) deviceGroups(c *call) {
 	if !ok {
 		return
 	}
-	needle := strings.ToLower(c.query.Get("search"))
 	view := c.query.Get("view")
 	switch view {
 	case "", "id", "summary", "detail":
@@ -412,7 +404,7 @@ func (h *Handler) deviceGroups(c *call) {
 		c.fail(http.StatusBadRequest, "query parameter view: %q is not id, summary or detail", view)
 		return
 	}
-	limit, ok := c.limit()
+	limit, needle, ok := c.pageQuery()
 	if !ok {
 		return
 	}

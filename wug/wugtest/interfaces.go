@@ -3,7 +3,6 @@ package wugtest
 import (
 	"net/http"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -71,32 +70,14 @@ func (c *call) withIfaceParam(fn func(s *state, d *device, in *iface)) {
 // listInterfaces serves GET /devices/{deviceId}/interfaces/-: data is the
 // array; search is a case-insensitive substring of address or host name.
 func (h *Handler) listInterfaces(c *call) {
-	limit, ok := c.limit()
+	limit, needle, ok := c.pageQuery()
 	if !ok {
 		return
 	}
-	needle := strings.ToLower(c.query.Get("search"))
-	c.withDevice(func(s *state, d *device) {
-		byID := make(map[int]*iface, len(d.interfaces))
-		ids := make([]int, 0, len(d.interfaces))
-		for _, in := range d.interfaces {
-			byID[in.id] = in
-			ids = append(ids, in.id)
-		}
-		slices.Sort(ids)
-		page, info, err := pageIDs(ids, c.query.Get("pageId"), limit, func(id int) bool {
-			in := byID[id]
+	c.withDevice(func(_ *state, d *device) {
+		pageItems(c, limit, d.interfaces, func(in *iface) int { return in.id }, func(in *iface) bool {
 			return strings.Contains(strings.ToLower(in.addr), needle) || strings.Contains(strings.ToLower(in.name), needle)
-		})
-		if err != nil {
-			c.badPage()
-			return
-		}
-		out := make([]networkInterface, len(page))
-		for i, id := range page {
-			out[i] = renderIface(byID[id])
-		}
-		c.json(map[string]any{"paging": info, "data": out})
+		}, renderIface)
 	})
 }
 

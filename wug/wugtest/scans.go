@@ -302,11 +302,10 @@ func (h *Handler) groupRefresh(c *call) {
 	if !ok || !c.checkResetOptions(c.query["resetOptions"]) {
 		return
 	}
-	limit, ok := c.limit()
+	limit, needle, ok := c.pageQuery()
 	if !ok {
 		return
 	}
-	needle := strings.ToLower(c.query.Get("search"))
 	c.withGroup(func(s *state, g *group) {
 		var ids []int
 		for _, id := range s.groupDevices(g, !children) {
@@ -333,11 +332,10 @@ func (h *Handler) listScans(c *call) {
 		c.fail(http.StatusBadRequest, "query parameter model: %q is not a scan model", model)
 		return
 	}
-	limit, ok := c.limit()
+	limit, needle, ok := c.pageQuery()
 	if !ok {
 		return
 	}
-	needle := strings.ToLower(c.query.Get("search"))
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s := h.st
@@ -373,11 +371,10 @@ func (h *Handler) scanDevices(c *call) {
 	if !ok {
 		return
 	}
-	limit, ok := c.limit()
+	limit, needle, ok := c.pageQuery()
 	if !ok {
 		return
 	}
-	needle := strings.ToLower(c.query.Get("search"))
 	c.withScan(func(s *state, sc *scan) {
 		ids := append([]int(nil), sc.found...)
 		slices.Sort(ids)

@@ -3,6 +3,7 @@ package wugtest
 import (
 	"encoding/base64"
 	"errors"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -223,12 +224,15 @@ func (s *state) devicesByAddress(addr string) []int {
 	return ids
 }
 
-func (s *state) device(id string) *device {
+func (s *state) device(id string) *device { return byID(s.devices, id) }
+
+// byID finds the object with the decimal id in m, or nil.
+func byID[T any](m map[int]*T, id string) *T {
 	n, err := strconv.Atoi(id)
 	if err != nil {
 		return nil
 	}
-	return s.devices[n]
+	return m[n]
 }
 
 // join puts d in static group g.
@@ -255,13 +259,7 @@ func (s *state) staticGroups(d *device) int {
 
 // --- groups ---
 
-func (s *state) group(id string) *group {
-	n, err := strconv.Atoi(id)
-	if err != nil {
-		return nil
-	}
-	return s.groups[n]
-}
+func (s *state) group(id string) *group { return byID(s.groups, id) }
 
 func (s *state) addGroup(parent int, name, desc, typ string) *group {
 	g := &group{id: s.nextGroup, parent: parent, name: name, desc: desc, typ: typ, devices: map[int]bool{}}
@@ -316,26 +314,14 @@ func (s *state) groupPath(g *group) string {
 
 // ensurePath walks names from the root, creating missing static groups. A
 // leading "My Network" is optional.
-func (s *state) ensurePath(names []string) *group {
-	g := s.groups[rootGroupID]
-	if len(names) > 0 && strings.EqualFold(names[0], g.name) {
-		names = names[1:]
-	}
-	for _, n := range names {
-		if n == "" {
-			continue
-		}
-		c := s.child(g, n)
-		if c == nil {
-			c = s.addGroup(g.id, n, "", "static")
-		}
-		g = c
-	}
-	return g
-}
+func (s *state) ensurePath(names []string) *group { return s.walkPath(names, true) }
 
 // findPath resolves a path like ensurePath but creates nothing.
-func (s *state) findPath(names []string) *group {
+func (s *state) findPath(names []string) *group { return s.walkPath(names, false) }
+
+// walkPath follows names down from the root; a missing group is created
+// when create is set, and otherwise ends the walk with nil.
+func (s *state) walkPath(names []string, create bool) *group {
 	g := s.groups[rootGroupID]
 	if len(names) > 0 && strings.EqualFold(names[0], g.name) {
 		names = names[1:]
@@ -344,9 +330,15 @@ func (s *state) findPath(names []string) *group {
 		if n == "" {
 			continue
 		}
-		if g = s.child(g, n); g == nil {
+		next := s.child(g, n)
+		switch {
+		case next != nil:
+		case create:
+			next = s.addGroup(g.id, n, "", "static")
+		default:
 			return nil
 		}
+		g = next
 	}
 	return g
 }
@@ -438,9 +430,38 @@ func pageIDs(ids []int, pageID string, limit int, keep func(int) bool) ([]int, p
 	return out, info, nil
 }
 
+// pageItems answers a paged listing of one device's items (attributes,
+// interfaces) in id order, keeping those keep accepts, with data the array
+// of rendered items.
+func pageItems[T, R any](c *call, limit int, items []*T, id func(*T) int, keep func(*T) bool, render func(*T) R) {
+	byID := make(map[int]*T, len(items))
+	ids := make([]int, 0, len(items))
+	for _, it := range items {
+		byID[id(it)] = it
+		ids = append(ids, id(it))
+	}
+	slices.Sort(ids)
+	page, info, err := pageIDs(ids, c.query.Get("pageId"), limit, func(n int) bool { return keep(byID[n]) })
+	if err != nil {
+		c.badPage()
+		return
+	}
+	out := make([]R, len(page))
+	for i, n := range page {
+		out[i] = render(byID[n])
+	}
+	c.json(map[string]any{"paging": info, "data": out})
+}
+
 // badPage answers a pageId this server never issued.
 func (c *call) badPage() {
 	c.fail(400, "query parameter pageId: not a page id this server issued")
+}
+
+// pageQuery reads a paged search's limit and its search text, lower-cased.
+func (c *call) pageQuery() (limit int, needle string, ok bool) {
+	limit, ok = c.limit()
+	return limit, strings.ToLower(c.query.Get("search")), ok
 }
 
 // limit reads the limit query parameter, clamped to the server's maximum.
