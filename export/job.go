@@ -68,23 +68,23 @@ func (c Connection) withDefaults() Connection {
 	return c
 }
 
-// Filters narrow a connection's selection for one run, in the form the
-// HTTP API receives them ("device_filters").
-type Filters struct {
-	Sites       []string `json:"sites,omitempty"`        // site slugs
-	DeviceRoles []string `json:"device_roles,omitempty"` // role slugs
-	Tags        []string `json:"tags,omitempty"`         // tag slugs, all required
-	// ExcludeRecentExports skips addresses exported in the last 24 hours.
-	ExcludeRecentExports bool `json:"exclude_recent_exports,omitempty"`
+// filters are the run's narrowing of the connection's selection.
+type filters struct {
+	sites, roles, tags []string
+	excludeRecent      bool
 }
 
-func (f Filters) empty() bool {
-	return len(f.Sites) == 0 && len(f.DeviceRoles) == 0 && len(f.Tags) == 0
+func (o *ExportOptions) filters() filters {
+	return filters{o.Sites, o.Roles, o.Tags, o.ExcludeRecent}
+}
+
+func (f filters) empty() bool {
+	return len(f.sites) == 0 && len(f.roles) == 0 && len(f.tags) == 0
 }
 
 // narrow returns sel restricted by f: values are intersected with the
 // selector's own where it has some, so a filter never widens a connection.
-func (f Filters) narrow(sel netbox.Selector) netbox.Selector {
+func (f filters) narrow(sel netbox.Selector) netbox.Selector {
 	intersect := func(have, want []string) []string {
 		if len(want) == 0 {
 			return have
@@ -103,24 +103,25 @@ func (f Filters) narrow(sel netbox.Selector) netbox.Selector {
 		}
 		return out
 	}
-	sel.Sites = intersect(sel.Sites, f.Sites)
-	sel.Roles = intersect(sel.Roles, f.DeviceRoles)
-	sel.Tags = append(slices.Clone(sel.Tags), f.Tags...)
+	sel.Sites = intersect(sel.Sites, f.sites)
+	sel.Roles = intersect(sel.Roles, f.roles)
+	sel.Tags = append(slices.Clone(sel.Tags), f.tags...)
 	return sel
 }
 
-func (f Filters) asMap() map[string][]string {
+// asMap is how a run records its filters.
+func (f filters) asMap() map[string][]string {
 	m := map[string][]string{}
-	if len(f.Sites) > 0 {
-		m["sites"] = f.Sites
+	if len(f.sites) > 0 {
+		m["sites"] = f.sites
 	}
-	if len(f.DeviceRoles) > 0 {
-		m["device_roles"] = f.DeviceRoles
+	if len(f.roles) > 0 {
+		m["device_roles"] = f.roles
 	}
-	if len(f.Tags) > 0 {
-		m["tags"] = f.Tags
+	if len(f.tags) > 0 {
+		m["tags"] = f.tags
 	}
-	if f.ExcludeRecentExports {
+	if f.excludeRecent {
 		m["exclude_recent_exports"] = []string{"true"}
 	}
 	return m
@@ -135,7 +136,12 @@ type ObjectRef struct {
 // ExportOptions shape one export run.
 type ExportOptions struct {
 	Trigger store.Trigger // default TriggerManual
-	Filters Filters       // narrow the connection's selection
+	// Sites and Roles (slugs) narrow the connection's selection for this
+	// run, intersected with its own; Tags (slugs) are required on top of
+	// its own. A run narrowed so removes nothing.
+	Sites, Roles, Tags []string
+	// ExcludeRecent skips addresses exported in the last 24 hours.
+	ExcludeRecent bool
 	// Objects limits the run to these NetBox objects (a webhook's targeted
 	// export); addresses recorded for them and no longer selected are
 	// treated as removed.
@@ -160,7 +166,7 @@ type ExportOptions struct {
 // partial reports whether the run sees only part of the connection's
 // selection, in which case unseen records are not removed.
 func (o *ExportOptions) partial() bool {
-	return !o.Filters.empty() || len(o.Objects) > 0 || len(o.IPs) > 0
+	return !o.filters().empty() || len(o.Objects) > 0 || len(o.IPs) > 0
 }
 
 // removalScope says which unseen records the run may remove: all of them
@@ -411,8 +417,8 @@ func (j *ExportJob) logger() *slog.Logger {
 
 // selection returns the selector for a run and its filters as recorded.
 func (j *ExportJob) selection(o *ExportOptions) (netbox.Selector, map[string][]string) {
-	sel := o.Filters.narrow(j.Connection.Selector)
-	filters := o.Filters.asMap()
+	sel := o.filters().narrow(j.Connection.Selector)
+	filters := o.filters().asMap()
 	if len(o.Objects) > 0 {
 		sel.IDs, sel.VMIDs = nil, nil
 		for _, obj := range o.Objects {
@@ -536,7 +542,7 @@ func (j *ExportJob) run(ctx context.Context, opts *ExportOptions, sel netbox.Sel
 		}
 		col.warn("%v", err)
 	}
-	planner := NewPlanner(PlanOptions{Mode: conn.Mode, ExcludeRecent: opts.Filters.ExcludeRecentExports, Now: j.now(),
+	planner := NewPlanner(PlanOptions{Mode: conn.Mode, ExcludeRecent: opts.ExcludeRecent, Now: j.now(),
 		Removal: conn.Removal, MaxRemoveShare: conn.MaxRemoveShare, ForceRemove: opts.ForceRemove,
 		RemovalScope: opts.removalScope()}, inv, recs)
 

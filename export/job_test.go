@@ -365,7 +365,7 @@ func TestExportRemovalPolicies(t *testing.T) {
 	// A partial selection never removes.
 	e.job.Connection.Removal = RemoveDelete
 	e.job.Connection.MaxRemoveShare = 0.5
-	res = e.run(t, ExportOptions{Filters: Filters{Sites: []string{"site-1", "site-2", "site-3"}}})
+	res = e.run(t, ExportOptions{Sites: []string{"site-1", "site-2", "site-3"}})
 	if res.Counts.Removed != 0 {
 		t.Errorf("filtered run removed %d", res.Counts.Removed)
 	}

@@ -214,7 +214,7 @@ func openStore(ctx context.Context, spec string) (store.Store, string, error) {
 // export runs the export, drawing progress on stderr.
 func (c *clients) export(ctx context.Context, cfg *config, env environment) (*export.Result, error) {
 	opts := export.ExportOptions{DryRun: cfg.dryRun, IPs: cfg.ips,
-		Filters: export.Filters{ExcludeRecentExports: cfg.excludeRecent}}
+		ExcludeRecent: cfg.excludeRecent}
 	if len(cfg.ips) > 0 {
 		opts.Trigger = store.TriggerBulk
 	}

@@ -116,7 +116,17 @@ func (s *service) connection(w http.ResponseWriter, id string) (*conn, bool) {
 
 // exportRequest is the body of POST .../connections/{id}/export/.
 type exportRequest struct {
-	DeviceFilters export.Filters `json:"device_filters"`
+	DeviceFilters filters `json:"device_filters"`
+}
+
+// filters narrow a connection's selection for one run, as the HTTP API
+// receives them.
+type filters struct {
+	Sites       []string `json:"sites,omitempty"`        // site slugs
+	DeviceRoles []string `json:"device_roles,omitempty"` // role slugs
+	Tags        []string `json:"tags,omitempty"`         // tag slugs, all required
+	// ExcludeRecentExports skips addresses exported in the last 24 hours.
+	ExcludeRecentExports bool `json:"exclude_recent_exports,omitempty"`
 }
 
 // handleExport starts an export of one connection, narrowed by the
@@ -136,7 +146,8 @@ func (s *service) handleExport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "device_filters: "+err.Error())
 		return
 	}
-	s.trigger(w, r, c, export.ExportOptions{Trigger: store.TriggerManual, Filters: f})
+	s.trigger(w, r, c, export.ExportOptions{Trigger: store.TriggerManual,
+		Sites: f.Sites, Roles: f.DeviceRoles, Tags: f.Tags, ExcludeRecent: f.ExcludeRecentExports})
 }
 
 // bulkExportRequest is the body of POST .../ip-exports/bulk-export/.
@@ -173,7 +184,7 @@ func (s *service) handleBulkExport(w http.ResponseWriter, r *http.Request) {
 	}
 	addrs := make([]netip.Addr, 0, len(texts))
 	for i, t := range texts {
-		p, err := export.ParseAddress(t)
+		p, err := parseAddress(t)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("addresses[%d]: %v", i, err))
 			return
@@ -479,7 +490,7 @@ func (s *service) parseRecordQuery(v url.Values) (q store.Query, limit, offset i
 		}
 	}
 	if text := first(v, "address", "ip_address"); text != "" {
-		p, err := export.ParseAddress(text)
+		p, err := parseAddress(text)
 		if err != nil {
 			return q, 0, 0, fmt.Errorf("address: %v", err)
 		}
@@ -659,4 +670,28 @@ func timePtr(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// parseAddress reads an address as NetBox writes it, with or without its
+// prefix length ("192.0.2.10/24", "2001:db8::10"); a zoned address is an
+// error, since WUG cannot use one.
+func parseAddress(text string) (netip.Prefix, error) {
+	s := strings.TrimSpace(text)
+	switch {
+	case s == "":
+		return netip.Prefix{}, errors.New("address is empty")
+	case strings.Contains(s, "%"):
+		return netip.Prefix{}, fmt.Errorf("address %q has an IPv6 zone, which WUG cannot use", text)
+	case strings.Contains(s, "/"):
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("address %q does not parse: %w", text, err)
+		}
+		return p, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("address %q does not parse: %w", text, err)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }

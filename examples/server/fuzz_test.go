@@ -15,7 +15,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/wugsync/wugsync/export"
 	"github.com/wugsync/wugsync/store"
 	"github.com/wugsync/wugsync/store/memory"
 )
@@ -139,7 +138,7 @@ func checkAcceptedBody(t *testing.T, bulk, blank bool, body []byte) {
 		t.Fatalf("accepted bulk body %q without addresses", body)
 	}
 	for _, a := range addrs {
-		if _, err := export.ParseAddress(a); err != nil {
+		if _, err := parseAddress(a); err != nil {
 			t.Fatalf("accepted bulk body %q with address %q: %v", body, a, err)
 		}
 	}
