@@ -22,7 +22,7 @@
 //
 // # Data flow
 //
-//	NetBox ──selector──▶ netbox.Device ──validate, map──▶ export.Candidate (a wug.DeviceTemplate per address)
+//	NetBox ──selector──▶ netbox.Device ──validate, map──▶ a wug.DeviceTemplate per address
 //	                                                             │
 //	store.Record (what was done) ────────────────────────────────┼──▶ planner: add, adopt, update, scan, skip, remove
 //	WUG inventory (one paged listing, indexed by address) ───────┘                         │

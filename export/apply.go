@@ -82,9 +82,9 @@ func (ex *executor) submit(ctx context.Context, d Decision) {
 		}
 	case ActionScan:
 		// Scans gather more addresses than one request holds, so range
-		// grouping sees neighbours (FormatIPsForScan splits them), but
+		// grouping sees neighbours (formatIPsForScan splits them), but
 		// never more than that over all group paths together.
-		path := d.Candidate.GroupPath
+		path := d.candidate.GroupPath
 		ex.scans[path] = append(ex.scans[path], d)
 		ex.scanBuffered++
 		if len(ex.scans[path]) >= scanGather*ex.cfg.batchSize {
@@ -162,13 +162,13 @@ func (ex *executor) close(ctx context.Context) {
 // stays the same) and counts the rest.
 func (ex *executor) skip(ctx context.Context, d Decision) {
 	ex.res.skip(d)
-	if d.Candidate == nil || !d.Key.Address.IsValid() || d.Key.Validate() != nil {
+	if d.candidate == nil || !d.Key.Address.IsValid() || d.Key.Validate() != nil {
 		return
 	}
-	if blocked, _ := candidateBlocked(d.Candidate); !blocked {
+	if blocked, _ := candidateBlocked(d.candidate); !blocked {
 		return
 	}
-	if d.Record != nil && d.Record.Status == store.StatusError && d.Record.LastError == d.Reason {
+	if d.record != nil && d.record.Status == store.StatusError && d.record.LastError == d.Reason {
 		return
 	}
 	r := ex.base(&d)
@@ -183,12 +183,12 @@ func (ex *executor) skip(ctx context.Context, d Decision) {
 // NetBox object refreshed.
 func (ex *executor) base(d *Decision) store.Record {
 	var r store.Record
-	if d.Record != nil {
-		r = *d.Record
+	if d.record != nil {
+		r = *d.record
 	}
 	r.Key = d.Key
-	if d.Candidate != nil {
-		r.ObjectKind, r.ObjectID, r.ObjectName = candidateObject(d.Candidate)
+	if d.candidate != nil {
+		r.ObjectKind, r.ObjectID, r.ObjectName = candidateObject(d.candidate)
 	}
 	return r
 }
@@ -228,7 +228,7 @@ func (ex *executor) pending(ctx context.Context, items []Decision) error {
 		}
 		recs[i] = r
 		// Later writes for the item start from what is now recorded.
-		items[i].Record = &recs[i]
+		items[i].record = &recs[i]
 	}
 	if err := ex.st.UpsertRecords(ctx, recs); err != nil {
 		return fmt.Errorf("recording %d items as pending: %w", len(items), err)
@@ -270,10 +270,10 @@ func (ex *executor) finish(ctx context.Context, outs []outcome) {
 			r.Status, r.ScanID, r.ScanState, r.ScanDiscovered = store.StatusScanTriggered, o.scanID, "", false
 			r.ScanTriggeredAt, r.ScanCompletedAt, r.LastError = now, time.Time{}, ""
 			r.WUGDeviceID = ""
-			r.Fingerprint = o.d.Candidate.Fingerprint
+			r.Fingerprint = o.d.candidate.Fingerprint
 		default:
 			r.Status, r.WUGDeviceID, r.LastError = store.StatusExported, o.deviceID, ""
-			r.Fingerprint = o.d.Candidate.Fingerprint
+			r.Fingerprint = o.d.candidate.Fingerprint
 			r.ExportedAt = now
 		}
 		recs = append(recs, r)
@@ -300,7 +300,7 @@ func (ex *executor) add(ctx context.Context, items []Decision) {
 	for resent := false; len(items) > 0; resent = true {
 		tmpls := make([]wug.DeviceTemplate, len(items))
 		for i := range items {
-			tmpls[i] = items[i].Candidate.Template
+			tmpls[i] = items[i].candidate.Template
 			tmpls[i].TemplateID = strconv.Itoa(i)
 		}
 		res, err := ex.wug.BulkAdd(ctx, tmpls)
@@ -435,7 +435,7 @@ func (ex *executor) fallback(ctx context.Context, failed []outcome) {
 	for _, o := range failed {
 		d := o.d
 		d.Action, d.Reason = ActionScan, fmt.Sprintf("falling back to a scan: %v", o.err)
-		p := d.Candidate.GroupPath
+		p := d.candidate.GroupPath
 		if _, ok := byPath[p]; !ok {
 			order = append(order, p)
 		}
@@ -464,11 +464,11 @@ func (ex *executor) update(ctx context.Context, items []Decision) {
 	for _, d := range items {
 		cur := d.device
 		if cur.ID != d.DeviceID {
-			cur = WUGDevice{ID: d.DeviceID, Address: d.Key.Address}
+			cur = wugDevice{ID: d.DeviceID, Address: d.Key.Address}
 		}
 		// Sent once: the HTTP layer retries what is safe to retry, and a
 		// failed item is planned again by the next run.
-		_, err := ex.wug.UpdateMetadata(ctx, cur, d.Candidate.Template)
+		_, err := ex.wug.UpdateMetadata(ctx, cur, d.candidate.Template)
 		if ctx.Err() != nil {
 			break
 		}
@@ -485,7 +485,7 @@ func (ex *executor) update(ctx context.Context, items []Decision) {
 const scanGather = 10
 
 // scan starts discovery scans for the items of a group path: their
-// addresses grouped by FormatIPsForScan, one newDevice request per target.
+// addresses grouped by formatIPsForScan, one newDevice request per target.
 func (ex *executor) scan(ctx context.Context, path string, items []Decision) {
 	if ctx.Err() != nil {
 		return
@@ -509,7 +509,7 @@ func (ex *executor) scan(ctx context.Context, path string, items []Decision) {
 	for i, d := range items {
 		addrs[i] = d.Key.Address
 	}
-	targets, err := FormatIPsForScan(addrs, ex.cfg.scanMode, ex.cfg.scanOpts)
+	targets, err := formatIPsForScan(addrs, ex.cfg.scanMode, ex.cfg.scanOpts)
 	if err != nil {
 		ex.finish(ctx, failAll(items, fmt.Errorf("scan: %w", err)))
 		return
@@ -687,7 +687,7 @@ func (ex *executor) ensureGroups(ctx context.Context, items []Decision) (ok []De
 		if ctx.Err() != nil {
 			return nil, nil // untouched: the next run plans them again
 		}
-		if p := d.Candidate.GroupPath; p != "" {
+		if p := d.candidate.GroupPath; p != "" {
 			if _, err := ex.groups.ensure(ctx, ex.wug, p); err != nil {
 				if ctx.Err() != nil {
 					return nil, nil

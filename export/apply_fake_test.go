@@ -123,16 +123,16 @@ func maps(m map[string]int) map[string]int {
 	return out
 }
 
-func (f *fakeWUG) Devices(ctx context.Context) iter.Seq2[WUGDevice, error] {
-	return func(yield func(WUGDevice, error) bool) {
+func (f *fakeWUG) Devices(ctx context.Context) iter.Seq2[wugDevice, error] {
+	return func(yield func(wugDevice, error) bool) {
 		f.mu.Lock()
 		f.call("Devices", false)
-		list := make([]WUGDevice, 0, len(f.devs))
+		list := make([]wugDevice, 0, len(f.devs))
 		for _, d := range f.devs {
-			list = append(list, WUGDevice{ID: d.id, Name: d.name, Address: d.addr})
+			list = append(list, wugDevice{ID: d.id, Name: d.name, Address: d.addr})
 		}
 		f.mu.Unlock()
-		slices.SortFunc(list, func(a, b WUGDevice) int { return compareStrings(a.ID, b.ID) })
+		slices.SortFunc(list, func(a, b wugDevice) int { return compareStrings(a.ID, b.ID) })
 		for _, d := range list {
 			if !yield(d, nil) {
 				return
@@ -141,14 +141,14 @@ func (f *fakeWUG) Devices(ctx context.Context) iter.Seq2[WUGDevice, error] {
 	}
 }
 
-func (f *fakeWUG) FindByAddress(ctx context.Context, addr netip.Addr) ([]WUGDevice, error) {
+func (f *fakeWUG) FindByAddress(ctx context.Context, addr netip.Addr) ([]wugDevice, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("FindByAddress", false)
-	var out []WUGDevice
+	var out []wugDevice
 	for _, d := range f.devs {
 		if d.addr == addr {
-			out = append(out, WUGDevice{ID: d.id, Name: d.name, Address: d.addr})
+			out = append(out, wugDevice{ID: d.id, Name: d.name, Address: d.addr})
 		}
 	}
 	return out, nil
@@ -167,7 +167,7 @@ func (f *fakeWUG) EnsurePath(ctx context.Context, path string) (string, error) {
 	return id, nil
 }
 
-func (f *fakeWUG) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]AddOutcome, error) {
+func (f *fakeWUG) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]addOutcome, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("BulkAdd", true)
@@ -180,14 +180,14 @@ func (f *fakeWUG) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]AddOu
 		return nil, errors.New("read: connection reset by peer")
 	}
 	f.batches = append(f.batches, len(ts))
-	out := make([]AddOutcome, len(ts))
+	out := make([]addOutcome, len(ts))
 	for i, t := range ts {
 		addr := templateAddr(t)
 		if f.rejectAddr[addr] {
-			out[i] = AddOutcome{Err: fmt.Errorf("template %s: interface rejected", t.TemplateID)}
+			out[i] = addOutcome{Err: fmt.Errorf("template %s: interface rejected", t.TemplateID)}
 			continue
 		}
-		out[i] = AddOutcome{DeviceID: f.create(t.DisplayName, addr, fmt.Sprint(t))}
+		out[i] = addOutcome{DeviceID: f.create(t.DisplayName, addr, fmt.Sprint(t))}
 	}
 	if f.addLost > 0 {
 		f.addLost--
@@ -196,7 +196,7 @@ func (f *fakeWUG) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]AddOu
 	return out, nil
 }
 
-func (f *fakeWUG) UpdateMetadata(ctx context.Context, cur WUGDevice, t wug.DeviceTemplate) (bool, error) {
+func (f *fakeWUG) UpdateMetadata(ctx context.Context, cur wugDevice, t wug.DeviceTemplate) (bool, error) {
 	id := cur.ID
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -242,14 +242,14 @@ func (f *fakeWUG) ScanIPs(ctx context.Context, group string, ips []string) (stri
 	return id, nil
 }
 
-func (f *fakeWUG) Scans(ctx context.Context) ([]ScanInfo, error) {
+func (f *fakeWUG) Scans(ctx context.Context) ([]scanInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("Scans", false)
-	var out []ScanInfo
+	var out []scanInfo
 	for id, s := range f.scans {
 		if !s.forgotten {
-			out = append(out, ScanInfo{ID: id, Done: s.done, Model: "newDevice", Addresses: len(s.addrs), StartedAt: s.started})
+			out = append(out, scanInfo{ID: id, Done: s.done, Model: "newDevice", Addresses: len(s.addrs), StartedAt: s.started})
 		}
 	}
 	return out, nil
@@ -269,30 +269,30 @@ func (f *fakeWUG) finishScan(s *fakeScan) {
 	}
 }
 
-func (f *fakeWUG) ScanStatus(ctx context.Context, id string) (ScanInfo, error) {
+func (f *fakeWUG) ScanStatus(ctx context.Context, id string) (scanInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("ScanStatus", false)
 	s, ok := f.scans[id]
 	if !ok {
-		return ScanInfo{}, fmt.Errorf("scan %s: not found", id)
+		return scanInfo{}, fmt.Errorf("scan %s: not found", id)
 	}
 	state := "Scanning"
 	if s.done {
 		state = "Complete"
 	}
-	return ScanInfo{ID: id, Done: s.done, State: state}, nil
+	return scanInfo{ID: id, Done: s.done, State: state}, nil
 }
 
-func (f *fakeWUG) ScanDevices(ctx context.Context, id string) ([]WUGDevice, error) {
+func (f *fakeWUG) ScanDevices(ctx context.Context, id string) ([]wugDevice, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("ScanDevices", false)
 	s := f.scans[id]
-	var out []WUGDevice
+	var out []wugDevice
 	for _, d := range f.devs {
 		if s != nil && slices.Contains(s.addrs, d.addr) {
-			out = append(out, WUGDevice{ID: d.id, Name: d.name, Address: d.addr})
+			out = append(out, wugDevice{ID: d.id, Name: d.name, Address: d.addr})
 		}
 	}
 	return out, nil

@@ -24,49 +24,49 @@ func (f Finding) String() string { return f.Code + ": " + f.Message }
 // they are stored in records and shown in plans.
 const (
 	// Errors: the address is not exportable.
-	CodeUnparseable      = "unparseable"       // the text is not an IP address
-	CodeZoned            = "zoned_address"     // an IPv6 zone (fe80::1%eth0) cannot be sent to WUG
-	CodeUnspecified      = "unspecified"       // 0.0.0.0 or ::
-	CodeThisNetwork      = "this_network"      // 0.0.0.0/8: not a destination
-	CodeLoopback         = "loopback"          // 127.0.0.0/8 or ::1
-	CodeMulticast        = "multicast"         // 224.0.0.0/4 or ff00::/8
-	CodeLimitedBroadcast = "limited_broadcast" // 255.255.255.255
-	CodeNetworkAddress   = "network_address"   // the network address of its own IPv4 subnet
-	CodeBroadcastAddress = "broadcast_address" // the broadcast address of its own IPv4 subnet
-	CodeIPv6LinkLocal    = "ipv6_link_local"   // fe80::/10: needs a zone, not reachable from WUG
+	codeUnparseable      = "unparseable"       // the text is not an IP address
+	codeZoned            = "zoned_address"     // an IPv6 zone (fe80::1%eth0) cannot be sent to WUG
+	codeUnspecified      = "unspecified"       // 0.0.0.0 or ::
+	codeThisNetwork      = "this_network"      // 0.0.0.0/8: not a destination
+	codeLoopback         = "loopback"          // 127.0.0.0/8 or ::1
+	codeMulticast        = "multicast"         // 224.0.0.0/4 or ff00::/8
+	codeLimitedBroadcast = "limited_broadcast" // 255.255.255.255
+	codeNetworkAddress   = "network_address"   // the network address of its own IPv4 subnet
+	codeBroadcastAddress = "broadcast_address" // the broadcast address of its own IPv4 subnet
+	codeIPv6LinkLocal    = "ipv6_link_local"   // fe80::/10: needs a zone, not reachable from WUG
 
 	// Warnings about the address itself.
-	CodeIPv4LinkLocal      = "ipv4_link_local"       // 169.254.0.0/16
-	CodeReserved           = "reserved"              // 240.0.0.0/4 and other reserved blocks
-	CodeDocumentation      = "documentation"         // 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32, 3fff::/20
-	CodeBenchmarking       = "benchmarking"          // 198.18.0.0/15, 2001:2::/48
-	CodeSharedAddressSpace = "shared_address_space"  // 100.64.0.0/10 (carrier-grade NAT)
-	CodePublic             = "public_address"        // globally routable: make sure WUG can reach it
-	CodeIPv4Mapped         = "ipv4_mapped"           // ::ffff:0:0/96: record the IPv4 address instead
-	CodeIPv6Transition     = "ipv6_transition"       // 6to4, Teredo, NAT64: a tunnel or translator address
-	CodeIPv6SiteLocal      = "ipv6_site_local"       // fec0::/10, deprecated
-	CodeSubnetAnycast      = "subnet_router_anycast" // the all-zero host of an IPv6 subnet
+	codeIPv4LinkLocal      = "ipv4_link_local"       // 169.254.0.0/16
+	codeReserved           = "reserved"              // 240.0.0.0/4 and other reserved blocks
+	codeDocumentation      = "documentation"         // 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32, 3fff::/20
+	codeBenchmarking       = "benchmarking"          // 198.18.0.0/15, 2001:2::/48
+	codeSharedAddressSpace = "shared_address_space"  // 100.64.0.0/10 (carrier-grade NAT)
+	codePublic             = "public_address"        // globally routable: make sure WUG can reach it
+	codeIPv4Mapped         = "ipv4_mapped"           // ::ffff:0:0/96: record the IPv4 address instead
+	codeIPv6Transition     = "ipv6_transition"       // 6to4, Teredo, NAT64: a tunnel or translator address
+	codeIPv6SiteLocal      = "ipv6_site_local"       // fec0::/10, deprecated
+	codeSubnetAnycast      = "subnet_router_anycast" // the all-zero host of an IPv6 subnet
 
 	// Warnings from context.
-	CodeDuplicate        = "duplicate_address"      // another NetBox object in the same VRF uses the address
-	CodeRecentlyExported = "recently_exported"      // exported within the recent-export window
-	CodePreviousFailure  = "previous_export_failed" // the last export of the address failed
-	CodeTruncated        = "truncated"              // a value was cut to fit a WUG limit
-	CodeNoAddress        = "no_address"             // the IP policy selects no address of the object
+	codeDuplicate        = "duplicate_address"      // another NetBox object in the same VRF uses the address
+	codeRecentlyExported = "recently_exported"      // exported within the recent-export window
+	codePreviousFailure  = "previous_export_failed" // the last export of the address failed
+	codeTruncated        = "truncated"              // a value was cut to fit a WUG limit
+	codeNoAddress        = "no_address"             // the IP policy selects no address of the object
 )
 
-// Verdict collects the findings about one address. An address with no
+// verdict collects the findings about one address. An address with no
 // errors is exportable; warnings never stop an export.
-type Verdict struct {
+type verdict struct {
 	Errors   []Finding `json:"errors,omitempty"`
 	Warnings []Finding `json:"warnings,omitempty"`
 }
 
 // OK reports whether the verdict has no errors.
-func (v Verdict) OK() bool { return len(v.Errors) == 0 }
+func (v verdict) OK() bool { return len(v.Errors) == 0 }
 
 // Has reports whether the verdict holds an error or warning with code.
-func (v Verdict) Has(code string) bool {
+func (v verdict) Has(code string) bool {
 	for _, f := range v.Errors {
 		if f.Code == code {
 			return true
@@ -81,24 +81,24 @@ func (v Verdict) Has(code string) bool {
 }
 
 // Error adds an error finding.
-func (v *Verdict) Error(code, message string) {
+func (v *verdict) Error(code, message string) {
 	v.Errors = append(v.Errors, Finding{Code: code, Message: message})
 }
 
 // Warn adds a warning finding.
-func (v *Verdict) Warn(code, message string) {
+func (v *verdict) Warn(code, message string) {
 	v.Warnings = append(v.Warnings, Finding{Code: code, Message: message})
 }
 
 // Merge appends o's findings to v.
-func (v *Verdict) Merge(o Verdict) {
+func (v *verdict) Merge(o verdict) {
 	v.Errors = append(v.Errors, o.Errors...)
 	v.Warnings = append(v.Warnings, o.Warnings...)
 }
 
 // String renders the findings on one line, errors first, "ok" when there
 // are none.
-func (v Verdict) String() string {
+func (v verdict) String() string {
 	if len(v.Errors) == 0 && len(v.Warnings) == 0 {
 		return "ok"
 	}
@@ -120,31 +120,31 @@ func (v Verdict) String() string {
 	return b.String()
 }
 
-// Candidate is one NetBox address prepared for export: its store key, the
+// candidate is one NetBox address prepared for export: its store key, the
 // object it belongs to, the validation verdict, and what would be sent to
-// WUG. Candidates of one device share the Device pointer; treat it as
+// WUG. candidates of one device share the Device pointer; treat it as
 // read-only.
-type Candidate struct {
+type candidate struct {
 	Key         store.Key
 	Device      *netbox.Device
 	IP          netbox.IPAddress
-	Verdict     Verdict
+	Verdict     verdict
 	Template    wug.DeviceTemplate // what is sent to WUG; zero when not exportable
 	GroupPath   string             // WUG group path from "My Network" down, joined by "/"
 	Fingerprint string             // hash of what is sent, for change detection; empty when not exportable
 }
 
 // Exportable reports whether the candidate's verdict has no errors.
-func (c *Candidate) Exportable() bool { return c.Verdict.OK() }
+func (c *candidate) Exportable() bool { return c.Verdict.OK() }
 
 // ObjectKind returns the store kind of the candidate's NetBox object.
-func (c *Candidate) ObjectKind() store.ObjectKind {
+func (c *candidate) ObjectKind() store.ObjectKind {
 	if c.Device != nil && c.Device.Kind == netbox.KindVirtualMachine {
 		return store.ObjectVirtualMachine
 	}
 	return store.ObjectDevice
 }
 
-// GroupPathSeparator separates group names in a Candidate's GroupPath.
+// groupPathSeparator separates group names in a candidate's GroupPath.
 // Names never contain it: the mapping replaces it inside NetBox values.
-const GroupPathSeparator = "/"
+const groupPathSeparator = "/"

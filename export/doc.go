@@ -4,22 +4,22 @@
 //
 // # Data flow
 //
-//	NetBox ──Devices(selector)──▶ netbox.Device ──Transformer.Prepare──▶ Candidate
+//	NetBox ──Devices(selector)──▶ netbox.Device ──validate, map──▶ one candidate per address
 //	                                                        │
-//	       store.Record (what we did) ──────────────────────┼──▶ Planner ──▶ Decision
+//	       store.Record (what we did) ──────────────────────┼──▶ planner ──▶ Decision
 //	       WUG inventory (one paged listing, by address) ───┘                   │
 //	                                                        executor (batched, bounded)
 //	                                                                            │
 //	                                   store updated per item ◀── WUG answers ──┘
 //
-// Validation (ValidateIP, ValidatePrefix, DuplicateIndex, CheckRecord) and
-// transformation (Mapping, Transformer) produce one Candidate per exported
-// address. The Planner is pure: from the candidates, the connection's
-// records and the WUG devices it decides, per address, to add, adopt (WUG
-// already has a device with the address: link it, never duplicate it),
-// update metadata, re-add, scan, skip or remove, each with a reason.
-// MakePlan plans a whole export at once; ExportJob streams NetBox through a
-// Planner so memory stays flat however large the fleet.
+// Each selected address is validated (bad, special-purpose and duplicate
+// addresses get findings, never a crash) and turned into a WUG device
+// template by the Mapping. The planner is pure: from the candidates, the
+// connection's records and the WUG devices it decides, per address, to add,
+// adopt (WUG already has a device with the address: link it, never duplicate
+// it), update metadata, re-add, scan, skip or remove, each with a reason.
+// A dry run returns these decisions as a Plan; a run streams NetBox through
+// the planner so memory stays flat however large the fleet.
 //
 // # Applying
 //

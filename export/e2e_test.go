@@ -314,13 +314,13 @@ func TestE2EBadNetBoxData(t *testing.T) {
 				ok = has(d.ID, func(o Outcome) bool { return o.Error != "" && o.Action == ActionSkip })
 			case netboxtest.QuirkNetworkAddress, netboxtest.QuirkBroadcastAddress:
 				ok = has(d.ID, func(o Outcome) bool {
-					return o.Status == store.StatusError && (strings.Contains(o.Error, CodeNetworkAddress) || strings.Contains(o.Error, CodeBroadcastAddress))
+					return o.Status == store.StatusError && (strings.Contains(o.Error, codeNetworkAddress) || strings.Contains(o.Error, codeBroadcastAddress))
 				})
 			case netboxtest.QuirkSameAddressTwoVRFs:
 				ok = has(d.ID, func(o Outcome) bool { return o.Status == store.StatusExported && o.Key.Address.IsValid() })
 			case netboxtest.QuirkNoPrimaryIP:
 				// Exported by its interface address, or reported as having none.
-				ok = has(d.ID, func(o Outcome) bool { return o.Status == store.StatusExported || warned(o, CodeNoAddress) })
+				ok = has(d.ID, func(o Outcome) bool { return o.Status == store.StatusExported || warned(o, codeNoAddress) })
 			default: // unnamed, IPv6 only, long text, unicode: exported
 				ok = has(d.ID, func(o Outcome) bool { return o.Status == store.StatusExported })
 			}

@@ -14,11 +14,11 @@ import (
 // fingerprint covers changes, so old records read as changed once.
 const fingerprintVersion = "v1:"
 
-// Fingerprint returns a stable hash of what a template sends to WUG plus
+// fingerprint returns a stable hash of what a template sends to WUG plus
 // its group path, for change detection: equal inputs give equal strings
 // across runs and processes. It ignores TemplateID (a per-request label) and
 // the order of attributes. It does not modify tpl.
-func Fingerprint(tpl *wug.DeviceTemplate, groupPath string) string {
+func fingerprint(tpl *wug.DeviceTemplate, groupPath string) string {
 	t := *tpl
 	t.TemplateID = ""
 	if !slices.IsSortedFunc(t.Attributes, compareAttr) {

@@ -20,14 +20,14 @@ import (
 // verdict.
 func FuzzParseAddress(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
-		p, err := ParseAddress(text)
-		v := ValidateIP(text)
+		p, err := parseAddress(text)
+		v := validateIP(text)
 		trimmed := strings.TrimSpace(text)
 		if err != nil {
 			if trimmed != "" && !strings.Contains(err.Error(), strconv.Quote(text)) {
 				t.Errorf("ParseAddress(%q) error %q does not name the text", text, err)
 			}
-			if v.OK() || !(v.Has(CodeUnparseable) || v.Has(CodeZoned)) {
+			if v.OK() || !(v.Has(codeUnparseable) || v.Has(codeZoned)) {
 				t.Errorf("ParseAddress(%q) fails (%v) but ValidateIP gives %+v", text, err, v)
 			}
 			if np, nerr := netip.ParsePrefix(trimmed); nerr == nil {
@@ -45,11 +45,11 @@ func FuzzParseAddress(f *testing.F) {
 			t.Errorf("ParseAddress(%q) = %v: a bare address must get a full-length prefix", text, p)
 		}
 		for _, again := range []string{p.String(), " \t" + text + "\n "} {
-			if q, err := ParseAddress(again); err != nil || q != p {
+			if q, err := parseAddress(again); err != nil || q != p {
 				t.Errorf("ParseAddress(%q) = %v, %v; want %v as for %q", again, q, err, p, text)
 			}
 		}
-		if diff := cmp.Diff(ValidatePrefix(p), v); diff != "" {
+		if diff := cmp.Diff(validatePrefix(p), v); diff != "" {
 			t.Errorf("ValidateIP(%q) differs from ValidatePrefix(%v) (-want +got):\n%s", text, p, diff)
 		}
 	})
@@ -81,7 +81,7 @@ func groupSource(value string, vm bool) Source {
 func FuzzGroupPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tmpl, value, placeholder string, vm bool) {
 		tr, err := NewTransformer(Mapping{GroupPath: tmpl, Placeholder: placeholder})
-		g, perr := parseGroupPath(cmpOr(tmpl, DefaultGroupPath))
+		g, perr := parseGroupPath(cmpOr(tmpl, defaultGroupPath))
 		if (err == nil) != (perr == nil) {
 			t.Fatalf("NewTransformer error %v but parseGroupPath error %v for %q", err, perr, tmpl)
 		}
@@ -93,7 +93,7 @@ func FuzzGroupPath(f *testing.F) {
 		}
 		src := groupSource(value, vm)
 		tpl, path, _ := tr.Transform(src)
-		names := strings.Split(path, GroupPathSeparator)
+		names := strings.Split(path, groupPathSeparator)
 		if !strings.EqualFold(names[0], wug.RootGroupName) {
 			t.Fatalf("template %q with value %q: path %q is not under %q", tmpl, value, path, wug.RootGroupName)
 		}
@@ -113,7 +113,7 @@ func FuzzGroupPath(f *testing.F) {
 			t.Errorf("template %q with value %q: device template groups (-want +got):\n%s", tmpl, value, diff)
 		}
 		// The same template with a plain value renders the same shape.
-		if _, plain, _ := tr.Transform(groupSource("v", vm)); strings.Count(plain, GroupPathSeparator) != strings.Count(path, GroupPathSeparator) {
+		if _, plain, _ := tr.Transform(groupSource("v", vm)); strings.Count(plain, groupPathSeparator) != strings.Count(path, groupPathSeparator) {
 			t.Errorf("template %q: value %q gives %q, a plain value gives %q", tmpl, value, path, plain)
 		}
 		if again := g.render(src, tr.placeholder); again != path {

@@ -7,10 +7,10 @@ import (
 	"github.com/wugsync/wugsync/store"
 )
 
-// DefaultMaxMissingShare is the add guard's threshold when
+// defaultMaxMissingShare is the add guard's threshold when
 // Connection.MaxMissingShare is zero: a run stops before any write when
 // WUG's listing lacks more than this share of the devices the store links.
-const DefaultMaxMissingShare = 0.1
+const defaultMaxMissingShare = 0.1
 
 // minMissingForGuard is how many linked devices must be missing before the
 // add guard stops a run, so a few devices deleted by hand in a small
@@ -46,9 +46,9 @@ func (e *MissingDevicesError) Is(target error) bool { return target == ErrMissin
 // the devices the records link with the inventory and returns a
 // *MissingDevicesError when more than maxShare (at least
 // minMissingForGuard) of them are missing.
-func checkMissing(connection string, recs *RecordSet, inv *Inventory, maxShare float64) error {
+func checkMissing(connection string, recs *recordSet, inv *inventory, maxShare float64) error {
 	if maxShare <= 0 {
-		maxShare = DefaultMaxMissingShare
+		maxShare = defaultMaxMissingShare
 	}
 	linked, missing := 0, 0
 	for i := range recs.recs {

@@ -23,8 +23,9 @@ type Connection struct {
 	Mode         Mode // ModeAdd (default) or ModeScan
 	ScanFallback bool // scan an address whose add failed
 	// ScanMode groups scanned addresses into newDevice requests
-	// (FormatIPsForScan); empty means ScanBatch. ScanOptions bound it; the
-	// zero value means DefaultScanOptions.
+	// empty means ScanBatch. ScanOptions bound it; the zero value means
+	// 50 addresses a request, up to 8 unknown addresses per IPv4 range and
+	// 2 per IPv6 range, 256 in total.
 	ScanMode    ScanMode
 	ScanOptions ScanOptions
 
@@ -32,7 +33,7 @@ type Connection struct {
 	MaxRemoveShare float64       // share of our devices one run may remove; default 0.1
 	// MaxMissingShare is the add guard: a run stops before any write when
 	// WUG's listing lacks more than this share (and at least 5) of the
-	// devices the store links; default DefaultMaxMissingShare.
+	// devices the store links; default 0.1.
 	MaxMissingShare float64
 
 	BatchSize   int // templates (or scan targets) per request; default 50
@@ -63,7 +64,7 @@ func (c Connection) withDefaults() Connection {
 		c.ScanMode = ScanBatch
 	}
 	if c.ScanOptions == (ScanOptions{}) {
-		c.ScanOptions = DefaultScanOptions()
+		c.ScanOptions = defaultScanOptions()
 	}
 	return c
 }
@@ -293,7 +294,7 @@ func (c *collector) skip(d Decision) {
 		return
 	}
 	o := decisionOutcome(&d)
-	if blocked, _ := candidateBlocked(d.Candidate); d.Candidate != nil && blocked {
+	if blocked, _ := candidateBlocked(d.candidate); d.candidate != nil && blocked {
 		c.counts.Invalid++
 		o.Error = d.Reason
 		if d.Key.Validate() == nil {
@@ -434,19 +435,19 @@ func (j *ExportJob) selection(o *ExportOptions) (netbox.Selector, map[string][]s
 		filters["ips"] = append(filters["ips"], ip.String())
 	}
 	for name, vals := range filters {
-		if len(vals) > MaxRecordedFilterValues {
-			filters[name] = vals[:MaxRecordedFilterValues]
+		if len(vals) > maxRecordedFilterValues {
+			filters[name] = vals[:maxRecordedFilterValues]
 			filters[name+"_total"] = []string{strconv.Itoa(len(vals))}
 		}
 	}
 	return sel, filters
 }
 
-// MaxRecordedFilterValues bounds the values a run records per filter (a
+// maxRecordedFilterValues bounds the values a run records per filter (a
 // bulk export's addresses, a targeted export's objects): the first ones are
 // kept as a sample and "<filter>_total" gives the count, so a run's record
 // stays small however many addresses it was given.
-const MaxRecordedFilterValues = 20
+const maxRecordedFilterValues = 20
 
 // Run runs one export. Every run but a dry run holds the connection's
 // store lease (see LeaseOptions) from before it is recorded until it ends;
@@ -542,7 +543,7 @@ func (j *ExportJob) run(ctx context.Context, opts *ExportOptions, sel netbox.Sel
 		}
 		col.warn("%v", err)
 	}
-	planner := NewPlanner(PlanOptions{Mode: conn.Mode, ExcludeRecent: opts.ExcludeRecent, Now: j.now(),
+	planner := newPlanner(planOptions{Mode: conn.Mode, ExcludeRecent: opts.ExcludeRecent, Now: j.now(),
 		Removal: conn.Removal, MaxRemoveShare: conn.MaxRemoveShare, ForceRemove: opts.ForceRemove,
 		RemovalScope: opts.removalScope()}, inv, recs)
 
@@ -571,7 +572,7 @@ func (j *ExportJob) run(ctx context.Context, opts *ExportOptions, sel netbox.Sel
 		wantIPs[ip.Unmap()] = false
 	}
 	incomplete := false
-	dups := NewDuplicateIndex()
+	dups := newDuplicateIndex()
 	streamErr := func() error {
 		for dev, err := range j.Source.Devices(ctx, sel) {
 			if err != nil {
@@ -589,7 +590,7 @@ func (j *ExportJob) run(ctx context.Context, opts *ExportOptions, sel netbox.Sel
 			}
 			cands := j.Transformer.Prepare(&dev, sel.IPPolicy, conn.Name)
 			if len(cands) == 0 && len(wantIPs) == 0 {
-				col.noAddress(&dev, NoAddress(&dev, sel.IPPolicy))
+				col.noAddress(&dev, noAddress(&dev, sel.IPPolicy))
 			}
 			for i := range cands {
 				c := &cands[i]
@@ -665,7 +666,7 @@ func (c *collector) plan(d Decision) {
 }
 
 // loadRecords reads a connection's records.
-func loadRecords(ctx context.Context, st store.Store, conn string) (*RecordSet, error) {
+func loadRecords(ctx context.Context, st store.Store, conn string) (*recordSet, error) {
 	counts, err := st.CountByStatus(ctx, conn)
 	if err != nil {
 		return nil, fmt.Errorf("counting export records: %w", err)
@@ -685,8 +686,8 @@ func loadRecords(ctx context.Context, st store.Store, conn string) (*RecordSet, 
 }
 
 // loadInventory reads every WUG device in one paged listing.
-func loadInventory(ctx context.Context, w WUG) (*Inventory, error) {
-	inv := NewInventory(nil)
+func loadInventory(ctx context.Context, w WUG) (*inventory, error) {
+	inv := newInventory(nil)
 	for d, err := range w.Devices(ctx) {
 		if err != nil {
 			return nil, fmt.Errorf("listing WUG devices: %w", err)

@@ -131,7 +131,7 @@ func (j *ScanStatusJob) run(ctx context.Context, res *ScanResult) error {
 		return err
 	}
 	var linked []store.Record
-	current := map[string]WUGDevice{}
+	current := map[string]wugDevice{}
 	for _, scanID := range scans {
 		recs := byScan[scanID]
 		done, state, err := j.status(ctx, scanID)
@@ -160,7 +160,7 @@ func (j *ScanStatusJob) run(ctx context.Context, res *ScanResult) error {
 			continue
 		}
 		// Devices the scan reports, by exact address.
-		found := map[netip.Addr][]WUGDevice{}
+		found := map[netip.Addr][]wugDevice{}
 		if devs, err := j.WUG.ScanDevices(ctx, scanID); err == nil {
 			for _, d := range devs {
 				if d.Address.IsValid() {
@@ -241,7 +241,7 @@ func (j *ScanStatusJob) owners(ctx context.Context, byScan map[string][]store.Re
 
 // pickDevice returns the first of devs that no key other than k links,
 // and otherwise a key that links one of them.
-func pickDevice(devs []WUGDevice, k store.Key, owners map[string]store.Key) (WUGDevice, store.Key) {
+func pickDevice(devs []wugDevice, k store.Key, owners map[string]store.Key) (wugDevice, store.Key) {
 	var other store.Key
 	for _, d := range devs {
 		o, linked := owners[d.ID]
@@ -250,7 +250,7 @@ func pickDevice(devs []WUGDevice, k store.Key, owners map[string]store.Key) (WUG
 		}
 		other = o
 	}
-	return WUGDevice{}, other
+	return wugDevice{}, other
 }
 
 // status asks WUG whether a scan is done.
@@ -281,7 +281,7 @@ func (j *ScanStatusJob) save(ctx context.Context, res *ScanResult, recs []store.
 
 // applyMetadata reads the NetBox objects of newly linked addresses and
 // brings the WUG devices' metadata in line, recording the fingerprint.
-func (j *ScanStatusJob) applyMetadata(ctx context.Context, res *ScanResult, linked []store.Record, current map[string]WUGDevice) error {
+func (j *ScanStatusJob) applyMetadata(ctx context.Context, res *ScanResult, linked []store.Record, current map[string]wugDevice) error {
 	if len(linked) == 0 || j.Source == nil || j.Transformer == nil {
 		return nil
 	}

@@ -77,8 +77,8 @@ type LeaseOptions struct {
 	Wait bool
 }
 
-// DefaultLeaseTTL is the lease lifetime when LeaseOptions.TTL is zero.
-const DefaultLeaseTTL = 2 * time.Minute
+// defaultLeaseTTL is the lease lifetime when LeaseOptions.TTL is zero.
+const defaultLeaseTTL = 2 * time.Minute
 
 func leaseName(conn string) string { return "wugsync/export/" + conn }
 
@@ -115,7 +115,7 @@ func (o LeaseOptions) ttl() time.Duration {
 	if o.TTL > 0 {
 		return o.TTL
 	}
-	return DefaultLeaseTTL
+	return defaultLeaseTTL
 }
 
 // holderGone reports whether holder is a default holder of a process on

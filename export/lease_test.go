@@ -329,7 +329,7 @@ func TestRunRecordsBoundedFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want []string
-	for _, ip := range ips[:MaxRecordedFilterValues] {
+	for _, ip := range ips[:maxRecordedFilterValues] {
 		want = append(want, ip.String())
 	}
 	if diff := cmp.Diff(map[string][]string{"ips": want, "ips_total": {"50"}}, run.Filters); diff != "" {

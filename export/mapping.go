@@ -13,33 +13,33 @@ import (
 
 // Mapping defaults.
 const (
-	// DefaultGroupPath places devices in one WUG group per NetBox site.
-	DefaultGroupPath = "My Network/NetBox/<site>"
-	// DefaultPlaceholder stands in for a NetBox field a device does not have.
-	DefaultPlaceholder = "Unassigned"
-	// DefaultAttributePrefix starts the name of every WUG attribute wugsync
+	// defaultGroupPath places devices in one WUG group per NetBox site.
+	defaultGroupPath = "My Network/NetBox/<site>"
+	// defaultPlaceholder stands in for a NetBox field a device does not have.
+	defaultPlaceholder = "Unassigned"
+	// defaultAttributePrefix starts the name of every WUG attribute wugsync
 	// owns. Attributes without it are never changed.
-	DefaultAttributePrefix = "NetBox."
-	// DefaultCustomFieldPrefix follows the attribute prefix in the names of
+	defaultAttributePrefix = "NetBox."
+	// defaultCustomFieldPrefix follows the attribute prefix in the names of
 	// custom-field attributes ("NetBox.CF.owner").
-	DefaultCustomFieldPrefix = "CF."
-	// DefaultPrimaryRole is WUG's own default primary role.
-	DefaultPrimaryRole = "Device"
-	// DefaultActiveMonitor is the active monitor a device gets by default.
-	DefaultActiveMonitor = "Ping"
+	defaultCustomFieldPrefix = "CF."
+	// defaultPrimaryRole is WUG's own default primary role.
+	defaultPrimaryRole = "Device"
+	// defaultActiveMonitor is the active monitor a device gets by default.
+	defaultActiveMonitor = "Ping"
 )
 
 // WUG's DeviceTemplate limits (characters), from the 2026.0 contract.
 const (
-	MaxDisplayNameLen    = 150
-	MaxAttributeNameLen  = 150
-	MaxAttributeValueLen = 3000
-	MaxBrandLen          = 256
-	MaxNetworkNameLen    = 256
+	maxDisplayNameLen    = 150
+	maxAttributeNameLen  = 150
+	maxAttributeValueLen = 3000
+	maxBrandLen          = 256
+	maxNetworkNameLen    = 256
 )
 
-// TruncationMarker ends a value that was cut to fit a WUG limit.
-const TruncationMarker = "…[truncated]"
+// truncationMarker ends a value that was cut to fit a WUG limit.
+const truncationMarker = "…[truncated]"
 
 // Source is what a Mapping hook sees: one address of one NetBox object.
 type Source struct {
@@ -58,7 +58,7 @@ type Source struct {
 // change-detection fingerprint.
 type Mapping struct {
 	// GroupPath is the WUG group path template, "/"-separated from
-	// "My Network" down (DefaultGroupPath when empty). A segment mixes text
+	// "My Network" down ("My Network/NetBox/<site>" when empty). A segment mixes text
 	// and fields in angle brackets: <site>, <region>, <location>, <rack>,
 	// <role>, <tenant>, <platform>, <manufacturer>, <model>, <cluster>,
 	// <status>, <kind>, <vrf>, and <cf.NAME> for a custom field. When the
@@ -66,13 +66,13 @@ type Mapping struct {
 	// a NetBox value becomes '-'; a missing value becomes Placeholder. A
 	// control character in the template is an error.
 	GroupPath string
-	// Placeholder stands in for missing fields (DefaultPlaceholder when empty).
+	// Placeholder stands in for missing fields ("Unassigned" when empty).
 	Placeholder string
 	// AttributePrefix starts every attribute name wugsync owns
-	// (DefaultAttributePrefix when empty).
+	// ("NetBox." when empty).
 	AttributePrefix string
 	// CustomFieldPrefix follows AttributePrefix in custom-field attribute
-	// names (DefaultCustomFieldPrefix when empty).
+	// names ("CF." when empty).
 	CustomFieldPrefix string
 	// SkipCustomFields lists custom fields not to export.
 	SkipCustomFields []string
@@ -80,14 +80,14 @@ type Mapping struct {
 	// DeviceType is sent as is; empty leaves WUG's default ("Workstation").
 	DeviceType string
 	// Roles maps a NetBox role slug or name (case-insensitive) to a WUG
-	// primary role; unmapped roles get DefaultPrimaryRole.
+	// primary role; unmapped roles get WUG's default, "Device".
 	Roles map[string]string
 	// SubRoles are WUG sub-roles for every device.
 	SubRoles []string
 	// Credentials are WUG credentials assigned by name (at most one per type).
 	Credentials []wug.TemplateCredential
 	// ActiveMonitors are WUG active monitors by name; nil means
-	// [DefaultActiveMonitor], an empty non-nil slice means none.
+	// ["Ping"], an empty non-nil slice means none.
 	ActiveMonitors []string
 	// PollInterval is the device's polling interval (10 s to 84600 s); zero
 	// leaves WUG's default.
@@ -95,7 +95,8 @@ type Mapping struct {
 	// PollByName polls the device by its NetBox DNS name when it has one.
 	PollByName bool
 
-	// DisplayName returns the WUG display name (DefaultDisplayName when nil).
+	// DisplayName returns the WUG display name (when nil: the NetBox name, or its display text, with " (<address>)" for
+	// addresses other than the main one).
 	DisplayName func(Source) string
 	// Group returns the group path, "/"-separated, instead of GroupPath.
 	Group func(Source) string
@@ -105,7 +106,7 @@ type Mapping struct {
 	Brand func(Source) string
 	// OS returns the WUG operating system (the NetBox platform when nil).
 	OS func(Source) string
-	// Note returns the WUG note (DefaultNote when nil).
+	// Note returns the WUG note (when nil: where the device comes from).
 	Note func(Source) string
 	// Attributes edits the attribute list before it is finished. It gets
 	// the default attributes with names below the prefix ("Site",
@@ -117,10 +118,10 @@ type Mapping struct {
 	Customize func(Source, *wug.DeviceTemplate)
 }
 
-// DefaultDisplayName is the device name, or its NetBox display text, or
+// defaultDisplayName is the device name, or its NetBox display text, or
 // "<kind>-<id>" for unnamed objects; addresses other than the main one get
 // " (<address>)" appended.
-func DefaultDisplayName(s Source) string {
+func defaultDisplayName(s Source) string {
 	name := cleanText(s.Device.Name)
 	if name == "" {
 		name = cleanText(s.Device.Display)
@@ -138,8 +139,8 @@ func DefaultDisplayName(s Source) string {
 	return name
 }
 
-// DefaultNote says where the device comes from.
-func DefaultNote(s Source) string {
+// defaultNote says where the device comes from.
+func defaultNote(s Source) string {
 	if s.Device.URL == "" {
 		return "Managed by wugsync from NetBox."
 	}
@@ -282,7 +283,7 @@ func (g groupTemplate) render(s Source, placeholder string) string {
 	var b strings.Builder
 	for i, seg := range g {
 		if i > 0 {
-			b.WriteString(GroupPathSeparator)
+			b.WriteString(groupPathSeparator)
 		}
 		start := b.Len()
 		for _, p := range seg {
@@ -306,23 +307,23 @@ func (g groupTemplate) render(s Source, placeholder string) string {
 // groupName makes a NetBox value safe as one WUG group name: no path
 // separator, no control characters, no surrounding spaces.
 func groupName(v string) string {
-	return cleanText(strings.ReplaceAll(v, GroupPathSeparator, "-"))
+	return cleanText(strings.ReplaceAll(v, groupPathSeparator, "-"))
 }
 
 // cleanGroupPath tidies a path returned by a Group hook: names trimmed,
 // empty names dropped, rooted at "My Network".
 func cleanGroupPath(p, placeholder string) string {
 	var names []string
-	for _, n := range strings.Split(p, GroupPathSeparator) {
+	for _, n := range strings.Split(p, groupPathSeparator) {
 		if n = cleanText(n); n != "" {
 			names = append(names, n)
 		}
 	}
 	if len(names) == 0 {
-		return wug.RootGroupName + GroupPathSeparator + placeholder
+		return wug.RootGroupName + groupPathSeparator + placeholder
 	}
 	if !strings.EqualFold(names[0], wug.RootGroupName) {
 		names = append([]string{wug.RootGroupName}, names...)
 	}
-	return strings.Join(names, GroupPathSeparator)
+	return strings.Join(names, groupPathSeparator)
 }

@@ -16,7 +16,7 @@ import (
 // Action is what the planner decided to do with one IP address.
 type Action string
 
-// Planner actions.
+// Actions the planner decides.
 const (
 	ActionAdd    Action = "add"    // create the device with a template apply
 	ActionAdopt  Action = "adopt"  // link an existing WUG device with the address and update its metadata
@@ -61,15 +61,15 @@ type Decision struct {
 	DeviceID string   // the WUG device concerned, when known
 	Warnings []string // validation warnings carried along
 
-	// Candidate is the NetBox side; nil for removals.
-	Candidate *Candidate
-	// Record is the recorded state; nil when there is none.
-	Record *store.Record
+	// candidate is the NetBox side; nil for removals.
+	candidate *candidate
+	// record is the recorded state; nil when there is none.
+	record *store.Record
 
 	// device is WUG device DeviceID as the inventory listed it: the
 	// executor compares the metadata with it and never reads the
 	// inventory, which belongs to the planner that is still writing it.
-	device WUGDevice
+	device wugDevice
 	// taken lists, for an add or a scan, the WUG devices that had the
 	// address when the planner decided: other keys own them, so a lookup
 	// after an unanswered request must not link them.
@@ -78,11 +78,11 @@ type Decision struct {
 
 // object returns the NetBox object the decision is about.
 func (d *Decision) object() (kind store.ObjectKind, id int64, name string) {
-	if d.Candidate != nil {
-		return candidateObject(d.Candidate)
+	if d.candidate != nil {
+		return candidateObject(d.candidate)
 	}
-	if d.Record != nil {
-		return d.Record.ObjectKind, d.Record.ObjectID, d.Record.ObjectName
+	if d.record != nil {
+		return d.record.ObjectKind, d.record.ObjectID, d.record.ObjectName
 	}
 	return "", 0, ""
 }
@@ -187,14 +187,14 @@ func orDash(s string) string {
 	return s
 }
 
-// PlanOptions tune the planner.
-type PlanOptions struct {
+// planOptions tune the planner.
+type planOptions struct {
 	Mode Mode // empty means ModeAdd
 
 	// ExcludeRecent skips addresses exported within RecentWindow
-	// (default DefaultRecentWindow) of Now (default the time NewPlanner
+	// (default defaultRecentWindow) of Now (default the time newPlanner
 	// is called). Records also add recently-exported and previous-failure
-	// warnings (CheckRecord).
+	// warnings (checkRecord).
 	ExcludeRecent bool
 	RecentWindow  time.Duration
 	Now           time.Time
@@ -210,12 +210,12 @@ type PlanOptions struct {
 	ForceRemove    bool
 }
 
-func (o *PlanOptions) defaults() {
+func (o *planOptions) defaults() {
 	if o.Mode == "" {
 		o.Mode = ModeAdd
 	}
 	if o.RecentWindow <= 0 {
-		o.RecentWindow = DefaultRecentWindow
+		o.RecentWindow = defaultRecentWindow
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
@@ -228,19 +228,19 @@ func (o *PlanOptions) defaults() {
 	}
 }
 
-// Inventory is the observed WUG state: every device indexed by its exact
+// inventory is the observed WUG state: every device indexed by its exact
 // network address and by id. An address almost always has one device, so
 // byAddr holds the first id and more the rest.
-type Inventory struct {
+type inventory struct {
 	byAddr map[netip.Addr]string
 	more   map[netip.Addr][]string
 	byID   map[string]invEntry
 }
 
 // invEntry is an indexed device without its id (the map key holds it)
-// and, while a Planner runs, the key linked to it: 0 for none, i+1 for the
-// record at index i of the planner's RecordSet, -1 for a key without a
-// record (see Planner.claimedNew).
+// and, while a planner runs, the key linked to it: 0 for none, i+1 for the
+// record at index i of the planner's recordSet, -1 for a key without a
+// record (see planner.claimedNew).
 type invEntry struct {
 	name, note string
 	addr       netip.Addr
@@ -248,13 +248,13 @@ type invEntry struct {
 }
 
 // device returns the entry as the listed device with this id.
-func (e invEntry) device(id string) WUGDevice {
-	return WUGDevice{ID: id, Name: e.name, Note: e.note, Address: e.addr}
+func (e invEntry) device(id string) wugDevice {
+	return wugDevice{ID: id, Name: e.name, Note: e.note, Address: e.addr}
 }
 
-// NewInventory indexes devices.
-func NewInventory(devices []WUGDevice) *Inventory {
-	inv := &Inventory{byAddr: map[netip.Addr]string{}, more: map[netip.Addr][]string{}, byID: map[string]invEntry{}}
+// newInventory indexes devices.
+func newInventory(devices []wugDevice) *inventory {
+	inv := &inventory{byAddr: map[netip.Addr]string{}, more: map[netip.Addr][]string{}, byID: map[string]invEntry{}}
 	for _, d := range devices {
 		inv.Add(d)
 	}
@@ -262,7 +262,7 @@ func NewInventory(devices []WUGDevice) *Inventory {
 }
 
 // Add indexes one more device.
-func (inv *Inventory) Add(d WUGDevice) {
+func (inv *inventory) Add(d wugDevice) {
 	if _, dup := inv.byID[d.ID]; dup {
 		return
 	}
@@ -279,25 +279,25 @@ func (inv *Inventory) Add(d WUGDevice) {
 }
 
 // Device returns the device with this id.
-func (inv *Inventory) Device(id string) (WUGDevice, bool) {
+func (inv *inventory) Device(id string) (wugDevice, bool) {
 	e, ok := inv.byID[id]
 	if !ok {
-		return WUGDevice{}, false
+		return wugDevice{}, false
 	}
 	return e.device(id), true
 }
 
 // Len is the number of devices indexed.
-func (inv *Inventory) Len() int { return len(inv.byID) }
+func (inv *inventory) Len() int { return len(inv.byID) }
 
 // Has reports whether WUG has a device with this id.
-func (inv *Inventory) Has(id string) bool {
+func (inv *inventory) Has(id string) bool {
 	_, ok := inv.byID[id]
 	return ok
 }
 
 // ByAddress returns the ids of the devices whose network address is addr.
-func (inv *Inventory) ByAddress(addr netip.Addr) []string {
+func (inv *inventory) ByAddress(addr netip.Addr) []string {
 	addr = addr.Unmap().WithZone("")
 	id, ok := inv.byAddr[addr]
 	if !ok {
@@ -306,35 +306,35 @@ func (inv *Inventory) ByAddress(addr netip.Addr) []string {
 	return append([]string{id}, inv.more[addr]...)
 }
 
-// Planner decides, one candidate at a time, what an export does. It is pure:
+// planner decides, one candidate at a time, what an export does. It is pure:
 // it reads the inventory and the records it was given and performs no I/O,
 // so a run streams candidates through it chunk by chunk and asks for the
-// removals at the end. A Planner is not safe for concurrent use, and it
+// removals at the end. A planner is not safe for concurrent use, and it
 // marks the inventory and record set it was given, which serve one
-// Planner only: nothing else may read them while it runs. Each decision
+// planner only: nothing else may read them while it runs. Each decision
 // carries what the executor needs of them (the record, the device as
 // listed), so decisions can be applied on other goroutines.
-type Planner struct {
-	opts PlanOptions
-	inv  *Inventory
-	recs *RecordSet
+type planner struct {
+	opts planOptions
+	inv  *inventory
+	recs *recordSet
 	// claimedNew links WUG devices to keys without a record; links to
 	// recorded keys are kept in the inventory entries.
 	claimedNew map[string]store.Key
 	seenNew    map[store.Key]bool // keys without a record decided in this run
 }
 
-// NewPlanner returns a planner over the observed inventory and the recorded
+// newPlanner returns a planner over the observed inventory and the recorded
 // state of one connection. The planner marks in recs which keys it saw.
-func NewPlanner(opts PlanOptions, inv *Inventory, recs *RecordSet) *Planner {
+func newPlanner(opts planOptions, inv *inventory, recs *recordSet) *planner {
 	opts.defaults()
 	if inv == nil {
-		inv = NewInventory(nil)
+		inv = newInventory(nil)
 	}
 	if recs == nil {
-		recs = NewRecordSet()
+		recs = recordSetOf()
 	}
-	p := &Planner{opts: opts, inv: inv, recs: recs, claimedNew: map[string]store.Key{}, seenNew: map[store.Key]bool{}}
+	p := &planner{opts: opts, inv: inv, recs: recs, claimedNew: map[string]store.Key{}, seenNew: map[store.Key]bool{}}
 	for i := range recs.recs {
 		st := &recs.recs[i]
 		if e, ok := inv.byID[st.deviceID]; ok && st.deviceID != "" && st.status != store.StatusRemoved {
@@ -347,10 +347,10 @@ func NewPlanner(opts PlanOptions, inv *Inventory, recs *RecordSet) *Planner {
 
 // claim links WUG device id to k for the rest of the run and returns the
 // device as listed.
-func (p *Planner) claim(id string, k store.Key) WUGDevice {
+func (p *planner) claim(id string, k store.Key) wugDevice {
 	e, ok := p.inv.byID[id]
 	if !ok {
-		return WUGDevice{}
+		return wugDevice{}
 	}
 	if i, ok := p.recs.index(k); ok {
 		e.owner = i + 1
@@ -364,7 +364,7 @@ func (p *Planner) claim(id string, k store.Key) WUGDevice {
 
 // claimedByOther reports whether WUG device id is linked to a key other
 // than k.
-func (p *Planner) claimedByOther(id string, k store.Key) bool {
+func (p *planner) claimedByOther(id string, k store.Key) bool {
 	e := p.inv.byID[id]
 	switch {
 	case e.owner == 0:
@@ -377,11 +377,11 @@ func (p *Planner) claimedByOther(id string, k store.Key) bool {
 }
 
 // Seen reports whether the planner has decided for key in this run.
-func (p *Planner) Seen(k store.Key) bool { return p.seenNew[k] || p.recs.seen(k) }
+func (p *planner) Seen(k store.Key) bool { return p.seenNew[k] || p.recs.seen(k) }
 
 // markSeen records that the planner decided for k and reports whether it
 // had already.
-func (p *Planner) markSeen(k store.Key) bool {
+func (p *planner) markSeen(k store.Key) bool {
 	if already, ok := p.recs.markSeen(k); ok {
 		return already
 	}
@@ -393,14 +393,14 @@ func (p *Planner) markSeen(k store.Key) bool {
 // Decide returns the decision for one candidate. A key decided twice in one
 // run (the same address in the same VRF on two NetBox objects) is skipped
 // the second time.
-func (p *Planner) Decide(c *Candidate) Decision {
-	d := Decision{Key: c.Key, Candidate: c, Warnings: candidateWarnings(c)}
+func (p *planner) Decide(c *candidate) Decision {
+	d := Decision{Key: c.Key, candidate: c, Warnings: candidateWarnings(c)}
 	if rec, ok := p.recs.Get(c.Key); ok {
-		d.Record = &rec
+		d.record = &rec
 	}
-	r := d.Record
+	r := d.record
 	if r != nil {
-		for _, f := range CheckRecord(*r, p.opts.Now, p.opts.RecentWindow) {
+		for _, f := range checkRecord(*r, p.opts.Now, p.opts.RecentWindow) {
 			d.Warnings = append(d.Warnings, f.String())
 		}
 	}
@@ -466,7 +466,7 @@ func (p *Planner) Decide(c *Candidate) Decision {
 
 // unclaimed returns a WUG device with k's address that no other key is
 // linked to.
-func (p *Planner) unclaimed(k store.Key) (string, bool) {
+func (p *planner) unclaimed(k store.Key) (string, bool) {
 	for _, id := range p.inv.ByAddress(k.Address) {
 		if !p.claimedByOther(id, k) {
 			return id, true
@@ -488,7 +488,7 @@ func (d Decision) act(a Action, reason string) Decision {
 // Removals returns the decisions for recorded addresses in the removal
 // scope that this run did not see, in key order, and a plan-wide warning
 // when the share cap held them back.
-func (p *Planner) Removals() (decisions []Decision, warning string) {
+func (p *planner) Removals() (decisions []Decision, warning string) {
 	if p.opts.RemovalScope == nil {
 		return nil, ""
 	}
@@ -519,7 +519,7 @@ func (p *Planner) Removals() (decisions []Decision, warning string) {
 	}
 	for _, r := range gone {
 		rec := r
-		d := Decision{Key: r.Key, Record: &rec}
+		d := Decision{Key: r.Key, record: &rec}
 		if dev, ok := p.inv.Device(r.WUGDeviceID); ok && r.WUGDeviceID != "" {
 			d.DeviceID, d.device = r.WUGDeviceID, dev
 		}
@@ -538,11 +538,11 @@ func (p *Planner) Removals() (decisions []Decision, warning string) {
 	return decisions, held
 }
 
-// MakePlan plans a whole export at once: candidates in NetBox order, the
+// makePlan plans a whole export at once: candidates in NetBox order, the
 // connection's records, and the WUG devices from one listing. It is the
 // pure form of what ExportJob does in chunks.
-func MakePlan(connection string, candidates []Candidate, records []store.Record, devices []WUGDevice, opts PlanOptions) *Plan {
-	p := NewPlanner(opts, NewInventory(devices), NewRecordSet(records...))
+func makePlan(connection string, candidates []candidate, records []store.Record, devices []wugDevice, opts planOptions) *Plan {
+	p := newPlanner(opts, newInventory(devices), recordSetOf(records...))
 	plan := &Plan{Connection: connection, Decisions: make([]Decision, 0, len(candidates))}
 	for i := range candidates {
 		plan.Decisions = append(plan.Decisions, p.Decide(&candidates[i]))

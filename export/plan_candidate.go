@@ -8,7 +8,7 @@ import (
 
 // candidateBlocked reports whether validation found the address not
 // exportable, and why.
-func candidateBlocked(c *Candidate) (bool, string) {
+func candidateBlocked(c *candidate) (bool, string) {
 	if c == nil || (c.Exportable() && c.Key.Address.IsValid()) {
 		return false, ""
 	}
@@ -23,7 +23,7 @@ func candidateBlocked(c *Candidate) (bool, string) {
 }
 
 // candidateWarnings returns validation warnings as "code: message".
-func candidateWarnings(c *Candidate) []string {
+func candidateWarnings(c *candidate) []string {
 	if len(c.Verdict.Warnings) == 0 {
 		return nil
 	}
@@ -35,7 +35,7 @@ func candidateWarnings(c *Candidate) []string {
 }
 
 // candidateObject names the NetBox object a candidate comes from.
-func candidateObject(c *Candidate) (store.ObjectKind, int64, string) {
+func candidateObject(c *candidate) (store.ObjectKind, int64, string) {
 	if c.Device == nil {
 		return c.ObjectKind(), 0, ""
 	}

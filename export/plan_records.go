@@ -10,10 +10,10 @@ import (
 	"github.com/wugsync/wugsync/store"
 )
 
-// RecordSet is the recorded state of one connection as the planner reads
+// recordSet is the recorded state of one connection as the planner reads
 // it: every record by key, held compactly (an export of 100,000 addresses
 // keeps all of them in memory for the length of a run).
-type RecordSet struct {
+type recordSet struct {
 	conn  string              // the connection of the first record added
 	idx   map[recKey]int32    // keys of conn
 	other map[store.Key]int32 // keys of any other connection
@@ -29,12 +29,12 @@ type recKey struct {
 }
 
 // newRecordSet returns an empty set with room for n records.
-func newRecordSet(n int) *RecordSet {
-	return &RecordSet{idx: make(map[recKey]int32, n), recs: make([]recState, 0, n)}
+func newRecordSet(n int) *recordSet {
+	return &recordSet{idx: make(map[recKey]int32, n), recs: make([]recState, 0, n)}
 }
 
 // index returns the position in recs of k's record.
-func (s *RecordSet) index(k store.Key) (int32, bool) {
+func (s *recordSet) index(k store.Key) (int32, bool) {
 	if k.Connection == s.conn {
 		i, ok := s.idx[recKey{k.VRF, k.Address}]
 		return i, ok
@@ -66,9 +66,9 @@ type recState struct {
 	seen                                         bool // decided in this run (planner state)
 }
 
-// NewRecordSet holds records; later records replace earlier ones with the
+// recordSetOf holds records; later records replace earlier ones with the
 // same key.
-func NewRecordSet(records ...store.Record) *RecordSet {
+func recordSetOf(records ...store.Record) *recordSet {
 	s := newRecordSet(len(records))
 	for i := range records {
 		s.Add(records[i])
@@ -77,7 +77,7 @@ func NewRecordSet(records ...store.Record) *RecordSet {
 }
 
 // Add holds one more record.
-func (s *RecordSet) Add(r store.Record) {
+func (s *recordSet) Add(r store.Record) {
 	st := recState{objectName: r.ObjectName, deviceID: r.WUGDeviceID, kind: intern(r.ObjectKind), status: intern(r.Status),
 		reason: intern(r.Reason), objectID: r.ObjectID, exportedAt: micros(r.ExportedAt),
 		scanTriggeredAt: micros(r.ScanTriggeredAt), scanCompletedAt: micros(r.ScanCompletedAt),
@@ -110,7 +110,7 @@ func (s *RecordSet) Add(r store.Record) {
 
 // name returns the set's copy of a connection or VRF name, so keys read
 // from a store share one string per name instead of holding one each.
-func (s *RecordSet) name(v string) string {
+func (s *recordSet) name(v string) string {
 	if v == "" {
 		return ""
 	}
@@ -125,11 +125,11 @@ func (s *RecordSet) name(v string) string {
 }
 
 // Len is the number of records held.
-func (s *RecordSet) Len() int { return len(s.recs) }
+func (s *recordSet) Len() int { return len(s.recs) }
 
 // Get returns the record for k. CreatedAt and UpdatedAt are not held: they
 // are zero, which the store keeps as they were on the next upsert.
-func (s *RecordSet) Get(k store.Key) (store.Record, bool) {
+func (s *recordSet) Get(k store.Key) (store.Record, bool) {
 	i, ok := s.index(k)
 	if !ok {
 		return store.Record{}, false
@@ -138,7 +138,7 @@ func (s *RecordSet) Get(k store.Key) (store.Record, bool) {
 }
 
 // All yields every record, in no particular order.
-func (s *RecordSet) All() iter.Seq[store.Record] {
+func (s *recordSet) All() iter.Seq[store.Record] {
 	return func(yield func(store.Record) bool) {
 		for k, i := range s.idx {
 			if !yield(s.recs[i].record(store.Key{Connection: s.conn, VRF: k.vrf, Address: k.addr})) {
@@ -175,7 +175,7 @@ func (st *recState) record(k store.Key) store.Record {
 
 // markSeen records that the planner decided for k and reports whether it
 // had already; ok is false when k has no record.
-func (s *RecordSet) markSeen(k store.Key) (already, ok bool) {
+func (s *recordSet) markSeen(k store.Key) (already, ok bool) {
 	i, ok := s.index(k)
 	if !ok {
 		return false, false
@@ -185,7 +185,7 @@ func (s *RecordSet) markSeen(k store.Key) (already, ok bool) {
 	return already, true
 }
 
-func (s *RecordSet) seen(k store.Key) bool {
+func (s *recordSet) seen(k store.Key) bool {
 	i, ok := s.index(k)
 	return ok && s.recs[i].seen
 }

@@ -19,7 +19,7 @@ func TestRecordSetRoundTrip(t *testing.T) {
 		Fingerprint: "v1:abc", Attempts: 3, LastError: "boom", CreatedAt: at, UpdatedAt: at,
 		ExportedAt: at, ScanTriggeredAt: at.Add(-time.Minute), ScanCompletedAt: at.Add(time.Minute)}
 	other := rec("10.0.0.1", store.StatusPending, "", "")
-	s := NewRecordSet(other, full)
+	s := recordSetOf(other, full)
 	want := full
 	want.CreatedAt, want.UpdatedAt = time.Time{}, time.Time{} // the store keeps them
 	got, ok := s.Get(full.Key)
@@ -50,7 +50,7 @@ func TestRecordSetFingerprints(t *testing.T) {
 	for _, fp := range []string{"", "v1:0123456789abcdef0123456789abcdef", "v1:0123456789ABCDEF0123456789ABCDEF",
 		"v1:0123456789abcdef", "v0:0123456789abcdef0123456789abcdef", "v1:zz23456789abcdef0123456789abcdef", "legacy"} {
 		r := rec("10.0.0.1", store.StatusExported, "7", fp)
-		got, _ := NewRecordSet(r).Get(r.Key)
+		got, _ := recordSetOf(r).Get(r.Key)
 		if got.Fingerprint != fp {
 			t.Errorf("fingerprint %q came back as %q", fp, got.Fingerprint)
 		}

@@ -18,10 +18,10 @@ import (
 
 var planNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
-func cand(addr, fp string) Candidate {
+func cand(addr, fp string) candidate {
 	a := netip.MustParseAddr(addr)
 	dev := &netbox.Device{Kind: netbox.KindDevice, ID: 7, Name: "sw-" + addr}
-	return Candidate{Key: store.Key{Connection: "test", Address: a}, Device: dev, Fingerprint: fp,
+	return candidate{Key: store.Key{Connection: "test", Address: a}, Device: dev, Fingerprint: fp,
 		Template: testTemplate(dev.Name, a, ""), GroupPath: "My Network/NetBox/A"}
 }
 
@@ -30,7 +30,7 @@ func rec(addr string, status store.Status, deviceID, fp string) store.Record {
 		Status: status, WUGDeviceID: deviceID, Fingerprint: fp, ObjectKind: store.ObjectDevice, ObjectID: 9}
 }
 
-func wdev(id, addr string) WUGDevice { return WUGDevice{ID: id, Address: netip.MustParseAddr(addr)} }
+func wdev(id, addr string) wugDevice { return wugDevice{ID: id, Address: netip.MustParseAddr(addr)} }
 
 type planLine struct {
 	Addr     string
@@ -50,9 +50,9 @@ func summarize(p *Plan) []planLine {
 func TestPlan(t *testing.T) {
 	t.Parallel()
 	invalid := cand("127.0.0.1", "")
-	invalid.Verdict.Error(CodeLoopback, "127.0.0.1 is a loopback address")
+	invalid.Verdict.Error(codeLoopback, "127.0.0.1 is a loopback address")
 	warned := cand("192.0.2.9", "f")
-	warned.Verdict.Warn(CodeDocumentation, "192.0.2.9 is a documentation address")
+	warned.Verdict.Warn(codeDocumentation, "192.0.2.9 is a documentation address")
 	recent := rec("10.0.0.1", store.StatusExported, "", "f")
 	recent.ExportedAt = planNow.Add(-time.Hour)
 	otherVRF := rec("10.0.0.1", store.StatusExported, "5", "f")
@@ -64,91 +64,91 @@ func TestPlan(t *testing.T) {
 
 	tests := []struct {
 		name    string
-		opts    PlanOptions
-		cands   []Candidate
+		opts    planOptions
+		cands   []candidate
 		recs    []store.Record
-		devices []WUGDevice
+		devices []wugDevice
 		want    []planLine
 	}{
-		{name: "new address is added", cands: []Candidate{cand("10.0.0.1", "f")},
+		{name: "new address is added", cands: []candidate{cand("10.0.0.1", "f")},
 			want: []planLine{{"10.0.0.1", ActionAdd, "", "new in the NetBox selection"}}},
-		{name: "unchanged is skipped", cands: []Candidate{cand("10.0.0.1", "f")},
-			recs: []store.Record{rec("10.0.0.1", store.StatusExported, "5", "f")}, devices: []WUGDevice{wdev("5", "10.0.0.1")},
+		{name: "unchanged is skipped", cands: []candidate{cand("10.0.0.1", "f")},
+			recs: []store.Record{rec("10.0.0.1", store.StatusExported, "5", "f")}, devices: []wugDevice{wdev("5", "10.0.0.1")},
 			want: []planLine{{"10.0.0.1", ActionSkip, "5", skipUnchanged}}},
-		{name: "changed fingerprint updates", cands: []Candidate{cand("10.0.0.1", "g")},
-			recs: []store.Record{rec("10.0.0.1", store.StatusExported, "5", "f")}, devices: []WUGDevice{wdev("5", "10.0.0.1")},
+		{name: "changed fingerprint updates", cands: []candidate{cand("10.0.0.1", "g")},
+			recs: []store.Record{rec("10.0.0.1", store.StatusExported, "5", "f")}, devices: []wugDevice{wdev("5", "10.0.0.1")},
 			want: []planLine{{"10.0.0.1", ActionUpdate, "5", "metadata changed"}}},
-		{name: "linked scan result with a new fingerprint updates", cands: []Candidate{cand("10.0.0.1", "f")},
-			recs: []store.Record{rec("10.0.0.1", store.StatusScanCompleted, "5", "")}, devices: []WUGDevice{wdev("5", "10.0.0.1")},
+		{name: "linked scan result with a new fingerprint updates", cands: []candidate{cand("10.0.0.1", "f")},
+			recs: []store.Record{rec("10.0.0.1", store.StatusScanCompleted, "5", "")}, devices: []wugDevice{wdev("5", "10.0.0.1")},
 			want: []planLine{{"10.0.0.1", ActionUpdate, "5", "metadata changed"}}},
-		{name: "device gone from WUG is re-added", cands: []Candidate{cand("10.0.0.1", "f")},
+		{name: "device gone from WUG is re-added", cands: []candidate{cand("10.0.0.1", "f")},
 			recs: []store.Record{rec("10.0.0.1", store.StatusExported, "5", "f")},
 			want: []planLine{{"10.0.0.1", ActionReAdd, "", "5 no longer exists"}}},
-		{name: "device recreated by hand is adopted", cands: []Candidate{cand("10.0.0.1", "f")},
-			recs: []store.Record{rec("10.0.0.1", store.StatusExported, "5", "f")}, devices: []WUGDevice{wdev("8", "10.0.0.1")},
+		{name: "device recreated by hand is adopted", cands: []candidate{cand("10.0.0.1", "f")},
+			recs: []store.Record{rec("10.0.0.1", store.StatusExported, "5", "f")}, devices: []wugDevice{wdev("8", "10.0.0.1")},
 			want: []planLine{{"10.0.0.1", ActionAdopt, "8", "already has this address"}}},
-		{name: "existing WUG device is adopted, not duplicated", cands: []Candidate{cand("10.0.0.1", "f")},
-			devices: []WUGDevice{wdev("3", "10.0.0.10"), wdev("4", "10.0.0.1")},
+		{name: "existing WUG device is adopted, not duplicated", cands: []candidate{cand("10.0.0.1", "f")},
+			devices: []wugDevice{wdev("3", "10.0.0.10"), wdev("4", "10.0.0.1")},
 			want:    []planLine{{"10.0.0.1", ActionAdopt, "4", "WUG device 4 already has this address"}}},
-		{name: "IPv6 matches exactly", cands: []Candidate{cand("2001:db8::10", "f")},
-			devices: []WUGDevice{wdev("4", "2001:db8:0:0::10")},
+		{name: "IPv6 matches exactly", cands: []candidate{cand("2001:db8::10", "f")},
+			devices: []wugDevice{wdev("4", "2001:db8:0:0::10")},
 			want:    []planLine{{"2001:db8::10", ActionAdopt, "4", "already has"}}},
-		{name: "pending with device in WUG resolves by adoption", cands: []Candidate{cand("10.0.0.1", "f")},
-			recs: []store.Record{rec("10.0.0.1", store.StatusPending, "", "")}, devices: []WUGDevice{wdev("4", "10.0.0.1")},
+		{name: "pending with device in WUG resolves by adoption", cands: []candidate{cand("10.0.0.1", "f")},
+			recs: []store.Record{rec("10.0.0.1", store.StatusPending, "", "")}, devices: []wugDevice{wdev("4", "10.0.0.1")},
 			want: []planLine{{"10.0.0.1", ActionAdopt, "4", "interrupted run"}}},
-		{name: "pending without device is added", cands: []Candidate{cand("10.0.0.1", "f")},
+		{name: "pending without device is added", cands: []candidate{cand("10.0.0.1", "f")},
 			recs: []store.Record{rec("10.0.0.1", store.StatusPending, "", "")},
 			want: []planLine{{"10.0.0.1", ActionAdd, "", "interrupted run"}}},
-		{name: "pending update resumes", cands: []Candidate{cand("10.0.0.1", "f")},
-			recs: []store.Record{rec("10.0.0.1", store.StatusPending, "5", "f")}, devices: []WUGDevice{wdev("5", "10.0.0.1")},
+		{name: "pending update resumes", cands: []candidate{cand("10.0.0.1", "f")},
+			recs: []store.Record{rec("10.0.0.1", store.StatusPending, "5", "f")}, devices: []wugDevice{wdev("5", "10.0.0.1")},
 			want: []planLine{{"10.0.0.1", ActionUpdate, "5", "did not finish"}}},
-		{name: "failed add is retried", cands: []Candidate{cand("10.0.0.1", "f")}, recs: []store.Record{failed},
+		{name: "failed add is retried", cands: []candidate{cand("10.0.0.1", "f")}, recs: []store.Record{failed},
 			want: []planLine{{"10.0.0.1", ActionAdd, "", "boom"}}},
-		{name: "invalid address is skipped with its reason", cands: []Candidate{invalid},
+		{name: "invalid address is skipped with its reason", cands: []candidate{invalid},
 			want: []planLine{{"127.0.0.1", ActionSkip, "", "loopback: 127.0.0.1 is a loopback address"}}},
-		{name: "warnings do not stop an add", cands: []Candidate{warned},
+		{name: "warnings do not stop an add", cands: []candidate{warned},
 			want: []planLine{{"192.0.2.9", ActionAdd, "", "new"}}},
-		{name: "recent export excluded", opts: PlanOptions{ExcludeRecent: true, Now: planNow},
-			cands: []Candidate{cand("10.0.0.1", "g")}, recs: []store.Record{recent},
+		{name: "recent export excluded", opts: planOptions{ExcludeRecent: true, Now: planNow},
+			cands: []candidate{cand("10.0.0.1", "g")}, recs: []store.Record{recent},
 			want: []planLine{{"10.0.0.1", ActionSkip, "", "exported recently"}}},
-		{name: "scan mode scans", opts: PlanOptions{Mode: ModeScan}, cands: []Candidate{cand("10.0.0.1", "f")},
+		{name: "scan mode scans", opts: planOptions{Mode: ModeScan}, cands: []candidate{cand("10.0.0.1", "f")},
 			want: []planLine{{"10.0.0.1", ActionScan, "", "discovery by scan"}}},
-		{name: "scan mode adopts an existing device", opts: PlanOptions{Mode: ModeScan}, cands: []Candidate{cand("10.0.0.1", "f")},
-			devices: []WUGDevice{wdev("4", "10.0.0.1")},
+		{name: "scan mode adopts an existing device", opts: planOptions{Mode: ModeScan}, cands: []candidate{cand("10.0.0.1", "f")},
+			devices: []wugDevice{wdev("4", "10.0.0.1")},
 			want:    []planLine{{"10.0.0.1", ActionAdopt, "4", "already has"}}},
-		{name: "scan in progress is left alone", cands: []Candidate{cand("10.0.0.1", "f")}, recs: []store.Record{scanning},
+		{name: "scan in progress is left alone", cands: []candidate{cand("10.0.0.1", "f")}, recs: []store.Record{scanning},
 			want: []planLine{{"10.0.0.1", ActionSkip, "", "scan s1 is in progress"}}},
-		{name: "device linked to another VRF is not adopted", cands: []Candidate{cand("10.0.0.1", "f")},
-			recs: []store.Record{otherVRF}, devices: []WUGDevice{wdev("5", "10.0.0.1")},
+		{name: "device linked to another VRF is not adopted", cands: []candidate{cand("10.0.0.1", "f")},
+			recs: []store.Record{otherVRF}, devices: []wugDevice{wdev("5", "10.0.0.1")},
 			want: []planLine{{"10.0.0.1", ActionAdd, "", "new"}}},
-		{name: "same key twice is exported once", cands: []Candidate{cand("10.0.0.1", "f"), cand("10.0.0.1", "f")},
+		{name: "same key twice is exported once", cands: []candidate{cand("10.0.0.1", "f"), cand("10.0.0.1", "f")},
 			want: []planLine{{"10.0.0.1", ActionAdd, "", "new"}, {"10.0.0.1", ActionSkip, "", "another NetBox object"}}},
-		{name: "removal kept by default", opts: PlanOptions{RemovalScope: all},
-			recs: []store.Record{rec("10.0.0.2", store.StatusExported, "5", "f")}, devices: []WUGDevice{wdev("5", "10.0.0.2")},
+		{name: "removal kept by default", opts: planOptions{RemovalScope: all},
+			recs: []store.Record{rec("10.0.0.2", store.StatusExported, "5", "f")}, devices: []wugDevice{wdev("5", "10.0.0.2")},
 			want: []planLine{{"10.0.0.2", ActionSkip, "5", "kept by the removal policy"}}},
-		{name: "removal by delete", opts: PlanOptions{RemovalScope: all, Removal: RemoveDelete, MaxRemoveShare: 0.5},
-			cands:   []Candidate{cand("10.0.0.1", "f")},
+		{name: "removal by delete", opts: planOptions{RemovalScope: all, Removal: RemoveDelete, MaxRemoveShare: 0.5},
+			cands:   []candidate{cand("10.0.0.1", "f")},
 			recs:    []store.Record{rec("10.0.0.1", store.StatusExported, "4", "f"), rec("10.0.0.2", store.StatusExported, "5", "f")},
-			devices: []WUGDevice{wdev("4", "10.0.0.1"), wdev("5", "10.0.0.2")},
+			devices: []wugDevice{wdev("4", "10.0.0.1"), wdev("5", "10.0.0.2")},
 			want:    []planLine{{"10.0.0.1", ActionSkip, "4", skipUnchanged}, {"10.0.0.2", ActionRemove, "5", "policy delete"}}},
-		{name: "removal over the cap is held back", opts: PlanOptions{RemovalScope: all, Removal: RemoveDelete},
+		{name: "removal over the cap is held back", opts: planOptions{RemovalScope: all, Removal: RemoveDelete},
 			recs:    []store.Record{rec("10.0.0.2", store.StatusExported, "5", "f")},
-			devices: []WUGDevice{wdev("5", "10.0.0.2")},
+			devices: []wugDevice{wdev("5", "10.0.0.2")},
 			want:    []planLine{{"10.0.0.2", ActionSkip, "5", "held back by the share cap"}}},
-		{name: "forced removal ignores the cap", opts: PlanOptions{RemovalScope: all, Removal: RemoveMaintenance, ForceRemove: true},
+		{name: "forced removal ignores the cap", opts: planOptions{RemovalScope: all, Removal: RemoveMaintenance, ForceRemove: true},
 			recs:    []store.Record{rec("10.0.0.2", store.StatusExported, "5", "f")},
-			devices: []WUGDevice{wdev("5", "10.0.0.2")},
+			devices: []wugDevice{wdev("5", "10.0.0.2")},
 			want:    []planLine{{"10.0.0.2", ActionRemove, "5", "policy maintenance"}}},
-		{name: "partial selection removes nothing", opts: PlanOptions{Removal: RemoveDelete, ForceRemove: true},
+		{name: "partial selection removes nothing", opts: planOptions{Removal: RemoveDelete, ForceRemove: true},
 			recs:    []store.Record{rec("10.0.0.2", store.StatusExported, "5", "f")},
-			devices: []WUGDevice{wdev("5", "10.0.0.2")}, want: []planLine{}},
-		{name: "already removed stays removed", opts: PlanOptions{RemovalScope: all, Removal: RemoveDelete, ForceRemove: true},
+			devices: []wugDevice{wdev("5", "10.0.0.2")}, want: []planLine{}},
+		{name: "already removed stays removed", opts: planOptions{RemovalScope: all, Removal: RemoveDelete, ForceRemove: true},
 			recs: []store.Record{rec("10.0.0.2", store.StatusRemoved, "5", "f")}, want: []planLine{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := MakePlan("test", tt.cands, tt.recs, tt.devices, tt.opts)
+			p := makePlan("test", tt.cands, tt.recs, tt.devices, tt.opts)
 			got := summarize(p)
 			// Compare reasons by fragment.
 			for i := range got {
@@ -167,8 +167,8 @@ func all(store.Record) bool { return true }
 
 func TestPlanCapWarning(t *testing.T) {
 	t.Parallel()
-	p := MakePlan("test", nil, []store.Record{rec("10.0.0.2", store.StatusExported, "5", "f")},
-		[]WUGDevice{wdev("5", "10.0.0.2")}, PlanOptions{RemovalScope: all, Removal: RemoveDelete})
+	p := makePlan("test", nil, []store.Record{rec("10.0.0.2", store.StatusExported, "5", "f")},
+		[]wugDevice{wdev("5", "10.0.0.2")}, planOptions{RemovalScope: all, Removal: RemoveDelete})
 	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "1 of our 1 WUG devices") {
 		t.Errorf("warnings = %q, want the cap explained", p.Warnings)
 	}
@@ -177,9 +177,9 @@ func TestPlanCapWarning(t *testing.T) {
 func TestPlanRender(t *testing.T) {
 	t.Parallel()
 	invalid := cand("127.0.0.1", "")
-	invalid.Verdict.Error(CodeLoopback, "127.0.0.1 is a loopback address")
-	p := MakePlan("test", []Candidate{cand("10.0.0.1", "f"), cand("10.0.0.2", "g"), invalid},
-		[]store.Record{rec("10.0.0.2", store.StatusExported, "5", "f")}, []WUGDevice{wdev("5", "10.0.0.2")}, PlanOptions{})
+	invalid.Verdict.Error(codeLoopback, "127.0.0.1 is a loopback address")
+	p := makePlan("test", []candidate{cand("10.0.0.1", "f"), cand("10.0.0.2", "g"), invalid},
+		[]store.Record{rec("10.0.0.2", store.StatusExported, "5", "f")}, []wugDevice{wdev("5", "10.0.0.2")}, planOptions{})
 
 	var table bytes.Buffer
 	if err := p.WriteTable(&table); err != nil {

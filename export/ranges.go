@@ -39,36 +39,36 @@ func ParseScanMode(s string) (ScanMode, error) {
 
 // Scan grouping defaults and bounds.
 const (
-	// DefaultScanBatchSize is the default number of addresses per request.
-	DefaultScanBatchSize = 50
-	// MaxIPv6Widening is the most unknown addresses one IPv6 range may
+	// defaultScanBatchSize is the default number of addresses per request.
+	defaultScanBatchSize = 50
+	// maxIPv6Widening is the most unknown addresses one IPv6 range may
 	// sweep, whatever the options say: IPv6 subnets are far too large to
 	// sweep, so IPv6 ranges only join near neighbours.
-	MaxIPv6Widening = 256
+	maxIPv6Widening = 256
 )
 
 // ScanOptions bound range grouping. The zero value sweeps no unknown
 // address: ranges join only consecutive known addresses.
 type ScanOptions struct {
 	// BatchSize is the most addresses one request carries (batch mode) or
-	// sweeps (range mode); 0 means DefaultScanBatchSize.
+	// sweeps (range mode); 0 means 50.
 	BatchSize int
 	// MaxUnknownPerRange is the most addresses NetBox does not know that one
 	// IPv4 range may sweep.
 	MaxUnknownPerRange int
 	// MaxUnknownPerRangeIPv6 is the same bound for IPv6 ranges, at most
-	// MaxIPv6Widening.
+	// 256.
 	MaxUnknownPerRangeIPv6 int
 	// MaxUnknownTotal is the most unknown addresses all ranges together may
 	// sweep; negative means no total bound.
 	MaxUnknownTotal int
 }
 
-// DefaultScanOptions returns the recommended range grouping: 50 addresses
+// defaultScanOptions returns the recommended range grouping: 50 addresses
 // per request, up to 8 unknown addresses per IPv4 range and 2 per IPv6
 // range, 256 in total.
-func DefaultScanOptions() ScanOptions {
-	return ScanOptions{BatchSize: DefaultScanBatchSize, MaxUnknownPerRange: 8, MaxUnknownPerRangeIPv6: 2, MaxUnknownTotal: 256}
+func defaultScanOptions() ScanOptions {
+	return ScanOptions{BatchSize: defaultScanBatchSize, MaxUnknownPerRange: 8, MaxUnknownPerRangeIPv6: 2, MaxUnknownTotal: 256}
 }
 
 func (o ScanOptions) check() (ScanOptions, error) {
@@ -77,17 +77,17 @@ func (o ScanOptions) check() (ScanOptions, error) {
 		return o, fmt.Errorf("export: scan options: batch size %d is negative", o.BatchSize)
 	case o.MaxUnknownPerRange < 0:
 		return o, fmt.Errorf("export: scan options: MaxUnknownPerRange %d is negative", o.MaxUnknownPerRange)
-	case o.MaxUnknownPerRangeIPv6 < 0 || o.MaxUnknownPerRangeIPv6 > MaxIPv6Widening:
-		return o, fmt.Errorf("export: scan options: MaxUnknownPerRangeIPv6 %d is outside 0..%d", o.MaxUnknownPerRangeIPv6, MaxIPv6Widening)
+	case o.MaxUnknownPerRangeIPv6 < 0 || o.MaxUnknownPerRangeIPv6 > maxIPv6Widening:
+		return o, fmt.Errorf("export: scan options: MaxUnknownPerRangeIPv6 %d is outside 0..%d", o.MaxUnknownPerRangeIPv6, maxIPv6Widening)
 	}
 	if o.BatchSize == 0 {
-		o.BatchSize = DefaultScanBatchSize
+		o.BatchSize = defaultScanBatchSize
 	}
 	return o, nil
 }
 
-// ScanTarget is what one WUG scan request covers.
-type ScanTarget struct {
+// scanTarget is what one WUG scan request covers.
+type scanTarget struct {
 	// Items are the request's targets: addresses ("10.0.0.5") or inclusive
 	// ranges ("10.0.0.5-10.0.0.9", the form wug.ExpandRange and
 	// Scans.ScanRange take).
@@ -100,10 +100,10 @@ type ScanTarget struct {
 }
 
 // Size returns the number of addresses the target sweeps.
-func (t ScanTarget) Size() int { return t.Known + t.Unknown }
+func (t scanTarget) Size() int { return t.Known + t.Unknown }
 
 // Addrs yields every address the target sweeps, in order.
-func (t ScanTarget) Addrs() iter.Seq[netip.Addr] {
+func (t scanTarget) Addrs() iter.Seq[netip.Addr] {
 	return func(yield func(netip.Addr) bool) {
 		for _, r := range t.Ranges {
 			for a := r.From(); ; a = a.Next() {
@@ -117,7 +117,7 @@ func (t ScanTarget) Addrs() iter.Seq[netip.Addr] {
 
 // AddrStrings returns the swept addresses as text, for a bulk newDevice
 // request (wug Scans.ScanIPs).
-func (t ScanTarget) AddrStrings() []string {
+func (t scanTarget) AddrStrings() []string {
 	out := make([]string, 0, t.Size())
 	for a := range t.Addrs() {
 		out = append(out, a.String())
@@ -125,7 +125,7 @@ func (t ScanTarget) AddrStrings() []string {
 	return out
 }
 
-// FormatIPsForScan groups addresses into scan requests by mode: one per
+// formatIPsForScan groups addresses into scan requests by mode: one per
 // address, batches of opts.BatchSize, or ranges. Duplicates are merged and
 // the targets come in address order, IPv4 first.
 //
@@ -140,7 +140,7 @@ func (t ScanTarget) AddrStrings() []string {
 //
 // An invalid or zoned address is an error naming it; nothing is returned
 // then.
-func FormatIPsForScan(addrs []netip.Addr, mode ScanMode, opts ScanOptions) ([]ScanTarget, error) {
+func formatIPsForScan(addrs []netip.Addr, mode ScanMode, opts ScanOptions) ([]scanTarget, error) {
 	opts, err := opts.check()
 	if err != nil {
 		return nil, err
@@ -191,9 +191,9 @@ func consecutiveRuns(addrs []netip.Addr) []netipx.IPRange {
 }
 
 // packSingles lists every address of runs as its own item, size per target.
-func packSingles(runs []netipx.IPRange, size int) []ScanTarget {
-	var out []ScanTarget
-	var cur ScanTarget
+func packSingles(runs []netipx.IPRange, size int) []scanTarget {
+	var out []scanTarget
+	var cur scanTarget
 	for _, r := range runs {
 		for a := r.From(); ; a = a.Next() {
 			cur.Items = append(cur.Items, a.String())
@@ -201,7 +201,7 @@ func packSingles(runs []netipx.IPRange, size int) []ScanTarget {
 			cur.Known++
 			if cur.Known == size {
 				out = append(out, cur)
-				cur = ScanTarget{}
+				cur = scanTarget{}
 			}
 			if a == r.To() {
 				break
@@ -282,13 +282,13 @@ func widen(runs []netipx.IPRange, o ScanOptions) []span {
 
 // packRanges packs spans into targets of at most size swept addresses.
 // A longer span is cut into pieces that start and end on known addresses.
-func packRanges(spans []span, size int) []ScanTarget {
-	var out []ScanTarget
-	var cur ScanTarget
+func packRanges(spans []span, size int) []scanTarget {
+	var out []scanTarget
+	var cur scanTarget
 	flush := func() {
 		if cur.Size() > 0 {
 			out = append(out, cur)
-			cur = ScanTarget{}
+			cur = scanTarget{}
 		}
 	}
 	for _, s := range spans {
@@ -337,7 +337,7 @@ func packRanges(spans []span, size int) []ScanTarget {
 }
 
 // add appends a range with its counts to t.
-func (t *ScanTarget) add(r netipx.IPRange, known, unknown int) {
+func (t *scanTarget) add(r netipx.IPRange, known, unknown int) {
 	if r.From() == r.To() {
 		t.Items = append(t.Items, r.From().String())
 	} else {

@@ -21,7 +21,7 @@ func addrs(ss ...string) []netip.Addr {
 }
 
 // items returns each target's items joined by " ".
-func items(ts []ScanTarget) []string {
+func items(ts []scanTarget) []string {
 	out := make([]string, len(ts))
 	for i, t := range ts {
 		out[i] = strings.Join(t.Items, " ")
@@ -91,7 +91,7 @@ func TestFormatIPsForScan(t *testing.T) {
 		{
 			name: "IPv6 far apart is never widened",
 			in:   addrs("2001:db8::1", "2001:db8:0:1::1", "2001:db9::1"), mode: ScanRange,
-			opts: ScanOptions{MaxUnknownPerRange: 1 << 30, MaxUnknownPerRangeIPv6: MaxIPv6Widening, MaxUnknownTotal: -1},
+			opts: ScanOptions{MaxUnknownPerRange: 1 << 30, MaxUnknownPerRangeIPv6: maxIPv6Widening, MaxUnknownTotal: -1},
 			want: []string{"2001:db8::1 2001:db8:0:1::1 2001:db9::1"},
 		},
 		{
@@ -123,7 +123,7 @@ func TestFormatIPsForScan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := FormatIPsForScan(tt.in, tt.mode, tt.opts)
+			got, err := formatIPsForScan(tt.in, tt.mode, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -163,7 +163,7 @@ func TestFormatIPsForScanErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := FormatIPsForScan(tt.in, tt.mode, tt.opts)
+			got, err := formatIPsForScan(tt.in, tt.mode, tt.opts)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || got != nil {
 				t.Errorf("FormatIPsForScan = %v, %v; want an error containing %q", got, err, tt.want)
 			}
@@ -176,7 +176,7 @@ func TestFormatIPsForScanErrors(t *testing.T) {
 
 // checkCoverage checks what every grouping must satisfy: each input address
 // is swept exactly once, counts add up, and every bound holds.
-func checkCoverage(t *testing.T, in []netip.Addr, got []ScanTarget, mode ScanMode, o ScanOptions) {
+func checkCoverage(t *testing.T, in []netip.Addr, got []scanTarget, mode ScanMode, o ScanOptions) {
 	t.Helper()
 	o, _ = o.check()
 	known := make(map[netip.Addr]bool, len(in))
@@ -196,7 +196,7 @@ func checkCoverage(t *testing.T, in []netip.Addr, got []ScanTarget, mode ScanMod
 			}
 			ru := 0
 			first, lastKnown := true, netip.Addr{}
-			for a := range (ScanTarget{Ranges: []netipx.IPRange{r}}).Addrs() {
+			for a := range (scanTarget{Ranges: []netipx.IPRange{r}}).Addrs() {
 				if seen[a] {
 					t.Fatalf("%s swept twice", a)
 				}
@@ -297,7 +297,7 @@ func TestFormatIPsForScanProperties(t *testing.T) {
 			MaxUnknownTotal:        r.IntN(60) - 5,
 		}
 		mode := []ScanMode{ScanIndividual, ScanBatch, ScanRange}[i%3]
-		got, err := FormatIPsForScan(in, mode, opts)
+		got, err := formatIPsForScan(in, mode, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -320,7 +320,7 @@ func TestFormatIPsForScanFewestRanges(t *testing.T) {
 		}
 		total := r.IntN(30)
 		opts := ScanOptions{BatchSize: 1000, MaxUnknownPerRange: 1000, MaxUnknownTotal: total}
-		got, err := FormatIPsForScan(in, ScanRange, opts)
+		got, err := formatIPsForScan(in, ScanRange, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -402,10 +402,10 @@ func BenchmarkRanges(b *testing.B) {
 	for _, mode := range []ScanMode{ScanIndividual, ScanBatch, ScanRange} {
 		b.Run(string(mode), func(b *testing.B) {
 			b.ReportAllocs()
-			var got []ScanTarget
+			var got []scanTarget
 			for b.Loop() {
 				var err error
-				if got, err = FormatIPsForScan(in, mode, DefaultScanOptions()); err != nil {
+				if got, err = formatIPsForScan(in, mode, defaultScanOptions()); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -424,12 +424,12 @@ func BenchmarkRanges(b *testing.B) {
 	}
 }
 
-func ExampleFormatIPsForScan() {
+func Example_formatIPsForScan() {
 	addrs := []netip.Addr{
 		netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.4"),
 		netip.MustParseAddr("10.0.0.40"), netip.MustParseAddr("2001:db8::1"),
 	}
-	targets, err := FormatIPsForScan(addrs, ScanRange, ScanOptions{MaxUnknownPerRange: 4, MaxUnknownTotal: 16})
+	targets, err := formatIPsForScan(addrs, ScanRange, ScanOptions{MaxUnknownPerRange: 4, MaxUnknownTotal: 16})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -460,7 +460,7 @@ func FuzzFormatIPsForScan(f *testing.F) {
 				in = append(in, netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 12: c[0], 13: c[1], 14: c[2], 15: c[3]}))
 			}
 		}
-		got, err := FormatIPsForScan(in, mode, opts)
+		got, err := formatIPsForScan(in, mode, opts)
 		if err != nil {
 			t.Fatal(err)
 		}

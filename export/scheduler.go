@@ -42,7 +42,7 @@ type SchedulerOptions struct {
 	// Holder names this process in leases (see LeaseOptions.Holder).
 	Holder string
 	// LeaseTTL is how long a run's lease lasts without renewal; it is
-	// renewed every third of it. Default DefaultLeaseTTL.
+	// renewed every third of it. Default 2 minutes.
 	LeaseTTL time.Duration
 	// WebhookWindow coalesces webhook events: the first event of a burst
 	// starts the window, and one targeted export runs at its end.
@@ -112,7 +112,7 @@ func NewScheduler(st store.Store, conns []ScheduledConnection, opts SchedulerOpt
 		return nil, errors.New("export: scheduler: no store")
 	}
 	if opts.LeaseTTL <= 0 {
-		opts.LeaseTTL = DefaultLeaseTTL
+		opts.LeaseTTL = defaultLeaseTTL
 	}
 	if opts.WebhookWindow <= 0 {
 		opts.WebhookWindow = 5 * time.Second

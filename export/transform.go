@@ -42,19 +42,19 @@ func NewTransformer(m Mapping) (*Transformer, error) {
 	m.Credentials = slices.Clone(m.Credentials)
 	t := &Transformer{
 		m:           m,
-		placeholder: cmp.Or(groupName(m.Placeholder), DefaultPlaceholder),
-		prefix:      cmp.Or(m.AttributePrefix, DefaultAttributePrefix),
-		cfPrefix:    cmp.Or(m.CustomFieldPrefix, DefaultCustomFieldPrefix),
+		placeholder: cmp.Or(groupName(m.Placeholder), defaultPlaceholder),
+		prefix:      cmp.Or(m.AttributePrefix, defaultAttributePrefix),
+		cfPrefix:    cmp.Or(m.CustomFieldPrefix, defaultCustomFieldPrefix),
 	}
 	if m.Group == nil {
-		g, err := parseGroupPath(cmp.Or(m.GroupPath, DefaultGroupPath))
+		g, err := parseGroupPath(cmp.Or(m.GroupPath, defaultGroupPath))
 		if err != nil {
 			return nil, fmt.Errorf("export: mapping: %w", err)
 		}
 		t.group = g
 	}
-	if n := utf8.RuneCountInString(t.prefix + t.cfPrefix); n >= MaxAttributeNameLen {
-		return nil, fmt.Errorf("export: mapping: attribute prefix %q is %d characters; WUG allows %d per name", t.prefix+t.cfPrefix, n, MaxAttributeNameLen)
+	if n := utf8.RuneCountInString(t.prefix + t.cfPrefix); n >= maxAttributeNameLen {
+		return nil, fmt.Errorf("export: mapping: attribute prefix %q is %d characters; WUG allows %d per name", t.prefix+t.cfPrefix, n, maxAttributeNameLen)
 	}
 	if m.PollInterval != 0 {
 		sec := m.PollInterval.Seconds()
@@ -87,7 +87,7 @@ func NewTransformer(m Mapping) (*Transformer, error) {
 	}
 	monitors := m.ActiveMonitors
 	if monitors == nil {
-		monitors = []string{DefaultActiveMonitor}
+		monitors = []string{defaultActiveMonitor}
 	}
 	for _, name := range monitors {
 		if strings.TrimSpace(name) == "" {
@@ -116,7 +116,7 @@ func (t *Transformer) OwnsAttribute(name string) bool {
 func (t *Transformer) AttributePrefix() string { return t.prefix }
 
 // Transform builds the WUG device template and group path for one address
-// of a NetBox object. The findings are CodeTruncated warnings for values
+// of a NetBox object. The findings are codeTruncated warnings for values
 // cut to fit WUG's limits. The template's Groups place the device at the
 // group path; its TemplateID is left for the caller.
 func (t *Transformer) Transform(s Source) (wug.DeviceTemplate, string, []Finding) {
@@ -135,7 +135,7 @@ func (t *Transformer) Transform(s Source) (wug.DeviceTemplate, string, []Finding
 		SubRoles:     slices.Clone(t.m.SubRoles),
 		Brand:        callOr(t.m.Brand, s, func(s Source) string { return refText(s.Device.Manufacturer) }),
 		OS:           callOr(t.m.OS, s, func(s Source) string { return refText(s.Device.Platform) }),
-		Note:         callOr(t.m.Note, s, DefaultNote),
+		Note:         callOr(t.m.Note, s, defaultNote),
 		Credentials:  slices.Clone(t.m.Credentials),
 		Interfaces: []wug.TemplateInterface{{
 			DefaultInterface: true,
@@ -175,7 +175,7 @@ func (t *Transformer) displayName(s Source) string {
 			return n
 		}
 	}
-	return DefaultDisplayName(s)
+	return defaultDisplayName(s)
 }
 
 func callOr(hook func(Source) string, s Source, def func(Source) string) string {
@@ -192,7 +192,7 @@ func (t *Transformer) defaultRole(s Source) string {
 	if r, ok := t.roles[strings.ToLower(s.Device.Role.Name)]; ok && s.Device.Role.Name != "" {
 		return r
 	}
-	return DefaultPrimaryRole
+	return defaultPrimaryRole
 }
 
 // defaultAttributes lists the NetBox metadata of s as attributes named
@@ -276,22 +276,22 @@ func (t *Transformer) defaultAttributes(s Source, prefix string) []wug.NameValue
 }
 
 // enforceLimits sorts and de-duplicates the attributes and cuts values over
-// WUG's limits, returning a CodeTruncated warning for each cut.
+// WUG's limits, returning a codeTruncated warning for each cut.
 func (t *Transformer) enforceLimits(s Source, tpl *wug.DeviceTemplate) []Finding {
 	var out []Finding
 	cut := func(v *string, limit int, what func() string) {
 		if r, ok := truncate(*v, limit); ok {
 			out = append(out, Finding{
-				Code:    CodeTruncated,
+				Code:    codeTruncated,
 				Message: fmt.Sprintf("The %s of %s was %d characters; it is cut to WUG's limit of %d.", what(), s.IP.Address.Addr(), utf8.RuneCountInString(*v), limit),
 			})
 			*v = r
 		}
 	}
-	cut(&tpl.DisplayName, MaxDisplayNameLen, func() string { return "display name" })
-	cut(&tpl.Brand, MaxBrandLen, func() string { return "brand" })
+	cut(&tpl.DisplayName, maxDisplayNameLen, func() string { return "display name" })
+	cut(&tpl.Brand, maxBrandLen, func() string { return "brand" })
 	for i := range tpl.Interfaces {
-		cut(&tpl.Interfaces[i].NetworkName, MaxNetworkNameLen, func() string { return "network name" })
+		cut(&tpl.Interfaces[i].NetworkName, maxNetworkNameLen, func() string { return "network name" })
 	}
 	// Sorted first so the findings come in a stable order; again if a cut
 	// name moved.
@@ -302,11 +302,11 @@ func (t *Transformer) enforceLimits(s Source, tpl *wug.DeviceTemplate) []Finding
 	for i := range tpl.Attributes {
 		a := &tpl.Attributes[i]
 		name := a.Name
-		if utf8.RuneCountInString(name) > MaxAttributeNameLen {
-			cut(&a.Name, MaxAttributeNameLen, func() string { return fmt.Sprintf("name of attribute %q", name) })
+		if utf8.RuneCountInString(name) > maxAttributeNameLen {
+			cut(&a.Name, maxAttributeNameLen, func() string { return fmt.Sprintf("name of attribute %q", name) })
 			cutNames = true
 		}
-		cut(&a.Value, MaxAttributeValueLen, func() string { return fmt.Sprintf("value of attribute %q", a.Name) })
+		cut(&a.Value, maxAttributeValueLen, func() string { return fmt.Sprintf("value of attribute %q", a.Name) })
 	}
 	if cutNames {
 		slices.SortStableFunc(tpl.Attributes, compareAttrName)
@@ -348,20 +348,20 @@ func compareFold(a, b string) int {
 	return cmp.Compare(len(a), len(b))
 }
 
-// truncate cuts s to limit characters, ending with TruncationMarker, and
+// truncate cuts s to limit characters, ending with truncationMarker, and
 // reports whether it had to.
 func truncate(s string, limit int) (string, bool) {
 	if utf8.RuneCountInString(s) <= limit {
 		return s, false
 	}
-	keep := limit - utf8.RuneCountInString(TruncationMarker)
+	keep := limit - utf8.RuneCountInString(truncationMarker)
 	i, n := 0, 0
 	for n < keep {
 		_, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		n++
 	}
-	return s[:i] + TruncationMarker, true
+	return s[:i] + truncationMarker, true
 }
 
 // renderCustomField renders a NetBox custom field value (as decoded from
@@ -418,15 +418,15 @@ func renderScalarOrObject(v any) string {
 	return string(b)
 }
 
-// NoAddress returns the CodeNoAddress finding for an object whose IP policy
+// noAddress returns the codeNoAddress finding for an object whose IP policy
 // selects no address.
-func NoAddress(d *netbox.Device, policy netbox.IPPolicy) Finding {
+func noAddress(d *netbox.Device, policy netbox.IPPolicy) Finding {
 	if policy == "" {
 		policy = netbox.PrimaryIPv4
 	}
 	return Finding{
-		Code:    CodeNoAddress,
-		Message: fmt.Sprintf("%s has no address for IP policy %q; it is not exported.", OwnerOf(d), policy),
+		Code:    codeNoAddress,
+		Message: fmt.Sprintf("%s has no address for IP policy %q; it is not exported.", ownerOf(d), policy),
 	}
 }
 
@@ -448,23 +448,23 @@ func mainAddress(d *netbox.Device, chosen []netbox.IPAddress) int {
 
 // Prepare turns one NetBox object into its candidates for connection: one
 // per address that policy selects (see netbox.Device.ChooseIPs), each
-// validated (ValidatePrefix), transformed and fingerprinted. Context checks
-// (duplicates, store records) are the caller's: see DuplicateIndex and
-// CheckRecord. An object with no selected address yields no candidates
-// (see NoAddress). Candidates share d.
-func (t *Transformer) Prepare(d *netbox.Device, policy netbox.IPPolicy, connection string) []Candidate {
+// validated (validatePrefix), transformed and fingerprinted. Context checks
+// (duplicates, store records) are the caller's: see duplicateIndex and
+// checkRecord. An object with no selected address yields no candidates
+// (see noAddress). candidates share d.
+func (t *Transformer) Prepare(d *netbox.Device, policy netbox.IPPolicy, connection string) []candidate {
 	ips := d.ChooseIPs(policy)
 	if len(ips) == 0 {
 		return nil
 	}
 	main := mainAddress(d, ips)
-	out := make([]Candidate, len(ips))
+	out := make([]candidate, len(ips))
 	for i, ip := range ips {
 		c := &out[i]
 		c.Key = store.Key{Connection: connection, VRF: ip.VRF, Address: ip.Address.Addr().WithZone("")}
 		c.Device = d
 		c.IP = ip
-		c.Verdict = ValidatePrefix(ip.Address)
+		c.Verdict = validatePrefix(ip.Address)
 		if !c.Verdict.OK() {
 			continue
 		}
@@ -472,7 +472,7 @@ func (t *Transformer) Prepare(d *netbox.Device, policy netbox.IPPolicy, connecti
 		c.Template = tpl
 		c.GroupPath = path
 		c.Verdict.Warnings = append(c.Verdict.Warnings, findings...)
-		c.Fingerprint = Fingerprint(&c.Template, c.GroupPath)
+		c.Fingerprint = fingerprint(&c.Template, c.GroupPath)
 	}
 	return out
 }

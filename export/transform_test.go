@@ -39,7 +39,7 @@ var equateNetip = cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{})
 type goldenCandidate struct {
 	Key         string             `json:"key"`
 	Object      string             `json:"object"`
-	Verdict     Verdict            `json:"verdict"`
+	Verdict     verdict            `json:"verdict"`
 	GroupPath   string             `json:"group_path,omitempty"`
 	Fingerprint string             `json:"fingerprint,omitempty"`
 	Template    wug.DeviceTemplate `json:"template"`
@@ -177,10 +177,10 @@ func TestPrepareInvariants(t *testing.T) {
 	}
 }
 
-func checkTemplate(t *testing.T, tr *Transformer, c Candidate) {
+func checkTemplate(t *testing.T, tr *Transformer, c candidate) {
 	t.Helper()
 	tpl := c.Template
-	if tpl.DisplayName == "" || utf8.RuneCountInString(tpl.DisplayName) > MaxDisplayNameLen {
+	if tpl.DisplayName == "" || utf8.RuneCountInString(tpl.DisplayName) > maxDisplayNameLen {
 		t.Errorf("%s: display name %q is empty or too long", c.Key, tpl.DisplayName)
 	}
 	if len(tpl.Interfaces) != 1 || tpl.Interfaces[0].NetworkAddress != c.Key.Address.String() || !tpl.Interfaces[0].DefaultInterface {
@@ -198,14 +198,14 @@ func checkTemplate(t *testing.T, tr *Transformer, c Candidate) {
 		if !tr.OwnsAttribute(a.Name) {
 			t.Errorf("%s: attribute %q is not owned", c.Key, a.Name)
 		}
-		if utf8.RuneCountInString(a.Name) > MaxAttributeNameLen || utf8.RuneCountInString(a.Value) > MaxAttributeValueLen {
+		if utf8.RuneCountInString(a.Name) > maxAttributeNameLen || utf8.RuneCountInString(a.Value) > maxAttributeValueLen {
 			t.Errorf("%s: attribute %q over WUG's limits", c.Key, a.Name)
 		}
 		if i > 0 && strings.ToLower(tpl.Attributes[i-1].Name) >= strings.ToLower(a.Name) {
 			t.Errorf("%s: attributes not sorted and unique at %q", c.Key, a.Name)
 		}
 	}
-	if got := Fingerprint(&tpl, c.GroupPath); got != c.Fingerprint {
+	if got := fingerprint(&tpl, c.GroupPath); got != c.Fingerprint {
 		t.Errorf("%s: fingerprint %s, recomputed %s", c.Key, c.Fingerprint, got)
 	}
 }
@@ -305,7 +305,7 @@ func TestDisplayName(t *testing.T) {
 		{netbox.Device{Name: "line1\nline2\t\tend"}, true, "line1 line2 end"},
 	}
 	for _, tt := range tests {
-		if got := DefaultDisplayName(Source{Device: &tt.d, IP: ip, Main: tt.main}); got != tt.want {
+		if got := defaultDisplayName(Source{Device: &tt.d, IP: ip, Main: tt.main}); got != tt.want {
 			t.Errorf("DefaultDisplayName(%+v, main=%v) = %q, want %q", tt.d, tt.main, got, tt.want)
 		}
 	}
@@ -378,7 +378,7 @@ func TestRenderCustomField(t *testing.T) {
 
 func TestTruncate(t *testing.T) {
 	t.Parallel()
-	marker := utf8.RuneCountInString(TruncationMarker)
+	marker := utf8.RuneCountInString(truncationMarker)
 	tests := []struct {
 		in    string
 		limit int
@@ -387,9 +387,9 @@ func TestTruncate(t *testing.T) {
 	}{
 		{"short", 10, "short", false},
 		{"exactly-10", 10, "exactly-10", false},
-		{strings.Repeat("a", 30), 20, strings.Repeat("a", 20-marker) + TruncationMarker, true},
-		{strings.Repeat("交", 30), 20, strings.Repeat("交", 20-marker) + TruncationMarker, true},
-		{strings.Repeat("🚀", 151), 150, strings.Repeat("🚀", 150-marker) + TruncationMarker, true},
+		{strings.Repeat("a", 30), 20, strings.Repeat("a", 20-marker) + truncationMarker, true},
+		{strings.Repeat("交", 30), 20, strings.Repeat("交", 20-marker) + truncationMarker, true},
+		{strings.Repeat("🚀", 151), 150, strings.Repeat("🚀", 150-marker) + truncationMarker, true},
 	}
 	for _, tt := range tests {
 		got, cut := truncate(tt.in, tt.limit)
@@ -416,7 +416,7 @@ func TestOwnsAttribute(t *testing.T) {
 			t.Errorf("OwnsAttribute(%q) = %v, want %v", name, got, want)
 		}
 	}
-	if tr.AttributePrefix() != DefaultAttributePrefix {
+	if tr.AttributePrefix() != defaultAttributePrefix {
 		t.Errorf("AttributePrefix = %q", tr.AttributePrefix())
 	}
 }
@@ -429,14 +429,14 @@ func TestFingerprint(t *testing.T) {
 		Interfaces:  []wug.TemplateInterface{{DefaultInterface: true, NetworkAddress: "10.0.0.1"}},
 		Attributes:  []wug.NameValue{{Name: "NetBox.A", Value: "1"}, {Name: "NetBox.B", Value: "2"}},
 	}
-	fp := Fingerprint(&base, "My Network/x")
+	fp := fingerprint(&base, "My Network/x")
 	if !strings.HasPrefix(fp, "v1:") || len(fp) != 3+32 {
 		t.Errorf("fingerprint %q: want v1: and 32 hex digits", fp)
 	}
 	same := base
 	same.TemplateID = "b"
 	same.Attributes = []wug.NameValue{base.Attributes[1], base.Attributes[0]}
-	if got := Fingerprint(&same, "My Network/x"); got != fp {
+	if got := fingerprint(&same, "My Network/x"); got != fp {
 		t.Errorf("fingerprint changed with template id and attribute order: %s != %s", got, fp)
 	}
 	if same.Attributes[0].Name != "NetBox.B" {
@@ -459,7 +459,7 @@ func TestFingerprint(t *testing.T) {
 	for name, change := range changes {
 		c := base
 		path := change(&c)
-		if Fingerprint(&c, path) == fp {
+		if fingerprint(&c, path) == fp {
 			t.Errorf("fingerprint did not change with the %s", name)
 		}
 	}
@@ -475,8 +475,8 @@ func TestNoAddress(t *testing.T) {
 	if got := tr.Prepare(d, "", "c"); got != nil {
 		t.Errorf("Prepare of a device without addresses = %v, want nil", got)
 	}
-	want := Finding{CodeNoAddress, `device 106 "patch-panel-07" has no address for IP policy "primary_ip4"; it is not exported.`}
-	if diff := cmp.Diff(want, NoAddress(d, "")); diff != "" {
+	want := Finding{codeNoAddress, `device 106 "patch-panel-07" has no address for IP policy "primary_ip4"; it is not exported.`}
+	if diff := cmp.Diff(want, noAddress(d, "")); diff != "" {
 		t.Errorf("NoAddress (-want +got):\n%s", diff)
 	}
 }

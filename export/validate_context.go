@@ -12,16 +12,16 @@ import (
 	"github.com/wugsync/wugsync/store"
 )
 
-// DefaultRecentWindow is how long after an export an address counts as
+// defaultRecentWindow is how long after an export an address counts as
 // recently exported.
-const DefaultRecentWindow = 24 * time.Hour
+const defaultRecentWindow = 24 * time.Hour
 
-// CheckRecentExport returns a CodeRecentlyExported warning when rec says the
-// address was exported less than window before now (DefaultRecentWindow when
+// checkRecentExport returns a codeRecentlyExported warning when rec says the
+// address was exported less than window before now (defaultRecentWindow when
 // window is zero). An export time after now (clock skew) counts as recent.
-func CheckRecentExport(rec store.Record, now time.Time, window time.Duration) (Finding, bool) {
+func checkRecentExport(rec store.Record, now time.Time, window time.Duration) (Finding, bool) {
 	if window <= 0 {
-		window = DefaultRecentWindow
+		window = defaultRecentWindow
 	}
 	if rec.ExportedAt.IsZero() || now.Sub(rec.ExportedAt) >= window {
 		return Finding{}, false
@@ -35,14 +35,14 @@ func CheckRecentExport(rec store.Record, now time.Time, window time.Duration) (F
 		when = fmtDuration(ago) + " ago"
 	}
 	return Finding{
-		Code:    CodeRecentlyExported,
+		Code:    codeRecentlyExported,
 		Message: fmt.Sprintf("%s was exported %s (within %s).", rec.Address, when, fmtDuration(window)),
 	}, true
 }
 
-// CheckPreviousFailure returns a CodePreviousFailure warning when rec says
+// checkPreviousFailure returns a codePreviousFailure warning when rec says
 // the last export of the address failed.
-func CheckPreviousFailure(rec store.Record) (Finding, bool) {
+func checkPreviousFailure(rec store.Record) (Finding, bool) {
 	if rec.Status != store.StatusError {
 		return Finding{}, false
 	}
@@ -53,17 +53,17 @@ func CheckPreviousFailure(rec store.Record) (Finding, bool) {
 	if rec.LastError != "" {
 		msg += ": " + rec.LastError
 	}
-	return Finding{Code: CodePreviousFailure, Message: msg + "."}, true
+	return Finding{Code: codePreviousFailure, Message: msg + "."}, true
 }
 
-// CheckRecord returns the warnings a stored record raises about its address
-// at time now: CheckRecentExport (with window) and CheckPreviousFailure.
-func CheckRecord(rec store.Record, now time.Time, window time.Duration) []Finding {
+// checkRecord returns the warnings a stored record raises about its address
+// at time now: checkRecentExport (with window) and checkPreviousFailure.
+func checkRecord(rec store.Record, now time.Time, window time.Duration) []Finding {
 	var out []Finding
-	if f, ok := CheckRecentExport(rec, now, window); ok {
+	if f, ok := checkRecentExport(rec, now, window); ok {
 		out = append(out, f)
 	}
-	if f, ok := CheckPreviousFailure(rec); ok {
+	if f, ok := checkPreviousFailure(rec); ok {
 		out = append(out, f)
 	}
 	return out
@@ -81,15 +81,15 @@ func fmtDuration(d time.Duration) string {
 	return s
 }
 
-// Owner identifies the NetBox object an address belongs to.
-type Owner struct {
+// owner identifies the NetBox object an address belongs to.
+type owner struct {
 	Kind netbox.Kind
 	ID   int64
 	Name string
 }
 
 // String renders the owner as `device 12 "core-1"`.
-func (o Owner) String() string {
+func (o owner) String() string {
 	kind := string(o.Kind)
 	if o.Kind == netbox.KindVirtualMachine {
 		kind = "virtual machine"
@@ -97,9 +97,9 @@ func (o Owner) String() string {
 	return fmt.Sprintf("%s %d %q", kind, o.ID, o.Name)
 }
 
-// OwnerOf returns the owner of a device's addresses.
-func OwnerOf(d *netbox.Device) Owner {
-	return Owner{Kind: d.Kind, ID: d.ID, Name: d.Name}
+// ownerOf returns the owner of a device's addresses.
+func ownerOf(d *netbox.Device) owner {
+	return owner{Kind: d.Kind, ID: d.ID, Name: d.Name}
 }
 
 type dupKey struct {
@@ -107,10 +107,10 @@ type dupKey struct {
 	addr netip.Addr
 }
 
-// DuplicateIndex finds addresses that more than one NetBox object uses in
+// duplicateIndex finds addresses that more than one NetBox object uses in
 // the same VRF. It is built incrementally while a selection streams by and
 // holds one small entry per distinct address. It is safe for concurrent use.
-type DuplicateIndex struct {
+type duplicateIndex struct {
 	mu     sync.Mutex
 	owners map[dupKey]owners
 }
@@ -118,22 +118,22 @@ type DuplicateIndex struct {
 // owners lists an address's objects; the first is kept inline because
 // almost every address has exactly one.
 type owners struct {
-	first Owner
-	more  []Owner
+	first owner
+	more  []owner
 }
 
-func (w owners) all() []Owner { return append([]Owner{w.first}, w.more...) }
+func (w owners) all() []owner { return append([]owner{w.first}, w.more...) }
 
-// NewDuplicateIndex returns an empty index.
-func NewDuplicateIndex() *DuplicateIndex {
-	return &DuplicateIndex{owners: make(map[dupKey]owners)}
+// newDuplicateIndex returns an empty index.
+func newDuplicateIndex() *duplicateIndex {
+	return &duplicateIndex{owners: make(map[dupKey]owners)}
 }
 
 // Observe records that o uses addr in vrf (empty for the global table). If
-// another object already uses it, Observe returns a CodeDuplicate warning
+// another object already uses it, Observe returns a codeDuplicate warning
 // naming the first one. The object seen first gets no warning here; ask
 // Duplicates once the selection is complete to flag it too.
-func (x *DuplicateIndex) Observe(vrf string, addr netip.Addr, o Owner) (Finding, bool) {
+func (x *duplicateIndex) Observe(vrf string, addr netip.Addr, o owner) (Finding, bool) {
 	k := dupKey{vrf, addr.WithZone("")}
 	x.mu.Lock()
 	have, ok := x.owners[k]
@@ -142,7 +142,7 @@ func (x *DuplicateIndex) Observe(vrf string, addr netip.Addr, o Owner) (Finding,
 		x.mu.Unlock()
 		return Finding{}, false
 	}
-	if sameObject(have.first, o) || slices.ContainsFunc(have.more, func(h Owner) bool { return sameObject(h, o) }) {
+	if sameObject(have.first, o) || slices.ContainsFunc(have.more, func(h owner) bool { return sameObject(h, o) }) {
 		x.mu.Unlock()
 		return Finding{}, false
 	}
@@ -153,15 +153,15 @@ func (x *DuplicateIndex) Observe(vrf string, addr netip.Addr, o Owner) (Finding,
 	return duplicateFinding(vrf, addr, o, others), true
 }
 
-func sameObject(a, b Owner) bool { return a.Kind == b.Kind && a.ID == b.ID }
+func sameObject(a, b owner) bool { return a.Kind == b.Kind && a.ID == b.ID }
 
 // ObserveCandidate observes c's key and object and adds the duplicate
 // warning, if any, to c's verdict. It reports whether it did.
-func (x *DuplicateIndex) ObserveCandidate(c *Candidate) bool {
+func (x *duplicateIndex) ObserveCandidate(c *candidate) bool {
 	if c.Device == nil || !c.Key.Address.IsValid() {
 		return false
 	}
-	f, ok := x.Observe(c.Key.VRF, c.Key.Address, OwnerOf(c.Device))
+	f, ok := x.Observe(c.Key.VRF, c.Key.Address, ownerOf(c.Device))
 	if ok {
 		c.Verdict.Warnings = append(c.Verdict.Warnings, f)
 	}
@@ -170,7 +170,7 @@ func (x *DuplicateIndex) ObserveCandidate(c *Candidate) bool {
 
 // Owners returns the objects that use addr in vrf, in the order they were
 // observed.
-func (x *DuplicateIndex) Owners(vrf string, addr netip.Addr) []Owner {
+func (x *duplicateIndex) Owners(vrf string, addr netip.Addr) []owner {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	have, ok := x.owners[dupKey{vrf, addr.WithZone("")}]
@@ -180,10 +180,10 @@ func (x *DuplicateIndex) Owners(vrf string, addr netip.Addr) []Owner {
 	return have.all()
 }
 
-// Duplicates returns the CodeDuplicate warning for o's use of addr in vrf
+// Duplicates returns the codeDuplicate warning for o's use of addr in vrf
 // when any other observed object uses it too, whichever came first.
-func (x *DuplicateIndex) Duplicates(vrf string, addr netip.Addr, o Owner) (Finding, bool) {
-	var others []Owner
+func (x *duplicateIndex) Duplicates(vrf string, addr netip.Addr, o owner) (Finding, bool) {
+	var others []owner
 	for _, have := range x.Owners(vrf, addr) {
 		if !sameObject(have, o) {
 			others = append(others, have)
@@ -196,13 +196,13 @@ func (x *DuplicateIndex) Duplicates(vrf string, addr netip.Addr, o Owner) (Findi
 }
 
 // Len returns the number of distinct (VRF, address) pairs observed.
-func (x *DuplicateIndex) Len() int {
+func (x *duplicateIndex) Len() int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return len(x.owners)
 }
 
-func duplicateFinding(vrf string, addr netip.Addr, o Owner, others []Owner) Finding {
+func duplicateFinding(vrf string, addr netip.Addr, o owner, others []owner) Finding {
 	where := "the global table"
 	if vrf != "" {
 		where = fmt.Sprintf("VRF %q", vrf)
@@ -211,5 +211,5 @@ func duplicateFinding(vrf string, addr netip.Addr, o Owner, others []Owner) Find
 	if len(others) > 1 {
 		msg += fmt.Sprintf(" (and %d more)", len(others)-1)
 	}
-	return Finding{Code: CodeDuplicate, Message: msg + "."}
+	return Finding{Code: codeDuplicate, Message: msg + "."}
 }

@@ -31,7 +31,7 @@ func updatingGolden() bool {
 }
 
 // codes returns a verdict's error and warning codes.
-func codes(v Verdict) (errs, warns []string) {
+func codes(v verdict) (errs, warns []string) {
 	for _, f := range v.Errors {
 		errs = append(errs, f.Code)
 	}
@@ -60,72 +60,72 @@ func TestValidateIP(t *testing.T) {
 		{in: "10.255.255.255"}, // bare: full-length prefix
 
 		// Unparseable and zoned.
-		{in: "", errs: []string{CodeUnparseable}},
-		{in: "not-an-ip", errs: []string{CodeUnparseable}},
-		{in: "10.0.0.256/24", errs: []string{CodeUnparseable}},
-		{in: "10.0.0.1/33", errs: []string{CodeUnparseable}},
-		{in: "010.0.0.1", errs: []string{CodeUnparseable}},
-		{in: "2001:db8::1/129", errs: []string{CodeUnparseable}},
-		{in: "fe80::1%eth0/64", errs: []string{CodeZoned}},
+		{in: "", errs: []string{codeUnparseable}},
+		{in: "not-an-ip", errs: []string{codeUnparseable}},
+		{in: "10.0.0.256/24", errs: []string{codeUnparseable}},
+		{in: "10.0.0.1/33", errs: []string{codeUnparseable}},
+		{in: "010.0.0.1", errs: []string{codeUnparseable}},
+		{in: "2001:db8::1/129", errs: []string{codeUnparseable}},
+		{in: "fe80::1%eth0/64", errs: []string{codeZoned}},
 
 		// Errors.
-		{in: "0.0.0.0/0", errs: []string{CodeUnspecified}},
-		{in: "0.0.0.0", errs: []string{CodeUnspecified}},
-		{in: "0.1.2.3/8", errs: []string{CodeThisNetwork}},
-		{in: "::/0", errs: []string{CodeUnspecified}},
-		{in: "127.0.0.1/8", errs: []string{CodeLoopback}},
-		{in: "127.1.2.3", errs: []string{CodeLoopback}},
-		{in: "::1/128", errs: []string{CodeLoopback}},
-		{in: "224.0.0.5", errs: []string{CodeMulticast}},
-		{in: "239.255.255.250/32", errs: []string{CodeMulticast}},
-		{in: "ff02::1", errs: []string{CodeMulticast}},
-		{in: "255.255.255.255", errs: []string{CodeLimitedBroadcast}},
-		{in: "255.255.255.255/32", errs: []string{CodeLimitedBroadcast}},
-		{in: "10.1.2.0/24", errs: []string{CodeNetworkAddress}},
-		{in: "10.1.2.255/24", errs: []string{CodeBroadcastAddress}},
-		{in: "10.1.2.3/30", errs: []string{CodeBroadcastAddress}},
-		{in: "10.0.0.0/8", errs: []string{CodeNetworkAddress}},
-		{in: "fe80::1/64", errs: []string{CodeIPv6LinkLocal}},
-		{in: "fe80::abcd", errs: []string{CodeIPv6LinkLocal}},
+		{in: "0.0.0.0/0", errs: []string{codeUnspecified}},
+		{in: "0.0.0.0", errs: []string{codeUnspecified}},
+		{in: "0.1.2.3/8", errs: []string{codeThisNetwork}},
+		{in: "::/0", errs: []string{codeUnspecified}},
+		{in: "127.0.0.1/8", errs: []string{codeLoopback}},
+		{in: "127.1.2.3", errs: []string{codeLoopback}},
+		{in: "::1/128", errs: []string{codeLoopback}},
+		{in: "224.0.0.5", errs: []string{codeMulticast}},
+		{in: "239.255.255.250/32", errs: []string{codeMulticast}},
+		{in: "ff02::1", errs: []string{codeMulticast}},
+		{in: "255.255.255.255", errs: []string{codeLimitedBroadcast}},
+		{in: "255.255.255.255/32", errs: []string{codeLimitedBroadcast}},
+		{in: "10.1.2.0/24", errs: []string{codeNetworkAddress}},
+		{in: "10.1.2.255/24", errs: []string{codeBroadcastAddress}},
+		{in: "10.1.2.3/30", errs: []string{codeBroadcastAddress}},
+		{in: "10.0.0.0/8", errs: []string{codeNetworkAddress}},
+		{in: "fe80::1/64", errs: []string{codeIPv6LinkLocal}},
+		{in: "fe80::abcd", errs: []string{codeIPv6LinkLocal}},
 
 		// Warnings.
-		{in: "169.254.1.1/16", warns: []string{CodeIPv4LinkLocal}},
-		{in: "240.0.0.1/4", warns: []string{CodeReserved}},
-		{in: "250.1.2.3", warns: []string{CodeReserved}},
-		{in: "192.0.0.9/24", warns: []string{CodeReserved}},
-		{in: "192.0.2.10/24", warns: []string{CodeDocumentation}},
-		{in: "198.51.100.7/24", warns: []string{CodeDocumentation}},
-		{in: "203.0.113.99/24", warns: []string{CodeDocumentation}},
-		{in: "198.18.0.1/15", warns: []string{CodeBenchmarking}},
-		{in: "198.19.255.254/15", warns: []string{CodeBenchmarking}},
-		{in: "100.64.0.1/10", warns: []string{CodeSharedAddressSpace}},
-		{in: "100.127.255.254", warns: []string{CodeSharedAddressSpace}},
-		{in: "8.8.8.8", warns: []string{CodePublic}},
-		{in: "2001:db8::10/64", warns: []string{CodeDocumentation}},
-		{in: "3fff:1::10/64", warns: []string{CodeDocumentation}},
-		{in: "2001:2::1/48", warns: []string{CodeBenchmarking}},
-		{in: "2606:4700::1111/64", warns: []string{CodePublic}},
-		{in: "2002:c000:204::1/48", warns: []string{CodeIPv6Transition}},
-		{in: "2001:0:4136:e378::1", warns: []string{CodeIPv6Transition}},
-		{in: "64:ff9b::192.0.2.1", warns: []string{CodeIPv6Transition}},
-		{in: "fec0::1/64", warns: []string{CodeIPv6SiteLocal}},
-		{in: "100::1", warns: []string{CodeReserved}},
-		{in: "4000::1", warns: []string{CodeReserved}},
-		{in: "fd00::/64", warns: []string{CodeSubnetAnycast}},
+		{in: "169.254.1.1/16", warns: []string{codeIPv4LinkLocal}},
+		{in: "240.0.0.1/4", warns: []string{codeReserved}},
+		{in: "250.1.2.3", warns: []string{codeReserved}},
+		{in: "192.0.0.9/24", warns: []string{codeReserved}},
+		{in: "192.0.2.10/24", warns: []string{codeDocumentation}},
+		{in: "198.51.100.7/24", warns: []string{codeDocumentation}},
+		{in: "203.0.113.99/24", warns: []string{codeDocumentation}},
+		{in: "198.18.0.1/15", warns: []string{codeBenchmarking}},
+		{in: "198.19.255.254/15", warns: []string{codeBenchmarking}},
+		{in: "100.64.0.1/10", warns: []string{codeSharedAddressSpace}},
+		{in: "100.127.255.254", warns: []string{codeSharedAddressSpace}},
+		{in: "8.8.8.8", warns: []string{codePublic}},
+		{in: "2001:db8::10/64", warns: []string{codeDocumentation}},
+		{in: "3fff:1::10/64", warns: []string{codeDocumentation}},
+		{in: "2001:2::1/48", warns: []string{codeBenchmarking}},
+		{in: "2606:4700::1111/64", warns: []string{codePublic}},
+		{in: "2002:c000:204::1/48", warns: []string{codeIPv6Transition}},
+		{in: "2001:0:4136:e378::1", warns: []string{codeIPv6Transition}},
+		{in: "64:ff9b::192.0.2.1", warns: []string{codeIPv6Transition}},
+		{in: "fec0::1/64", warns: []string{codeIPv6SiteLocal}},
+		{in: "100::1", warns: []string{codeReserved}},
+		{in: "4000::1", warns: []string{codeReserved}},
+		{in: "fd00::/64", warns: []string{codeSubnetAnycast}},
 		{in: "fd00::/127"}, // /127 point-to-point: both are hosts (RFC 6164)
 
 		// Several findings at once.
-		{in: "192.0.2.0/24", errs: []string{CodeNetworkAddress}, warns: []string{CodeDocumentation}},
-		{in: "8.8.8.255/24", errs: []string{CodeBroadcastAddress}, warns: []string{CodePublic}},
-		{in: "::ffff:10.0.0.1", warns: []string{CodeIPv4Mapped}},
-		{in: "::ffff:10.0.0.0/120", errs: []string{CodeNetworkAddress}, warns: []string{CodeIPv4Mapped}},
-		{in: "::ffff:127.0.0.1", errs: []string{CodeLoopback}, warns: []string{CodeIPv4Mapped}},
-		{in: "::ffff:192.0.2.1/64", warns: []string{CodeIPv4Mapped, CodeDocumentation}},
+		{in: "192.0.2.0/24", errs: []string{codeNetworkAddress}, warns: []string{codeDocumentation}},
+		{in: "8.8.8.255/24", errs: []string{codeBroadcastAddress}, warns: []string{codePublic}},
+		{in: "::ffff:10.0.0.1", warns: []string{codeIPv4Mapped}},
+		{in: "::ffff:10.0.0.0/120", errs: []string{codeNetworkAddress}, warns: []string{codeIPv4Mapped}},
+		{in: "::ffff:127.0.0.1", errs: []string{codeLoopback}, warns: []string{codeIPv4Mapped}},
+		{in: "::ffff:192.0.2.1/64", warns: []string{codeIPv4Mapped, codeDocumentation}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
-			v := ValidateIP(tt.in)
+			v := validateIP(tt.in)
 			errs, warns := codes(v)
 			if diff := cmp.Diff(tt.errs, errs); diff != "" {
 				t.Errorf("ValidateIP(%q) error codes (-want +got):\n%s\n%s", tt.in, diff, v)
@@ -137,7 +137,7 @@ func TestValidateIP(t *testing.T) {
 				t.Errorf("ValidateIP(%q).OK() = %v, want %v", tt.in, got, want)
 			}
 			// Every sentence names the address it is about.
-			p, err := ParseAddress(tt.in)
+			p, err := parseAddress(tt.in)
 			for _, f := range append(append([]Finding(nil), v.Errors...), v.Warnings...) {
 				if !strings.HasSuffix(f.Message, ".") {
 					t.Errorf("message %q is not a sentence", f.Message)
@@ -155,9 +155,9 @@ func TestValidateIP(t *testing.T) {
 
 func TestValidatePrefixInvalid(t *testing.T) {
 	t.Parallel()
-	v := ValidatePrefix(netip.Prefix{})
-	if errs, _ := codes(v); !cmp.Equal(errs, []string{CodeUnparseable}) {
-		t.Errorf("ValidatePrefix(zero) = %v, want %s", v, CodeUnparseable)
+	v := validatePrefix(netip.Prefix{})
+	if errs, _ := codes(v); !cmp.Equal(errs, []string{codeUnparseable}) {
+		t.Errorf("ValidatePrefix(zero) = %v, want %s", v, codeUnparseable)
 	}
 }
 
@@ -174,7 +174,7 @@ func TestParseAddress(t *testing.T) {
 		{"\t10.0.0.1/8\n", netip.MustParsePrefix("10.0.0.1/8")},
 	}
 	for _, tt := range tests {
-		got, err := ParseAddress(tt.in)
+		got, err := parseAddress(tt.in)
 		if err != nil {
 			t.Errorf("ParseAddress(%q): %v", tt.in, err)
 			continue
@@ -184,7 +184,7 @@ func TestParseAddress(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "x", "10.0.0.1/", "/24", "fe80::1%eth0"} {
-		if _, err := ParseAddress(bad); err == nil {
+		if _, err := parseAddress(bad); err == nil {
 			t.Errorf("ParseAddress(%q) succeeded, want an error", bad)
 		}
 	}
@@ -204,12 +204,12 @@ func TestCheckRecord(t *testing.T) {
 		{
 			name: "exported an hour ago",
 			rec:  store.Record{Key: key, Status: store.StatusExported, ExportedAt: now.Add(-90 * time.Minute)},
-			want: []Finding{{CodeRecentlyExported, "10.0.0.5 was exported 1h30m ago (within 24h)."}},
+			want: []Finding{{codeRecentlyExported, "10.0.0.5 was exported 1h30m ago (within 24h)."}},
 		},
 		{
 			name: "exported seconds ago",
 			rec:  store.Record{Key: key, Status: store.StatusExported, ExportedAt: now.Add(-10 * time.Second)},
-			want: []Finding{{CodeRecentlyExported, "10.0.0.5 was exported less than a minute ago (within 24h)."}},
+			want: []Finding{{codeRecentlyExported, "10.0.0.5 was exported less than a minute ago (within 24h)."}},
 		},
 		{
 			name: "exported exactly a window ago",
@@ -223,26 +223,26 @@ func TestCheckRecord(t *testing.T) {
 		{
 			name: "exported in the future",
 			rec:  store.Record{Key: key, Status: store.StatusExported, ExportedAt: now.Add(time.Hour)},
-			want: []Finding{{CodeRecentlyExported, "10.0.0.5 was exported at 2026-11-25T13:00:00Z, after the current time (within 24h)."}},
+			want: []Finding{{codeRecentlyExported, "10.0.0.5 was exported at 2026-11-25T13:00:00Z, after the current time (within 24h)."}},
 		},
 		{
 			name: "failed",
 			rec:  store.Record{Key: key, Status: store.StatusError, Attempts: 3, LastError: "wug: PATCH /devices/-/config/template: 500 Internal Server Error"},
-			want: []Finding{{CodePreviousFailure, "The previous export of 10.0.0.5 failed (attempts: 3): wug: PATCH /devices/-/config/template: 500 Internal Server Error."}},
+			want: []Finding{{codePreviousFailure, "The previous export of 10.0.0.5 failed (attempts: 3): wug: PATCH /devices/-/config/template: 500 Internal Server Error."}},
 		},
 		{
 			name: "failed without detail, recently exported before",
 			rec:  store.Record{Key: key, Status: store.StatusError, ExportedAt: now.Add(-2 * time.Hour)},
 			want: []Finding{
-				{CodeRecentlyExported, "10.0.0.5 was exported 2h ago (within 24h)."},
-				{CodePreviousFailure, "The previous export of 10.0.0.5 failed."},
+				{codeRecentlyExported, "10.0.0.5 was exported 2h ago (within 24h)."},
+				{codePreviousFailure, "The previous export of 10.0.0.5 failed."},
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := CheckRecord(tt.rec, now, tt.window)
+			got := checkRecord(tt.rec, now, tt.window)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("CheckRecord (-want +got):\n%s", diff)
 			}
@@ -252,11 +252,11 @@ func TestCheckRecord(t *testing.T) {
 
 func TestDuplicateIndex(t *testing.T) {
 	t.Parallel()
-	x := NewDuplicateIndex()
+	x := newDuplicateIndex()
 	a := netip.MustParseAddr("10.0.0.5")
-	core := Owner{Kind: netbox.KindDevice, ID: 1, Name: "core-1"}
-	edge := Owner{Kind: netbox.KindDevice, ID: 2, Name: "edge-1"}
-	vm := Owner{Kind: netbox.KindVirtualMachine, ID: 1, Name: "app-1"}
+	core := owner{Kind: netbox.KindDevice, ID: 1, Name: "core-1"}
+	edge := owner{Kind: netbox.KindDevice, ID: 2, Name: "edge-1"}
+	vm := owner{Kind: netbox.KindVirtualMachine, ID: 1, Name: "app-1"}
 
 	if _, dup := x.Observe("", a, core); dup {
 		t.Error("first observation reported a duplicate")
@@ -268,7 +268,7 @@ func TestDuplicateIndex(t *testing.T) {
 		t.Error("the same address in another VRF reported a duplicate")
 	}
 	f, dup := x.Observe("", a, edge)
-	want := Finding{CodeDuplicate, `10.0.0.5 is used by device 2 "edge-1" and also by device 1 "core-1" in the global table.`}
+	want := Finding{codeDuplicate, `10.0.0.5 is used by device 2 "edge-1" and also by device 1 "core-1" in the global table.`}
 	if diff := cmp.Diff(want, f); !dup || diff != "" {
 		t.Errorf("Observe duplicate = %v (-want +got):\n%s", dup, diff)
 	}
@@ -278,14 +278,14 @@ func TestDuplicateIndex(t *testing.T) {
 	}
 	// The first owner is flagged once the selection is complete.
 	f, dup = x.Duplicates("", a, core)
-	want = Finding{CodeDuplicate, `10.0.0.5 is used by device 1 "core-1" and also by device 2 "edge-1" in the global table (and 1 more).`}
+	want = Finding{codeDuplicate, `10.0.0.5 is used by device 1 "core-1" and also by device 2 "edge-1" in the global table (and 1 more).`}
 	if diff := cmp.Diff(want, f); !dup || diff != "" {
 		t.Errorf("Duplicates(first owner) = %v (-want +got):\n%s", dup, diff)
 	}
 	if _, dup := x.Duplicates("blue", a, edge); dup {
 		t.Error("Duplicates reported the only owner in VRF blue")
 	}
-	if diff := cmp.Diff([]Owner{core, edge, vm}, x.Owners("", a)); diff != "" {
+	if diff := cmp.Diff([]owner{core, edge, vm}, x.Owners("", a)); diff != "" {
 		t.Errorf("Owners (-want +got):\n%s", diff)
 	}
 	if got := x.Len(); got != 2 {
@@ -293,8 +293,8 @@ func TestDuplicateIndex(t *testing.T) {
 	}
 
 	d := &netbox.Device{Kind: netbox.KindDevice, ID: 9, Name: "sw-9"}
-	c := &Candidate{Key: store.Key{Connection: "c", VRF: "blue", Address: a}, Device: d}
-	if !x.ObserveCandidate(c) || !c.Verdict.Has(CodeDuplicate) || !c.Verdict.OK() {
+	c := &candidate{Key: store.Key{Connection: "c", VRF: "blue", Address: a}, Device: d}
+	if !x.ObserveCandidate(c) || !c.Verdict.Has(codeDuplicate) || !c.Verdict.OK() {
 		t.Errorf("ObserveCandidate: verdict %v, want a duplicate warning only", c.Verdict)
 	}
 	if !strings.Contains(c.Verdict.Warnings[0].Message, `VRF "blue"`) {
@@ -304,7 +304,7 @@ func TestDuplicateIndex(t *testing.T) {
 
 func TestDuplicateIndexConcurrent(t *testing.T) {
 	t.Parallel()
-	x := NewDuplicateIndex()
+	x := newDuplicateIndex()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	dups := 0
@@ -312,7 +312,7 @@ func TestDuplicateIndexConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range 200 {
 				a := netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})
-				if _, dup := x.Observe("", a, Owner{Kind: netbox.KindDevice, ID: int64(id)}); dup {
+				if _, dup := x.Observe("", a, owner{Kind: netbox.KindDevice, ID: int64(id)}); dup {
 					mu.Lock()
 					dups++
 					mu.Unlock()
@@ -328,18 +328,18 @@ func TestDuplicateIndexConcurrent(t *testing.T) {
 
 func TestVerdict(t *testing.T) {
 	t.Parallel()
-	var v Verdict
+	var v verdict
 	if !v.OK() || v.String() != "ok" {
 		t.Errorf("zero verdict: OK=%v String=%q", v.OK(), v)
 	}
-	v.Warn(CodePublic, "8.8.8.8 is public.")
-	if !v.OK() || !v.Has(CodePublic) || v.Has(CodeLoopback) {
+	v.Warn(codePublic, "8.8.8.8 is public.")
+	if !v.OK() || !v.Has(codePublic) || v.Has(codeLoopback) {
 		t.Errorf("warned verdict: %v", v)
 	}
-	var o Verdict
-	o.Error(CodeLoopback, "127.0.0.1 is loopback.")
+	var o verdict
+	o.Error(codeLoopback, "127.0.0.1 is loopback.")
 	v.Merge(o)
-	if v.OK() || !v.Has(CodeLoopback) {
+	if v.OK() || !v.Has(codeLoopback) {
 		t.Errorf("merged verdict: %v", v)
 	}
 	if got, want := v.String(), "error loopback: 127.0.0.1 is loopback.; warning public_address: 8.8.8.8 is public."; got != want {
@@ -347,9 +347,9 @@ func TestVerdict(t *testing.T) {
 	}
 }
 
-func ExampleValidateIP() {
+func Example_validateIP() {
 	for _, text := range []string{"10.0.0.5/24", "10.0.0.255/24", "2001:db8::10/64", "fe80::1/64"} {
-		v := ValidateIP(text)
+		v := validateIP(text)
 		fmt.Printf("%s exportable=%v\n", text, v.OK())
 		for _, f := range v.Errors {
 			fmt.Println("  error:", f.Code)
@@ -375,8 +375,8 @@ func FuzzValidateIP(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		v := ValidateIP(text)
-		if _, err := ParseAddress(text); err != nil && v.OK() {
+		v := validateIP(text)
+		if _, err := parseAddress(text); err != nil && v.OK() {
 			t.Fatalf("ValidateIP(%q) is OK but ParseAddress fails: %v", text, err)
 		}
 		for _, f := range append(v.Errors, v.Warnings...) {
@@ -396,10 +396,10 @@ func BenchmarkDuplicateIndex(b *testing.B) {
 	for b.Loop() {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		x := NewDuplicateIndex()
+		x := newDuplicateIndex()
 		for i := range n {
 			a := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
-			x.Observe("", a, Owner{Kind: netbox.KindDevice, ID: int64(i), Name: "dev"})
+			x.Observe("", a, owner{Kind: netbox.KindDevice, ID: int64(i), Name: "dev"})
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)

@@ -17,23 +17,23 @@ type NetBoxSource interface {
 	Devices(ctx context.Context, sel netbox.Selector) iter.Seq2[netbox.Device, error]
 }
 
-// WUGDevice is what the engine needs to know about a device in WUG.
-type WUGDevice struct {
+// wugDevice is what the engine needs to know about a device in WUG.
+type wugDevice struct {
 	ID      string     `json:"id"`
 	Name    string     `json:"name,omitempty"`
 	Note    string     `json:"note,omitempty"`
 	Address netip.Addr `json:"address"` // the device's network address; invalid when WUG holds none or a host name
 }
 
-// AddOutcome is WUG's answer for one template of a BulkAdd call.
-type AddOutcome struct {
+// addOutcome is WUG's answer for one template of a BulkAdd call.
+type addOutcome struct {
 	DeviceID string   // the created device, empty when the template failed
 	Warnings []string // messages WUG reported for a created device
 	Err      error    // why the template failed, nil when DeviceID is set
 }
 
-// ScanInfo is a WUG discovery scan as last seen.
-type ScanInfo struct {
+// scanInfo is a WUG discovery scan as last seen.
+type scanInfo struct {
 	ID       string
 	Done     bool    // the scan finished (or WUG no longer tracks it as active)
 	State    string  // WUG's phase text, for the record
@@ -59,10 +59,10 @@ type ScanInfo struct {
 type WUG interface {
 	// Devices lists every device with its network address in one paged
 	// listing (GET /device-groups/0/devices/-).
-	Devices(ctx context.Context) iter.Seq2[WUGDevice, error]
+	Devices(ctx context.Context) iter.Seq2[wugDevice, error]
 	// FindByAddress returns the devices whose network address is exactly
 	// addr (GET /device-groups/0/devices/-?search=, filtered exactly).
-	FindByAddress(ctx context.Context, addr netip.Addr) ([]WUGDevice, error)
+	FindByAddress(ctx context.Context, addr netip.Addr) ([]wugDevice, error)
 	// EnsurePath returns the id of the group at a slash-separated path from
 	// "My Network", creating the groups that are missing
 	// (GET /device-groups/-, POST /device-groups/{id}/child).
@@ -70,25 +70,25 @@ type WUG interface {
 	// BulkAdd applies templates in one request
 	// (PATCH /devices/-/config/template) and returns one outcome per
 	// template, in order. An error means WUG's answer is unknown.
-	BulkAdd(ctx context.Context, templates []wug.DeviceTemplate) ([]AddOutcome, error)
+	BulkAdd(ctx context.Context, templates []wug.DeviceTemplate) ([]addOutcome, error)
 	// UpdateMetadata brings an existing device's attributes (those under
 	// the owned prefix), display name and note in line with t: one read
 	// (GET /devices/{id}/attributes/-) and at most one attribute write
 	// (PATCH /devices/{id}/attributes/-), plus a properties write
 	// (PUT /devices/{id}/properties) when the name or note differ from
 	// current's. It reports whether anything was written.
-	UpdateMetadata(ctx context.Context, current WUGDevice, t wug.DeviceTemplate) (changed bool, err error)
+	UpdateMetadata(ctx context.Context, current wugDevice, t wug.DeviceTemplate) (changed bool, err error)
 	// ScanIPs starts one discovery scan that adds what it finds to the
 	// group (PATCH /device-groups/{id}/newDevice) and returns its id.
 	ScanIPs(ctx context.Context, groupID string, ipOrNames []string) (scanID string, err error)
 	// ScanStatus reports a scan's progress (GET /device-scan/{id}/status).
-	ScanStatus(ctx context.Context, scanID string) (ScanInfo, error)
+	ScanStatus(ctx context.Context, scanID string) (scanInfo, error)
 	// Scans lists the scans WUG tracks, running or lately finished
 	// (GET /device-scan/-/status?activeOnly=false).
-	Scans(ctx context.Context) ([]ScanInfo, error)
+	Scans(ctx context.Context) ([]scanInfo, error)
 	// ScanDevices lists the devices a scan added or updated
 	// (GET /device-scan/{id}/devices).
-	ScanDevices(ctx context.Context, scanID string) ([]WUGDevice, error)
+	ScanDevices(ctx context.Context, scanID string) ([]wugDevice, error)
 	// SetMaintenance puts devices in or out of maintenance
 	// (PATCH /devices/-/config/maintenance); a zero until means no end.
 	SetMaintenance(ctx context.Context, deviceIDs []string, enabled bool, reason string, until time.Time) error

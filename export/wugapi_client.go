@@ -15,7 +15,7 @@ import (
 type WUGClientOptions struct {
 	// AttributePrefix marks the attribute names wugsync owns: metadata
 	// updates delete stale attributes only under it. Empty means
-	// DefaultAttributePrefix; it must match the Mapping's.
+	// "NetBox."; it must match the Mapping's.
 	AttributePrefix string
 	// ScanOptions are sent with every newDevice scan; nil sends WUG's
 	// defaults.
@@ -25,7 +25,7 @@ type WUGClientOptions struct {
 // NewWUGAPI adapts a *wug.Client to the WUG interface the engine uses.
 func NewWUGAPI(c *wug.Client, opts WUGClientOptions) WUG {
 	if opts.AttributePrefix == "" {
-		opts.AttributePrefix = DefaultAttributePrefix
+		opts.AttributePrefix = defaultAttributePrefix
 	}
 	return &wugClientAPI{c: c, opts: opts}
 }
@@ -35,16 +35,16 @@ type wugClientAPI struct {
 	opts WUGClientOptions
 }
 
-func wugDevice(d wug.Device) WUGDevice {
+func deviceOf(d wug.Device) wugDevice {
 	addr, _ := netip.ParseAddr(strings.TrimSpace(d.NetworkAddress))
-	return WUGDevice{ID: d.ID, Name: d.Name, Note: d.Notes, Address: addr.Unmap().WithZone("")}
+	return wugDevice{ID: d.ID, Name: d.Name, Note: d.Notes, Address: addr.Unmap().WithZone("")}
 }
 
 // Devices lists every device (GET /api/v1/device-groups/0/devices/-).
-func (a *wugClientAPI) Devices(ctx context.Context) iter.Seq2[WUGDevice, error] {
-	return func(yield func(WUGDevice, error) bool) {
+func (a *wugClientAPI) Devices(ctx context.Context) iter.Seq2[wugDevice, error] {
+	return func(yield func(wugDevice, error) bool) {
 		for d, err := range a.c.Devices.All(ctx) {
-			if !yield(wugDevice(d), err) || err != nil {
+			if !yield(deviceOf(d), err) || err != nil {
 				return
 			}
 		}
@@ -53,14 +53,14 @@ func (a *wugClientAPI) Devices(ctx context.Context) iter.Seq2[WUGDevice, error] 
 
 // FindByAddress searches by address and filters exactly
 // (GET /api/v1/device-groups/0/devices/-?search=).
-func (a *wugClientAPI) FindByAddress(ctx context.Context, addr netip.Addr) ([]WUGDevice, error) {
+func (a *wugClientAPI) FindByAddress(ctx context.Context, addr netip.Addr) ([]wugDevice, error) {
 	found, err := a.c.Devices.FindByAddress(ctx, addr.String())
 	if err != nil {
 		return nil, err
 	}
-	out := make([]WUGDevice, len(found))
+	out := make([]wugDevice, len(found))
 	for i, d := range found {
-		out[i] = wugDevice(d)
+		out[i] = deviceOf(d)
 	}
 	return out, nil
 }
@@ -77,7 +77,7 @@ func (a *wugClientAPI) EnsurePath(ctx context.Context, path string) (string, err
 
 // BulkAdd applies templates (PATCH /api/v1/devices/-/config/template). The
 // executor sends at most the client's batch size, so this is one request.
-func (a *wugClientAPI) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]AddOutcome, error) {
+func (a *wugClientAPI) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]addOutcome, error) {
 	res, err := a.c.Devices.BulkAdd(ctx, ts)
 	if len(res) != len(ts) {
 		if err == nil {
@@ -85,7 +85,7 @@ func (a *wugClientAPI) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]
 		}
 		return nil, err
 	}
-	out := make([]AddOutcome, len(res))
+	out := make([]addOutcome, len(res))
 	for i, r := range res {
 		// A template-level failure is WUG's known answer; a request error
 		// leaves the outcome unknown.
@@ -93,7 +93,7 @@ func (a *wugClientAPI) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]
 		if r.Err != nil && !errors.As(r.Err, &te) {
 			return nil, r.Err
 		}
-		out[i] = AddOutcome{DeviceID: r.DeviceID, Warnings: r.Warnings, Err: r.Err}
+		out[i] = addOutcome{DeviceID: r.DeviceID, Warnings: r.Warnings, Err: r.Err}
 	}
 	return out, nil
 }
@@ -102,7 +102,7 @@ func (a *wugClientAPI) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]
 // /api/v1/devices/{id}/attributes/-, PUT /api/v1/devices/{id}/properties
 // when the display name or note changed). The display name and note are
 // compared with current, as listed, so no properties read is needed.
-func (a *wugClientAPI) UpdateMetadata(ctx context.Context, current WUGDevice, t wug.DeviceTemplate) (bool, error) {
+func (a *wugClientAPI) UpdateMetadata(ctx context.Context, current wugDevice, t wug.DeviceTemplate) (bool, error) {
 	attrs := make(map[string]string, len(t.Attributes))
 	for _, nv := range t.Attributes {
 		attrs[nv.Name] = nv.Value
@@ -129,22 +129,22 @@ func (a *wugClientAPI) ScanIPs(ctx context.Context, groupID string, ipOrNames []
 // WUG does not signal completion explicitly: a scan is done when WUG no
 // longer knows it, when wug.Scan.Done says so, or when the active-scan list
 // (GET /api/v1/device-scan/-/status?activeOnly=true) no longer holds it.
-func (a *wugClientAPI) ScanStatus(ctx context.Context, scanID string) (ScanInfo, error) {
+func (a *wugClientAPI) ScanStatus(ctx context.Context, scanID string) (scanInfo, error) {
 	sc, err := a.c.Scans.Status(ctx, scanID)
 	if errors.Is(err, wug.ErrNotFound) {
-		return ScanInfo{ID: scanID, Done: true, State: "no longer tracked by WUG"}, nil
+		return scanInfo{ID: scanID, Done: true, State: "no longer tracked by WUG"}, nil
 	}
 	if err != nil {
-		return ScanInfo{}, err
+		return scanInfo{}, err
 	}
-	info := ScanInfo{ID: scanID, State: sc.Phase, Found: sc.DevicesFound, Progress: sc.Progress}
+	info := scanInfo{ID: scanID, State: sc.Phase, Found: sc.DevicesFound, Progress: sc.Progress}
 	if sc.Done() {
 		info.Done = true
 		return info, nil
 	}
 	for s, err := range a.c.Scans.Active(ctx, nil) {
 		if err != nil {
-			return ScanInfo{}, err
+			return scanInfo{}, err
 		}
 		if s.ID == scanID {
 			return info, nil
@@ -156,13 +156,13 @@ func (a *wugClientAPI) ScanStatus(ctx context.Context, scanID string) (ScanInfo,
 
 // Scans lists the scans WUG tracks, running or finished
 // (GET /api/v1/device-scan/-/status?activeOnly=false).
-func (a *wugClientAPI) Scans(ctx context.Context) ([]ScanInfo, error) {
-	var out []ScanInfo
+func (a *wugClientAPI) Scans(ctx context.Context) ([]scanInfo, error) {
+	var out []scanInfo
 	for s, err := range a.c.Scans.Active(ctx, &wug.ActiveOptions{IncludeFinished: true}) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ScanInfo{ID: s.ID, Done: s.Done(), State: s.Phase, Found: s.DevicesFound, Progress: s.Progress,
+		out = append(out, scanInfo{ID: s.ID, Done: s.Done(), State: s.Phase, Found: s.DevicesFound, Progress: s.Progress,
 			Model: string(s.Model), Addresses: s.AddressTotal, StartedAt: s.ScanUTC.Time})
 	}
 	return out, nil
@@ -170,13 +170,13 @@ func (a *wugClientAPI) Scans(ctx context.Context) ([]ScanInfo, error) {
 
 // ScanDevices lists what a scan added or updated
 // (GET /api/v1/device-scan/{id}/devices).
-func (a *wugClientAPI) ScanDevices(ctx context.Context, scanID string) ([]WUGDevice, error) {
-	var out []WUGDevice
+func (a *wugClientAPI) ScanDevices(ctx context.Context, scanID string) ([]wugDevice, error) {
+	var out []wugDevice
 	for d, err := range a.c.Scans.Results(ctx, scanID) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, wugDevice(d))
+		out = append(out, deviceOf(d))
 	}
 	return out, nil
 }

@@ -21,7 +21,7 @@ func TestWUGAPIAdapter(t *testing.T) {
 		wugtest.Device{Name: "b", Address: "10.0.0.10"},
 		wugtest.Device{Name: "c", Address: "2001:db8::1"})
 
-	var listed []WUGDevice
+	var listed []wugDevice
 	for d, err := range api.Devices(ctx) {
 		if err != nil {
 			t.Fatal(err)

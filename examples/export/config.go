@@ -116,8 +116,8 @@ func parseConfig(env environment) (*config, error) {
 	fs.Var(&ips, "ip", "bulk export: only these addresses (repeatable)")
 	fs.BoolVar(&c.excludeRecent, "exclude-recent", false, "skip addresses exported in the last 24 hours")
 
-	fs.StringVar(&c.mapping.GroupPath, "group-path", export.DefaultGroupPath, "WUG group path template, e.g. \"My Network/NetBox/<region>/<site>\"")
-	fs.StringVar(&c.mapping.AttributePrefix, "attribute-prefix", export.DefaultAttributePrefix, "prefix of the WUG attribute names wugsync owns")
+	fs.StringVar(&c.mapping.GroupPath, "group-path", "", "WUG group path template, e.g. \"My Network/NetBox/<region>/<site>\" (default \"My Network/NetBox/<site>\")")
+	fs.StringVar(&c.mapping.AttributePrefix, "attribute-prefix", "", "prefix of the WUG attribute names wugsync owns (default \"NetBox.\")")
 
 	fs.BoolVar(&c.dryRun, "dry-run", false, "print the plan and change nothing")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the result (or the plan) as JSON")

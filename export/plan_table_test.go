@@ -1,20 +1,19 @@
-package export_test
+package export
 
 import (
 	"fmt"
 	"net/netip"
 	"os"
 
-	"github.com/wugsync/wugsync/export"
 	"github.com/wugsync/wugsync/netbox"
 	"github.com/wugsync/wugsync/store"
 )
 
-// MakePlan decides, without touching any server, what an export would do:
+// The planner decides, without touching any server, what an export would do:
 // here one device is new, one already exists in WUG (created by hand) and
 // is adopted, and one address is not exportable.
-func ExampleMakePlan() {
-	tr, err := export.NewTransformer(export.Mapping{})
+func Example_plan() {
+	tr, err := NewTransformer(Mapping{})
 	if err != nil {
 		panic(err)
 	}
@@ -23,15 +22,15 @@ func ExampleMakePlan() {
 			Site:        netbox.Ref{Name: "Site A", Slug: "site-a"},
 			PrimaryIPv4: netbox.IPAddress{ID: id, Address: netip.MustParsePrefix(addr)}}
 	}
-	var cands []export.Candidate
+	var cands []candidate
 	for _, d := range []*netbox.Device{device(1, "core-1", "10.0.0.1/24"), device(2, "edge-1", "10.0.0.2/24"), device(3, "lab-1", "10.0.0.0/24")} {
 		cands = append(cands, tr.Prepare(d, netbox.PrimaryIPv4, "wug1")...)
 	}
-	inWUG := []export.WUGDevice{{ID: "17", Name: "edge-1", Address: netip.MustParseAddr("10.0.0.2")}}
+	inWUG := []wugDevice{{ID: "17", Name: "edge-1", Address: netip.MustParseAddr("10.0.0.2")}}
 	var recorded []store.Record
 
-	plan := export.MakePlan("wug1", cands, recorded, inWUG, export.PlanOptions{})
-	fmt.Println(plan.Count()[export.ActionAdd], "to add")
+	plan := makePlan("wug1", cands, recorded, inWUG, planOptions{})
+	fmt.Println(plan.Count()[ActionAdd], "to add")
 	// WriteJSON renders the same plan for programs.
 	_ = plan.WriteTable(os.Stdout)
 	// Output:
