@@ -631,3 +631,138 @@ func TestProperties(t *testing.T) {
 		t.Errorf("%d requests, want 2", n)
 	}
 }
+
+// TestEndpointsMisbehave runs each multi-device and re-addressing call
+// against the fake's misbehaving answers: a lost answer is retried (each
+// call is safe to repeat) and ends applied; an error envelope or an HTML
+// page is an error and leaves WUG untouched; numeric ids and the corrected
+// spelling decode.
+func TestEndpointsMisbehave(t *testing.T) {
+	t.Parallel()
+	type env struct {
+		srv *wugtest.Server
+		ids []string
+		grp string
+	}
+	calls := []struct {
+		name    string
+		route   string
+		call    func(context.Context, *wug.Client, env) error
+		applied func(env) bool
+	}{
+		{"readdress", "PUT /api/v1/devices/{deviceId}/interfaces/{interfaceId}",
+			func(ctx context.Context, c *wug.Client, e env) error {
+				_, err := c.Devices.Readdress(ctx, e.ids[0], "10.9.9.9")
+				return err
+			},
+			func(e env) bool { d, _ := e.srv.Device(e.ids[0]); return d.Address == "10.9.9.9" }},
+		{"assign roles", "PATCH /api/v1/devices/-/roles/os",
+			func(ctx context.Context, c *wug.Client, e env) error {
+				_, err := c.Devices.AssignRoles(ctx, wug.RoleOS, map[string]string{e.ids[0]: "Junos", e.ids[1]: "Junos"})
+				return err
+			},
+			func(e env) bool { d, _ := e.srv.Device(e.ids[1]); return d.OS == "Junos" }},
+		{"join group", "POST /api/v1/device-groups/{groupId}/devices/-",
+			func(ctx context.Context, c *wug.Client, e env) error {
+				_, err := c.Groups.AddDevices(ctx, e.grp, e.ids)
+				return err
+			},
+			func(e env) bool { m, _ := e.srv.GroupMembers("Site B"); return len(m) == 2 }},
+		{"maintenance", "PATCH /api/v1/devices/-/config/maintenance",
+			func(ctx context.Context, c *wug.Client, e env) error {
+				_, err := c.Devices.SetMaintenanceMany(ctx, e.ids, wug.Maintenance{Enabled: true})
+				return err
+			},
+			func(e env) bool { d, _ := e.srv.Device(e.ids[1]); return d.Maintenance }},
+		{"attributes", "PATCH /api/v1/devices/{deviceId}/attributes/-",
+			func(ctx context.Context, c *wug.Client, e env) error {
+				_, err := c.Attributes.Replace(ctx, e.ids[0], nil, []wug.NameValue{{Name: "NetBox_Site", Value: "B"}})
+				return err
+			},
+			func(e env) bool { d, _ := e.srv.Device(e.ids[0]); return d.Attributes["NetBox_Site"] == "B" }},
+		{"notes", "PATCH /api/v1/devices/-/properties",
+			func(ctx context.Context, c *wug.Client, e env) error {
+				note := "n"
+				_, err := c.Devices.UpdatePropertiesMany(ctx, e.ids, wug.PropertiesUpdate{Note: &note})
+				return err
+			},
+			func(e env) bool { d, _ := e.srv.Device(e.ids[1]); return d.Notes == "n" }},
+	}
+	modes := []struct {
+		mode     wugtest.Misbehavior
+		failed   bool
+		requests int // requests to the route
+	}{
+		{wugtest.ApplyThenDrop, false, 2},
+		{wugtest.ErrorEnvelope, true, 1},
+		{wugtest.NonJSON, true, 1},
+		{wugtest.NumericIDs, false, 1},
+		{wugtest.CorrectedSpelling, false, 1},
+	}
+	for _, cl := range calls {
+		for _, m := range modes {
+			t.Run(cl.name+"/"+string(m.mode), func(t *testing.T) {
+				t.Parallel()
+				srv, c := fake(t, nil)
+				e := env{srv: srv, grp: srv.AddGroup("Site B")}
+				e.ids = srv.AddDevices(
+					wugtest.Device{Name: "a", Address: "10.0.0.1", Attributes: map[string]string{"NetBox_Site": "A"}},
+					wugtest.Device{Name: "b", Address: "10.0.0.2"},
+				)
+				srv.MisbehaveNext(wugtest.Misbehave{Route: cl.route, Kind: m.mode})
+				err := cl.call(context.Background(), c, e)
+				if (err != nil) != m.failed {
+					t.Errorf("err = %v, want failure %v", err, m.failed)
+				}
+				if got := cl.applied(e); got == m.failed {
+					t.Errorf("applied = %v, want %v", got, !m.failed)
+				}
+				if n := srv.Count(cl.route); n != m.requests {
+					t.Errorf("%d requests to %s, want %d", n, cl.route, m.requests)
+				}
+			})
+		}
+	}
+}
+
+// TestMoveDevices moves devices between site groups with two requests and
+// leaves their other groups alone.
+func TestMoveDevices(t *testing.T) {
+	t.Parallel()
+	srv, c := fake(t, nil)
+	ctx := context.Background()
+	a, b := srv.AddGroup("NetBox/Site A"), srv.AddGroup("NetBox/Site B")
+	devs := srv.AddDevices(
+		wugtest.Device{Name: "x", Groups: []string{"NetBox/Site A", "Manual"}},
+		wugtest.Device{Name: "y", Groups: []string{"NetBox/Site A"}},
+	)
+	login(t, c)
+	srv.ResetRequests()
+	moved, err := c.Groups.MoveDevices(ctx, a, b, append(slices.Clone(devs), "999"))
+	var re *wug.ResultError
+	if !errors.As(err, &re) || !slices.Equal(re.Failed, []string{"999"}) {
+		t.Errorf("err = %v, want a *ResultError naming 999", err)
+	}
+	if diff := cmp.Diff(devs, moved); diff != "" {
+		t.Errorf("moved (-want +got):\n%s", diff)
+	}
+	got := map[string][]string{}
+	for _, id := range devs {
+		d, _ := srv.Device(id)
+		got[id] = d.Groups
+	}
+	want := map[string][]string{
+		devs[0]: {"My Network/NetBox/Site B", "My Network/Manual"},
+		devs[1]: {"My Network/NetBox/Site B"},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(x, y string) bool { return x < y })); diff != "" {
+		t.Errorf("groups (-want +got):\n%s", diff)
+	}
+	if n := len(srv.Requests()); n != 2 {
+		t.Errorf("%d requests, want 2", n)
+	}
+	var ie *wug.InputError
+	if _, err := c.Groups.MoveDevices(ctx, a, a, devs); !errors.As(err, &ie) {
+		t.Errorf("same group: %v, want an *InputError", err)
+	}
+}
