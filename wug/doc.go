@@ -13,9 +13,11 @@
 //
 //	c.Devices     list/search, get, status, properties, delete, poll, refresh,
 //	              maintenance, BulkAdd/AddDeviceByIP (templates), UpdateMetadata,
-//	              group membership from the device side
-//	c.Attributes  list and batch-change device attributes
-//	c.Groups      list with paths, create, EnsurePath, membership
+//	              group membership from the device side, network interfaces
+//	              and Readdress, roles (AssignRoles: one request per name)
+//	c.Attributes  list and batch-change device attributes (Replace: one request)
+//	c.Groups      list with paths, create, EnsurePath, EnsurePaths (one
+//	              listing for many paths), membership, MoveDevices
 //	c.Scans       ScanIP, ScanIPs, ScanRange (newDevice), status, results, cancel
 //	c.Product     version, API info, whoAmI
 //
