@@ -40,8 +40,9 @@ const (
 var statusFiles embed.FS
 
 var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
-	"when": formatTime,
-	"ago":  ago,
+	"when":   formatTime,
+	"ago":    ago,
+	"period": period,
 }).ParseFS(statusFiles, "statuspage/*.html"))
 
 // statusPage serves the status page and its sign-in.
@@ -652,6 +653,24 @@ func formatTime(t time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// period says a duration the way people do: "90 min", "3 h", "2 h 30 min",
+// "69 days".
+func period(d time.Duration) string {
+	switch {
+	case d < 2*time.Minute:
+		return d.Round(time.Second).String()
+	case d < 2*time.Hour:
+		return strconv.Itoa(int(d.Round(time.Minute)/time.Minute)) + " min"
+	case d < 48*time.Hour:
+		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+		if m == 0 {
+			return strconv.Itoa(h) + " h"
+		}
+		return strconv.Itoa(h) + " h " + strconv.Itoa(m) + " min"
+	}
+	return strconv.Itoa(int(d.Round(24*time.Hour)/(24*time.Hour))) + " days"
 }
 
 // ago says how long before now t was (or, for a future t, how long until).

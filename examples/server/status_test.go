@@ -521,3 +521,20 @@ func TestDeviceLinkConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestPeriod(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{
+		90 * time.Second:     "1m30s",
+		5 * time.Minute:      "5 min",
+		90 * time.Minute:     "90 min",
+		3 * time.Hour:        "3 h",
+		150 * time.Minute:    "2 h 30 min",
+		180 * 24 * time.Hour: "180 days",
+		100000 * time.Minute: "69 days",
+	} {
+		if got := period(d); got != want {
+			t.Errorf("period(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
