@@ -89,7 +89,7 @@ func (s *sessions) parse(value string) (session, bool) {
 		return session{}, false
 	}
 	payload, sig := value[:i], value[i+1:]
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig) // strict: one text per signature
 	if err != nil || !hmac.Equal(got, s.mac("session", payload)) {
 		return session{}, false
 	}

@@ -511,7 +511,7 @@ func (p *statusPage) connection(ctx context.Context, c *conn) (connView, error) 
 
 // records lists the records the query's filters select: conn (connection
 // id or name), q (a part of the address or of the NetBox object's name,
-// any case), status, and page.
+// as store.Query.Search matches it), status, and page.
 func (p *statusPage) records(ctx context.Context, v url.Values) recordsView {
 	rv := recordsView{Query: strings.TrimSpace(v.Get("q")), Status: v.Get("status"), Statuses: store.Statuses, Page: 1}
 	var q store.Query
@@ -542,15 +542,12 @@ func (p *statusPage) records(ctx context.Context, v url.Values) recordsView {
 	if offset/recordsPerPage != rv.Page-1 {
 		offset = int(^uint(0) >> 1) // past any list
 	}
-	needle := strings.ToLower(rv.Query)
+	q.Search = rv.Query
 	for rec, err := range p.svc.st.Records(ctx, q) {
 		if err != nil {
 			p.svc.log.Error("status page: listing records", "err", err)
 			rv.Error = "The state store did not answer; the list is incomplete."
 			break
-		}
-		if needle != "" && !strings.Contains(rec.Address.String(), needle) && !strings.Contains(strings.ToLower(rec.ObjectName), needle) {
-			continue
 		}
 		if rv.Total >= offset && len(rv.Rows) < recordsPerPage {
 			rv.Rows = append(rv.Rows, p.row(rec))
