@@ -57,7 +57,7 @@ func TestReadPathMatchesOpenAPI(t *testing.T) {
 	yes := true
 	sel := Selector{
 		SiteIDs: []int64{1}, Sites: []string{"a"}, LocationIDs: []int64{1}, Locations: []string{"a"},
-		RoleIDs: []int64{1}, Roles: []string{"a"}, Tags: []string{"a"}, ExcludeTags: []string{"b"},
+		RoleIDs: []int64{1}, Roles: []string{"a"}, Tags: []string{"a"}, TagIDs: []int64{1}, ExcludeTags: []string{"b"},
 		Statuses: []string{"active"}, TenantIDs: []int64{1}, Tenants: []string{"a"}, NoTenant: true,
 		PlatformIDs: []int64{1}, Platforms: []string{"a"}, ManufacturerIDs: []int64{1}, Manufacturers: []string{"a"},
 		CustomFields: map[string][]string{"owner": {"x"}}, HasPrimaryIP: &yes, ChangedSince: time.Now(),
@@ -72,6 +72,12 @@ func TestReadPathMatchesOpenAPI(t *testing.T) {
 	ipQuery := url.Values{"device_id": nil, "virtual_machine_id": nil, "ordering": nil, "limit": nil, "id__gt": nil}
 	checkParams(t, "/api/ipam/ip-addresses/", ipQuery, params("/api/ipam/ip-addresses/"))
 	checkParams(t, "/api/dcim/sites/", url.Values{"id": nil, "limit": nil}, params("/api/dcim/sites/"))
+	// Slug lookups (ResolveRefs) and the custom-field check of setup.
+	for _, kind := range []RefKind{RefSite, RefRole, RefTag} {
+		path, _ := kind.path()
+		checkParams(t, path, url.Values{"slug": nil, "limit": nil}, params(path))
+	}
+	checkParams(t, "/api/extras/custom-fields/", url.Values{"name": nil, "limit": nil}, params("/api/extras/custom-fields/"))
 
 	for schema, fields := range map[string]string{
 		"DeviceWithConfigContext":         objectFields[KindDevice] + ",custom_fields",

@@ -180,7 +180,7 @@ func TestSelectorQuery(t *testing.T) {
 			url.Values{"status": {"active"}, "cf_owner": {"ops"}}},
 		{"everything", Selector{
 			SiteIDs: []int64{1, 2}, Sites: []string{"ams1"}, LocationIDs: []int64{3}, Locations: []string{"hall-a"},
-			RoleIDs: []int64{4}, Roles: []string{"edge-router"}, Tags: []string{"monitored", "prod"},
+			RoleIDs: []int64{4}, Roles: []string{"edge-router"}, Tags: []string{"monitored", "prod"}, TagIDs: []int64{8, 9},
 			ExcludeTags: []string{"no-monitor"}, Statuses: []string{"active", "staged"},
 			TenantIDs: []int64{5}, Tenants: []string{"acme"}, NoTenant: true, PlatformIDs: []int64{6},
 			Platforms: []string{"junos"}, ManufacturerIDs: []int64{7}, Manufacturers: []string{"juniper"},
@@ -188,7 +188,7 @@ func TestSelectorQuery(t *testing.T) {
 			HasPrimaryIP: &yes, ChangedSince: since, IDs: []int64{42, 43},
 		}, url.Values{
 			"site_id": {"1", "2"}, "site": {"ams1"}, "location_id": {"3"}, "location": {"hall-a"},
-			"role_id": {"4"}, "role": {"edge-router"}, "tag": {"monitored", "prod"}, "tag__n": {"no-monitor"},
+			"role_id": {"4"}, "role": {"edge-router"}, "tag": {"monitored", "prod"}, "tag_id": {"8", "9"}, "tag__n": {"no-monitor"},
 			"status": {"active", "staged"}, "tenant_id": {"5", "null"}, "tenant": {"acme"}, "platform_id": {"6"},
 			"platform": {"junos"}, "manufacturer_id": {"7"}, "manufacturer": {"juniper"},
 			"cf_snmp_enabled": {"true"}, "cf_owner": {"neteng", "ops"}, "has_primary_ip": {"true"},
@@ -237,12 +237,12 @@ func TestSelectorQueryVMs(t *testing.T) {
 	since := time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC)
 	sel := Selector{
 		SiteIDs: []int64{1}, Sites: []string{"ams1"}, RoleIDs: []int64{4}, Roles: []string{"server"},
-		Tags: []string{"monitored"}, ExcludeTags: []string{"no-monitor"}, Statuses: []string{"active"},
+		Tags: []string{"monitored"}, TagIDs: []int64{3}, ExcludeTags: []string{"no-monitor"}, Statuses: []string{"active"},
 		TenantIDs: []int64{5}, Tenants: []string{"acme"}, PlatformIDs: []int64{6}, Platforms: []string{"ubuntu"},
 		HasPrimaryIP: &yes, ChangedSince: since, VMIDs: []int64{8, 9},
 	}
 	want := url.Values{
-		"site_id": {"1"}, "site": {"ams1"}, "role_id": {"4"}, "role": {"server"}, "tag": {"monitored"},
+		"site_id": {"1"}, "site": {"ams1"}, "role_id": {"4"}, "role": {"server"}, "tag": {"monitored"}, "tag_id": {"3"},
 		"tag__n": {"no-monitor"}, "status": {"active"}, "tenant_id": {"5"}, "tenant": {"acme"},
 		"platform_id": {"6"}, "platform": {"ubuntu"}, "has_primary_ip": {"true"},
 		"last_updated__gte": {"2025-05-01T12:00:00Z"}, "id": {"8", "9"},
@@ -269,6 +269,7 @@ func TestSelectorValidate(t *testing.T) {
 		want string
 	}{
 		{Selector{SiteIDs: []int64{0}}, "SiteIDs: 0"},
+		{Selector{TagIDs: []int64{-3}}, "TagIDs: -3"},
 		{Selector{IDs: []int64{1 << 40}}, "IDs"},
 		{Selector{Tags: []string{"has space"}}, `Tags: "has space"`},
 		{Selector{Statuses: []string{AnyStatus, "active"}}, "AnyStatus"},

@@ -15,9 +15,13 @@ import (
 const AnyStatus = "*"
 
 // Selector picks the devices (and optionally virtual machines) to read.
-// Within one field, values are alternatives (OR), except Tags; different
-// fields must all match (AND). The zero Selector selects every active
-// device.
+// Within one field, values are alternatives (OR), except Tags and TagIDs;
+// different fields must all match (AND), the id and slug fields of one
+// type included, as NetBox combines site_id with site. To select any of
+// several sites (roles) named by a mix of ids and slugs, such as a filter
+// list [1, "ams1"] (see Refs), turn the slugs into ids with
+// Client.ResolveRefs and set SiteIDs (RoleIDs) only. The zero Selector
+// selects every active device.
 type Selector struct {
 	SiteIDs []int64  // site ids (site_id)
 	Sites   []string // site slugs (site)
@@ -28,7 +32,8 @@ type Selector struct {
 	RoleIDs []int64  // role ids, child roles included (role_id)
 	Roles   []string // role slugs (role)
 
-	Tags []string // tag slugs that must all be present (tag, NetBox's AND)
+	Tags   []string // tag slugs that must all be present (tag, NetBox's AND)
+	TagIDs []int64  // tag ids that must all be present (tag_id, NetBox's AND)
 	// AnyTags are tag slugs of which at least one must be present. NetBox
 	// only ANDs tags, so each is listed on its own and the lists are merged
 	// by id: requests grow with the number of these tags.
@@ -89,7 +94,7 @@ var (
 // Validate reports the first field whose values NetBox could not accept.
 func (s *Selector) Validate() error {
 	for name, ids := range map[string][]int64{"SiteIDs": s.SiteIDs, "LocationIDs": s.LocationIDs,
-		"RoleIDs": s.RoleIDs, "TenantIDs": s.TenantIDs, "PlatformIDs": s.PlatformIDs,
+		"RoleIDs": s.RoleIDs, "TagIDs": s.TagIDs, "TenantIDs": s.TenantIDs, "PlatformIDs": s.PlatformIDs,
 		"ManufacturerIDs": s.ManufacturerIDs, "IDs": s.IDs, "VMIDs": s.VMIDs} {
 		for _, id := range ids {
 			if id <= 0 || id > math.MaxInt32 {
@@ -204,6 +209,7 @@ func (s *Selector) query(kind Kind, anyTag string) url.Values {
 	ids("role_id", s.RoleIDs)
 	strs("role", s.Roles)
 	strs("tag", s.tagsWith(anyTag))
+	ids("tag_id", s.TagIDs)
 	strs("tag__n", s.ExcludeTags)
 	strs("status", s.statuses())
 	ids("tenant_id", s.TenantIDs)

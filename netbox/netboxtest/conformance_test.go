@@ -32,6 +32,7 @@ var servedPaths = []string{
 	"/api/ipam/ip-addresses/", "/api/ipam/ip-addresses/{id}/", "/api/dcim/interfaces/",
 	"/api/dcim/sites/", "/api/dcim/sites/{id}/",
 	"/api/extras/custom-fields/", "/api/extras/journal-entries/",
+	"/api/dcim/device-roles/", "/api/extras/tags/",
 }
 
 // servedMethods are the operations of those paths the document keeps
@@ -292,6 +293,9 @@ func TestConformsToOpenAPI(t *testing.T) {
 		{"/api/dcim/interfaces/", "/api/dcim/interfaces/?limit=1000"},
 		{"/api/dcim/sites/", "/api/dcim/sites/?limit=1000"},
 		{"/api/dcim/sites/{id}/", "/api/dcim/sites/1/"},
+		{"/api/dcim/device-roles/", "/api/dcim/device-roles/?limit=1000"},
+		{"/api/dcim/device-roles/", "/api/dcim/device-roles/?slug=core-router&id=2"},
+		{"/api/extras/tags/", "/api/extras/tags/?slug=monitored&slug=backup"},
 	}
 	for _, q := range netboxtest.AllQuirks() {
 		for _, d := range s.Quirky(q) {

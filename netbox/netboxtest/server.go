@@ -332,6 +332,8 @@ func (h *Handler) routes() {
 	m.HandleFunc(string(RouteInterfaces)+"{$}", h.serve(RouteInterfaces, h.listInterfaces))
 	m.HandleFunc(string(RouteSites)+"{$}", h.serve(RouteSites, h.listSites))
 	m.HandleFunc(string(RouteSite)+"{$}", h.serve(RouteSite, h.getSite))
+	m.HandleFunc(string(RouteRoles)+"{$}", h.serve(RouteRoles, h.listRoles))
+	m.HandleFunc(string(RouteTags)+"{$}", h.serve(RouteTags, h.listTags))
 	m.HandleFunc(string(RouteCustomFields)+"{$}", h.serve(RouteCustomFields, h.listCustomFields))
 	m.HandleFunc(string(RouteCreateCustomFields)+"{$}", h.serveStatus(RouteCreateCustomFields, http.StatusCreated, h.createCustomFields))
 	m.HandleFunc(string(RoutePatchDevices)+"{$}", h.serve(RoutePatchDevices, h.patchObjects(h.devices, false)))

@@ -1,0 +1,135 @@
+package netboxtest
+
+import (
+	"net/http"
+	"slices"
+)
+
+// Routes of the catalog lists selectors look slugs up in.
+const (
+	RouteRoles Route = "GET /api/dcim/device-roles/"
+	RouteTags  Route = "GET /api/extras/tags/"
+)
+
+func (h *Handler) listRoles(r *http.Request, base string) ([]byte, *apiError) {
+	return h.listCatalog(r, base, func(c *catalog) []catEntry { return c.roles }, h.role)
+}
+
+func (h *Handler) listTags(r *http.Request, base string) ([]byte, *apiError) {
+	return h.listCatalog(r, base, func(c *catalog) []catEntry { return c.tags }, h.tag)
+}
+
+// listCatalog serves a catalog list with the id and slug filters (each
+// OR over its values) and paging.
+func (h *Handler) listCatalog(r *http.Request, base string, list func(*catalog) []catEntry,
+	render func(*enc, string, *catEntry)) ([]byte, *apiError) {
+	p := &params{q: r.URL.Query()}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	ids, slugs := p.ints("id"), p.get("slug")
+	limit, offset := h.paging(p)
+	h.strict(p)
+	if e := p.err(); e != nil {
+		return nil, e
+	}
+	all := list(&h.cat)
+	var match []*catEntry
+	for i := range all {
+		c := &all[i]
+		if (len(ids) == 0 || slices.Contains(ids, c.id)) && (len(slugs) == 0 || slices.Contains(slugs, c.slug)) {
+			match = append(match, c)
+		}
+	}
+	page := match[min(offset, len(match)):min(offset+limit, len(match))]
+	return envelope(r, base, len(match), offset, limit, len(page), func(e *enc) {
+		for _, c := range page {
+			render(e, base, c)
+		}
+	}), nil
+}
+
+// catalogHead writes the keys every catalog object starts with.
+func (e *enc) catalogHead(base, path string, c *catEntry) {
+	e.open()
+	e.k("id")
+	e.int(c.id)
+	e.k("url")
+	e.url(base, path, c.id)
+	e.k("display_url")
+	e.uiURL(base, path, c.id)
+	e.k("display")
+	e.str(c.name)
+	e.k("name")
+	e.str(c.name)
+	e.k("slug")
+	e.str(c.slug)
+	e.k("color")
+	e.str(c.extra)
+}
+
+// role writes a device role as /api/dcim/device-roles/ does.
+func (h *Handler) role(e *enc, base string, c *catEntry) {
+	e.catalogHead(base, pRoles, c)
+	var devices, vms int64
+	for _, o := range h.devices.rows {
+		if o.role == c.id {
+			devices++
+		}
+	}
+	for _, o := range h.vms.rows {
+		if o.role == c.id {
+			vms++
+		}
+	}
+	e.k("vm_role")
+	e.bool(true)
+	e.k("config_template")
+	e.null()
+	e.k("parent")
+	e.null()
+	e.k("description")
+	e.str("")
+	e.k("tags")
+	e.raw("[]")
+	e.k("custom_fields")
+	e.raw("{}")
+	e.k("created")
+	e.time(siteCreated)
+	e.k("last_updated")
+	e.time(siteCreated)
+	e.k("device_count")
+	e.int(devices)
+	e.k("virtualmachine_count")
+	e.int(vms)
+	e.k("comments")
+	e.str("")
+	e.k("_depth")
+	e.int(0)
+	e.close()
+}
+
+// tag writes a tag as /api/extras/tags/ does.
+func (h *Handler) tag(e *enc, base string, c *catEntry) {
+	e.catalogHead(base, pTags, c)
+	var tagged int64
+	for _, t := range []*table[object]{h.devices, h.vms} {
+		for _, o := range t.rows {
+			if o.hasTag(c.id) {
+				tagged++
+			}
+		}
+	}
+	e.k("description")
+	e.str("")
+	e.k("weight")
+	e.int(1000)
+	e.k("object_types")
+	e.raw("[]")
+	e.k("tagged_items")
+	e.int(tagged)
+	e.k("created")
+	e.time(siteCreated)
+	e.k("last_updated")
+	e.time(siteCreated)
+	e.close()
+}
