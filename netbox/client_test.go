@@ -132,3 +132,35 @@ func TestSupportedVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorTextsNameEachLayerOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		reply httpmock.Responder
+		want  string
+	}{
+		{"transport error", httpmock.NewErrorResponder(errors.New("connection reset by peer")),
+			`netbox: status: Get "` + testBase + `/api/status/": connection reset by peer`},
+		{"API error", httpmock.NewStringResponder(403, `{"detail":"Invalid token"}`),
+			"netbox: status: GET /api/status/: token refused (403): Invalid token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mt := httpmock.NewMockTransport()
+			mt.RegisterNoResponder(tt.reply)
+			c, err := NewClient(testBase, "tok", WithBaseTransport(mt), WithRetry(RetryPolicy{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Status(t.Context())
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if diff := cmp.Diff(tt.want, err.Error()); diff != "" {
+				t.Errorf("error text (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

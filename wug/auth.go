@@ -179,7 +179,7 @@ type AuthError struct {
 
 // Error says the login was refused and why.
 func (e *AuthError) Error() string {
-	msg := fmt.Sprintf("wug: login as %q refused (HTTP %d", e.Username, e.StatusCode)
+	msg := fmt.Sprintf("login as %q refused (HTTP %d", e.Username, e.StatusCode)
 	if e.Code != "" {
 		msg += ", " + e.Code
 	}
@@ -199,7 +199,7 @@ func (e *AuthError) Is(target error) bool { return target == ErrUnauthorized }
 func (s *tokenSource) loginError(err error) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
-		return fmt.Errorf("wug: login as %q: %w", s.username, err)
+		return fmt.Errorf("login as %q: %w", s.username, err)
 	}
 	status := 0
 	if re.Response != nil {

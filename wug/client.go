@@ -274,10 +274,12 @@ func (c *Client) RateLimit() float64 { return c.stack.Rate() }
 // request, so bad credentials show up early.
 func (c *Client) Login(ctx context.Context) error {
 	if c.auth == nil {
-		return errors.New("wug: Login: no credentials configured")
+		return opErr("Login", errors.New("no credentials configured"))
 	}
-	_, err := c.auth.login(ctx)
-	return err
+	if _, err := c.auth.login(ctx); err != nil {
+		return fmt.Errorf("wug: %w", err) // the error names the login already
+	}
+	return nil
 }
 
 // escape escapes one path segment (an id).
@@ -313,7 +315,7 @@ func (c *Client) do(ctx context.Context, r request, out any, pg *Paging) error {
 	if r.body != nil {
 		b, err := json.Marshal(r.body)
 		if err != nil {
-			return fmt.Errorf("wug: encode %s %s body: %w", r.method, r.path, err)
+			return fmt.Errorf("encode %s %s body: %w", r.method, r.path, err)
 		}
 		body = bytes.NewReader(b)
 	}
@@ -322,7 +324,7 @@ func (c *Client) do(ctx context.Context, r request, out any, pg *Paging) error {
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
 	if err != nil {
-		return fmt.Errorf("wug: build request: %w", err)
+		return fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -335,7 +337,7 @@ func (c *Client) do(ctx context.Context, r request, out any, pg *Paging) error {
 			// Report the sanitized URL and keep the cause.
 			err = ue.Err
 		}
-		err = fmt.Errorf("wug: %s %s: %w", r.method, httpx.SanitizeURL(req.URL), err)
+		err = fmt.Errorf("%s %s: %w", r.method, httpx.SanitizeURL(req.URL), err)
 		if r.creates() && !neverSent(err) {
 			return outcomeUnknown(err)
 		}
@@ -353,7 +355,7 @@ func (c *Client) do(ctx context.Context, r request, out any, pg *Paging) error {
 	}
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		err = fmt.Errorf("wug: %s %s: read answer: %w", r.method, httpx.SanitizeURL(req.URL), err)
+		err = fmt.Errorf("%s %s: read answer: %w", r.method, httpx.SanitizeURL(req.URL), err)
 		if r.creates() {
 			return outcomeUnknown(err)
 		}
@@ -407,10 +409,12 @@ func lookupKey(env map[string]json.RawMessage, key string) (json.RawMessage, boo
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
 
-// opErr prefixes err with the client operation's name.
+// opErr names the package and the client operation in front of err, once:
+// the errors below it (an *APIError, an *AuthError, a transport failure)
+// name neither.
 func opErr(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	return fmt.Errorf("wug: %s: %w", op, err)
 }

@@ -101,8 +101,8 @@ func TestAPIErrors(t *testing.T) {
 					t.Errorf("errors.Is(err, %v) = %v", s, got)
 				}
 			}
-			if !strings.HasPrefix(err.Error(), "Devices.Status: wug: GET ") {
-				t.Errorf("error text %q does not name the operation and request", err)
+			if !strings.HasPrefix(err.Error(), "wug: Devices.Status: GET "+mockBase+"/api/v1/devices/5/status: ") || strings.Count(err.Error(), "wug: ") != 1 {
+				t.Errorf("error text %q does not name the package, the operation and the request once each", err)
 			}
 		})
 	}

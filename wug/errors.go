@@ -44,7 +44,7 @@ var (
 	// gateway's 502 or 504 hides whether WUG behind it acted, so those
 	// match; any other 4xx, 408 included, refuses the request as sent and
 	// does not match.
-	ErrOutcomeUnknown = errors.New("wug: outcome unknown, the request may have been applied")
+	ErrOutcomeUnknown = errors.New("outcome unknown, the request may have been applied")
 )
 
 // outcomeUnknown marks err, the failure of a creating request that may
@@ -82,7 +82,7 @@ type APIError struct {
 // Error renders the status, request and WUG's message.
 func (e *APIError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "wug: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	fmt.Fprintf(&b, "%s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Malformed != "" {
 		fmt.Fprintf(&b, ": %s", e.Malformed)
 	}
@@ -240,8 +240,8 @@ type InputError struct {
 	Reason string
 }
 
-// Error renders "wug: invalid <field>: <reason>".
-func (e *InputError) Error() string { return "wug: invalid " + e.Field + ": " + e.Reason }
+// Error renders "invalid <field>: <reason>".
+func (e *InputError) Error() string { return "invalid " + e.Field + ": " + e.Reason }
 
 func inputErr(field, format string, args ...any) error {
 	return &InputError{Field: field, Reason: fmt.Sprintf(format, args...)}

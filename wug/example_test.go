@@ -204,5 +204,5 @@ func ExampleScansService_ScanRange() {
 	fmt.Println(err)
 	// Output:
 	// [10.9.0.2 10.9.0.5]
-	// Scans.ScanRange: wug: invalid range: 10.0.0.0/16 holds 65536 addresses, more than the limit of 1024
+	// wug: Scans.ScanRange: invalid range: 10.0.0.0/16 holds 65536 addresses, more than the limit of 1024
 }

@@ -144,7 +144,7 @@ func FuzzDecodeTemplateResults(f *testing.F) {
 			}
 		}
 		out := []TemplateOutcome{{TemplateID: "t0"}, {TemplateID: "t1", Index: 1}}
-		applyResults(out, map[string]int{"t0": 0, "t1": 1}, 0, 2, &res)
+		applyResults("Devices.BulkAdd", out, map[string]int{"t0": 0, "t1": 1}, 0, 2, &res)
 		for _, o := range out {
 			if (o.DeviceID == "") == (o.Err == nil) {
 				t.Fatalf("outcome %+v has neither or both of a device and an error", o)

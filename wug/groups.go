@@ -139,7 +139,7 @@ func (s *GroupsService) EnsurePaths(ctx context.Context, paths []string) (map[st
 func (s *GroupsService) ensure(ctx context.Context, op string, paths []string) ([]*Group, error) {
 	split := make([][]string, len(paths))
 	for i, p := range paths {
-		parts, err := SplitGroupPath(p)
+		parts, err := splitGroupPath(p)
 		if err != nil {
 			return nil, opErr(op, err)
 		}
@@ -206,6 +206,12 @@ func findChild(kids []*Group, name string) *Group {
 // (["A", "B"]), trimming spaces around each name. A leading "My Network" is
 // optional; empty names are an error.
 func SplitGroupPath(path string) ([]string, error) {
+	parts, err := splitGroupPath(path)
+	return parts, opErr("SplitGroupPath", err)
+}
+
+// splitGroupPath is SplitGroupPath with an error that names no operation.
+func splitGroupPath(path string) ([]string, error) {
 	raw := strings.Split(strings.Trim(strings.TrimSpace(path), "/"), "/")
 	parts := make([]string, 0, len(raw))
 	for i, p := range raw {
@@ -227,9 +233,9 @@ func SplitGroupPath(path string) ([]string, error) {
 // GroupTemplate returns the template reference ({name, parents}) that
 // places a device in the group at path, e.g. for DeviceTemplate.Groups.
 func GroupTemplate(path string) (TemplateGroup, error) {
-	parts, err := SplitGroupPath(path)
+	parts, err := splitGroupPath(path)
 	if err != nil {
-		return TemplateGroup{}, err
+		return TemplateGroup{}, opErr("GroupTemplate", err)
 	}
 	if len(parts) == 0 {
 		return TemplateGroup{Name: RootGroupName}, nil

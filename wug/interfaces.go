@@ -136,7 +136,7 @@ func (s *DevicesService) Readdress(ctx context.Context, deviceID, addr string) (
 		return nil, opErr(op, err)
 	}
 	if got, err := netip.ParseAddr(in.Address); err != nil || got.Unmap() != want {
-		return in, opErr(op, fmt.Errorf("wug: interface %s answered address %q, want %s", in.ID, in.Address, want))
+		return in, opErr(op, fmt.Errorf("interface %s answered address %q, want %s", in.ID, in.Address, want))
 	}
 	return in, nil
 }

@@ -42,7 +42,7 @@ func pager[T any](ctx context.Context, c *Client, op, path string, query url.Val
 				return
 			}
 			if seen[next] {
-				yield(zero, opErr(op, fmt.Errorf("wug: server repeated page id %q; stopping to avoid a loop", next)))
+				yield(zero, opErr(op, fmt.Errorf("server repeated page id %q; stopping to avoid a loop", next)))
 				return
 			}
 			seen[next] = true

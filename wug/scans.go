@@ -64,7 +64,7 @@ func (s *ScansService) ScanIPs(ctx context.Context, groupID string, ipOrNames []
 // before any request.
 func (s *ScansService) ScanRange(ctx context.Context, groupID, rng string, opts *ScanOptions) (*ScanStarted, error) {
 	const op = "Scans.ScanRange"
-	addrs, err := ExpandRange(rng, s.c.maxScanRange)
+	addrs, err := expandRange(rng, s.c.maxScanRange)
 	if err != nil {
 		return nil, opErr(op, err)
 	}
@@ -74,6 +74,12 @@ func (s *ScansService) ScanRange(ctx context.Context, groupID, rng string, opts 
 // ExpandRange expands "start-end" or a CIDR prefix into addresses, refusing
 // more than limit of them. See ScansService.ScanRange.
 func ExpandRange(rng string, limit int) ([]string, error) {
+	addrs, err := expandRange(rng, limit)
+	return addrs, opErr("ExpandRange", err)
+}
+
+// expandRange is ExpandRange with an error that names no operation.
+func expandRange(rng string, limit int) ([]string, error) {
 	rng = strings.TrimSpace(rng)
 	var first, last netip.Addr
 	if strings.Contains(rng, "/") {

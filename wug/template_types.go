@@ -178,7 +178,8 @@ type TemplateOutcome struct {
 	DeviceID string
 	// Warnings are WUG's messages for a template that still created a device.
 	Warnings []string
-	// Err is set when the template created no device: a *TemplateError
+	// Err is set when the template created no device, naming "wug" and the
+	// operation like the call's own error: it holds a *TemplateError
 	// with WUG's messages, or the error of the whole batch call, or, when
 	// the answer does not mention the template, an error matching
 	// ErrOutcomeUnknown.

@@ -29,8 +29,11 @@ const (
 // name of at most 150 characters, at least one interface each with a valid
 // IP address, at most one default interface, the documented length limits,
 // unique attribute names, a poll interval of 10–84600 seconds and an
-// autoRefresh of "true" or "false". It returns an *InputError.
-func (t *DeviceTemplate) Validate() error {
+// autoRefresh of "true" or "false". Its error holds an *InputError.
+func (t *DeviceTemplate) Validate() error { return opErr("DeviceTemplate.Validate", t.validate()) }
+
+// validate is Validate with an *InputError that names no operation.
+func (t *DeviceTemplate) validate() error {
 	if err := checkDisplayName("displayName", t.DisplayName); err != nil {
 		return err
 	}
@@ -142,7 +145,11 @@ func checkAttributes(field string, attrs []NameValue) error {
 // ErrOutcomeUnknown, and the addresses must be looked up before they are
 // added again.
 func (s *DevicesService) BulkAdd(ctx context.Context, templates []DeviceTemplate) ([]TemplateOutcome, error) {
-	const op = "Devices.BulkAdd"
+	return s.bulkAdd(ctx, "Devices.BulkAdd", templates)
+}
+
+// bulkAdd is BulkAdd with errors, the outcomes' included, naming op.
+func (s *DevicesService) bulkAdd(ctx context.Context, op string, templates []DeviceTemplate) ([]TemplateOutcome, error) {
 	if len(templates) == 0 {
 		return nil, opErr(op, inputErr("templates", "empty list"))
 	}
@@ -150,7 +157,7 @@ func (s *DevicesService) BulkAdd(ctx context.Context, templates []DeviceTemplate
 	copy(ts, templates)
 	index := make(map[string]int, len(ts))
 	for i := range ts {
-		if err := ts[i].Validate(); err != nil {
+		if err := ts[i].validate(); err != nil {
 			var ie *InputError
 			if errors.As(err, &ie) {
 				err = &InputError{Field: fmt.Sprintf("templates[%d].%s", i, ie.Field), Reason: ie.Reason}
@@ -188,13 +195,14 @@ func (s *DevicesService) BulkAdd(ctx context.Context, templates []DeviceTemplate
 			}
 			continue
 		}
-		applyResults(out, index, start, end, &res)
+		applyResults(op, out, index, start, end, &res)
 	}
 	return out, firstErr
 }
 
-// applyResults spreads one batch's idMap and errors over the outcomes.
-func applyResults(out []TemplateOutcome, index map[string]int, start, end int, res *ApplyTemplateResults) {
+// applyResults spreads one batch's idMap and errors over the outcomes; the
+// outcomes' errors name op.
+func applyResults(op string, out []TemplateOutcome, index map[string]int, start, end int, res *ApplyTemplateResults) {
 	in := func(id string) (int, bool) {
 		i, ok := index[id]
 		return i, ok && i >= start && i < end
@@ -213,12 +221,12 @@ func applyResults(out []TemplateOutcome, index map[string]int, start, end int, r
 		switch {
 		case out[i].DeviceID != "":
 		case len(out[i].Warnings) > 0:
-			out[i].Err = &TemplateError{TemplateID: out[i].TemplateID, Message: strings.Join(out[i].Warnings, "; ")}
+			out[i].Err = opErr(op, &TemplateError{TemplateID: out[i].TemplateID, Message: strings.Join(out[i].Warnings, "; ")})
 			out[i].Warnings = nil
 		default:
 			// The contract reports a failed template in errors; an answer
 			// that names it nowhere may have lost its device's id.
-			out[i].Err = outcomeUnknown(fmt.Errorf("wug: template %q: WUG's answer neither maps it to a device nor says why it failed", out[i].TemplateID))
+			out[i].Err = opErr(op, outcomeUnknown(fmt.Errorf("template %q: WUG's answer neither maps it to a device nor says why it failed", out[i].TemplateID)))
 		}
 	}
 }
@@ -233,7 +241,7 @@ type TemplateError struct {
 
 // Error names the template and WUG's reason.
 func (e *TemplateError) Error() string {
-	return fmt.Sprintf("wug: template %q created no device: %s", e.TemplateID, e.Message)
+	return fmt.Sprintf("template %q created no device: %s", e.TemplateID, e.Message)
 }
 
 // Is matches ErrOperationFailed.
@@ -259,13 +267,9 @@ func (s *DevicesService) AddDeviceByIP(ctx context.Context, ip string, t *Device
 	if len(tmpl.Interfaces) == 0 {
 		tmpl.Interfaces = []TemplateInterface{{DefaultInterface: true, NetworkAddress: addr.String()}}
 	}
-	outs, err := s.BulkAdd(ctx, []DeviceTemplate{tmpl})
+	outs, err := s.bulkAdd(ctx, op, []DeviceTemplate{tmpl})
 	if len(outs) == 0 {
 		return nil, err
 	}
-	o := outs[0]
-	if o.Err != nil {
-		return &o, opErr(op, o.Err)
-	}
-	return &o, nil
+	return &outs[0], outs[0].Err
 }
