@@ -766,3 +766,62 @@ func TestMoveDevices(t *testing.T) {
 		t.Errorf("same group: %v, want an *InputError", err)
 	}
 }
+
+func TestInterfacesAddDeleteBatch(t *testing.T) {
+	t.Parallel()
+	srv, c := fake(t, nil)
+	ctx := context.Background()
+	id := srv.AddDevice(wugtest.Device{Name: "sw", Address: "10.0.0.1"})
+	addrs := func() []string {
+		ifs, _ := srv.Interfaces(id)
+		var out []string
+		for _, in := range ifs {
+			out = append(out, fmt.Sprintf("%s default=%v", in.Address, in.Default))
+		}
+		return out
+	}
+	second, err := c.Devices.AddInterface(ctx, id, wug.InterfaceData{Address: "10.0.0.2", HostName: "sw-b.lab"})
+	if err != nil || second.Address != "10.0.0.2" || second.HostName != "sw-b.lab" {
+		t.Fatalf("AddInterface = %+v, %v", second, err)
+	}
+	res, err := c.Devices.BatchInterfaces(ctx, id, wug.InterfaceBatch{
+		InterfaceToModify: []wug.InterfaceModify{{InterfaceID: second.ID, InterfaceUpdate: wug.InterfaceUpdate{DefaultInterface: true}}},
+		InterfacesToAdd:   []wug.InterfaceData{{Address: "192.0.2.1"}, {Address: "192.0.2.2"}},
+	})
+	if err != nil || res.SuccessfulOperations != 3 {
+		t.Fatalf("BatchInterfaces = %+v, %v", res, err)
+	}
+	if diff := cmp.Diff([]string{"10.0.0.1 default=false", "10.0.0.2 default=true", "192.0.2.1 default=false", "192.0.2.2 default=false"}, addrs()); diff != "" {
+		t.Errorf("after batch (-want +got):\n%s", diff)
+	}
+	ifs, _ := srv.Interfaces(id)
+	if err := c.Devices.DeleteInterface(ctx, id, ifs[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	var ae *wug.APIError
+	if err := c.Devices.DeleteInterface(ctx, id, second.ID); !errors.As(err, &ae) || ae.StatusCode != 400 {
+		t.Errorf("deleting the default: %v, want a 400", err)
+	}
+	if err := c.Devices.DeleteOtherInterfaces(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"10.0.0.2 default=true"}, addrs()); diff != "" {
+		t.Errorf("after deletes (-want +got):\n%s", diff)
+	}
+	res, err = c.Devices.BatchInterfaces(ctx, id, wug.InterfaceBatch{InterfacesToAdd: []wug.InterfaceData{{Address: "10.0.0.2"}}})
+	var re *wug.ResultError
+	if !errors.As(err, &re) || res == nil || len(re.NotAllowed) != 1 {
+		t.Errorf("a duplicate address in a batch: %+v, %v; want a *ResultError", res, err)
+	}
+	srv.ResetRequests()
+	var ie *wug.InputError
+	if _, err := c.Devices.AddInterface(ctx, id, wug.InterfaceData{HostName: "x.lab"}); !errors.As(err, &ie) {
+		t.Errorf("no address: %v, want an *InputError", err)
+	}
+	if _, err := c.Devices.BatchInterfaces(ctx, id, wug.InterfaceBatch{InterfaceToModify: []wug.InterfaceModify{{InterfaceID: "1", InterfaceUpdate: wug.InterfaceUpdate{Address: "x"}}}}); !errors.As(err, &ie) {
+		t.Errorf("bad modify address: %v, want an *InputError", err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests for refused input, want none", n)
+	}
+}

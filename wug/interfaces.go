@@ -140,3 +140,86 @@ func (s *DevicesService) Readdress(ctx context.Context, deviceID, addr string) (
 	}
 	return in, nil
 }
+
+// InterfaceData is a network interface to add (WUG's NetworkInterfaceData).
+// Address is required and must be an IP address.
+type InterfaceData struct {
+	HostName         string `json:"hostName,omitempty"`
+	Address          string `json:"address"`
+	DefaultInterface bool   `json:"defaultInterface,omitempty"`
+	PollUsingName    bool   `json:"pollUsingName,omitempty"`
+}
+
+// InterfaceModify changes one interface in an InterfaceBatch
+// (NetworkInterfaceUpdateWithId).
+type InterfaceModify struct {
+	InterfaceID string `json:"interfaceId"`
+	InterfaceUpdate
+}
+
+// InterfaceBatch is the body of PATCH /devices/{id}/interfaces/-
+// (BulkNetworkInterfaceBatch). WUG runs the steps in field order; the
+// default interface is never deleted, and a device keeps exactly one.
+type InterfaceBatch struct {
+	DeleteAllInterfaces       bool              `json:"deleteAllInterfaces,omitempty"`
+	InterfacesToDelete        []string          `json:"interfacesToDelete,omitempty"`
+	AddressOrHostNameToDelete []string          `json:"addressOrHostNameToDelete,omitempty"`
+	InterfaceToModify         []InterfaceModify `json:"interfaceToModify,omitempty"`
+	InterfacesToAdd           []InterfaceData   `json:"interfacesToAdd,omitempty"`
+}
+
+// AddInterface adds a network interface to a device
+// (POST /api/v1/devices/{deviceId}/interfaces/-) and returns it.
+func (s *DevicesService) AddInterface(ctx context.Context, deviceID string, in InterfaceData) (*Interface, error) {
+	const op = "Devices.AddInterface"
+	if _, err := netip.ParseAddr(in.Address); err != nil {
+		return nil, opErr(op, inputErr("address", "%q is not an IP address", in.Address))
+	}
+	var out Interface
+	if err := s.c.do(ctx, request{method: "POST", path: "/devices/" + escape(deviceID) + "/interfaces/-", body: in}, &out, nil); err != nil {
+		return nil, opErr(op, err)
+	}
+	return &out, nil
+}
+
+// DeleteInterface removes a network interface other than the default one
+// (DELETE /api/v1/devices/{deviceId}/interfaces/{interfaceId}).
+func (s *DevicesService) DeleteInterface(ctx context.Context, deviceID, interfaceID string) error {
+	return s.deleteIfaces(ctx, "Devices.DeleteInterface", "/devices/"+escape(deviceID)+"/interfaces/"+escape(interfaceID))
+}
+
+// DeleteOtherInterfaces removes every network interface of a device but the
+// default one (DELETE /api/v1/devices/{deviceId}/interfaces/-).
+func (s *DevicesService) DeleteOtherInterfaces(ctx context.Context, deviceID string) error {
+	return s.deleteIfaces(ctx, "Devices.DeleteOtherInterfaces", "/devices/"+escape(deviceID)+"/interfaces/-")
+}
+
+func (s *DevicesService) deleteIfaces(ctx context.Context, op, path string) error {
+	var res SuccessResult
+	if err := s.c.do(ctx, request{method: "DELETE", path: path}, &res, nil); err != nil {
+		return opErr(op, err)
+	}
+	return res.check(op)
+}
+
+// BatchInterfaces deletes, changes and adds a device's network interfaces
+// in one request (PATCH /api/v1/devices/{deviceId}/interfaces/-). Steps WUG
+// refused come back in a *ResultError next to the result.
+func (s *DevicesService) BatchInterfaces(ctx context.Context, deviceID string, b InterfaceBatch) (*CountedResult, error) {
+	const op = "Devices.BatchInterfaces"
+	for i, m := range b.InterfaceToModify {
+		if _, err := netip.ParseAddr(m.Address); m.Address != "" && err != nil {
+			return nil, opErr(op, inputErr(fmt.Sprintf("interfaceToModify[%d].address", i), "%q is not an IP address", m.Address))
+		}
+	}
+	for i, in := range b.InterfacesToAdd {
+		if _, err := netip.ParseAddr(in.Address); err != nil {
+			return nil, opErr(op, inputErr(fmt.Sprintf("interfacesToAdd[%d].address", i), "%q is not an IP address", in.Address))
+		}
+	}
+	var res CountedResult
+	if err := s.c.do(ctx, request{method: "PATCH", path: "/devices/" + escape(deviceID) + "/interfaces/-", body: b}, &res, nil); err != nil {
+		return nil, opErr(op, err)
+	}
+	return &res, res.check(op)
+}

@@ -77,6 +77,15 @@ func TestEveryRouteConformsToContract(t *testing.T) {
 	a.call("GET", "/devices/"+dev+"/interfaces/default", nil, 200, nil)
 	a.call("GET", "/devices/"+dev+"/interfaces/"+ifs.Data[0].InterfaceID, nil, 200, nil)
 	a.call("PUT", "/devices/"+dev+"/interfaces/"+ifs.Data[0].InterfaceID, map[string]any{"hostName": "a.lab", "address": "10.0.0.11", "defaultInterface": true, "pollUsingName": false}, 200, nil)
+	var addedIf struct{ Data netIface }
+	a.call("POST", "/devices/"+dev+"/interfaces/-", map[string]any{"hostName": "a2.lab", "address": "192.0.2.11", "defaultInterface": false, "pollUsingName": false}, 200, &addedIf)
+	a.call("PATCH", "/devices/"+dev+"/interfaces/-", map[string]any{
+		"deleteAllInterfaces": false, "interfacesToDelete": []string{"999"}, "addressOrHostNameToDelete": []string{"zz"},
+		"interfaceToModify": []any{map[string]any{"interfaceId": addedIf.Data.InterfaceID, "hostName": "a3.lab", "address": "192.0.2.12", "defaultInterface": false, "pollUsingName": true}},
+		"interfacesToAdd":   []any{map[string]any{"hostName": "a4.lab", "address": "192.0.2.13", "defaultInterface": false, "pollUsingName": false}},
+	}, 200, nil)
+	a.call("DELETE", "/devices/"+dev+"/interfaces/"+addedIf.Data.InterfaceID, nil, 200, nil)
+	a.call("DELETE", "/devices/"+dev+"/interfaces/-", nil, 200, nil)
 
 	for _, k := range []string{"all", "role", "brand", "os", "subRole"} {
 		a.call("GET", "/devices/"+dev+"/roles/-?kind="+k, nil, 200, nil)

@@ -24,7 +24,8 @@
 //   - Attributes, device groups and membership with WUG's rules (unique
 //     group names under a parent, only empty groups deleted, a device keeps
 //     its last static group, case-insensitive attribute names).
-//   - Network interfaces (list, default, one, update): a new address on the
+//   - Network interfaces (list, default, one, add, update, delete, batch;
+//     the default interface is never deleted): a new address on the
 //     default interface re-addresses the device, so its listing, search and
 //     [Handler.DevicesByAddress] follow; [Handler.Interfaces] reads them back.
 //   - Roles: primary role, operating system, brand and sub-roles, per device

@@ -2,6 +2,7 @@ package wugtest_test
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -151,4 +152,114 @@ func TestInterfaceUpdateRules(t *testing.T) {
 	if d, _ := a.srv.Device(id); d.Address != "192.0.2.5" {
 		t.Errorf("device address = %q, want the new default's", d.Address)
 	}
+}
+
+func addrs(a *api, id string) []string {
+	a.t.Helper()
+	ifs, _ := a.srv.Interfaces(id)
+	var out []string
+	for _, in := range ifs {
+		s := in.Address
+		if in.Default {
+			s += "*"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestInterfaceAddAndDelete adds and deletes interfaces one at a time: an
+// added default moves the device, and the default cannot be deleted.
+func TestInterfaceAddAndDelete(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	id := a.srv.AddDevice(wugtest.Device{Name: "sw", Address: "10.0.0.1"})
+	var added struct{ Data netIface }
+	a.call("POST", "/devices/"+id+"/interfaces/-", map[string]any{"address": "10.0.0.2"}, 200, &added)
+	if added.Data.HostName != "10.0.0.2" || added.Data.DefaultInterface {
+		t.Errorf("added %+v", added.Data)
+	}
+	a.call("POST", "/devices/"+id+"/interfaces/-", map[string]any{"address": "10.0.0.1"}, 400, nil)
+	a.call("POST", "/devices/"+id+"/interfaces/-", map[string]any{"hostName": "x.lab"}, 400, nil)
+	a.call("POST", "/devices/"+id+"/interfaces/-", map[string]any{"address": "10.0.0.3", "defaultInterface": true}, 200, nil)
+	if diff := cmp.Diff([]string{"10.0.0.1", "10.0.0.2", "10.0.0.3*"}, addrs(a, id)); diff != "" {
+		t.Errorf("interfaces (-want +got):\n%s", diff)
+	}
+	if d, _ := a.srv.Device(id); d.Address != "10.0.0.3" {
+		t.Errorf("device address %q", d.Address)
+	}
+	ifs, _ := a.srv.Interfaces(id)
+	a.call("DELETE", "/devices/"+id+"/interfaces/"+ifs[2].ID, nil, 400, nil)
+	a.call("DELETE", "/devices/"+id+"/interfaces/"+ifs[0].ID, nil, 200, nil)
+	a.call("DELETE", "/devices/"+id+"/interfaces/"+ifs[0].ID, nil, 404, nil)
+	a.call("DELETE", "/devices/"+id+"/interfaces/-", nil, 200, nil)
+	if diff := cmp.Diff([]string{"10.0.0.3*"}, addrs(a, id)); diff != "" {
+		t.Errorf("after deletes (-want +got):\n%s", diff)
+	}
+}
+
+// TestInterfaceBatch runs the batch steps in the contract's order.
+func TestInterfaceBatch(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		batch func(ids []string) map[string]any
+		want  []string
+		ok    int
+		fail  bool
+	}{
+		{"delete all keeps the default", func([]string) map[string]any {
+			return map[string]any{"deleteAllInterfaces": true}
+		}, []string{"10.0.0.1*"}, 2, false},
+		{"delete by id refuses the default", func(ids []string) map[string]any {
+			return map[string]any{"interfacesToDelete": []string{ids[0], ids[1], "999"}}
+		}, []string{"10.0.0.1*", "192.0.2.2"}, 1, true},
+		{"delete by partial address", func([]string) map[string]any {
+			return map[string]any{"addressOrHostNameToDelete": []string{"192.0.2", "10.0"}}
+		}, []string{"10.0.0.1*"}, 2, false},
+		{"deletes run before modify and add", func(ids []string) map[string]any {
+			return map[string]any{
+				"interfacesToDelete": []string{ids[1]},
+				"interfaceToModify":  []any{map[string]any{"interfaceId": ids[2], "address": "10.0.0.2", "defaultInterface": true}},
+				"interfacesToAdd":    []any{map[string]any{"address": "192.0.2.1"}},
+			}
+		}, []string{"10.0.0.1", "10.0.0.2*", "192.0.2.1"}, 3, false},
+		{"a broken rule is refused, the rest go on", func(ids []string) map[string]any {
+			return map[string]any{
+				"interfaceToModify": []any{map[string]any{"interfaceId": ids[1], "address": "192.0.2.2"}, map[string]any{"interfaceId": "999", "address": "10.5.5.5"}},
+				"interfacesToAdd":   []any{map[string]any{"address": "10.0.0.1"}, map[string]any{"address": "10.0.0.9"}},
+			}
+		}, []string{"10.0.0.1*", "10.0.0.2", "192.0.2.2", "10.0.0.9"}, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := newAPI(t)
+			id := a.srv.AddDevice(wugtest.Device{Name: "sw", Address: "10.0.0.1"})
+			a.call("POST", "/devices/"+id+"/interfaces/-", map[string]any{"address": "10.0.0.2"}, 200, nil)
+			a.call("POST", "/devices/"+id+"/interfaces/-", map[string]any{"address": "192.0.2.2"}, 200, nil)
+			ifs, _ := a.srv.Interfaces(id)
+			ids := []string{ifs[0].ID, ifs[1].ID, ifs[2].ID}
+			var res struct{ Data counted }
+			a.call("PATCH", "/devices/"+id+"/interfaces/-", tt.batch(ids), 200, &res)
+			if diff := cmp.Diff(tt.want, addrs(a, id)); diff != "" {
+				t.Errorf("interfaces (-want +got):\n%s", diff)
+			}
+			if res.Data.SuccessfulOperations != tt.ok || res.Data.Success == tt.fail {
+				t.Errorf("result %+v, want %d operations, failure %v", res.Data, tt.ok, tt.fail)
+			}
+			if d, _ := a.srv.Device(id); d.Address != strings.TrimSuffix(findDefault(tt.want), "*") {
+				t.Errorf("device address %q", d.Address)
+			}
+		})
+	}
+}
+
+func findDefault(addrs []string) string {
+	for _, a := range addrs {
+		if strings.HasSuffix(a, "*") {
+			return a
+		}
+	}
+	return ""
 }

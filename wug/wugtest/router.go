@@ -70,6 +70,10 @@ func (h *Handler) buildRoutes() []*route {
 		{"GET", "/devices/{deviceId}/interfaces/default", h.getDefaultInterface},
 		{"GET", "/devices/{deviceId}/interfaces/{interfaceId}", h.getInterface},
 		{"PUT", "/devices/{deviceId}/interfaces/{interfaceId}", h.putInterface},
+		{"DELETE", "/devices/{deviceId}/interfaces/{interfaceId}", h.deleteInterface},
+		{"POST", "/devices/{deviceId}/interfaces/-", h.addInterface},
+		{"DELETE", "/devices/{deviceId}/interfaces/-", h.deleteInterfaces},
+		{"PATCH", "/devices/{deviceId}/interfaces/-", h.batchInterfaces},
 
 		{"GET", "/devices/{deviceId}/roles/-", h.listRoles},
 		{"PUT", "/devices/{deviceId}/roles/primary", h.roleOne("primary", "primary")},
