@@ -538,3 +538,26 @@ func TestPeriod(t *testing.T) {
 		}
 	}
 }
+
+// failingCounts is a store whose CountByStatus fails.
+type failingCounts struct{ store.Store }
+
+func (failingCounts) CountByStatus(context.Context, string) (map[store.Status]int, error) {
+	return nil, errors.New("connection refused (secret dsn part)")
+}
+
+func TestStatusPageStoreDown(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 10)
+	logs := f.logTo()
+	cookie, _ := f.signIn()
+	f.svc.st = failingCounts{f.st}
+	resp, body := f.send(pageReq{path: "/status/", cookie: cookie})
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "The state store did not answer") ||
+		strings.Contains(body, "connection refused") {
+		t.Errorf("store down: %d, want 503 saying so without the store's error\n%s", resp.StatusCode, body)
+	}
+	if !strings.Contains(logs.String(), "connection refused") {
+		t.Error("the store's error is not logged")
+	}
+}
