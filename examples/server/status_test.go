@@ -510,6 +510,7 @@ func TestDeviceLinkConfig(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ link, err string }{
 		{"https://wug.example.com/device?id={id}", ""},
+		{"https://wug.example.com/NmConsole/#v=Wug_view_dashboard_DeviceStatus/p=%7B%22deviceId%22%3A{id}%7D", ""},
 		{"https://wug.example.com/device", "has no {id}"},
 		{"wug.example.com/{id}", "is not an http or https URL"},
 	} {
