@@ -9,6 +9,8 @@ import (
 	gonetbox "github.com/netbox-community/go-netbox/v4"
 	"io"
 	"net/http"
+	"reflect"
+	"time"
 
 	"github.com/wugsync/wugsync/internal/httpx"
 )
@@ -331,4 +333,67 @@ func (c *Client) writeList(ctx context.Context, op, method, path string, body []
 	}
 	done(ids)
 	return nil
+}
+
+// ChangedFields returns the fields of want whose values differ from have,
+// an object's custom fields as the read path gave them (Device.CustomFields),
+// or nil when none differs, so a caller sends a FieldUpdate only for what
+// changed and an unchanged run writes nothing. Numbers compare by value
+// (NetBox's 7 reads back as float64 7), date & time strings by the instant
+// they name, and a field missing from have counts as null.
+func ChangedFields(have, want map[string]any) map[string]any {
+	var out map[string]any
+	for name, w := range want {
+		if sameValue(have[name], w) {
+			continue
+		}
+		if out == nil {
+			out = map[string]any{}
+		}
+		out[name] = w
+	}
+	return out
+}
+
+func sameValue(a, b any) bool {
+	if fa, ok := number(a); ok {
+		fb, ok := number(b)
+		return ok && fa == fb
+	}
+	sa, okA := a.(string)
+	sb, okB := b.(string)
+	if okA && okB && sa != sb {
+		ta, errA := parseDateTime(sa)
+		tb, errB := parseDateTime(sb)
+		return errA == nil && errB == nil && ta.Equal(tb)
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func number(v any) (float64, bool) {
+	switch v := v.(type) {
+	case int:
+		return float64(v), true
+	case int32:
+		return float64(v), true
+	case int64:
+		return float64(v), true
+	case float64:
+		return v, true
+	case json.Number:
+		f, err := v.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// parseDateTime reads the ISO 8601 forms NetBox stores date & time custom
+// fields in.
+func parseDateTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not an ISO 8601 date and time", s)
 }

@@ -380,3 +380,35 @@ func TestSyncError(t *testing.T) {
 		t.Errorf("FormatDateTime = %q", got)
 	}
 }
+
+func TestChangedFields(t *testing.T) {
+	t.Parallel()
+	last := netbox.FormatDateTime(time.Date(2026, 12, 4, 15, 0, 0, 0, time.UTC))
+	for _, tc := range []struct {
+		name       string
+		have, want map[string]any
+		changed    map[string]any
+	}{
+		{"same, as read back", map[string]any{"wug_device_id": float64(7), "wug_sync_state": "exported", "wug_last_sync": last},
+			map[string]any{"wug_device_id": int64(7), "wug_sync_state": "exported", "wug_last_sync": last}, nil},
+		{"same instant, other form", map[string]any{"wug_last_sync": "2026-12-04T15:00:00Z"},
+			map[string]any{"wug_last_sync": last}, nil},
+		{"cleared stays cleared", map[string]any{"wug_device_id": nil}, map[string]any{"wug_device_id": nil}, nil},
+		{"missing counts as null", map[string]any{}, map[string]any{"wug_device_id": nil}, nil},
+		{"new id", map[string]any{"wug_device_id": float64(7)}, map[string]any{"wug_device_id": int64(8)},
+			map[string]any{"wug_device_id": int64(8)}},
+		{"first write", map[string]any{"wug_device_id": nil, "wug_sync_state": nil},
+			map[string]any{"wug_device_id": 8, "wug_sync_state": "scan_pending"},
+			map[string]any{"wug_device_id": 8, "wug_sync_state": "scan_pending"}},
+		{"cleared", map[string]any{"wug_device_id": float64(7)}, map[string]any{"wug_device_id": nil},
+			map[string]any{"wug_device_id": nil}},
+		{"number and text differ", map[string]any{"x": "7"}, map[string]any{"x": 7}, map[string]any{"x": 7}},
+		{"other instant", map[string]any{"wug_last_sync": "2026-12-04T15:00:01+00:00"}, map[string]any{"wug_last_sync": last},
+			map[string]any{"wug_last_sync": last}},
+		{"lists compare by content", map[string]any{"x": []any{"a"}}, map[string]any{"x": []any{"a"}}, nil},
+	} {
+		if diff := cmp.Diff(tc.changed, netbox.ChangedFields(tc.have, tc.want)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
