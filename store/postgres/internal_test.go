@@ -53,7 +53,7 @@ func TestQueryPlan(t *testing.T) {
 		name  string
 		after *store.Key
 	}{{"first status page", nil}, {"next status page", &after}} {
-		query, args := pageQuery(store.Query{Connection: "c1", Statuses: []store.Status{store.StatusError}, After: tc.after})
+		query, args := dialect.PageQuery(store.Query{Connection: "c1", Statuses: []store.Status{store.StatusError}, After: tc.after})
 		rows, err := s.pool.Query(ctx, "EXPLAIN "+query, args...)
 		if err != nil {
 			t.Fatal(err)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -57,4 +58,12 @@ func TestUpgradeFromVersion2(t *testing.T) {
 		t.Fatalf("schema version after open: %d, %v; want %d (at least 3)", v, err, SchemaVersion())
 	}
 	storetest.CheckUpgraded(t, s, recs)
+}
+
+// ts is a time as schema version 2 bound it: NULL for the zero time.
+func ts(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
 }

@@ -76,14 +76,14 @@ func TestQueryPlan(t *testing.T) {
 	}{
 		{"first status page", "", nil, "SEARCH records USING INDEX records_by_status (connection=? AND status=?)"},
 		{"next status page", "", nil, "SEARCH records USING INDEX records_by_status (connection=? AND status=? AND (vrf,address)>(?,?))"},
-		{"counts by status", countByStatus, []any{"c1"}, "SEARCH records USING COVERING INDEX records_by_status (connection=? AND status=?)"},
+		{"counts by status", dialect.CountByStatus(), []any{"c1"}, "SEARCH records USING COVERING INDEX records_by_status (connection=? AND status=?)"},
 	} {
 		q := store.Query{Connection: "c1", Statuses: []store.Status{store.StatusError}}
 		if tc.name == "next status page" {
 			q.After = &after
 		}
 		if tc.query == "" {
-			tc.query, tc.args = pageQuery(q)
+			tc.query, tc.args = dialect.PageQuery(q)
 		}
 		plan := queryPlan(t, s.r, tc.query, tc.args...)
 		t.Logf("%s:\n%s\n%s", tc.name, tc.query, plan)

@@ -29,9 +29,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"iter"
 	"runtime"
-	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -53,15 +52,18 @@ func SchemaVersion() int { return len(migrations) }
 
 // Store is a store.Store in one SQLite file. It is safe for concurrent use.
 type Store struct {
+	core
+
 	w     *sql.DB // one connection; every write goes through it
 	r     *sql.DB // read-only connections
 	reads stmtCache
-	now   func() time.Time
-	held  sqlstore.Held
 
 	closeOnce sync.Once
 	closeErr  error
 }
+
+// core is sqlstore.Core under a name that keeps the field unexported.
+type core = sqlstore.Core
 
 var _ store.Store = (*Store)(nil)
 
@@ -141,7 +143,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, now: time.Now}
+	s := &Store{w: w}
+	s.core = core{DB: db{s}, D: dialect}
 	if err := s.migrateWhileBusy(ctx, cfg.busyTimeout); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
@@ -249,551 +252,128 @@ func (s *Store) migrateWhileBusy(ctx context.Context, timeout time.Duration) err
 // migrate applies the pending migrations of ms in one write transaction,
 // so two processes opening a new file at once migrate it once.
 func (s *Store) migrate(ctx context.Context, ms []sqlstore.Migration) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
-		version    INTEGER NOT NULL PRIMARY KEY,
-		name       TEXT    NOT NULL,
-		applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	var have int
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&have); err != nil {
-		return fmt.Errorf("migrate: read schema version: %w", err)
-	}
-	if have > len(ms) {
-		return sqlstore.NewerSchemaError(have, len(ms))
-	}
-	for _, m := range ms[have:] {
-		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-			return fmt.Errorf("migrate to version %d (%s): %w", m.Version, m.Name, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.Version, m.Name, s.now().UnixMicro()); err != nil {
-			return fmt.Errorf("migrate to version %d: %w", m.Version, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migrate: commit: %w", err)
-	}
-	return nil
+	return s.DB.Write(ctx, func(conn sqlstore.Conn) error { return dialect.Migrate(ctx, conn, ms) })
 }
 
-// micros renders a time as stored: microseconds since the epoch, or NULL
-// for the zero time.
-func micros(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMicro()
-}
-
-// fromMicros reads what micros stored.
-func fromMicros(v sql.NullInt64) time.Time {
-	if !v.Valid {
-		return time.Time{}
-	}
-	return time.UnixMicro(v.Int64).UTC()
-}
-
+// dialect is how SQLite spells Core's statements. Times are microseconds
+// since the epoch, stamped by this host's clock, which every process
+// sharing the file shares.
 var dialect = sqlstore.Dialect{
-	Placeholder: func(int) string { return "?" },
+	Name:        "store/sqlite",
+	Placeholder: func(n int) string { return "?" + strconv.Itoa(n) },
 	Time:        func(t time.Time) any { return t.UnixMicro() },
 	Contains:    func(expr, param string) string { return "instr(" + expr + ", " + param + ") > 0" },
 	// SQLite's own lower() lowers ASCII letters only.
 	LowerASCII: func(expr string) string { return "lower(" + expr + ")" },
+	JSONText:   func(col string) string { return col },
+	JSONParam:  func(p string) string { return p },
+	Clock:      time.Now,
+	RunSeq:     "rowid",
+	SchemaVersionTable: `CREATE TABLE IF NOT EXISTS schema_version (
+		version    INTEGER NOT NULL PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at INTEGER NOT NULL)`,
+}.Prepare()
+
+// db is the file as Core uses it: reads through the read-only pool's
+// cached statements, writes through the one writer connection.
+type db struct{ s *Store }
+
+// conn is a write transaction as Core uses it.
+type conn struct{ tx *sql.Tx }
+
+func (d db) Query(ctx context.Context, query string, args []any, each func(sqlstore.Scanner) error) error {
+	rows, err := d.s.reads.query(ctx, query, args...)
+	return eachRow(rows, err, each)
 }
 
-const recordColumns = `connection, vrf, address, object_kind, object_id, object_name, status, reason,
-	wug_device_id, scan_id, scan_state, scan_discovered, fingerprint, attempts, last_error,
-	created_at, updated_at, exported_at, scan_triggered_at, scan_completed_at, adopted, written`
-
-const upsertRecord = `INSERT INTO records (` + recordColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (connection, vrf, address) DO UPDATE SET
-		object_kind = excluded.object_kind,
-		object_id = excluded.object_id,
-		object_name = excluded.object_name,
-		status = excluded.status,
-		reason = excluded.reason,
-		wug_device_id = excluded.wug_device_id,
-		scan_id = excluded.scan_id,
-		scan_state = excluded.scan_state,
-		scan_discovered = excluded.scan_discovered,
-		fingerprint = excluded.fingerprint,
-		attempts = excluded.attempts,
-		last_error = excluded.last_error,
-		updated_at = excluded.updated_at,
-		exported_at = excluded.exported_at,
-		scan_triggered_at = excluded.scan_triggered_at,
-		scan_completed_at = excluded.scan_completed_at,
-		adopted = excluded.adopted,
-		written = excluded.written`
-
-// UpsertRecords inserts or replaces recs by key in one transaction. If any
-// record is invalid, nothing is written.
-func (s *Store) UpsertRecords(ctx context.Context, recs []store.Record) error {
-	if err := store.ValidateRecords(recs); err != nil {
-		return err
-	}
-	if err := s.replace(ctx, recs, nil); err != nil {
-		return fmt.Errorf("store/sqlite: upsert %d records: %w", len(recs), err)
-	}
-	return nil
+func (d db) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Scanner {
+	return d.s.reads.queryRow(ctx, query, args...)
 }
 
-// DeleteRecords deletes records by key in one transaction; missing keys are
-// ignored.
-func (s *Store) DeleteRecords(ctx context.Context, keys []store.Key) error {
-	if err := sqlstore.CheckKeys(keys); err != nil {
-		return err
-	}
-	if err := s.replace(ctx, nil, keys); err != nil {
-		return fmt.Errorf("store/sqlite: delete %d records: %w", len(keys), err)
-	}
-	return nil
+func (d db) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	return affected(d.s.w.ExecContext(ctx, query, args...))
 }
 
-// ReplaceRecords deletes the records of deletes and then upserts upserts,
-// in one transaction. If any record or key is invalid, nothing is written.
-func (s *Store) ReplaceRecords(ctx context.Context, upserts []store.Record, deletes []store.Key) error {
-	if err := store.ValidateRecords(upserts); err != nil {
-		return err
-	}
-	if err := sqlstore.CheckKeys(deletes); err != nil {
-		return err
-	}
-	if err := s.replace(ctx, upserts, deletes); err != nil {
-		return fmt.Errorf("store/sqlite: replace records (%d upserts, %d deletes): %w", len(upserts), len(deletes), err)
-	}
-	return nil
+func (d db) ExecEach(ctx context.Context, query string, n int, args func(int) ([]any, error)) error {
+	return d.Write(ctx, func(c sqlstore.Conn) error { return c.ExecEach(ctx, query, n, args) })
 }
 
-// replace deletes deletes and upserts upserts, validated, in one write
-// transaction.
-func (s *Store) replace(ctx context.Context, upserts []store.Record, deletes []store.Key) error {
-	if len(upserts) == 0 && len(deletes) == 0 {
-		return ctx.Err()
-	}
-	now := s.now().UnixMicro()
-	return s.write(ctx, func(tx *sql.Tx) error {
-		if len(deletes) > 0 {
-			stmt, err := tx.PrepareContext(ctx, `DELETE FROM records WHERE connection = ? AND vrf = ? AND address = ?`)
-			if err != nil {
-				return err
-			}
-			defer stmt.Close()
-			for _, k := range deletes {
-				if _, err := stmt.ExecContext(ctx, k.Connection, k.VRF, k.Address.String()); err != nil {
-					return fmt.Errorf("record %s: %w", k, err)
-				}
-			}
-		}
-		if len(upserts) == 0 {
-			return nil
-		}
-		stmt, err := tx.PrepareContext(ctx, upsertRecord)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for i := range upserts {
-			r := &upserts[i]
-			created := r.CreatedAt.UnixMicro()
-			if r.CreatedAt.IsZero() {
-				created = now
-			}
-			written, err := sqlstore.EncodeWritten(r.Written)
-			if err != nil {
-				return fmt.Errorf("record %s: %w", r.Key, err)
-			}
-			if _, err := stmt.ExecContext(ctx,
-				r.Connection, r.VRF, r.Address.String(), string(r.ObjectKind), r.ObjectID, r.ObjectName,
-				string(r.Status), string(r.Reason), r.WUGDeviceID, r.ScanID, r.ScanState, r.ScanDiscovered,
-				r.Fingerprint, r.Attempts, r.LastError, created, now,
-				micros(r.ExportedAt), micros(r.ScanTriggeredAt), micros(r.ScanCompletedAt), r.Adopted, written,
-			); err != nil {
-				return fmt.Errorf("record %s: %w", r.Key, err)
-			}
-		}
-		return nil
-	})
-}
-
-// write runs fn in a write transaction and commits it.
-func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+// Write runs fn in a write transaction (BEGIN IMMEDIATE) and commits it.
+func (d db) Write(ctx context.Context, fn func(sqlstore.Conn) error) error {
+	tx, err := d.s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(conn{tx}); err != nil {
 		tx.Rollback()
 		return err
 	}
 	return tx.Commit()
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
-func scanRecord(row scanner) (store.Record, error) {
-	var (
-		r                                      store.Record
-		addr, kind, status, reason, written    string
-		created, updated                       int64
-		exported, scanTriggered, scanCompleted sql.NullInt64
-	)
-	if err := row.Scan(&r.Connection, &r.VRF, &addr, &kind, &r.ObjectID, &r.ObjectName, &status, &reason,
-		&r.WUGDeviceID, &r.ScanID, &r.ScanState, &r.ScanDiscovered, &r.Fingerprint, &r.Attempts, &r.LastError,
-		&created, &updated, &exported, &scanTriggered, &scanCompleted, &r.Adopted, &written); err != nil {
-		return store.Record{}, err
-	}
-	if err := sqlstore.DecodeRecord(&r, addr, kind, status, reason, written); err != nil {
-		return store.Record{}, err
-	}
-	r.CreatedAt = time.UnixMicro(created).UTC()
-	r.UpdatedAt = time.UnixMicro(updated).UTC()
-	r.ExportedAt = fromMicros(exported)
-	r.ScanTriggeredAt = fromMicros(scanTriggered)
-	r.ScanCompletedAt = fromMicros(scanCompleted)
-	return r, nil
+func (c conn) Query(ctx context.Context, query string, args []any, each func(sqlstore.Scanner) error) error {
+	rows, err := c.tx.QueryContext(ctx, query, args...)
+	return eachRow(rows, err, each)
 }
 
-// Record returns the record for key, or an error wrapping store.ErrNotFound.
-func (s *Store) Record(ctx context.Context, key store.Key) (store.Record, error) {
-	if err := key.Validate(); err != nil {
-		return store.Record{}, err
-	}
-	row := s.reads.queryRow(ctx, `SELECT `+recordColumns+` FROM records
-		WHERE connection = ? AND vrf = ? AND address = ?`, key.Connection, key.VRF, key.Address.String())
-	r, err := scanRecord(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Record{}, fmt.Errorf("store/sqlite: record %s: %w", key, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.Record{}, fmt.Errorf("store/sqlite: record %s: %w", key, err)
-	}
-	return r, nil
+func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Scanner {
+	return c.tx.QueryRowContext(ctx, query, args...)
 }
 
-// Records streams the records q selects in key order, one page (q.PageSize)
-// per query; a page is read in full before it is yielded.
-func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Record, error] {
-	return sqlstore.Paginate(ctx, q, s.page)
+func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	return affected(c.tx.ExecContext(ctx, query, args...))
 }
 
-// pageQuery is the SQL and arguments of one page of q.
-func pageQuery(q store.Query) (string, []any) {
-	where, args := sqlstore.RecordPage(q, dialect)
-	return `SELECT ` + recordColumns + ` FROM records` + where, args
-}
-
-func (s *Store) page(ctx context.Context, q store.Query) ([]store.Record, error) {
-	query, args := pageQuery(q)
-	rows, err := s.reads.query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store/sqlite: records: %w", err)
+// ExecEach runs query, prepared once, for each argument list.
+func (c conn) ExecEach(ctx context.Context, query string, n int, args func(int) ([]any, error)) error {
+	if n == 0 {
+		return nil
 	}
-	defer rows.Close()
-	var page []store.Record
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store/sqlite: records: %w", err)
-		}
-		page = append(page, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store/sqlite: records: %w", err)
-	}
-	return page, nil
-}
-
-// countByStatus counts each status with a range count of records_by_status
-// (connection, status): the index entries are counted without being read,
-// which is about twice as fast as grouping them by the status they hold.
-var countByStatus = func() string {
-	parts := make([]string, len(store.Statuses))
-	for i, st := range store.Statuses {
-		parts[i] = "(SELECT count(*) FROM records WHERE connection = ?1 AND status = '" +
-			strings.ReplaceAll(string(st), "'", "''") + "')"
-	}
-	return "SELECT " + strings.Join(parts, ", ")
-}()
-
-// CountByStatus counts a connection's records by status, every status
-// present in the map.
-func (s *Store) CountByStatus(ctx context.Context, connection string) (map[store.Status]int, error) {
-	if err := sqlstore.CheckConnection(connection); err != nil {
-		return nil, err
-	}
-	ns := make([]int, len(store.Statuses))
-	dest := make([]any, len(ns))
-	for i := range ns {
-		dest[i] = &ns[i]
-	}
-	if err := s.reads.queryRow(ctx, countByStatus, connection).Scan(dest...); err != nil {
-		return nil, fmt.Errorf("store/sqlite: count by status for %s: %w", connection, err)
-	}
-	m := make(map[store.Status]int, len(ns))
-	for i, st := range store.Statuses {
-		m[st] = ns[i]
-	}
-	return m, nil
-}
-
-const runColumns = `id, connection, kind, run_trigger, filters, status, started_at, finished_at,
-	selected, added, updated, scanned, unchanged, failed, error, lease_name, lease_holder, lease_token`
-
-// BeginRun records run as running and returns it with ID and StartedAt set.
-func (s *Store) BeginRun(ctx context.Context, run store.Run) (store.Run, error) {
-	run, err := sqlstore.PrepareRun(run, s.now())
-	if err != nil {
-		return store.Run{}, err
-	}
-	filters, err := sqlstore.EncodeFilters(run.Filters)
-	if err != nil {
-		return store.Run{}, fmt.Errorf("store/sqlite: begin run %s: %w", run.ID, err)
-	}
-	c := run.Counts
-	_, err = s.w.ExecContext(ctx, `INSERT INTO runs (`+runColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		run.ID, run.Connection, string(run.Kind), string(run.Trigger), filters, string(run.Status),
-		run.StartedAt.UnixMicro(), micros(run.FinishedAt),
-		c.Selected, c.Added, c.Updated, c.Scanned, c.Unchanged, c.Failed, run.Error,
-		run.Lease.Name, run.Lease.Holder, run.Lease.Token)
-	if err != nil {
-		return store.Run{}, fmt.Errorf("store/sqlite: begin run %s: %w", run.ID, err)
-	}
-	return run, nil
-}
-
-// FinishRun records a run's end: status, counts, error and FinishedAt.
-func (s *Store) FinishRun(ctx context.Context, run store.Run) error {
-	run, err := sqlstore.PrepareFinish(run, s.now())
+	stmt, err := c.tx.PrepareContext(ctx, query)
 	if err != nil {
 		return err
 	}
-	c := run.Counts
-	res, err := s.w.ExecContext(ctx, `UPDATE runs SET status = ?, finished_at = ?,
-		selected = ?, added = ?, updated = ?, scanned = ?, unchanged = ?, failed = ?, error = ?
-		WHERE id = ?`,
-		string(run.Status), run.FinishedAt.UnixMicro(),
-		c.Selected, c.Added, c.Updated, c.Scanned, c.Unchanged, c.Failed, run.Error, run.ID)
-	if err != nil {
-		return fmt.Errorf("store/sqlite: finish run %s: %w", run.ID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("store/sqlite: finish run %s: %w", run.ID, err)
-	} else if n == 0 {
-		return fmt.Errorf("store/sqlite: finish run %s: %w", run.ID, store.ErrNotFound)
-	}
-	return nil
-}
-
-func scanRun(row scanner) (store.Run, error) {
-	var (
-		r                     store.Run
-		kind, trigger, status string
-		filters               *string
-		started               int64
-		finished              sql.NullInt64
-		c                     = &r.Counts
-	)
-	if err := row.Scan(&r.ID, &r.Connection, &kind, &trigger, &filters, &status, &started, &finished,
-		&c.Selected, &c.Added, &c.Updated, &c.Scanned, &c.Unchanged, &c.Failed, &r.Error,
-		&r.Lease.Name, &r.Lease.Holder, &r.Lease.Token); err != nil {
-		return store.Run{}, err
-	}
-	if err := sqlstore.DecodeRun(&r, kind, trigger, status, filters); err != nil {
-		return store.Run{}, err
-	}
-	r.StartedAt = time.UnixMicro(started).UTC()
-	r.FinishedAt = fromMicros(finished)
-	return r, nil
-}
-
-// Run returns a run by id, or an error wrapping store.ErrNotFound.
-func (s *Store) Run(ctx context.Context, id string) (store.Run, error) {
-	if err := sqlstore.CheckRunID(id); err != nil {
-		return store.Run{}, err
-	}
-	r, err := scanRun(s.reads.queryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Run{}, fmt.Errorf("store/sqlite: run %q: %w", id, store.ErrNotFound)
-	}
-	if err != nil {
-		return store.Run{}, fmt.Errorf("store/sqlite: run %q: %w", id, err)
-	}
-	return r, nil
-}
-
-// Runs lists the runs q selects, newest first.
-func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error) {
-	where, limit, args, err := sqlstore.RunList(q, dialect)
-	if err != nil {
-		return nil, err
-	}
-	query := `SELECT ` + runColumns + ` FROM runs` + where + ` ORDER BY started_at DESC, rowid DESC` + limit
-	rows, err := s.reads.query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store/sqlite: runs: %w", err)
-	}
-	defer rows.Close()
-	var runs []store.Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store/sqlite: runs: %w", err)
-		}
-		runs = append(runs, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store/sqlite: runs: %w", err)
-	}
-	return runs, nil
-}
-
-// InterruptOrphanedRuns finishes as interrupted, in one write transaction,
-// the connection's running runs whose holder no longer holds their lease
-// with their token, judged by this host's clock.
-func (s *Store) InterruptOrphanedRuns(ctx context.Context, connection string) ([]store.Run, error) {
-	if err := sqlstore.CheckInterrupt(connection); err != nil {
-		return nil, err
-	}
-	now := sqlstore.Micro(s.now()).UnixMicro()
-	var runs []store.Run
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		runs = nil
-		rows, err := tx.QueryContext(ctx, `UPDATE runs SET status = ?, finished_at = ?, error = ?
-			WHERE connection = ? AND status = ? AND lease_name <> ''
-			AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = runs.lease_name AND l.holder = runs.lease_holder
-				AND l.token = runs.lease_token AND l.expires_at > ?)
-			RETURNING `+runColumns,
-			string(store.RunInterrupted), now, store.OrphanedRunError, connection, string(store.RunRunning), now)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanRun(rows)
-			if err != nil {
-				return err
-			}
-			runs = append(runs, r)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store/sqlite: interrupt orphaned runs of %s: %w", connection, err)
-	}
-	slices.SortStableFunc(runs, func(a, b store.Run) int { return a.StartedAt.Compare(b.StartedAt) })
-	return runs, nil
-}
-
-// AcquireLease takes the named lease for holder until ttl from now: a
-// compare-and-set on the lease's row in one write transaction. It succeeds
-// when the lease is free, released, expired, or held by holder (which keeps
-// its token); otherwise the error wraps store.ErrLeaseHeld. Expiry is judged
-// by this host's clock, which every process sharing the file shares.
-func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (store.Lease, error) {
-	if err := sqlstore.CheckLease(name, holder, ttl); err != nil {
-		return store.Lease{}, err
-	}
-	now := sqlstore.Micro(s.now())
-	l := store.Lease{Name: name, Holder: holder, ExpiresAt: now.Add(ttl).Truncate(time.Microsecond)}
-	var (
-		cur     string
-		curTok  int64
-		curExp  int64
-		claimed bool
-	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO leases (name, holder, token, expires_at) VALUES (?, ?, 1, ?)
-			ON CONFLICT (name) DO UPDATE SET
-				token = CASE WHEN leases.holder = excluded.holder AND leases.expires_at > ? THEN leases.token ELSE leases.token + 1 END,
-				holder = excluded.holder,
-				expires_at = excluded.expires_at
-			WHERE leases.holder = excluded.holder OR leases.holder = '' OR leases.expires_at <= ?
-			RETURNING token`,
-			name, holder, l.ExpiresAt.UnixMicro(), now.UnixMicro(), now.UnixMicro()).Scan(&l.Token)
+	defer stmt.Close()
+	for i := range n {
+		a, err := args(i)
 		if err == nil {
-			claimed = true
-			return nil
+			_, err = stmt.ExecContext(ctx, a...)
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		if err != nil {
+			return &sqlstore.EachError{I: i, Err: err}
+		}
+	}
+	return nil
+}
+
+// eachRow calls each for every row of a query's result, then closes it.
+func eachRow(rows *sql.Rows, err error, each func(sqlstore.Scanner) error) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `SELECT holder, token, expires_at FROM leases WHERE name = ?`, name).Scan(&cur, &curTok, &curExp)
-	})
-	if err != nil {
-		return store.Lease{}, fmt.Errorf("store/sqlite: acquire lease %q for %s: %w", name, holder, err)
 	}
-	if !claimed {
-		return store.Lease{}, fmt.Errorf("store/sqlite: acquire lease %q for %s: %w", name, holder,
-			&store.LeaseHeldError{Lease: store.Lease{Name: name, Holder: cur, Token: curTok, ExpiresAt: time.UnixMicro(curExp).UTC()}})
-	}
-	s.held.Put(l)
-	return l, nil
+	return rows.Err()
 }
 
-// RenewLease extends l to ttl from now if l.Holder still holds it with
-// l.Token and it has not expired; otherwise the error wraps
-// store.ErrLeaseLost.
-func (s *Store) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration) (store.Lease, error) {
-	if err := sqlstore.CheckLease(l.Name, l.Holder, ttl); err != nil {
-		return store.Lease{}, err
-	}
-	now := sqlstore.Micro(s.now())
-	exp := now.Add(ttl).Truncate(time.Microsecond)
-	res, err := s.w.ExecContext(ctx, `UPDATE leases SET expires_at = ?
-		WHERE name = ? AND holder = ? AND token = ? AND expires_at > ?`,
-		exp.UnixMicro(), l.Name, l.Holder, l.Token, now.UnixMicro())
+// affected returns the rows a statement changed.
+func affected(res sql.Result, err error) (int64, error) {
 	if err != nil {
-		return store.Lease{}, fmt.Errorf("store/sqlite: renew lease %q for %s: %w", l.Name, l.Holder, err)
+		return 0, err
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return store.Lease{}, fmt.Errorf("store/sqlite: renew lease %q for %s: %w", l.Name, l.Holder, err)
-	} else if n == 0 {
-		s.held.Drop(l)
-		return store.Lease{}, fmt.Errorf("store/sqlite: renew lease %q for %s (token %d): %w", l.Name, l.Holder, l.Token, store.ErrLeaseLost)
-	}
-	l.ExpiresAt = exp
-	s.held.Put(l)
-	return l, nil
-}
-
-// ReleaseLease gives l up if it is still held with l.Token; releasing a lost
-// lease is not an error. The row stays, so the next holder's token is
-// larger.
-func (s *Store) ReleaseLease(ctx context.Context, l store.Lease) error {
-	if err := sqlstore.CheckRelease(l); err != nil {
-		return err
-	}
-	if err := s.release(ctx, l); err != nil {
-		return err
-	}
-	s.held.Drop(l)
-	return nil
-}
-
-func (s *Store) release(ctx context.Context, l store.Lease) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE leases SET holder = '', expires_at = ?
-		WHERE name = ? AND holder = ? AND token = ?`,
-		s.now().UnixMicro(), l.Name, l.Holder, l.Token)
-	if err != nil {
-		return fmt.Errorf("store/sqlite: release lease %q for %s: %w", l.Name, l.Holder, err)
-	}
-	return nil
+	return res.RowsAffected()
 }
 
 // Close releases the leases this Store holds and closes the file. Calls
 // after the first return the first result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		err := s.held.ReleaseAll(5*time.Second, s.release)
+		err := s.ReleaseHeld(5 * time.Second)
 		s.closeErr = errors.Join(err, s.reads.close(), s.r.Close(), s.w.Close())
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("store/sqlite: close: %w", s.closeErr)

@@ -18,18 +18,19 @@ func TestUpgradeFromVersion2(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "wugsync.db")
-	db, err := sql.Open("sqlite", path+"?_journal_mode=WAL")
+	w, err := sql.Open("sqlite", path+"?_journal_mode=WAL")
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.SetMaxOpenConns(1)
-	old := &Store{w: db, now: time.Now}
+	w.SetMaxOpenConns(1)
+	old := &Store{w: w}
+	old.core = core{DB: db{old}, D: dialect}
 	if err := old.migrate(ctx, migrations[:2]); err != nil {
 		t.Fatal(err)
 	}
 	recs := storetest.UpgradeRecords("wug-a", 40)
 	for _, r := range recs {
-		if _, err := db.Exec(`INSERT INTO records (connection, vrf, address, object_kind, object_id, object_name, status, reason,
+		if _, err := w.Exec(`INSERT INTO records (connection, vrf, address, object_kind, object_id, object_name, status, reason,
 			wug_device_id, scan_id, scan_state, scan_discovered, fingerprint, attempts, last_error,
 			created_at, updated_at, exported_at, scan_triggered_at, scan_completed_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -39,7 +40,7 @@ func TestUpgradeFromVersion2(t *testing.T) {
 			t.Fatalf("insert %s the version-2 way: %v", r.Key, err)
 		}
 	}
-	if err := db.Close(); err != nil {
+	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -53,4 +54,13 @@ func TestUpgradeFromVersion2(t *testing.T) {
 		t.Fatalf("schema version after open: %d, %v; want %d (at least 3)", v, err, SchemaVersion())
 	}
 	storetest.CheckUpgraded(t, s, recs)
+}
+
+// micros is a time as schema version 2 kept it: microseconds since the
+// epoch, NULL for the zero time.
+func micros(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
 }

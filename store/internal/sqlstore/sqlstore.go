@@ -131,9 +131,13 @@ func CheckQuery(q store.Query) error {
 	return nil
 }
 
-// Dialect is how a backend spells placeholders and time values.
+// Dialect is how a backend spells what Core's statements differ in, and
+// which clock it stamps times with. Build it with Prepare.
 type Dialect struct {
-	// Placeholder renders the n-th (1-based) parameter.
+	// Name prefixes the backend's errors ("store/sqlite").
+	Name string
+	// Placeholder renders the n-th (1-based) parameter; a placeholder may
+	// appear twice in a statement.
 	Placeholder func(n int) string
 	// Time converts a time to the value the backend binds.
 	Time func(time.Time) any
@@ -143,6 +147,21 @@ type Dialect struct {
 	// LowerASCII renders expr with ASCII letters lowered and every other
 	// character kept.
 	LowerASCII func(expr string) string
+	// JSONText renders a JSON column read as text; JSONParam a text
+	// parameter written to a JSON column.
+	JSONText, JSONParam func(string) string
+	// Clock, when set, is the clock of the times the store sets, bound as
+	// parameters; when nil the database's clock, Now, is used.
+	Clock func() time.Time
+	Now   string
+	// RunSeq is the column that orders runs started in the same
+	// microsecond by insertion.
+	RunSeq string
+	// SchemaVersionTable creates the schema_version table if missing.
+	SchemaVersionTable string
+
+	// The statements Prepare builds.
+	upsertRecord, deleteRecord, selectRecord, runList, insertRun, finishRun string
 }
 
 // RecordPage builds the WHERE, ORDER BY and LIMIT of one page of q, to
