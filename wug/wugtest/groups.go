@@ -438,12 +438,7 @@ func (h *Handler) assignDeviceGroup(c *call) {
 		c.fail(http.StatusBadRequest, "body must be the group id as a JSON string, e.g. \"5\"")
 		return
 	}
-	c.withDevice(func(s *state, d *device) {
-		g := s.group(string(id))
-		if g == nil {
-			c.notFound("device group", string(id))
-			return
-		}
+	c.withDeviceGroup(string(id), func(s *state, d *device, g *group) {
 		if err := s.membershipChange(d, g, true); err != nil {
 			c.fail(http.StatusBadRequest, "%v", err)
 			return
@@ -487,12 +482,7 @@ func (h *Handler) patchDeviceGroups(c *call) {
 
 // leaveGroup serves DELETE /devices/{deviceId}/group/{groupId}.
 func (h *Handler) leaveGroup(c *call) {
-	c.withDevice(func(s *state, d *device) {
-		g := s.group(c.params["groupId"])
-		if g == nil {
-			c.notFound("device group", c.params["groupId"])
-			return
-		}
+	c.withDeviceGroup(c.params["groupId"], func(s *state, d *device, g *group) {
 		if !d.groups[g.id] {
 			c.fail(http.StatusBadRequest, "device %d is not a member of group %d", d.id, g.id)
 			return
@@ -507,12 +497,21 @@ func (h *Handler) leaveGroup(c *call) {
 
 // isMember serves GET /devices/{deviceId}/group/{groupId}/is-member.
 func (h *Handler) isMember(c *call) {
+	c.withDeviceGroup(c.params["groupId"], func(_ *state, d *device, g *group) {
+		c.json(successResult{d.groups[g.id]})
+	})
+}
+
+// withDeviceGroup runs fn on the device named by the deviceId path
+// parameter and the group with id groupID, answering 404 when either is
+// missing.
+func (c *call) withDeviceGroup(groupID string, fn func(s *state, d *device, g *group)) {
 	c.withDevice(func(s *state, d *device) {
-		g := s.group(c.params["groupId"])
+		g := s.group(groupID)
 		if g == nil {
-			c.notFound("device group", c.params["groupId"])
+			c.notFound("device group", groupID)
 			return
 		}
-		c.json(successResult{d.groups[g.id]})
+		fn(s, d, g)
 	})
 }
