@@ -825,3 +825,47 @@ func TestInterfacesAddDeleteBatch(t *testing.T) {
 		t.Errorf("%d requests for refused input, want none", n)
 	}
 }
+
+// TestAttributesReplaceIsAtomic: readers never see a replaced attribute
+// missing between the batch's delete and its add.
+func TestAttributesReplaceIsAtomic(t *testing.T) {
+	t.Parallel()
+	srv, c := fake(t, nil)
+	ctx := context.Background()
+	id := srv.AddDevice(wugtest.Device{Name: "d", Attributes: map[string]string{"NetBox_Site": "v0", "Owner": "ops"}})
+	const rounds = 40
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range rounds {
+			if _, err := c.Attributes.Replace(ctx, id, nil, []wug.NameValue{{Name: "NetBox_Site", Value: fmt.Sprintf("v%d", i+1)}}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	reads := 0
+	for running := true; running; reads++ {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		attrs, err := collectSeq(c.Attributes.List(ctx, id, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, a := range attrs {
+			if a.Name == "NetBox_Site" {
+				n++
+			}
+		}
+		if n != 1 || len(attrs) != 2 {
+			t.Fatalf("read %d saw %d NetBox_Site attributes among %+v, want exactly one", reads, n, attrs)
+		}
+	}
+	if d, _ := srv.Device(id); d.Attributes["NetBox_Site"] != fmt.Sprintf("v%d", rounds) {
+		t.Errorf("final attributes %v", d.Attributes)
+	}
+}
