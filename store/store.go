@@ -297,10 +297,11 @@ func ValidateRecords(recs []Record) error {
 // order (see Key.Compare); After resumes after a key. The store copies the
 // query when Records is called.
 //
-// A paged list (a status page) asks for PageSize records (plus one, to
-// learn whether a next page exists), stops reading there, and passes the
-// last key it showed as the next page's After: each page costs the page,
-// however deep it is.
+// A paged list (a status page) reads a page of records and stops there.
+// It either passes the last key it showed as the next page's After, so each
+// page costs the page however deep it is, or numbers its pages with Offset
+// and CountRecords, which the database answers without sending the records
+// skipped or counted.
 type Query struct {
 	Connection   string
 	Statuses     []Status
@@ -312,9 +313,12 @@ type Query struct {
 	// Search selects records whose address (in netip.Addr.String form) or
 	// object name contains it, ASCII letters matching either case; other
 	// characters match only themselves.
-	Search   string
-	After    *Key // cursor: start after this key
-	PageSize int  // records fetched per round trip; 0 means 500
+	Search string
+	After  *Key // cursor: start after this key
+	// Offset skips that many selected records (after After) before the
+	// first one Records yields.
+	Offset   int
+	PageSize int // records fetched per round trip; 0 means 500
 }
 
 // RunKind is the kind of job a run is.
@@ -416,6 +420,9 @@ type Store interface {
 	Record(ctx context.Context, key Key) (Record, error)
 	// Records streams the records q selects in key order, a page at a time.
 	Records(ctx context.Context, q Query) iter.Seq2[Record, error]
+	// CountRecords counts the records q selects, After, Offset and
+	// PageSize aside.
+	CountRecords(ctx context.Context, q Query) (int, error)
 	// CountByStatus counts a connection's records by status. Every status
 	// in Statuses is present in the map, zero or not. The connection name
 	// must not be empty.

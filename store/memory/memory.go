@@ -225,6 +225,7 @@ type query struct {
 	search   string // lowered (sqlstore.LowerASCII)
 	since    time.Time
 	size     int
+	skip     int // records still to skip (Offset)
 }
 
 func (q *query) match(r *store.Record, sk sortKey) bool {
@@ -254,13 +255,12 @@ var pages = sync.Pool{New: func() any { return new([]entry) }}
 
 const maxPooledPage = 4096
 
-// Records streams the records q selects in key order, a page at a time. The
-// store's lock is held only while a page is read, so the caller may write
-// to the store while iterating.
-func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Record, error] {
-	bad := sqlstore.CheckQuery(q) // judged now: the caller may change q later
-	pq := query{conn: q.Connection, kind: q.ObjectKind, objectID: q.ObjectID, since: q.ChangedSince, size: q.PageSize,
-		search: sqlstore.LowerASCII(q.Search)}
+// newQuery prepares q for matching, and returns where its records begin:
+// just after the cursor, or the first key of the connection (and VRF),
+// whichever is later; nil for the first key of all.
+func newQuery(q store.Query) (pq query, start *sortKey, strict bool) {
+	pq = query{conn: q.Connection, kind: q.ObjectKind, objectID: q.ObjectID, since: q.ChangedSince, size: q.PageSize,
+		search: sqlstore.LowerASCII(q.Search), skip: q.Offset}
 	if len(q.Statuses) > 0 {
 		pq.statuses = slices.Clone(q.Statuses)
 		slices.Sort(pq.statuses)
@@ -276,10 +276,6 @@ func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Reco
 	if pq.size == 0 {
 		pq.size = sqlstore.DefaultPageSize
 	}
-	// The start: just after the cursor, or the first key of the connection
-	// (and VRF), whichever is later.
-	var start *sortKey
-	strict := false
 	if q.After != nil {
 		k := keyOf(*q.After)
 		start, strict = &k, true
@@ -293,12 +289,21 @@ func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Reco
 			start, strict = &lo, false
 		}
 	}
+	return pq, start, strict
+}
+
+// Records streams the records q selects in key order, a page at a time. The
+// store's lock is held only while a page is read, so the caller may write
+// to the store while iterating.
+func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Record, error] {
+	bad := sqlstore.CheckQuery(q) // judged now: the caller may change q later
+	pq, start, strict := newQuery(q)
 	return func(yield func(store.Record, error) bool) {
 		if bad != nil {
 			yield(store.Record{}, bad)
 			return
 		}
-		start, strict := start, strict // each range starts afresh
+		start, strict, pq := start, strict, pq // each range starts afresh
 		// Page buffers are pooled: with a large store, a fresh buffer per
 		// page would cost more in garbage collection than the page itself.
 		bp := pages.Get().(*[]entry)
@@ -336,13 +341,15 @@ func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Reco
 	}
 }
 
-// page appends to page up to q.size matching records from start on, and
-// reports whether more may follow. A query for statuses of one connection
-// reads the status indexes and merges what they yield.
+// page appends to page up to q.size matching records from start on, past
+// the q.skip first ones, and reports whether more may follow. A query for
+// statuses of one connection reads the status indexes (and merges what they
+// yield, unless records are to be skipped: skipping needs them in one
+// order).
 func (d *data) page(q *query, start *sortKey, strict bool, page []entry) ([]entry, bool) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	if q.conn == "" || q.statuses == nil {
+	if q.conn == "" || q.statuses == nil || (q.skip > 0 && len(q.statuses) > 1) {
 		return q.scan(&d.idx, start, strict, page)
 	}
 	// A status index holds only its status: no need to check it again.
@@ -356,6 +363,7 @@ func (d *data) page(q *query, start *sortKey, strict bool, page []entry) ([]entr
 			more = more || full
 		}
 	}
+	q.skip = byStatus.skip
 	if len(q.statuses) > 1 {
 		slices.SortFunc(page, func(a, b entry) int { return a.sk.compare(b.sk) })
 		if len(page) > q.size {
@@ -365,9 +373,9 @@ func (d *data) page(q *query, start *sortKey, strict bool, page []entry) ([]entr
 	return page, more
 }
 
-// scan appends to page up to q.size records of x that q selects, from
-// start on, and reports whether it stopped because it had enough.
-func (q *query) scan(x *index, start *sortKey, strict bool, page []entry) ([]entry, bool) {
+// walk calls fn with each record of x that q selects, from start on, until
+// fn returns false.
+func (q *query) walk(x *index, start *sortKey, strict bool, fn func(e *entry) bool) {
 	var p pos
 	var ok bool
 	if start == nil {
@@ -375,21 +383,64 @@ func (q *query) scan(x *index, start *sortKey, strict bool, page []entry) ([]ent
 	} else {
 		p, ok = x.seek(*start, strict)
 	}
-	n := 0
 	for ; ok; p, ok = x.next(p) {
 		e := x.at(p)
 		if q.beyond(e.sk) {
-			return page, false
+			return
 		}
-		if !q.match(&e.rec, e.sk) {
-			continue
-		}
-		page = append(page, *e)
-		if n++; n == q.size {
-			return page, true
+		if q.match(&e.rec, e.sk) && !fn(e) {
+			return
 		}
 	}
-	return page, false
+}
+
+// scan appends to page up to q.size records of x that q selects, from
+// start on, past the q.skip first ones (which it counts down), and reports
+// whether it stopped because it had enough.
+func (q *query) scan(x *index, start *sortKey, strict bool, page []entry) ([]entry, bool) {
+	n, full := 0, false
+	q.walk(x, start, strict, func(e *entry) bool {
+		if q.skip > 0 {
+			q.skip--
+			return true
+		}
+		page = append(page, *e)
+		n++
+		full = n == q.size
+		return !full
+	})
+	return page, full
+}
+
+// CountRecords counts the records q selects, After, Offset and PageSize
+// aside: from the status indexes' sizes when q selects by connection and
+// status alone, else by walking them.
+func (s *Store) CountRecords(ctx context.Context, q store.Query) (int, error) {
+	if err := sqlstore.CheckQuery(q); err != nil {
+		return 0, err
+	}
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	q.After, q.Offset = nil, 0
+	pq, start, strict := newQuery(q)
+	s.d.mu.RLock()
+	defer s.d.mu.RUnlock()
+	n := 0
+	if pq.conn != "" && pq.kind == "" && pq.objectID == 0 && pq.vrf == nil && pq.addr == "" && pq.search == "" && pq.since.IsZero() {
+		statuses := pq.statuses
+		if statuses == nil {
+			statuses = store.Statuses
+		}
+		for _, st := range statuses {
+			if x := s.d.byStatus[connStatus{pq.conn, st}]; x != nil {
+				n += x.n
+			}
+		}
+		return n, nil
+	}
+	pq.walk(&s.d.idx, start, strict, func(*entry) bool { n++; return true })
+	return n, nil
 }
 
 // CountByStatus counts a connection's records by status.

@@ -55,6 +55,11 @@ func (s *suite) testBadArguments(t *testing.T) {
 		{"Record without address", func() error { _, err := st.Record(c, noAddr); return err }(), []string{"address"}},
 		{"DeleteRecords without address", st.DeleteRecords(c, []store.Key{recs[1].Key, noAddr}), []string{"address"}},
 		{"ReplaceRecords deleting a key without address", st.ReplaceRecords(c, recs[:1], []store.Key{noAddr}), []string{"address"}},
+		{"Records with a negative offset", records1(store.Query{Offset: -1}), []string{"offset"}},
+		{"CountRecords with an invalid status", func() error {
+			_, err := st.CountRecords(c, store.Query{Statuses: []store.Status{"exportd"}})
+			return err
+		}(), []string{"status", "exportd"}},
 		{"Records with a NUL in the search", records1(store.Query{Search: "sw\x00"}), []string{"search", "utf-8"}},
 		{"Records with an invalid status", records1(store.Query{Statuses: []store.Status{"exportd"}}), []string{"status", "exportd"}},
 		{"Records with a negative page size", records1(store.Query{PageSize: -1}), []string{"page size"}},

@@ -45,6 +45,8 @@ func (s *suite) testCancellation(t *testing.T) {
 	}
 	_, err = st.CountByStatus(cctx, "wug-a")
 	check("CountByStatus", err)
+	_, err = st.CountRecords(cctx, store.Query{Connection: "wug-a"})
+	check("CountRecords", err)
 	check("DeleteRecords", st.DeleteRecords(cctx, []store.Key{recs[1].Key}))
 	check("ReplaceRecords", st.ReplaceRecords(cctx, []store.Record{changed}, []store.Key{recs[1].Key}))
 	_, err = st.BeginRun(cctx, store.Run{Connection: "wug-a", Kind: store.RunExport, Trigger: store.TriggerManual})
@@ -228,6 +230,8 @@ func (s *suite) testUseAfterClose(t *testing.T) {
 	}
 	_, err = st.CountByStatus(ctx(t), "wug-a")
 	check("CountByStatus", err)
+	_, err = st.CountRecords(ctx(t), store.Query{})
+	check("CountRecords", err)
 	check("DeleteRecords", st.DeleteRecords(ctx(t), []store.Key{Record("wug-a", 0).Key}))
 	check("ReplaceRecords", st.ReplaceRecords(ctx(t), Records("wug-a", 1), []store.Key{Record("wug-a", 1).Key}))
 	_, err = st.BeginRun(ctx(t), store.Run{Connection: "wug-a", Kind: store.RunExport})

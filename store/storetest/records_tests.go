@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -511,6 +512,24 @@ func (s *suite) testQueryFilters(t *testing.T) {
 			if diff := cmp.Diff(want, collect(t, st, q), cmpOpts); diff != "" {
 				t.Errorf("%s, page size %d: Records mismatch (-want +got):\n%s", tt.name, size, diff)
 			}
+			// An offset skips that many of the selected records.
+			for _, off := range []int{1, len(want) / 2, len(want), len(want) + 3, math.MaxInt} {
+				q.Offset = off
+				if diff := cmp.Diff(want[min(off, len(want)):], collect(t, st, q), cmpOpts); diff != "" {
+					t.Errorf("%s, page size %d, offset %d: Records mismatch (-want +got):\n%s", tt.name, size, off, diff)
+				}
+			}
+		}
+		// A count ignores the cursor, offset and page size.
+		q := tt.q
+		q.Offset, q.PageSize = 3, 2
+		wantN := len(want)
+		if q.After != nil {
+			q.After, q.Offset = nil, 0
+			wantN = len(collect(t, st, q))
+		}
+		if n, err := st.CountRecords(ctx(t), q); err != nil || n != wantN {
+			t.Errorf("%s: CountRecords = %d, %v; want %d", tt.name, n, err, wantN)
 		}
 	}
 }

@@ -7,7 +7,8 @@
 // one all-or-nothing transaction, a record moves to a new key atomically
 // (ReplaceRecords), bad records are refused with an error
 // naming them, every Query filter and the cursor select exactly what they
-// say in Key.Compare order, paging neither skips nor repeats a record while
+// say in Key.Compare order (an offset skips as many, a count counts them),
+// paging neither skips nor repeats a record while
 // other goroutines write, counts by status follow every change, runs list
 // newest first, a running run whose holder lost its lease is finished as
 // interrupted and no other, leases are exclusive, expire, are taken over with a higher

@@ -197,6 +197,20 @@ func (c *Core) page(ctx context.Context, q store.Query) ([]store.Record, error) 
 	return page, nil
 }
 
+// CountRecords counts the records q selects, After, Offset and PageSize
+// aside.
+func (c *Core) CountRecords(ctx context.Context, q store.Query) (int, error) {
+	if err := CheckQuery(q); err != nil {
+		return 0, err
+	}
+	query, args := c.D.CountQuery(q)
+	var n int
+	if err := c.DB.QueryRow(ctx, query, args...).Scan(&n); err != nil {
+		return 0, c.errorf("count records: %w", err)
+	}
+	return n, nil
+}
+
 // CountByStatus counts a connection's records by status, every status
 // present in the map.
 func (c *Core) CountByStatus(ctx context.Context, connection string) (map[store.Status]int, error) {

@@ -117,6 +117,9 @@ func CheckQuery(q store.Query) error {
 	if q.PageSize < 0 {
 		return fmt.Errorf("store: query: negative page size %d", q.PageSize)
 	}
+	if q.Offset < 0 {
+		return fmt.Errorf("store: query: negative offset %d", q.Offset)
+	}
 	if q.Address.IsValid() && q.Address.Zone() != "" {
 		return fmt.Errorf("store: query: address %s has a zone", q.Address)
 	}
@@ -170,6 +173,23 @@ type Dialect struct {
 // leave open, so an index whose leading columns are those filters
 // (connection, then status or VRF) serves the page as a range scan.
 func RecordPage(q store.Query, d Dialect) (string, []any) {
+	var b strings.Builder
+	where, args := recordWhere(q, d, true)
+	b.WriteString(where)
+	// The limit and offset are spelled out: SQLite re-prepares a statement
+	// on every execution when its LIMIT is a bound parameter.
+	b.WriteString(" ORDER BY connection, vrf, address LIMIT ")
+	b.WriteString(strconv.Itoa(pageSize(q)))
+	if q.Offset > 0 {
+		b.WriteString(" OFFSET ")
+		b.WriteString(strconv.Itoa(q.Offset))
+	}
+	return b.String(), args
+}
+
+// recordWhere builds the WHERE clause (empty when q selects every record)
+// of q's filters, and of its cursor when withCursor.
+func recordWhere(q store.Query, d Dialect, withCursor bool) (string, []any) {
 	var (
 		conds []string
 		args  []any
@@ -218,7 +238,7 @@ func RecordPage(q store.Query, d Dialect) (string, []any) {
 		}
 		conds = append(conds, "updated_at >= "+arg(d.Time(since)))
 	}
-	if a := q.After; a != nil {
+	if a := q.After; a != nil && withCursor {
 		sameConn := q.Connection != "" && a.Connection == q.Connection
 		switch {
 		case sameConn && q.VRF != nil && a.VRF == *q.VRF:
@@ -229,16 +249,17 @@ func RecordPage(q store.Query, d Dialect) (string, []any) {
 			conds = append(conds, "(connection, vrf, address) > ("+arg(a.Connection)+", "+arg(a.VRF)+", "+arg(a.Address.String())+")")
 		}
 	}
-	var b strings.Builder
-	if len(conds) > 0 {
-		b.WriteString(" WHERE ")
-		b.WriteString(strings.Join(conds, " AND "))
+	if len(conds) == 0 {
+		return "", args
 	}
-	// The limit is spelled out: SQLite re-prepares a statement on every
-	// execution when its LIMIT is a bound parameter.
-	b.WriteString(" ORDER BY connection, vrf, address LIMIT ")
-	b.WriteString(strconv.Itoa(pageSize(q)))
-	return b.String(), args
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// CountQuery is the SQL and arguments that count the records q selects,
+// After, Offset and PageSize aside.
+func (d Dialect) CountQuery(q store.Query) (string, []any) {
+	where, args := recordWhere(q, d, false)
+	return "SELECT count(*) FROM records" + where, args
 }
 
 func pageSize(q store.Query) int {
@@ -286,7 +307,7 @@ func Paginate(ctx context.Context, q store.Query, fetch func(context.Context, st
 				return
 			}
 			last := page[len(page)-1].Key
-			q.After = &last
+			q.After, q.Offset = &last, 0
 		}
 	}
 }

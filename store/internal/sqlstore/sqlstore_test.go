@@ -90,6 +90,8 @@ func TestRecordPageCursor(t *testing.T) {
 			" WHERE connection = $1 AND vrf = $2 AND address > $3 ORDER BY connection, vrf, address LIMIT 500"},
 		{"cursor in another vrf", store.Query{Connection: "a", VRF: &blue, After: &after},
 			" WHERE connection = $1 AND vrf = $2 AND (vrf, address) > ($3, $4) ORDER BY connection, vrf, address LIMIT 500"},
+		{"offset", store.Query{Connection: "a", Offset: 1000, PageSize: 10},
+			" WHERE connection = $1 ORDER BY connection, vrf, address LIMIT 10 OFFSET 1000"},
 		{"cursor in another connection", store.Query{Connection: "b", Statuses: []store.Status{store.StatusError, store.StatusPending}, After: &after},
 			" WHERE connection = $1 AND status IN ($2, $3) AND (connection, vrf, address) > ($4, $5, $6) ORDER BY connection, vrf, address LIMIT 500"},
 	}
