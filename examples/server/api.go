@@ -363,6 +363,20 @@ func (s *service) handleStatus(w http.ResponseWriter, r *http.Request) {
 
 // recentErrors returns the newest failed records changed in the last week.
 func (s *service) recentErrors(ctx context.Context, connection string) ([]recordJSON, error) {
+	newest, err := s.newestErrors(ctx, connection)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]recordJSON, 0, len(newest))
+	for _, rec := range newest {
+		out = append(out, newRecordJSON(rec))
+	}
+	return out, nil
+}
+
+// newestErrors returns the newest failed records changed in the last week,
+// newest first.
+func (s *service) newestErrors(ctx context.Context, connection string) ([]store.Record, error) {
 	var newest []store.Record
 	q := store.Query{Connection: connection, Statuses: []store.Status{store.StatusError}, ChangedSince: time.Now().Add(-recentErrorAge)}
 	for rec, err := range s.st.Records(ctx, q) {
@@ -377,11 +391,7 @@ func (s *service) recentErrors(ctx context.Context, connection string) ([]record
 			}
 		}
 	}
-	out := make([]recordJSON, 0, len(newest))
-	for _, rec := range newest {
-		out = append(out, newRecordJSON(rec))
-	}
-	return out, nil
+	return newest, nil
 }
 
 // page is NetBox's list envelope.

@@ -181,11 +181,10 @@ func (p *statusPage) authed(h pageHandler) http.HandlerFunc {
 
 // signInView is what the sign-in template shows.
 type signInView struct {
-	Next        string
-	Error       string
-	Notice      string
-	PlainHTTP   bool // the session cookie will not be kept
-	SignedInNow bool
+	Next      string
+	Error     string
+	Notice    string
+	PlainHTTP bool // the session cookie will not be kept
 }
 
 // handleSignInForm shows the sign-in form, or goes on to the page for a
@@ -393,7 +392,6 @@ type recordRow struct {
 	WUGDeviceID string
 	WUGURL      string
 	Status      store.Status
-	Reason      store.Reason
 	LastError   string
 	Attempts    int
 	Changed     time.Time
@@ -478,12 +476,12 @@ func (p *statusPage) connection(ctx context.Context, c *conn) (connView, error) 
 		}
 	}
 	if cv.Errors > 0 {
-		errs, err := p.svc.recentErrors(ctx, name)
+		errs, err := p.svc.newestErrors(ctx, name)
 		if err != nil {
 			return cv, err
 		}
-		for _, e := range errs {
-			cv.Failures = append(cv.Failures, p.rowFromJSON(c, e))
+		for _, rec := range errs {
+			cv.Failures = append(cv.Failures, p.row(rec))
 		}
 	}
 	if p.drift != nil {
@@ -586,17 +584,7 @@ func (p *statusPage) row(rec store.Record) recordRow {
 	return recordRow{Connection: rec.Connection, Address: rec.Address.String(), VRF: rec.VRF,
 		ObjectName: rec.ObjectName, ObjectKind: rec.ObjectKind, ObjectURL: p.netboxURL(rec.ObjectKind, rec.ObjectID),
 		WUGDeviceID: rec.WUGDeviceID, WUGURL: p.wugURL(rec.Connection, rec.WUGDeviceID),
-		Status: rec.Status, Reason: rec.Reason, LastError: rec.LastError, Attempts: rec.Attempts, Changed: rec.UpdatedAt}
-}
-
-func (p *statusPage) rowFromJSON(c *conn, r recordJSON) recordRow {
-	row := recordRow{Connection: c.cfg.Name, Address: r.IPAddress, VRF: r.VRF, ObjectName: r.ObjectName, ObjectKind: r.ObjectType,
-		ObjectURL: p.netboxURL(r.ObjectType, r.ObjectID), WUGDeviceID: r.WUGDeviceID, WUGURL: p.wugURL(c.cfg.Name, r.WUGDeviceID),
-		Status: r.Status, Reason: r.Reason, LastError: r.LastError, Attempts: r.Attempts}
-	if r.LastUpdated != nil {
-		row.Changed = *r.LastUpdated
-	}
-	return row
+		Status: rec.Status, LastError: rec.LastError, Attempts: rec.Attempts, Changed: rec.UpdatedAt}
 }
 
 // netboxURL is the NetBox page of an object.
