@@ -386,12 +386,23 @@ func (c *Client) get(ctx context.Context, op, path string, query url.Values, dec
 	if err != nil {
 		return fmt.Errorf("netbox: %s: %w", op, err)
 	}
-	req.Header.Set("Authorization", c.auth)
 	req.Header.Set("Accept", "application/json")
+	if _, err := c.exchange(req, decode); err != nil {
+		return fmt.Errorf("netbox: %s: %w", op, err)
+	}
+	return nil
+}
+
+// exchange sends req, which the caller owns no more, with the token through
+// the HTTP stack and hands a 2xx answer's body, as a JSON stream, to decode
+// (nil reads nothing); any other answer is an *APIError. The response
+// comes back, body closed, after a 2xx answer.
+func (c *Client) exchange(req *http.Request, decode func(*jsontext.Decoder) error) (*http.Response, error) {
+	req.Header.Set("Authorization", c.auth)
 	req.Header.Set("Accept-Language", "en-US")
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("netbox: %s: %w", op, err)
+		return nil, err
 	}
 	body := countingReader{r: resp.Body}
 	defer func() {
@@ -404,7 +415,14 @@ func (c *Client) get(ctx context.Context, op, path string, query url.Values, dec
 	}()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(&body, 64<<10))
-		return fmt.Errorf("netbox: %s: %w", op, newAPIError(resp, b))
+		e := newAPIError(resp, b)
+		if e.Method == "" { // a transport that did not record the request
+			e.Method, e.URL = req.Method, req.URL.RequestURI()
+		}
+		return nil, e
+	}
+	if decode == nil {
+		return resp, nil
 	}
 	dec := decoders.Get().(*jsontext.Decoder)
 	dec.Reset(&body, decodeOpts)
@@ -413,9 +431,9 @@ func (c *Client) get(ctx context.Context, op, path string, query url.Values, dec
 		decoders.Put(dec)
 	}()
 	if err := decode(dec); err != nil {
-		return fmt.Errorf("netbox: %s: %w", op, err)
+		return nil, err
 	}
-	return nil
+	return resp, nil
 }
 
 // decoders recycles JSON decoders and their read buffers across requests.

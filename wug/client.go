@@ -71,7 +71,8 @@ type Client struct {
 	// Product reads product and API information.
 	Product *ProductService
 
-	base         string // scheme://host[:port]/prefix/api/v1, no trailing slash
+	base         string   // scheme://host[:port]/prefix/api/v1, no trailing slash
+	root         *url.URL // base, parsed
 	hc           *http.Client
 	stack        *httpx.Stack
 	auth         *tokenSource
@@ -233,7 +234,11 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wug: %w", err)
 	}
-	c := &Client{base: base, hc: plain, stack: stack, logger: o.http.Logger, batchSize: o.batchSize, maxScanRange: o.maxScanRange}
+	root, err := url.Parse(base)
+	if err != nil {
+		return nil, fmt.Errorf("wug: %w", err)
+	}
+	c := &Client{base: base, root: root, hc: plain, stack: stack, logger: o.http.Logger, batchSize: o.batchSize, maxScanRange: o.maxScanRange}
 	if o.username != "" {
 		c.auth = newTokenSource(base+"/token", o.username, o.password, plain, o.http.Logger)
 		c.hc = &http.Client{
@@ -330,6 +335,16 @@ func (c *Client) do(ctx context.Context, r request, out any, pg *Paging) error {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	_, err = c.send(req, r.creates(), out, pg)
+	return err
+}
+
+// send sends req and decodes the answer's payload into out and its paging
+// block into pg; with both nil, or an empty answer and out nil, it decodes
+// nothing. creates says that each arrival of req acts anew on WUG, so its
+// failures after it may have reached WUG match ErrOutcomeUnknown. The
+// response comes back, body closed, whenever WUG answered with 2xx.
+func (c *Client) send(req *http.Request, creates bool, out any, pg *Paging) (*http.Response, error) {
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -337,44 +352,44 @@ func (c *Client) do(ctx context.Context, r request, out any, pg *Paging) error {
 			// Report the sanitized URL and keep the cause.
 			err = ue.Err
 		}
-		err = fmt.Errorf("%s %s: %w", r.method, httpx.SanitizeURL(req.URL), err)
-		if r.creates() && !neverSent(err) {
-			return outcomeUnknown(err)
+		err = fmt.Errorf("%s %s: %w", req.Method, httpx.SanitizeURL(req.URL), err)
+		if creates && !neverSent(err) {
+			return nil, outcomeUnknown(err)
 		}
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		code, msg := parseErrorBody(data)
-		err := &APIError{StatusCode: resp.StatusCode, Method: r.method, URL: httpx.SanitizeURL(req.URL), Code: code, Message: msg}
-		if r.creates() && mayHaveActed(resp.StatusCode) {
-			return outcomeUnknown(err)
+		err := &APIError{StatusCode: resp.StatusCode, Method: req.Method, URL: httpx.SanitizeURL(req.URL), Code: code, Message: msg}
+		if creates && mayHaveActed(resp.StatusCode) {
+			return nil, outcomeUnknown(err)
 		}
-		return err
+		return nil, err
 	}
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		err = fmt.Errorf("%s %s: read answer: %w", r.method, httpx.SanitizeURL(req.URL), err)
-		if r.creates() {
-			return outcomeUnknown(err)
+		err = fmt.Errorf("%s %s: read answer: %w", req.Method, httpx.SanitizeURL(req.URL), err)
+		if creates {
+			return nil, outcomeUnknown(err)
 		}
-		return err
+		return nil, err
 	}
-	if out == nil && pg == nil {
-		return nil // the caller wants nothing from the answer
+	if out == nil && (pg == nil || len(bytes.TrimSpace(data)) == 0) {
+		return resp, nil // the caller wants nothing from the answer
 	}
 	if err := decodeAnswer(data, out, pg); err != nil {
 		var se *shapeError
 		if errors.As(err, &se) {
-			err = &APIError{StatusCode: resp.StatusCode, Method: r.method, URL: httpx.SanitizeURL(req.URL), Code: se.Code, Message: se.Message, Malformed: se.Problem}
+			err = &APIError{StatusCode: resp.StatusCode, Method: req.Method, URL: httpx.SanitizeURL(req.URL), Code: se.Code, Message: se.Message, Malformed: se.Problem}
 		}
-		if r.creates() {
-			return outcomeUnknown(err)
+		if creates {
+			return nil, outcomeUnknown(err)
 		}
-		return err
+		return nil, err
 	}
-	return nil
+	return resp, nil
 }
 
 // mayHaveActed reports whether a creating request answered with status may
