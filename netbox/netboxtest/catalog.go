@@ -23,42 +23,17 @@ func (h *Handler) listTags(r *http.Request, base string) ([]byte, *apiError) {
 // OR over its values) and paging.
 func (h *Handler) listCatalog(r *http.Request, base string, list func(*catalog) []catEntry,
 	render func(*enc, string, *catEntry)) ([]byte, *apiError) {
-	p := &params{q: r.URL.Query()}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	ids, slugs := p.ints("id"), p.get("slug")
-	limit, offset := h.paging(p)
-	h.strict(p)
-	if e := p.err(); e != nil {
-		return nil, e
-	}
-	all := list(&h.cat)
-	var match []*catEntry
-	for i := range all {
-		c := &all[i]
-		if (len(ids) == 0 || slices.Contains(ids, c.id)) && (len(slugs) == 0 || slices.Contains(slugs, c.slug)) {
-			match = append(match, c)
+	return listRows(h, r, base, func() []catEntry { return list(&h.cat) }, func(p *params) func(*catEntry) bool {
+		ids, slugs := p.ints("id"), p.get("slug")
+		return func(c *catEntry) bool {
+			return (len(ids) == 0 || slices.Contains(ids, c.id)) && (len(slugs) == 0 || slices.Contains(slugs, c.slug))
 		}
-	}
-	page := match[min(offset, len(match)):min(offset+limit, len(match))]
-	return envelope(r, base, len(match), offset, limit, len(page), func(e *enc) {
-		for _, c := range page {
-			render(e, base, c)
-		}
-	}), nil
+	}, render)
 }
 
 // catalogHead writes the keys every catalog object starts with.
 func (e *enc) catalogHead(base, path string, c *catEntry) {
-	e.open()
-	e.k("id")
-	e.int(c.id)
-	e.k("url")
-	e.url(base, path, c.id)
-	e.k("display_url")
-	e.uiURL(base, path, c.id)
-	e.k("display")
-	e.str(c.name)
+	e.head(view{base: base}, path, c.id, c.name)
 	e.k("name")
 	e.str(c.name)
 	e.k("slug")

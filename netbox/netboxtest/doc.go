@@ -13,7 +13,8 @@
 //
 // GET /api/status/, /api/dcim/devices/ (and {id}/),
 // /api/virtualization/virtual-machines/ (and {id}/), /api/ipam/ip-addresses/
-// (and {id}/), /api/dcim/interfaces/ and /api/dcim/sites/ (and {id}/), with
+// (and {id}/), /api/dcim/interfaces/, /api/dcim/sites/ (and {id}/), and
+// /api/dcim/device-roles/ and /api/extras/tags/ (id and slug filters), with
 // NetBox's filters (site, location, region, rack, role, tenant, platform,
 // manufacturer, device type and cluster by id or slug, with "null" and
 // __n; tag with AND semantics, tag__n; status; cf_<name>; id and its

@@ -38,7 +38,51 @@ type view struct {
 // uiURL writes the UI URL matching an API path ("/api/dcim/…" → "/dcim/…").
 func (e *enc) uiURL(base, apiPath string, id int64) { e.url(base, apiPath[len("/api"):], id) }
 
-// ref writes a brief related object with the common leading keys.
+// head opens a full object and writes the keys every one starts with:
+// id, url, display_url and display.
+func (e *enc) head(v view, path string, id int64, display string) {
+	e.open()
+	if e.tk("id") {
+		e.int(id)
+	}
+	if e.tk("url") {
+		e.url(v.base, path, id)
+	}
+	if e.tk("display_url") {
+		e.uiURL(v.base, path, id)
+	}
+	if e.tk("display") {
+		e.str(display)
+	}
+}
+
+// untagged writes tags and custom_fields empty, as the fake keeps neither
+// on this object type, and the created and last_updated stamps.
+func (e *enc) untagged(created, updated int64) {
+	if e.tk("tags") {
+		e.raw("[]")
+	}
+	if e.tk("custom_fields") {
+		e.raw("{}")
+	}
+	if e.tk("created") {
+		e.time(created)
+	}
+	if e.tk("last_updated") {
+		e.time(updated)
+	}
+}
+
+// nulls writes null for each of keys the view asks for.
+func (e *enc) nulls(keys ...string) {
+	for _, k := range keys {
+		if e.tk(k) {
+			e.null()
+		}
+	}
+}
+
+// refHead writes a brief related object with the common leading keys.
 func (e *enc) refHead(v view, path string, c *catEntry) {
 	e.open()
 	e.k("id")
@@ -244,41 +288,73 @@ func (h *Handler) briefObject(e *enc, v view, o *object, vm bool) {
 	e.close()
 }
 
-// device writes a device as /api/dcim/devices/ does.
-func (h *Handler) device(e *enc, v view, o *object) {
+// object writes a device (or, with vm, a virtual machine) as
+// /api/dcim/devices/ (/api/virtualization/virtual-machines/) does, in
+// NetBox's key order for the kind.
+func (h *Handler) object(e *enc, v view, o *object, vm bool) {
 	if v.brief && v.only == nil {
-		h.briefObject(e, v, o, false)
+		h.briefObject(e, v, o, vm)
 		return
 	}
+	path := pDevices
+	if vm {
+		path = pVMs
+	}
 	site := get(h.cat.sites, o.site)
-	e.open()
-	if e.tk("id") {
-		e.int(o.id)
-	}
-	if e.tk("url") {
-		e.url(v.base, pDevices, o.id)
-	}
-	if e.tk("display_url") {
-		e.uiURL(v.base, pDevices, o.id)
-	}
-	if e.tk("display") {
-		e.str(h.display(o, false))
-	}
+	e.head(v, path, o.id, h.display(o, vm))
 	if e.tk("name") {
 		e.nstr(o.name)
 	}
+	if vm {
+		h.vmFields(e, v, o, site)
+	} else {
+		h.deviceFields(e, v, o, site)
+	}
+	if e.tk("description") {
+		e.str(o.description)
+	}
+	if e.tk("comments") {
+		e.str(o.comments)
+	}
+	if e.tk("config_template") {
+		e.null()
+	}
+	if !vm && v.config && e.tk("config_context") {
+		h.configContext(e, site)
+	}
+	if e.tk("local_context_data") {
+		e.null()
+	}
+	if e.tk("tags") {
+		h.tagList(e, v, o.tags)
+	}
+	if e.tk("custom_fields") {
+		h.customFields(e, o.cf, vm)
+	}
+	if vm && v.config && e.tk("config_context") {
+		h.configContext(e, site)
+	}
+	if e.tk("created") {
+		e.time(o.created)
+	}
+	if e.tk("last_updated") {
+		e.time(o.updated)
+	}
+	for _, c := range h.objectCounts(o, vm) {
+		if e.tk(c.key) {
+			e.int(c.n)
+		}
+	}
+	e.close()
+}
+
+// deviceFields writes the fields only devices have, from device_type to
+// vc_priority.
+func (h *Handler) deviceFields(e *enc, v view, o *object, site *catEntry) {
 	if e.tk("device_type") {
 		h.deviceTypeRef(e, v, get(h.cat.deviceTypes, o.devType))
 	}
-	if e.tk("role") {
-		e.treeRef(v, pRoles, get(h.cat.roles, o.role), false)
-	}
-	if e.tk("tenant") {
-		e.slugRef(v, pTenants, get(h.cat.tenants, o.tenant))
-	}
-	if e.tk("platform") {
-		e.slugRef(v, pPlatforms, get(h.cat.platforms, o.platform))
-	}
+	h.roleTenantPlatform(e, v, o)
 	if e.tk("serial") {
 		e.str(o.serial)
 	}
@@ -308,15 +384,7 @@ func (h *Handler) device(e *enc, v view, o *object) {
 			e.null()
 		}
 	}
-	if e.tk("latitude") {
-		e.null()
-	}
-	if e.tk("longitude") {
-		e.null()
-	}
-	if e.tk("parent_device") {
-		e.null()
-	}
+	e.nulls("latitude", "longitude", "parent_device")
 	if e.tk("status") {
 		h.status(e, o.status, deviceStatusLabels)
 	}
@@ -331,60 +399,73 @@ func (h *Handler) device(e *enc, v view, o *object) {
 	if e.tk("cluster") {
 		e.nameRef(v, pClusters, get(h.cat.clusters, o.cluster))
 	}
-	if e.tk("virtual_chassis") {
-		e.null()
-	}
-	if e.tk("vc_position") {
-		e.null()
-	}
-	if e.tk("vc_priority") {
-		e.null()
-	}
-	if e.tk("description") {
-		e.str(o.description)
-	}
-	if e.tk("comments") {
-		e.str(o.comments)
-	}
-	if e.tk("config_template") {
-		e.null()
-	}
-	if v.config && e.tk("config_context") {
-		h.configContext(e, site)
-	}
-	if e.tk("local_context_data") {
-		e.null()
-	}
-	if e.tk("tags") {
-		h.tagList(e, v, o.tags)
-	}
-	if e.tk("custom_fields") {
-		h.customFields(e, o.cf, false)
-	}
-	if e.tk("created") {
-		e.time(o.created)
-	}
-	if e.tk("last_updated") {
-		e.time(o.updated)
-	}
-	for _, c := range h.componentCounts(o) {
-		if e.tk(c.key) {
-			e.int(c.n)
-		}
-	}
-	e.close()
+	e.nulls("virtual_chassis", "vc_position", "vc_priority")
 }
+
+// vmFields writes the fields only virtual machines have, from status to
+// disk.
+func (h *Handler) vmFields(e *enc, v view, o *object, site *catEntry) {
+	if e.tk("status") {
+		h.status(e, o.status, vmStatusLabels)
+	}
+	if e.tk("site") {
+		e.slugRef(v, pSites, site)
+	}
+	if e.tk("cluster") {
+		e.nameRef(v, pClusters, get(h.cat.clusters, o.cluster))
+	}
+	if e.tk("device") {
+		e.null()
+	}
+	if e.tk("serial") {
+		e.str(o.serial)
+	}
+	h.roleTenantPlatform(e, v, o)
+	h.primaryIPs(e, v, o, false)
+	if e.tk("vcpus") {
+		e.float(o.vcpus)
+	}
+	if e.tk("memory") {
+		e.int(o.memory)
+	}
+	if e.tk("disk") {
+		e.int(o.disk)
+	}
+}
+
+func (h *Handler) roleTenantPlatform(e *enc, v view, o *object) {
+	if e.tk("role") {
+		e.treeRef(v, pRoles, get(h.cat.roles, o.role), false)
+	}
+	if e.tk("tenant") {
+		e.slugRef(v, pTenants, get(h.cat.tenants, o.tenant))
+	}
+	if e.tk("platform") {
+		e.slugRef(v, pPlatforms, get(h.cat.platforms, o.platform))
+	}
+}
+
+// device writes a device (see object).
+func (h *Handler) device(e *enc, v view, o *object) { h.object(e, v, o, false) }
+
+// vm writes a virtual machine (see object).
+func (h *Handler) vm(e *enc, v view, o *object) { h.object(e, v, o, true) }
 
 type count struct {
 	key string
 	n   int64
 }
 
-// componentCounts are a device's *_count fields: every generated device
-// has one console port and two power ports besides its interfaces.
-func (h *Handler) componentCounts(o *object) [10]count {
+// objectCounts are an object's *_count fields: every generated device has one
+// console port and two power ports besides its interfaces; a VM counts
+// its interfaces and no virtual disks.
+func (h *Handler) objectCounts(o *object, vm bool) []count {
+	if vm {
+		ifaces := int64(len(h.ifaces.index().post[ikey{f: fOwner, v: o.id, s: "v"}]))
+		return []count{{"interface_count", ifaces}, {"virtual_disk_count", 0}}
+	}
 	ifaces := int64(len(h.ifaces.index().post[ikey{f: fOwner, v: o.id, s: "d"}]))
-	return [...]count{{"console_port_count", 1}, {"console_server_port_count", 0}, {"power_port_count", 2},
+	return []count{{"console_port_count", 1}, {"console_server_port_count", 0}, {"power_port_count", 2},
 		{"power_outlet_count", 0}, {"interface_count", ifaces}, {"front_port_count", 0},
 		{"rear_port_count", 0}, {"device_bay_count", 0}, {"module_bay_count", 0}, {"inventory_item_count", 0}}
 }
@@ -418,7 +499,13 @@ func (h *Handler) primaryIPs(e *enc, v view, o *object, oob bool) {
 	}
 }
 
+// configContext writes the rendered config context: site-scoped data, or
+// {} for a VM without a site.
 func (h *Handler) configContext(e *enc, site *catEntry) {
+	if site == nil {
+		e.raw("{}")
+		return
+	}
 	e.open()
 	e.k("ntp_servers")
 	e.openA()
@@ -430,103 +517,6 @@ func (h *Handler) configContext(e *enc, site *catEntry) {
 	e.k("community_ref")
 	e.str("vault:snmp/" + site.slug)
 	e.close()
-	e.close()
-}
-
-// vm writes a virtual machine as /api/virtualization/virtual-machines/ does.
-func (h *Handler) vm(e *enc, v view, o *object) {
-	if v.brief && v.only == nil {
-		h.briefObject(e, v, o, true)
-		return
-	}
-	site := get(h.cat.sites, o.site)
-	e.open()
-	if e.tk("id") {
-		e.int(o.id)
-	}
-	if e.tk("url") {
-		e.url(v.base, pVMs, o.id)
-	}
-	if e.tk("display_url") {
-		e.uiURL(v.base, pVMs, o.id)
-	}
-	if e.tk("display") {
-		e.str(o.name)
-	}
-	if e.tk("name") {
-		e.str(o.name)
-	}
-	if e.tk("status") {
-		h.status(e, o.status, vmStatusLabels)
-	}
-	if e.tk("site") {
-		e.slugRef(v, pSites, site)
-	}
-	if e.tk("cluster") {
-		e.nameRef(v, pClusters, get(h.cat.clusters, o.cluster))
-	}
-	if e.tk("device") {
-		e.null()
-	}
-	if e.tk("serial") {
-		e.str(o.serial)
-	}
-	if e.tk("role") {
-		e.treeRef(v, pRoles, get(h.cat.roles, o.role), false)
-	}
-	if e.tk("tenant") {
-		e.slugRef(v, pTenants, get(h.cat.tenants, o.tenant))
-	}
-	if e.tk("platform") {
-		e.slugRef(v, pPlatforms, get(h.cat.platforms, o.platform))
-	}
-	h.primaryIPs(e, v, o, false)
-	if e.tk("vcpus") {
-		e.float(o.vcpus)
-	}
-	if e.tk("memory") {
-		e.int(o.memory)
-	}
-	if e.tk("disk") {
-		e.int(o.disk)
-	}
-	if e.tk("description") {
-		e.str(o.description)
-	}
-	if e.tk("comments") {
-		e.str(o.comments)
-	}
-	if e.tk("config_template") {
-		e.null()
-	}
-	if e.tk("local_context_data") {
-		e.null()
-	}
-	if e.tk("tags") {
-		h.tagList(e, v, o.tags)
-	}
-	if e.tk("custom_fields") {
-		h.customFields(e, o.cf, true)
-	}
-	if v.config && e.tk("config_context") {
-		if site != nil {
-			h.configContext(e, site)
-		} else {
-			e.raw("{}")
-		}
-	}
-	if e.tk("created") {
-		e.time(o.created)
-	}
-	if e.tk("last_updated") {
-		e.time(o.updated)
-	}
-	if e.tk("interface_count") {
-		e.int(int64(len(h.ifaces.index().post[ikey{f: fOwner, v: o.id, s: "v"}])))
-	}
-	if e.tk("virtual_disk_count") {
-		e.int(0)
-	}
 	e.close()
 }
 
@@ -653,18 +643,7 @@ func (h *Handler) ip(e *enc, v view, ip *ipAddr) {
 	if e.tk("comments") {
 		e.str("")
 	}
-	if e.tk("tags") {
-		e.raw("[]")
-	}
-	if e.tk("custom_fields") {
-		e.raw("{}")
-	}
-	if e.tk("created") {
-		e.time(ip.created)
-	}
-	if e.tk("last_updated") {
-		e.time(ip.updated)
-	}
+	e.untagged(ip.created, ip.updated)
 	e.close()
 }
 
@@ -691,19 +670,7 @@ func (h *Handler) iface(e *enc, v view, i *iface) {
 		e.close()
 		return
 	}
-	e.open()
-	if e.tk("id") {
-		e.int(i.id)
-	}
-	if e.tk("url") {
-		e.url(v.base, pInterfaces, i.id)
-	}
-	if e.tk("display_url") {
-		e.uiURL(v.base, pInterfaces, i.id)
-	}
-	if e.tk("display") {
-		e.str(i.name)
-	}
+	e.head(v, pInterfaces, i.id, i.name)
 	if e.tk("device") {
 		h.briefObject(e, v, h.devices.byID[i.ownerID], false)
 	}
@@ -725,39 +692,22 @@ func (h *Handler) iface(e *enc, v view, i *iface) {
 	if e.tk("enabled") {
 		e.bool(true)
 	}
-	for _, k := range []string{"parent", "bridge", "lag", "mtu", "mac_address", "primary_mac_address"} {
-		if e.tk(k) {
-			e.null()
-		}
-	}
+	e.nulls("parent", "bridge", "lag", "mtu", "mac_address", "primary_mac_address")
 	if e.tk("mac_addresses") {
 		e.raw("[]")
 	}
-	for _, k := range []string{"speed", "duplex", "wwn"} {
-		if e.tk(k) {
-			e.null()
-		}
-	}
+	e.nulls("speed", "duplex", "wwn")
 	if e.tk("mgmt_only") {
 		e.bool(i.mgmtOnly)
 	}
 	if e.tk("description") {
 		e.str("")
 	}
-	for _, k := range []string{"mode", "rf_role", "rf_channel", "poe_mode", "poe_type",
-		"rf_channel_frequency", "rf_channel_width", "tx_power", "untagged_vlan"} {
-		if e.tk(k) {
-			e.null()
-		}
-	}
+	e.nulls("mode", "rf_role", "rf_channel", "poe_mode", "poe_type", "rf_channel_frequency", "rf_channel_width", "tx_power", "untagged_vlan")
 	if e.tk("tagged_vlans") {
 		e.raw("[]")
 	}
-	for _, k := range []string{"qinq_svlan", "vlan_translation_policy"} {
-		if e.tk(k) {
-			e.null()
-		}
-	}
+	e.nulls("qinq_svlan", "vlan_translation_policy")
 	if e.tk("mark_connected") {
 		e.bool(false)
 	}
@@ -779,26 +729,11 @@ func (h *Handler) iface(e *enc, v view, i *iface) {
 	if e.tk("wireless_lans") {
 		e.raw("[]")
 	}
-	for _, k := range []string{"vrf", "l2vpn_termination", "connected_endpoints", "connected_endpoints_type"} {
-		if e.tk(k) {
-			e.null()
-		}
-	}
+	e.nulls("vrf", "l2vpn_termination", "connected_endpoints", "connected_endpoints_type")
 	if e.tk("connected_endpoints_reachable") {
 		e.bool(false)
 	}
-	if e.tk("tags") {
-		e.raw("[]")
-	}
-	if e.tk("custom_fields") {
-		e.raw("{}")
-	}
-	if e.tk("created") {
-		e.time(i.created)
-	}
-	if e.tk("last_updated") {
-		e.time(i.updated)
-	}
+	e.untagged(i.created, i.updated)
 	if e.tk("count_ipaddresses") {
 		e.int(int64(len(h.ips.index().post[ikey{f: fIface, v: i.id}])))
 	}
@@ -817,19 +752,7 @@ func (h *Handler) site(e *enc, v view, s *catEntry) {
 		e.slugRef(v, pSites, s)
 		return
 	}
-	e.open()
-	if e.tk("id") {
-		e.int(s.id)
-	}
-	if e.tk("url") {
-		e.url(v.base, pSites, s.id)
-	}
-	if e.tk("display_url") {
-		e.uiURL(v.base, pSites, s.id)
-	}
-	if e.tk("display") {
-		e.str(s.name)
-	}
+	e.head(v, pSites, s.id, s.name)
 	if e.tk("name") {
 		e.str(s.name)
 	}
@@ -871,18 +794,7 @@ func (h *Handler) site(e *enc, v view, s *catEntry) {
 	if e.tk("asns") {
 		e.raw("[]")
 	}
-	if e.tk("tags") {
-		e.raw("[]")
-	}
-	if e.tk("custom_fields") {
-		e.raw("{}")
-	}
-	if e.tk("created") {
-		e.time(siteCreated)
-	}
-	if e.tk("last_updated") {
-		e.time(siteCreated)
-	}
+	e.untagged(siteCreated, siteCreated)
 	dix, vix := h.devices.index(), h.vms.index()
 	racks := int64(0)
 	for _, r := range h.cat.racks {

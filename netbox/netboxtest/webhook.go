@@ -315,7 +315,7 @@ func (h *Handler) snapshot(o *object, vm bool) []byte {
 			e.k(k)
 			e.null()
 		}
-		for _, c := range h.componentCounts(o) {
+		for _, c := range h.objectCounts(o, false) {
 			e.k(c.key)
 			e.int(c.n)
 		}

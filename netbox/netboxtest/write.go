@@ -421,9 +421,22 @@ func (h *Handler) patchedCFs(o *object, m map[string]any, vm bool) ([]any, *apiE
 var cfNameRE = regexp.MustCompile(`^[a-z0-9_]+$`)
 
 // createCustomFields serves POST /api/extras/custom-fields/ with one
-// definition or a list (NetBox's bulk create, all or nothing). The fake
-// takes the types that need no choice set or related object type.
+// definition or a list. The fake takes the types that need no choice set
+// or related object type.
 func (h *Handler) createCustomFields(r *http.Request, base string) ([]byte, *apiError) {
+	return createRows(h, r, base, h.cfFromRequest, func(d *cfDef) {
+		d.id, d.created = h.nextCFID(), h.stamp()
+		h.cfs = append(h.cfs, *d)
+	}, h.customField)
+}
+
+// createRows serves a create of one object or a list of them (NetBox's
+// bulk create, all or nothing): read turns each item into a row or
+// NetBox's messages per field (it sees the items before it), add stores a
+// row and render writes it into the answer.
+func createRows[T any](h *Handler, r *http.Request, base string,
+	read func(m map[string]any, before []map[string]any) (T, map[string]string),
+	add func(*T), render func(*enc, string, *T)) ([]byte, *apiError) {
 	v, ae := readBody(r)
 	if ae != nil {
 		return nil, ae
@@ -434,33 +447,59 @@ func (h *Handler) createCustomFields(r *http.Request, base string) ([]byte, *api
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	rows := make([]T, len(list))
 	perItem := make([]map[string]string, len(list))
-	defs := make([]cfDef, len(list))
 	bad := false
-	now := h.stamp()
 	for i, m := range list {
-		defs[i], perItem[i] = h.cfFromRequest(m, list[:i])
-		defs[i].id, defs[i].created = h.nextCFID()+int64(i), now
+		rows[i], perItem[i] = read(m, list[:i])
 		bad = bad || len(perItem[i]) > 0
 	}
-	if bad {
-		if many {
-			return nil, listErrors(perItem)
-		}
+	switch {
+	case bad && many:
+		return nil, listErrors(perItem)
+	case bad:
 		return nil, fieldErrors(perItem[0])
 	}
-	h.cfs = append(h.cfs, defs...)
 	e := &enc{}
 	if many {
 		e.openA()
 	}
-	for i := range defs {
-		h.customField(e, base, &h.cfs[len(h.cfs)-len(defs)+i])
+	for i := range rows {
+		add(&rows[i])
+		render(e, base, &rows[i])
 	}
 	if many {
 		e.closeA()
 	}
 	return e.b, nil
+}
+
+// listRows serves a list of the rows that pass the filter the query
+// asks for, paged, rendered by render.
+func listRows[T any](h *Handler, r *http.Request, base string, rows func() []T,
+	filter func(*params) func(*T) bool, render func(*enc, string, *T)) ([]byte, *apiError) {
+	p := &params{q: r.URL.Query()}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	keep := filter(p)
+	limit, offset := h.paging(p)
+	h.strict(p)
+	if e := p.err(); e != nil {
+		return nil, e
+	}
+	all := rows()
+	var match []*T
+	for i := range all {
+		if keep(&all[i]) {
+			match = append(match, &all[i])
+		}
+	}
+	page := match[min(offset, len(match)):min(offset+limit, len(match))]
+	return envelope(r, base, len(match), offset, limit, len(page), func(e *enc) {
+		for _, x := range page {
+			render(e, base, x)
+		}
+	}), nil
 }
 
 // cfFromRequest reads one custom-field definition of a create request,
@@ -534,45 +573,20 @@ func (h *Handler) cfFromRequest(m map[string]any, before []map[string]any) (cfDe
 // listCustomFields serves GET /api/extras/custom-fields/ with the id,
 // name and object_type filters.
 func (h *Handler) listCustomFields(r *http.Request, base string) ([]byte, *apiError) {
-	p := &params{q: r.URL.Query()}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	ids, names, ot := p.ints("id"), p.get("name"), p.last("object_type")
-	limit, offset := h.paging(p)
-	h.strict(p)
-	if e := p.err(); e != nil {
-		return nil, e
-	}
-	var match []*cfDef
-	for i := range h.cfs {
-		d := &h.cfs[i]
-		if (len(ids) > 0 && !slices.Contains(ids, d.id)) || (len(names) > 0 && !slices.Contains(names, d.name)) ||
-			(ot != "" && !slices.Contains(d.objectTypeNames(), ot)) {
-			continue
+	return listRows(h, r, base, func() []cfDef { return h.cfs }, func(p *params) func(*cfDef) bool {
+		ids, names, ot := p.ints("id"), p.get("name"), p.last("object_type")
+		return func(d *cfDef) bool {
+			return (len(ids) == 0 || slices.Contains(ids, d.id)) && (len(names) == 0 || slices.Contains(names, d.name)) &&
+				(ot == "" || slices.Contains(d.objectTypeNames(), ot))
 		}
-		match = append(match, d)
-	}
-	page := match[min(offset, len(match)):min(offset+limit, len(match))]
-	return envelope(r, base, len(match), offset, limit, len(page), func(e *enc) {
-		for _, d := range page {
-			h.customField(e, base, d)
-		}
-	}), nil
+	}, h.customField)
 }
 
 // customField writes a custom-field definition as
 // /api/extras/custom-fields/ does.
 func (h *Handler) customField(e *enc, base string, d *cfDef) {
 	t := cfTypes[d.typ]
-	e.open()
-	e.k("id")
-	e.int(d.id)
-	e.k("url")
-	e.url(base, pCustomFields, d.id)
-	e.k("display_url")
-	e.uiURL(base, pCustomFields, d.id)
-	e.k("display")
-	e.str(orString(d.label, d.name))
+	e.head(view{base: base}, pCustomFields, d.id, orString(d.label, d.name))
 	e.k("object_types")
 	e.openA()
 	for _, n := range d.objectTypeNames() {
@@ -613,10 +627,7 @@ func (h *Handler) customField(e *enc, base string, d *cfDef) {
 	e.null()
 	e.k("weight")
 	e.int(100)
-	for _, k := range []string{"validation_minimum", "validation_maximum"} {
-		e.k(k)
-		e.null()
-	}
+	e.nulls("validation_minimum", "validation_maximum")
 	e.k("validation_regex")
 	e.str("")
 	e.k("choice_set")
@@ -645,48 +656,17 @@ func orTime(a, b int64) int64 {
 }
 
 // createJournalEntries serves POST /api/extras/journal-entries/ with one
-// entry or a list (all or nothing) on devices and VMs.
+// entry or a list, on devices and VMs.
 func (h *Handler) createJournalEntries(r *http.Request, base string) ([]byte, *apiError) {
-	v, ae := readBody(r)
-	if ae != nil {
-		return nil, ae
-	}
-	list, many, ae := items(v)
-	if ae != nil {
-		return nil, ae
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	perItem := make([]map[string]string, len(list))
-	made := make([]journalEntry, len(list))
-	bad := false
-	for i, m := range list {
-		made[i], perItem[i] = h.journalFromRequest(m)
-		bad = bad || len(perItem[i]) > 0
-	}
-	if bad {
-		if many {
-			return nil, listErrors(perItem)
-		}
-		return nil, fieldErrors(perItem[0])
-	}
-	e := &enc{}
-	if many {
-		e.openA()
-	}
-	for i := range made {
-		made[i].id = int64(len(h.journal) + 1)
-		made[i].created = h.stamp()
-		h.journal = append(h.journal, made[i])
-		h.journalItem(e, base, &made[i])
-	}
-	if many {
-		e.closeA()
-	}
-	return e.b, nil
+	return createRows(h, r, base, h.journalFromRequest, func(j *journalEntry) {
+		j.id, j.created = int64(len(h.journal)+1), h.stamp()
+		h.journal = append(h.journal, *j)
+	}, h.journalItem)
 }
 
-func (h *Handler) journalFromRequest(m map[string]any) (journalEntry, map[string]string) {
+// journalFromRequest reads one journal entry of a create request, with
+// NetBox's messages per field for what it refuses.
+func (h *Handler) journalFromRequest(m map[string]any, _ []map[string]any) (journalEntry, map[string]string) {
 	errs := map[string]string{}
 	j := journalEntry{kind: "info"}
 	j.objType, _ = m["assigned_object_type"].(string)
@@ -729,15 +709,7 @@ func (h *Handler) journalTarget(objType string, id int64) *object {
 
 // journalItem writes a journal entry as /api/extras/journal-entries/ does.
 func (h *Handler) journalItem(e *enc, base string, j *journalEntry) {
-	e.open()
-	e.k("id")
-	e.int(j.id)
-	e.k("url")
-	e.url(base, pJournal, j.id)
-	e.k("display_url")
-	e.uiURL(base, pJournal, j.id)
-	e.k("display")
-	e.str(fromMicros(j.created).Format(journalDisplayTime) + " (" + journalKindLabels[j.kind] + ")")
+	e.head(view{base: base}, pJournal, j.id, fromMicros(j.created).Format(journalDisplayTime)+" ("+journalKindLabels[j.kind]+")")
 	e.k("assigned_object_type")
 	e.str(j.objType)
 	e.k("assigned_object_id")
@@ -769,28 +741,11 @@ func (h *Handler) journalItem(e *enc, base string, j *journalEntry) {
 // listJournalEntries serves GET /api/extras/journal-entries/ with the
 // assigned_object_type, assigned_object_id and kind filters.
 func (h *Handler) listJournalEntries(r *http.Request, base string) ([]byte, *apiError) {
-	p := &params{q: r.URL.Query()}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	types, ids, kinds := p.get("assigned_object_type"), p.ints("assigned_object_id"), p.get("kind")
-	limit, offset := h.paging(p)
-	h.strict(p)
-	if e := p.err(); e != nil {
-		return nil, e
-	}
-	var match []*journalEntry
-	for i := range h.journal {
-		j := &h.journal[i]
-		if (len(types) > 0 && !slices.Contains(types, j.objType)) || (len(ids) > 0 && !slices.Contains(ids, j.objID)) ||
-			(len(kinds) > 0 && !slices.Contains(kinds, j.kind)) {
-			continue
+	return listRows(h, r, base, func() []journalEntry { return h.journal }, func(p *params) func(*journalEntry) bool {
+		types, ids, kinds := p.get("assigned_object_type"), p.ints("assigned_object_id"), p.get("kind")
+		return func(j *journalEntry) bool {
+			return (len(types) == 0 || slices.Contains(types, j.objType)) &&
+				(len(ids) == 0 || slices.Contains(ids, j.objID)) && (len(kinds) == 0 || slices.Contains(kinds, j.kind))
 		}
-		match = append(match, j)
-	}
-	page := match[min(offset, len(match)):min(offset+limit, len(match))]
-	return envelope(r, base, len(match), offset, limit, len(page), func(e *enc) {
-		for _, j := range page {
-			h.journalItem(e, base, j)
-		}
-	}), nil
+	}, h.journalItem)
 }
