@@ -541,16 +541,27 @@ func (p *statusPage) records(ctx context.Context, v url.Values) recordsView {
 		offset = int(^uint(0) >> 1) // past any list
 	}
 	q.Search = rv.Query
-	for rec, err := range p.svc.st.Records(ctx, q) {
-		if err != nil {
-			p.svc.log.Error("status page: listing records", "err", err)
-			rv.Error = "The state store did not answer; the list is incomplete."
-			break
-		}
-		if rv.Total >= offset && len(rv.Rows) < recordsPerPage {
+	// A page and a count, however long the list.
+	total, err := p.svc.st.CountRecords(ctx, q)
+	if err != nil {
+		p.svc.log.Error("status page: counting records", "err", err)
+		rv.Error = "The state store did not answer; the records cannot be listed."
+		return rv
+	}
+	rv.Total = total
+	q.Offset, q.PageSize = offset, recordsPerPage
+	if offset < total {
+		for rec, err := range p.svc.st.Records(ctx, q) {
+			if err != nil {
+				p.svc.log.Error("status page: listing records", "err", err)
+				rv.Error = "The state store did not answer; the list is incomplete."
+				break
+			}
 			rv.Rows = append(rv.Rows, p.row(rec))
+			if len(rv.Rows) == recordsPerPage {
+				break
+			}
 		}
-		rv.Total++
 	}
 	if len(rv.Rows) > 0 {
 		rv.From, rv.To = offset+1, offset+len(rv.Rows)

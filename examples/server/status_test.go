@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -431,6 +433,16 @@ func TestStatusPageCountsFailuresBacklogAndRecords(t *testing.T) {
 			t.Errorf("%s: want %q, previous link %v, next link %v", tt.name, tt.summary, tt.prev, tt.next)
 		}
 	}
+	// A page reads its page and a count, not the whole list: 50 records
+	// and the three the backlog and failures read.
+	counting := &countingStore{Store: f.st}
+	f.svc.st = counting
+	page("?page=2")
+	if n := counting.yielded.Load(); n > recordsPerPage+3 {
+		t.Errorf("page 2 read %d records from the store, want at most %d", n, recordsPerPage+3)
+	}
+	f.svc.st = f.st
+
 	// The search keeps its filters on the next page.
 	if body := page("?q=10.0.0&status=exported"); !strings.Contains(body, `href="/status/?page=2&amp;q=10.0.0&amp;status=exported#records"`) {
 		t.Error("the next page's link loses the search")
@@ -560,5 +572,22 @@ func TestStatusPageStoreDown(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "connection refused") {
 		t.Error("the store's error is not logged")
+	}
+}
+
+// countingStore counts the records its Records yields.
+type countingStore struct {
+	store.Store
+	yielded atomic.Int64
+}
+
+func (c *countingStore) Records(ctx context.Context, q store.Query) iter.Seq2[store.Record, error] {
+	return func(yield func(store.Record, error) bool) {
+		for rec, err := range c.Store.Records(ctx, q) {
+			c.yielded.Add(1)
+			if !yield(rec, err) {
+				return
+			}
+		}
 	}
 }
