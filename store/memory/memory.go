@@ -92,8 +92,12 @@ func (s *Store) Connect() *Store {
 	return &Store{d: s.d}
 }
 
-// check returns the context's error or ErrClosed, if any.
-func (s *Store) check(ctx context.Context) error {
+// check returns bad (a method's verdict on its arguments), the context's
+// error or ErrClosed, the first that is not nil.
+func (s *Store) check(ctx context.Context, bad error) error {
+	if bad != nil {
+		return bad
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -120,13 +124,7 @@ func (s *Store) DeleteRecords(ctx context.Context, keys []store.Key) error {
 // ReplaceRecords deletes the records of deletes and then upserts upserts,
 // all or none.
 func (s *Store) ReplaceRecords(ctx context.Context, upserts []store.Record, deletes []store.Key) error {
-	if err := store.ValidateRecords(upserts); err != nil {
-		return err
-	}
-	if err := sqlstore.CheckKeys(deletes); err != nil {
-		return err
-	}
-	if err := s.check(ctx); err != nil {
+	if err := s.check(ctx, cmp.Or(store.ValidateRecords(upserts), sqlstore.CheckKeys(deletes))); err != nil {
 		return err
 	}
 	d := s.d
@@ -199,10 +197,7 @@ func (d *data) statusIndex(conn string, st store.Status) *index {
 
 // Record returns the record for key, or an error wrapping store.ErrNotFound.
 func (s *Store) Record(ctx context.Context, key store.Key) (store.Record, error) {
-	if err := key.Validate(); err != nil {
-		return store.Record{}, err
-	}
-	if err := s.check(ctx); err != nil {
+	if err := s.check(ctx, key.Validate()); err != nil {
 		return store.Record{}, err
 	}
 	s.d.mu.RLock()
@@ -317,7 +312,7 @@ func (s *Store) Records(ctx context.Context, q store.Query) iter.Seq2[store.Reco
 			pages.Put(bp)
 		}()
 		for {
-			if err := s.check(ctx); err != nil {
+			if err := s.check(ctx, nil); err != nil {
 				yield(store.Record{}, err)
 				return
 			}
@@ -416,10 +411,7 @@ func (q *query) scan(x *index, start *sortKey, strict bool, page []entry) ([]ent
 // aside: from the status indexes' sizes when q selects by connection and
 // status alone, else by walking them.
 func (s *Store) CountRecords(ctx context.Context, q store.Query) (int, error) {
-	if err := sqlstore.CheckQuery(q); err != nil {
-		return 0, err
-	}
-	if err := s.check(ctx); err != nil {
+	if err := s.check(ctx, sqlstore.CheckQuery(q)); err != nil {
 		return 0, err
 	}
 	q.After, q.Offset = nil, 0
@@ -445,10 +437,7 @@ func (s *Store) CountRecords(ctx context.Context, q store.Query) (int, error) {
 
 // CountByStatus counts a connection's records by status.
 func (s *Store) CountByStatus(ctx context.Context, connection string) (map[store.Status]int, error) {
-	if err := sqlstore.CheckConnection(connection); err != nil {
-		return nil, err
-	}
-	if err := s.check(ctx); err != nil {
+	if err := s.check(ctx, sqlstore.CheckConnection("count by status", connection)); err != nil {
 		return nil, err
 	}
 	out := sqlstore.CountMap()
@@ -472,10 +461,7 @@ func cloneRun(r store.Run) store.Run {
 // set.
 func (s *Store) BeginRun(ctx context.Context, run store.Run) (store.Run, error) {
 	run, err := sqlstore.PrepareRun(run, s.d.clock())
-	if err != nil {
-		return store.Run{}, err
-	}
-	if err := s.check(ctx); err != nil {
+	if err := s.check(ctx, err); err != nil {
 		return store.Run{}, err
 	}
 	d := s.d
@@ -493,10 +479,7 @@ func (s *Store) BeginRun(ctx context.Context, run store.Run) (store.Run, error) 
 // when zero).
 func (s *Store) FinishRun(ctx context.Context, run store.Run) error {
 	run, err := sqlstore.PrepareFinish(run, s.d.clock())
-	if err != nil {
-		return err
-	}
-	if err := s.check(ctx); err != nil {
+	if err := s.check(ctx, err); err != nil {
 		return err
 	}
 	d := s.d
@@ -515,10 +498,7 @@ func (s *Store) FinishRun(ctx context.Context, run store.Run) error {
 
 // Run returns a run by id, or an error wrapping store.ErrNotFound.
 func (s *Store) Run(ctx context.Context, id string) (store.Run, error) {
-	if err := sqlstore.CheckRunID(id); err != nil {
-		return store.Run{}, err
-	}
-	if err := s.check(ctx); err != nil {
+	if err := s.check(ctx, sqlstore.CheckRunID(id)); err != nil {
 		return store.Run{}, err
 	}
 	s.d.mu.RLock()
@@ -532,10 +512,7 @@ func (s *Store) Run(ctx context.Context, id string) (store.Run, error) {
 
 // Runs lists the runs q selects, newest first.
 func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error) {
-	if err := sqlstore.CheckRunQuery(q); err != nil {
-		return nil, err
-	}
-	if err := s.check(ctx); err != nil {
+	if err := s.check(ctx, sqlstore.CheckRunQuery(q)); err != nil {
 		return nil, err
 	}
 	limit := q.Limit
@@ -570,10 +547,7 @@ func (s *Store) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error)
 // InterruptOrphanedRuns finishes as interrupted the connection's running
 // runs whose holder no longer holds their lease.
 func (s *Store) InterruptOrphanedRuns(ctx context.Context, connection string) ([]store.Run, error) {
-	if err := sqlstore.CheckInterrupt(connection); err != nil {
-		return nil, err
-	}
-	if err := s.check(ctx); err != nil {
+	if err := s.check(ctx, sqlstore.CheckConnection("interrupt orphaned runs", connection)); err != nil {
 		return nil, err
 	}
 	d := s.d
@@ -608,10 +582,7 @@ func (s *Store) InterruptOrphanedRuns(ctx context.Context, connection string) ([
 // AcquireLease takes the named lease for holder for ttl, or returns an error
 // wrapping store.ErrLeaseHeld.
 func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (store.Lease, error) {
-	if err := sqlstore.CheckLease(name, holder, ttl); err != nil {
-		return store.Lease{}, err
-	}
-	if err := s.check(ctx); err != nil {
+	if err := s.check(ctx, sqlstore.CheckLease(name, holder, ttl)); err != nil {
 		return store.Lease{}, err
 	}
 	d := s.d
@@ -638,10 +609,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, ttl time.
 // l.Token and it has not expired; otherwise the error wraps
 // store.ErrLeaseLost.
 func (s *Store) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration) (store.Lease, error) {
-	if err := sqlstore.CheckLease(l.Name, l.Holder, ttl); err != nil {
-		return store.Lease{}, err
-	}
-	if err := s.check(ctx); err != nil {
+	if err := s.check(ctx, sqlstore.CheckLease(l.Name, l.Holder, ttl)); err != nil {
 		return store.Lease{}, err
 	}
 	d := s.d
@@ -662,10 +630,7 @@ func (s *Store) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration
 
 // ReleaseLease gives the lease up if l still holds it.
 func (s *Store) ReleaseLease(ctx context.Context, l store.Lease) error {
-	if err := sqlstore.CheckRelease(l); err != nil {
-		return err
-	}
-	if err := s.check(ctx); err != nil {
+	if err := s.check(ctx, sqlstore.CheckRelease(l)); err != nil {
 		return err
 	}
 	s.d.release(l)

@@ -2,17 +2,16 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wugsync/wugsync/store"
 	"github.com/wugsync/wugsync/store/internal/pgtest"
+	"github.com/wugsync/wugsync/store/storetest"
 )
 
 func openTemp(t *testing.T) (*Store, string) {
@@ -80,13 +79,13 @@ func TestNewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	_, err := Open(context.Background(), pgtest.DSN(t), WithSchema(schema))
-	if !errors.Is(err, store.ErrNewerSchema) {
-		t.Fatalf("open newer schema: err %v, want ErrNewerSchema", err)
-	}
-	want := fmt.Sprintf("database schema version %d, this build knows versions 1 to %d", SchemaVersion()+1, SchemaVersion())
-	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), schema) {
-		t.Errorf("error %q does not name the schema and the versions (%q)", err, want)
+	storetest.CheckNewerSchema(t, opener(t, schema), SchemaVersion(), schema)
+}
+
+// opener opens the store in schema of the test server, with a small pool.
+func opener(t *testing.T, schema string) storetest.Opener {
+	return func(ctx context.Context) (store.Store, error) {
+		return Open(ctx, pgtest.DSN(t), WithSchema(schema), WithMaxConns(2))
 	}
 }
 
@@ -95,24 +94,9 @@ func TestNewerSchema(t *testing.T) {
 // the others find the schema current.
 func TestMigrateTogether(t *testing.T) {
 	t.Parallel()
-	schema := pgtest.Schema(t)
-	var wg sync.WaitGroup
-	stores := make([]*Store, 6)
-	errs := make([]error, len(stores))
-	for i := range stores {
-		wg.Go(func() {
-			stores[i], errs[i] = Open(context.Background(), pgtest.DSN(t), WithSchema(schema), WithMaxConns(2))
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("open %d: %v", i, err)
-		}
-		defer stores[i].Close()
-	}
+	stores := storetest.OpenTogether(t, 6, opener(t, pgtest.Schema(t)))
 	var n, v int
-	if err := stores[0].pool.QueryRow(context.Background(), `SELECT count(*), max(version) FROM schema_version`).Scan(&n, &v); err != nil {
+	if err := stores[0].(*Store).pool.QueryRow(context.Background(), `SELECT count(*), max(version) FROM schema_version`).Scan(&n, &v); err != nil {
 		t.Fatal(err)
 	}
 	if n != SchemaVersion() || v != SchemaVersion() {

@@ -3,15 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/netip"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/store/storetest"
 )
 
 func openTemp(t *testing.T) (*Store, string) {
@@ -106,43 +105,29 @@ func TestNewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	_, err := Open(context.Background(), path)
-	if !errors.Is(err, store.ErrNewerSchema) {
-		t.Fatalf("open newer schema: err %v, want ErrNewerSchema", err)
-	}
-	want := fmt.Sprintf("database schema version %d, this build knows versions 1 to %d", SchemaVersion()+1, SchemaVersion())
-	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
-		t.Errorf("error %q does not name the file and the versions (%q)", err, want)
-	}
+	storetest.CheckNewerSchema(t, opener(path), SchemaVersion(), path)
+}
+
+// opener opens the file at path.
+func opener(path string) storetest.Opener {
+	return func(ctx context.Context) (store.Store, error) { return Open(ctx, path) }
 }
 
 // TestOpenTogether opens one new file from several goroutines at once:
 // each Open succeeds and the schema is migrated once.
 func TestOpenTogether(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "wugsync.db")
-	var wg sync.WaitGroup
-	stores := make([]*Store, 4)
-	errs := make([]error, 4)
-	for i := range stores {
-		wg.Go(func() { stores[i], errs[i] = Open(context.Background(), path) })
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("open %d: %v", i, err)
-		}
-		defer stores[i].Close()
-	}
+	stores := storetest.OpenTogether(t, 4, opener(filepath.Join(t.TempDir(), "wugsync.db")))
+	s := stores[0].(*Store)
 	var n, v int
-	if err := stores[0].r.QueryRow(`SELECT count(*), max(version) FROM schema_version`).Scan(&n, &v); err != nil {
+	if err := s.r.QueryRow(`SELECT count(*), max(version) FROM schema_version`).Scan(&n, &v); err != nil {
 		t.Fatal(err)
 	}
 	if n != SchemaVersion() || v != SchemaVersion() {
 		t.Errorf("schema_version: %d rows, max %d; want %d", n, v, SchemaVersion())
 	}
 	var mode string
-	if err := stores[0].r.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+	if err := s.r.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal mode %q, %v; want wal", mode, err)
 	}
 }

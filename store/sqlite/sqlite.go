@@ -353,12 +353,7 @@ func eachRow(rows *sql.Rows, err error, each func(sqlstore.Scanner) error) error
 		return err
 	}
 	defer rows.Close()
-	for rows.Next() {
-		if err := each(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return sqlstore.EachRow(rows, each)
 }
 
 // affected returns the rows a statement changed.

@@ -13,6 +13,15 @@ import (
 	"github.com/wugsync/wugsync/store"
 )
 
+// wantLost fails the test unless renewing l for ttl fails with an error
+// wrapping store.ErrLeaseLost; what says which renewal.
+func wantLost(t *testing.T, st store.Store, l store.Lease, ttl time.Duration, what string) {
+	t.Helper()
+	if _, err := st.RenewLease(ctx(t), l, ttl); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("%s: %v, want an error wrapping store.ErrLeaseLost", what, err)
+	}
+}
+
 // acquire takes a lease or fails the test, and checks what came back.
 func acquire(t *testing.T, st store.Store, name, holder string, ttl time.Duration) store.Lease {
 	t.Helper()
@@ -102,16 +111,12 @@ func (s *suite) testLeaseExpiry(t *testing.T) {
 
 	// An expired lease is lost even before anyone takes it over: its
 	// holder must assume another has started.
-	if _, err := st.RenewLease(ctx(t), l1, time.Minute); !errors.Is(err, store.ErrLeaseLost) {
-		t.Errorf("RenewLease of an expired lease: %v, want an error wrapping store.ErrLeaseLost", err)
-	}
+	wantLost(t, st, l1, time.Minute, "RenewLease of an expired lease")
 	l2 := acquire(t, st, name, "host-2", time.Minute)
 	if l2.Token <= l1.Token {
 		t.Errorf("takeover token %d, want more than the expired holder's %d", l2.Token, l1.Token)
 	}
-	if _, err := st.RenewLease(ctx(t), l1, time.Minute); !errors.Is(err, store.ErrLeaseLost) {
-		t.Errorf("RenewLease by the expired holder: %v, want an error wrapping store.ErrLeaseLost", err)
-	}
+	wantLost(t, st, l1, time.Minute, "RenewLease by the expired holder")
 	wantHeld(t, st, name, "host-1")
 	// The stale holder's release neither fails nor frees the new holder's
 	// lease.
@@ -134,9 +139,7 @@ func (s *suite) testLeaseReacquireExpired(t *testing.T) {
 	if l2.Token <= l1.Token {
 		t.Errorf("re-acquiring an expired lease: token %d, want more than %d", l2.Token, l1.Token)
 	}
-	if _, err := st.RenewLease(ctx(t), l1, time.Minute); !errors.Is(err, store.ErrLeaseLost) {
-		t.Errorf("RenewLease with the old token: %v, want an error wrapping store.ErrLeaseLost", err)
-	}
+	wantLost(t, st, l1, time.Minute, "RenewLease with the old token")
 	if err := st.ReleaseLease(ctx(t), l1); err != nil {
 		t.Errorf("ReleaseLease with the old token: %v, want nil", err)
 	}
@@ -187,9 +190,7 @@ func (s *suite) testLeaseRelease(t *testing.T) {
 		t.Errorf("ReleaseLease without a holder: %v, want nil", err)
 	}
 	wantHeld(t, st, name, "host-3")
-	if _, err := st.RenewLease(ctx(t), l1, time.Hour); !errors.Is(err, store.ErrLeaseLost) {
-		t.Errorf("RenewLease of a released lease: %v, want an error wrapping store.ErrLeaseLost", err)
-	}
+	wantLost(t, st, l1, time.Hour, "RenewLease of a released lease")
 	if err := st.ReleaseLease(ctx(t), l1); err != nil {
 		t.Errorf("second ReleaseLease: %v, want nil", err)
 	}
@@ -197,17 +198,13 @@ func (s *suite) testLeaseRelease(t *testing.T) {
 	if err := st.ReleaseLease(ctx(t), l2); err != nil {
 		t.Fatalf("ReleaseLease: %v", err)
 	}
-	if _, err := st.RenewLease(ctx(t), l2, time.Hour); !errors.Is(err, store.ErrLeaseLost) {
-		t.Errorf("RenewLease after release: %v, want an error wrapping store.ErrLeaseLost", err)
-	}
+	wantLost(t, st, l2, time.Hour, "RenewLease after release")
 	l3 := acquire(t, st, name, "host-1", time.Hour)
 	if l3.Token <= l2.Token {
 		t.Errorf("token after second release %d, want more than %d", l3.Token, l2.Token)
 	}
 	// The holder's lease from before is fenced off by its old token.
-	if _, err := st.RenewLease(ctx(t), l1, time.Hour); !errors.Is(err, store.ErrLeaseLost) {
-		t.Errorf("RenewLease with the holder's old token: %v, want an error wrapping store.ErrLeaseLost", err)
-	}
+	wantLost(t, st, l1, time.Hour, "RenewLease with the holder's old token")
 }
 
 func (s *suite) testCloseReleasesLeases(t *testing.T) {

@@ -36,6 +36,24 @@ type Conn interface {
 	ExecEach(ctx context.Context, query string, n int, args func(i int) ([]any, error)) error
 }
 
+// Rows is what *sql.Rows and pgx.Rows share.
+type Rows interface {
+	Scanner
+	Next() bool
+	Err() error
+}
+
+// EachRow calls each for every row of rows, stopping at the first error;
+// the caller closes rows.
+func EachRow(rows Rows, each func(Scanner) error) error {
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // DB is a backend's database: a Conn, and write transactions.
 type DB interface {
 	Conn
@@ -214,7 +232,7 @@ func (c *Core) CountRecords(ctx context.Context, q store.Query) (int, error) {
 // CountByStatus counts a connection's records by status, every status
 // present in the map.
 func (c *Core) CountByStatus(ctx context.Context, connection string) (map[store.Status]int, error) {
-	if err := CheckConnection(connection); err != nil {
+	if err := CheckConnection("count by status", connection); err != nil {
 		return nil, err
 	}
 	ns := make([]int, len(store.Statuses))
@@ -327,7 +345,7 @@ func (c *Core) runs(ctx context.Context, conn Conn, query string, args []any) ([
 // connection's running runs whose holder no longer holds their lease with
 // their token, judged by the store's clock.
 func (c *Core) InterruptOrphanedRuns(ctx context.Context, connection string) ([]store.Run, error) {
-	if err := CheckInterrupt(connection); err != nil {
+	if err := CheckConnection("interrupt orphaned runs", connection); err != nil {
 		return nil, err
 	}
 	var runs []store.Run

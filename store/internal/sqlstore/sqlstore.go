@@ -453,13 +453,14 @@ func CheckKeys(keys []store.Key) error {
 	return nil
 }
 
-// CheckConnection validates the connection name of CountByStatus.
-func CheckConnection(connection string) error {
+// CheckConnection validates the connection name the operation op (as
+// errors name it) acts on.
+func CheckConnection(op, connection string) error {
 	if connection == "" {
-		return errors.New("store: count by status: connection name is empty")
+		return fmt.Errorf("store: %s: connection name is empty", op)
 	}
 	if err := checkText("connection name", connection); err != nil {
-		return fmt.Errorf("store: count by status: %w", err)
+		return fmt.Errorf("store: %s: %w", op, err)
 	}
 	return nil
 }
@@ -507,17 +508,6 @@ func PrepareRun(run store.Run, now time.Time) (store.Run, error) {
 	run.Filters = CloneFilters(run.Filters)
 	run.Lease.ExpiresAt = time.Time{}
 	return run, nil
-}
-
-// CheckInterrupt validates the connection name of InterruptOrphanedRuns.
-func CheckInterrupt(connection string) error {
-	if connection == "" {
-		return errors.New("store: interrupt orphaned runs: connection name is empty")
-	}
-	if err := checkText("connection name", connection); err != nil {
-		return fmt.Errorf("store: interrupt orphaned runs: %w", err)
-	}
-	return nil
 }
 
 // CheckRunID validates the id Run looks up.
