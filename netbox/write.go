@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	gonetbox "github.com/netbox-community/go-netbox/v4"
-	"io"
 	"net/http"
 	"reflect"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+	gonetbox "github.com/netbox-community/go-netbox/v4"
 
 	"github.com/wugsync/wugsync/internal/httpx"
 )
@@ -112,32 +113,24 @@ func stopsRun(err error) bool {
 
 // send sends method <base><path> with a JSON body through the HTTP stack,
 // marked with repeat for the retry layer, and returns the 2xx answer's
-// body; any other answer is an *APIError. Errors name op.
+// JSON; any other answer is an *APIError. Errors name op.
 func (c *Client) send(ctx context.Context, op, method, path string, body []byte, repeat httpx.Repeat) ([]byte, error) {
 	req, err := http.NewRequestWithContext(httpx.WithRepeat(ctx, repeat), method, c.base.String()+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("netbox: %s: %w", op, err)
 	}
-	req.Header.Set("Authorization", c.auth)
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Accept-Language", "en-US")
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.hc.Do(req)
+	var ans []byte
+	_, err = c.exchange(req, func(dec *jsontext.Decoder) error {
+		v, err := dec.ReadValue()
+		ans = bytes.Clone(v)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("netbox: %s: %w", op, err)
 	}
-	defer resp.Body.Close()
-	cr := countingReader{r: resp.Body}
-	b, err := io.ReadAll(io.LimitReader(&cr, 256<<20))
-	c.requests.Add(1)
-	c.bytes.Add(cr.n)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, fmt.Errorf("netbox: %s: %w", op, newAPIError(resp, b))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("netbox: %s: reading the answer: %w", op, err)
-	}
-	return b, nil
+	return ans, nil
 }
 
 // answerIDs reads the ids of a bulk write's answer, a JSON list of
