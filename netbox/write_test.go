@@ -412,3 +412,36 @@ func TestChangedFields(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteRepeats checks the retry rules of each write: a bulk PATCH sets
+// absolute values and is sent again after a lost answer; a journal create
+// is not, so no entry can be made twice.
+func TestWriteRepeats(t *testing.T) {
+	t.Parallel()
+	srv, c := fakeClient(t, []netboxtest.Option{netboxtest.WithDevices(10)})
+	setupFields(t, c)
+	d := srv.Devices()[0]
+	ref := netbox.ObjectRef{Kind: netbox.KindDevice, ID: d.ID}
+
+	srv.DropNext(netboxtest.RoutePatchDevices, 1)
+	res, err := c.UpdateCustomFields(context.Background(), []netbox.FieldUpdate{{ObjectRef: ref,
+		Fields: map[string]any{netbox.FieldWUGSyncState: netbox.SyncExported}}}, 0)
+	if err != nil {
+		t.Fatalf("PATCH after a dropped connection: %v", err)
+	}
+	if n := srv.Count(netboxtest.RoutePatchDevices); n != 2 || len(res.Written) != 1 {
+		t.Errorf("PATCH reached the fake %d times and wrote %d objects; want 2 (one dropped) and 1", n, len(res.Written))
+	}
+
+	srv.DropNext(netboxtest.RouteCreateJournalEntries, 1)
+	res, err = c.AddJournalEntries(context.Background(), []netbox.JournalEntry{netbox.AddedToWUG(ref, 5, "")}, 0)
+	if err == nil || len(res.Failed) != 1 {
+		t.Fatalf("journal create after a dropped connection: error %v, %d failures; want the entry failed", err, len(res.Failed))
+	}
+	if n := srv.Count(netboxtest.RouteCreateJournalEntries); n != 1 {
+		t.Errorf("journal create reached the fake %d times, want 1: it must not be sent again blind", n)
+	}
+	if n := len(srv.JournalEntries()); n != 0 {
+		t.Errorf("%d journal entries, want 0", n)
+	}
+}
