@@ -23,14 +23,7 @@ type Response struct {
 // refused, so the token only goes to this client's server. A non-nil body
 // is sent as JSON.
 func (c *Client) NewRequest(method, path string, body any) (*http.Request, error) {
-	var b []byte
-	if body != nil {
-		var err error
-		if b, err = json.Marshal(body); err != nil {
-			return nil, fmt.Errorf("netbox: NewRequest: encode %s %s body: %w", method, path, err)
-		}
-	}
-	req, err := httpx.NewRequest(c.base, method, path, b)
+	req, err := httpx.NewRequest(c.base, method, path, body)
 	if err != nil {
 		return nil, fmt.Errorf("netbox: %w", err)
 	}

@@ -2,7 +2,6 @@ package wug
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -25,14 +24,7 @@ type Response struct {
 // so the token only goes to this client's server. A non-nil body is sent
 // as JSON.
 func (c *Client) NewRequest(method, path string, body any) (*http.Request, error) {
-	var b []byte
-	if body != nil {
-		var err error
-		if b, err = json.Marshal(body); err != nil {
-			return nil, fmt.Errorf("wug: NewRequest: encode %s %s body: %w", method, path, err)
-		}
-	}
-	req, err := httpx.NewRequest(c.root, method, path, b)
+	req, err := httpx.NewRequest(c.root, method, path, body)
 	if err != nil {
 		return nil, fmt.Errorf("wug: %w", err)
 	}

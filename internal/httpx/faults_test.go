@@ -76,7 +76,7 @@ func TestRequestsPerFaultClass(t *testing.T) {
 			} else {
 				defer srv.Close()
 			}
-			s := httpx.Build(httpx.Config{Retry: &policy})
+			s := httpx.Build(httpx.Options{Retry: &policy})
 			req, _ := http.NewRequestWithContext(httpx.WithRepeat(context.Background(), tt.repeat), tt.method, srv.URL+"/x", strings.NewReader(`{"a":1}`))
 			start := time.Now()
 			res, err := (&http.Client{Transport: s.Transport}).Do(req)

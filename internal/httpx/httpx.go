@@ -13,40 +13,9 @@
 package httpx
 
 import (
-	"crypto/tls"
-	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/hashicorp/go-cleanhttp"
 )
-
-// Config describes the transport stack Build assembles. The zero value is usable:
-// a pooled transport with the default retry policy, no rate limit, no
-// concurrency cap and no logging.
-type Config struct {
-	// Base is the bottom transport. Nil means a go-cleanhttp pooled
-	// transport configured with TLS.
-	Base http.RoundTripper
-	// TLS configures the default base transport; ignored when Base is set.
-	TLS *tls.Config
-	// Retry is the retry policy; nil means DefaultRetryPolicy().
-	Retry *RetryPolicy
-	// RateLimit is the steady request rate per second; 0 or less disables
-	// the limiter.
-	RateLimit float64
-	// Burst is the limiter's burst; values below 1 mean 1.
-	Burst int
-	// MaxConcurrency caps requests in flight (including reading the
-	// response body); 0 or less means no cap.
-	MaxConcurrency int
-	// Logger receives one record per attempt; nil is silent.
-	Logger *slog.Logger
-	// UserAgent is set on requests that carry none; empty leaves it alone.
-	UserAgent string
-	// Hooks observe retries and throttling, e.g. for metrics.
-	Hooks Hooks
-}
 
 // Hooks are optional callbacks for observing the stack. They run on the
 // request's goroutine and must be quick and safe for concurrent use.
@@ -107,35 +76,27 @@ func (s *Stack) Rate() float64 {
 	return s.Limiter.Rate()
 }
 
-// Build assembles the transport layers described by cfg.
-func Build(cfg Config) *Stack {
-	base := cfg.Base
-	if base == nil {
-		t := cleanhttp.DefaultPooledTransport()
-		if cfg.TLS != nil {
-			t.TLSClientConfig = cfg.TLS.Clone()
-		}
-		base = t
-	}
-	var rt http.RoundTripper = &loggingTransport{next: base, logger: cfg.Logger, onAttempt: cfg.Hooks.OnAttempt}
-	if cfg.MaxConcurrency > 0 {
-		rt = newConcurrencyLimit(rt, cfg.MaxConcurrency)
+// build assembles the layers o describes over base.
+func (o *Options) build(base http.RoundTripper) *Stack {
+	var rt http.RoundTripper = &loggingTransport{next: base, logger: o.Logger, onAttempt: o.Hooks.OnAttempt}
+	if o.MaxConcurrency > 0 {
+		rt = newConcurrencyLimit(rt, o.MaxConcurrency)
 	}
 	s := &Stack{}
-	if cfg.RateLimit > 0 {
-		s.Limiter = NewAdaptiveLimiter(cfg.RateLimit, cfg.Burst)
-		s.Limiter.OnChange = cfg.Hooks.OnLimitChange
+	if o.RateLimit > 0 {
+		s.Limiter = NewAdaptiveLimiter(o.RateLimit, o.Burst)
+		s.Limiter.OnChange = o.Hooks.OnLimitChange
 		rt = &limitTransport{next: rt, limiter: s.Limiter}
 	}
 	policy := DefaultRetryPolicy()
-	if cfg.Retry != nil {
-		policy = *cfg.Retry
+	if o.Retry != nil {
+		policy = *o.Retry
 	}
-	retry := newRetryTransport(rt, policy, cfg.Hooks.OnRetry)
+	retry := newRetryTransport(rt, policy, o.Hooks.OnRetry)
 	s.Retries = retry.retries.Load
 	rt = retry
-	if cfg.UserAgent != "" {
-		rt = &userAgentTransport{next: rt, ua: cfg.UserAgent}
+	if o.UserAgent != "" {
+		rt = &userAgentTransport{next: rt, ua: o.UserAgent}
 	}
 	s.Transport = rt
 	return s

@@ -63,7 +63,7 @@ func TestRetryByStatusAndMethod(t *testing.T) {
 			mt.RegisterResponder(tt.method, "https://wug.test/x", resp)
 			var events []httpx.RetryEvent
 			var mu sync.Mutex
-			s := httpx.Build(httpx.Config{Base: mt, Retry: &fastRetry, Hooks: httpx.Hooks{OnRetry: func(e httpx.RetryEvent) {
+			s := httpx.Build(httpx.Options{Base: mt, Retry: &fastRetry, Hooks: httpx.Hooks{OnRetry: func(e httpx.RetryEvent) {
 				mu.Lock()
 				events = append(events, e)
 				mu.Unlock()
@@ -127,7 +127,7 @@ func TestRepeatMarks(t *testing.T) {
 			mt := httpmock.NewMockTransport()
 			resp, n := sequence(tt.first, 200)
 			mt.RegisterResponder(tt.method, "https://wug.test/x", resp)
-			hc := httpx.New(httpx.Config{Base: mt, Retry: &fastRetry})
+			hc := httpx.New(httpx.Options{Base: mt, Retry: &fastRetry})
 			req, _ := http.NewRequestWithContext(httpx.WithRepeat(context.Background(), tt.repeat), tt.method, "https://wug.test/x", strings.NewReader("x"))
 			res, err := hc.Do(req)
 			if err != nil {
@@ -158,7 +158,7 @@ func TestRepeatNeverAfterTransportError(t *testing.T) {
 			}
 			return httpmock.NewStringResponse(200, ""), nil
 		})
-		hc := httpx.New(httpx.Config{Base: mt, Retry: &fastRetry})
+		hc := httpx.New(httpx.Options{Base: mt, Retry: &fastRetry})
 		req, _ := http.NewRequestWithContext(httpx.WithRepeat(context.Background(), tt.repeat), "POST", "https://wug.test/x", strings.NewReader("x"))
 		res, err := hc.Do(req)
 		if err == nil {
@@ -207,7 +207,7 @@ func TestRetryRewindsBody(t *testing.T) {
 		}
 		return httpmock.NewStringResponse(200, "ok"), nil
 	})
-	hc := httpx.New(httpx.Config{Base: mt, Retry: &fastRetry})
+	hc := httpx.New(httpx.Options{Base: mt, Retry: &fastRetry})
 	res, err := hc.Post("https://wug.test/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=password"))
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +230,7 @@ func TestRetryOnConnectionError(t *testing.T) {
 		return httpmock.NewStringResponse(200, ""), nil
 	})
 	var errs []string
-	hc := httpx.New(httpx.Config{Base: mt, Retry: &fastRetry, Hooks: httpx.Hooks{OnRetry: func(e httpx.RetryEvent) {
+	hc := httpx.New(httpx.Options{Base: mt, Retry: &fastRetry, Hooks: httpx.Hooks{OnRetry: func(e httpx.RetryEvent) {
 		errs = append(errs, e.Err.Error())
 	}}})
 	res, err := hc.Post("https://wug.test/x", "text/plain", strings.NewReader("x"))
@@ -257,7 +257,7 @@ func TestRetryHonoursRetryAfter(t *testing.T) {
 	})
 	p := fastRetry
 	p.MaxRetryAfter = 5 * time.Second
-	hc := httpx.New(httpx.Config{Base: mt, Retry: &p})
+	hc := httpx.New(httpx.Options{Base: mt, Retry: &p})
 	start := time.Now()
 	res, err := hc.Get("https://wug.test/x")
 	if err != nil {
@@ -275,7 +275,7 @@ func TestRetryStopsWhenContextEnds(t *testing.T) {
 	resp, n := sequence(503)
 	mt.RegisterResponder("GET", "https://wug.test/x", resp)
 	slow := httpx.RetryPolicy{MaxRetries: 5, WaitMin: time.Minute, WaitMax: time.Minute}
-	hc := httpx.New(httpx.Config{Base: mt, Retry: &slow})
+	hc := httpx.New(httpx.Options{Base: mt, Retry: &slow})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", "https://wug.test/x", nil)
@@ -361,7 +361,7 @@ func TestRateLimitSlowsRequests(t *testing.T) {
 	mt := httpmock.NewMockTransport()
 	resp, _ := sequence(200)
 	mt.RegisterResponder("GET", "https://wug.test/x", resp)
-	hc := httpx.New(httpx.Config{Base: mt, RateLimit: 50, Burst: 1})
+	hc := httpx.New(httpx.Options{Base: mt, RateLimit: 50, Burst: 1})
 	start := time.Now()
 	for range 6 {
 		res, err := hc.Get("https://wug.test/x")
@@ -381,7 +381,7 @@ func TestServerThrottlingSlowsLimiter(t *testing.T) {
 	mt := httpmock.NewMockTransport()
 	resp, _ := sequence(429, 503, 200)
 	mt.RegisterResponder("GET", "https://wug.test/x", resp)
-	s := httpx.Build(httpx.Config{Base: mt, RateLimit: 1000, Burst: 10, Retry: &fastRetry})
+	s := httpx.Build(httpx.Options{Base: mt, RateLimit: 1000, Burst: 10, Retry: &fastRetry})
 	res, err := (&http.Client{Transport: s.Transport}).Get("https://wug.test/x")
 	if err != nil {
 		t.Fatal(err)
@@ -408,7 +408,7 @@ func TestConcurrencyCap(t *testing.T) {
 		inFlight.Add(-1)
 		return httpmock.NewStringResponse(200, "body"), nil
 	})
-	hc := httpx.New(httpx.Config{Base: mt, MaxConcurrency: 2})
+	hc := httpx.New(httpx.Options{Base: mt, MaxConcurrency: 2})
 	var wg sync.WaitGroup
 	for range 12 {
 		wg.Go(func() {
@@ -432,7 +432,7 @@ func TestConcurrencyCapHoldsSlotUntilBodyClosed(t *testing.T) {
 	mt := httpmock.NewMockTransport()
 	resp, _ := sequence(200)
 	mt.RegisterResponder("GET", "https://wug.test/x", resp)
-	hc := httpx.New(httpx.Config{Base: mt, MaxConcurrency: 1})
+	hc := httpx.New(httpx.Options{Base: mt, MaxConcurrency: 1})
 	first, err := hc.Get("https://wug.test/x")
 	if err != nil {
 		t.Fatal(err)
@@ -458,7 +458,7 @@ func TestLoggingHidesSecrets(t *testing.T) {
 	mt.RegisterNoResponder(resp)
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hc := httpx.New(httpx.Config{Base: mt, Logger: logger, Retry: &fastRetry, UserAgent: "ua-test"})
+	hc := httpx.New(httpx.Options{Base: mt, Logger: logger, Retry: &fastRetry, UserAgent: "ua-test"})
 	req, _ := http.NewRequest("POST", "https://admin:hunter2@wug.test/api/v1/token?access_token=tok-SECRET&site=a", strings.NewReader("password=hunter2"))
 	req.Header.Set("Authorization", "Bearer tok-SECRET")
 	res, err := hc.Do(req)
@@ -487,7 +487,7 @@ func TestUserAgent(t *testing.T) {
 		got = append(got, r.Header.Get("User-Agent"))
 		return httpmock.NewStringResponse(200, ""), nil
 	})
-	hc := httpx.New(httpx.Config{Base: mt, UserAgent: "wugsync/1"})
+	hc := httpx.New(httpx.Options{Base: mt, UserAgent: "wugsync/1"})
 	res, _ := hc.Get("https://wug.test/x")
 	res.Body.Close()
 	req, _ := http.NewRequest("GET", "https://wug.test/x", nil)

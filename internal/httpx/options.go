@@ -15,7 +15,9 @@ import (
 // Options collect the HTTP settings the WUG and NetBox clients both take.
 // Each client's With… option of the same name is a thin wrapper around
 // the setter here, so both clients validate, name and combine their
-// settings the same way; Client turns them into an *http.Client.
+// settings the same way; Client turns them into an *http.Client. The
+// zero value is usable: a pooled transport with the default retry policy,
+// no rate limit, no concurrency cap and no logging.
 type Options struct {
 	// HTTPClient gives the bottom transport, cookie jar, redirect policy
 	// and (unless SetTimeout was used) timeout; the stack is built over it.
@@ -209,8 +211,8 @@ func SetHooks(h Hooks) Setter {
 	}
 }
 
-// Client builds the *http.Client the options describe: the stack Build
-// assembles over the bottom transport, with the TLS settings applied to a
+// Client builds the *http.Client the options describe: the layers (see
+// the package comment) over the bottom transport, with the TLS settings applied to a
 // copy of that transport. Combinations that cannot work are errors that
 // name the options involved.
 func (o *Options) Client() (*http.Client, *Stack, error) {
@@ -255,16 +257,7 @@ func (o *Options) Client() (*http.Client, *Stack, error) {
 		}
 		base = t
 	}
-	stack := Build(Config{
-		Base:           base,
-		Retry:          o.Retry,
-		RateLimit:      o.RateLimit,
-		Burst:          o.Burst,
-		MaxConcurrency: o.MaxConcurrency,
-		Logger:         o.Logger,
-		UserAgent:      o.UserAgent,
-		Hooks:          o.Hooks,
-	})
+	stack := o.build(base)
 	hc.Transport = stack.Transport
 	return hc, stack, nil
 }

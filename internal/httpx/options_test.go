@@ -236,7 +236,7 @@ func TestOtherTransportErrorsAreNotUntrusted(t *testing.T) {
 	t.Parallel()
 	mt := httpmock.NewMockTransport()
 	mt.RegisterNoResponder(httpmock.ConnectionFailure)
-	hc := httpx.New(httpx.Config{Base: mt, Retry: &httpx.RetryPolicy{}})
+	hc := httpx.New(httpx.Options{Base: mt, Retry: &httpx.RetryPolicy{}})
 	_, err := hc.Get("https://wug.test/x")
 	if err == nil || errors.Is(err, httpx.ErrUntrustedCertificate) {
 		t.Errorf("err = %v, want a failure that is not ErrUntrustedCertificate", err)
@@ -250,7 +250,7 @@ func TestOnAttempt(t *testing.T) {
 	mt.RegisterNoResponder(resp)
 	var got []httpx.AttemptEvent
 	hooks := httpx.Hooks{OnAttempt: func(ev httpx.AttemptEvent) { got = append(got, ev) }}
-	hc := httpx.New(httpx.Config{Base: mt, Retry: &fastRetry, Hooks: hooks})
+	hc := httpx.New(httpx.Options{Base: mt, Retry: &fastRetry, Hooks: hooks})
 	res, err := hc.Get("https://wug.test/api/v1/token?password=hunter2")
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package httpx
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,8 +16,9 @@ import (
 // relative to base (a leading slash is optional: "devices/5?view=card" and
 // "/devices/5?view=card" are the same). A ref that names a scheme or a
 // host is refused, so a client's credentials only ever go to its own
-// server. A non-nil body is sent as JSON; every request asks for JSON.
-func NewRequest(base *url.URL, method, ref string, body []byte) (*http.Request, error) {
+// server. A non-nil body is sent encoded as JSON; every request asks for
+// JSON.
+func NewRequest(base *url.URL, method, ref string, body any) (*http.Request, error) {
 	u, err := url.Parse(ref)
 	if err != nil {
 		var ue *url.Error
@@ -34,7 +36,11 @@ func NewRequest(base *url.URL, method, ref string, body []byte) (*http.Request, 
 	full.RawQuery, full.Fragment = u.RawQuery, ""
 	var rd io.Reader
 	if body != nil {
-		rd = bytes.NewReader(body)
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("NewRequest: encode %s %s body: %w", method, ref, err)
+		}
+		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, full.String(), rd)
 	if err != nil {

@@ -40,15 +40,6 @@ func (o TLSOptions) Set() bool {
 // certificate. The error also carries crypto/tls's or crypto/x509's own.
 var ErrUntrustedCertificate = errors.New("server certificate not trusted")
 
-// TLSConfig builds a *tls.Config (TLS 1.2 or later) from o.
-func TLSConfig(o TLSOptions) (*tls.Config, error) {
-	cfg := &tls.Config{}
-	if err := o.apply(cfg); err != nil {
-		return nil, err
-	}
-	return cfg, nil
-}
-
 // apply adds o's trust settings to cfg and raises its minimum version to
 // TLS 1.2, keeping what else cfg holds (client certificates, server name).
 func (o TLSOptions) apply(cfg *tls.Config) error {

@@ -45,7 +45,7 @@ func TestTLSConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			hc := httpx.New(httpx.Config{TLS: cfg, Retry: &httpx.RetryPolicy{}})
+			hc := httpx.New(httpx.Options{TLSConfig: cfg, Retry: &httpx.RetryPolicy{}})
 			res, err := hc.Get(srv.URL)
 			if tt.wantErr == "" {
 				if err != nil {
