@@ -31,6 +31,16 @@
 // package's tests check the filters and fields the read path asks for
 // against the OpenAPI document go-netbox ships, and the fake NetBox's
 // answers against go-netbox's models.
+//
+// # Options and other endpoints
+//
+// The options for TLS, retries, rate limit, concurrency, logging, the HTTP
+// client or base transport, timeout, user agent and hooks have the same
+// names and types as package wug's. For an endpoint without a method,
+// Client.NewRequest and Client.Do send a request with the token through
+// the same stack; a POST or PATCH sent that way is repeated only when it
+// never reached NetBox or NetBox refused it (429, 503), unless its context
+// comes from SafeToRepeat.
 package netbox
 
 import (

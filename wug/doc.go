@@ -26,7 +26,18 @@
 // ErrNotFound, ErrUnauthorized and ErrRateLimited; a 200 answer that reports
 // failure (success:false whatever the counts, errors[], either spelling of
 // the resources-with-errors list) becomes a *ResultError; bad input is an
-// *InputError returned before anything is sent.
+// *InputError returned before anything is sent. An error names "wug:" and
+// the operation once ("wug: Devices.Get: GET …: 404 Not Found: …"), and a
+// server certificate that is not trusted matches ErrUntrustedCertificate.
+//
+// The options for TLS, retries, rate limit, concurrency, logging, the HTTP
+// client or base transport, timeout, user agent and hooks have the same
+// names and types as package netbox's, and TLS options apply to a copy of a
+// caller's *http.Transport. For an endpoint without a method,
+// Client.NewRequest and Client.Do send a request through the same login,
+// rate limit and retries and decode WUG's envelope strictly; a POST or
+// PATCH sent that way is repeated only when it never reached WUG or WUG
+// refused it (429, 503), unless its context comes from SafeToRepeat.
 //
 // Every answer is decoded against the shape its operation promises, never
 // read as an empty value: a 2xx answer that is not JSON, carries an "error"
