@@ -200,13 +200,23 @@ func (s *Store) Record(ctx context.Context, key store.Key) (store.Record, error)
 	if err := s.check(ctx, key.Validate()); err != nil {
 		return store.Record{}, err
 	}
-	s.d.mu.RLock()
-	defer s.d.mu.RUnlock()
-	e, ok := s.d.recs[key]
+	r, ok := get(s.d, s.d.recs, key, func(e *entry) store.Record { return out(e.rec) })
 	if !ok {
 		return store.Record{}, fmt.Errorf("memory: record %s: %w", key, store.ErrNotFound)
 	}
-	return out(e.rec), nil
+	return r, nil
+}
+
+// get reads the value of m under k with read, under the read lock.
+func get[K comparable, V, T any](d *data, m map[K]V, k K, read func(V) T) (T, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	v, ok := m[k]
+	if !ok {
+		var zero T
+		return zero, false
+	}
+	return read(v), true
 }
 
 // query is a store.Query copied and prepared for matching.
@@ -501,13 +511,11 @@ func (s *Store) Run(ctx context.Context, id string) (store.Run, error) {
 	if err := s.check(ctx, sqlstore.CheckRunID(id)); err != nil {
 		return store.Run{}, err
 	}
-	s.d.mu.RLock()
-	defer s.d.mu.RUnlock()
-	e, ok := s.d.runs[id]
+	r, ok := get(s.d, s.d.runs, id, func(e *runEntry) store.Run { return cloneRun(e.run) })
 	if !ok {
 		return store.Run{}, fmt.Errorf("memory: run %q: %w", id, store.ErrNotFound)
 	}
-	return cloneRun(e.run), nil
+	return r, nil
 }
 
 // Runs lists the runs q selects, newest first.

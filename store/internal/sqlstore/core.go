@@ -67,6 +67,8 @@ type EachError struct {
 	Err error
 }
 
+// Error names the statement by its place in the run.
+// Error names the statement by its place in the run.
 func (e *EachError) Error() string { return fmt.Sprintf("statement %d: %v", e.I+1, e.Err) }
 
 // Unwrap returns the statement's error.
