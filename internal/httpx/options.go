@@ -212,9 +212,9 @@ func SetHooks(h Hooks) Setter {
 }
 
 // Client builds the *http.Client the options describe: the layers (see
-// the package comment) over the bottom transport, with the TLS settings applied to a
-// copy of that transport. Combinations that cannot work are errors that
-// name the options involved.
+// the package comment) over the bottom transport, with the TLS settings
+// applied to a copy of that transport. Combinations that cannot work are
+// errors that name the options involved.
 func (o *Options) Client() (*http.Client, *Stack, error) {
 	base, baseBy := o.Base, "WithBaseTransport"
 	hc := &http.Client{Timeout: o.Timeout}

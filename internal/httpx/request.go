@@ -23,9 +23,9 @@ func NewRequest(base *url.URL, method, ref string, body any) (*http.Request, err
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			err = ue.Err // *url.Error quotes the whole ref
+			err = ue.Err // *url.Error quotes the whole ref, which may hold a secret
 		}
-		return nil, fmt.Errorf("NewRequest: path %q: %w", ref, err)
+		return nil, fmt.Errorf("NewRequest: invalid path: %w", err)
 	}
 	if u.Scheme != "" || u.Host != "" || u.User != nil {
 		return nil, fmt.Errorf("NewRequest: %q is not a path below %s", SanitizeURL(u), SanitizeURL(base))
@@ -38,7 +38,7 @@ func NewRequest(base *url.URL, method, ref string, body any) (*http.Request, err
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return nil, fmt.Errorf("NewRequest: encode %s %s body: %w", method, ref, err)
+			return nil, fmt.Errorf("NewRequest: encode %s %s body: %w", method, u.Path, err)
 		}
 		rd = bytes.NewReader(b)
 	}
