@@ -85,11 +85,9 @@ func (e *JournalEntry) model() (*gonetbox.WritableJournalEntryRequest, error) {
 func (c *Client) AddJournalEntries(ctx context.Context, entries []JournalEntry, pageSize int) (WriteResult, error) {
 	const op = "add journal entries"
 	var res WriteResult
-	if pageSize < 0 || pageSize > MaxPageSize {
-		return res, fmt.Errorf("netbox: %s: page size %d is outside 0..%d", op, pageSize, MaxPageSize)
-	}
-	if pageSize == 0 {
-		pageSize = DefaultWritePageSize
+	pageSize, err := writePageSize(pageSize)
+	if err != nil {
+		return res, fmt.Errorf("netbox: %s: %w", op, err)
 	}
 	type item struct {
 		ref   ObjectRef

@@ -22,6 +22,18 @@ import (
 // MaxPageSize keep a request well inside NetBox's 120 s worker timeout.
 const DefaultWritePageSize = 100
 
+// writePageSize checks a bulk write's page size; 0 means
+// DefaultWritePageSize.
+func writePageSize(n int) (int, error) {
+	switch {
+	case n < 0 || n > MaxPageSize:
+		return 0, fmt.Errorf("page size %d is outside 0..%d", n, MaxPageSize)
+	case n == 0:
+		return DefaultWritePageSize, nil
+	}
+	return n, nil
+}
+
 // ObjectRef names one NetBox device or virtual machine.
 type ObjectRef struct {
 	Kind Kind
@@ -247,11 +259,9 @@ func (u *FieldUpdate) validate() error {
 func (c *Client) UpdateCustomFields(ctx context.Context, updates []FieldUpdate, pageSize int) (WriteResult, error) {
 	const op = "update custom fields"
 	var res WriteResult
-	if pageSize < 0 || pageSize > MaxPageSize {
-		return res, fmt.Errorf("netbox: %s: page size %d is outside 0..%d", op, pageSize, MaxPageSize)
-	}
-	if pageSize == 0 {
-		pageSize = DefaultWritePageSize
+	pageSize, err := writePageSize(pageSize)
+	if err != nil {
+		return res, fmt.Errorf("netbox: %s: %w", op, err)
 	}
 	seen := make(map[ObjectRef]bool, len(updates))
 	ok := updates[:0:0]

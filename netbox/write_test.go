@@ -445,3 +445,22 @@ func TestWriteRepeats(t *testing.T) {
 		t.Errorf("%d journal entries, want 0", n)
 	}
 }
+
+func TestWritePageSizeChecked(t *testing.T) {
+	t.Parallel()
+	srv, c := fakeClient(t, []netboxtest.Option{netboxtest.WithDevices(10)})
+	ref := netbox.ObjectRef{Kind: netbox.KindDevice, ID: srv.Devices()[0].ID}
+	for _, n := range []int{-1, netbox.MaxPageSize + 1} {
+		_, err := c.UpdateCustomFields(context.Background(), []netbox.FieldUpdate{{ObjectRef: ref, Fields: map[string]any{"x": 1}}}, n)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("page size %d is outside 0..1000", n)) {
+			t.Errorf("UpdateCustomFields page size %d: error %v", n, err)
+		}
+		_, err = c.AddJournalEntries(context.Background(), []netbox.JournalEntry{{ObjectRef: ref, Comments: "x"}}, n)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("page size %d is outside 0..1000", n)) {
+			t.Errorf("AddJournalEntries page size %d: error %v", n, err)
+		}
+	}
+	if n := srv.Count(netboxtest.RouteAny); n != 0 {
+		t.Errorf("%d requests, want 0", n)
+	}
+}
