@@ -204,3 +204,37 @@ func TestSelectByIDs(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseRefs checks ParseRefs never panics, accepts only valid ids and
+// slugs, and that what it accepts writes back to a list it reads the same.
+func FuzzParseRefs(f *testing.F) {
+	for _, s := range []string{`[1, 2]`, `[1, "ams1"]`, `[]`, `null`, `[1.5]`, `["a b"]`, `[{"x":1}]`, `{"a":1}`, `[2147483648]`, `["1"]`, `[-0]`, `[1e2]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := netbox.ParseRefs(data)
+		if err != nil {
+			return
+		}
+		for _, id := range r.IDs {
+			if id < 1 || id > 2147483647 {
+				t.Fatalf("ParseRefs(%q) accepted id %d", data, id)
+			}
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatalf("Marshal(%+v): %v", r, err)
+		}
+		back, err := netbox.ParseRefs(b)
+		if err != nil {
+			t.Fatalf("ParseRefs(%s) of its own output: %v", b, err)
+		}
+		if diff := cmp.Diff(r, back); diff != "" {
+			t.Fatalf("round trip of %q (-first +second):\n%s", data, diff)
+		}
+		sel := netbox.Selector{SiteIDs: r.IDs, Sites: r.Slugs}
+		if err := sel.Validate(); err != nil {
+			t.Fatalf("ParseRefs(%q) = %+v, which a Selector refuses: %v", data, r, err)
+		}
+	})
+}

@@ -61,8 +61,9 @@ func TestSetupCustomFields(t *testing.T) {
 	}
 }
 
-// TestSetupCustomFieldsConflict leaves a field of another type alone,
-// creates nothing and names the conflict.
+// TestSetupCustomFieldsConflict leaves a field of another type, and one
+// not enabled for virtual machines, alone, creates nothing and names both
+// conflicts.
 func TestSetupCustomFieldsConflict(t *testing.T) {
 	t.Parallel()
 	srv, c := fakeClient(t, nil)
@@ -70,18 +71,43 @@ func TestSetupCustomFieldsConflict(t *testing.T) {
 	if _, err := srv.CreateDevice(netboxtest.Device{Name: "pre", CustomFields: map[string]any{netbox.FieldWUGDeviceID: "x"}}); err != nil {
 		t.Fatal(err)
 	}
+	// An administrator made wug_last_sync for devices only.
+	devOnly := netbox.CustomField{Name: netbox.FieldWUGLastSync, Type: netbox.CustomFieldDateTime, ObjectTypes: []string{netbox.ObjectTypeDevice}}
+	if _, err := c.SetupCustomFields(context.Background(), []netbox.CustomField{devOnly}); err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetRequests()
 	before := srv.CustomFields()
 	_, err := c.SetupCustomFields(context.Background(), netbox.WriteBackFields(false))
-	ce, ok := errors.AsType[*netbox.FieldConflictError](err)
-	if !ok {
-		t.Fatalf("error %v, want a *FieldConflictError", err)
+	var got []*netbox.FieldConflictError
+	var walk func(error)
+	walk = func(e error) {
+		if ce, ok := e.(*netbox.FieldConflictError); ok {
+			got = append(got, ce)
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				walk(x)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		}
 	}
-	want := &netbox.FieldConflictError{Name: netbox.FieldWUGDeviceID, Want: netbox.CustomFieldInteger, Have: netbox.CustomFieldText}
-	if diff := cmp.Diff(want, ce); diff != "" {
-		t.Errorf("conflict (-want +got):\n%s", diff)
+	walk(err)
+	want := []*netbox.FieldConflictError{
+		{Name: netbox.FieldWUGDeviceID, Want: netbox.CustomFieldInteger, Have: netbox.CustomFieldText},
+		{Name: netbox.FieldWUGLastSync, Want: netbox.CustomFieldDateTime, Have: netbox.CustomFieldDateTime,
+			MissingObjectTypes: []string{netbox.ObjectTypeVirtualMachine}},
 	}
-	if !strings.Contains(err.Error(), `custom field "wug_device_id" exists but it has type "text", wugsync writes "integer"`) {
-		t.Errorf("error %q does not explain the conflict", err)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("conflicts (-want +got):\n%s", diff)
+	}
+	for _, msg := range []string{`custom field "wug_device_id" exists but it has type "text", wugsync writes "integer"`,
+		`custom field "wug_last_sync" exists but it is not enabled for virtualization.virtualmachine`} {
+		if err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("error %v does not say %q", err, msg)
+		}
 	}
 	if diff := cmp.Diff(before, srv.CustomFields()); diff != "" {
 		t.Errorf("fields changed (-before +after):\n%s", diff)
