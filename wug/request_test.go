@@ -113,6 +113,28 @@ func TestDoRenewsTheTokenOnceOn401(t *testing.T) {
 	}
 }
 
+func TestDoRenewsOnlyOnce(t *testing.T) {
+	t.Parallel()
+	m := newMockWUG(t)
+	// WUG refuses every token for this endpoint, e.g. the user lost a right.
+	m.mt.RegisterResponder("GET", mockBase+"/api/v1/product/whoAmI", httpmock.NewStringResponder(401, `{"message":"Authorization has been denied for this request."}`))
+	c := m.client(t)
+	req, err := c.NewRequest("GET", "/product/whoAmI", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Do(context.Background(), req, nil)
+	if !errors.Is(err, wug.ErrUnauthorized) {
+		t.Fatalf("err = %v, want ErrUnauthorized", err)
+	}
+	if n := m.mt.GetCallCountInfo()["GET "+mockBase+"/api/v1/product/whoAmI"]; n != 2 {
+		t.Errorf("sent %d times, want 2: once, then once more with a renewed token", n)
+	}
+	if diff := cmp.Diff([]string{"password", "refresh_token"}, m.grantLog()); diff != "" {
+		t.Errorf("grants (-want +got):\n%s", diff)
+	}
+}
+
 func TestDoRepeats(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
