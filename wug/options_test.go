@@ -1,11 +1,19 @@
 package wug_test
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
 	"reflect"
 	"testing"
 
 	"github.com/wugsync/wugsync/netbox"
 	"github.com/wugsync/wugsync/wug"
+	"github.com/wugsync/wugsync/wug/wugtest"
 )
 
 // TestOptionsMatchNetBox holds the two clients to one option set for what
@@ -51,4 +59,42 @@ func TestOptionsMatchNetBox(t *testing.T) {
 			t.Errorf("%s differs: wug %v, netbox %v", name, pair[0], pair[1])
 		}
 	}
+}
+
+// A transport of the caller's own (here one with a larger idle pool) takes
+// the TLS options: they apply to a copy of it.
+func ExampleWithBaseTransport() {
+	srv := wugtest.Start()
+	defer srv.Close()
+	sum := sha256.Sum256(srv.Certificate().Raw)
+
+	c, err := wug.NewClient(srv.URL,
+		wug.WithCredentials(wugtest.DefaultUser, wugtest.DefaultPassword),
+		wug.WithBaseTransport(&http.Transport{MaxIdleConnsPerHost: 16}),
+		wug.WithPinnedCertificate(hex.EncodeToString(sum[:])),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	who, err := c.Product.WhoAmI(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(who)
+	// Output: admin
+}
+
+// A server whose certificate is not trusted fails at once, and the failure
+// is told apart with errors.Is, not by its text.
+func ExampleErrUntrustedCertificate() {
+	srv := wugtest.Start()
+	defer srv.Close()
+
+	c, err := wug.NewClient(srv.URL, wug.WithCredentials(wugtest.DefaultUser, wugtest.DefaultPassword))
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = c.Login(context.Background())
+	fmt.Println(errors.Is(err, wug.ErrUntrustedCertificate), c.Retries())
+	// Output: true 0
 }
