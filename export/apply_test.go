@@ -63,7 +63,7 @@ func TestExecutorCallsPerFault(t *testing.T) {
 				e.src.devs[i].Site = e.src.devs[0].Site
 			}
 			tt.fault(e.wug)
-			res := e.run(t, ExportOptions{})
+			res := e.run(t, RunOptions{})
 			if diff := cmp.Diff(tt.wantCounts, res.Counts); diff != "" {
 				t.Errorf("counts (-want +got):\n%s", diff)
 			}
@@ -105,7 +105,7 @@ func TestExportCancelledRunLeavesWorkPending(t *testing.T) {
 					cancel()
 				}
 			}
-			res, err := e.job.Run(ctx, ExportOptions{})
+			res, err := e.job.Run(ctx, RunOptions{})
 			if !errors.Is(err, context.Canceled) || res.Status != store.RunInterrupted {
 				t.Fatalf("cancelled run: status %s, err %v", res.Status, err)
 			}
@@ -124,7 +124,7 @@ func TestExportCancelledRunLeavesWorkPending(t *testing.T) {
 			}
 			e.wug.hook = nil
 			e.wug.scanDone = true
-			res = e.run(t, ExportOptions{})
+			res = e.run(t, RunOptions{})
 			if res.Counts.Failed != 0 {
 				t.Errorf("resumed run: %+v", res.Counts)
 			}

@@ -183,7 +183,7 @@ func (f *benchFakes) netboxClient(b *testing.B) *netbox.Client {
 }
 
 // benchJob wires an export to the fakes and a SQLite store in dir.
-func benchJob(b *testing.B, f *benchFakes, dir string) *ExportJob {
+func benchJob(b *testing.B, f *benchFakes, dir string) *exportJob {
 	b.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "bench.db"))
 	if err != nil {
@@ -191,8 +191,8 @@ func benchJob(b *testing.B, f *benchFakes, dir string) *ExportJob {
 	}
 	b.Cleanup(func() { st.Close() })
 	tr := testTransformer(b)
-	return &ExportJob{Connection: Connection{Name: "bench"}, Source: f.netboxClient(b),
-		WUG: NewWUGAPI(f.wugClient(b), WUGClientOptions{AttributePrefix: tr.AttributePrefix()}), Store: st, Transformer: tr}
+	return &exportJob{Connection: connection{Name: "bench"}, Source: f.netboxClient(b),
+		WUG: newWUGAPI(f.wugClient(b), wugOptions{}), Store: st, Transformer: tr}
 }
 
 // peakHeap samples the live heap while it runs and reports the peak.
@@ -268,7 +268,7 @@ func benchExport(b *testing.B, n int, rerun bool) {
 		f := startBenchFakes(b, n) // a fresh, empty WUG each iteration
 		job := benchJob(b, f, b.TempDir())
 		if rerun {
-			if res, err := job.Run(context.Background(), ExportOptions{}); err != nil || res.Counts.Failed != 0 {
+			if res, err := job.Run(context.Background(), RunOptions{}); err != nil || res.Counts.Failed != 0 {
 				b.Fatalf("seeding run: %v %+v", err, res)
 			}
 		}
@@ -276,7 +276,7 @@ func benchExport(b *testing.B, n int, rerun bool) {
 		heap := startPeakHeap()
 		b.StartTimer()
 		t0 := time.Now()
-		res, err := job.Run(context.Background(), ExportOptions{})
+		res, err := job.Run(context.Background(), RunOptions{})
 		elapsed += time.Since(t0)
 		b.StopTimer()
 		peak = max(peak, heap.mb())
@@ -330,7 +330,7 @@ func newPerDevice(b *testing.B, f *benchFakes) *perDevice {
 	return p
 }
 
-func (p *perDevice) export(ctx context.Context, src NetBoxSource, tr *Transformer) (int, error) {
+func (p *perDevice) export(ctx context.Context, src netBoxSource, tr *transformer) (int, error) {
 	n := 0
 	for dev, err := range src.Devices(ctx, netbox.Selector{}) {
 		if err != nil {
@@ -439,7 +439,7 @@ func vsRun(b *testing.B, n int, devs []netbox.Device, ours bool) (time.Duration,
 	b.Helper()
 	f := startBenchFakes(b, n)
 	defer f.close()
-	var src NetBoxSource = f.netboxClient(b)
+	var src netBoxSource = f.netboxClient(b)
 	if devs != nil {
 		src = &fakeSource{devs: devs}
 	}
@@ -451,7 +451,7 @@ func vsRun(b *testing.B, n int, devs []netbox.Device, ours bool) (time.Duration,
 		f.reset(b)
 		b.StartTimer()
 		t0 := time.Now()
-		res, err := job.Run(context.Background(), ExportOptions{})
+		res, err := job.Run(context.Background(), RunOptions{})
 		d = time.Since(t0)
 		b.StopTimer()
 		if err != nil || res.Counts.Failed != 0 {

@@ -49,9 +49,9 @@ func TestCrashChild(t *testing.T) {
 	}
 	defer st.Close()
 	tr := testTransformer(t)
-	job := &ExportJob{Connection: Connection{Name: "crash", BatchSize: 25}, Source: &fakeSource{devs: testDevices(n)},
-		WUG: NewWUGAPI(c, WUGClientOptions{AttributePrefix: tr.AttributePrefix()}), Store: st, Transformer: tr}
-	res, err := job.Run(ctx, ExportOptions{})
+	job := &exportJob{Connection: connection{Name: "crash", BatchSize: 25}, Source: &fakeSource{devs: testDevices(n)},
+		WUG: newWUGAPI(c, wugOptions{}), Store: st, Transformer: tr}
+	res, err := job.Run(ctx, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,15 @@
 // devices with the right metadata, in as few requests as the APIs allow,
 // safe to re-run and safe to kill.
 //
+// # The front door
+//
+// New builds an Exporter for one connection from a *netbox.Client, a
+// *wug.Client and a store.Store, with options: WithName, WithSelector,
+// WithMapping (compiled and checked here, once), WithSettings and
+// WithLogger. Its Run exports, Plan is the dry run and FollowScans follows
+// the discovery scans a run started. NewScheduler runs Exporters on an
+// interval and on NetBox webhooks.
+//
 // # Data flow
 //
 //	NetBox ──Devices(selector)──▶ netbox.Device ──validate, map──▶ one candidate per address
@@ -23,10 +32,10 @@
 //
 // # Applying
 //
-// Adds are batched template applies (Connection.BatchSize, default 50 per
+// Adds are batched template applies (Settings.BatchSize, default 50 per
 // request), metadata updates cost one attribute read and at most one write
 // per changed device, group paths are ensured once per run, and scans are
-// bulk newDevice requests. At most Connection.Concurrency WUG requests are
+// bulk newDevice requests. At most Settings.Concurrency WUG requests are
 // in flight (default 2), under the wug client's own rate limit.
 //
 // Before each request that changes WUG, the items it covers are recorded as
@@ -40,37 +49,37 @@
 // batches it had not sent untouched and the request in flight pending; the
 // next run finishes them, adopting what the stopped run created instead of
 // adding it twice. One item's failure is recorded on that item and the run
-// goes on; with Connection.ScanFallback a failed add becomes a scan.
+// goes on; with Settings.ScanFallback a failed add becomes a scan.
 //
 // Two guards keep a run whose view of WUG looks wrong from harming it. The
-// removal cap (Connection.MaxRemoveShare, lifted by ExportOptions.ForceRemove)
+// removal cap (Settings.MaxRemoveShare, lifted by RunOptions.ForceRemove)
 // holds back removals of more than a share of our devices. The add guard
-// (Connection.MaxMissingShare, default 10% and at least 5 devices, lifted
-// by ExportOptions.AcceptMissingDevices) stops a run before any write when
+// (Settings.MaxMissingShare, default 10% and at least 5 devices, lifted
+// by RunOptions.AcceptMissingDevices) stops a run before any write when
 // WUG's listing lacks that many of the devices the store links, as when an
 // answer was misread or WUG was restored from an old backup: adding would
 // duplicate them.
 //
-// # Jobs
+// # Runs
 //
-// ExportJob runs one export (manual, scheduled, webhook-targeted or a bulk
-// export of given addresses; ExportOptions.DryRun returns the Plan and
-// touches nothing) and records it as a store.Run. ScanStatusJob follows the
-// scans an export started and links what they found. Scheduler runs both
-// per connection on an interval with jitter, coalesces webhook events into
-// targeted exports, and lets an HTTP adapter trigger a run now
-// (Scheduler.Trigger, with ErrNotRunning, ErrStopping and
+// Exporter.Run runs one export (manual, scheduled, webhook-targeted or a
+// bulk export of given addresses) and records it as a store.Run;
+// Exporter.Plan returns the Plan and touches nothing. Exporter.FollowScans
+// follows the scans an export started and links what they found. The
+// Scheduler runs both per connection on an interval with jitter, coalesces
+// webhook events into targeted exports, and lets an HTTP adapter trigger a
+// run now (Scheduler.Trigger, with ErrNotRunning, ErrStopping and
 // *RunInProgressError for the caller to branch on).
 //
 // # One writer per connection
 //
-// Every run that writes (ExportJob.Run but a dry run, ScanStatusJob.Run,
-// and the Scheduler's runs) holds the connection's store lease, renewed
+// Every run that writes (Exporter.Run, Exporter.FollowScans and the
+// Scheduler's runs) holds the connection's store lease, renewed
 // while the run lasts and released at its end, so the CLI, the service and
 // a user's own program sharing a store never export one connection at
 // once. A second run fails fast with a *RunInProgressError naming the
 // holder and its run (errors.Is ErrRunInProgress), or waits with
-// LeaseOptions.Wait. A run that loses its lease stops, interrupted, with
+// RunOptions.Wait. A run that loses its lease stops, interrupted, with
 // ErrLeaseLost. A crashed holder's run is marked interrupted
 // (store.InterruptOrphanedRuns) by the next run to take the lease: at once
 // when the holder was a process on this host that is gone, otherwise when
@@ -79,8 +88,7 @@
 //
 // # Servers behind interfaces
 //
-// The engine talks to servers through two small interfaces, NetBoxSource
-// (satisfied by *netbox.Client) and WUG (NewWUGAPI adapts a *wug.Client),
-// so it is tested with in-memory fakes and, end to end, with
-// netbox/netboxtest and wug/wugtest.
+// Inside, the engine talks to servers through two small interfaces that New
+// fills from the two clients, so it is tested with in-memory fakes and, end
+// to end, with netbox/netboxtest and wug/wugtest.
 package export

@@ -88,12 +88,12 @@ func TestE2ERequestsPerFault(t *testing.T) {
 			}
 			e.job.Source = src
 			if tt.update {
-				e.run(t, ExportOptions{})
+				e.run(t, RunOptions{})
 				src.set(3, func(d *netbox.Device) { d.Description = "moved" })
 			}
 			e.wug.ResetRequests()
 			tt.fault(e.wug)
-			res, err := e.job.Run(t.Context(), ExportOptions{})
+			res, err := e.job.Run(t.Context(), RunOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +107,7 @@ func TestE2ERequestsPerFault(t *testing.T) {
 				t.Errorf("counts %+v, want %d failed", res.Counts, tt.failed)
 			}
 			e.wug.ClearFaults()
-			rest := e.run(t, ExportOptions{})
+			rest := e.run(t, RunOptions{})
 			if rest.Counts.Failed != 0 {
 				t.Errorf("next run: %+v", rest.Counts)
 			}
@@ -158,10 +158,10 @@ func TestE2EListingErrorEnvelopeOnReRun(t *testing.T) {
 	const n = 200
 	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(0)})
 	e.job.Source = &fakeSource{devs: testDevices(n)}
-	e.run(t, ExportOptions{})
+	e.run(t, RunOptions{})
 	e.wug.ResetRequests()
 	e.wug.MisbehaveNext(wugtest.Misbehave{Route: routeListing, Kind: wugtest.ErrorEnvelope, Times: 1})
-	res, err := e.job.Run(t.Context(), ExportOptions{})
+	res, err := e.job.Run(t.Context(), RunOptions{})
 	if err == nil || !(errors.Is(err, ErrMissingDevices) || strings.Contains(err.Error(), "listing WUG devices")) {
 		t.Fatalf("re-run: err %v, want the decoder's or the add guard's error", err)
 	}
@@ -172,7 +172,7 @@ func TestE2EListingErrorEnvelopeOnReRun(t *testing.T) {
 		t.Errorf("re-run: status %s, %d writes, WUG holds %d devices; want failed, 0, %d", res.Status, w, e.wug.DeviceCount(), n)
 	}
 	t.Logf("the re-run failed with: %v", err)
-	if again := e.run(t, ExportOptions{}); again.Counts.Unchanged != n {
+	if again := e.run(t, RunOptions{}); again.Counts.Unchanged != n {
 		t.Errorf("next run: %+v", again.Counts)
 	}
 	e.checkDistinct(t, n)
@@ -208,7 +208,7 @@ func TestE2EAnswersDroppedAfterApply(t *testing.T) {
 			var applied atomic.Int32
 			e.wug.Observe(tt.route, func(int) { applied.Add(1) })
 			e.wug.SetMisbehaveRate(tt.route, wugtest.ApplyThenDrop, 0.3, 11)
-			res := e.run(t, ExportOptions{})
+			res := e.run(t, RunOptions{})
 			e.wug.SetMisbehaveRate(tt.route, wugtest.ApplyThenDrop, 0, 0)
 
 			// The drops landed mid-run: WUG answered requests after the
@@ -248,7 +248,7 @@ func TestE2EAnswersDroppedAfterApply(t *testing.T) {
 			}
 			if tt.mode == ModeScan {
 				e.wug.CompleteScans()
-				mon := &ScanStatusJob{Connection: "wug1", WUG: e.job.WUG, Store: e.st}
+				mon := &scanJob{Connection: "wug1", WUG: e.job.WUG, Store: e.st}
 				if sr, err := mon.Run(t.Context(), store.TriggerManual); err != nil || sr.Linked != n {
 					t.Fatalf("scan monitor: %+v, %v; want %d linked", sr, err, n)
 				}

@@ -24,8 +24,8 @@ type e2e struct {
 	nb  *netboxtest.Server
 	wug *wugtest.Server
 	st  *sqlite.Store
-	job *ExportJob
-	tr  *Transformer
+	job *exportJob
+	tr  *transformer
 }
 
 // fastRetry keeps fault tests quick: short backoff, Retry-After capped.
@@ -45,13 +45,13 @@ func newE2E(t testing.TB, nbOpts []netboxtest.Option, wugOpts ...wugtest.Option)
 	}
 	t.Cleanup(func() { e.st.Close() })
 	e.tr = testTransformer(t)
-	e.job = &ExportJob{Connection: Connection{Name: "wug1"},
-		Source: nc, WUG: NewWUGAPI(e.wug.Client(), WUGClientOptions{AttributePrefix: e.tr.AttributePrefix()}),
+	e.job = &exportJob{Connection: connection{Name: "wug1"},
+		Source: nc, WUG: newWUGAPI(e.wug.Client(), wugOptions{}),
 		Store: e.st, Transformer: e.tr}
 	return e
 }
 
-func (e *e2e) run(t testing.TB, opts ExportOptions) *Result {
+func (e *e2e) run(t testing.TB, opts RunOptions) *Result {
 	t.Helper()
 	res, err := e.job.Run(context.Background(), opts)
 	if err != nil {
@@ -115,7 +115,7 @@ func (e *e2e) checkAgree(t testing.TB, wantExported int) {
 func TestE2ENewDeviceReachesWUG(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(20)})
-	first := e.run(t, ExportOptions{})
+	first := e.run(t, RunOptions{})
 	if first.Counts.Failed != 0 || first.Counts.Added == 0 {
 		t.Fatalf("first run: %+v", first.Counts)
 	}
@@ -134,7 +134,7 @@ func TestE2ENewDeviceReachesWUG(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.wug.ResetRequests()
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	if res.Counts.Added != 1 || res.Counts.Unchanged != exported {
 		t.Errorf("second run: %+v, want 1 added and %d unchanged", res.Counts, exported)
 	}
@@ -168,7 +168,7 @@ func TestE2EScanSelectionFollowedAndLinked(t *testing.T) {
 	e.job.Connection.ScanMode = ScanRange
 	e.job.Connection.Selector = netbox.Selector{Sites: []string{cat.Sites[0].Slug}, Roles: []string{cat.Roles[0].Slug}}
 
-	plan := e.run(t, ExportOptions{DryRun: true})
+	plan := e.run(t, RunOptions{dryRun: true})
 	var addrs []string
 	for _, d := range plan.Plan.Decisions {
 		if d.Action == ActionScan {
@@ -179,7 +179,7 @@ func TestE2EScanSelectionFollowedAndLinked(t *testing.T) {
 		t.Fatalf("the selection holds nothing to scan: %+v", plan.Counts)
 	}
 	e.wug.SetReachable(addrs...)
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	if res.Counts.Scanned != len(addrs) || res.Counts.Failed != 0 {
 		t.Fatalf("export: %+v, want %d scanned", res.Counts, len(addrs))
 	}
@@ -191,7 +191,7 @@ func TestE2EScanSelectionFollowedAndLinked(t *testing.T) {
 		t.Errorf("%d scans sweeping %d addresses for %d selected", n, swept, len(addrs))
 	}
 	t.Logf("%d addresses scanned by %d newDevice requests sweeping %d addresses", len(addrs), len(e.wug.Scans()), swept)
-	mon := &ScanStatusJob{Connection: "wug1", WUG: e.job.WUG, Store: e.st, Source: e.job.Source,
+	mon := &scanJob{Connection: "wug1", WUG: e.job.WUG, Store: e.st, Source: e.job.Source,
 		Selector: e.job.Connection.Selector, Transformer: e.tr}
 	sr, err := mon.Run(context.Background(), store.TriggerManual)
 	if err != nil || sr.Waiting != len(addrs) {
@@ -214,7 +214,7 @@ func TestE2EScanSelectionFollowedAndLinked(t *testing.T) {
 	}
 	// Linked and up to date: the next export changes nothing.
 	e.wug.ResetRequests()
-	res = e.run(t, ExportOptions{})
+	res = e.run(t, RunOptions{})
 	if w := e.wugWrites(); w != 0 || res.Counts.Unchanged != len(addrs) {
 		t.Errorf("export after linking: %d writes, %+v", w, res.Counts)
 	}
@@ -225,14 +225,14 @@ func TestE2EScanSelectionFollowedAndLinked(t *testing.T) {
 func TestE2EMetadataChangeAndIdempotence(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(40)})
-	first := e.run(t, ExportOptions{})
+	first := e.run(t, RunOptions{})
 	before := map[string]wugtest.Device{}
 	for _, d := range e.wug.Devices() {
 		before[d.ID] = d
 	}
 
 	e.wug.ResetRequests()
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	if w := e.wugWrites(); w != 0 || res.Counts.Unchanged != first.Counts.Added {
 		t.Fatalf("no-change run: %d writes, %+v", w, res.Counts)
 	}
@@ -248,7 +248,7 @@ func TestE2EMetadataChangeAndIdempotence(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.wug.ResetRequests()
-	res = e.run(t, ExportOptions{})
+	res = e.run(t, RunOptions{})
 	if res.Counts.Updated != 1 || res.Counts.Added != 0 {
 		t.Errorf("change run: %+v, want exactly one update", res.Counts)
 	}
@@ -290,7 +290,7 @@ func TestE2EBadNetBoxData(t *testing.T) {
 	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(120), netboxtest.WithUndecodableDevice(), netboxtest.WithCustomStatus()})
 	e.job.Connection.Selector.IPPolicy = netbox.AllIPs
 	e.job.Connection.Selector.Statuses = []string{netbox.AnyStatus}
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	if res.Status != store.RunPartial && res.Status != store.RunSucceeded {
 		t.Fatalf("run status %s", res.Status)
 	}
@@ -355,7 +355,7 @@ func TestE2EFaults(t *testing.T) {
 	e.job.Source = &fakeSource{devs: testDevices(n)}
 	e.wug.SetFaultRate(0.2, 7)
 	e.wug.SetLatency(0, 3*time.Millisecond)
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	if res.Counts.Added+res.Counts.Failed != n || res.Counts.Added < n*9/10 {
 		t.Errorf("faulty run: %+v", res.Counts)
 	}
@@ -366,13 +366,13 @@ func TestE2EFaults(t *testing.T) {
 	}
 	e.wug.ClearFaults()
 	e.checkAgree(t, res.Counts.Added)
-	rest := e.run(t, ExportOptions{})
+	rest := e.run(t, RunOptions{})
 	if rest.Counts.Added != res.Counts.Failed || rest.Counts.Failed != 0 {
 		t.Errorf("run after faults: %+v, want the %d failed ones added", rest.Counts, res.Counts.Failed)
 	}
 	e.checkAgree(t, n)
 	e.wug.ResetRequests()
-	again := e.run(t, ExportOptions{})
+	again := e.run(t, RunOptions{})
 	if w := e.wugWrites(); w != 0 || again.Counts.Unchanged != n {
 		t.Errorf("re-run after faults: %d writes, %+v", w, again.Counts)
 	}

@@ -80,7 +80,7 @@ func groupSource(value string, vm bool) Source {
 // template accepts, and which the device template places the device in.
 func FuzzGroupPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tmpl, value, placeholder string, vm bool) {
-		tr, err := NewTransformer(Mapping{GroupPath: tmpl, Placeholder: placeholder})
+		tr, err := newTransformer(Mapping{GroupPath: tmpl, Placeholder: placeholder})
 		g, perr := parseGroupPath(cmpOr(tmpl, defaultGroupPath))
 		if (err == nil) != (perr == nil) {
 			t.Fatalf("NewTransformer error %v but parseGroupPath error %v for %q", err, perr, tmpl)
@@ -137,12 +137,12 @@ func cmpOr(a, b string) string {
 func TestGroupPathRefusesControlCharacters(t *testing.T) {
 	t.Parallel()
 	for _, tmpl := range []string{"\x1c", "NetBox/a\x00b/<site>", "NetBox/<site>\u0085x"} {
-		_, err := NewTransformer(Mapping{GroupPath: tmpl})
+		_, err := newTransformer(Mapping{GroupPath: tmpl})
 		if err == nil || !strings.Contains(err.Error(), "control character") || !strings.Contains(err.Error(), strconv.Quote(tmpl)) {
 			t.Errorf("NewTransformer(GroupPath %q) error = %v, want one naming the template and the control character", tmpl, err)
 		}
 	}
-	if _, err := NewTransformer(Mapping{GroupPath: "\tNetBox/<site>\n"}); err != nil {
+	if _, err := newTransformer(Mapping{GroupPath: "\tNetBox/<site>\n"}); err != nil {
 		t.Errorf("white space around the template is trimmed, not refused: %v", err)
 	}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // defaultMaxMissingShare is the add guard's threshold when
-// Connection.MaxMissingShare is zero: a run stops before any write when
+// Settings.MaxMissingShare is zero: a run stops before any write when
 // WUG's listing lacks more than this share of the devices the store links.
 const defaultMaxMissingShare = 0.1
 
@@ -35,7 +35,7 @@ type MissingDevicesError struct {
 // Error gives both numbers and how to override the guard.
 func (e *MissingDevicesError) Error() string {
 	return fmt.Sprintf("add guard: WUG's device listing lacks %d of the %d devices the store links for connection %s, more than the %.0f%% (and at least %d) a run accepts; "+
-		"nothing was written. If WUG really lost them, run again with ExportOptions.AcceptMissingDevices to add them again",
+		"nothing was written. If WUG really lost them, run again with RunOptions.AcceptMissingDevices to add them again",
 		e.Missing, e.Linked, e.Connection, 100*e.MaxShare, minMissingForGuard)
 }
 

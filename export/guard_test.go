@@ -19,7 +19,7 @@ func TestExportAddGuard(t *testing.T) {
 		name    string
 		fleet   int
 		missing int
-		opts    ExportOptions
+		opts    RunOptions
 		share   float64
 		stop    bool
 	}{
@@ -28,15 +28,15 @@ func TestExportAddGuard(t *testing.T) {
 		{name: "over the share", fleet: 100, missing: 11, stop: true},
 		{name: "small fleet, five gone", fleet: 20, missing: 5, stop: true},
 		{name: "all gone", fleet: 60, missing: 60, stop: true},
-		{name: "overridden", fleet: 100, missing: 50, opts: ExportOptions{AcceptMissingDevices: true}},
+		{name: "overridden", fleet: 100, missing: 50, opts: RunOptions{AcceptMissingDevices: true}},
 		{name: "a wider share", fleet: 100, missing: 30, share: 0.5},
-		{name: "dry run warns", fleet: 100, missing: 30, opts: ExportOptions{DryRun: true}},
+		{name: "dry run warns", fleet: 100, missing: 30, opts: RunOptions{dryRun: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newJobEnv(t, tt.fleet)
-			e.run(t, ExportOptions{})
+			e.run(t, RunOptions{})
 			e.job.Connection.MaxMissingShare = tt.share
 			e.wug.mu.Lock()
 			for i := 1; i <= tt.missing; i++ {
@@ -71,7 +71,7 @@ func TestExportAddGuard(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tt.opts.DryRun {
+			if tt.opts.dryRun {
 				if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "AcceptMissingDevices") || w1 != w0 {
 					t.Errorf("dry run: warnings %q, %d writes", res.Warnings, w1-w0)
 				}

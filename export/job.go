@@ -15,8 +15,8 @@ import (
 	"github.com/wugsync/wugsync/store"
 )
 
-// Connection is one WUG server NetBox is exported to, and how.
-type Connection struct {
+// connection is one WUG server NetBox is exported to, and how.
+type connection struct {
 	Name     string          // the store's connection name; required
 	Selector netbox.Selector // what the connection exports
 
@@ -47,7 +47,7 @@ type Connection struct {
 	RetryWait time.Duration
 }
 
-func (c Connection) withDefaults() Connection {
+func (c connection) withDefaults() connection {
 	if c.BatchSize <= 0 {
 		c.BatchSize = 50
 	}
@@ -75,7 +75,7 @@ type filters struct {
 	excludeRecent      bool
 }
 
-func (o *ExportOptions) filters() filters {
+func (o *RunOptions) filters() filters {
 	return filters{o.Sites, o.Roles, o.Tags, o.ExcludeRecent}
 }
 
@@ -134,8 +134,8 @@ type ObjectRef struct {
 	ID   int64       `json:"id"`
 }
 
-// ExportOptions shape one export run.
-type ExportOptions struct {
+// RunOptions shape one export run.
+type RunOptions struct {
 	Trigger store.Trigger // default TriggerManual
 	// Sites and Roles (slugs) narrow the connection's selection for this
 	// run, intersected with its own; Tags (slugs) are required on top of
@@ -150,30 +150,35 @@ type ExportOptions struct {
 	// IPs limits the run to these addresses (a bulk export); an address
 	// the selection does not hold is reported as failed.
 	IPs []netip.Addr
-	// DryRun plans and touches nothing: no WUG write, no store write.
-	DryRun bool
+	// Wait makes the run wait for the connection's store lease (until
+	// ctx ends) instead of failing with a *RunInProgressError.
+	Wait bool
+	// dryRun plans and touches nothing: no WUG write, no store write
+	// (Exporter.Plan sets it).
+	dryRun bool
 	// ForceRemove lifts the cap on removals.
 	ForceRemove bool
-	// AcceptMissingDevices lifts the add guard (Connection.MaxMissingShare)
+	// AcceptMissingDevices lifts the add guard (Settings.MaxMissingShare)
 	// for this run: the devices WUG's listing lacks are added again.
 	AcceptMissingDevices bool
-	// Progress, when set, is called after each batch (from worker
+	// Progress, when set, is called after each batch with the number of
+	// addresses that have an outcome and the counts so far (from worker
 	// goroutines, one call at a time).
-	Progress func(Progress)
+	Progress func(done int, counts Counts)
 	// OnStart, when set, is called once the run is recorded.
 	OnStart func(store.Run)
 }
 
 // partial reports whether the run sees only part of the connection's
 // selection, in which case unseen records are not removed.
-func (o *ExportOptions) partial() bool {
+func (o *RunOptions) partial() bool {
 	return !o.filters().empty() || len(o.Objects) > 0 || len(o.IPs) > 0
 }
 
 // removalScope says which unseen records the run may remove: all of them
 // for a run over the connection's whole selection, those of the targeted
 // objects for a targeted run, none for a filtered or bulk run.
-func (o *ExportOptions) removalScope() func(store.Record) bool {
+func (o *RunOptions) removalScope() func(store.Record) bool {
 	switch {
 	case len(o.Objects) > 0:
 		targeted := map[ObjectRef]bool{}
@@ -191,13 +196,6 @@ func (o *ExportOptions) removalScope() func(store.Record) bool {
 		return func(store.Record) bool { return true }
 	}
 	return nil
-}
-
-// Progress is a running export's progress.
-type Progress struct {
-	Selected int    // addresses selected so far
-	Done     int    // addresses with an outcome
-	Counts   Counts // counts so far
 }
 
 // Counts are an export's item counts.
@@ -258,12 +256,12 @@ type collector struct {
 	done     int
 	outcomes []Outcome
 	warnings []string
-	progress func(Progress)
+	progress func(done int, counts Counts)
 }
 
 func (c *collector) report() {
 	if c.progress != nil {
-		c.progress(Progress{Selected: c.counts.Selected, Done: c.done, Counts: c.counts})
+		c.progress(c.done, c.counts)
 	}
 }
 
@@ -364,17 +362,17 @@ func (c *collector) record(outs []outcome, recs []store.Record, storeErr error) 
 	c.report()
 }
 
-// ExportJob exports a connection's NetBox selection to WUG: it reads the
+// exportJob exports a connection's NetBox selection to WUG: it reads the
 // WUG inventory once, streams NetBox objects through the planner chunk by
 // chunk, applies the decisions in batches and records every item.
-type ExportJob struct {
-	Connection Connection
-	Source     NetBoxSource // NetBox
-	WUG        WUG          // the connection's WUG server
+type exportJob struct {
+	Connection connection
+	Source     netBoxSource // NetBox
+	WUG        wugAPI       // the connection's WUG server
 	Store      store.Store  // export records and runs
-	// Transformer validates and transforms NetBox objects
-	// (NewTransformer with the connection's Mapping).
-	Transformer *Transformer
+	// Transformer validates and transforms NetBox objects (the
+	// connection's compiled Mapping).
+	Transformer *transformer
 	// Logger receives the run's warnings, which do not repeat the
 	// connection's name: give it one that carries it
 	// (Logger.With("connection", name)) when connections share a handler.
@@ -383,10 +381,10 @@ type ExportJob struct {
 	// Lease says how a run takes the connection's store lease: every run
 	// but a dry run holds it, so runs of one connection from any process
 	// sharing the store never overlap.
-	Lease LeaseOptions
+	Lease leaseOptions
 }
 
-func (j *ExportJob) check() error {
+func (j *exportJob) check() error {
 	switch {
 	case j.Connection.Name == "":
 		return errors.New("export: connection name is empty")
@@ -402,14 +400,14 @@ func (j *ExportJob) check() error {
 	return nil
 }
 
-func (j *ExportJob) now() time.Time {
+func (j *exportJob) now() time.Time {
 	if j.Now != nil {
 		return j.Now()
 	}
 	return time.Now()
 }
 
-func (j *ExportJob) logger() *slog.Logger {
+func (j *exportJob) logger() *slog.Logger {
 	if j.Logger != nil {
 		return j.Logger
 	}
@@ -417,7 +415,7 @@ func (j *ExportJob) logger() *slog.Logger {
 }
 
 // selection returns the selector for a run and its filters as recorded.
-func (j *ExportJob) selection(o *ExportOptions) (netbox.Selector, map[string][]string) {
+func (j *exportJob) selection(o *RunOptions) (netbox.Selector, map[string][]string) {
 	sel := o.filters().narrow(j.Connection.Selector)
 	filters := o.filters().asMap()
 	if len(o.Objects) > 0 {
@@ -450,7 +448,7 @@ func (j *ExportJob) selection(o *ExportOptions) (netbox.Selector, map[string][]s
 const maxRecordedFilterValues = 20
 
 // Run runs one export. Every run but a dry run holds the connection's
-// store lease (see LeaseOptions) from before it is recorded until it ends;
+// store lease (see leaseOptions) from before it is recorded until it ends;
 // while another holder has it, Run fails with a *RunInProgressError naming
 // that holder (errors.Is ErrRunInProgress), or waits with Lease.Wait. The
 // run is recorded with BeginRun and FinishRun (not for a dry run); a
@@ -458,7 +456,7 @@ const maxRecordedFilterValues = 20
 // item either recorded or left pending for the next run to resolve. The
 // error is non-nil only when the run itself failed; item failures are in
 // the result.
-func (j *ExportJob) Run(ctx context.Context, opts ExportOptions) (*Result, error) {
+func (j *exportJob) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	if err := j.check(); err != nil {
 		return nil, err
 	}
@@ -470,8 +468,10 @@ func (j *ExportJob) Run(ctx context.Context, opts ExportOptions) (*Result, error
 		return nil, fmt.Errorf("export %s: %w", j.Connection.Name, err)
 	}
 	var run store.Run
-	if !opts.DryRun {
-		runCtx, lease, done, err := enterLease(ctx, j.Store, j.Connection.Name, j.Lease, j.logger())
+	if !opts.dryRun {
+		lo := j.Lease
+		lo.Wait = lo.Wait || opts.Wait
+		runCtx, lease, done, err := enterLease(ctx, j.Store, j.Connection.Name, lo, j.logger())
 		if err != nil {
 			return nil, fmt.Errorf("export %s: %w", j.Connection.Name, err)
 		}
@@ -479,8 +479,8 @@ func (j *ExportJob) Run(ctx context.Context, opts ExportOptions) (*Result, error
 		ctx = runCtx
 		run.Lease = lease
 	}
-	res := &Result{Connection: j.Connection.Name, DryRun: opts.DryRun, StartedAt: j.now().UTC()}
-	if !opts.DryRun {
+	res := &Result{Connection: j.Connection.Name, DryRun: opts.dryRun, StartedAt: j.now().UTC()}
+	if !opts.dryRun {
 		var err error
 		run, err = j.Store.BeginRun(ctx, store.Run{Connection: j.Connection.Name, Kind: store.RunExport,
 			Trigger: opts.Trigger, Filters: filters, Status: store.RunRunning, Lease: run.Lease})
@@ -507,7 +507,7 @@ func (j *ExportJob) Run(ctx context.Context, opts ExportOptions) (*Result, error
 	default:
 		res.Status = store.RunSucceeded
 	}
-	if !opts.DryRun {
+	if !opts.dryRun {
 		run.Status, run.Counts, run.FinishedAt = res.Status, res.Counts.RunCounts(), res.FinishedAt
 		if err != nil {
 			if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) {
@@ -527,7 +527,7 @@ func (j *ExportJob) Run(ctx context.Context, opts ExportOptions) (*Result, error
 	return res, nil
 }
 
-func (j *ExportJob) run(ctx context.Context, opts *ExportOptions, sel netbox.Selector, col *collector, res *Result) error {
+func (j *exportJob) run(ctx context.Context, opts *RunOptions, sel netbox.Selector, col *collector, res *Result) error {
 	conn := j.Connection.withDefaults()
 	recs, err := loadRecords(ctx, j.Store, conn.Name)
 	if err != nil {
@@ -538,7 +538,7 @@ func (j *ExportJob) run(ctx context.Context, opts *ExportOptions, sel netbox.Sel
 		return err
 	}
 	if err := checkMissing(conn.Name, recs, inv, conn.MaxMissingShare); err != nil && !opts.AcceptMissingDevices {
-		if !opts.DryRun {
+		if !opts.dryRun {
 			return err
 		}
 		col.warn("%v", err)
@@ -549,13 +549,13 @@ func (j *ExportJob) run(ctx context.Context, opts *ExportOptions, sel netbox.Sel
 
 	var plan *Plan
 	var ex *executor
-	if opts.DryRun {
+	if opts.dryRun {
 		plan = &Plan{Connection: conn.Name}
 		res.Plan = plan
 	} else {
 		ex = newExecutor(ctx, applyConfig{batchSize: conn.BatchSize, concurrency: conn.Concurrency,
 			scanFallback: conn.ScanFallback, removal: conn.Removal,
-			scanMode: conn.ScanMode, scanOpts: conn.ScanOptions,
+			scanMode: conn.ScanMode, scanOpts: conn.ScanOptions, owned: j.Transformer.prefix,
 			reasonBulk: opts.Trigger == store.TriggerBulk, now: j.now, log: j.logger()},
 			j.WUG, j.Store, col)
 	}
@@ -686,7 +686,7 @@ func loadRecords(ctx context.Context, st store.Store, conn string) (*recordSet, 
 }
 
 // loadInventory reads every WUG device in one paged listing.
-func loadInventory(ctx context.Context, w WUG) (*inventory, error) {
+func loadInventory(ctx context.Context, w wugAPI) (*inventory, error) {
 	inv := newInventory(nil)
 	for d, err := range w.Devices(ctx) {
 		if err != nil {

@@ -12,28 +12,28 @@ import (
 	"github.com/wugsync/wugsync/store"
 )
 
-// ScanStatusJob follows the discovery scans an export started: it reads
+// scanJob follows the discovery scans an export started: it reads
 // the records in scan_triggered, asks WUG how each scan is doing, and when a
 // scan is done links the device it found (by the scan's own results, then by
 // exact address) and applies the NetBox metadata to it. A scan that never
 // finishes is recorded as an error after Timeout.
-type ScanStatusJob struct {
+type scanJob struct {
 	Connection string
-	WUG        WUG
+	WUG        wugAPI
 	Store      store.Store
 	// Source and Transformer, when both set, let the job apply the
 	// metadata to linked devices right away (reading their NetBox objects
 	// with Selector's IP policy); otherwise the next export does it (the
 	// record's fingerprint is cleared so it sees a change).
-	Source      NetBoxSource
+	Source      netBoxSource
 	Selector    netbox.Selector
-	Transformer *Transformer
+	Transformer *transformer
 	Timeout     time.Duration // default 1 hour
 	Logger      *slog.Logger
 	Now         func() time.Time
 	// Lease says how a run takes the connection's store lease, which it
 	// holds while it writes, as an export does.
-	Lease LeaseOptions
+	Lease leaseOptions
 }
 
 // ScanResult is the outcome of one scan-monitor run.
@@ -49,7 +49,7 @@ type ScanResult struct {
 	Outcomes []Outcome       `json:"outcomes,omitempty"`
 }
 
-func (j *ScanStatusJob) now() time.Time {
+func (j *scanJob) now() time.Time {
 	if j.Now != nil {
 		return j.Now()
 	}
@@ -59,7 +59,7 @@ func (j *ScanStatusJob) now() time.Time {
 // Run follows every scan the connection is waiting for, once, holding the
 // connection's store lease (a *RunInProgressError while another run has
 // it).
-func (j *ScanStatusJob) Run(ctx context.Context, trigger store.Trigger) (*ScanResult, error) {
+func (j *scanJob) Run(ctx context.Context, trigger store.Trigger) (*ScanResult, error) {
 	if j.Connection == "" || j.WUG == nil || j.Store == nil {
 		return nil, errors.New("scan monitor: connection, WUG and store are required")
 	}
@@ -108,7 +108,7 @@ func (j *ScanStatusJob) Run(ctx context.Context, trigger store.Trigger) (*ScanRe
 	return res, nil
 }
 
-func (j *ScanStatusJob) run(ctx context.Context, res *ScanResult) error {
+func (j *scanJob) run(ctx context.Context, res *ScanResult) error {
 	timeout := j.Timeout
 	if timeout <= 0 {
 		timeout = time.Hour
@@ -217,7 +217,7 @@ func (j *ScanStatusJob) run(ctx context.Context, res *ScanResult) error {
 // owners maps the WUG devices that the connection's records link, for the
 // addresses the waiting records hold, to the key linking each: one device
 // is linked to one key, even when an address sits in two VRFs.
-func (j *ScanStatusJob) owners(ctx context.Context, byScan map[string][]store.Record) (map[string]store.Key, error) {
+func (j *scanJob) owners(ctx context.Context, byScan map[string][]store.Record) (map[string]store.Key, error) {
 	waiting := map[netip.Addr]bool{}
 	for _, recs := range byScan {
 		for _, r := range recs {
@@ -254,7 +254,7 @@ func pickDevice(devs []wugDevice, k store.Key, owners map[string]store.Key) (wug
 }
 
 // status asks WUG whether a scan is done.
-func (j *ScanStatusJob) status(ctx context.Context, scanID string) (done bool, state string, err error) {
+func (j *scanJob) status(ctx context.Context, scanID string) (done bool, state string, err error) {
 	if scanID == "" {
 		return false, "", errors.New("the record has no scan id")
 	}
@@ -265,7 +265,7 @@ func (j *ScanStatusJob) status(ctx context.Context, scanID string) (done bool, s
 	return info.Done, info.State, nil
 }
 
-func (j *ScanStatusJob) save(ctx context.Context, res *ScanResult, recs []store.Record, a Action) error {
+func (j *scanJob) save(ctx context.Context, res *ScanResult, recs []store.Record, a Action) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -281,7 +281,7 @@ func (j *ScanStatusJob) save(ctx context.Context, res *ScanResult, recs []store.
 
 // applyMetadata reads the NetBox objects of newly linked addresses and
 // brings the WUG devices' metadata in line, recording the fingerprint.
-func (j *ScanStatusJob) applyMetadata(ctx context.Context, res *ScanResult, linked []store.Record, current map[string]wugDevice) error {
+func (j *scanJob) applyMetadata(ctx context.Context, res *ScanResult, linked []store.Record, current map[string]wugDevice) error {
 	if len(linked) == 0 || j.Source == nil || j.Transformer == nil {
 		return nil
 	}
@@ -310,7 +310,7 @@ func (j *ScanStatusJob) applyMetadata(ctx context.Context, res *ScanResult, link
 				continue
 			}
 			delete(byKey, c.Key)
-			if _, err := j.WUG.UpdateMetadata(ctx, current[r.WUGDeviceID], c.Template); err != nil {
+			if _, err := j.WUG.UpdateMetadata(ctx, current[r.WUGDeviceID], c.Template, j.Transformer.prefix); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}

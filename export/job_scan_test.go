@@ -48,7 +48,7 @@ func TestScanMonitorLinksOneDevicePerAddressAcrossVRFs(t *testing.T) {
 			if err := st.UpsertRecords(ctx, recs); err != nil {
 				t.Fatal(err)
 			}
-			res, err := (&ScanStatusJob{Connection: "test", WUG: w, Store: st}).Run(ctx, store.TriggerManual)
+			res, err := (&scanJob{Connection: "test", WUG: w, Store: st}).Run(ctx, store.TriggerManual)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,19 +19,19 @@ type jobEnv struct {
 	wug *fakeWUG
 	src *fakeSource
 	st  store.Store
-	job *ExportJob
+	job *exportJob
 }
 
 func newJobEnv(t *testing.T, n int) *jobEnv {
 	t.Helper()
 	e := &jobEnv{wug: newFakeWUG(), src: &fakeSource{devs: testDevices(n)}, st: memory.New()}
 	t.Cleanup(func() { e.st.Close() })
-	e.job = &ExportJob{Connection: Connection{Name: "test"},
+	e.job = &exportJob{Connection: connection{Name: "test"},
 		Source: e.src, WUG: e.wug, Store: e.st, Transformer: testTransformer(t)}
 	return e
 }
 
-func (e *jobEnv) run(t *testing.T, opts ExportOptions) *Result {
+func (e *jobEnv) run(t *testing.T, opts RunOptions) *Result {
 	t.Helper()
 	res, err := e.job.Run(context.Background(), opts)
 	if err != nil {
@@ -85,10 +85,13 @@ func TestExportAddsInBatchesAndIsIdempotent(t *testing.T) {
 	e := newJobEnv(t, 120)
 	e.src.set(5, func(d *netbox.Device) { d.PrimaryIPv4.Address = netip.MustParsePrefix("127.0.0.1/8") })
 
-	var last Progress
+	var last struct {
+		done   int
+		counts Counts
+	}
 	reports := 0
-	res := e.run(t, ExportOptions{Progress: func(p Progress) { last = p; reports++ }})
-	if reports < 3 || last.Done != 120 || last.Counts.Added != 119 {
+	res := e.run(t, RunOptions{Progress: func(done int, c Counts) { last.done, last.counts = done, c; reports++ }})
+	if reports < 3 || last.done != 120 || last.counts.Added != 119 {
 		t.Errorf("progress: %d reports, last %+v; want one per batch ending with 120 done", reports, last)
 	}
 	want := Counts{Selected: 120, Added: 119, Invalid: 1}
@@ -116,7 +119,7 @@ func TestExportAddsInBatchesAndIsIdempotent(t *testing.T) {
 	}
 
 	w0, _ := e.wug.stats()
-	res = e.run(t, ExportOptions{})
+	res = e.run(t, RunOptions{})
 	w1, _ := e.wug.stats()
 	if w1 != w0 {
 		t.Errorf("no-change re-run sent %d writes to WUG, want 0", w1-w0)
@@ -141,10 +144,10 @@ func sortedInts(s []int) []int {
 func TestExportMetadataChangeUpdatesOnlyThatDevice(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 30)
-	e.run(t, ExportOptions{})
+	e.run(t, RunOptions{})
 	e.src.set(3, func(d *netbox.Device) { d.Description = "moved to rack 9" })
 	w0, calls0 := e.wug.stats()
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	w1, calls1 := e.wug.stats()
 	if res.Counts.Updated != 1 || res.Counts.Unchanged != 29 {
 		t.Errorf("counts %+v, want 1 updated and 29 unchanged", res.Counts)
@@ -161,7 +164,7 @@ func TestExportAdoptsExistingDevices(t *testing.T) {
 	e := newJobEnv(t, 10)
 	id := e.wug.seed("hand-made", netip.MustParseAddr("10.0.0.4"))
 	e.wug.seed("similar", netip.MustParseAddr("10.0.0.40"))
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	if res.Counts.Adopted != 1 || res.Counts.Added != 9 {
 		t.Errorf("counts %+v, want 1 adopted and 9 added", res.Counts)
 	}
@@ -175,7 +178,7 @@ func TestExportLostAnswersCreateNoDuplicates(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 100)
 	e.wug.addLost = 2 // the first two template applies succeed but their answers are lost
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	if res.Counts.Added != 100 || res.Counts.Failed != 0 {
 		t.Errorf("counts %+v, want 100 added", res.Counts)
 	}
@@ -189,7 +192,7 @@ func TestExportKnownFailuresAreRecordedOnce(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 60)
 	e.wug.addFails = 2 // both batches (50 and 10)
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	if _, calls := e.wug.stats(); res.Counts.Failed != 60 || calls["BulkAdd"] != 2 || calls["FindByAddress"] != 0 {
 		t.Errorf("counts %+v with %d template applies and %d lookups; want 60 failed by 2 requests, no lookup",
 			res.Counts, calls["BulkAdd"], calls["FindByAddress"])
@@ -199,7 +202,7 @@ func TestExportKnownFailuresAreRecordedOnce(t *testing.T) {
 			t.Errorf("record %s: %s %q attempts %d", r.Key, r.Status, r.LastError, r.Attempts)
 		}
 	}
-	res = e.run(t, ExportOptions{})
+	res = e.run(t, RunOptions{})
 	if res.Counts.Added != 60 {
 		t.Errorf("next run: %+v, want 60 added", res.Counts)
 	}
@@ -208,12 +211,12 @@ func TestExportKnownFailuresAreRecordedOnce(t *testing.T) {
 	e.src.set(3, func(d *netbox.Device) { d.Description = "changed" })
 	e.wug.updateFails = 1
 	_, before := e.wug.stats()
-	res = e.run(t, ExportOptions{})
+	res = e.run(t, RunOptions{})
 	_, after := e.wug.stats()
 	if n := after["UpdateMetadata"] - before["UpdateMetadata"]; res.Counts.Failed != 1 || n != 1 {
 		t.Errorf("update refused: %+v with %d update calls, want 1 failed by 1 call", res.Counts, n)
 	}
-	if res = e.run(t, ExportOptions{}); res.Counts.Updated != 1 {
+	if res = e.run(t, RunOptions{}); res.Counts.Updated != 1 {
 		t.Errorf("next run: %+v, want the update done", res.Counts)
 	}
 }
@@ -222,7 +225,7 @@ func TestExportItemFailureIsRecordedAndRunGoesOn(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 10)
 	e.wug.rejectAddr = map[netip.Addr]bool{netip.MustParseAddr("10.0.0.3"): true}
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	if res.Counts.Added != 9 || res.Counts.Failed != 1 || res.Status != store.RunPartial {
 		t.Errorf("counts %+v status %s, want 9 added, 1 failed, partial", res.Counts, res.Status)
 	}
@@ -238,7 +241,7 @@ func TestExportFailedAddFallsBackToScan(t *testing.T) {
 	e.job.Connection.ScanFallback = true
 	e.wug.rejectAddr = map[netip.Addr]bool{netip.MustParseAddr("10.0.0.3"): true}
 	e.wug.scanDone = false
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	if res.Counts.Added != 9 || res.Counts.Scanned != 1 || res.Counts.Failed != 0 {
 		t.Errorf("counts %+v, want 9 added and 1 scanned", res.Counts)
 	}
@@ -253,7 +256,7 @@ func TestExportScanModeAndScanMonitor(t *testing.T) {
 	e := newJobEnv(t, 12)
 	e.job.Connection.Mode = ModeScan
 	e.wug.scanDone = false
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	if res.Counts.Scanned != 12 {
 		t.Fatalf("counts %+v, want 12 scanned", res.Counts)
 	}
@@ -262,7 +265,7 @@ func TestExportScanModeAndScanMonitor(t *testing.T) {
 		t.Errorf("ScanIPs %d (want one per group path: 3), BulkAdd %d", calls["ScanIPs"], calls["BulkAdd"])
 	}
 	now := time.Now()
-	mon := &ScanStatusJob{Connection: "test", WUG: e.wug, Store: e.st, Source: e.src, Transformer: e.job.Transformer,
+	mon := &scanJob{Connection: "test", WUG: e.wug, Store: e.st, Source: e.src, Transformer: e.job.Transformer,
 		Now: func() time.Time { return now }}
 	sr, err := mon.Run(context.Background(), store.TriggerManual)
 	if err != nil || sr.Waiting != 12 || sr.Linked != 0 {
@@ -301,7 +304,7 @@ func TestExportScanModeAndScanMonitor(t *testing.T) {
 	// The metadata was applied: the next export has nothing to change
 	// for the linked devices.
 	e.wug.scanDone = true
-	res = e.run(t, ExportOptions{})
+	res = e.run(t, RunOptions{})
 	if res.Counts.Unchanged != 8 || res.Counts.Scanned != 4 {
 		t.Errorf("export after the scans: %+v, want 8 unchanged and the 4 timed out scanned again", res.Counts)
 	}
@@ -319,7 +322,7 @@ func TestExportInterruptedRunResumesWithoutDuplicates(t *testing.T) {
 			cancel()
 		}
 	}
-	res, err := e.job.Run(ctx, ExportOptions{})
+	res, err := e.job.Run(ctx, RunOptions{})
 	if !errors.Is(err, context.Canceled) || res.Status != store.RunInterrupted {
 		t.Fatalf("interrupted run: status %v, err %v", res.Status, err)
 	}
@@ -328,7 +331,7 @@ func TestExportInterruptedRunResumesWithoutDuplicates(t *testing.T) {
 		t.Errorf("recorded run status %s, want interrupted", run.Status)
 	}
 	e.wug.hook = nil
-	res = e.run(t, ExportOptions{})
+	res = e.run(t, RunOptions{})
 	if res.Counts.Failed != 0 {
 		t.Errorf("resumed run: %+v", res.Counts)
 	}
@@ -338,7 +341,7 @@ func TestExportInterruptedRunResumesWithoutDuplicates(t *testing.T) {
 func TestExportDryRunTouchesNothing(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 20)
-	res := e.run(t, ExportOptions{DryRun: true})
+	res := e.run(t, RunOptions{dryRun: true})
 	if res.Plan == nil || len(res.Plan.Decisions) != 20 || res.Counts.Added != 20 || res.RunID != "" {
 		t.Fatalf("dry run: plan %v counts %+v run %q", res.Plan != nil, res.Counts, res.RunID)
 	}
@@ -352,24 +355,24 @@ func TestExportDryRunTouchesNothing(t *testing.T) {
 func TestExportRemovalPolicies(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 10)
-	e.run(t, ExportOptions{})
+	e.run(t, RunOptions{})
 	e.src.mu.Lock()
 	e.src.devs = e.src.devs[:9]
 	e.src.mu.Unlock()
 
 	// keep: nothing happens.
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	if res.Counts.Removed != 0 || len(e.wug.byAddr()) != 10 {
 		t.Errorf("keep: %+v", res.Counts)
 	}
 	// A partial selection never removes.
 	e.job.Connection.Removal = RemoveDelete
 	e.job.Connection.MaxRemoveShare = 0.5
-	res = e.run(t, ExportOptions{Sites: []string{"site-1", "site-2", "site-3"}})
+	res = e.run(t, RunOptions{Sites: []string{"site-1", "site-2", "site-3"}})
 	if res.Counts.Removed != 0 {
 		t.Errorf("filtered run removed %d", res.Counts.Removed)
 	}
-	res = e.run(t, ExportOptions{})
+	res = e.run(t, RunOptions{})
 	if res.Counts.Removed != 1 || len(e.wug.byAddr()) != 9 {
 		t.Errorf("delete: %+v, %d devices left", res.Counts, len(e.wug.byAddr()))
 	}
@@ -383,7 +386,7 @@ func TestExportNetBoxObjectErrors(t *testing.T) {
 	e := newJobEnv(t, 10)
 	e.job.Connection.Removal = RemoveDelete
 	e.src.errAt = map[int]error{4: &netbox.DeviceError{Kind: netbox.KindDevice, ID: 5, Err: errors.New(`unknown status label "Retired"`)}}
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	if res.Counts.Added != 9 || res.Counts.Failed != 1 {
 		t.Errorf("counts %+v, want 9 added, 1 failed", res.Counts)
 	}
@@ -396,7 +399,7 @@ func TestExportNetBoxObjectErrors(t *testing.T) {
 	}
 
 	e.src.fatalAt = 3
-	res, err := e.job.Run(context.Background(), ExportOptions{})
+	res, err := e.job.Run(context.Background(), RunOptions{})
 	if err == nil || res.Status != store.RunFailed || !strings.Contains(err.Error(), "502") {
 		t.Errorf("fatal NetBox error: status %s err %v", res.Status, err)
 	}
@@ -405,7 +408,7 @@ func TestExportNetBoxObjectErrors(t *testing.T) {
 func TestExportBulkIPs(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 10)
-	res := e.run(t, ExportOptions{Trigger: store.TriggerBulk,
+	res := e.run(t, RunOptions{Trigger: store.TriggerBulk,
 		IPs: []netip.Addr{netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.7"), netip.MustParseAddr("192.0.2.1")}})
 	if res.Counts.Added != 2 || res.Counts.Failed != 1 || res.Counts.Selected != 2 {
 		t.Errorf("counts %+v, want 2 added and the unknown address failed", res.Counts)
@@ -420,13 +423,13 @@ func TestExportTargetedObjectsRemoveDeselected(t *testing.T) {
 	e := newJobEnv(t, 10)
 	e.job.Connection.Removal = RemoveMaintenance
 	e.job.Connection.MaxRemoveShare = 0.5
-	e.run(t, ExportOptions{})
+	e.run(t, RunOptions{})
 	// Device 4 leaves the selection; a webhook names it and device 5.
 	e.src.mu.Lock()
 	e.src.devs = append(e.src.devs[:3], e.src.devs[4:]...)
 	e.src.mu.Unlock()
 	e.src.set(3, func(d *netbox.Device) { d.Description = "changed" }) // device 5
-	res := e.run(t, ExportOptions{Trigger: store.TriggerWebhook,
+	res := e.run(t, RunOptions{Trigger: store.TriggerWebhook,
 		Objects: []ObjectRef{{Kind: netbox.KindDevice, ID: 4}, {Kind: netbox.KindDevice, ID: 5}}})
 	if res.Counts.Removed != 1 || res.Counts.Updated != 1 || res.Counts.Selected != 1 {
 		t.Errorf("counts %+v, want 1 selected and updated, 1 removed", res.Counts)
@@ -446,7 +449,7 @@ func TestExportScanBufferIsBounded(t *testing.T) {
 	e.job.Connection.Mode = ModeScan
 	e.job.Connection.BatchSize = 2 // at most 20 addresses wait over all group paths
 	e.wug.scanDone = false
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	_, calls := e.wug.stats()
 	if res.Counts.Scanned != 90 || calls["ScanIPs"] < 90/20 {
 		t.Errorf("%+v with %d scan requests; want 90 scanned, at most 20 addresses waiting", res.Counts, calls["ScanIPs"])

@@ -58,10 +58,10 @@ func (e *RunInProgressError) Error() string {
 // Is makes errors.Is(err, ErrRunInProgress) true.
 func (e *RunInProgressError) Is(target error) bool { return target == ErrRunInProgress }
 
-// LeaseOptions say how a run takes its connection's store lease, which
+// leaseOptions say how a run takes its connection's store lease, which
 // keeps two writers off one connection: runs in one process, and the CLI,
 // the service and a user's own program sharing a store.
-type LeaseOptions struct {
+type leaseOptions struct {
 	// Holder names this process in the lease and in the busy error; the
 	// default is the host name, process id, PID namespace (Linux) and a
 	// random suffix. Each run appends a sequence number, so two runs in
@@ -77,7 +77,7 @@ type LeaseOptions struct {
 	Wait bool
 }
 
-// defaultLeaseTTL is the lease lifetime when LeaseOptions.TTL is zero.
+// defaultLeaseTTL is the lease lifetime when leaseOptions.TTL is zero.
 const defaultLeaseTTL = 2 * time.Minute
 
 func leaseName(conn string) string { return "wugsync/export/" + conn }
@@ -103,7 +103,7 @@ func defaultHolder() string {
 }
 
 // runHolder is the holder one run takes the lease as.
-func (o LeaseOptions) runHolder() string {
+func (o leaseOptions) runHolder() string {
 	base := o.Holder
 	if base == "" {
 		base = defaultHolder()
@@ -111,7 +111,7 @@ func (o LeaseOptions) runHolder() string {
 	return base + "#" + strconv.FormatInt(holderSeq.Add(1), 10)
 }
 
-func (o LeaseOptions) ttl() time.Duration {
+func (o leaseOptions) ttl() time.Duration {
 	if o.TTL > 0 {
 		return o.TTL
 	}
@@ -180,7 +180,7 @@ func (l *lease) current() store.Lease {
 // opts.Wait), breaks it at once when its holder is a process on this host
 // that is gone, and then finishes the connection's orphaned runs as
 // interrupted. The caller then calls hold to keep it, and release.
-func takeLease(ctx context.Context, st store.Store, conn string, opts LeaseOptions, log *slog.Logger) (*lease, error) {
+func takeLease(ctx context.Context, st store.Store, conn string, opts leaseOptions, log *slog.Logger) (*lease, error) {
 	holder, ttl := opts.runHolder(), opts.ttl()
 	poll := min(time.Second, ttl/4)
 	broken := map[int64]bool{} // tokens of gone holders already broken
@@ -188,7 +188,7 @@ func takeLease(ctx context.Context, st store.Store, conn string, opts LeaseOptio
 		cur, err := st.AcquireLease(ctx, leaseName(conn), holder, ttl)
 		if err == nil {
 			l := &lease{st: st, conn: conn, log: log, cur: cur, ttl: ttl}
-			if runs, err := RecoverRuns(ctx, st, conn); err != nil {
+			if runs, err := recoverRuns(ctx, st, conn); err != nil {
 				log.Warn("export: finishing orphaned runs failed", "err", err)
 			} else {
 				for _, r := range runs {
@@ -284,7 +284,7 @@ func (l *lease) release(ctx context.Context) {
 // enterLease returns the context and lease a run of conn writes under: the
 // lease ctx carries (a Scheduler's), or one taken here, which done
 // releases.
-func enterLease(ctx context.Context, st store.Store, conn string, opts LeaseOptions, log *slog.Logger) (context.Context, store.Lease, func(), error) {
+func enterLease(ctx context.Context, st store.Store, conn string, opts leaseOptions, log *slog.Logger) (context.Context, store.Lease, func(), error) {
 	if l := leaseFrom(ctx, st, conn); l != nil {
 		return ctx, l.current(), func() {}, nil
 	}
@@ -295,13 +295,13 @@ func enterLease(ctx context.Context, st store.Store, conn string, opts LeaseOpti
 	return l.hold(ctx), l.current(), func() { l.release(ctx) }, nil
 }
 
-// RecoverRuns finishes as interrupted the connection's runs whose holder
+// recoverRuns finishes as interrupted the connection's runs whose holder
 // is gone, and returns them: runs whose lease expired or was released
 // (store.InterruptOrphanedRuns), and runs whose holder is a process on this
 // host that no longer exists, whose lease it frees first (only while that
 // holder still has it). Status pages call it so a killed run is not shown
 // as in progress; runs call it when they take the lease.
-func RecoverRuns(ctx context.Context, st store.Store, connection string) ([]store.Run, error) {
+func recoverRuns(ctx context.Context, st store.Store, connection string) ([]store.Run, error) {
 	running, err := st.Runs(ctx, store.RunQuery{Connection: connection, Status: store.RunRunning, Limit: 100})
 	if err != nil {
 		return nil, fmt.Errorf("export: recovering runs of %s: %w", connection, err)

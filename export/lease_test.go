@@ -28,13 +28,13 @@ func TestExportJobLeaseExcludes(t *testing.T) {
 	var first store.Run
 	firstDone := make(chan error, 1)
 	go func() {
-		_, err := e.job.Run(ctx, ExportOptions{OnStart: func(r store.Run) { first = r }})
+		_, err := e.job.Run(ctx, RunOptions{OnStart: func(r store.Run) { first = r }})
 		firstDone <- err
 	}()
 	<-entered // the first run holds the lease and is listing WUG
 
 	second := *e.job
-	_, err := second.Run(ctx, ExportOptions{})
+	_, err := second.Run(ctx, RunOptions{})
 	var busy *RunInProgressError
 	if !errors.As(err, &busy) || !errors.Is(err, ErrRunInProgress) {
 		t.Fatalf("second Run while the first holds the lease: %v, want a *RunInProgressError", err)
@@ -47,10 +47,10 @@ func TestExportJobLeaseExcludes(t *testing.T) {
 	}
 
 	// Asked to wait, the second run waits for the first to end.
-	second.Lease = LeaseOptions{Wait: true, TTL: 400 * time.Millisecond}
+	second.Lease = leaseOptions{Wait: true, TTL: 400 * time.Millisecond}
 	secondDone := make(chan *Result, 1)
 	go func() {
-		res, err := second.Run(ctx, ExportOptions{})
+		res, err := second.Run(ctx, RunOptions{})
 		if err != nil {
 			t.Errorf("waiting Run: %v", err)
 		}
@@ -88,12 +88,12 @@ func TestExportJobLeaseExcludes(t *testing.T) {
 func TestExportJobLeaseLostInterrupts(t *testing.T) {
 	t.Parallel()
 	e, entered, release := blockingEnv(t)
-	e.job.Lease = LeaseOptions{TTL: 150 * time.Millisecond}
+	e.job.Lease = leaseOptions{TTL: 150 * time.Millisecond}
 	ctx := context.Background()
 	var run store.Run
 	done := make(chan error, 1)
 	go func() {
-		_, err := e.job.Run(ctx, ExportOptions{OnStart: func(r store.Run) { run = r }})
+		_, err := e.job.Run(ctx, RunOptions{OnStart: func(r store.Run) { run = r }})
 		done <- err
 	}()
 	<-entered
@@ -164,7 +164,7 @@ func TestExportJobTakesOverGoneHolder(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 5)
 	dead := crashedRun(t, e.st, goneHolder(t), time.Hour)
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	if res.Counts.Added != 5 {
 		t.Errorf("run after the holder died: %+v, want 5 added", res.Counts)
 	}
@@ -191,7 +191,7 @@ func TestExportJobLeavesLiveHolder(t *testing.T) {
 	} {
 		e := newJobEnv(t, 2)
 		crashedRun(t, e.st, holder, time.Hour)
-		_, err := e.job.Run(context.Background(), ExportOptions{})
+		_, err := e.job.Run(context.Background(), RunOptions{})
 		if !errors.Is(err, ErrRunInProgress) {
 			t.Errorf("Run while %q holds the lease: %v, want ErrRunInProgress", holder, err)
 		}
@@ -208,7 +208,7 @@ func TestSchedulerRecoversCrashedRun(t *testing.T) {
 	const ttl = 300 * time.Millisecond
 	dead := crashedRun(t, e.st, "elsewhere/1/1/abcd#1", ttl)
 	start := time.Now()
-	s, err := NewScheduler(e.st, []ScheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{LeaseTTL: time.Minute})
+	s, err := newScheduler(e.st, []scheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{LeaseTTL: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,8 +236,8 @@ func TestSchedulerRecoversCrashedRun(t *testing.T) {
 func TestSchedulerTriggerSentinels(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 1)
-	s, _ := NewScheduler(e.st, []ScheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{})
-	if _, err := s.Trigger(context.Background(), "test", ExportOptions{}); !errors.Is(err, ErrNotRunning) {
+	s, _ := newScheduler(e.st, []scheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{})
+	if _, err := s.Trigger(context.Background(), "test", RunOptions{}); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("Trigger before Run: %v, want ErrNotRunning", err)
 	}
 	cancel, done := startScheduler(t, s)
@@ -246,7 +246,7 @@ func TestSchedulerTriggerSentinels(t *testing.T) {
 		t.Fatal(err)
 	}
 	done <- nil
-	if _, err := s.Trigger(context.Background(), "test", ExportOptions{}); !errors.Is(err, ErrStopping) {
+	if _, err := s.Trigger(context.Background(), "test", RunOptions{}); !errors.Is(err, ErrStopping) {
 		t.Errorf("Trigger after Run stopped: %v, want ErrStopping", err)
 	}
 }
@@ -265,7 +265,7 @@ func TestSchedulerTriggerRacesStop(t *testing.T) {
 				e.wug.mu.Lock()
 			}
 		}
-		s, _ := NewScheduler(e.st, []ScheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{})
+		s, _ := newScheduler(e.st, []scheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{})
 		cancel, done := startScheduler(t, s)
 		var mu sync.Mutex
 		var ids []string
@@ -279,7 +279,7 @@ func TestSchedulerTriggerRacesStop(t *testing.T) {
 						return
 					default:
 					}
-					id, err := s.Trigger(context.Background(), "test", ExportOptions{})
+					id, err := s.Trigger(context.Background(), "test", RunOptions{})
 					switch {
 					case err == nil:
 						mu.Lock()
@@ -323,7 +323,7 @@ func TestRunRecordsBoundedFilters(t *testing.T) {
 	for _, d := range testDevices(50) {
 		ips = append(ips, d.PrimaryIPv4.Address.Addr())
 	}
-	res := e.run(t, ExportOptions{Trigger: store.TriggerBulk, IPs: ips})
+	res := e.run(t, RunOptions{Trigger: store.TriggerBulk, IPs: ips})
 	run, err := e.st.Run(context.Background(), res.RunID)
 	if err != nil {
 		t.Fatal(err)
@@ -353,7 +353,7 @@ func TestRecoverRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runs, err := RecoverRuns(ctx, e.st, "test")
+	runs, err := recoverRuns(ctx, e.st, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +379,7 @@ func TestSchedulerLeavesALiveHoldersWork(t *testing.T) {
 	ctx := context.Background()
 	const ttl = 200 * time.Millisecond
 	other := crashedRun(t, e.st, "elsewhere/1/1/live#1", ttl)
-	s, _ := NewScheduler(e.st, []ScheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{})
+	s, _ := newScheduler(e.st, []scheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{})
 	startScheduler(t, s)
 	// The other holder goes on for a few of its lease periods, then
 	// finishes its work and lets the lease go.

@@ -92,7 +92,7 @@ func TestExportLogLinesCarryEachKeyOnce(t *testing.T) {
 	log, msgs := newStrictLogger(t)
 	e.job.Logger = log.With("connection", e.job.Connection.Name)
 	e.job.Store = failingOutcomes{e.st}
-	if _, err := e.job.Run(context.Background(), ExportOptions{}); err != nil {
+	if _, err := e.job.Run(context.Background(), RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	got := strings.Join(msgs(), "\n")

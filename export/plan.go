@@ -33,7 +33,7 @@ type Mode string
 // Export modes.
 const (
 	ModeAdd  Mode = "add"  // the default: template apply, no scan
-	ModeScan Mode = "scan" // discovery scan (newDevice), followed by ScanStatusJob
+	ModeScan Mode = "scan" // discovery scan (newDevice), followed by Exporter.FollowScans
 )
 
 // RemovalPolicy says what happens to our WUG device when its address is no
@@ -540,7 +540,7 @@ func (p *planner) Removals() (decisions []Decision, warning string) {
 
 // makePlan plans a whole export at once: candidates in NetBox order, the
 // connection's records, and the WUG devices from one listing. It is the
-// pure form of what ExportJob does in chunks.
+// pure form of what exportJob does in chunks.
 func makePlan(connection string, candidates []candidate, records []store.Record, devices []wugDevice, opts planOptions) *Plan {
 	p := newPlanner(opts, newInventory(devices), recordSetOf(records...))
 	plan := &Plan{Connection: connection, Decisions: make([]Decision, 0, len(candidates))}

@@ -13,7 +13,7 @@ import (
 // here one device is new, one already exists in WUG (created by hand) and
 // is adopted, and one address is not exportable.
 func Example_plan() {
-	tr, err := NewTransformer(Mapping{})
+	tr, err := newTransformer(Mapping{})
 	if err != nil {
 		panic(err)
 	}

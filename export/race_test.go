@@ -18,7 +18,7 @@ func TestAdoptionWhilePlanningIsRaceFree(t *testing.T) {
 	for i := 1; i <= n; i++ {
 		e.wug.seed(fmt.Sprintf("hand-made-%d", i), netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}))
 	}
-	res := e.run(t, ExportOptions{})
+	res := e.run(t, RunOptions{})
 	if res.Counts.Adopted != n || res.Counts.Failed != 0 {
 		t.Fatalf("counts %+v, want %d adopted", res.Counts, n)
 	}

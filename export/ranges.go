@@ -26,15 +26,15 @@ const (
 	ScanRange ScanMode = "range"
 )
 
-// ParseScanMode parses a scan mode name; empty means ScanBatch.
-func ParseScanMode(s string) (ScanMode, error) {
+// parseScanMode parses a scan mode name; empty means ScanBatch.
+func parseScanMode(s string) (ScanMode, error) {
 	switch m := ScanMode(s); m {
 	case "":
 		return ScanBatch, nil
 	case ScanIndividual, ScanBatch, ScanRange:
 		return m, nil
 	}
-	return "", fmt.Errorf("export: scan mode %q: want %q, %q or %q", s, ScanIndividual, ScanBatch, ScanRange)
+	return "", fmt.Errorf("scan mode %q: want %q, %q or %q", s, ScanIndividual, ScanBatch, ScanRange)
 }
 
 // Scan grouping defaults and bounds.
@@ -148,7 +148,7 @@ func formatIPsForScan(addrs []netip.Addr, mode ScanMode, opts ScanOptions) ([]sc
 	if mode == "" {
 		mode = ScanBatch
 	}
-	if _, err := ParseScanMode(string(mode)); err != nil {
+	if _, err := parseScanMode(string(mode)); err != nil {
 		return nil, err
 	}
 	sorted := make([]netip.Addr, len(addrs))

@@ -169,7 +169,7 @@ func TestFormatIPsForScanErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ParseScanMode("range"); err != nil {
+	if _, err := parseScanMode("range"); err != nil {
 		t.Error(err)
 	}
 }

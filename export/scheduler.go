@@ -25,10 +25,10 @@ var ErrNotRunning = errors.New("export: the scheduler is not running")
 // ended: it is stopping, or has stopped, and starts no more runs.
 var ErrStopping = errors.New("export: the scheduler is stopping")
 
-// ScheduledConnection is one connection the Scheduler runs.
-type ScheduledConnection struct {
-	Export *ExportJob     // required; its Connection.Name names the connection
-	Scans  *ScanStatusJob // optional: follows scans after each export and every ScanInterval
+// scheduledConnection is one connection the Scheduler runs.
+type scheduledConnection struct {
+	Export *exportJob // required; its Connection.Name names the connection
+	Scans  *scanJob   // optional: follows scans after each export and every ScanInterval
 
 	Interval     time.Duration // between exports; default 180 minutes
 	Jitter       time.Duration // random delay added to each export; default Interval/10
@@ -39,7 +39,8 @@ type ScheduledConnection struct {
 
 // SchedulerOptions tune a Scheduler.
 type SchedulerOptions struct {
-	// Holder names this process in leases (see LeaseOptions.Holder).
+	// Holder names this process in leases (the default is the host name, process id, PID
+	// namespace on Linux, and a random suffix).
 	Holder string
 	// LeaseTTL is how long a run's lease lasts without renewal; it is
 	// renewed every third of it. Default 2 minutes.
@@ -66,7 +67,7 @@ type ConnectionStatus struct {
 // Scheduler runs each connection's export on its interval (with jitter),
 // then its scan monitor; it never runs two exports of one connection at
 // once, in this process (a run flag) or across processes sharing the store
-// (the connection's lease, which the CLI and ExportJob.Run take too).
+// (the connection's lease, which Exporter.Run takes too).
 // When it starts, and whenever a run finds the lease free again, the runs
 // of holders that are gone are marked interrupted, and a connection with
 // leftovers (pending records, or a run that never finished) is exported
@@ -91,7 +92,7 @@ type Scheduler struct {
 }
 
 type connRunner struct {
-	cfg ScheduledConnection
+	cfg scheduledConnection
 	// wake carries webhook events from the coalescing timer.
 	wake chan struct{}
 
@@ -105,10 +106,10 @@ type connRunner struct {
 	objects map[ObjectRef]bool // webhook objects waiting for an export
 }
 
-// NewScheduler returns a scheduler for the connections; call Run to start
+// newScheduler returns a scheduler for the connections; call Run to start
 // it.
-func NewScheduler(st store.Store, conns []ScheduledConnection, opts SchedulerOptions) (*Scheduler, error) {
-	if st == nil {
+func newScheduler(st store.Store, conns []scheduledConnection, opts SchedulerOptions) (*Scheduler, error) {
+	if st == nil && len(conns) > 0 {
 		return nil, errors.New("export: scheduler: no store")
 	}
 	if opts.LeaseTTL <= 0 {
@@ -193,8 +194,8 @@ func (s *Scheduler) enter() (context.Context, error) {
 }
 
 // leases are the options the scheduler's runs take leases with.
-func (s *Scheduler) leases() LeaseOptions {
-	return LeaseOptions{Holder: s.opts.Holder, TTL: s.opts.LeaseTTL}
+func (s *Scheduler) leases() leaseOptions {
+	return leaseOptions{Holder: s.opts.Holder, TTL: s.opts.LeaseTTL}
 }
 
 // leftovers marks the connection's orphaned runs interrupted and reports
@@ -202,7 +203,7 @@ func (s *Scheduler) leases() LeaseOptions {
 // run still recorded as running (whose holder may be gone), or a last
 // export run that was interrupted.
 func (s *Scheduler) leftovers(ctx context.Context, name string) bool {
-	orphans, err := RecoverRuns(ctx, s.st, name)
+	orphans, err := recoverRuns(ctx, s.st, name)
 	if err != nil {
 		s.log.Warn("export: finishing orphaned runs failed", "connection", name, "err", err)
 	}
@@ -254,7 +255,7 @@ func (s *Scheduler) loop(ctx context.Context, c *connRunner) {
 			}
 			recovering = false
 			next = time.Now().Add(c.cfg.Interval + jitter(c.cfg.Jitter))
-			_, err := s.start(ctx, c, ExportOptions{Trigger: store.TriggerSchedule}, true)
+			_, err := s.start(ctx, c, RunOptions{Trigger: store.TriggerSchedule}, true)
 			var busy *RunInProgressError
 			switch {
 			case errors.As(err, &busy):
@@ -288,7 +289,7 @@ func (s *Scheduler) loop(ctx context.Context, c *connRunner) {
 			if len(objs) == 0 {
 				break
 			}
-			if _, err := s.start(ctx, c, ExportOptions{Trigger: store.TriggerWebhook, Objects: objs}, false); err != nil {
+			if _, err := s.start(ctx, c, RunOptions{Trigger: store.TriggerWebhook, Objects: objs}, false); err != nil {
 				// Keep the events for the next window.
 				c.mu.Lock()
 				for _, o := range objs {
@@ -342,7 +343,7 @@ func jitter(max time.Duration) time.Duration {
 // here or in another process sharing the store; ErrNotRunning before Run
 // has started; ErrStopping once Run's context has ended; an error wrapping
 // ErrUnknownConnection for a connection it does not run.
-func (s *Scheduler) Trigger(ctx context.Context, connection string, opts ExportOptions) (runID string, err error) {
+func (s *Scheduler) Trigger(ctx context.Context, connection string, opts RunOptions) (runID string, err error) {
 	c, ok := s.conns[connection]
 	if !ok {
 		return "", fmt.Errorf("%w %q", ErrUnknownConnection, connection)
@@ -350,8 +351,8 @@ func (s *Scheduler) Trigger(ctx context.Context, connection string, opts ExportO
 	if opts.Trigger == "" {
 		opts.Trigger = store.TriggerManual
 	}
-	if opts.DryRun {
-		return "", errors.New("export: a triggered run cannot be a dry run; call ExportJob.Run")
+	if opts.dryRun {
+		return "", errors.New("export: a triggered run cannot be a dry run; call Exporter.Plan")
 	}
 	return s.startWith(ctx, c, opts, false)
 }
@@ -414,13 +415,13 @@ func (s *Scheduler) arm() {
 	})
 }
 
-func (s *Scheduler) start(ctx context.Context, c *connRunner, opts ExportOptions, withScans bool) (string, error) {
+func (s *Scheduler) start(ctx context.Context, c *connRunner, opts RunOptions, withScans bool) (string, error) {
 	return s.startWith(ctx, c, opts, withScans)
 }
 
 // startWith takes the connection's run flag and lease, starts the export
 // under Run's context and waits (bounded by ctx) until it is recorded.
-func (s *Scheduler) startWith(ctx context.Context, c *connRunner, opts ExportOptions, withScans bool) (string, error) {
+func (s *Scheduler) startWith(ctx context.Context, c *connRunner, opts RunOptions, withScans bool) (string, error) {
 	name := c.cfg.Export.Connection.Name
 	base, err := s.enter()
 	if err != nil {

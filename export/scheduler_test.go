@@ -47,18 +47,18 @@ func startScheduler(t *testing.T, s *Scheduler) (cancel func(), done chan error)
 func TestSchedulerTriggerAndRunInProgress(t *testing.T) {
 	t.Parallel()
 	e, entered, release := blockingEnv(t)
-	s, err := NewScheduler(e.st, []ScheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{})
+	s, err := newScheduler(e.st, []scheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	startScheduler(t, s)
 	ctx := context.Background()
-	id, err := s.Trigger(ctx, "test", ExportOptions{})
+	id, err := s.Trigger(ctx, "test", RunOptions{})
 	if err != nil || id == "" {
 		t.Fatalf("Trigger = %q, %v", id, err)
 	}
 	<-entered
-	_, err = s.Trigger(ctx, "test", ExportOptions{})
+	_, err = s.Trigger(ctx, "test", RunOptions{})
 	var busy *RunInProgressError
 	if !errors.As(err, &busy) || !errors.Is(err, ErrRunInProgress) || busy.RunID != id {
 		t.Errorf("second Trigger = %v, want RunInProgressError naming %s", err, id)
@@ -66,7 +66,7 @@ func TestSchedulerTriggerAndRunInProgress(t *testing.T) {
 	if st, _ := s.Status("test"); !st.Running || st.RunID != id {
 		t.Errorf("Status = %+v, want running %s", st, id)
 	}
-	if _, err := s.Trigger(ctx, "nope", ExportOptions{}); !errors.Is(err, ErrUnknownConnection) {
+	if _, err := s.Trigger(ctx, "nope", RunOptions{}); !errors.Is(err, ErrUnknownConnection) {
 		t.Errorf("unknown connection: %v", err)
 	}
 	close(release)
@@ -81,16 +81,16 @@ func TestSchedulerLeaseAcrossSchedulers(t *testing.T) {
 	t.Parallel()
 	e, entered, release := blockingEnv(t)
 	defer close(release)
-	a, _ := NewScheduler(e.st, []ScheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{Holder: "a"})
-	b, _ := NewScheduler(e.st, []ScheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{Holder: "b"})
+	a, _ := newScheduler(e.st, []scheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{Holder: "a"})
+	b, _ := newScheduler(e.st, []scheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{Holder: "b"})
 	startScheduler(t, a)
 	startScheduler(t, b)
-	id, err := a.Trigger(context.Background(), "test", ExportOptions{})
+	id, err := a.Trigger(context.Background(), "test", RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	<-entered
-	_, err = b.Trigger(context.Background(), "test", ExportOptions{})
+	_, err = b.Trigger(context.Background(), "test", RunOptions{})
 	var busy *RunInProgressError
 	if !errors.As(err, &busy) || busy.RunID != id {
 		t.Errorf("other process's Trigger = %v, want RunInProgressError naming %s", err, id)
@@ -109,9 +109,9 @@ func TestSchedulerShutdownRecordsInterrupted(t *testing.T) {
 			e.wug.mu.Lock()
 		}
 	}
-	s, _ := NewScheduler(e.st, []ScheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{})
+	s, _ := newScheduler(e.st, []scheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{})
 	cancel, done := startScheduler(t, s)
-	id, err := s.Trigger(context.Background(), "test", ExportOptions{})
+	id, err := s.Trigger(context.Background(), "test", RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestSchedulerShutdownRecordsInterrupted(t *testing.T) {
 func TestSchedulerCoalescesWebhooks(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 6)
-	s, _ := NewScheduler(e.st, []ScheduledConnection{{Export: e.job, Interval: time.Hour, Webhooks: true}},
+	s, _ := newScheduler(e.st, []scheduledConnection{{Export: e.job, Interval: time.Hour, Webhooks: true}},
 		SchedulerOptions{WebhookWindow: 100 * time.Millisecond})
 	startScheduler(t, s)
 	for _, id := range []int64{2, 4, 2, 5} {
@@ -163,8 +163,8 @@ func TestSchedulerCoalescesWebhooks(t *testing.T) {
 func TestSchedulerRunsOnInterval(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 3)
-	mon := &ScanStatusJob{Connection: "test", WUG: e.wug, Store: e.st}
-	s, _ := NewScheduler(e.st, []ScheduledConnection{{Export: e.job, Scans: mon, Interval: 30 * time.Millisecond, Jitter: time.Millisecond}},
+	mon := &scanJob{Connection: "test", WUG: e.wug, Store: e.st}
+	s, _ := newScheduler(e.st, []scheduledConnection{{Export: e.job, Scans: mon, Interval: 30 * time.Millisecond, Jitter: time.Millisecond}},
 		SchedulerOptions{})
 	startScheduler(t, s)
 	waitFor(t, func() bool {

@@ -3,4 +3,4 @@ package export
 import "github.com/wugsync/wugsync/netbox"
 
 // *netbox.Client streams devices as the engine reads them.
-var _ NetBoxSource = (*netbox.Client)(nil)
+var _ netBoxSource = (*netbox.Client)(nil)

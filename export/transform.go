@@ -17,9 +17,9 @@ import (
 	"github.com/wugsync/wugsync/wug"
 )
 
-// Transformer turns NetBox objects into WUG device templates by a Mapping.
-// Build one with NewTransformer; it is safe for concurrent use.
-type Transformer struct {
+// transformer turns NetBox objects into WUG device templates by a Mapping.
+// Build one with newTransformer; it is safe for concurrent use.
+type transformer struct {
 	m           Mapping
 	group       groupTemplate
 	placeholder string
@@ -32,15 +32,15 @@ type Transformer struct {
 	poll        string
 }
 
-// NewTransformer checks m and fills in its defaults. It fails on a group
+// newTransformer checks m and fills in its defaults. It fails on a group
 // path template that does not parse, a poll interval outside WUG's 10 to
 // 84600 seconds, a prefix over WUG's attribute name limit, a credential
 // without a name or two of one type, or an active monitor without a name.
 // It keeps copies of m's slices and maps.
-func NewTransformer(m Mapping) (*Transformer, error) {
+func newTransformer(m Mapping) (*transformer, error) {
 	m.SubRoles = slices.Clone(m.SubRoles)
 	m.Credentials = slices.Clone(m.Credentials)
-	t := &Transformer{
+	t := &transformer{
 		m:           m,
 		placeholder: cmp.Or(groupName(m.Placeholder), defaultPlaceholder),
 		prefix:      cmp.Or(m.AttributePrefix, defaultAttributePrefix),
@@ -108,18 +108,18 @@ var attributeNames = []string{
 // OwnsAttribute reports whether a WUG attribute name belongs to wugsync
 // (it starts with the attribute prefix, compared case-insensitively as WUG
 // compares names). Updates change and delete only owned attributes.
-func (t *Transformer) OwnsAttribute(name string) bool {
+func (t *transformer) OwnsAttribute(name string) bool {
 	return len(name) >= len(t.prefix) && strings.EqualFold(name[:len(t.prefix)], t.prefix)
 }
 
 // AttributePrefix returns the prefix of the attribute names wugsync owns.
-func (t *Transformer) AttributePrefix() string { return t.prefix }
+func (t *transformer) AttributePrefix() string { return t.prefix }
 
 // Transform builds the WUG device template and group path for one address
 // of a NetBox object. The findings are codeTruncated warnings for values
 // cut to fit WUG's limits. The template's Groups place the device at the
 // group path; its TemplateID is left for the caller.
-func (t *Transformer) Transform(s Source) (wug.DeviceTemplate, string, []Finding) {
+func (t *transformer) Transform(s Source) (wug.DeviceTemplate, string, []Finding) {
 	var groupPath string
 	if t.m.Group != nil {
 		groupPath = cleanGroupPath(t.m.Group(s), t.placeholder)
@@ -169,7 +169,7 @@ func (t *Transformer) Transform(s Source) (wug.DeviceTemplate, string, []Finding
 
 // displayName is the hook's display name, or the default when the hook
 // has none to give: WUG requires one.
-func (t *Transformer) displayName(s Source) string {
+func (t *transformer) displayName(s Source) string {
 	if t.m.DisplayName != nil {
 		if n := cleanText(t.m.DisplayName(s)); n != "" {
 			return n
@@ -185,7 +185,7 @@ func callOr(hook func(Source) string, s Source, def func(Source) string) string 
 	return def(s)
 }
 
-func (t *Transformer) defaultRole(s Source) string {
+func (t *transformer) defaultRole(s Source) string {
 	if r, ok := t.roles[strings.ToLower(s.Device.Role.Slug)]; ok && s.Device.Role.Slug != "" {
 		return r
 	}
@@ -198,7 +198,7 @@ func (t *Transformer) defaultRole(s Source) string {
 // defaultAttributes lists the NetBox metadata of s as attributes named
 // prefix + name; empty values are left out. With the default names the
 // list comes out sorted, so finishing it costs no sort.
-func (t *Transformer) defaultAttributes(s Source, prefix string) []wug.NameValue {
+func (t *transformer) defaultAttributes(s Source, prefix string) []wug.NameValue {
 	d := s.Device
 	out := make([]wug.NameValue, 0, 26+len(d.CustomFields))
 	add := func(name, value string) {
@@ -277,7 +277,7 @@ func (t *Transformer) defaultAttributes(s Source, prefix string) []wug.NameValue
 
 // enforceLimits sorts and de-duplicates the attributes and cuts values over
 // WUG's limits, returning a codeTruncated warning for each cut.
-func (t *Transformer) enforceLimits(s Source, tpl *wug.DeviceTemplate) []Finding {
+func (t *transformer) enforceLimits(s Source, tpl *wug.DeviceTemplate) []Finding {
 	var out []Finding
 	cut := func(v *string, limit int, what func() string) {
 		if r, ok := truncate(*v, limit); ok {
@@ -452,7 +452,7 @@ func mainAddress(d *netbox.Device, chosen []netbox.IPAddress) int {
 // (duplicates, store records) are the caller's: see duplicateIndex and
 // checkRecord. An object with no selected address yields no candidates
 // (see noAddress). candidates share d.
-func (t *Transformer) Prepare(d *netbox.Device, policy netbox.IPPolicy, connection string) []candidate {
+func (t *transformer) Prepare(d *netbox.Device, policy netbox.IPPolicy, connection string) []candidate {
 	ips := d.ChooseIPs(policy)
 	if len(ips) == 0 {
 		return nil

@@ -110,7 +110,7 @@ func TestPrepareGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
 			t.Parallel()
-			tr, err := NewTransformer(tt.mapping)
+			tr, err := newTransformer(tt.mapping)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,7 +145,7 @@ func TestPrepareInvariants(t *testing.T) {
 	t.Parallel()
 	devices := loadDevices(t)
 	for _, m := range []Mapping{{}, customMapping()} {
-		tr, err := NewTransformer(m)
+		tr, err := newTransformer(m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +177,7 @@ func TestPrepareInvariants(t *testing.T) {
 	}
 }
 
-func checkTemplate(t *testing.T, tr *Transformer, c candidate) {
+func checkTemplate(t *testing.T, tr *transformer, c candidate) {
 	t.Helper()
 	tpl := c.Template
 	if tpl.DisplayName == "" || utf8.RuneCountInString(tpl.DisplayName) > maxDisplayNameLen {
@@ -236,7 +236,7 @@ func TestNewTransformerErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := NewTransformer(tt.m)
+			_, err := newTransformer(tt.m)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("NewTransformer error = %v, want one containing %q", err, tt.want)
 			}
@@ -266,7 +266,7 @@ func TestGroupPath(t *testing.T) {
 		{"< SITE >", "My Network/HQ - North"},
 	}
 	for _, tt := range tests {
-		tr, err := NewTransformer(Mapping{GroupPath: tt.tmpl})
+		tr, err := newTransformer(Mapping{GroupPath: tt.tmpl})
 		if err != nil {
 			t.Fatalf("%q: %v", tt.tmpl, err)
 		}
@@ -276,14 +276,14 @@ func TestGroupPath(t *testing.T) {
 		}
 	}
 
-	tr, err := NewTransformer(Mapping{Group: func(Source) string { return " Ops // Core " }, Placeholder: "n/a"})
+	tr, err := newTransformer(Mapping{Group: func(Source) string { return " Ops // Core " }, Placeholder: "n/a"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, got, _ := tr.Transform(Source{Device: d, IP: ip}); got != "My Network/Ops/Core" {
 		t.Errorf("Group hook path = %q", got)
 	}
-	tr, _ = NewTransformer(Mapping{Group: func(Source) string { return "" }, Placeholder: "n/a"})
+	tr, _ = newTransformer(Mapping{Group: func(Source) string { return "" }, Placeholder: "n/a"})
 	if _, got, _ := tr.Transform(Source{Device: d, IP: ip}); got != "My Network/n-a" {
 		t.Errorf("empty Group hook path = %q", got)
 	}
@@ -313,7 +313,7 @@ func TestDisplayName(t *testing.T) {
 
 func TestDisplayNameHook(t *testing.T) {
 	t.Parallel()
-	tr, err := NewTransformer(Mapping{
+	tr, err := newTransformer(Mapping{
 		DisplayName: func(s Source) string {
 			if s.Device.AssetTag == "" {
 				return " \t"
@@ -404,7 +404,7 @@ func TestTruncate(t *testing.T) {
 
 func TestOwnsAttribute(t *testing.T) {
 	t.Parallel()
-	tr, err := NewTransformer(Mapping{})
+	tr, err := newTransformer(Mapping{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,7 +468,7 @@ func TestFingerprint(t *testing.T) {
 func TestNoAddress(t *testing.T) {
 	t.Parallel()
 	d := &netbox.Device{Kind: netbox.KindDevice, ID: 106, Name: "patch-panel-07"}
-	tr, err := NewTransformer(Mapping{})
+	tr, err := newTransformer(Mapping{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -486,7 +486,7 @@ func TestNoAddress(t *testing.T) {
 // every JSON type), and the whole testdata mix under the all-addresses policy.
 func BenchmarkPrepare(b *testing.B) {
 	devices := loadDevices(b)
-	tr, err := NewTransformer(Mapping{})
+	tr, err := newTransformer(Mapping{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -515,8 +515,8 @@ func BenchmarkPrepare(b *testing.B) {
 	}
 }
 
-func ExampleTransformer_Prepare() {
-	tr, err := NewTransformer(Mapping{GroupPath: "<region>/<site>/<role>"})
+func Example_prepare() {
+	tr, err := newTransformer(Mapping{GroupPath: "<region>/<site>/<role>"})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -10,10 +10,10 @@ import (
 	"github.com/wugsync/wugsync/wug"
 )
 
-// NetBoxSource streams the NetBox devices and virtual machines a selector
+// netBoxSource streams the NetBox devices and virtual machines a selector
 // picks. *netbox.Client satisfies it. A *netbox.DeviceError in the stream fails
 // that object only; any other error ends the stream.
-type NetBoxSource interface {
+type netBoxSource interface {
 	Devices(ctx context.Context, sel netbox.Selector) iter.Seq2[netbox.Device, error]
 }
 
@@ -49,14 +49,14 @@ type scanInfo struct {
 	StartedAt time.Time
 }
 
-// WUG is the part of the WhatsUp Gold REST API the engine uses. It is small
+// wugAPI is the part of the WhatsUp Gold REST API the engine uses. It is small
 // on purpose so the planner and executor are tested without a server;
-// NewWUGAPI adapts a *wug.Client to it.
+// newWUGAPI adapts a *wug.Client to it.
 //
-// Methods that change WUG send exactly one request per call unless their
+// Methods that change wugAPI send exactly one request per call unless their
 // documentation says otherwise, so the executor's pending records cover
 // each request.
-type WUG interface {
+type wugAPI interface {
 	// Devices lists every device with its network address in one paged
 	// listing (GET /device-groups/0/devices/-).
 	Devices(ctx context.Context) iter.Seq2[wugDevice, error]
@@ -71,13 +71,14 @@ type WUG interface {
 	// (PATCH /devices/-/config/template) and returns one outcome per
 	// template, in order. An error means WUG's answer is unknown.
 	BulkAdd(ctx context.Context, templates []wug.DeviceTemplate) ([]addOutcome, error)
-	// UpdateMetadata brings an existing device's attributes (those under
-	// the owned prefix), display name and note in line with t: one read
+	// UpdateMetadata brings an existing device's attributes (those whose
+	// names start with owned, the mapping's attribute prefix: others are
+	// never touched), display name and note in line with t: one read
 	// (GET /devices/{id}/attributes/-) and at most one attribute write
 	// (PATCH /devices/{id}/attributes/-), plus a properties write
 	// (PUT /devices/{id}/properties) when the name or note differ from
 	// current's. It reports whether anything was written.
-	UpdateMetadata(ctx context.Context, current wugDevice, t wug.DeviceTemplate) (changed bool, err error)
+	UpdateMetadata(ctx context.Context, current wugDevice, t wug.DeviceTemplate, owned string) (changed bool, err error)
 	// ScanIPs starts one discovery scan that adds what it finds to the
 	// group (PATCH /device-groups/{id}/newDevice) and returns its id.
 	ScanIPs(ctx context.Context, groupID string, ipOrNames []string) (scanID string, err error)

@@ -11,28 +11,21 @@ import (
 	"github.com/wugsync/wugsync/wug"
 )
 
-// WUGClientOptions tune NewWUGAPI.
-type WUGClientOptions struct {
-	// AttributePrefix marks the attribute names wugsync owns: metadata
-	// updates delete stale attributes only under it. Empty means
-	// "NetBox."; it must match the Mapping's.
-	AttributePrefix string
+// wugOptions tune newWUGAPI.
+type wugOptions struct {
 	// ScanOptions are sent with every newDevice scan; nil sends WUG's
 	// defaults.
 	ScanOptions *wug.ScanOptions
 }
 
-// NewWUGAPI adapts a *wug.Client to the WUG interface the engine uses.
-func NewWUGAPI(c *wug.Client, opts WUGClientOptions) WUG {
-	if opts.AttributePrefix == "" {
-		opts.AttributePrefix = defaultAttributePrefix
-	}
+// newWUGAPI adapts a *wug.Client to the WUG interface the engine uses.
+func newWUGAPI(c *wug.Client, opts wugOptions) wugAPI {
 	return &wugClientAPI{c: c, opts: opts}
 }
 
 type wugClientAPI struct {
 	c    *wug.Client
-	opts WUGClientOptions
+	opts wugOptions
 }
 
 func deviceOf(d wug.Device) wugDevice {
@@ -102,12 +95,12 @@ func (a *wugClientAPI) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]
 // /api/v1/devices/{id}/attributes/-, PUT /api/v1/devices/{id}/properties
 // when the display name or note changed). The display name and note are
 // compared with current, as listed, so no properties read is needed.
-func (a *wugClientAPI) UpdateMetadata(ctx context.Context, current wugDevice, t wug.DeviceTemplate) (bool, error) {
+func (a *wugClientAPI) UpdateMetadata(ctx context.Context, current wugDevice, t wug.DeviceTemplate, owned string) (bool, error) {
 	attrs := make(map[string]string, len(t.Attributes))
 	for _, nv := range t.Attributes {
 		attrs[nv.Name] = nv.Value
 	}
-	u := wug.MetadataUpdate{Attributes: attrs, OwnedPrefix: a.opts.AttributePrefix,
+	u := wug.MetadataUpdate{Attributes: attrs, OwnedPrefix: owned,
 		DisplayName: &t.DisplayName, Current: &wug.Device{ID: current.ID, Name: current.Name, Notes: current.Note}}
 	if t.Note != "" {
 		u.Note = &t.Note

@@ -420,7 +420,7 @@ func TestProgressBarOnATerminal(t *testing.T) {
 	p := newProgress(environment{stderr: &errb, terminal: true})
 	p.logf("not shown with a bar")
 	for i := 1; i <= 3; i++ {
-		p.update(export.Progress{Selected: 3, Done: i})
+		p.update(i, export.Counts{Selected: 3})
 	}
 	p.finish(&export.Result{})
 	if strings.Contains(errb.String(), "not shown") || strings.Contains(errb.String(), "progress:") {

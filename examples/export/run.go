@@ -109,9 +109,7 @@ type clients struct {
 	wugURL    string
 	wugUser   string
 	store     store.Store
-	tr        *export.Transformer
-	job       *export.ExportJob
-	scanJob   *export.ScanStatusJob
+	ex        *export.Exporter
 	storeDesc string
 }
 
@@ -120,12 +118,10 @@ type clients struct {
 // and never hold a secret.
 func connect(ctx context.Context, cfg *config, log *slog.Logger, warn io.Writer) (*clients, error) {
 	c := &clients{nbURL: cfg.netboxURL, wugURL: cfg.wugURL, wugUser: cfg.wugUsername}
-	var err error
-	c.tr, err = export.NewTransformer(cfg.mapping)
-	if err != nil {
+	if err := cfg.mapping.Validate(); err != nil {
 		return nil, &usageError{strings.TrimPrefix(err.Error(), "export: ")}
 	}
-
+	var err error
 	nbOpts := []netbox.Option{netbox.WithLogger(log)}
 	wugOpts := []wug.Option{wug.WithCredentials(cfg.wugUsername, cfg.wugPassword), wug.WithLogger(log),
 		wug.WithRateLimit(cfg.rate, max(1, int(cfg.rate/2)))}
@@ -169,14 +165,14 @@ func connect(ctx context.Context, cfg *config, log *slog.Logger, warn io.Writer)
 	if cfg.scan {
 		mode = export.ModeScan
 	}
-	api := export.NewWUGAPI(c.wug, export.WUGClientOptions{AttributePrefix: c.tr.AttributePrefix()})
-	c.job = &export.ExportJob{
-		Connection: export.Connection{Name: cfg.connection, Selector: cfg.sel, Mode: mode, ScanFallback: cfg.scanFallback,
-			BatchSize: cfg.batchSize, Concurrency: cfg.concurrency},
-		Source: c.nb, WUG: api, Store: c.store, Transformer: c.tr, Logger: log,
+	c.ex, err = export.New(c.nb, c.wug, c.store, export.WithName(cfg.connection), export.WithSelector(cfg.sel),
+		export.WithMapping(cfg.mapping), export.WithLogger(log),
+		export.WithSettings(export.Settings{Mode: mode, ScanFallback: cfg.scanFallback,
+			BatchSize: cfg.batchSize, Concurrency: cfg.concurrency}))
+	if err != nil {
+		c.store.Close()
+		return nil, &usageError{strings.TrimPrefix(err.Error(), "export: ")}
 	}
-	c.scanJob = &export.ScanStatusJob{Connection: cfg.connection, WUG: api, Store: c.store,
-		Source: c.nb, Selector: cfg.sel, Transformer: c.tr, Logger: log, Lease: export.LeaseOptions{Wait: cfg.wait}}
 	return c, nil
 }
 
@@ -213,7 +209,7 @@ func openStore(ctx context.Context, spec string) (store.Store, string, error) {
 
 // export runs the export, drawing progress on stderr.
 func (c *clients) export(ctx context.Context, cfg *config, env environment) (*export.Result, error) {
-	opts := export.ExportOptions{DryRun: cfg.dryRun, IPs: cfg.ips,
+	opts := export.RunOptions{IPs: cfg.ips,
 		ExcludeRecent: cfg.excludeRecent}
 	if len(cfg.ips) > 0 {
 		opts.Trigger = store.TriggerBulk
@@ -223,13 +219,16 @@ func (c *clients) export(ctx context.Context, cfg *config, env environment) (*ex
 	opts.OnStart = func(r store.Run) {
 		p.logf("run %s started: connection %s, store %s, lease holder %s", r.ID, r.Connection, c.storeDesc, r.Lease.Holder)
 	}
-	res, err := c.job.Run(ctx, opts)
+	run := c.ex.Run
+	if cfg.dryRun {
+		run = c.ex.Plan
+	}
+	res, err := run(ctx, opts)
 	var held *export.RunInProgressError
 	if cfg.wait && errors.As(err, &held) {
 		fmt.Fprintf(env.stderr, "export: waiting: %s\n", strings.TrimPrefix(held.Error(), "export: "))
-		job := *c.job
-		job.Lease.Wait = true
-		res, err = job.Run(ctx, opts)
+		opts.Wait = true
+		res, err = run(ctx, opts)
 	}
 	p.finish(res)
 	return res, err
@@ -252,7 +251,7 @@ func (c *clients) followScans(ctx context.Context, cfg *config, env environment)
 	var total *export.ScanResult
 	deadline := time.Now().Add(cfg.scanWait)
 	for {
-		res, err := c.scanJob.Run(ctx, store.TriggerManual)
+		res, err := c.ex.FollowScans(ctx, store.TriggerManual)
 		if res != nil {
 			if total == nil {
 				total = &export.ScanResult{Scans: res.Scans}
@@ -300,17 +299,17 @@ func newProgress(env environment) *progress {
 	return p
 }
 
-func (p *progress) update(pr export.Progress) {
+func (p *progress) update(done int, c export.Counts) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("exporting (%d selected, %d failed)", pr.Selected, pr.Counts.Failed))
-		p.bar.Set(pr.Done)
+		p.bar.Describe(fmt.Sprintf("exporting (%d selected, %d failed)", c.Selected, c.Failed))
+		p.bar.Set(done)
 		return
 	}
 	if time.Since(p.last) >= 2*time.Second {
 		p.last = time.Now()
-		fmt.Fprintf(p.out, "progress: %d of %d selected addresses done, %d failed\n", pr.Done, pr.Selected, pr.Counts.Failed)
+		fmt.Fprintf(p.out, "progress: %d of %d selected addresses done, %d failed\n", done, c.Selected, c.Failed)
 	}
 }
 

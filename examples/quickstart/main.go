@@ -67,11 +67,9 @@ type demo struct {
 	wugURL string
 	dir    string
 
-	st    *sqlite.Store
-	wc    *wug.Client
-	tr    *export.Transformer
-	job   *export.ExportJob
-	scans *export.ScanStatusJob
+	st *sqlite.Store
+	wc *wug.Client
+	ex *export.Exporter
 
 	changed     netboxtest.Device // the device step 2 changes
 	changedAddr netip.Addr        // its exported address
@@ -137,27 +135,19 @@ func newDemo(ctx context.Context) (_ *demo, err error) {
 	if err != nil {
 		return nil, err
 	}
-	d.tr, err = export.NewTransformer(export.Mapping{})
-	if err != nil {
-		return nil, err
-	}
-	api := export.NewWUGAPI(d.wc, export.WUGClientOptions{AttributePrefix: d.tr.AttributePrefix()})
 	// Every status, so each awkward record the generator plants is exported
 	// or refused with a reason.
 	sel := netbox.Selector{IncludeVMs: true, Statuses: []string{netbox.AnyStatus}}
-	d.job = &export.ExportJob{
-		Connection: export.Connection{
-			Name:         connectionName,
-			Selector:     sel,
+	d.ex, err = export.New(nc, d.wc, d.st, export.WithName(connectionName), export.WithSelector(sel),
+		export.WithSettings(export.Settings{
 			ScanFallback: true, // an add WUG refuses becomes a discovery scan
 			// One template apply at a time, so the batch WUG refuses is the
 			// first in NetBox order and every run tells the same story.
 			Concurrency: 1,
-		},
-		Source: nc, WUG: api, Store: d.st, Transformer: d.tr,
+		}))
+	if err != nil {
+		return nil, err
 	}
-	d.scans = &export.ScanStatusJob{Connection: connectionName, WUG: api, Store: d.st,
-		Source: nc, Selector: sel, Transformer: d.tr}
 	return d, nil
 }
 
@@ -204,7 +194,7 @@ func (d *demo) run(ctx context.Context, w io.Writer) error {
 	d.wug.FailNext(wugtest.Fault{Route: "PATCH /api/v1/devices/-/config/template", Status: http.StatusBadRequest, Times: 1})
 	fmt.Fprintf(w, "1. Full export (WUG refuses the first batch of device templates, on purpose)\n")
 	d.resetRequests()
-	res, err := d.job.Run(ctx, export.ExportOptions{})
+	res, err := d.ex.Run(ctx, export.RunOptions{})
 	if err != nil {
 		return err
 	}
@@ -224,7 +214,7 @@ func (d *demo) run(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\n2. Change in NetBox: device %d %q, serial %q -> %q; export again\n", d.changed.ID, d.changed.Name, before, d.changed.Serial)
 	d.resetRequests()
-	res2, err := d.job.Run(ctx, export.ExportOptions{})
+	res2, err := d.ex.Run(ctx, export.RunOptions{})
 	if err != nil {
 		return err
 	}
@@ -268,7 +258,7 @@ To run the same export against real servers, give the CLI their addresses:
 
 or build the same objects in Go: netbox.NewClient(url, token),
 wug.NewClient(url, wug.WithCredentials(user, password)), sqlite.Open(ctx, path)
-or postgres.Open(ctx, dsn), and an export.ExportJob, as examples/quickstart/main.go does.
+or postgres.Open(ctx, dsn), and export.New, as examples/quickstart/main.go does.
 `
 
 // seedWUG adds a few devices to the fake WUG at addresses NetBox holds, as
@@ -433,7 +423,7 @@ func (d *demo) printDevices(ctx context.Context, w io.Writer, res *export.Result
 			if err != nil {
 				return err
 			}
-			if d.tr.OwnsAttribute(a.Name) {
+			if d.ex.OwnsAttribute(a.Name) {
 				attrs[a.Name] = a.Value
 			} else {
 				other = append(other, a.Name+"="+a.Value)
@@ -445,7 +435,7 @@ func (d *demo) printDevices(ctx context.Context, w io.Writer, res *export.Result
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "   (OTHER: attributes without the %q prefix; wugsync never changes them)\n", d.tr.AttributePrefix())
+	fmt.Fprintf(w, "   (OTHER: attributes without the %q prefix; wugsync never changes them)\n", d.ex.AttributePrefix())
 	return nil
 }
 
@@ -515,7 +505,7 @@ func (d *demo) changeDevice(res *export.Result) (before string, err error) {
 // has the fake WUG finish them, and runs the job until none is left.
 func (d *demo) followScans(ctx context.Context, w io.Writer) error {
 	for pass := 1; ; pass++ {
-		res, err := d.scans.Run(ctx, store.TriggerManual)
+		res, err := d.ex.FollowScans(ctx, store.TriggerManual)
 		if err != nil {
 			return err
 		}

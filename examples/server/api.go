@@ -146,7 +146,7 @@ func (s *service) handleExport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "device_filters: "+err.Error())
 		return
 	}
-	s.trigger(w, r, c, export.ExportOptions{Trigger: store.TriggerManual,
+	s.trigger(w, r, c, export.RunOptions{Trigger: store.TriggerManual,
 		Sites: f.Sites, Roles: f.DeviceRoles, Tags: f.Tags, ExcludeRecent: f.ExcludeRecentExports})
 }
 
@@ -191,7 +191,7 @@ func (s *service) handleBulkExport(w http.ResponseWriter, r *http.Request) {
 		}
 		addrs = append(addrs, p.Addr())
 	}
-	s.trigger(w, r, c, export.ExportOptions{Trigger: store.TriggerBulk, IPs: addrs})
+	s.trigger(w, r, c, export.RunOptions{Trigger: store.TriggerBulk, IPs: addrs})
 }
 
 // jsonID reads a connection id given as a JSON string or number.
@@ -211,7 +211,7 @@ func jsonID(raw json.RawMessage) (string, error) {
 }
 
 // trigger asks the scheduler for a run and answers 202, 409 or an error.
-func (s *service) trigger(w http.ResponseWriter, r *http.Request, c *conn, opts export.ExportOptions) {
+func (s *service) trigger(w http.ResponseWriter, r *http.Request, c *conn, opts export.RunOptions) {
 	if !c.enabled {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("NetBox export is disabled for connection %q (enable_netbox_export: false)", c.cfg.Name))
 		return
@@ -251,7 +251,7 @@ func (s *service) trigger(w http.ResponseWriter, r *http.Request, c *conn, opts 
 // startRun is Scheduler.Trigger, waiting out the moment between the
 // service starting the scheduler and the scheduler's Run starting, in which
 // Trigger answers export.ErrNotRunning.
-func (s *service) startRun(ctx context.Context, connection string, opts export.ExportOptions) (string, error) {
+func (s *service) startRun(ctx context.Context, connection string, opts export.RunOptions) (string, error) {
 	deadline := time.Now().Add(schedulerStartWait)
 	for {
 		runID, err := s.sched.Trigger(ctx, connection, opts)
@@ -300,7 +300,7 @@ func (s *service) handleStatus(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	name := c.cfg.Name
 	// A run whose holder is gone is not in progress, whoever asks first.
-	if _, err := export.RecoverRuns(ctx, s.st, name); err != nil {
+	if _, err := s.sched.RecoverRuns(ctx, name); err != nil {
 		s.log.Warn("status: recovering the runs of gone holders failed", "connection", name, "err", err)
 	}
 	counts, err := s.st.CountByStatus(ctx, name)

@@ -387,30 +387,17 @@ func (cc *ConnectionConfig) complete(field string, getenv func(string) string) e
 	if cc.ScanIntervalMinutes < 0 {
 		return fmt.Errorf("%s.scan_interval_minutes: %v must not be negative", field, cc.ScanIntervalMinutes)
 	}
-	switch export.Mode(cc.Mode) {
-	case "", export.ModeAdd, export.ModeScan:
-	default:
-		return fmt.Errorf("%s.mode: %q is not add or scan", field, cc.Mode)
+	if cc.Attempts < 0 {
+		return fmt.Errorf("%s: attempts must not be negative", field)
 	}
-	if _, err := export.ParseScanMode(cc.ScanMode); err != nil {
-		return fmt.Errorf("%s.scan_mode: %w", field, err)
-	}
-	switch export.RemovalPolicy(cc.Removal) {
-	case "", export.RemoveKeep, export.RemoveMaintenance, export.RemoveDelete:
-	default:
-		return fmt.Errorf("%s.removal: %q is not keep, maintenance or delete", field, cc.Removal)
-	}
-	if cc.BatchSize < 0 || cc.Concurrency < 0 || cc.Attempts < 0 {
-		return fmt.Errorf("%s: batch_size, concurrency and attempts must not be negative", field)
-	}
-	if cc.MaxRemove < 0 || cc.MaxRemove > 1 {
-		return fmt.Errorf("%s.max_remove_share: %v is not between 0 and 1", field, cc.MaxRemove)
+	if err := cc.Settings().Validate(); err != nil {
+		return fmt.Errorf("%s: %w", field, err)
 	}
 	sel := cc.Selection.selector()
 	if err := sel.Validate(); err != nil {
 		return fmt.Errorf("%s.selection: %w", field, err)
 	}
-	if _, err := export.NewTransformer(cc.Mapping.mapping()); err != nil {
+	if err := cc.Mapping.mapping().Validate(); err != nil {
 		return fmt.Errorf("%s.mapping: %w", field, err)
 	}
 	return nil
@@ -443,11 +430,12 @@ func checkURL(field, s string) error {
 	return nil
 }
 
-// Connection returns the export.Connection the configuration describes.
-func (cc *ConnectionConfig) Connection() export.Connection {
-	return export.Connection{
-		Name:           cc.Name,
-		Selector:       cc.Selection.selector(),
+// Selector returns the NetBox selection the configuration describes.
+func (cc *ConnectionConfig) Selector() netbox.Selector { return cc.Selection.selector() }
+
+// Settings returns the export settings the configuration describes.
+func (cc *ConnectionConfig) Settings() export.Settings {
+	return export.Settings{
 		Mode:           export.Mode(cc.Mode),
 		ScanFallback:   *cc.AutoScanExportedIPs,
 		ScanMode:       export.ScanMode(cc.ScanMode),
@@ -455,7 +443,6 @@ func (cc *ConnectionConfig) Connection() export.Connection {
 		MaxRemoveShare: cc.MaxRemove,
 		BatchSize:      cc.BatchSize,
 		Concurrency:    cc.Concurrency,
-		Attempts:       cc.Attempts,
 	}
 }
 

@@ -44,7 +44,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	want := netbox.Selector{Sites: []string{"dc1", "dc2"}, Roles: []string{"router", "switch", "server"},
 		Statuses: []string{"active"}, IncludeVMs: true, IPPolicy: netbox.PrimaryIPv4}
-	if diff := cmp.Diff(want, cc.Connection().Selector); diff != "" {
+	if diff := cmp.Diff(want, cc.Selector()); diff != "" {
 		t.Errorf("selector (-want +got):\n%s", diff)
 	}
 	if cfg.APIToken.Value() != "a" || cfg.WebhookSecret.Value() != "d" || cc.WUG.Password.Value() != "c" {
@@ -60,7 +60,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	cc := cfg.Connections[0]
 	got := []any{cfg.Listen, cc.ID, *cc.EnableNetBoxExport, cc.Interval(), *cc.AutoScanExportedIPs, *cc.NetBoxWebhooks,
-		cc.Connection().ScanFallback, cfg.WebhookSecret.IsSet()}
+		cc.Settings().ScanFallback, cfg.WebhookSecret.IsSet()}
 	want := []any{"127.0.0.1:8080", "main", true, 180 * time.Minute, true, true, true, false}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -101,8 +101,8 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{"wug password", "password: {env: WUG_PW}", "password: {}", "connections[0] (main).wug.password: required"},
 		{"no name", "name: main", "id: x", "connections[0].name: required"},
 		{"interval", "name: main", "name: main\n    export_interval_minutes: 0", "connections[0] (main).export_interval_minutes: 0 must be positive"},
-		{"mode", "name: main", "name: main\n    mode: copy", `connections[0] (main).mode: "copy" is not add or scan`},
-		{"removal", "name: main", "name: main\n    removal: purge", `connections[0] (main).removal: "purge"`},
+		{"mode", "name: main", "name: main\n    mode: copy", `connections[0] (main): mode "copy": want "add" or "scan"`},
+		{"removal", "name: main", "name: main\n    removal: purge", `connections[0] (main): removal "purge"`},
 		{"ip policy", "name: main", "name: main\n    selection: {ip_policy: every}", "connections[0] (main).selection:"},
 		{"mapping", "name: main", "name: main\n    mapping: {poll_interval_seconds: 5}", "connections[0] (main).mapping:"},
 		{"tls", "username: admin", "username: admin, ca_file: a.pem, insecure_skip_verify: true", "connections[0] (main).wug: set at most one"},
@@ -159,8 +159,8 @@ func TestConfigConnectionMapsToExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	cc := cfg.Connections[0]
-	want := export.Connection{Name: "main", Mode: export.ModeScan, ScanMode: export.ScanRange, Removal: export.RemoveMaintenance, BatchSize: 20}
-	if diff := cmp.Diff(want, cc.Connection()); diff != "" {
+	want := export.Settings{Mode: export.ModeScan, ScanMode: export.ScanRange, Removal: export.RemoveMaintenance, BatchSize: 20}
+	if diff := cmp.Diff(want, cc.Settings()); diff != "" {
 		t.Errorf("connection (-want +got):\n%s", diff)
 	}
 	if cc.Interval() != 30*time.Second {

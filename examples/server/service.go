@@ -78,7 +78,7 @@ func newService(cfg *Config, st store.Store, log *slog.Logger) (*service, error)
 		return nil, err
 	}
 
-	var scheduled []export.ScheduledConnection
+	var scheduled []export.Schedule
 	for i := range cfg.Connections {
 		cc := &cfg.Connections[i]
 		c := &conn{cfg: cc, enabled: *cc.EnableNetBoxExport}
@@ -93,7 +93,7 @@ func newService(cfg *Config, st store.Store, log *slog.Logger) (*service, error)
 		}
 		scheduled = append(scheduled, sc)
 	}
-	s.sched, err = export.NewScheduler(st, scheduled, export.SchedulerOptions{
+	s.sched, err = export.NewScheduler(scheduled, export.SchedulerOptions{
 		LeaseTTL:      seconds(cfg.LeaseTTLSeconds),
 		WebhookWindow: seconds(cfg.WebhookWindowSeconds),
 		OnExport:      s.exportFinished,
@@ -120,8 +120,8 @@ func newService(cfg *Config, st store.Store, log *slog.Logger) (*service, error)
 	return s, nil
 }
 
-// scheduledConnection builds one connection's WUG client and jobs.
-func (s *service) scheduledConnection(cc *ConnectionConfig, nc *netbox.Client) (export.ScheduledConnection, error) {
+// scheduledConnection builds one connection's WUG client and exporter.
+func (s *service) scheduledConnection(cc *ConnectionConfig, nc *netbox.Client) (export.Schedule, error) {
 	log := s.log.With("connection", cc.Name)
 	opts := append(trust(cc.WUG.TLS, wug.WithCAFile, wug.WithPinnedCertificate, wug.WithInsecureSkipVerify),
 		wug.WithCredentials(cc.WUG.Username, cc.WUG.Password.Value()),
@@ -137,25 +137,20 @@ func (s *service) scheduledConnection(cc *ConnectionConfig, nc *netbox.Client) (
 	}
 	wc, err := wug.NewClient(cc.WUG.URL, opts...)
 	if err != nil {
-		return export.ScheduledConnection{}, err
+		return export.Schedule{}, err
 	}
-	tr, err := export.NewTransformer(cc.Mapping.mapping())
+	ex, err := export.New(nc, wc, s.st, export.WithName(cc.Name), export.WithSelector(cc.Selector()),
+		export.WithMapping(cc.Mapping.mapping()), export.WithSettings(cc.Settings()),
+		export.WithLogger(s.log)) // the exporter adds the connection's name
 	if err != nil {
-		return export.ScheduledConnection{}, err
+		return export.Schedule{}, err
 	}
-	api := export.NewWUGAPI(wc, export.WUGClientOptions{AttributePrefix: tr.AttributePrefix()})
-	ec := cc.Connection()
-	sc := export.ScheduledConnection{
-		Export:       &export.ExportJob{Connection: ec, Source: nc, WUG: api, Store: s.st, Transformer: tr, Logger: log},
+	return export.Schedule{
+		Exporter:     ex,
 		Interval:     cc.Interval(),
 		ScanInterval: time.Duration(cc.ScanIntervalMinutes * float64(time.Minute)),
 		Webhooks:     *cc.NetBoxWebhooks && s.cfg.WebhookSecret.IsSet(),
-	}
-	if *cc.AutoScanExportedIPs || ec.Mode == export.ModeScan {
-		sc.Scans = &export.ScanStatusJob{Connection: cc.Name, WUG: api, Store: s.st, Source: nc,
-			Selector: ec.Selector, Transformer: tr, Logger: log}
-	}
-	return sc, nil
+	}, nil
 }
 
 // exportFinished logs and counts every finished export.

@@ -274,7 +274,7 @@ func (p *statusPage) handleExport(w http.ResponseWriter, r *http.Request, sess *
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), triggerTimeout)
 	defer cancel()
-	runID, err := p.svc.startRun(ctx, name, export.ExportOptions{Trigger: store.TriggerManual})
+	runID, err := p.svc.startRun(ctx, name, export.RunOptions{Trigger: store.TriggerManual})
 	var busy *export.RunInProgressError
 	switch {
 	case errors.As(err, &busy):
@@ -432,7 +432,7 @@ func (p *statusPage) connection(ctx context.Context, c *conn) (connView, error) 
 	name := c.cfg.Name
 	cv := connView{ID: c.cfg.ID, Name: name, WUGURL: c.cfg.WUG.URL, Enabled: c.enabled, Interval: c.cfg.Interval()}
 	// A run whose holder is gone is not in progress, whoever asks first.
-	if _, err := export.RecoverRuns(ctx, p.svc.st, name); err != nil {
+	if _, err := p.svc.sched.RecoverRuns(ctx, name); err != nil {
 		p.svc.log.Warn("status page: recovering the runs of gone holders failed", "connection", name, "err", err)
 	}
 	if st, err := p.svc.sched.Status(name); err == nil {

@@ -1,0 +1,309 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/wugsync/wugsync/netbox"
+	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/wug"
+)
+
+// Exporter exports one connection, a NetBox selection sent to one WUG
+// server, and follows the discovery scans its runs start. Build one with
+// New; it is safe for concurrent use, and runs of one connection never
+// overlap (they hold the connection's store lease).
+type Exporter struct {
+	export *exportJob
+	scans  *scanJob
+}
+
+// Option configures an Exporter in New.
+type Option func(*config) error
+
+// config is what the options set before New assembles the Exporter.
+type config struct {
+	name     string
+	sel      netbox.Selector
+	mapping  Mapping
+	settings Settings
+	log      *slog.Logger
+	now      func() time.Time // tests' clock; nil means time.Now
+}
+
+// Settings tune how an Exporter reaches WUG. The zero value means the
+// defaults given on each field.
+type Settings struct {
+	Mode         Mode // ModeAdd (default) or ModeScan
+	ScanFallback bool // scan an address whose add failed
+	// ScanMode groups scanned addresses into newDevice requests; empty
+	// means ScanBatch. ScanOptions bound it; the zero value means 50
+	// addresses a request, up to 8 unknown addresses per IPv4 range and 2
+	// per IPv6 range, 256 in total.
+	ScanMode    ScanMode
+	ScanOptions ScanOptions
+	// WUGScan is sent with every newDevice scan; nil sends WUG's defaults.
+	WUGScan *wug.ScanOptions
+	// ScanTimeout is how long a scan may run before its addresses are
+	// recorded as failed; default 1 hour.
+	ScanTimeout time.Duration
+
+	Removal        RemovalPolicy // RemoveKeep (default), RemoveMaintenance or RemoveDelete
+	MaxRemoveShare float64       // share of our devices one run may remove; default 0.1
+	// MaxMissingShare is the add guard: a run stops before any write when
+	// WUG's listing lacks more than this share (and at least 5) of the
+	// devices the store links; default 0.1.
+	MaxMissingShare float64
+
+	BatchSize   int // templates (or scan targets) per request; default 50
+	Concurrency int // WUG requests in flight; default 2
+}
+
+// Validate reports the first setting that is not one of its documented
+// values: an unknown mode, scan mode or removal policy, a share outside 0
+// to 1, or a negative size. New checks the settings with it.
+func (s Settings) Validate() error {
+	switch s.Mode {
+	case "", ModeAdd, ModeScan:
+	default:
+		return fmt.Errorf("mode %q: want %q or %q", s.Mode, ModeAdd, ModeScan)
+	}
+	if _, err := parseScanMode(string(s.ScanMode)); err != nil {
+		return err
+	}
+	switch s.Removal {
+	case "", RemoveKeep, RemoveMaintenance, RemoveDelete:
+	default:
+		return fmt.Errorf("removal %q: want %q, %q or %q", s.Removal, RemoveKeep, RemoveMaintenance, RemoveDelete)
+	}
+	for _, f := range []struct {
+		name  string
+		share float64
+	}{{"max remove share", s.MaxRemoveShare}, {"max missing share", s.MaxMissingShare}} {
+		if !(f.share >= 0 && f.share <= 1) {
+			return fmt.Errorf("%s %v: want a share from 0 to 1", f.name, f.share)
+		}
+	}
+	if s.BatchSize < 0 || s.Concurrency < 0 || s.ScanTimeout < 0 {
+		return errors.New("batch size, concurrency and scan timeout must not be negative")
+	}
+	return nil
+}
+
+// WithName names the connection in the store (records, runs and its
+// lease); the default is "default". Exporters sharing a store need
+// distinct names.
+func WithName(name string) Option {
+	return func(c *config) error {
+		if name == "" {
+			return errors.New("connection name is empty")
+		}
+		c.name = name
+		return nil
+	}
+}
+
+// WithSelector says which NetBox objects and addresses the connection
+// exports; the default selects every active device.
+func WithSelector(sel netbox.Selector) Option {
+	return func(c *config) error {
+		if err := sel.Validate(); err != nil {
+			return fmt.Errorf("selector: %w", err)
+		}
+		c.sel = sel
+		return nil
+	}
+}
+
+// WithMapping says how a NetBox object becomes a WUG device template; the
+// zero Mapping, the default, means the defaults throughout.
+func WithMapping(m Mapping) Option {
+	return func(c *config) error { c.mapping = m; return nil }
+}
+
+// WithSettings tunes how the connection reaches WUG; settings that
+// Validate refuses are an error.
+func WithSettings(s Settings) Option {
+	return func(c *config) error {
+		if err := s.Validate(); err != nil {
+			return fmt.Errorf("settings: %w", err)
+		}
+		c.settings = s
+		return nil
+	}
+}
+
+// WithLogger receives the runs' warnings, each with the connection's name;
+// the default discards them.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error { c.log = l; return nil }
+}
+
+// withClock sets the clock runs read; tests use it.
+func withClock(now func() time.Time) Option {
+	return func(c *config) error { c.now = now; return nil }
+}
+
+// New returns an Exporter that reads NetBox through nb, writes WUG through
+// w and records what it does in st. It checks the options and compiles the
+// mapping, reporting a bad one here; it does no network I/O.
+func New(nb *netbox.Client, w *wug.Client, st store.Store, opts ...Option) (*Exporter, error) {
+	if nb == nil || w == nil {
+		return nil, errors.New("export: New needs a NetBox and a WUG client")
+	}
+	return newExporter(nb, func(s Settings) wugAPI { return newWUGAPI(w, wugOptions{ScanOptions: s.WUGScan}) }, st, opts...)
+}
+
+// newExporter is New's seam: tests hand in fake servers.
+func newExporter(src netBoxSource, mkWUG func(Settings) wugAPI, st store.Store, opts ...Option) (*Exporter, error) {
+	if st == nil {
+		return nil, errors.New("export: New needs a store")
+	}
+	c := config{name: "default"}
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return nil, fmt.Errorf("export: %w", err)
+		}
+	}
+	tr, err := newTransformer(c.mapping)
+	if err != nil {
+		return nil, err
+	}
+	log := c.log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("connection", c.name)
+	s := c.settings
+	api := mkWUG(s)
+	e := &Exporter{
+		export: &exportJob{
+			Connection: connection{Name: c.name, Selector: c.sel, Mode: s.Mode, ScanFallback: s.ScanFallback,
+				ScanMode: s.ScanMode, ScanOptions: s.ScanOptions, Removal: s.Removal, MaxRemoveShare: s.MaxRemoveShare,
+				MaxMissingShare: s.MaxMissingShare, BatchSize: s.BatchSize, Concurrency: s.Concurrency},
+			Source: src, WUG: api, Store: st, Transformer: tr, Logger: log, Now: c.now,
+		},
+		scans: &scanJob{Connection: c.name, WUG: api, Store: st, Source: src, Selector: c.sel,
+			Transformer: tr, Timeout: s.ScanTimeout, Logger: log, Now: c.now},
+	}
+	if err := e.export.check(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Name returns the connection's name.
+func (e *Exporter) Name() string { return e.export.Connection.Name }
+
+// Run runs one export: it reads WUG's device listing once, streams the
+// NetBox selection through the planner, applies the decisions in batches
+// and records every item. It holds the connection's store lease from
+// before the run is recorded until it ends; while another holder has it,
+// Run fails with a *RunInProgressError (errors.Is ErrRunInProgress), or
+// waits with opts.Wait. A cancelled context, or a lost lease (ErrLeaseLost),
+// ends the run as interrupted, with every item either recorded or left
+// pending for the next run to resolve. The error is non-nil only when the
+// run itself failed; item failures are in the result.
+func (e *Exporter) Run(ctx context.Context, opts RunOptions) (*Result, error) {
+	opts.dryRun = false
+	return e.export.Run(ctx, opts)
+}
+
+// Plan is a dry run: it plans the export Run would do and returns it in
+// the result's Plan, counting each decision as if it had been applied. It
+// writes nothing to WUG or the store and takes no lease.
+func (e *Exporter) Plan(ctx context.Context, opts RunOptions) (*Result, error) {
+	opts.dryRun = true
+	return e.export.Run(ctx, opts)
+}
+
+// FollowScans follows, once, the discovery scans the connection's runs
+// started: a finished scan's device is linked (by the scan's own results,
+// then by exact address) and gets its NetBox metadata, and a scan that
+// never finishes is recorded as failed after Settings.ScanTimeout. It holds
+// the connection's store lease, as Run does.
+func (e *Exporter) FollowScans(ctx context.Context, trigger store.Trigger) (*ScanResult, error) {
+	return e.scans.Run(ctx, trigger)
+}
+
+// followsScans reports whether the connection starts scans, so a
+// Scheduler follows them.
+func (e *Exporter) followsScans() bool {
+	return e.export.Connection.Mode == ModeScan || e.export.Connection.ScanFallback
+}
+
+// Schedule is one Exporter a Scheduler runs, and when.
+type Schedule struct {
+	Exporter *Exporter // required
+
+	Interval time.Duration // between exports; default 180 minutes
+	Jitter   time.Duration // random delay added to each export; default Interval/10
+	// ScanInterval is the time between two checks of the scans the
+	// connection started (when its Settings add by scan or fall back to
+	// one); default 5 minutes.
+	ScanInterval time.Duration
+	// Webhooks lets NetBox webhook events (Scheduler.Notify) trigger
+	// targeted exports.
+	Webhooks bool
+}
+
+// NewScheduler returns a scheduler for the schedules; call Run to start
+// it. The exporters must share one store, which holds their leases; with
+// no schedules it runs nothing.
+func NewScheduler(schedules []Schedule, opts SchedulerOptions) (*Scheduler, error) {
+	var st store.Store
+	conns := make([]scheduledConnection, 0, len(schedules))
+	for _, s := range schedules {
+		if s.Exporter == nil {
+			return nil, errors.New("export: scheduler: a schedule has no Exporter")
+		}
+		switch {
+		case st == nil:
+			st = s.Exporter.export.Store
+		case st != s.Exporter.export.Store:
+			return nil, fmt.Errorf("export: scheduler: connection %q uses another store than the first", s.Exporter.Name())
+		}
+		sc := scheduledConnection{Export: s.Exporter.export, Interval: s.Interval, Jitter: s.Jitter,
+			ScanInterval: s.ScanInterval, Webhooks: s.Webhooks}
+		if s.Exporter.followsScans() {
+			sc.Scans = s.Exporter.scans
+		}
+		conns = append(conns, sc)
+	}
+	return newScheduler(st, conns, opts)
+}
+
+// RecoverRuns finishes as interrupted the runs of a connection (scheduled
+// here or not) in the exporters' store whose holder is gone, and returns
+// them: runs whose lease expired or was released, and
+// runs whose holder is a process on this host that no longer exists. A
+// status page calls it so a killed run is not shown as in progress; runs
+// do it themselves when they take the lease.
+func (s *Scheduler) RecoverRuns(ctx context.Context, connection string) ([]store.Run, error) {
+	if s.st == nil {
+		return nil, nil // no schedules: no store
+	}
+	return recoverRuns(ctx, s.st, connection)
+}
+
+// Validate checks m as New does: a group path template that does not
+// parse, a poll interval outside WUG's 10 to 84600 seconds, a prefix over
+// WUG's attribute name limit, a credential without a name or two of one
+// type, or an active monitor without a name is an error.
+func (m Mapping) Validate() error {
+	_, err := newTransformer(m)
+	return err
+}
+
+// AttributePrefix returns the prefix of the WUG attribute names the
+// connection owns (the Mapping's).
+func (e *Exporter) AttributePrefix() string { return e.export.Transformer.prefix }
+
+// OwnsAttribute reports whether a WUG attribute name belongs to the
+// connection (it starts with the attribute prefix, compared
+// case-insensitively as WUG compares names); runs change and delete only
+// such attributes.
+func (e *Exporter) OwnsAttribute(name string) bool { return e.export.Transformer.OwnsAttribute(name) }
