@@ -8,13 +8,26 @@ import (
 	"github.com/wugsync/wugsync/wug"
 )
 
-// Finding is one remark about an address or a device: an error makes the
-// address not exportable, a warning is reported and the export goes on.
-// Code is a stable snake_case identifier (one of the Code… constants);
-// Message is a sentence for people that names the address.
+// Finding is one remark about an address or a NetBox object: an error
+// makes the address not exportable, a warning is reported and the export
+// goes on. Code is a stable snake_case identifier that programs may match
+// on; Message is a sentence for people that names the address.
+//
+// Errors: unparseable, zoned_address, unspecified, this_network, loopback,
+// multicast, limited_broadcast, network_address, broadcast_address,
+// ipv6_link_local, and no_address (the object has no address to export).
+// Warnings about the address: ipv4_link_local, reserved, documentation,
+// benchmarking, shared_address_space, public_address, ipv4_mapped,
+// ipv6_transition, ipv6_site_local, subnet_router_anycast. Warnings from
+// context: duplicate_address (another object in the VRF has it),
+// recently_exported, previous_export_failed, truncated (a value was cut to
+// a WUG limit), and wug_warning (WUG's own message about a created
+// device).
 type Finding struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Error is set for a finding that makes the address not exportable.
+	Error bool `json:"error,omitempty"`
 }
 
 // String renders the finding as "code: message".
@@ -53,6 +66,7 @@ const (
 	codePreviousFailure  = "previous_export_failed" // the last export of the address failed
 	codeTruncated        = "truncated"              // a value was cut to fit a WUG limit
 	codeNoAddress        = "no_address"             // the IP policy selects no address of the object
+	codeWUGWarning       = "wug_warning"            // WUG's own message about a device it created
 )
 
 // verdict collects the findings about one address. An address with no

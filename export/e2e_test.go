@@ -337,7 +337,7 @@ func TestE2EBadNetBoxData(t *testing.T) {
 }
 
 func warned(o Outcome, code string) bool {
-	return slices.ContainsFunc(o.Warnings, func(w string) bool { return strings.HasPrefix(w, code+":") })
+	return slices.ContainsFunc(o.Findings, func(f Finding) bool { return f.Code == code })
 }
 
 // With 20% of WUG requests failing and random latency, every device ends

@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/wugsync/wugsync/netbox/netboxtest"
 	"github.com/wugsync/wugsync/store"
 	"github.com/wugsync/wugsync/store/memory"
+	"github.com/wugsync/wugsync/wug"
 	"github.com/wugsync/wugsync/wug/wugtest"
 )
 
@@ -119,6 +121,49 @@ func TestNewRefuses(t *testing.T) {
 			if err == nil || ex != nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("New = %v, %v; want an error about %q", ex, err, tt.want)
 			}
+		})
+	}
+}
+
+// TestRunErrorNamesTheServer: a run that fails on one server says which,
+// with errors.Is, and keeps the client's typed error reachable.
+func TestRunErrorNamesTheServer(t *testing.T) {
+	t.Parallel()
+	nbSrv := netboxtest.NewServer(t, netboxtest.WithDevices(10))
+	wugSrv := wugtest.NewServer(t, wugtest.WithPlainHTTP())
+	goodNB, err := netbox.NewClient(nbSrv.URL, nbSrv.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	badNB, err := netbox.NewClient(nbSrv.URL, "not-the-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	badWUG, err := wug.NewClient(wugSrv.URL, wug.WithCredentials(wugtest.DefaultUser, "wrong"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		nb        *netbox.Client
+		w         *wug.Client
+		want, not error
+	}{
+		{"WUG refuses the login", goodNB, badWUG, ErrWUG, ErrNetBox},
+		{"NetBox refuses the token", badNB, wugSrv.Client(), ErrNetBox, ErrWUG},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ex, err := New(tt.nb, tt.w, memory.New())
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ex.Run(context.Background(), RunOptions{})
+			if !errors.Is(err, tt.want) || errors.Is(err, tt.not) {
+				t.Fatalf("Run = %v; want errors.Is %v and not %v", err, tt.want, tt.not)
+			}
+			t.Logf("Run: %v", err)
 		})
 	}
 }

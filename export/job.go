@@ -1,6 +1,7 @@
 package export
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -212,9 +214,26 @@ type Counts struct {
 	Failed    int `json:"failed"`    // WUG, store or NetBox failures
 }
 
+// OutcomeKind says how an Outcome ended.
+type OutcomeKind string
+
+// Outcome kinds.
+const (
+	// OutcomeApplied: the action was carried out (in a plan: would be).
+	OutcomeApplied OutcomeKind = "applied"
+	// OutcomeSkipped: nothing was done, for the reason given.
+	OutcomeSkipped OutcomeKind = "skipped"
+	// OutcomeInvalid: the NetBox data cannot be exported (the findings
+	// marked Error say why); fix it in NetBox.
+	OutcomeInvalid OutcomeKind = "invalid"
+	// OutcomeFailed: WUG, the store or NetBox failed (Error says how).
+	OutcomeFailed OutcomeKind = "failed"
+)
+
 // Outcome is what happened to one address (or, for a NetBox object that
-// could not be read, one object).
+// could not be read or has no address, one object).
 type Outcome struct {
+	Kind       OutcomeKind      `json:"kind"`
 	Key        store.Key        `json:"key"`
 	ObjectKind store.ObjectKind `json:"object_kind,omitempty"`
 	ObjectID   int64            `json:"object_id,omitempty"`
@@ -224,8 +243,26 @@ type Outcome struct {
 	DeviceID   string           `json:"wug_device_id,omitempty"`
 	ScanID     string           `json:"scan_id,omitempty"`
 	Reason     string           `json:"reason,omitempty"`
-	Warnings   []string         `json:"warnings,omitempty"`
-	Error      string           `json:"error,omitempty"`
+	Findings   []Finding        `json:"findings,omitempty"`
+	Error      string           `json:"error,omitempty"` // why it failed (Kind OutcomeFailed) or is invalid
+}
+
+// String names the outcome's NetBox object and address and says what
+// happened to it, for people: `device 12 "core-1" 10.0.0.1: <error or
+// reason>`, or the reason alone for an object-level outcome that names the
+// object itself.
+func (o Outcome) String() string {
+	if !o.Key.Address.IsValid() && o.Error == "" {
+		return o.Reason
+	}
+	var who []string
+	if o.ObjectID != 0 {
+		who = append(who, fmt.Sprintf("%s %d %q", o.ObjectKind, o.ObjectID, o.ObjectName))
+	}
+	if o.Key.Address.IsValid() {
+		who = append(who, o.Key.Address.String())
+	}
+	return strings.Join(who, " ") + ": " + cmp.Or(o.Error, o.Reason)
 }
 
 // Result is the outcome of an export run. Outcomes list every address
@@ -279,8 +316,8 @@ func (c *collector) warn(format string, args ...any) {
 
 func decisionOutcome(d *Decision) Outcome {
 	kind, id, name := d.object()
-	return Outcome{Key: d.Key, ObjectKind: kind, ObjectID: id, ObjectName: name, Action: d.Action,
-		DeviceID: d.DeviceID, Reason: d.Reason, Warnings: d.Warnings}
+	return Outcome{Kind: OutcomeApplied, Key: d.Key, ObjectKind: kind, ObjectID: id, ObjectName: name, Action: d.Action,
+		DeviceID: d.DeviceID, Reason: d.Reason, Findings: d.Findings}
 }
 
 func (c *collector) skip(d Decision) {
@@ -292,9 +329,10 @@ func (c *collector) skip(d Decision) {
 		return
 	}
 	o := decisionOutcome(&d)
+	o.Kind = OutcomeSkipped
 	if blocked, _ := candidateBlocked(d.candidate); d.candidate != nil && blocked {
 		c.counts.Invalid++
-		o.Error = d.Reason
+		o.Kind, o.Error = OutcomeInvalid, d.Reason
 		if d.Key.Validate() == nil {
 			o.Status = store.StatusError
 		}
@@ -309,7 +347,7 @@ func (c *collector) failObject(kind store.ObjectKind, id int64, name string, err
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.counts.Failed++
-	c.outcomes = append(c.outcomes, Outcome{ObjectKind: kind, ObjectID: id, ObjectName: name, Action: ActionSkip, Error: err.Error()})
+	c.outcomes = append(c.outcomes, Outcome{Kind: OutcomeFailed, ObjectKind: kind, ObjectID: id, ObjectName: name, Action: ActionSkip, Error: err.Error()})
 }
 
 // noAddress reports a NetBox object that has no address to export.
@@ -321,8 +359,9 @@ func (c *collector) noAddress(d *netbox.Device, f Finding) {
 	if d.Kind == netbox.KindVirtualMachine {
 		kind = store.ObjectVirtualMachine
 	}
-	c.outcomes = append(c.outcomes, Outcome{ObjectKind: kind, ObjectID: d.ID, ObjectName: d.Name, Action: ActionSkip,
-		Reason: f.Message, Warnings: []string{f.String()}})
+	f.Error = true
+	c.outcomes = append(c.outcomes, Outcome{Kind: OutcomeInvalid, ObjectKind: kind, ObjectID: d.ID, ObjectName: d.Name,
+		Action: ActionSkip, Reason: f.Message, Findings: []Finding{f}})
 }
 
 // failKey reports an address that failed before it reached the planner.
@@ -330,7 +369,7 @@ func (c *collector) failKey(k store.Key, action Action, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.counts.Failed++
-	c.outcomes = append(c.outcomes, Outcome{Key: k, Action: action, Error: err.Error()})
+	c.outcomes = append(c.outcomes, Outcome{Kind: OutcomeFailed, Key: k, Action: action, Error: err.Error()})
 }
 
 func (c *collector) record(outs []outcome, recs []store.Record, storeErr error) {
@@ -339,12 +378,14 @@ func (c *collector) record(outs []outcome, recs []store.Record, storeErr error) 
 	for i, o := range outs {
 		out := decisionOutcome(&o.d)
 		out.Status, out.DeviceID, out.ScanID = recs[i].Status, recs[i].WUGDeviceID, recs[i].ScanID
-		out.Warnings = append(out.Warnings, o.warnings...)
+		for _, w := range o.warnings {
+			out.Findings = append(out.Findings, Finding{Code: codeWUGWarning, Message: w})
+		}
 		c.done++
 		switch {
 		case o.err != nil || storeErr != nil:
 			c.counts.Failed++
-			out.Error = errors.Join(o.err, storeErr).Error()
+			out.Kind, out.Error = OutcomeFailed, errors.Join(o.err, storeErr).Error()
 		case o.removed:
 			c.counts.Removed++
 		case o.scanID != "" || o.scanFound:
@@ -578,7 +619,7 @@ func (j *exportJob) run(ctx context.Context, opts *RunOptions, sel netbox.Select
 			if err != nil {
 				var de *netbox.DeviceError
 				if !errors.As(err, &de) {
-					return fmt.Errorf("reading NetBox: %w", err)
+					return fromNetBox(fmt.Errorf("reading NetBox: %w", err))
 				}
 				incomplete = true
 				kind := store.ObjectDevice
@@ -690,7 +731,7 @@ func loadInventory(ctx context.Context, w wugAPI) (*inventory, error) {
 	inv := newInventory(nil)
 	for d, err := range w.Devices(ctx) {
 		if err != nil {
-			return nil, fmt.Errorf("listing WUG devices: %w", err)
+			return nil, fromWUG(fmt.Errorf("listing WUG devices: %w", err))
 		}
 		inv.Add(d)
 	}

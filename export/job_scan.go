@@ -179,7 +179,7 @@ func (j *scanJob) run(ctx context.Context, res *ScanResult) error {
 						return ctx.Err()
 					}
 					res.Failed++
-					res.Outcomes = append(res.Outcomes, Outcome{Key: r.Key, Action: ActionScan, Status: r.Status, ScanID: scanID,
+					res.Outcomes = append(res.Outcomes, Outcome{Kind: OutcomeFailed, Key: r.Key, Action: ActionScan, Status: r.Status, ScanID: scanID,
 						Error: fmt.Sprintf("looking up %s after scan %s: %v", r.Address, scanID, err)})
 					continue
 				}
@@ -273,8 +273,12 @@ func (j *scanJob) save(ctx context.Context, res *ScanResult, recs []store.Record
 		return fmt.Errorf("recording scan outcomes: %w", err)
 	}
 	for _, r := range recs {
-		res.Outcomes = append(res.Outcomes, Outcome{Key: r.Key, ObjectKind: r.ObjectKind, ObjectID: r.ObjectID, ObjectName: r.ObjectName,
-			Action: a, Status: r.Status, DeviceID: r.WUGDeviceID, ScanID: r.ScanID, Error: r.LastError})
+		kind := OutcomeApplied
+		if r.LastError != "" {
+			kind = OutcomeFailed
+		}
+		res.Outcomes = append(res.Outcomes, Outcome{Kind: kind, Key: r.Key, ObjectKind: r.ObjectKind, ObjectID: r.ObjectID,
+			ObjectName: r.ObjectName, Action: a, Status: r.Status, DeviceID: r.WUGDeviceID, ScanID: r.ScanID, Error: r.LastError})
 	}
 	return nil
 }
@@ -302,7 +306,7 @@ func (j *scanJob) applyMetadata(ctx context.Context, res *ScanResult, linked []s
 			if errors.As(err, &de) {
 				continue
 			}
-			return fmt.Errorf("reading NetBox for scanned devices: %w", err)
+			return fromNetBox(fmt.Errorf("reading NetBox for scanned devices: %w", err))
 		}
 		for _, c := range j.Transformer.Prepare(&dev, sel.IPPolicy, j.Connection) {
 			r, ok := byKey[c.Key]
@@ -315,7 +319,7 @@ func (j *scanJob) applyMetadata(ctx context.Context, res *ScanResult, linked []s
 					return ctx.Err()
 				}
 				res.Failed++
-				res.Outcomes = append(res.Outcomes, Outcome{Key: r.Key, Action: ActionUpdate, Status: r.Status, DeviceID: r.WUGDeviceID,
+				res.Outcomes = append(res.Outcomes, Outcome{Kind: OutcomeFailed, Key: r.Key, Action: ActionUpdate, Status: r.Status, DeviceID: r.WUGDeviceID,
 					Error: fmt.Sprintf("applying metadata to WUG device %s: %v", r.WUGDeviceID, err)})
 				continue
 			}

@@ -57,9 +57,9 @@ const (
 type Decision struct {
 	Key      store.Key
 	Action   Action
-	Reason   string   // one sentence
-	DeviceID string   // the WUG device concerned, when known
-	Warnings []string // validation warnings carried along
+	Reason   string    // one sentence
+	DeviceID string    // the WUG device concerned, when known
+	Findings []Finding // validation findings carried along
 
 	// candidate is the NetBox side; nil for removals.
 	candidate *candidate
@@ -100,8 +100,8 @@ func (d Decision) MarshalJSON() ([]byte, error) {
 		ObjectKind store.ObjectKind `json:"object_kind,omitempty"`
 		ObjectID   int64            `json:"object_id,omitempty"`
 		ObjectName string           `json:"object_name,omitempty"`
-		Warnings   []string         `json:"warnings,omitempty"`
-	}{d.Key.String(), d.Key.VRF, addrText(d.Key.Address), d.Action, d.Reason, d.DeviceID, kind, id, name, d.Warnings})
+		Findings   []Finding        `json:"findings,omitempty"`
+	}{d.Key.String(), d.Key.VRF, addrText(d.Key.Address), d.Action, d.Reason, d.DeviceID, kind, id, name, d.Findings})
 }
 
 func addrText(a netip.Addr) string {
@@ -151,8 +151,14 @@ func (p *Plan) WriteTable(w io.Writer) error {
 			vrf = "global"
 		}
 		reason := d.Reason
-		if len(d.Warnings) > 0 {
-			reason += " (warnings: " + strings.Join(d.Warnings, "; ") + ")"
+		var warnings []string
+		for _, f := range d.Findings {
+			if !f.Error {
+				warnings = append(warnings, f.String())
+			}
+		}
+		if len(warnings) > 0 {
+			reason += " (warnings: " + strings.Join(warnings, "; ") + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Action, addrText(d.Key.Address), vrf, obj, orDash(d.DeviceID), reason)
 	}
@@ -394,15 +400,13 @@ func (p *planner) markSeen(k store.Key) bool {
 // run (the same address in the same VRF on two NetBox objects) is skipped
 // the second time.
 func (p *planner) Decide(c *candidate) Decision {
-	d := Decision{Key: c.Key, candidate: c, Warnings: candidateWarnings(c)}
+	d := Decision{Key: c.Key, candidate: c, Findings: candidateFindings(c)}
 	if rec, ok := p.recs.Get(c.Key); ok {
 		d.record = &rec
 	}
 	r := d.record
 	if r != nil {
-		for _, f := range checkRecord(*r, p.opts.Now, p.opts.RecentWindow) {
-			d.Warnings = append(d.Warnings, f.String())
-		}
+		d.Findings = append(d.Findings, checkRecord(*r, p.opts.Now, p.opts.RecentWindow)...)
 	}
 	dup := p.markSeen(c.Key)
 	if blocked, why := candidateBlocked(c); blocked {

@@ -22,16 +22,18 @@ func candidateBlocked(c *candidate) (bool, string) {
 	return true, strings.Join(msgs, "; ")
 }
 
-// candidateWarnings returns validation warnings as "code: message".
-func candidateWarnings(c *candidate) []string {
-	if len(c.Verdict.Warnings) == 0 {
+// candidateFindings returns the verdict's findings, errors (marked) first.
+func candidateFindings(c *candidate) []Finding {
+	v := &c.Verdict
+	if len(v.Errors)+len(v.Warnings) == 0 {
 		return nil
 	}
-	out := make([]string, 0, len(c.Verdict.Warnings))
-	for _, f := range c.Verdict.Warnings {
-		out = append(out, f.String())
+	out := make([]Finding, 0, len(v.Errors)+len(v.Warnings))
+	for _, f := range v.Errors {
+		f.Error = true
+		out = append(out, f)
 	}
-	return out
+	return append(out, v.Warnings...)
 }
 
 // candidateObject names the NetBox object a candidate comes from.

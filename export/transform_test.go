@@ -475,7 +475,7 @@ func TestNoAddress(t *testing.T) {
 	if got := tr.Prepare(d, "", "c"); got != nil {
 		t.Errorf("Prepare of a device without addresses = %v, want nil", got)
 	}
-	want := Finding{codeNoAddress, `device 106 "patch-panel-07" has no address for IP policy "primary_ip4"; it is not exported.`}
+	want := Finding{Code: codeNoAddress, Message: `device 106 "patch-panel-07" has no address for IP policy "primary_ip4"; it is not exported.`}
 	if diff := cmp.Diff(want, noAddress(d, "")); diff != "" {
 		t.Errorf("NoAddress (-want +got):\n%s", diff)
 	}

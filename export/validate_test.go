@@ -204,12 +204,12 @@ func TestCheckRecord(t *testing.T) {
 		{
 			name: "exported an hour ago",
 			rec:  store.Record{Key: key, Status: store.StatusExported, ExportedAt: now.Add(-90 * time.Minute)},
-			want: []Finding{{codeRecentlyExported, "10.0.0.5 was exported 1h30m ago (within 24h)."}},
+			want: []Finding{{Code: codeRecentlyExported, Message: "10.0.0.5 was exported 1h30m ago (within 24h)."}},
 		},
 		{
 			name: "exported seconds ago",
 			rec:  store.Record{Key: key, Status: store.StatusExported, ExportedAt: now.Add(-10 * time.Second)},
-			want: []Finding{{codeRecentlyExported, "10.0.0.5 was exported less than a minute ago (within 24h)."}},
+			want: []Finding{{Code: codeRecentlyExported, Message: "10.0.0.5 was exported less than a minute ago (within 24h)."}},
 		},
 		{
 			name: "exported exactly a window ago",
@@ -223,19 +223,19 @@ func TestCheckRecord(t *testing.T) {
 		{
 			name: "exported in the future",
 			rec:  store.Record{Key: key, Status: store.StatusExported, ExportedAt: now.Add(time.Hour)},
-			want: []Finding{{codeRecentlyExported, "10.0.0.5 was exported at 2026-11-25T13:00:00Z, after the current time (within 24h)."}},
+			want: []Finding{{Code: codeRecentlyExported, Message: "10.0.0.5 was exported at 2026-11-25T13:00:00Z, after the current time (within 24h)."}},
 		},
 		{
 			name: "failed",
 			rec:  store.Record{Key: key, Status: store.StatusError, Attempts: 3, LastError: "wug: PATCH /devices/-/config/template: 500 Internal Server Error"},
-			want: []Finding{{codePreviousFailure, "The previous export of 10.0.0.5 failed (attempts: 3): wug: PATCH /devices/-/config/template: 500 Internal Server Error."}},
+			want: []Finding{{Code: codePreviousFailure, Message: "The previous export of 10.0.0.5 failed (attempts: 3): wug: PATCH /devices/-/config/template: 500 Internal Server Error."}},
 		},
 		{
 			name: "failed without detail, recently exported before",
 			rec:  store.Record{Key: key, Status: store.StatusError, ExportedAt: now.Add(-2 * time.Hour)},
 			want: []Finding{
-				{codeRecentlyExported, "10.0.0.5 was exported 2h ago (within 24h)."},
-				{codePreviousFailure, "The previous export of 10.0.0.5 failed."},
+				{Code: codeRecentlyExported, Message: "10.0.0.5 was exported 2h ago (within 24h)."},
+				{Code: codePreviousFailure, Message: "The previous export of 10.0.0.5 failed."},
 			},
 		},
 	}
@@ -268,7 +268,7 @@ func TestDuplicateIndex(t *testing.T) {
 		t.Error("the same address in another VRF reported a duplicate")
 	}
 	f, dup := x.Observe("", a, edge)
-	want := Finding{codeDuplicate, `10.0.0.5 is used by device 2 "edge-1" and also by device 1 "core-1" in the global table.`}
+	want := Finding{Code: codeDuplicate, Message: `10.0.0.5 is used by device 2 "edge-1" and also by device 1 "core-1" in the global table.`}
 	if diff := cmp.Diff(want, f); !dup || diff != "" {
 		t.Errorf("Observe duplicate = %v (-want +got):\n%s", dup, diff)
 	}
@@ -278,7 +278,7 @@ func TestDuplicateIndex(t *testing.T) {
 	}
 	// The first owner is flagged once the selection is complete.
 	f, dup = x.Duplicates("", a, core)
-	want = Finding{codeDuplicate, `10.0.0.5 is used by device 1 "core-1" and also by device 2 "edge-1" in the global table (and 1 more).`}
+	want = Finding{Code: codeDuplicate, Message: `10.0.0.5 is used by device 1 "core-1" and also by device 2 "edge-1" in the global table (and 1 more).`}
 	if diff := cmp.Diff(want, f); !dup || diff != "" {
 		t.Errorf("Duplicates(first owner) = %v (-want +got):\n%s", dup, diff)
 	}

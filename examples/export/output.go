@@ -35,19 +35,19 @@ func writeText(w io.Writer, res *export.Result, scans *export.ScanResult) error 
 	skipped := map[string]int{}
 	var invalid, failed []string
 	for _, o := range res.Outcomes {
-		switch {
-		case o.Action == export.ActionSkip && o.Key.Address.IsValid() && o.Error == "":
+		switch o.Kind {
+		case export.OutcomeSkipped:
 			skipped[o.Reason]++
-		case o.Action == export.ActionSkip && (o.Key.Address.IsValid() || o.Error == ""):
-			invalid = append(invalid, describe(o))
-		case o.Error != "":
-			failed = append(failed, describe(o))
+		case export.OutcomeInvalid:
+			invalid = append(invalid, o.String())
+		case export.OutcomeFailed:
+			failed = append(failed, o.String())
 		}
 	}
 	if scans != nil {
 		for _, o := range scans.Outcomes {
-			if o.Error != "" {
-				failed = append(failed, describe(o))
+			if o.Kind == export.OutcomeFailed {
+				failed = append(failed, o.String())
 			}
 		}
 	}
@@ -72,22 +72,6 @@ func list(w io.Writer, title string, lines []string) {
 	for _, l := range lines {
 		fmt.Fprintf(w, "  %s\n", l)
 	}
-}
-
-// describe names an outcome's NetBox object and address and says what
-// went wrong.
-func describe(o export.Outcome) string {
-	if !o.Key.Address.IsValid() && o.Error == "" {
-		return o.Reason // an object-level reason names the object itself
-	}
-	var who []string
-	if o.ObjectID != 0 {
-		who = append(who, fmt.Sprintf("%s %d %q", o.ObjectKind, o.ObjectID, o.ObjectName))
-	}
-	if o.Key.Address.IsValid() {
-		who = append(who, o.Key.Address.String())
-	}
-	return strings.Join(who, " ") + ": " + cmp.Or(o.Error, o.Reason)
 }
 
 // writeJSON prints the result, with the scan follow-up when there was

@@ -333,17 +333,18 @@ func printResult(w io.Writer, res *export.Result) {
 	skipped, warnings := map[string]int{}, map[string]int{}
 	var invalid, failed []string
 	for _, o := range res.Outcomes {
-		for _, wn := range o.Warnings {
-			code, _, _ := strings.Cut(wn, ":") // a Finding renders as "code: message"
-			warnings[code]++
+		for _, f := range o.Findings {
+			if !f.Error {
+				warnings[f.Code]++
+			}
 		}
-		switch {
-		case o.Action == export.ActionSkip && o.Key.Address.IsValid() && o.Error == "":
+		switch o.Kind {
+		case export.OutcomeSkipped:
 			skipped[o.Reason]++
-		case o.Action == export.ActionSkip && (o.Key.Address.IsValid() || o.Error == ""):
-			invalid = append(invalid, describe(o))
-		case o.Error != "":
-			failed = append(failed, describe(o))
+		case export.OutcomeInvalid:
+			invalid = append(invalid, o.String())
+		case export.OutcomeFailed:
+			failed = append(failed, o.String())
 		}
 	}
 	if len(skipped) > 0 {
@@ -364,19 +365,6 @@ func printResult(w io.Writer, res *export.Result) {
 		}
 		fmt.Fprintf(w, "   warnings, by code: %s\n", strings.Join(parts, ", "))
 	}
-}
-
-// describe names an outcome's NetBox object and address and says what
-// went wrong.
-func describe(o export.Outcome) string {
-	if !o.Key.Address.IsValid() && o.Error == "" {
-		return o.Reason // an object-level reason names the object itself
-	}
-	who := fmt.Sprintf("%s %d %q", o.ObjectKind, o.ObjectID, o.ObjectName)
-	if o.Key.Address.IsValid() {
-		who += " " + o.Key.Address.String()
-	}
-	return who + ": " + cmp.Or(o.Error, o.Reason)
 }
 
 func printList(w io.Writer, title string, lines []string) {
