@@ -5,12 +5,6 @@ import (
 	"slices"
 )
 
-// Routes of the catalog lists selectors look slugs up in.
-const (
-	RouteRoles Route = "GET /api/dcim/device-roles/"
-	RouteTags  Route = "GET /api/extras/tags/"
-)
-
 func (h *Handler) listRoles(r *http.Request, base string) ([]byte, *apiError) {
 	return h.listCatalog(r, base, func(c *catalog) []catEntry { return c.roles }, h.role)
 }

@@ -125,18 +125,18 @@ func pathID(r *http.Request) (int64, bool) {
 }
 
 func (h *Handler) getDevice(r *http.Request, base string) ([]byte, *apiError) {
-	return h.getObject(r, base, h.devices, false)
+	return getOne(h, r, base, "Device", true, func(id int64) *object { return h.devices.byID[id] }, h.device)
 }
 
 func (h *Handler) getVM(r *http.Request, base string) ([]byte, *apiError) {
-	return h.getObject(r, base, h.vms, true)
+	return getOne(h, r, base, "VirtualMachine", true, func(id int64) *object { return h.vms.byID[id] }, h.vm)
 }
 
-func (h *Handler) getObject(r *http.Request, base string, t *table[object], vm bool) ([]byte, *apiError) {
-	model := "Device"
-	if vm {
-		model = "VirtualMachine"
-	}
+// getOne serves a detail URL: find returns the row of its {id} (nil for
+// NetBox's 404 naming model) and render writes it in the view the query
+// asks for; configContext says whether the model has a config context.
+func getOne[T any](h *Handler, r *http.Request, base, model string, configContext bool,
+	find func(int64) *T, render func(*enc, view, *T)) ([]byte, *apiError) {
 	id, ok := pathID(r)
 	if !ok {
 		return nil, detail(http.StatusNotFound, "Not found.")
@@ -144,17 +144,13 @@ func (h *Handler) getObject(r *http.Request, base string, t *table[object], vm b
 	p := &params{q: r.URL.Query()}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	o := t.byID[id]
-	if o == nil {
+	x := find(id)
+	if x == nil {
 		return nil, detail(http.StatusNotFound, "No "+model+" matches the given query.")
 	}
-	v := h.view(p, base, true)
+	v := h.view(p, base, configContext)
 	e := &enc{only: v.only}
-	if vm {
-		h.vm(e, v, o)
-	} else {
-		h.device(e, v, o)
-	}
+	render(e, v, x)
 	return e.b, nil
 }
 
@@ -163,21 +159,7 @@ func (h *Handler) listIPs(r *http.Request, base string) ([]byte, *apiError) {
 }
 
 func (h *Handler) getIP(r *http.Request, base string) ([]byte, *apiError) {
-	id, ok := pathID(r)
-	if !ok {
-		return nil, detail(http.StatusNotFound, "Not found.")
-	}
-	p := &params{q: r.URL.Query()}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	ip := h.ips.byID[id]
-	if ip == nil {
-		return nil, detail(http.StatusNotFound, "No IPAddress matches the given query.")
-	}
-	v := h.view(p, base, false)
-	e := &enc{only: v.only}
-	h.ip(e, v, ip)
-	return e.b, nil
+	return getOne(h, r, base, "IPAddress", false, func(id int64) *ipAddr { return h.ips.byID[id] }, h.ip)
 }
 
 func (h *Handler) listInterfaces(r *http.Request, base string) ([]byte, *apiError) {
@@ -219,21 +201,7 @@ func (h *Handler) listSites(r *http.Request, base string) ([]byte, *apiError) {
 }
 
 func (h *Handler) getSite(r *http.Request, base string) ([]byte, *apiError) {
-	id, ok := pathID(r)
-	if !ok {
-		return nil, detail(http.StatusNotFound, "Not found.")
-	}
-	p := &params{q: r.URL.Query()}
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	s := get(h.cat.sites, id)
-	if s == nil {
-		return nil, detail(http.StatusNotFound, "No Site matches the given query.")
-	}
-	v := h.view(p, base, false)
-	e := &enc{only: v.only}
-	h.site(e, v, s)
-	return e.b, nil
+	return getOne(h, r, base, "Site", false, func(id int64) *catEntry { return get(h.cat.sites, id) }, h.site)
 }
 
 // getStatus serves /api/status/ (values as a NetBox 4.3 Docker image

@@ -40,6 +40,17 @@ const (
 	RouteInterfaces      Route = "GET /api/dcim/interfaces/"
 	RouteSites           Route = "GET /api/dcim/sites/"
 	RouteSite            Route = "GET /api/dcim/sites/{id}/"
+	// Catalog lists that slug lookups read.
+	RouteRoles Route = "GET /api/dcim/device-roles/"
+	RouteTags  Route = "GET /api/extras/tags/"
+	// Write-back: custom-field definitions, bulk custom-field updates of
+	// devices and VMs, and journal entries.
+	RouteCustomFields         Route = "GET /api/extras/custom-fields/"
+	RouteCreateCustomFields   Route = "POST /api/extras/custom-fields/"
+	RoutePatchDevices         Route = "PATCH /api/dcim/devices/"
+	RoutePatchVirtualMachines Route = "PATCH /api/virtualization/virtual-machines/"
+	RouteJournalEntries       Route = "GET /api/extras/journal-entries/"
+	RouteCreateJournalEntries Route = "POST /api/extras/journal-entries/"
 )
 
 // Option configures a fake.
@@ -322,24 +333,32 @@ func (s *Server) Client(opts ...netbox.Option) *netbox.Client {
 
 func (h *Handler) routes() {
 	m := http.NewServeMux()
-	m.HandleFunc(string(RouteStatus)+"{$}", h.serve(RouteStatus, h.getStatus))
-	m.HandleFunc(string(RouteDevices)+"{$}", h.serve(RouteDevices, h.listDevices))
-	m.HandleFunc(string(RouteDevice)+"{$}", h.serve(RouteDevice, h.getDevice))
-	m.HandleFunc(string(RouteVirtualMachines)+"{$}", h.serve(RouteVirtualMachines, h.listVMs))
-	m.HandleFunc(string(RouteVirtualMachine)+"{$}", h.serve(RouteVirtualMachine, h.getVM))
-	m.HandleFunc(string(RouteIPAddresses)+"{$}", h.serve(RouteIPAddresses, h.listIPs))
-	m.HandleFunc(string(RouteIPAddress)+"{$}", h.serve(RouteIPAddress, h.getIP))
-	m.HandleFunc(string(RouteInterfaces)+"{$}", h.serve(RouteInterfaces, h.listInterfaces))
-	m.HandleFunc(string(RouteSites)+"{$}", h.serve(RouteSites, h.listSites))
-	m.HandleFunc(string(RouteSite)+"{$}", h.serve(RouteSite, h.getSite))
-	m.HandleFunc(string(RouteRoles)+"{$}", h.serve(RouteRoles, h.listRoles))
-	m.HandleFunc(string(RouteTags)+"{$}", h.serve(RouteTags, h.listTags))
-	m.HandleFunc(string(RouteCustomFields)+"{$}", h.serve(RouteCustomFields, h.listCustomFields))
-	m.HandleFunc(string(RouteCreateCustomFields)+"{$}", h.serveStatus(RouteCreateCustomFields, http.StatusCreated, h.createCustomFields))
-	m.HandleFunc(string(RoutePatchDevices)+"{$}", h.serve(RoutePatchDevices, h.patchObjects(h.devices, false)))
-	m.HandleFunc(string(RoutePatchVirtualMachines)+"{$}", h.serve(RoutePatchVirtualMachines, h.patchObjects(h.vms, true)))
-	m.HandleFunc(string(RouteJournalEntries)+"{$}", h.serve(RouteJournalEntries, h.listJournalEntries))
-	m.HandleFunc(string(RouteCreateJournalEntries)+"{$}", h.serveStatus(RouteCreateJournalEntries, http.StatusCreated, h.createJournalEntries))
+	for _, rt := range []struct {
+		route Route
+		ok    int // the status of a success
+		fn    func(r *http.Request, base string) ([]byte, *apiError)
+	}{
+		{RouteStatus, http.StatusOK, h.getStatus},
+		{RouteDevices, http.StatusOK, h.listDevices},
+		{RouteDevice, http.StatusOK, h.getDevice},
+		{RouteVirtualMachines, http.StatusOK, h.listVMs},
+		{RouteVirtualMachine, http.StatusOK, h.getVM},
+		{RouteIPAddresses, http.StatusOK, h.listIPs},
+		{RouteIPAddress, http.StatusOK, h.getIP},
+		{RouteInterfaces, http.StatusOK, h.listInterfaces},
+		{RouteSites, http.StatusOK, h.listSites},
+		{RouteSite, http.StatusOK, h.getSite},
+		{RouteRoles, http.StatusOK, h.listRoles},
+		{RouteTags, http.StatusOK, h.listTags},
+		{RouteCustomFields, http.StatusOK, h.listCustomFields},
+		{RouteCreateCustomFields, http.StatusCreated, h.createCustomFields},
+		{RoutePatchDevices, http.StatusOK, h.patchObjects(h.devices, false)},
+		{RoutePatchVirtualMachines, http.StatusOK, h.patchObjects(h.vms, true)},
+		{RouteJournalEntries, http.StatusOK, h.listJournalEntries},
+		{RouteCreateJournalEntries, http.StatusCreated, h.createJournalEntries},
+	} {
+		m.HandleFunc(string(rt.route)+"{$}", h.serveStatus(rt.route, rt.ok, rt.fn))
+	}
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// A known path with a method the fake does not serve there.
 		if allow := allowed(m, r); allow != "" {

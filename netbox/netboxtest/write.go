@@ -13,22 +13,14 @@ import (
 	"time"
 )
 
-// The write routes: custom-field definitions, bulk custom-field updates of
-// devices and VMs, and journal entries.
 const (
-	RouteCustomFields                Route = "GET /api/extras/custom-fields/"
-	RouteCreateCustomFields          Route = "POST /api/extras/custom-fields/"
-	RoutePatchDevices                Route = "PATCH /api/dcim/devices/"
-	RoutePatchVirtualMachines        Route = "PATCH /api/virtualization/virtual-machines/"
-	RouteJournalEntries              Route = "GET /api/extras/journal-entries/"
-	RouteCreateJournalEntries        Route = "POST /api/extras/journal-entries/"
-	pCustomFields                          = "/api/extras/custom-fields/"
-	pJournal                               = "/api/extras/journal-entries/"
-	maxBody                                = 32 << 20
-	msgUnknownCF                           = "Unknown field name '%s' in custom field data."
-	msgInvalidCF                           = "Invalid value for custom field '%s': %s"
-	journalDisplayTime                     = "2006-01-02 15:04"
-	bulkWriteOnlyCustomFieldsMessage       = "netboxtest writes only custom_fields in bulk updates."
+	pCustomFields                    = "/api/extras/custom-fields/"
+	pJournal                         = "/api/extras/journal-entries/"
+	maxBody                          = 32 << 20 // bytes of a request body the fake reads
+	msgUnknownCF                     = "Unknown field name '%s' in custom field data."
+	msgInvalidCF                     = "Invalid value for custom field '%s': %s"
+	journalDisplayTime               = "2006-01-02 15:04"
+	bulkWriteOnlyCustomFieldsMessage = "netboxtest writes only custom_fields in bulk updates."
 )
 
 // CustomField is a custom-field definition as the fake holds it.
