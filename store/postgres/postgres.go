@@ -27,6 +27,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wugsync/wugsync/store"
@@ -170,16 +171,31 @@ var dialect = sqlstore.Dialect{
 	Contains:    func(expr, param string) string { return "strpos(" + expr + ", " + param + ") > 0" },
 	// Under the "C" collation lower() lowers ASCII letters only, whatever
 	// the database's locale.
-	LowerASCII: func(expr string) string { return "lower(" + expr + ` COLLATE "C")` },
-	JSONText:   func(col string) string { return col + "::text" },
-	JSONParam:  func(p string) string { return p + "::jsonb" },
-	Now:        "now()",
-	RunSeq:     "seq",
+	LowerASCII:    func(expr string) string { return "lower(" + expr + ` COLLATE "C")` },
+	JSONText:      func(col string) string { return col + "::text" },
+	JSONParam:     func(p string) string { return p + "::jsonb" },
+	Now:           "now()",
+	TimeDest:      func(t *time.Time) any { return timeDest{t} },
+	RunSeq:        "seq",
+	CountByStatus: `SELECT status, count(*) FROM records WHERE connection = $1 GROUP BY status`,
 	SchemaVersionTable: `CREATE TABLE IF NOT EXISTS schema_version (
 		version    integer     NOT NULL PRIMARY KEY,
 		name       text        NOT NULL,
 		applied_at timestamptz NOT NULL DEFAULT now())`,
 }.Prepare()
+
+// timeDest reads a timestamptz column into a time.Time in UTC, NULL as the
+// zero time, through pgx's own decoding.
+type timeDest struct{ t *time.Time }
+
+// ScanTimestamptz is how pgx hands timeDest the value.
+func (d timeDest) ScanTimestamptz(v pgtype.Timestamptz) error {
+	*d.t = time.Time{}
+	if v.Valid {
+		*d.t = v.Time.UTC()
+	}
+	return nil
+}
 
 // upsertFromCopy upserts the records copied into wugsync_upsert.
 var upsertFromCopy = func() string {

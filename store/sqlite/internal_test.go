@@ -75,7 +75,7 @@ func TestQueryPlan(t *testing.T) {
 	}{
 		{"first status page", "", nil, "SEARCH records USING INDEX records_by_status (connection=? AND status=?)"},
 		{"next status page", "", nil, "SEARCH records USING INDEX records_by_status (connection=? AND status=? AND (vrf,address)>(?,?))"},
-		{"counts by status", dialect.CountByStatus(), []any{"c1"}, "SEARCH records USING COVERING INDEX records_by_status (connection=? AND status=?)"},
+		{"counts by status", dialect.CountByStatus, []any{"c1"}, "SEARCH records USING COVERING INDEX records_by_status (connection=? AND status=?)"},
 	} {
 		q := store.Query{Connection: "c1", Statuses: []store.Status{store.StatusError}}
 		if tc.name == "next status page" {

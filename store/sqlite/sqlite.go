@@ -268,7 +268,18 @@ var dialect = sqlstore.Dialect{
 	JSONText:   func(col string) string { return col },
 	JSONParam:  func(p string) string { return p },
 	Clock:      time.Now,
+	TimeDest:   sqlstore.MicrosDest,
 	RunSeq:     "rowid",
+	// Each status is counted by a range count of records_by_status
+	// (connection, status): the index entries are counted without being
+	// read, about twice as fast as grouping them by the status they hold.
+	CountByStatus: func() string {
+		parts := make([]string, len(store.Statuses))
+		for i, st := range store.Statuses {
+			parts[i] = "SELECT '" + string(st) + "', (SELECT count(*) FROM records WHERE connection = ?1 AND status = '" + string(st) + "')"
+		}
+		return strings.Join(parts, " UNION ALL ")
+	}(),
 	SchemaVersionTable: `CREATE TABLE IF NOT EXISTS schema_version (
 		version    INTEGER NOT NULL PRIMARY KEY,
 		name       TEXT    NOT NULL,

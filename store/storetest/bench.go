@@ -28,7 +28,10 @@ const (
 //     (records/s);
 //   - QueryStatusPage: one page of 100 records of one status after a
 //     cursor, out of a store of 1,000,000 records (µs/page);
-//   - CountByStatus: counts by status over the same store (ms/op).
+//   - CountByStatus: counts by status over the same store (ms/op);
+//   - SearchPage: a status page's searched list over the same store: the
+//     count of the records whose name or address holds "dev-1", and one
+//     page of 100 of them at an offset (ms/page).
 //
 // The big store is loaded once per run of Benchmark, in batches of 10,000,
 // and only when a benchmark that needs it runs; BenchRecordsEnv overrides
@@ -69,6 +72,10 @@ func Benchmark(b *testing.B, newStore func(b *testing.B) store.Store) {
 	b.Run("CountByStatus", func(b *testing.B) {
 		st, n := load(b)
 		benchCount(b, st, n)
+	})
+	b.Run("SearchPage", func(b *testing.B) {
+		st, n := load(b)
+		benchSearchPage(b, st, n)
 	})
 }
 
@@ -152,5 +159,38 @@ func benchCount(b *testing.B, st store.Store, n int) {
 		b.Fatalf("counts add up to %d, want %d", total, n)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/op")
+	b.ReportMetric(float64(n), "stored")
+}
+
+func benchSearchPage(b *testing.B, st store.Store, n int) {
+	q := store.Query{Connection: bigConn, Search: "DEV-1", PageSize: pageSize}
+	matches, err := st.CountRecords(b.Context(), q)
+	if err != nil || matches < pageSize {
+		b.Fatalf("CountRecords = %d, %v; want a page or more", matches, err)
+	}
+	got, i := 0, 0
+	for b.Loop() {
+		if _, err := st.CountRecords(b.Context(), q); err != nil {
+			b.Fatalf("CountRecords: %v", err)
+		}
+		// Offsets spread over the matches in a fixed pseudo-random order.
+		q.Offset = int(uint64(i) * 2654435761 % uint64(matches-pageSize+1))
+		i++
+		m := 0
+		for _, err := range st.Records(b.Context(), q) {
+			if err != nil {
+				b.Fatalf("Records: %v", err)
+			}
+			if m++; m == pageSize {
+				break
+			}
+		}
+		got += m
+	}
+	if got != pageSize*b.N {
+		b.Fatalf("pages held %d records, want %d a page", got, pageSize)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/page")
+	b.ReportMetric(float64(matches), "matches")
 	b.ReportMetric(float64(n), "stored")
 }

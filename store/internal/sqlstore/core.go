@@ -180,7 +180,7 @@ func (c *Core) Record(ctx context.Context, key store.Key) (store.Record, error) 
 	if err := key.Validate(); err != nil {
 		return store.Record{}, err
 	}
-	r, err := ScanRecord(c.DB.QueryRow(ctx, c.D.selectRecord, key.Connection, key.VRF, key.Address.String()))
+	r, err := c.D.ScanRecord(c.DB.QueryRow(ctx, c.D.selectRecord, key.Connection, key.VRF, key.Address.String()))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Record{}, c.errorf("record %s: %w", key, store.ErrNotFound)
 	}
@@ -207,7 +207,7 @@ func (c *Core) page(ctx context.Context, q store.Query) ([]store.Record, error) 
 	query, args := c.D.PageQuery(q)
 	var page []store.Record
 	err := c.DB.Query(ctx, query, args, func(row Scanner) error {
-		r, err := ScanRecord(row)
+		r, err := c.D.ScanRecord(row)
 		page = append(page, r)
 		return err
 	})
@@ -237,32 +237,20 @@ func (c *Core) CountByStatus(ctx context.Context, connection string) (map[store.
 	if err := CheckConnection("count by status", connection); err != nil {
 		return nil, err
 	}
-	ns := make([]int, len(store.Statuses))
-	dest := make([]any, len(ns))
-	for i := range ns {
-		dest[i] = &ns[i]
-	}
-	if err := c.DB.QueryRow(ctx, c.D.CountByStatus(), connection).Scan(dest...); err != nil {
+	m := CountMap()
+	err := c.DB.Query(ctx, c.D.CountByStatus, []any{connection}, func(row Scanner) error {
+		var (
+			status string
+			n      int
+		)
+		err := row.Scan(&status, &n)
+		m[store.Status(status)] = n
+		return err
+	})
+	if err != nil {
 		return nil, c.errorf("count by status for %s: %w", connection, err)
 	}
-	m := make(map[store.Status]int, len(ns))
-	for i, st := range store.Statuses {
-		m[st] = ns[i]
-	}
 	return m, nil
-}
-
-// CountByStatus is the query CountByStatus runs: one range count of
-// records_by_status (connection, status) per status, which counts the
-// index entries without reading them (in SQLite about twice as fast as
-// grouping them by the status they hold).
-func (d Dialect) CountByStatus() string {
-	parts := make([]string, len(store.Statuses))
-	for i, st := range store.Statuses {
-		parts[i] = "(SELECT count(*) FROM records WHERE connection = " + d.Placeholder(1) + " AND status = '" +
-			strings.ReplaceAll(string(st), "'", "''") + "')"
-	}
-	return "SELECT " + strings.Join(parts, ", ")
 }
 
 // BeginRun records run as running and returns it with ID and StartedAt set.
@@ -310,7 +298,7 @@ func (c *Core) Run(ctx context.Context, id string) (store.Run, error) {
 	if err := CheckRunID(id); err != nil {
 		return store.Run{}, err
 	}
-	r, err := ScanRun(c.DB.QueryRow(ctx, "SELECT "+c.D.runList+" FROM runs WHERE id = "+c.D.Placeholder(1), id))
+	r, err := c.D.ScanRun(c.DB.QueryRow(ctx, "SELECT "+c.D.runList+" FROM runs WHERE id = "+c.D.Placeholder(1), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Run{}, c.errorf("run %q: %w", id, store.ErrNotFound)
 	}
@@ -336,7 +324,7 @@ func (c *Core) Runs(ctx context.Context, q store.RunQuery) ([]store.Run, error) 
 func (c *Core) runs(ctx context.Context, conn Conn, query string, args []any) ([]store.Run, error) {
 	var runs []store.Run
 	err := conn.Query(ctx, query, args, func(row Scanner) error {
-		r, err := ScanRun(row)
+		r, err := c.D.ScanRun(row)
 		runs = append(runs, r)
 		return err
 	})
@@ -389,7 +377,7 @@ func (c *Core) AcquireLease(ctx context.Context, name, holder string, ttl time.D
 				holder = excluded.holder,
 				expires_at = excluded.expires_at
 			WHERE leases.holder = excluded.holder OR leases.holder = '' OR leases.expires_at <= `+s.now()+`
-			RETURNING token, expires_at`, s.args...).Scan(&l.Token, TimeDest(&l.ExpiresAt))
+			RETURNING token, expires_at`, s.args...).Scan(&l.Token, c.D.TimeDest(&l.ExpiresAt))
 		if err == nil {
 			claimed = true
 			return nil
@@ -398,7 +386,7 @@ func (c *Core) AcquireLease(ctx context.Context, name, holder string, ttl time.D
 			return err
 		}
 		return conn.QueryRow(ctx, `SELECT holder, token, expires_at FROM leases WHERE name = `+c.D.Placeholder(1), name).
-			Scan(&cur.Holder, &cur.Token, TimeDest(&cur.ExpiresAt))
+			Scan(&cur.Holder, &cur.Token, c.D.TimeDest(&cur.ExpiresAt))
 	})
 	if err != nil {
 		return store.Lease{}, c.errorf("acquire lease %q for %s: %w", name, holder, err)
@@ -421,7 +409,7 @@ func (c *Core) RenewLease(ctx context.Context, l store.Lease, ttl time.Duration)
 		s := c.D.statement()
 		return conn.QueryRow(ctx, `UPDATE leases SET expires_at = `+s.later(ttl)+`
 			WHERE name = `+s.arg(l.Name)+` AND holder = `+s.arg(l.Holder)+` AND token = `+s.arg(l.Token)+` AND expires_at > `+s.now()+`
-			RETURNING expires_at`, s.args...).Scan(TimeDest(&l.ExpiresAt))
+			RETURNING expires_at`, s.args...).Scan(c.D.TimeDest(&l.ExpiresAt))
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		c.held.Drop(l)
@@ -552,10 +540,9 @@ func (d *Dialect) nullTime(t time.Time) any {
 	return d.Time(t)
 }
 
-// TimeDest is a Scan destination that reads a time column into t: NULL as
-// the zero time, microseconds since the epoch (SQLite) or a time.Time
-// (PostgreSQL), in UTC.
-func TimeDest(t *time.Time) sql.Scanner { return timeDest{t} }
+// MicrosDest is a Scan destination that reads a time column into t: NULL
+// as the zero time, microseconds since the epoch as that time in UTC.
+func MicrosDest(t *time.Time) any { return timeDest{t} }
 
 type timeDest struct{ t *time.Time }
 
@@ -565,8 +552,6 @@ func (d timeDest) Scan(src any) error {
 		*d.t = time.Time{}
 	case int64:
 		*d.t = time.UnixMicro(v).UTC()
-	case time.Time:
-		*d.t = v.UTC()
 	default:
 		return fmt.Errorf("time column holds a %T", src)
 	}
@@ -614,15 +599,15 @@ func RecordArgs(r *store.Record, d Dialect) ([]any, error) {
 }
 
 // ScanRecord reads a row of RecordColumns.
-func ScanRecord(row Scanner) (store.Record, error) {
+func (d *Dialect) ScanRecord(row Scanner) (store.Record, error) {
 	var (
 		r                                store.Record
 		addr, kind, status, reason, writ string
 	)
 	if err := row.Scan(&r.Connection, &r.VRF, &addr, &kind, &r.ObjectID, &r.ObjectName, &status, &reason,
 		&r.WUGDeviceID, &r.ScanID, &r.ScanState, &r.ScanDiscovered, &r.Fingerprint, &r.Attempts, &r.LastError,
-		&r.Adopted, &writ, TimeDest(&r.ExportedAt), TimeDest(&r.ScanTriggeredAt), TimeDest(&r.ScanCompletedAt),
-		TimeDest(&r.CreatedAt), TimeDest(&r.UpdatedAt)); err != nil {
+		&r.Adopted, &writ, d.TimeDest(&r.ExportedAt), d.TimeDest(&r.ScanTriggeredAt), d.TimeDest(&r.ScanCompletedAt),
+		d.TimeDest(&r.CreatedAt), d.TimeDest(&r.UpdatedAt)); err != nil {
 		return store.Record{}, err
 	}
 	if err := DecodeRecord(&r, addr, kind, status, reason, writ); err != nil {
@@ -636,14 +621,14 @@ var runColumns = []string{"id", "connection", "kind", "run_trigger", "filters", 
 	"selected", "added", "updated", "scanned", "unchanged", "failed", "error", "lease_name", "lease_holder", "lease_token"}
 
 // ScanRun reads a row of runColumns.
-func ScanRun(row Scanner) (store.Run, error) {
+func (d *Dialect) ScanRun(row Scanner) (store.Run, error) {
 	var (
 		r                     store.Run
 		kind, trigger, status string
 		filters               *string
 		rc                    = &r.Counts
 	)
-	if err := row.Scan(&r.ID, &r.Connection, &kind, &trigger, &filters, &status, TimeDest(&r.StartedAt), TimeDest(&r.FinishedAt),
+	if err := row.Scan(&r.ID, &r.Connection, &kind, &trigger, &filters, &status, d.TimeDest(&r.StartedAt), d.TimeDest(&r.FinishedAt),
 		&rc.Selected, &rc.Added, &rc.Updated, &rc.Scanned, &rc.Unchanged, &rc.Failed, &r.Error,
 		&r.Lease.Name, &r.Lease.Holder, &r.Lease.Token); err != nil {
 		return store.Run{}, err

@@ -162,6 +162,13 @@ type Dialect struct {
 	RunSeq string
 	// SchemaVersionTable creates the schema_version table if missing.
 	SchemaVersionTable string
+	// TimeDest returns a Scan destination that reads a time column into
+	// t: NULL as the zero time, else the time in UTC.
+	TimeDest func(t *time.Time) any
+	// CountByStatus selects the status and the count of each status of
+	// the records of one connection, the first parameter; statuses with no
+	// records may be left out.
+	CountByStatus string
 
 	// The statements Prepare builds.
 	upsertRecord, deleteRecord, selectRecord, runList, insertRun, finishRun string
