@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	gonetbox "github.com/netbox-community/go-netbox/v4"
 
 	"github.com/wugsync/wugsync/netbox/netboxtest"
 )
@@ -210,4 +211,62 @@ func cloneCF(m map[string]any, k string, v any) map[string]any {
 	}
 	out[k] = v
 	return out
+}
+
+// TestGoNetBoxWrites writes through go-netbox's own client (a custom
+// field, a journal entry) and decodes every new list with its strict
+// models.
+func TestGoNetBoxWrites(t *testing.T) {
+	t.Parallel()
+	s := netboxtest.NewServer(t, netboxtest.WithDevices(10))
+	c := goNetBox(s)
+	ctx := t.Context()
+	d := s.Devices()[0]
+
+	cf := gonetbox.NewWritableCustomFieldRequest([]string{"dcim.device"}, "wug_state")
+	typ := gonetbox.PATCHEDWRITABLECUSTOMFIELDREQUESTTYPE_TEXT
+	cf.Type = &typ
+	made, _, err := c.ExtrasAPI.ExtrasCustomFieldsCreate(ctx).WritableCustomFieldRequest(*cf).Execute()
+	if err != nil {
+		t.Fatalf("ExtrasCustomFieldsCreate: %v", err)
+	}
+	if made.Name != "wug_state" || made.Type.GetValue() != "text" || made.DataType != "string" {
+		t.Errorf("created field decoded as %s %v %s", made.Name, made.Type.GetValue(), made.DataType)
+	}
+	fields, _, err := c.ExtrasAPI.ExtrasCustomFieldsList(ctx).Name([]string{"wug_state", "ssh_port"}).Execute()
+	if err != nil || fields.Count != 2 {
+		t.Fatalf("ExtrasCustomFieldsList: %v (count %v)", err, fields)
+	}
+
+	je := gonetbox.NewWritableJournalEntryRequest("dcim.device", d.ID, "Added to WhatsUp Gold")
+	kind := gonetbox.JOURNALENTRYKINDVALUE_SUCCESS
+	je.Kind = &kind
+	entry, _, err := c.ExtrasAPI.ExtrasJournalEntriesCreate(ctx).WritableJournalEntryRequest(*je).Execute()
+	if err != nil {
+		t.Fatalf("ExtrasJournalEntriesCreate: %v", err)
+	}
+	if entry.AssignedObjectId != d.ID || entry.Kind.GetValue() != "success" {
+		t.Errorf("journal entry decoded as %d %v", entry.AssignedObjectId, entry.Kind.GetValue())
+	}
+	entries, _, err := c.ExtrasAPI.ExtrasJournalEntriesList(ctx).AssignedObjectId([]int32{int32(d.ID)}).Execute()
+	if err != nil || entries.Count != 1 {
+		t.Fatalf("ExtrasJournalEntriesList: %v (%v)", err, entries)
+	}
+
+	roles, _, err := c.DcimAPI.DcimDeviceRolesList(ctx).Slug([]string{"core-router", "server"}).Execute()
+	if err != nil || roles.Count != 2 {
+		t.Fatalf("DcimDeviceRolesList: %v (%v)", err, roles)
+	}
+	tags, _, err := c.ExtrasAPI.ExtrasTagsList(ctx).Limit(1000).Execute()
+	if err != nil || int(tags.Count) != len(s.Catalog().Tags) {
+		t.Fatalf("ExtrasTagsList: %v (%v)", err, tags)
+	}
+	// The new field is on devices, null until written.
+	dev, _, err := c.DcimAPI.DcimDevicesRetrieve(ctx, int32(d.ID)).Execute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := dev.CustomFields["wug_state"]; !ok || v != nil {
+		t.Errorf("device custom_fields[wug_state] = %v, %v; want null", v, ok)
+	}
 }
