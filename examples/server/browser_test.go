@@ -48,12 +48,12 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// newBrowser starts headless Chromium with a window of the given size and
+// newBrowser starts headless Chromium (the binary at chromium) with a window of the given size and
 // returns a context for its first tab, bounded by timeout.
-func newBrowser(t *testing.T, width, height int, timeout time.Duration) context.Context {
+func newBrowser(t *testing.T, chromium string, width, height int, timeout time.Duration) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.ExecPath(chromium),
 		chromedp.WindowSize(width, height),
 		chromedp.Flag("hide-scrollbars", true),
 	)
@@ -87,6 +87,7 @@ func must[T any](t *testing.T, ctx context.Context, what string, a chromedp.Acti
 
 func TestBrowserStatusPage(t *testing.T) {
 	t.Parallel()
+	chromium := chromiumPath(t)
 	f := newFixture(t, 40)
 	f.svc.byID["main"].cfg.WUG.DeviceLink = f.wug.URL + "/NmConsole/device/{id}"
 	ctx := context.Background()
@@ -112,7 +113,7 @@ func TestBrowserStatusPage(t *testing.T) {
 		rec = r // the last exported record in key order
 	}
 
-	b := newBrowser(t, 1200, 900, 2*time.Minute)
+	b := newBrowser(t, chromium, 1200, 900, 2*time.Minute)
 
 	// A stranger is sent to the sign-in.
 	must(t, b, "open the page", chromedp.Navigate(f.srv.URL+"/status/"))
