@@ -168,7 +168,9 @@ func TestBrowserStatusPage(t *testing.T) {
 
 	// The button starts a run and the page shows it running; pressed again
 	// while it runs, it answers 409 in words.
-	f.nb.SetLatency(500*time.Millisecond, 500*time.Millisecond) // keeps the run going through the second press
+	// The run is held at its WUG device listing until the second press
+	// has been answered, however slow the machine.
+	held, release := holdWUGListing(t, f)
 	mustResponse(t, b, "press Export now", chromedp.Click(chromedp.CSS(`#conn-1 form.trigger button`)))
 	notice := must(t, b, "read the notice", chromedp.Text(chromedp.ID("notice")))
 	running := must(t, b, "read the running run", chromedp.AttributeValue(chromedp.CSS(`#conn-1 .running`), "data-run-id"))
@@ -185,8 +187,14 @@ func TestBrowserStatusPage(t *testing.T) {
 	if alert := must(t, b, "read the alert", chromedp.Text(chromedp.ID("alert"))); !strings.Contains(alert, "An export of main is already running (run "+running.Value) {
 		t.Errorf("the second press says %q", alert)
 	}
+	if held.Load() == 0 {
+		t.Error("the run was not held at its WUG listing: the 409 did not surely meet a running run")
+	}
+	release()
 	saveScreenshot(t, "status-page.png", shot)
-	waitRun(t, f.st, running.Value)
+	if run := waitRun(t, f.st, running.Value); run.Status != store.RunSucceeded {
+		t.Errorf("the run the page started = %+v, want succeeded", run)
+	}
 
 	// On a phone the page fits the screen's width.
 	must(t, b, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))

@@ -284,8 +284,8 @@ func TestStatusPageCSRF(t *testing.T) {
 func TestStatusPageExportButton(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, 20)
-	f.nb.SetLatency(250*time.Millisecond, 250*time.Millisecond) // keeps the run going while the second press arrives
 	cookie, csrf := f.signIn()
+	held, release := holdWUGListing(t, f) // keeps the run going while the second press arrives
 	form := url.Values{"csrf_token": {csrf}}
 
 	resp, body := f.send(pageReq{method: "POST", path: "/status/connections/1/export", form: form, cookie: cookie})
@@ -307,6 +307,10 @@ func TestStatusPageExportButton(t *testing.T) {
 		!strings.Contains(body, `role="alert"`) {
 		t.Errorf("second press: %d, want 409 naming run %s\n%s", resp.StatusCode, runID, body)
 	}
+	if held.Load() == 0 {
+		t.Error("the run was not held at its WUG listing")
+	}
+	release()
 	if run := waitRun(t, f.st, runID); run.Status != store.RunSucceeded || run.Trigger != store.TriggerManual {
 		t.Errorf("run = %+v, want a succeeded manual run", run)
 	}
@@ -590,4 +594,21 @@ func (c *countingStore) Records(ctx context.Context, q store.Query) iter.Seq2[st
 			}
 		}
 	}
+}
+
+// holdWUGListing holds every WUG device listing from now on until release
+// is called (or the test ends): an export started now stays running. held
+// counts the listings held.
+func holdWUGListing(t *testing.T, f *fixture) (held *atomic.Int32, release func()) {
+	t.Helper()
+	held = new(atomic.Int32)
+	gate := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(release)
+	f.wug.Observe("GET /api/v1/device-groups/{groupId}/devices/-", func(int) {
+		held.Add(1)
+		<-gate
+	})
+	return held, release
 }
