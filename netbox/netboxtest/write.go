@@ -1,6 +1,7 @@
 package netboxtest
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -338,7 +339,7 @@ func (h *Handler) patchObjects(t *table[object], vm bool) func(*http.Request, st
 					objs = append(objs, o)
 				}
 			}
-			slices.SortFunc(objs, func(a, b *object) int { return int(a.id - b.id) })
+			slices.SortFunc(objs, func(a, b *object) int { return cmp.Compare(a.id, b.id) })
 			vals := make([][]any, len(objs))
 			for i, o := range objs {
 				if vals[i], ae = h.patchedCFs(o, updates[o.id], vm); ae != nil {
