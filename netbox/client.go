@@ -99,8 +99,9 @@ type config struct {
 // return an error, which NewClient reports.
 type Option func(*config) error
 
-// RetryPolicy says how often and how long to retry; see DefaultRetryPolicy.
-// It is the same type as wug.RetryPolicy.
+// RetryPolicy says how often and how long to retry (MaxRetries, WaitMin,
+// WaitMax, MaxRetryAfter); it is the same type as wug.RetryPolicy, whose
+// documentation describes it. See DefaultRetryPolicy.
 type RetryPolicy = httpx.RetryPolicy
 
 // DefaultRetryPolicy returns the retry policy NewClient uses by default:
@@ -108,14 +109,17 @@ type RetryPolicy = httpx.RetryPolicy
 // honoured up to 2 minutes.
 func DefaultRetryPolicy() RetryPolicy { return httpx.DefaultRetryPolicy() }
 
-// Hooks observe attempts, retries and adaptive rate changes, e.g. for
-// metrics; the wug package takes the same type.
+// Hooks observe the client's HTTP traffic (OnAttempt, OnRetry,
+// OnLimitChange), e.g. for metrics; it is the same type as wug.Hooks,
+// whose documentation describes it.
 type Hooks = httpx.Hooks
 
-// AttemptEvent describes one HTTP attempt, passed to Hooks.OnAttempt.
+// AttemptEvent describes one HTTP attempt, passed to Hooks.OnAttempt; it
+// is the same type as wug.AttemptEvent.
 type AttemptEvent = httpx.AttemptEvent
 
-// RetryEvent describes one retry, passed to Hooks.OnRetry.
+// RetryEvent describes one retry, passed to Hooks.OnRetry; it is the same
+// type as wug.RetryEvent.
 type RetryEvent = httpx.RetryEvent
 
 // httpOption makes an Option of a setting both clients share.

@@ -40,7 +40,10 @@ const apiPrefix = "/api/v1"
 // maxErrorBody bounds how much of an error answer is read.
 const maxErrorBody = 64 << 10
 
-// RetryPolicy says how often and how long to retry; see DefaultRetryPolicy.
+// RetryPolicy says how often and how long to retry: MaxRetries after the
+// first attempt (0 turns retrying off), a backoff from WaitMin doubling up
+// to WaitMax with jitter, and a server's Retry-After honoured up to
+// MaxRetryAfter (0 means WaitMax×10). See DefaultRetryPolicy.
 type RetryPolicy = httpx.RetryPolicy
 
 // DefaultRetryPolicy returns the retry policy NewClient uses by default:
@@ -48,14 +51,21 @@ type RetryPolicy = httpx.RetryPolicy
 // honoured up to 2 minutes.
 func DefaultRetryPolicy() RetryPolicy { return httpx.DefaultRetryPolicy() }
 
-// Hooks observe attempts, retries and adaptive rate changes, e.g. for
-// metrics; the netbox package takes the same type.
+// Hooks observe the client's HTTP traffic, e.g. for metrics: OnAttempt
+// after each attempt, OnRetry when a failed attempt will be retried, and
+// OnLimitChange with the adaptive limiter's new rate. They run on the
+// request's goroutine and must be quick and safe for concurrent use. The
+// netbox package takes the same type.
 type Hooks = httpx.Hooks
 
-// AttemptEvent describes one HTTP attempt, passed to Hooks.OnAttempt.
+// AttemptEvent describes one HTTP attempt, passed to Hooks.OnAttempt: its
+// Method, sanitized URL, Attempt number (from 1), Status (0 on a transport
+// error), Err, and Duration until the answer's headers.
 type AttemptEvent = httpx.AttemptEvent
 
-// RetryEvent describes one retry, passed to Hooks.OnRetry.
+// RetryEvent describes one retry, passed to Hooks.OnRetry: the Method,
+// sanitized URL and number of the Attempt that failed (from 1), its Status
+// (0 on a transport error) and Err.
 type RetryEvent = httpx.RetryEvent
 
 // Client talks to one WUG server. It is safe for concurrent use.
