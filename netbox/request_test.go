@@ -169,3 +169,33 @@ func ExampleClient_Do() {
 	fmt.Println(status.Version)
 	// Output: 4.3.2
 }
+
+func TestDoFailsClosedOnAnAnswerOfAnotherShape(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body string
+	}{
+		{"a list for an object", `[1,2]`},
+		{"not JSON", `<html>`},
+		{"empty", ``},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mt := httpmock.NewMockTransport()
+			mt.RegisterNoResponder(httpmock.NewStringResponder(200, tt.body))
+			c, err := netbox.NewClient("https://nb.test", "tok", netbox.WithBaseTransport(mt))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := c.NewRequest("GET", "/api/dcim/sites/1/", nil)
+			var site struct {
+				ID int64 `json:"id"`
+			}
+			_, err = c.Do(t.Context(), req, &site)
+			if err == nil || !strings.HasPrefix(err.Error(), "netbox: GET /api/dcim/sites/1/: answer is not the promised") {
+				t.Errorf("err = %v, want a decoding error naming the request", err)
+			}
+		})
+	}
+}
