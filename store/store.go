@@ -247,9 +247,13 @@ func (w *Written) validate() error {
 	var first error
 	firstName := ""
 	for name, v := range w.Attributes {
-		err := badText("written attribute name", name, fmt.Sprintf("written attribute %q value", name), v)
-		if err == nil && name == "" {
+		var err error
+		switch {
+		case name == "":
 			err = errors.New("written attribute name is empty")
+		case badText("", name, "", v) != nil:
+			// The field is named only when it is wrong: most are not.
+			err = badText("written attribute name", name, fmt.Sprintf("written attribute %q value", name), v)
 		}
 		if err != nil && (first == nil || name < firstName) {
 			first, firstName = err, name

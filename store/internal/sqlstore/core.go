@@ -592,10 +592,12 @@ func RecordArgs(r *store.Record, d Dialect) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []any{r.Connection, r.VRF, r.Address.String(), string(r.ObjectKind), r.ObjectID, r.ObjectName,
+	// One spare place, for the time an upsert binds last.
+	args := make([]any, 0, len(writeColumns)+1)
+	return append(args, r.Connection, r.VRF, r.Address.String(), string(r.ObjectKind), r.ObjectID, r.ObjectName,
 		string(r.Status), string(r.Reason), r.WUGDeviceID, r.ScanID, r.ScanState, r.ScanDiscovered,
 		r.Fingerprint, r.Attempts, r.LastError, r.Adopted, written,
-		d.nullTime(r.ExportedAt), d.nullTime(r.ScanTriggeredAt), d.nullTime(r.ScanCompletedAt), d.nullTime(r.CreatedAt)}, nil
+		d.nullTime(r.ExportedAt), d.nullTime(r.ScanTriggeredAt), d.nullTime(r.ScanCompletedAt), d.nullTime(r.CreatedAt)), nil
 }
 
 // ScanRecord reads a row of RecordColumns.
