@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/wugsync/wugsync/export"
 	"github.com/wugsync/wugsync/store"
 )
@@ -32,6 +34,10 @@ const (
 	staticPath     = "/status/static/"
 	recordsPerPage = 50
 	maxFormBody    = 8 << 10 // bytes of a sign-in or button form
+	// signInBurst wrong tokens are refused at once; then one more every
+	// signInRefill, and sign-in waits.
+	signInBurst  = 10
+	signInRefill = 6 * time.Second
 	// pageStoreTimeout bounds the store reads behind one page.
 	pageStoreTimeout = 20 * time.Second
 )
@@ -49,6 +55,9 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 type statusPage struct {
 	svc      *service
 	sessions *sessions
+	// failures paces wrong tokens: past its burst, sign-in answers 429
+	// for everyone until it refills, so the token cannot be guessed fast.
+	failures *rate.Limiter
 	// drift feeds the drift section; nil leaves the section out.
 	drift driftSource
 }
@@ -93,7 +102,8 @@ type driftItem struct {
 }
 
 func newStatusPage(svc *service) *statusPage {
-	return &statusPage{svc: svc, sessions: newSessions(svc.cfg.APIToken.Value())}
+	return &statusPage{svc: svc, sessions: newSessions(svc.cfg.APIToken.Value()),
+		failures: rate.NewLimiter(rate.Every(signInRefill), signInBurst)}
 }
 
 // routes registers the page, its sign-in and sign-out, its export button
@@ -208,7 +218,14 @@ func (p *statusPage) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	tok := r.PostFormValue("token")
 	next := safeNext(r.PostFormValue("next"))
+	if p.failures.Tokens() < 1 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(signInRefill/time.Second)))
+		p.render(w, http.StatusTooManyRequests, "signin.html", signInView{Next: next, PlainHTTP: plainHTTP(r),
+			Error: "Too many wrong tokens were tried; sign-in is paused. Try again in a few seconds."})
+		return
+	}
 	if !p.svc.validToken(tok) {
+		p.failures.Allow()
 		p.svc.log.Warn("status page: sign-in refused", "remote", r.RemoteAddr)
 		p.render(w, http.StatusForbidden, "signin.html", signInView{Next: next, PlainHTTP: plainHTTP(r),
 			Error: "That is not the service's API token."})

@@ -612,3 +612,26 @@ func holdWUGListing(t *testing.T, f *fixture) (held *atomic.Int32, release func(
 	})
 	return held, release
 }
+
+func TestStatusPageSignInPaced(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 10)
+	wrong := url.Values{"token": {"guess"}, "next": {"/status/"}}
+	for i := range signInBurst {
+		if resp, _ := f.send(pageReq{method: "POST", path: signInPath, form: wrong}); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("wrong token %d: %d, want 403", i+1, resp.StatusCode)
+		}
+	}
+	// Past the burst even the right token waits: a guess that happened to
+	// be right must not be told so.
+	resp, body := f.send(pageReq{method: "POST", path: signInPath, form: url.Values{"token": {testToken}, "next": {"/status/"}}})
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || len(resp.Cookies()) != 0 ||
+		!strings.Contains(body, "sign-in is paused") {
+		t.Errorf("sign-in past %d wrong tokens: %d, Retry-After %q, cookies %v\n%s", signInBurst, resp.StatusCode,
+			resp.Header.Get("Retry-After"), resp.Cookies(), body)
+	}
+	// The API's token header is not paced.
+	if resp, _ := f.send(pageReq{path: "/status/", header: http.Header{"Authorization": {"Token " + testToken}}}); resp.StatusCode != http.StatusOK {
+		t.Errorf("the token header during the pause: %d, want 200", resp.StatusCode)
+	}
+}
