@@ -124,16 +124,7 @@ func benchQueryPage(b *testing.B, st store.Store, n int) {
 	for b.Loop() {
 		q.After = &cursors[i%len(cursors)]
 		i++
-		m := 0
-		for _, err := range st.Records(b.Context(), q) {
-			if err != nil {
-				b.Fatalf("Records: %v", err)
-			}
-			if m++; m == pageSize {
-				break
-			}
-		}
-		got += m
+		got += readPage(b, st, q)
 	}
 	if got == 0 {
 		b.Fatal("no page returned a record")
@@ -176,16 +167,7 @@ func benchSearchPage(b *testing.B, st store.Store, n int) {
 		// Offsets spread over the matches in a fixed pseudo-random order.
 		q.Offset = int(uint64(i) * 2654435761 % uint64(matches-pageSize+1))
 		i++
-		m := 0
-		for _, err := range st.Records(b.Context(), q) {
-			if err != nil {
-				b.Fatalf("Records: %v", err)
-			}
-			if m++; m == pageSize {
-				break
-			}
-		}
-		got += m
+		got += readPage(b, st, q)
 	}
 	if got != pageSize*b.N {
 		b.Fatalf("pages held %d records, want %d a page", got, pageSize)
@@ -193,4 +175,19 @@ func benchSearchPage(b *testing.B, st store.Store, n int) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/page")
 	b.ReportMetric(float64(matches), "matches")
 	b.ReportMetric(float64(n), "stored")
+}
+
+// readPage reads up to a page of the records q selects, as a status page
+// does, and returns how many it read.
+func readPage(b *testing.B, st store.Store, q store.Query) int {
+	n := 0
+	for _, err := range st.Records(b.Context(), q) {
+		if err != nil {
+			b.Fatalf("Records: %v", err)
+		}
+		if n++; n == pageSize {
+			break
+		}
+	}
+	return n
 }
