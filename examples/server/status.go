@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 
@@ -33,6 +34,7 @@ const (
 	pageExportPath = "/status/connections/{id}/export"
 	staticPath     = "/status/static/"
 	recordsPerPage = 50
+	maxSearch      = 200     // bytes of a record search
 	maxFormBody    = 8 << 10 // bytes of a sign-in or button form
 	// signInBurst wrong tokens are refused at once; then one more every
 	// signInRefill, and sign-in waits.
@@ -544,6 +546,14 @@ func (p *statusPage) records(ctx context.Context, v url.Values) recordsView {
 			return rv
 		}
 		q.Statuses = []store.Status{store.Status(rv.Status)}
+	}
+	switch {
+	case !utf8.ValidString(rv.Query) || strings.IndexByte(rv.Query, 0) >= 0:
+		rv.Error = "The search is not text: it holds a NUL byte or invalid UTF-8."
+		return rv
+	case len(rv.Query) > maxSearch:
+		rv.Error = fmt.Sprintf("The search is longer than %d bytes.", maxSearch)
+		return rv
 	}
 	if text := v.Get("page"); text != "" {
 		n, err := strconv.Atoi(text)

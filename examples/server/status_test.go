@@ -455,7 +455,7 @@ func TestStatusPageCountsFailuresBacklogAndRecords(t *testing.T) {
 	if !strings.Contains(body, `<a href="https://wug.example.com/device?id=542" rel="noreferrer">device 542</a>`) {
 		t.Error("the record's WUG device has no link to WUG's web interface")
 	}
-	for _, q := range []string{"?status=done", "?page=0", "?conn=9"} {
+	for _, q := range []string{"?status=done", "?page=0", "?conn=9", "?q=%00", "?q=%ff", "?q=" + strings.Repeat("1", maxSearch+1)} {
 		if body := page(q); !strings.Contains(body, `class="alert" role="alert"`) {
 			t.Errorf("%s: no message about the bad filter", q)
 		}
