@@ -175,6 +175,7 @@ var dialect = sqlstore.Dialect{
 	JSONText:      func(col string) string { return col + "::text" },
 	JSONParam:     func(p string) string { return p + "::jsonb" },
 	Now:           "now()",
+	Later:         func(micros string) string { return "now() + " + micros + "::bigint * interval '1 microsecond'" },
 	TimeDest:      func(t *time.Time) any { return timeDest{t} },
 	RunSeq:        "seq",
 	CountByStatus: `SELECT status, count(*) FROM records WHERE connection = $1 GROUP BY status`,

@@ -68,7 +68,6 @@ type EachError struct {
 }
 
 // Error names the statement by its place in the run.
-// Error names the statement by its place in the run.
 func (e *EachError) Error() string { return fmt.Sprintf("statement %d: %v", e.I+1, e.Err) }
 
 // Unwrap returns the statement's error.
@@ -509,7 +508,7 @@ func (s *statement) now() string {
 // later renders the time ttl from now, to the microsecond.
 func (s *statement) later(ttl time.Duration) string {
 	if s.d.Clock == nil {
-		return s.d.Now + " + " + s.arg(ttl.Microseconds()) + "::bigint * interval '1 microsecond'"
+		return s.d.Later(s.arg(ttl.Microseconds()))
 	}
 	return s.arg(s.d.Time(Micro(s.d.Clock()).Add(ttl).Truncate(time.Microsecond)))
 }
@@ -542,11 +541,12 @@ func (d *Dialect) nullTime(t time.Time) any {
 
 // MicrosDest is a Scan destination that reads a time column into t: NULL
 // as the zero time, microseconds since the epoch as that time in UTC.
-func MicrosDest(t *time.Time) any { return timeDest{t} }
+func MicrosDest(t *time.Time) any { return microsDest{t} }
 
-type timeDest struct{ t *time.Time }
+type microsDest struct{ t *time.Time }
 
-func (d timeDest) Scan(src any) error {
+// Scan reads what the driver found in the column.
+func (d microsDest) Scan(src any) error {
 	switch v := src.(type) {
 	case nil:
 		*d.t = time.Time{}

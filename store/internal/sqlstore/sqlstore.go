@@ -157,6 +157,9 @@ type Dialect struct {
 	// parameters; when nil the database's clock, Now, is used.
 	Clock func() time.Time
 	Now   string
+	// Later renders the database's time a number of microseconds (the
+	// parameter micros) from now; only with the database's clock.
+	Later func(micros string) string
 	// RunSeq is the column that orders runs started in the same
 	// microsecond by insertion.
 	RunSeq string
