@@ -225,7 +225,7 @@ type Written struct {
 
 // IsZero reports whether w records nothing written (nil and empty
 // attributes alike).
-func (w *Written) IsZero() bool {
+func (w Written) IsZero() bool {
 	return w.DisplayName == "" && w.Note == "" && w.GroupPath == "" && len(w.Attributes) == 0 &&
 		w.OSRole == "" && w.BrandRole == "" && !w.Maintenance
 }
