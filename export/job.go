@@ -280,6 +280,33 @@ type Result struct {
 	FinishedAt time.Time       `json:"finished_at"`
 }
 
+// SkipReasons counts the skipped outcomes by reason and returns the
+// reasons most frequent first (ties by reason).
+func (r *Result) SkipReasons() (reasons []string, count map[string]int) {
+	count = map[string]int{}
+	for _, o := range r.Outcomes {
+		if o.Kind == OutcomeSkipped {
+			if count[o.Reason]++; count[o.Reason] == 1 {
+				reasons = append(reasons, o.Reason)
+			}
+		}
+	}
+	slices.SortFunc(reasons, func(a, b string) int { return cmp.Or(count[b]-count[a], strings.Compare(a, b)) })
+	return reasons, count
+}
+
+// Describe returns the outcomes of a kind as text for people (see
+// Outcome.String), in completion order.
+func (r *Result) Describe(kind OutcomeKind) []string {
+	var out []string
+	for _, o := range r.Outcomes {
+		if o.Kind == kind {
+			out = append(out, o.String())
+		}
+	}
+	return out
+}
+
 // RunCounts converts the counts to the store's run counts.
 func (c Counts) RunCounts() store.RunCounts {
 	return store.RunCounts{Selected: c.Selected, Added: c.Added, Updated: c.Updated + c.Adopted,
@@ -538,34 +565,47 @@ func (j *exportJob) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 
 	res.Counts, res.Outcomes, res.Warnings = col.counts, col.outcomes, col.warnings
 	res.FinishedAt = j.now().UTC()
-	switch {
-	case err != nil && ctx.Err() != nil:
-		res.Status = store.RunInterrupted
-	case err != nil:
-		res.Status = store.RunFailed
-	case res.Counts.Failed > 0:
-		res.Status = store.RunPartial
-	default:
-		res.Status = store.RunSucceeded
-	}
+	res.Status = runStatus(ctx, err, res.Counts.Failed)
 	if !opts.dryRun {
 		run.Status, run.Counts, run.FinishedAt = res.Status, res.Counts.RunCounts(), res.FinishedAt
-		if err != nil {
-			if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) {
-				err = fmt.Errorf("%w: %w", err, cause)
-			}
-			run.Error = err.Error()
-		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if ferr := j.Store.FinishRun(fctx, run); ferr != nil {
-			err = errors.Join(err, fmt.Errorf("recording the end of run %s: %w", run.ID, ferr))
-		}
+		err = finishRun(ctx, j.Store, run, err)
 	}
 	if err != nil {
 		return res, fmt.Errorf("export %s: %w", j.Connection.Name, err)
 	}
 	return res, nil
+}
+
+// runStatus says how a run ended: interrupted when its context ended,
+// failed on err, partial when items failed.
+func runStatus(ctx context.Context, err error, failed int) store.RunStatus {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return store.RunInterrupted
+	case err != nil:
+		return store.RunFailed
+	case failed > 0:
+		return store.RunPartial
+	}
+	return store.RunSucceeded
+}
+
+// finishRun records the end of run, whose status and counts the caller
+// set, with err's text (naming a lost lease as the cause), and returns err
+// joined with a failure to record it. It records even when ctx has ended.
+func finishRun(ctx context.Context, st store.Store, run store.Run, err error) error {
+	if err != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, ErrLeaseLost) && !errors.Is(err, ErrLeaseLost) {
+			err = fmt.Errorf("%w: %w", err, cause)
+		}
+		run.Error = err.Error()
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if ferr := st.FinishRun(fctx, run); ferr != nil {
+		err = errors.Join(err, fmt.Errorf("recording the end of run %s: %w", run.ID, ferr))
+	}
+	return err
 }
 
 func (j *exportJob) run(ctx context.Context, opts *RunOptions, sel netbox.Selector, col *collector, res *Result) error {

@@ -81,28 +81,11 @@ func (j *scanJob) Run(ctx context.Context, trigger store.Trigger) (*ScanResult, 
 	}
 	res := &ScanResult{RunID: run.ID}
 	err = j.run(ctx, res)
-	switch {
-	case err != nil && ctx.Err() != nil:
-		res.Status = store.RunInterrupted
-	case err != nil:
-		res.Status = store.RunFailed
-	case res.Failed > 0:
-		res.Status = store.RunPartial
-	default:
-		res.Status = store.RunSucceeded
-	}
+	res.Status = runStatus(ctx, err, res.Failed)
 	run.Status = res.Status
 	run.Counts = store.RunCounts{Selected: res.Linked + res.NotFound + res.Waiting + res.TimedOut + res.Failed,
 		Scanned: res.Linked + res.NotFound, Updated: res.Linked, Failed: res.Failed + res.TimedOut}
-	if err != nil {
-		run.Error = err.Error()
-	}
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if ferr := j.Store.FinishRun(fctx, run); ferr != nil {
-		err = errors.Join(err, fmt.Errorf("recording the end of run %s: %w", run.ID, ferr))
-	}
-	if err != nil {
+	if err = finishRun(ctx, j.Store, run, err); err != nil {
 		return res, fmt.Errorf("scan monitor %s: %w", j.Connection, err)
 	}
 	return res, nil

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
-	"strings"
 
 	"github.com/wugsync/wugsync/export"
 )
@@ -32,18 +28,7 @@ func writeText(w io.Writer, res *export.Result, scans *export.ScanResult) error 
 			scans.Scans, scans.Linked, scans.NotFound, scans.Waiting, scans.TimedOut, scans.Failed)
 	}
 
-	skipped := map[string]int{}
-	var invalid, failed []string
-	for _, o := range res.Outcomes {
-		switch o.Kind {
-		case export.OutcomeSkipped:
-			skipped[o.Reason]++
-		case export.OutcomeInvalid:
-			invalid = append(invalid, o.String())
-		case export.OutcomeFailed:
-			failed = append(failed, o.String())
-		}
-	}
+	failed := res.Describe(export.OutcomeFailed)
 	if scans != nil {
 		for _, o := range scans.Outcomes {
 			if o.Kind == export.OutcomeFailed {
@@ -51,15 +36,13 @@ func writeText(w io.Writer, res *export.Result, scans *export.ScanResult) error 
 			}
 		}
 	}
-	if len(skipped) > 0 {
+	if reasons, n := res.SkipReasons(); len(reasons) > 0 {
 		fmt.Fprintf(w, "\nSkipped, by reason:\n")
-		reasons := slices.Collect(maps.Keys(skipped))
-		slices.SortFunc(reasons, func(a, b string) int { return cmp.Or(skipped[b]-skipped[a], strings.Compare(a, b)) })
 		for _, r := range reasons {
-			fmt.Fprintf(w, "  %5d  %s\n", skipped[r], r)
+			fmt.Fprintf(w, "  %5d  %s\n", n[r], r)
 		}
 	}
-	list(w, "Not exportable (fix these in NetBox)", invalid)
+	list(w, "Not exportable (fix these in NetBox)", res.Describe(export.OutcomeInvalid))
 	list(w, "Failed", failed)
 	return nil
 }

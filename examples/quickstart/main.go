@@ -10,7 +10,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -330,33 +329,22 @@ func printResult(w io.Writer, res *export.Result) {
 	} {
 		fmt.Fprintf(w, "   %-9s %4d  %s\n", l.name, l.n, l.what)
 	}
-	skipped, warnings := map[string]int{}, map[string]int{}
-	var invalid, failed []string
+	warnings := map[string]int{}
 	for _, o := range res.Outcomes {
 		for _, f := range o.Findings {
 			if !f.Error {
 				warnings[f.Code]++
 			}
 		}
-		switch o.Kind {
-		case export.OutcomeSkipped:
-			skipped[o.Reason]++
-		case export.OutcomeInvalid:
-			invalid = append(invalid, o.String())
-		case export.OutcomeFailed:
-			failed = append(failed, o.String())
-		}
 	}
-	if len(skipped) > 0 {
+	if reasons, n := res.SkipReasons(); len(reasons) > 0 {
 		fmt.Fprintf(w, "   skipped, by reason:\n")
-		reasons := slices.Collect(maps.Keys(skipped))
-		slices.SortFunc(reasons, func(a, b string) int { return cmp.Or(skipped[b]-skipped[a], strings.Compare(a, b)) })
 		for _, r := range reasons {
-			fmt.Fprintf(w, "     %3d  %s\n", skipped[r], r)
+			fmt.Fprintf(w, "     %3d  %s\n", n[r], r)
 		}
 	}
-	printList(w, "invalid", invalid)
-	printList(w, "failed", failed)
+	printList(w, "invalid", res.Describe(export.OutcomeInvalid))
+	printList(w, "failed", res.Describe(export.OutcomeFailed))
 	if len(warnings) > 0 {
 		codes := slices.Sorted(maps.Keys(warnings))
 		parts := make([]string, len(codes))

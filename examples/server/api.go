@@ -184,12 +184,12 @@ func (s *service) handleBulkExport(w http.ResponseWriter, r *http.Request) {
 	}
 	addrs := make([]netip.Addr, 0, len(texts))
 	for i, t := range texts {
-		p, err := parseAddress(t)
+		a, err := parseAddress(t)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("addresses[%d]: %v", i, err))
 			return
 		}
-		addrs = append(addrs, p.Addr())
+		addrs = append(addrs, a)
 	}
 	s.trigger(w, r, c, export.RunOptions{Trigger: store.TriggerBulk, IPs: addrs})
 }
@@ -500,11 +500,11 @@ func (s *service) parseRecordQuery(v url.Values) (q store.Query, limit, offset i
 		}
 	}
 	if text := first(v, "address", "ip_address"); text != "" {
-		p, err := parseAddress(text)
+		a, err := parseAddress(text)
 		if err != nil {
 			return q, 0, 0, fmt.Errorf("address: %v", err)
 		}
-		q.Address = p.Addr()
+		q.Address = a
 	}
 	if v.Has("vrf") {
 		vrf := v.Get("vrf")
@@ -682,26 +682,21 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-// parseAddress reads an address as NetBox writes it, with or without its
-// prefix length ("192.0.2.10/24", "2001:db8::10"); a zoned address is an
-// error, since WUG cannot use one.
-func parseAddress(text string) (netip.Prefix, error) {
-	s := strings.TrimSpace(text)
-	switch {
-	case s == "":
-		return netip.Prefix{}, errors.New("address is empty")
-	case strings.Contains(s, "%"):
-		return netip.Prefix{}, fmt.Errorf("address %q has an IPv6 zone, which WUG cannot use", text)
-	case strings.Contains(s, "/"):
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("address %q does not parse: %w", text, err)
-		}
-		return p, nil
-	}
+// parseAddress reads an IP address as NetBox writes it, with or without
+// its prefix length ("192.0.2.10/24", "2001:db8::10"); a zoned address is
+// an error, since WUG cannot use one.
+func parseAddress(text string) (netip.Addr, error) {
+	s, _, _ := strings.Cut(strings.TrimSpace(text), "/")
 	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("address %q does not parse: %w", text, err)
+	switch {
+	case err != nil:
+		return netip.Addr{}, fmt.Errorf("address %q does not parse: %w", text, err)
+	case a.Zone() != "":
+		return netip.Addr{}, fmt.Errorf("address %q has an IPv6 zone, which WUG cannot use", text)
+	case s != strings.TrimSpace(text):
+		if _, err := netip.ParsePrefix(strings.TrimSpace(text)); err != nil {
+			return netip.Addr{}, fmt.Errorf("address %q does not parse: %w", text, err)
+		}
 	}
-	return netip.PrefixFrom(a, a.BitLen()), nil
+	return a, nil
 }
