@@ -307,6 +307,11 @@ func TestStatusPageExportButton(t *testing.T) {
 		!strings.Contains(body, `role="alert"`) {
 		t.Errorf("second press: %d, want 409 naming run %s\n%s", resp.StatusCode, runID, body)
 	}
+	// The run is recorded before it lists WUG's devices: give it a moment
+	// to get there.
+	for deadline := time.Now().Add(5 * time.Second); held.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if held.Load() == 0 {
 		t.Error("the run was not held at its WUG listing")
 	}
