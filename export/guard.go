@@ -34,9 +34,9 @@ type MissingDevicesError struct {
 
 // Error gives both numbers and how to override the guard.
 func (e *MissingDevicesError) Error() string {
-	return fmt.Sprintf("add guard: WUG's device listing lacks %d of the %d devices the store links for connection %s, more than the %.0f%% (and at least %d) a run accepts; "+
+	return fmt.Sprintf("add guard: WUG's device listing lacks %d of the %d devices the store links, more than the %.0f%% (and at least %d) a run accepts; "+
 		"nothing was written. If WUG really lost them, run again with RunOptions.AcceptMissingDevices to add them again",
-		e.Missing, e.Linked, e.Connection, 100*e.MaxShare, minMissingForGuard)
+		e.Missing, e.Linked, 100*e.MaxShare, minMissingForGuard)
 }
 
 // Is makes errors.Is(err, ErrMissingDevices) true.

@@ -541,7 +541,7 @@ func (j *exportJob) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 		lo.Wait = lo.Wait || opts.Wait
 		runCtx, lease, done, err := enterLease(ctx, j.Store, j.Connection.Name, lo, j.logger())
 		if err != nil {
-			return nil, fmt.Errorf("export %s: %w", j.Connection.Name, err)
+			return nil, leaseError("export "+j.Connection.Name, err)
 		}
 		defer done()
 		ctx = runCtx

@@ -72,7 +72,7 @@ func (j *scanJob) Run(ctx context.Context, trigger store.Trigger) (*ScanResult, 
 	}
 	ctx, lease, done, err := enterLease(ctx, j.Store, j.Connection, j.Lease, log)
 	if err != nil {
-		return nil, fmt.Errorf("scan monitor %s: %w", j.Connection, err)
+		return nil, leaseError("scan monitor "+j.Connection, err)
 	}
 	defer done()
 	run, err := j.Store.BeginRun(ctx, store.Run{Connection: j.Connection, Kind: store.RunScanMonitor, Trigger: trigger, Status: store.RunRunning, Lease: lease})

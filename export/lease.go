@@ -281,6 +281,15 @@ func (l *lease) release(ctx context.Context) {
 	}
 }
 
+// leaseError names the run that could not take its lease, unless err is a
+// *RunInProgressError, which names the export and the connection itself.
+func leaseError(run string, err error) error {
+	if _, busy := errors.AsType[*RunInProgressError](err); busy {
+		return err
+	}
+	return fmt.Errorf("%s: %w", run, err)
+}
+
 // enterLease returns the context and lease a run of conn writes under: the
 // lease ctx carries (a Scheduler's), or one taken here, which done
 // releases.
