@@ -289,15 +289,6 @@ func (s *Scheduler) RecoverRuns(ctx context.Context, connection string) ([]store
 	return recoverRuns(ctx, s.st, connection)
 }
 
-// Validate checks m as New does: a group path template that does not
-// parse, a poll interval outside WUG's 10 to 84600 seconds, a prefix over
-// WUG's attribute name limit, a credential without a name or two of one
-// type, or an active monitor without a name is an error.
-func (m Mapping) Validate() error {
-	_, err := newTransformer(m)
-	return err
-}
-
 // AttributePrefix returns the prefix of the WUG attribute names the
 // connection owns (the Mapping's).
 func (e *Exporter) AttributePrefix() string { return e.export.Transformer.prefix }

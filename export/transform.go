@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/wugsync/wugsync/netbox"
-	"github.com/wugsync/wugsync/store"
 	"github.com/wugsync/wugsync/wug"
 )
 
@@ -418,61 +417,74 @@ func renderScalarOrObject(v any) string {
 	return string(b)
 }
 
-// noAddress returns the codeNoAddress finding for an object whose IP policy
-// selects no address.
-func noAddress(d *netbox.Device, policy netbox.IPPolicy) Finding {
-	if policy == "" {
-		policy = netbox.PrimaryIPv4
+// WUG's DeviceTemplate limits (characters), from the 2026.0 contract.
+const (
+	maxDisplayNameLen    = 150
+	maxAttributeNameLen  = 150
+	maxAttributeValueLen = 3000
+	maxBrandLen          = 256
+	maxNetworkNameLen    = 256
+)
+
+// truncationMarker ends a value that was cut to fit a WUG limit.
+const truncationMarker = "…[truncated]"
+
+// defaultDisplayName is the device name, or its NetBox display text, or
+// "<kind>-<id>" for unnamed objects; addresses other than the main one get
+// " (<address>)" appended.
+func defaultDisplayName(s Source) string {
+	name := cleanText(s.Device.Name)
+	if name == "" {
+		name = cleanText(s.Device.Display)
 	}
-	return Finding{
-		Code:    codeNoAddress,
-		Message: fmt.Sprintf("%s has no address for IP policy %q; it is not exported.", ownerOf(d), policy),
+	if name == "" {
+		kind := s.Device.Kind
+		if kind == "" {
+			kind = netbox.KindDevice
+		}
+		name = strings.ReplaceAll(string(kind), "_", "-") + "-" + strconv.FormatInt(s.Device.ID, 10)
 	}
+	if !s.Main && s.IP.IsValid() {
+		name += " (" + s.IP.Address.Addr().String() + ")"
+	}
+	return name
 }
 
-// mainAddress picks the main address among chosen: primary IPv4, primary
-// IPv6, out-of-band, else the first.
-func mainAddress(d *netbox.Device, chosen []netbox.IPAddress) int {
-	for _, want := range []netbox.IPAddress{d.PrimaryIPv4, d.PrimaryIPv6, d.OOBIP} {
-		if !want.IsValid() {
-			continue
-		}
-		for i, ip := range chosen {
-			if ip.VRF == want.VRF && ip.Address.Addr() == want.Address.Addr() {
-				return i
+// defaultNote says where the device comes from.
+func defaultNote(s Source) string {
+	if s.Device.URL == "" {
+		return "Managed by wugsync from NetBox."
+	}
+	return "Managed by wugsync from NetBox " + s.Device.URL
+}
+
+// cleanText trims a NetBox value and turns control characters (newlines,
+// tabs) into spaces, collapsing runs of them.
+func cleanText(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if unicode.IsControl(r) || (space && r == ' ') {
+			if !space {
+				b.WriteByte(' ')
 			}
-		}
-	}
-	return 0
-}
-
-// Prepare turns one NetBox object into its candidates for connection: one
-// per address that policy selects (see netbox.Device.ChooseIPs), each
-// validated (validatePrefix), transformed and fingerprinted. Context checks
-// (duplicates, store records) are the caller's: see duplicateIndex and
-// checkRecord. An object with no selected address yields no candidates
-// (see noAddress). candidates share d.
-func (t *transformer) Prepare(d *netbox.Device, policy netbox.IPPolicy, connection string) []candidate {
-	ips := d.ChooseIPs(policy)
-	if len(ips) == 0 {
-		return nil
-	}
-	main := mainAddress(d, ips)
-	out := make([]candidate, len(ips))
-	for i, ip := range ips {
-		c := &out[i]
-		c.Key = store.Key{Connection: connection, VRF: ip.VRF, Address: ip.Address.Addr().WithZone("")}
-		c.Device = d
-		c.IP = ip
-		c.Verdict = validatePrefix(ip.Address)
-		if !c.Verdict.OK() {
+			space = true
 			continue
 		}
-		tpl, path, findings := t.Transform(Source{Device: d, IP: ip, Main: i == main})
-		c.Template = tpl
-		c.GroupPath = path
-		c.Verdict.Warnings = append(c.Verdict.Warnings, findings...)
-		c.Fingerprint = fingerprint(&c.Template, c.GroupPath)
+		space = r == ' '
+		b.WriteRune(r)
 	}
-	return out
+	return strings.TrimSpace(b.String())
+}
+
+// refText is a related object's name, or its slug when it has no name.
+func refText(r netbox.Ref) string {
+	if n := cleanText(r.Name); n != "" {
+		return n
+	}
+	return cleanText(r.Slug)
 }

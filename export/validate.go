@@ -157,7 +157,7 @@ func validate4(v *verdict, bits int, a netip.Addr) {
 		return
 	}
 	if s, ok := lookupSpecial(specials4, a); ok {
-		add(v, s, a)
+		addSpecial(v, s, a)
 		if s.err {
 			return
 		}
@@ -185,7 +185,7 @@ func validate6(v *verdict, bits int, a netip.Addr) {
 		return
 	}
 	if s, ok := lookupSpecial(specials6, a); ok {
-		add(v, s, a)
+		addSpecial(v, s, a)
 		if s.err {
 			return
 		}
@@ -212,7 +212,8 @@ func lookupSpecial(list []special, a netip.Addr) (special, bool) {
 	return special{}, false
 }
 
-func add(v *verdict, s special, a netip.Addr) {
+// addSpecial adds the finding a special-purpose block gives a.
+func addSpecial(v *verdict, s special, a netip.Addr) {
 	msg := fmt.Sprintf("%s is %s.", a, s.what)
 	if s.err {
 		v.Error(s.code, msg)
