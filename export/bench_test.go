@@ -43,6 +43,8 @@ type benchCounts struct {
 	WUG        int `json:"wug"`
 	WUGWrites  int `json:"wug_writes"`
 	WUGDevices int `json:"wug_devices"`
+	// WUGRoutes counts the WUG requests by route ("METHOD /api/v1/…").
+	WUGRoutes map[string]int `json:"wug_routes"`
 }
 
 // benchAddrs are the child's server URLs; the fakes use their default
@@ -72,11 +74,24 @@ func TestBenchFakesChild(t *testing.T) {
 	ctl.HandleFunc("GET /counts", func(rw http.ResponseWriter, r *http.Request) {
 		c := w.Counts()
 		_ = json.NewEncoder(rw).Encode(benchCounts{NetBox: len(nb.Requests()), WUG: c.Reads + c.Writes,
-			WUGWrites: c.Writes - w.Count("POST /api/v1/token"), WUGDevices: w.DeviceCount()})
+			WUGWrites: c.Writes - w.Count("POST /api/v1/token"), WUGDevices: w.DeviceCount(), WUGRoutes: c.ByRoute})
 	})
 	ctl.HandleFunc("POST /reset", func(rw http.ResponseWriter, r *http.Request) {
 		nb.ResetRequests()
 		w.ResetRequests()
+	})
+	ctl.HandleFunc("POST /change", func(rw http.ResponseWriter, r *http.Request) {
+		every, err := strconv.Atoi(r.URL.Query().Get("every"))
+		if err != nil || every < 1 {
+			http.Error(rw, "every: want a whole number from 1", http.StatusBadRequest)
+			return
+		}
+		n, err := benchChange(nb, every, r.URL.Query().Get("mark"))
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_ = json.NewEncoder(rw).Encode(n)
 	})
 	cs := httptest.NewServer(ctl)
 	defer cs.Close()
