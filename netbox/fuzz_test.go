@@ -2,10 +2,8 @@ package netbox
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -18,22 +16,11 @@ const fuzzMaxBody = 1 << 16
 // was emitted.
 func fuzzDeliver(t *testing.T, secret string, body []byte, sig string) (int, []Event) {
 	t.Helper()
-	var got []Event
-	h, err := NewWebhookHandler(WebhookConfig{Secret: secret, MaxBodyBytes: fuzzMaxBody, BaseURL: "https://netbox.example.com"},
-		func(_ context.Context, e Event) error {
-			got = append(got, e)
-			return nil
-		})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodPost, "/hooks/netbox", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	header := http.Header{}
 	if sig != "" {
-		req.Header.Set(SignatureHeader, sig)
+		header.Set(SignatureHeader, sig)
 	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	rec, got := deliver(t, WebhookConfig{Secret: secret, MaxBodyBytes: fuzzMaxBody, BaseURL: "https://netbox.example.com"}, body, header)
 	if rec.Code >= 400 && len(bytes.TrimSpace(rec.Body.Bytes())) == 0 {
 		t.Errorf("status %d without a reason", rec.Code)
 	}

@@ -373,7 +373,7 @@ func TestInterfacesClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := res[0].DeviceID
-	all, err := collectSeq(c.Devices.Interfaces(ctx, id, ""))
+	all, err := wug.Collect(c.Devices.Interfaces(ctx, id, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +437,7 @@ func TestInterfaceDecoding(t *testing.T) {
 	}
 	for _, kind := range []wugtest.Misbehavior{wugtest.ErrorEnvelope, wugtest.NonJSON} {
 		srv.MisbehaveNext(wugtest.Misbehave{Route: "GET /api/v1/devices/{deviceId}/interfaces/-", Kind: kind})
-		if _, err := collectSeq(c.Devices.Interfaces(ctx, id, "")); err == nil {
+		if _, err := wug.Collect(c.Devices.Interfaces(ctx, id, "")); err == nil {
 			t.Errorf("%s: listing taken for success", kind)
 		}
 	}
@@ -851,7 +851,7 @@ func TestAttributesReplaceIsAtomic(t *testing.T) {
 			running = false
 		default:
 		}
-		attrs, err := collectSeq(c.Attributes.List(ctx, id, nil))
+		attrs, err := wug.Collect(c.Attributes.List(ctx, id, nil))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -54,7 +54,7 @@ func TestFakeDeviceReads(t *testing.T) {
 		wugtest.Device{Name: "edge", Address: "10.0.0.100", State: "Down"},
 	)
 
-	all, err := collectSeq(c.Devices.All(ctx))
+	all, err := wug.Collect(c.Devices.All(ctx))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestFakeDeviceReads(t *testing.T) {
 		t.Errorf("FindByAddress of an unknown address = %v, %v", none, err)
 	}
 
-	inCore, err := collectSeq(c.Devices.List(ctx, srv.AddGroup("My Network/Core"), &wug.ListOptions{View: wug.ViewOverview}))
+	inCore, err := wug.Collect(c.Devices.List(ctx, srv.AddGroup("My Network/Core"), &wug.ListOptions{View: wug.ViewOverview}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,17 +122,6 @@ func TestFakeDeviceReads(t *testing.T) {
 	}
 }
 
-func collectSeq[T any](seq func(func(T, error) bool)) ([]T, error) {
-	var out []T
-	for v, err := range seq {
-		if err != nil {
-			return out, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
 func TestFakePaging(t *testing.T) {
 	t.Parallel()
 	srv, c := fake(t, []wugtest.Option{wugtest.WithPageLimit(3)})
@@ -140,7 +129,7 @@ func TestFakePaging(t *testing.T) {
 		srv.AddDevice(wugtest.Device{Name: fmt.Sprintf("d%d", i), Address: fmt.Sprintf("192.0.2.%d", i+1)})
 	}
 	srv.ResetRequests()
-	all, err := collectSeq(c.Devices.All(context.Background()))
+	all, err := wug.Collect(c.Devices.All(context.Background()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +370,7 @@ func TestFakeGroups(t *testing.T) {
 	if err := c.Devices.JoinGroup(ctx, dev[0], got[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	mine, err := collectSeq(c.Devices.Groups(ctx, dev[0]))
+	mine, err := wug.Collect(c.Devices.Groups(ctx, dev[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +434,7 @@ func TestFakeScans(t *testing.T) {
 	if sc := srv.Scans(); len(sc) != 3 || len(sc[2].Addresses) != 6 {
 		t.Errorf("fake scans = %+v, want the /29 expanded to 6 hosts", sc)
 	}
-	active, err := collectSeq(c.Scans.Active(ctx, &wug.ActiveOptions{Model: wug.ScanModelNewDevice}))
+	active, err := wug.Collect(c.Scans.Active(ctx, &wug.ActiveOptions{Model: wug.ScanModelNewDevice}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +454,7 @@ func TestFakeScans(t *testing.T) {
 			t.Errorf("scan %s not done: %+v", s.ID, done)
 		}
 	}
-	found, err := collectSeq(c.Scans.Results(ctx, many.ID))
+	found, err := wug.Collect(c.Scans.Results(ctx, many.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,11 +466,11 @@ func TestFakeScans(t *testing.T) {
 	if diff := cmp.Diff([]string{"10.5.0.2", "10.5.0.3"}, addrs); diff != "" {
 		t.Errorf("scan results (-want +got):\n%s", diff)
 	}
-	byRange, err := collectSeq(c.Scans.Results(ctx, rng.ID))
+	byRange, err := wug.Collect(c.Scans.Results(ctx, rng.ID))
 	if err != nil || len(byRange) != 2 {
 		t.Errorf("range scan found %d devices (%v), want 2", len(byRange), err)
 	}
-	all, err := collectSeq(c.Scans.Active(ctx, &wug.ActiveOptions{IncludeFinished: true}))
+	all, err := wug.Collect(c.Scans.Active(ctx, &wug.ActiveOptions{IncludeFinished: true}))
 	if err != nil || len(all) < 3 {
 		t.Errorf("all scans: %d, %v", len(all), err)
 	}
