@@ -7,25 +7,38 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
-	"strings"
+	"syscall"
 
+	"github.com/wugsync/wugsync/export"
 	"github.com/wugsync/wugsync/netbox"
 	"github.com/wugsync/wugsync/wug"
 )
 
 // explain turns a failure to talk to NetBox or WUG into one sentence that
-// names the server and says what to check. The libraries' errors hold no
-// secrets; these sentences add none.
-func explain(ctx context.Context, err error, c *clients) error {
+// names the server and says what to check. from is export.ErrNetBox or
+// export.ErrWUG when the caller knows which server it called; nil leaves
+// it to the error (an export run's error says with errors.Is), and an
+// error from neither server is returned as it is. The libraries' errors
+// hold no secrets; these sentences add none.
+func explain(ctx context.Context, err error, c *clients, from error) error {
 	if err == nil {
 		return nil
 	}
 	if ctx.Err() != nil {
 		return errors.New("interrupted; the next run resumes where this one stopped")
 	}
+	if from == nil {
+		switch {
+		case errors.Is(err, export.ErrNetBox):
+			from = export.ErrNetBox
+		case errors.Is(err, export.ErrWUG):
+			from = export.ErrWUG
+		default:
+			return err
+		}
+	}
 	server, addr := "WhatsUp Gold", c.wugURL
-	if isNetBox(err) {
+	if from == export.ErrNetBox {
 		server, addr = "NetBox", c.nbURL
 	}
 	var (
@@ -49,17 +62,6 @@ func explain(ctx context.Context, err error, c *clients) error {
 		return fmt.Errorf("cannot reach %s at %s (%s); check the URL and that the server is running", server, addr, netReason(err))
 	}
 	return fmt.Errorf("%s at %s: %v", server, addr, err)
-}
-
-// isNetBox reports whether err came from the NetBox client: its API errors
-// are netbox types, and its transport errors name the URL it called.
-func isNetBox(err error) bool {
-	var api *netbox.APIError
-	if errors.As(err, &api) || errors.Is(err, netbox.ErrTokenRefused) {
-		return true
-	}
-	var ue *url.Error
-	return errors.As(err, &ue) && strings.Contains(ue.URL, "/api/") && !strings.Contains(ue.URL, "/api/v1/")
 }
 
 func isTimeout(err error) bool {
@@ -94,9 +96,9 @@ func netReason(err error) string {
 	switch {
 	case isTimeout(err):
 		return "timed out"
-	case strings.Contains(err.Error(), "connection refused"):
+	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
-	case strings.Contains(err.Error(), "no route to host"):
+	case errors.Is(err, syscall.EHOSTUNREACH):
 		return "no route to host"
 	}
 	return "network error"

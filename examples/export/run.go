@@ -61,7 +61,7 @@ func run(ctx context.Context, env environment) int {
 		return code
 	}
 	if err != nil {
-		fmt.Fprintf(env.stderr, "export: %v\n", explain(ctx, err, c))
+		fmt.Fprintf(env.stderr, "export: %v\n", explain(ctx, err, c, nil))
 		return exitFailed
 	}
 	var scans *export.ScanResult
@@ -71,7 +71,7 @@ func run(ctx context.Context, env environment) int {
 			return code
 		}
 		if err != nil {
-			fmt.Fprintf(env.stderr, "export: following scans: %v\n", explain(ctx, err, c))
+			fmt.Fprintf(env.stderr, "export: following scans: %v\n", explain(ctx, err, c, nil))
 			return exitFailed
 		}
 	}
@@ -149,13 +149,13 @@ func connect(ctx context.Context, cfg *config, log *slog.Logger, warn io.Writer)
 	// Fail early, with one sentence, on what a run would hit first.
 	st, err := c.nb.Status(ctx)
 	if err != nil {
-		return nil, explain(ctx, err, c)
+		return nil, explain(ctx, err, c, export.ErrNetBox)
 	}
 	if !st.Supported {
 		fmt.Fprintf(warn, "export: warning: NetBox %s is outside the versions wugsync supports (4.3 to 4.5)\n", st.Version)
 	}
 	if err := c.wug.Login(ctx); err != nil {
-		return nil, explain(ctx, err, c)
+		return nil, explain(ctx, err, c, export.ErrWUG)
 	}
 
 	if c.store, c.storeDesc, err = openStore(ctx, cfg.store); err != nil {
