@@ -35,6 +35,53 @@ func sequence(statuses ...int) (httpmock.Responder, *atomic.Int32) {
 	}, &n
 }
 
+// mockAnswering is a mock transport that answers method requests for
+// https://wug.test/x with statuses in turn (see sequence), and the count of
+// requests it answered.
+func mockAnswering(method string, statuses ...int) (*httpmock.MockTransport, *atomic.Int32) {
+	mt := httpmock.NewMockTransport()
+	resp, n := sequence(statuses...)
+	mt.RegisterResponder(method, "https://wug.test/x", resp)
+	return mt, n
+}
+
+// resetOnce is a mock transport whose first POST for https://wug.test/x
+// fails with a connection reset, after the request may have arrived, and
+// whose later ones answer 200; and the count of attempts.
+func resetOnce() (*httpmock.MockTransport, *atomic.Int32) {
+	mt := httpmock.NewMockTransport()
+	var n atomic.Int32
+	mt.RegisterResponder("POST", "https://wug.test/x", func(*http.Request) (*http.Response, error) {
+		if n.Add(1) == 1 {
+			return nil, errors.New("read tcp: connection reset by peer")
+		}
+		return httpmock.NewStringResponse(200, ""), nil
+	})
+	return mt, &n
+}
+
+// send sends req through hc, fails the test on a transport error and
+// closes the answer's body; its status and headers stay readable.
+func send(t *testing.T, hc *http.Client, req *http.Request) *http.Response {
+	t.Helper()
+	res, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res
+}
+
+// get sends a GET of rawURL through hc (see send).
+func get(t *testing.T, hc *http.Client, rawURL string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return send(t, hc, req)
+}
+
 func TestRetryByStatusAndMethod(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -58,9 +105,7 @@ func TestRetryByStatusAndMethod(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			mt := httpmock.NewMockTransport()
-			resp, n := sequence(tt.statuses...)
-			mt.RegisterResponder(tt.method, "https://wug.test/x", resp)
+			mt, n := mockAnswering(tt.method, tt.statuses...)
 			var events []httpx.RetryEvent
 			var mu sync.Mutex
 			s := httpx.Build(httpx.Options{Base: mt, Retry: &fastRetry, Hooks: httpx.Hooks{OnRetry: func(e httpx.RetryEvent) {
@@ -70,11 +115,7 @@ func TestRetryByStatusAndMethod(t *testing.T) {
 			}}})
 			hc := &http.Client{Transport: s.Transport}
 			req, _ := http.NewRequest(tt.method, "https://wug.test/x", strings.NewReader(`{"a":1}`))
-			res, err := hc.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
+			res := send(t, hc, req)
 			if res.StatusCode != tt.status {
 				t.Errorf("status = %d, want %d", res.StatusCode, tt.status)
 			}
@@ -124,16 +165,10 @@ func TestRepeatMarks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			mt := httpmock.NewMockTransport()
-			resp, n := sequence(tt.first, 200)
-			mt.RegisterResponder(tt.method, "https://wug.test/x", resp)
+			mt, n := mockAnswering(tt.method, tt.first, 200)
 			hc := httpx.New(httpx.Options{Base: mt, Retry: &fastRetry})
 			req, _ := http.NewRequestWithContext(httpx.WithRepeat(context.Background(), tt.repeat), tt.method, "https://wug.test/x", strings.NewReader("x"))
-			res, err := hc.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
+			res := send(t, hc, req)
 			if n.Load() != tt.attempts {
 				t.Errorf("%d attempts (final status %d), want %d", n.Load(), res.StatusCode, tt.attempts)
 			}
@@ -150,14 +185,7 @@ func TestRepeatNeverAfterTransportError(t *testing.T) {
 		repeat   httpx.Repeat
 		attempts int32
 	}{{httpx.RepeatNever, 1}, {httpx.RepeatByMethod, 2}} {
-		mt := httpmock.NewMockTransport()
-		var n atomic.Int32
-		mt.RegisterResponder("POST", "https://wug.test/x", func(*http.Request) (*http.Response, error) {
-			if n.Add(1) == 1 {
-				return nil, errors.New("read tcp: connection reset by peer")
-			}
-			return httpmock.NewStringResponse(200, ""), nil
-		})
+		mt, n := resetOnce()
 		hc := httpx.New(httpx.Options{Base: mt, Retry: &fastRetry})
 		req, _ := http.NewRequestWithContext(httpx.WithRepeat(context.Background(), tt.repeat), "POST", "https://wug.test/x", strings.NewReader("x"))
 		res, err := hc.Do(req)
@@ -221,14 +249,7 @@ func TestRetryRewindsBody(t *testing.T) {
 
 func TestRetryOnConnectionError(t *testing.T) {
 	t.Parallel()
-	mt := httpmock.NewMockTransport()
-	var n atomic.Int32
-	mt.RegisterResponder("POST", "https://wug.test/x", func(*http.Request) (*http.Response, error) {
-		if n.Add(1) == 1 {
-			return nil, errors.New("connection reset by peer")
-		}
-		return httpmock.NewStringResponse(200, ""), nil
-	})
+	mt, n := resetOnce()
 	var errs []string
 	hc := httpx.New(httpx.Options{Base: mt, Retry: &fastRetry, Hooks: httpx.Hooks{OnRetry: func(e httpx.RetryEvent) {
 		errs = append(errs, e.Err.Error())
@@ -259,11 +280,7 @@ func TestRetryHonoursRetryAfter(t *testing.T) {
 	p.MaxRetryAfter = 5 * time.Second
 	hc := httpx.New(httpx.Options{Base: mt, Retry: &p})
 	start := time.Now()
-	res, err := hc.Get("https://wug.test/x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
+	get(t, hc, "https://wug.test/x")
 	if el := time.Since(start); el < 900*time.Millisecond {
 		t.Errorf("retried after %v, want about 1s from Retry-After", el)
 	}
@@ -271,9 +288,7 @@ func TestRetryHonoursRetryAfter(t *testing.T) {
 
 func TestRetryStopsWhenContextEnds(t *testing.T) {
 	t.Parallel()
-	mt := httpmock.NewMockTransport()
-	resp, n := sequence(503)
-	mt.RegisterResponder("GET", "https://wug.test/x", resp)
+	mt, n := mockAnswering("GET", 503)
 	slow := httpx.RetryPolicy{MaxRetries: 5, WaitMin: time.Minute, WaitMax: time.Minute}
 	hc := httpx.New(httpx.Options{Base: mt, Retry: &slow})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -358,17 +373,11 @@ func TestAdaptiveLimiter(t *testing.T) {
 
 func TestRateLimitSlowsRequests(t *testing.T) {
 	t.Parallel()
-	mt := httpmock.NewMockTransport()
-	resp, _ := sequence(200)
-	mt.RegisterResponder("GET", "https://wug.test/x", resp)
+	mt, _ := mockAnswering("GET", 200)
 	hc := httpx.New(httpx.Options{Base: mt, RateLimit: 50, Burst: 1})
 	start := time.Now()
 	for range 6 {
-		res, err := hc.Get("https://wug.test/x")
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
+		get(t, hc, "https://wug.test/x")
 	}
 	// Six requests at 50/s with burst 1 need at least 5 intervals of 20ms.
 	if el := time.Since(start); el < 90*time.Millisecond {
@@ -378,15 +387,9 @@ func TestRateLimitSlowsRequests(t *testing.T) {
 
 func TestServerThrottlingSlowsLimiter(t *testing.T) {
 	t.Parallel()
-	mt := httpmock.NewMockTransport()
-	resp, _ := sequence(429, 503, 200)
-	mt.RegisterResponder("GET", "https://wug.test/x", resp)
+	mt, _ := mockAnswering("GET", 429, 503, 200)
 	s := httpx.Build(httpx.Options{Base: mt, RateLimit: 1000, Burst: 10, Retry: &fastRetry})
-	res, err := (&http.Client{Transport: s.Transport}).Get("https://wug.test/x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
+	get(t, &http.Client{Transport: s.Transport}, "https://wug.test/x")
 	if got := s.Limiter.Rate(); got != 250 {
 		t.Errorf("rate after 429 and 503 = %v, want 250", got)
 	}
@@ -429,9 +432,7 @@ func TestConcurrencyCap(t *testing.T) {
 
 func TestConcurrencyCapHoldsSlotUntilBodyClosed(t *testing.T) {
 	t.Parallel()
-	mt := httpmock.NewMockTransport()
-	resp, _ := sequence(200)
-	mt.RegisterResponder("GET", "https://wug.test/x", resp)
+	mt, _ := mockAnswering("GET", 200)
 	hc := httpx.New(httpx.Options{Base: mt, MaxConcurrency: 1})
 	first, err := hc.Get("https://wug.test/x")
 	if err != nil {
@@ -461,11 +462,7 @@ func TestLoggingHidesSecrets(t *testing.T) {
 	hc := httpx.New(httpx.Options{Base: mt, Logger: logger, Retry: &fastRetry, UserAgent: "ua-test"})
 	req, _ := http.NewRequest("POST", "https://admin:hunter2@wug.test/api/v1/token?access_token=tok-SECRET&site=a", strings.NewReader("password=hunter2"))
 	req.Header.Set("Authorization", "Bearer tok-SECRET")
-	res, err := hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
+	send(t, hc, req)
 	out := buf.String()
 	for _, secret := range []string{"hunter2", "tok-SECRET", "Bearer", "admin"} {
 		if strings.Contains(out, secret) {
@@ -488,12 +485,10 @@ func TestUserAgent(t *testing.T) {
 		return httpmock.NewStringResponse(200, ""), nil
 	})
 	hc := httpx.New(httpx.Options{Base: mt, UserAgent: "wugsync/1"})
-	res, _ := hc.Get("https://wug.test/x")
-	res.Body.Close()
+	get(t, hc, "https://wug.test/x")
 	req, _ := http.NewRequest("GET", "https://wug.test/x", nil)
 	req.Header.Set("User-Agent", "mine")
-	res, _ = hc.Do(req)
-	res.Body.Close()
+	send(t, hc, req)
 	if diff := cmp.Diff([]string{"wugsync/1", "mine"}, got); diff != "" {
 		t.Errorf("user agents (-want +got):\n%s", diff)
 	}

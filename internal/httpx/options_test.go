@@ -251,11 +251,7 @@ func TestOnAttempt(t *testing.T) {
 	var got []httpx.AttemptEvent
 	hooks := httpx.Hooks{OnAttempt: func(ev httpx.AttemptEvent) { got = append(got, ev) }}
 	hc := httpx.New(httpx.Options{Base: mt, Retry: &fastRetry, Hooks: hooks})
-	res, err := hc.Get("https://wug.test/api/v1/token?password=hunter2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
+	get(t, hc, "https://wug.test/api/v1/token?password=hunter2")
 	u := "https://wug.test/api/v1/token?password=REDACTED"
 	want := []httpx.AttemptEvent{
 		{Method: "GET", URL: u, Attempt: 1, Status: 503},
