@@ -27,8 +27,9 @@ type Finding struct {
 // String renders the finding as "code: message".
 func (f Finding) String() string { return f.Code + ": " + f.Message }
 
-// Finding codes. They are part of the API: programs may match on them, and
-// they are stored in records and shown in plans.
+// Finding codes, as Finding's doc lists them. They are part of the API:
+// programs may match on them, and they are stored in records and shown in
+// plans.
 const (
 	// Errors: the address is not exportable.
 	codeUnparseable      = "unparseable"       // the text is not an IP address
