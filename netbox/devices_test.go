@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/jarcoal/httpmock"
 )
 
 // equatePrefix lets cmp compare addresses.
@@ -70,60 +71,48 @@ func refDevice() Device {
 // context, later ones for the fields a Device takes.
 func TestDevicesReferencePayloads(t *testing.T) {
 	t.Parallel()
-	for _, v := range versions {
-		t.Run(v.version, func(t *testing.T) {
-			t.Parallel()
-			c, mt := newMockClient(t)
-			setVersion(t, mt, v.version)
-			dev := object(t, "device_42.json")
-			delete(dev, "config_context")
-			var devQuery, ipQuery, siteQuery url.Values
-			var auth string
-			mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/devices/", func(r *http.Request) (*http.Response, error) {
-				devQuery, auth = r.URL.Query(), r.Header.Get("Authorization")
-				return jsonResponse(200, envelope(t, 1, false, dev)), nil
-			})
-			mt.RegisterResponder(http.MethodGet, testBase+"/api/ipam/ip-addresses/", func(r *http.Request) (*http.Response, error) {
-				ipQuery = r.URL.Query()
-				return jsonResponse(200, envelope(t, 1, false, object(t, "ip_address_101.json"))), nil
-			})
-			mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/sites/", func(r *http.Request) (*http.Response, error) {
-				siteQuery = r.URL.Query()
-				return jsonResponse(200, envelope(t, 1, false, siteJSON(1, true))), nil
-			})
-
-			devs, errs := collect(t, c, Selector{})
-			if len(errs) > 0 {
-				t.Fatal(errs)
-			}
-			if diff := cmp.Diff([]Device{refDevice()}, devs, equatePrefix); diff != "" {
-				t.Errorf("devices (-want +got):\n%s", diff)
-			}
-			wantDev := view(KindDevice, v.fields)
-			wantDev["limit"], wantDev["ordering"], wantDev["status"] = []string{"1000"}, []string{"id"}, []string{"active"}
-			if diff := cmp.Diff(wantDev, devQuery); diff != "" {
-				t.Errorf("device query (-want +got):\n%s", diff)
-			}
-			wantIP := url.Values{"device_id": {"42"}, "limit": {"1000"}, "ordering": {"id"}}
-			wantSite := url.Values{"id": {"1"}, "limit": {"1000"}}
-			if v.fields {
-				wantIP["fields"] = []string{"id,address,vrf,status,role,dns_name,assigned_object"}
-				wantSite["fields"] = []string{"id,region"}
-			}
-			if diff := cmp.Diff(wantIP, ipQuery); diff != "" {
-				t.Errorf("IP query (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(wantSite, siteQuery); diff != "" {
-				t.Errorf("site query (-want +got):\n%s", diff)
-			}
-			if want := "Token 0123456789abcdef0123456789abcdef01234567"; auth != want {
-				t.Errorf("Authorization = %q, want %q", auth, want)
-			}
-			if tr := c.Traffic(); tr.Requests != 4 || tr.Objects != 1 || tr.Bytes < int64(len(envelope(t, 1, false, dev))) {
-				t.Errorf("traffic %+v, want 4 requests, 1 object and at least the device page's bytes", tr)
-			}
+	eachVersion(t, "", func(t *testing.T, c *Client, mt *httpmock.MockTransport, fields bool) {
+		dev := listedDevice(t)
+		var devQuery url.Values
+		var auth string
+		mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/devices/", func(r *http.Request) (*http.Response, error) {
+			devQuery, auth = r.URL.Query(), r.Header.Get("Authorization")
+			return jsonResponse(200, envelope(t, 1, false, dev)), nil
 		})
-	}
+		ipQuery := answerQuery(mt, "/api/ipam/ip-addresses/", envelope(t, 1, false, object(t, "ip_address_101.json")))
+		siteQuery := answerQuery(mt, "/api/dcim/sites/", envelope(t, 1, false, siteJSON(1, true)))
+
+		devs, errs := collect(t, c, Selector{})
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		if diff := cmp.Diff([]Device{refDevice()}, devs, equatePrefix); diff != "" {
+			t.Errorf("devices (-want +got):\n%s", diff)
+		}
+		wantDev := view(KindDevice, fields)
+		wantDev["limit"], wantDev["ordering"], wantDev["status"] = []string{"1000"}, []string{"id"}, []string{"active"}
+		if diff := cmp.Diff(wantDev, devQuery); diff != "" {
+			t.Errorf("device query (-want +got):\n%s", diff)
+		}
+		wantIP := url.Values{"device_id": {"42"}, "limit": {"1000"}, "ordering": {"id"}}
+		wantSite := url.Values{"id": {"1"}, "limit": {"1000"}}
+		if fields {
+			wantIP["fields"] = []string{"id,address,vrf,status,role,dns_name,assigned_object"}
+			wantSite["fields"] = []string{"id,region"}
+		}
+		if diff := cmp.Diff(wantIP, *ipQuery); diff != "" {
+			t.Errorf("IP query (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(wantSite, *siteQuery); diff != "" {
+			t.Errorf("site query (-want +got):\n%s", diff)
+		}
+		if want := "Token 0123456789abcdef0123456789abcdef01234567"; auth != want {
+			t.Errorf("Authorization = %q, want %q", auth, want)
+		}
+		if tr := c.Traffic(); tr.Requests != 4 || tr.Objects != 1 || tr.Bytes < int64(len(envelope(t, 1, false, dev))) {
+			t.Errorf("traffic %+v, want 4 requests, 1 object and at least the device page's bytes", tr)
+		}
+	})
 }
 
 // TestDevicesVersionOnce checks that the version is read once per client,
@@ -196,36 +185,27 @@ func TestSelectorQuery(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		for _, v := range versions {
-			t.Run(tt.name+"/"+v.version, func(t *testing.T) {
-				t.Parallel()
-				c, mt := newMockClient(t)
-				setVersion(t, mt, v.version)
-				var got url.Values
-				mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/devices/", func(r *http.Request) (*http.Response, error) {
-					got = r.URL.Query()
-					return jsonResponse(200, envelope(t, 0, false)), nil
-				})
-				if _, errs := collect(t, c, tt.sel); len(errs) > 0 {
-					t.Fatal(errs)
-				}
-				want := maps.Clone(tt.want)
-				maps.Copy(want, view(KindDevice, v.fields))
-				if tt.sel.OmitCustomFields && v.fields {
-					want["fields"] = []string{objectFields[KindDevice]}
-				}
-				want["limit"], want["ordering"] = []string{"1000"}, []string{"id"}
-				for _, vs := range got {
-					slices.Sort(vs)
-				}
-				for _, vs := range want {
-					slices.Sort(vs)
-				}
-				if diff := cmp.Diff(want, got); diff != "" {
-					t.Errorf("query (-want +got):\n%s", diff)
-				}
-			})
-		}
+		eachVersion(t, tt.name+"/", func(t *testing.T, c *Client, mt *httpmock.MockTransport, fields bool) {
+			got := answerQuery(mt, "/api/dcim/devices/", envelope(t, 0, false))
+			if _, errs := collect(t, c, tt.sel); len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			want := maps.Clone(tt.want)
+			maps.Copy(want, view(KindDevice, fields))
+			if tt.sel.OmitCustomFields && fields {
+				want["fields"] = []string{objectFields[KindDevice]}
+			}
+			want["limit"], want["ordering"] = []string{"1000"}, []string{"id"}
+			for _, vs := range *got {
+				slices.Sort(vs)
+			}
+			for _, vs := range want {
+				slices.Sort(vs)
+			}
+			if diff := cmp.Diff(want, *got); diff != "" {
+				t.Errorf("query (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -249,15 +229,11 @@ func TestSelectorQueryVMs(t *testing.T) {
 		"fields": {objectFields[KindVirtualMachine] + ",custom_fields"}, "limit": {"1000"}, "ordering": {"id"},
 	}
 	c, mt := newMockClient(t)
-	var got url.Values
-	mt.RegisterResponder(http.MethodGet, testBase+"/api/virtualization/virtual-machines/", func(r *http.Request) (*http.Response, error) {
-		got = r.URL.Query()
-		return jsonResponse(200, envelope(t, 0, false)), nil
-	})
+	got := answerQuery(mt, "/api/virtualization/virtual-machines/", envelope(t, 0, false))
 	if _, errs := collect(t, c, sel); len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, *got); diff != "" {
 		t.Errorf("query (-want +got):\n%s", diff)
 	}
 }
@@ -336,88 +312,82 @@ func TestDevicesErrors(t *testing.T) {
 // bad object fails alone, in its place, and the others stream.
 func TestDevicesWhatNetBoxSends(t *testing.T) {
 	t.Parallel()
-	for _, v := range versions {
-		t.Run(v.version, func(t *testing.T) {
-			t.Parallel()
-			c, mt := newMockClient(t)
-			setVersion(t, mt, v.version)
-			base := object(t, "device_42.json")
-			delete(base, "config_context")
-			var results []any
-			for id := 1; id <= 6; id++ {
-				d := cloneMap(base)
-				d["id"], d["name"], d["primary_ip4"], d["primary_ip"], d["oob_ip"] = id, fmt.Sprintf("dev-%d", id), nil, nil, nil
-				switch id {
-				case 2: // a FIELD_CHOICES status, nulls, an unknown field
-					d["status"] = map[string]any{"value": "maintenance", "label": "Maintenance"}
-					d["face"], d["airflow"], d["position"], d["rack"], d["asset_tag"] = nil, nil, nil, nil, nil
-					d["custom_fields"] = map[string]any{"snmp_location": nil, "ssh_port": nil}
-					d["owner"] = map[string]any{"id": 1, "name": "neteng"} // 4.5's owner field
-				case 4: // a field of the wrong JSON type
-					d["tags"] = "monitored"
-				case 5: // an address that does not parse
-					d["primary_ip4"] = map[string]any{"id": 7, "address": "192.0.2.300/24"}
-				}
-				results = append(results, d)
+	eachVersion(t, "", func(t *testing.T, c *Client, mt *httpmock.MockTransport, fields bool) {
+		base := listedDevice(t)
+		var results []any
+		for id := 1; id <= 6; id++ {
+			d := cloneMap(base)
+			d["id"], d["name"], d["primary_ip4"], d["primary_ip"], d["oob_ip"] = id, fmt.Sprintf("dev-%d", id), nil, nil, nil
+			switch id {
+			case 2: // a FIELD_CHOICES status, nulls, an unknown field
+				d["status"] = map[string]any{"value": "maintenance", "label": "Maintenance"}
+				d["face"], d["airflow"], d["position"], d["rack"], d["asset_tag"] = nil, nil, nil, nil, nil
+				d["custom_fields"] = map[string]any{"snmp_location": nil, "ssh_port": nil}
+				d["owner"] = map[string]any{"id": 1, "name": "neteng"} // 4.5's owner field
+			case 4: // a field of the wrong JSON type
+				d["tags"] = "monitored"
+			case 5: // an address that does not parse
+				d["primary_ip4"] = map[string]any{"id": 7, "address": "192.0.2.300/24"}
 			}
-			// Device 3 holds a custom-role address with nulls and an empty
-			// DNS name; device 6 one whose address does not parse.
-			ip := object(t, "ip_address_101.json")
-			ip["role"] = map[string]any{"value": "mystery", "label": "Mystery"}
-			ip["vrf"], ip["dns_name"], ip["tenant"] = nil, "", nil
-			ip["assigned_object"].(map[string]any)["device"] = map[string]any{"id": 3, "url": "x", "display": "x", "name": "dev-3", "description": ""}
-			badIP := object(t, "ip_address_101.json")
-			badIP["id"], badIP["address"] = 102, "not-an-address"
-			badIP["assigned_object"].(map[string]any)["device"] = map[string]any{"id": 6, "url": "x", "display": "x", "name": "dev-6", "description": ""}
-			mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/devices/", jsonResponder(200, envelope(t, 6, false, results...)))
-			mt.RegisterResponder(http.MethodGet, testBase+"/api/ipam/ip-addresses/", jsonResponder(200, envelope(t, 2, false, ip, badIP)))
-			mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/sites/", jsonResponder(200, envelope(t, 1, false, siteJSON(1, false))))
+			results = append(results, d)
+		}
+		// Device 3 holds a custom-role address with nulls and an empty
+		// DNS name; device 6 one whose address does not parse.
+		ip := object(t, "ip_address_101.json")
+		ip["role"] = map[string]any{"value": "mystery", "label": "Mystery"}
+		ip["vrf"], ip["dns_name"], ip["tenant"] = nil, "", nil
+		ip["assigned_object"].(map[string]any)["device"] = map[string]any{"id": 3, "url": "x", "display": "x", "name": "dev-3", "description": ""}
+		badIP := object(t, "ip_address_101.json")
+		badIP["id"], badIP["address"] = 102, "not-an-address"
+		badIP["assigned_object"].(map[string]any)["device"] = map[string]any{"id": 6, "url": "x", "display": "x", "name": "dev-6", "description": ""}
+		mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/devices/", jsonResponder(200, envelope(t, 6, false, results...)))
+		mt.RegisterResponder(http.MethodGet, testBase+"/api/ipam/ip-addresses/", jsonResponder(200, envelope(t, 2, false, ip, badIP)))
+		mt.RegisterResponder(http.MethodGet, testBase+"/api/dcim/sites/", jsonResponder(200, envelope(t, 1, false, siteJSON(1, false))))
 
-			type got struct {
-				ID     int64
-				Status string
-				Label  string
-				IPs    []string
-				ErrID  int64
-				Reason string
+		type got struct {
+			ID     int64
+			Status string
+			Label  string
+			IPs    []string
+			ErrID  int64
+			Reason string
+		}
+		var seq []got
+		var dev2 Device
+		for d, err := range c.Devices(t.Context(), Selector{}) {
+			g := got{ID: d.ID, Status: d.Status, Label: d.StatusLabel}
+			for _, ip := range d.IPs {
+				g.IPs = append(g.IPs, fmt.Sprintf("%s role=%q dns=%q vrf=%q", ip.Address, ip.Role, ip.DNSName, ip.VRF))
 			}
-			var seq []got
-			var dev2 Device
-			for d, err := range c.Devices(t.Context(), Selector{}) {
-				g := got{ID: d.ID, Status: d.Status, Label: d.StatusLabel}
-				for _, ip := range d.IPs {
-					g.IPs = append(g.IPs, fmt.Sprintf("%s role=%q dns=%q vrf=%q", ip.Address, ip.Role, ip.DNSName, ip.VRF))
+			if err != nil {
+				de, ok := errors.AsType[*DeviceError](err)
+				if !ok {
+					t.Fatalf("fatal error %v", err)
 				}
-				if err != nil {
-					de, ok := errors.AsType[*DeviceError](err)
-					if !ok {
-						t.Fatalf("fatal error %v", err)
-					}
-					g.ErrID, g.Reason = de.ID, err.Error()
-				}
-				if d.ID == 2 {
-					dev2 = d
-				}
-				seq = append(seq, g)
+				g.ErrID, g.Reason = de.ID, err.Error()
 			}
-			want := []got{
-				{ID: 1, Status: "active", Label: "Active"},
-				{ID: 2, Status: "maintenance", Label: "Maintenance"},
-				{ID: 3, Status: "active", Label: "Active", IPs: []string{`192.0.2.10/24 role="mystery" dns="" vrf=""`}},
-				{ID: 4, ErrID: 4, Reason: `netbox: device 4 (dev-4): field /tags: `},
-				{ID: 5, ErrID: 5, Reason: `netbox: device 5 (dev-5): primary_ip4: address "192.0.2.300/24": `},
-				{ID: 6, ErrID: 6, Reason: `netbox: device 6 (dev-6): IP address 102: address "not-an-address": `},
+			if d.ID == 2 {
+				dev2 = d
 			}
-			if diff := cmp.Diff(want, seq, cmp.Comparer(func(a, b string) bool {
-				return strings.HasPrefix(a, b) || strings.HasPrefix(b, a)
-			})); diff != "" {
-				t.Errorf("stream (-want +got):\n%s", diff)
-			}
-			if dev2.Rack != (Ref{}) || dev2.Position != 0 || dev2.AssetTag != "" || dev2.CustomFields != nil {
-				t.Errorf("nulls did not decode to zero values: %+v", dev2)
-			}
-		})
-	}
+			seq = append(seq, g)
+		}
+		want := []got{
+			{ID: 1, Status: "active", Label: "Active"},
+			{ID: 2, Status: "maintenance", Label: "Maintenance"},
+			{ID: 3, Status: "active", Label: "Active", IPs: []string{`192.0.2.10/24 role="mystery" dns="" vrf=""`}},
+			{ID: 4, ErrID: 4, Reason: `netbox: device 4 (dev-4): field /tags: `},
+			{ID: 5, ErrID: 5, Reason: `netbox: device 5 (dev-5): primary_ip4: address "192.0.2.300/24": `},
+			{ID: 6, ErrID: 6, Reason: `netbox: device 6 (dev-6): IP address 102: address "not-an-address": `},
+		}
+		if diff := cmp.Diff(want, seq, cmp.Comparer(func(a, b string) bool {
+			return strings.HasPrefix(a, b) || strings.HasPrefix(b, a)
+		})); diff != "" {
+			t.Errorf("stream (-want +got):\n%s", diff)
+		}
+		if dev2.Rack != (Ref{}) || dev2.Position != 0 || dev2.AssetTag != "" || dev2.CustomFields != nil {
+			t.Errorf("nulls did not decode to zero values: %+v", dev2)
+		}
+	})
 }
 
 func TestDevicesAnyTagsMerge(t *testing.T) {

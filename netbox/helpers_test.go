@@ -51,6 +51,41 @@ var versions = []struct {
 	fields  bool // fields= rather than exclude=config_context
 }{{"3.7.8", false}, {"4.0.11", true}, {"4.3.0", true}, {"4.5.2", true}}
 
+// eachVersion runs test in a parallel subtest for each of versions, named
+// prefix and the version, with a mock client whose NetBox reports that
+// version; fields says whether the version is asked for fields=.
+func eachVersion(t *testing.T, prefix string, test func(t *testing.T, c *Client, mt *httpmock.MockTransport, fields bool)) {
+	t.Helper()
+	for _, v := range versions {
+		t.Run(prefix+v.version, func(t *testing.T) {
+			t.Parallel()
+			c, mt := newMockClient(t)
+			setVersion(t, mt, v.version)
+			test(t, c, mt, v.fields)
+		})
+	}
+}
+
+// answerQuery answers GET requests for path below testBase with a 200 and
+// body, and keeps the query the last one carried.
+func answerQuery(mt *httpmock.MockTransport, path string, body []byte) *url.Values {
+	q := new(url.Values)
+	mt.RegisterResponder(http.MethodGet, testBase+path, func(r *http.Request) (*http.Response, error) {
+		*q = r.URL.Query()
+		return jsonResponse(200, body), nil
+	})
+	return q
+}
+
+// listedDevice is the reference device 42 as a listing holds it: without
+// its config context.
+func listedDevice(t testing.TB) map[string]any {
+	t.Helper()
+	dev := object(t, "device_42.json")
+	delete(dev, "config_context")
+	return dev
+}
+
 // view is the query a list of kind carries to ask for less on a version.
 func view(kind Kind, fields bool) url.Values {
 	if !fields {
