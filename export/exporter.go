@@ -224,9 +224,12 @@ func (e *Exporter) Plan(ctx context.Context, opts RunOptions) (*Result, error) {
 // started: a finished scan's device is linked (by the scan's own results,
 // then by exact address) and gets its NetBox metadata, and a scan that
 // never finishes is recorded as failed after Settings.ScanTimeout. It holds
-// the connection's store lease, as Run does.
-func (e *Exporter) FollowScans(ctx context.Context, trigger store.Trigger) (*ScanResult, error) {
-	return e.scans.Run(ctx, trigger)
+// the connection's store lease, as Run does. Of opts it reads Trigger
+// (default manual) and Wait.
+func (e *Exporter) FollowScans(ctx context.Context, opts RunOptions) (*ScanResult, error) {
+	j := *e.scans
+	j.Lease.Wait = j.Lease.Wait || opts.Wait
+	return j.Run(ctx, opts.Trigger)
 }
 
 // followsScans reports whether the connection starts scans, so a

@@ -251,7 +251,7 @@ func (c *clients) followScans(ctx context.Context, cfg *config, env environment)
 	var total *export.ScanResult
 	deadline := time.Now().Add(cfg.scanWait)
 	for {
-		res, err := c.ex.FollowScans(ctx, store.TriggerManual)
+		res, err := c.ex.FollowScans(ctx, export.RunOptions{Wait: cfg.wait})
 		if res != nil {
 			if total == nil {
 				total = &export.ScanResult{Scans: res.Scans}

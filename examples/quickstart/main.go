@@ -481,7 +481,7 @@ func (d *demo) changeDevice(res *export.Result) (before string, err error) {
 // has the fake WUG finish them, and runs the job until none is left.
 func (d *demo) followScans(ctx context.Context, w io.Writer) error {
 	for pass := 1; ; pass++ {
-		res, err := d.ex.FollowScans(ctx, store.TriggerManual)
+		res, err := d.ex.FollowScans(ctx, export.RunOptions{})
 		if err != nil {
 			return err
 		}
