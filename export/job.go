@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -69,65 +68,6 @@ func (c connection) withDefaults() connection {
 	return c
 }
 
-// filters are the run's narrowing of the connection's selection.
-type filters struct {
-	sites, roles, tags []string
-	excludeRecent      bool
-}
-
-func (o *RunOptions) filters() filters {
-	return filters{o.Sites, o.Roles, o.Tags, o.ExcludeRecent}
-}
-
-func (f filters) empty() bool {
-	return len(f.sites) == 0 && len(f.roles) == 0 && len(f.tags) == 0
-}
-
-// narrow returns sel restricted by f: values are intersected with the
-// selector's own where it has some, so a filter never widens a connection.
-func (f filters) narrow(sel netbox.Selector) netbox.Selector {
-	intersect := func(have, want []string) []string {
-		if len(want) == 0 {
-			return have
-		}
-		if len(have) == 0 {
-			return slices.Clone(want)
-		}
-		var out []string
-		for _, w := range want {
-			if slices.Contains(have, w) {
-				out = append(out, w)
-			}
-		}
-		if len(out) == 0 {
-			out = []string{"-none-"} // a slug no object has: select nothing
-		}
-		return out
-	}
-	sel.Sites = intersect(sel.Sites, f.sites)
-	sel.Roles = intersect(sel.Roles, f.roles)
-	sel.Tags = append(slices.Clone(sel.Tags), f.tags...)
-	return sel
-}
-
-// asMap is how a run records its filters.
-func (f filters) asMap() map[string][]string {
-	m := map[string][]string{}
-	if len(f.sites) > 0 {
-		m["sites"] = f.sites
-	}
-	if len(f.roles) > 0 {
-		m["device_roles"] = f.roles
-	}
-	if len(f.tags) > 0 {
-		m["tags"] = f.tags
-	}
-	if f.excludeRecent {
-		m["exclude_recent_exports"] = []string{"true"}
-	}
-	return m
-}
-
 // ObjectRef names one NetBox object.
 type ObjectRef struct {
 	Kind netbox.Kind `json:"kind"`
@@ -137,10 +77,11 @@ type ObjectRef struct {
 // RunOptions shape one export run.
 type RunOptions struct {
 	Trigger store.Trigger // default TriggerManual
-	// Sites and Roles (slugs) narrow the connection's selection for this
-	// run, intersected with its own; Tags (slugs) are required on top of
-	// its own. A run narrowed so removes nothing.
-	Sites, Roles, Tags []string
+	// Sites and Roles narrow the connection's selection for this run to
+	// any of the sites (roles) they name, by NetBox id, slug or a mix,
+	// intersected with its own; Tags (ids or slugs) are all required on
+	// top of its own. A run narrowed so removes nothing.
+	Sites, Roles, Tags netbox.Refs
 	// ExcludeRecent skips addresses exported in the last 24 hours.
 	ExcludeRecent bool
 	// Objects limits the run to these NetBox objects (a webhook's targeted
@@ -156,6 +97,9 @@ type RunOptions struct {
 	// dryRun plans and touches nothing: no WUG write, no store write
 	// (Exporter.Plan sets it).
 	dryRun bool
+	// selectsNothing: the filters and the connection's selector have no
+	// site or role in common, so NetBox is not asked (Run sets it).
+	selectsNothing bool
 	// ForceRemove lifts the cap on removals.
 	ForceRemove bool
 	// AcceptMissingDevices lifts the add guard (Settings.MaxMissingShare)
@@ -367,10 +311,16 @@ func (j *exportJob) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// selection returns the selector for a run and its filters as recorded.
-func (j *exportJob) selection(o *RunOptions) (netbox.Selector, map[string][]string) {
-	sel := o.filters().narrow(j.Connection.Selector)
-	filters := o.filters().asMap()
+// selection returns the selector for a run and its filters as recorded;
+// it sets o.selectsNothing when the filters leave nothing to select.
+func (j *exportJob) selection(ctx context.Context, o *RunOptions) (netbox.Selector, map[string][]string, error) {
+	f := o.filters()
+	filters := f.asMap()
+	if err := f.resolve(ctx, j.Source); err != nil {
+		return netbox.Selector{}, nil, err
+	}
+	sel, any := f.narrow(j.Connection.Selector)
+	o.selectsNothing = !any
 	if len(o.Objects) > 0 {
 		sel.IDs, sel.VMIDs = nil, nil
 		for _, obj := range o.Objects {
@@ -391,7 +341,7 @@ func (j *exportJob) selection(o *RunOptions) (netbox.Selector, map[string][]stri
 			filters[name+"_total"] = []string{strconv.Itoa(len(vals))}
 		}
 	}
-	return sel, filters
+	return sel, filters, nil
 }
 
 // maxRecordedFilterValues bounds the values a run records per filter (a
@@ -416,7 +366,10 @@ func (j *exportJob) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	if opts.Trigger == "" {
 		opts.Trigger = store.TriggerManual
 	}
-	sel, filters := j.selection(&opts)
+	sel, filters, err := j.selection(ctx, &opts)
+	if err != nil {
+		return nil, fmt.Errorf("export %s: %w", j.Connection.Name, err)
+	}
 	if err := sel.Validate(); err != nil {
 		return nil, fmt.Errorf("export %s: %w", j.Connection.Name, err)
 	}
@@ -446,7 +399,7 @@ func (j *exportJob) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 		}
 	}
 	col := &collector{progress: opts.Progress}
-	err := j.run(ctx, &opts, sel, col, res)
+	err = j.run(ctx, &opts, sel, col, res)
 
 	res.Counts, res.Outcomes, res.Warnings = col.counts, col.outcomes, col.warnings
 	res.FinishedAt = j.now().UTC()
@@ -540,6 +493,9 @@ func (j *exportJob) run(ctx context.Context, opts *RunOptions, sel netbox.Select
 	incomplete := false
 	dups := newDuplicateIndex()
 	streamErr := func() error {
+		if opts.selectsNothing {
+			return nil
+		}
 		for dev, err := range j.Source.Devices(ctx, sel) {
 			if err != nil {
 				var de *netbox.DeviceError

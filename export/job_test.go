@@ -368,7 +368,7 @@ func TestExportRemovalPolicies(t *testing.T) {
 	// A partial selection never removes.
 	e.job.Connection.Removal = RemoveDelete
 	e.job.Connection.MaxRemoveShare = 0.5
-	res = e.run(t, RunOptions{Sites: []string{"site-1", "site-2", "site-3"}})
+	res = e.run(t, RunOptions{Sites: netbox.Refs{Slugs: []string{"site-1", "site-2", "site-3"}}})
 	if res.Counts.Removed != 0 {
 		t.Errorf("filtered run removed %d", res.Counts.Removed)
 	}

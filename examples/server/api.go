@@ -120,13 +120,32 @@ type exportRequest struct {
 }
 
 // filters narrow a connection's selection for one run, as the HTTP API
-// receives them.
+// receives them: each list names NetBox objects by id, slug or a mix, as
+// in [1, 2] or [1, "ams1"].
 type filters struct {
-	Sites       []string `json:"sites,omitempty"`        // site slugs
-	DeviceRoles []string `json:"device_roles,omitempty"` // role slugs
-	Tags        []string `json:"tags,omitempty"`         // tag slugs, all required
+	Sites       json.RawMessage `json:"sites,omitempty"`        // any of these sites
+	DeviceRoles json.RawMessage `json:"device_roles,omitempty"` // any of these roles
+	Tags        json.RawMessage `json:"tags,omitempty"`         // all of these tags
 	// ExcludeRecentExports skips addresses exported in the last 24 hours.
 	ExcludeRecentExports bool `json:"exclude_recent_exports,omitempty"`
+}
+
+// runOptions reads the filters into a run's options; an item that is
+// neither a NetBox id nor a slug is an error naming the list and the item.
+func (f filters) runOptions() (export.RunOptions, error) {
+	o := export.RunOptions{Trigger: store.TriggerManual, ExcludeRecent: f.ExcludeRecentExports}
+	for _, l := range []struct {
+		name string
+		raw  json.RawMessage
+		to   *netbox.Refs
+	}{{"sites", f.Sites, &o.Sites}, {"device_roles", f.DeviceRoles, &o.Roles}, {"tags", f.Tags, &o.Tags}} {
+		r, err := netbox.ParseRefs(l.raw)
+		if err != nil {
+			return o, fmt.Errorf("%s: %w", l.name, err)
+		}
+		*l.to = r
+	}
+	return o, nil
 }
 
 // handleExport starts an export of one connection, narrowed by the
@@ -140,14 +159,12 @@ func (s *service) handleExport(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req, true) {
 		return
 	}
-	f := req.DeviceFilters
-	sel := netbox.Selector{Sites: f.Sites, Roles: f.DeviceRoles, Tags: f.Tags}
-	if err := sel.Validate(); err != nil {
+	opts, err := req.DeviceFilters.runOptions()
+	if err != nil {
 		writeError(w, http.StatusBadRequest, "device_filters: "+err.Error())
 		return
 	}
-	s.trigger(w, r, c, export.RunOptions{Trigger: store.TriggerManual,
-		Sites: f.Sites, Roles: f.DeviceRoles, Tags: f.Tags, ExcludeRecent: f.ExcludeRecentExports})
+	s.trigger(w, r, c, opts)
 }
 
 // bulkExportRequest is the body of POST .../ip-exports/bulk-export/.
