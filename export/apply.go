@@ -25,6 +25,7 @@ type applyConfig struct {
 	scanOpts     ScanOptions
 	removal      RemovalPolicy
 	owned        string // the mapping's attribute prefix
+	adoptedProps bool   // write display name and note on adopted devices too
 	reasonBulk   bool
 	now          func() time.Time
 	log          *slog.Logger // the job's, which names the connection
@@ -222,9 +223,12 @@ func (ex *executor) pending(ctx context.Context, items []Decision) error {
 		if items[i].Action != ActionRemove {
 			r.Reason = ex.reason(items[i].Action)
 		}
-		if items[i].Action == ActionAdd || items[i].Action == ActionReAdd {
-			r.WUGDeviceID = ""
-		} else if items[i].DeviceID != "" {
+		switch {
+		case items[i].Action == ActionAdd || items[i].Action == ActionReAdd:
+			r.WUGDeviceID, r.Adopted, r.Written = "", false, store.Written{}
+		case items[i].Action == ActionAdopt:
+			r.WUGDeviceID, r.Adopted, r.Written = items[i].DeviceID, true, store.Written{}
+		case items[i].DeviceID != "":
 			r.WUGDeviceID = items[i].DeviceID
 		}
 		recs[i] = r
@@ -246,6 +250,9 @@ type outcome struct {
 	warnings  []string
 	err       error
 	removed   bool
+	// written is what the device holds after the item's write; nil when
+	// the write left nothing known (a scan, a failure).
+	written *store.Written
 }
 
 // finish records outcomes in one store write and reports them.
@@ -276,6 +283,9 @@ func (ex *executor) finish(ctx context.Context, outs []outcome) {
 			r.Status, r.WUGDeviceID, r.LastError = store.StatusExported, o.deviceID, ""
 			r.Fingerprint = o.d.candidate.Fingerprint
 			r.ExportedAt = now
+			if o.written != nil {
+				r.Written = *o.written
+			}
 		}
 		recs = append(recs, r)
 	}
@@ -311,7 +321,7 @@ func (ex *executor) add(ctx context.Context, items []Decision) {
 		if err == nil {
 			outs := make([]outcome, 0, len(items))
 			for i, r := range res {
-				o := outcome{d: items[i], deviceID: r.DeviceID, warnings: r.Warnings, err: r.Err}
+				o := outcome{d: items[i], deviceID: r.DeviceID, warnings: r.Warnings, err: r.Err, written: ex.created(&items[i])}
 				if r.DeviceID == "" && r.Err == nil {
 					o.err = errors.New("WUG created no device and gave no reason")
 				}
@@ -402,7 +412,7 @@ func (ex *executor) resolve(ctx context.Context, items []Decision, cause error) 
 			continue
 		}
 		taken[id] = true
-		found = append(found, outcome{d: d, deviceID: id})
+		found = append(found, outcome{d: d, deviceID: id, written: ex.created(&d)})
 	}
 	return found, missing, failed
 }
@@ -455,31 +465,34 @@ func failAll(items []Decision, err error) []outcome {
 	return outs
 }
 
-// update links adopted devices and brings metadata up to date: one read
-// and at most one write per device.
+// update links adopted devices and brings metadata up to date (see
+// updateOne).
 func (ex *executor) update(ctx context.Context, items []Decision) {
 	if !ex.begin(ctx, items) {
 		return
 	}
 	outs := make([]outcome, 0, len(items))
-	for _, d := range items {
-		cur := d.device
-		if cur.ID != d.DeviceID {
-			cur = wugDevice{ID: d.DeviceID, Address: d.Key.Address}
-		}
+	for i := range items {
+		d := &items[i]
 		// Sent once: the HTTP layer retries what is safe to retry, and a
 		// failed item is planned again by the next run.
-		_, err := ex.wug.UpdateMetadata(ctx, cur, d.candidate.Template, ex.cfg.owned)
+		w, err := ex.updateOne(ctx, d)
 		if ctx.Err() != nil {
 			break
 		}
-		o := outcome{d: d, deviceID: d.DeviceID}
+		o := outcome{d: *d, deviceID: d.DeviceID, written: &w}
 		if err != nil {
-			o.err = fmt.Errorf("metadata update of WUG device %s: %w", d.DeviceID, err)
+			o.err, o.written = fmt.Errorf("metadata update of WUG device %s: %w", d.DeviceID, err), nil
 		}
 		outs = append(outs, o)
 	}
 	ex.finish(ctx, outs)
+}
+
+// created is what a template apply of the decision's candidate writes.
+func (ex *executor) created(d *Decision) *store.Written {
+	w := written(&d.candidate.Template, ex.cfg.owned, true, d.candidate.GroupPath)
+	return &w
 }
 
 // scanGather is how many batches of scan addresses are grouped at once.
@@ -567,7 +580,7 @@ func (ex *executor) scanTarget(ctx context.Context, gid string, targets []string
 		}
 		found, missing, failed := ex.resolve(ctx, covered, err)
 		for i := range found {
-			found[i].scanFound = true
+			found[i].scanFound, found[i].written = true, nil
 		}
 		ex.finish(ctx, append(found, failed...))
 		if ctx.Err() != nil {

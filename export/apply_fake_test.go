@@ -196,7 +196,7 @@ func (f *fakeWUG) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]addOu
 	return out, nil
 }
 
-func (f *fakeWUG) UpdateMetadata(ctx context.Context, cur wugDevice, t wug.DeviceTemplate, _ string) (bool, error) {
+func (f *fakeWUG) UpdateMetadata(ctx context.Context, cur wugDevice, t wug.DeviceTemplate, _ string, _ bool) (bool, error) {
 	id := cur.ID
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -216,6 +216,31 @@ func (f *fakeWUG) UpdateMetadata(ctx context.Context, cur wugDevice, t wug.Devic
 	f.writes++
 	d.meta, d.name = meta, t.DisplayName
 	return true, nil
+}
+
+func (f *fakeWUG) WriteMetadata(ctx context.Context, id string, remove []string, set []wug.NameValue, props *wug.PropertiesUpdate) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("WriteMetadata", false)
+	if f.updateFails > 0 {
+		f.updateFails--
+		return &wug.APIError{StatusCode: 500, Method: "PATCH", URL: "/api/v1/devices/" + id + "/attributes/-", Message: "internal error"}
+	}
+	d, ok := f.devs[id]
+	if !ok {
+		return fmt.Errorf("device %s: not found", id)
+	}
+	if len(remove)+len(set) > 0 {
+		f.writes++
+		d.meta = fmt.Sprint(remove, set)
+	}
+	if props != nil {
+		f.writes++
+		if props.DisplayName != nil {
+			d.name = *props.DisplayName
+		}
+	}
+	return nil
 }
 
 func (f *fakeWUG) ScanIPs(ctx context.Context, group string, ips []string) (string, error) {

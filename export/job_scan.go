@@ -297,7 +297,9 @@ func (j *scanJob) applyMetadata(ctx context.Context, res *ScanResult, linked []s
 				continue
 			}
 			delete(byKey, c.Key)
-			if _, err := j.WUG.UpdateMetadata(ctx, current[r.WUGDeviceID], c.Template, j.Transformer.prefix); err != nil {
+			// The scan wugsync started created the device: its display
+			// name and note are wugsync's to write.
+			if _, err := j.WUG.UpdateMetadata(ctx, current[r.WUGDeviceID], c.Template, j.Transformer.prefix, true); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
@@ -307,6 +309,7 @@ func (j *scanJob) applyMetadata(ctx context.Context, res *ScanResult, linked []s
 				continue
 			}
 			r.Fingerprint, r.ExportedAt = c.Fingerprint, j.now().UTC()
+			r.Written = written(&c.Template, j.Transformer.prefix, true, c.GroupPath)
 			if err := j.Store.UpsertRecords(ctx, []store.Record{r}); err != nil {
 				return fmt.Errorf("recording metadata of %s: %w", r.Key, err)
 			}

@@ -152,9 +152,10 @@ func TestExportMetadataChangeUpdatesOnlyThatDevice(t *testing.T) {
 	if res.Counts.Updated != 1 || res.Counts.Unchanged != 29 {
 		t.Errorf("counts %+v, want 1 updated and 29 unchanged", res.Counts)
 	}
-	if w1-w0 != 1 || calls1["UpdateMetadata"]-calls0["UpdateMetadata"] != 1 || calls1["BulkAdd"] != calls0["BulkAdd"] {
-		t.Errorf("writes %d, updates %d, adds %d; want one metadata write and no add",
-			w1-w0, calls1["UpdateMetadata"]-calls0["UpdateMetadata"], calls1["BulkAdd"]-calls0["BulkAdd"])
+	if w1-w0 != 1 || calls1["WriteMetadata"]-calls0["WriteMetadata"] != 1 || calls1["BulkAdd"] != calls0["BulkAdd"] ||
+		calls1["UpdateMetadata"] != calls0["UpdateMetadata"] {
+		t.Errorf("writes %d, metadata writes %d, reading updates %d, adds %d; want one metadata write, no read, no add",
+			w1-w0, calls1["WriteMetadata"]-calls0["WriteMetadata"], calls1["UpdateMetadata"]-calls0["UpdateMetadata"], calls1["BulkAdd"]-calls0["BulkAdd"])
 	}
 	e.checkConsistent(t, 30)
 }
@@ -213,7 +214,7 @@ func TestExportKnownFailuresAreRecordedOnce(t *testing.T) {
 	_, before := e.wug.stats()
 	res = e.run(t, RunOptions{})
 	_, after := e.wug.stats()
-	if n := after["UpdateMetadata"] - before["UpdateMetadata"]; res.Counts.Failed != 1 || n != 1 {
+	if n := after["WriteMetadata"] - before["WriteMetadata"]; res.Counts.Failed != 1 || n != 1 {
 		t.Errorf("update refused: %+v with %d update calls, want 1 failed by 1 call", res.Counts, n)
 	}
 	if res = e.run(t, RunOptions{}); res.Counts.Updated != 1 {

@@ -78,6 +78,10 @@ type Mapping struct {
 	PollInterval time.Duration
 	// PollByName polls the device by its NetBox DNS name when it has one.
 	PollByName bool
+	// WriteAdoptedProperties lets wugsync write the display name and note
+	// of devices it adopted (found in WUG rather than created); by default
+	// only their attributes are kept current.
+	WriteAdoptedProperties bool
 
 	// DisplayName returns the WUG display name (when nil: the NetBox name, or its display text, with " (<address>)" for
 	// addresses other than the main one).

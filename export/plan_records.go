@@ -48,7 +48,8 @@ func (s *recordSet) index(k store.Key) (int32, bool) {
 // most records leave empty held apart.
 type recState struct {
 	objectName, deviceID string
-	scan                 *recScan // nil when the record has no scan id, scan state or error
+	scan                 *recScan       // nil when the record has no scan id, scan state or error
+	written              *store.Written // nil when the record has none (Written.IsZero)
 	// fingerprint is the record's fingerprint when it is not a current
 	// one; a current one is held as its 16 bytes in sum.
 	fingerprint string
@@ -62,6 +63,7 @@ type recState struct {
 	exportedAt, scanTriggeredAt, scanCompletedAt int64
 	attempts                                     int32
 	scanDiscovered                               bool
+	adopted                                      bool
 	hasSum                                       bool // fingerprint is in sum
 	seen                                         bool // decided in this run (planner state)
 }
@@ -81,7 +83,11 @@ func (s *recordSet) Add(r store.Record) {
 	st := recState{objectName: r.ObjectName, deviceID: r.WUGDeviceID, kind: intern(r.ObjectKind), status: intern(r.Status),
 		reason: intern(r.Reason), objectID: r.ObjectID, exportedAt: micros(r.ExportedAt),
 		scanTriggeredAt: micros(r.ScanTriggeredAt), scanCompletedAt: micros(r.ScanCompletedAt),
-		attempts: int32(r.Attempts), scanDiscovered: r.ScanDiscovered}
+		attempts: int32(r.Attempts), scanDiscovered: r.ScanDiscovered, adopted: r.Adopted}
+	if !r.Written.IsZero() {
+		w := r.Written.Clone()
+		st.written = &w
+	}
 	if st.sum, st.hasSum = packFingerprint(r.Fingerprint); !st.hasSum {
 		st.fingerprint = r.Fingerprint
 	}
@@ -162,10 +168,13 @@ type recScan struct {
 func (st *recState) record(k store.Key) store.Record {
 	r := store.Record{Key: k, ObjectKind: st.kind, ObjectID: st.objectID, ObjectName: st.objectName,
 		Status: st.status, Reason: st.reason, WUGDeviceID: st.deviceID,
-		ScanDiscovered: st.scanDiscovered, Fingerprint: st.fingerprint, Attempts: int(st.attempts),
+		ScanDiscovered: st.scanDiscovered, Fingerprint: st.fingerprint, Attempts: int(st.attempts), Adopted: st.adopted,
 		ExportedAt: fromMicros(st.exportedAt), ScanTriggeredAt: fromMicros(st.scanTriggeredAt), ScanCompletedAt: fromMicros(st.scanCompletedAt)}
 	if st.hasSum {
 		r.Fingerprint = fingerprintVersion + hex.EncodeToString(st.sum[:])
+	}
+	if st.written != nil {
+		r.Written = st.written.Clone()
 	}
 	if st.scan != nil {
 		r.ScanID, r.ScanState, r.LastError = st.scan.id, st.scan.state, st.scan.lastError

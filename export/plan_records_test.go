@@ -16,7 +16,9 @@ func TestRecordSetRoundTrip(t *testing.T) {
 	full := store.Record{Key: store.Key{Connection: "c", VRF: "blue", Address: netip.MustParseAddr("2001:db8::7")},
 		ObjectKind: store.ObjectVirtualMachine, ObjectID: 42, ObjectName: "vm-42", Status: store.StatusScanCompleted,
 		Reason: store.ReasonReAdd, WUGDeviceID: "99", ScanID: "s-1", ScanState: "Complete", ScanDiscovered: true,
-		Fingerprint: "v1:abc", Attempts: 3, LastError: "boom", CreatedAt: at, UpdatedAt: at,
+		Fingerprint: "v1:abc", Attempts: 3, LastError: "boom", CreatedAt: at, UpdatedAt: at, Adopted: true,
+		Written: store.Written{DisplayName: "vm-42", Note: "n", GroupPath: "My Network/NetBox/ams1",
+			Attributes: map[string]string{"NetBox.Site": "ams1"}},
 		ExportedAt: at, ScanTriggeredAt: at.Add(-time.Minute), ScanCompletedAt: at.Add(time.Minute)}
 	other := rec("10.0.0.1", store.StatusPending, "", "")
 	s := recordSetOf(other, full)

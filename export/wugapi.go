@@ -73,12 +73,20 @@ type wugAPI interface {
 	BulkAdd(ctx context.Context, templates []wug.DeviceTemplate) ([]addOutcome, error)
 	// UpdateMetadata brings an existing device's attributes (those whose
 	// names start with owned, the mapping's attribute prefix: others are
-	// never touched), display name and note in line with t: one read
-	// (GET /devices/{id}/attributes/-) and at most one attribute write
-	// (PATCH /devices/{id}/attributes/-), plus a properties write
-	// (PUT /devices/{id}/properties) when the name or note differ from
-	// current's. It reports whether anything was written.
-	UpdateMetadata(ctx context.Context, current wugDevice, t wug.DeviceTemplate, owned string) (changed bool, err error)
+	// never touched) in line with t, and its display name and note too
+	// when props: one read (GET /devices/{id}/attributes/-) and at most
+	// one attribute write (PATCH /devices/{id}/attributes/-), plus a
+	// properties write (PUT /devices/{id}/properties) when the name or
+	// note differ from current's. It reports whether anything was written.
+	// The executor uses it only when the record does not say what was
+	// written before (WriteMetadata).
+	UpdateMetadata(ctx context.Context, current wugDevice, t wug.DeviceTemplate, owned string, props bool) (changed bool, err error)
+	// WriteMetadata changes a device's metadata and reads nothing: one
+	// attribute batch (PATCH /devices/{id}/attributes/-) that deletes the
+	// names in remove and in set and adds set, when either is not empty,
+	// and one properties write (PUT /devices/{id}/properties) when props
+	// is not nil, after the batch. A failed batch sends no properties.
+	WriteMetadata(ctx context.Context, deviceID string, remove []string, set []wug.NameValue, props *wug.PropertiesUpdate) error
 	// ScanIPs starts one discovery scan that adds what it finds to the
 	// group (PATCH /device-groups/{id}/newDevice) and returns its id.
 	ScanIPs(ctx context.Context, groupID string, ipOrNames []string) (scanID string, err error)

@@ -95,18 +95,37 @@ func (a *wugClientAPI) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]
 // /api/v1/devices/{id}/attributes/-, PUT /api/v1/devices/{id}/properties
 // when the display name or note changed). The display name and note are
 // compared with current, as listed, so no properties read is needed.
-func (a *wugClientAPI) UpdateMetadata(ctx context.Context, current wugDevice, t wug.DeviceTemplate, owned string) (bool, error) {
+func (a *wugClientAPI) UpdateMetadata(ctx context.Context, current wugDevice, t wug.DeviceTemplate, owned string, props bool) (bool, error) {
 	attrs := make(map[string]string, len(t.Attributes))
 	for _, nv := range t.Attributes {
 		attrs[nv.Name] = nv.Value
 	}
 	u := wug.MetadataUpdate{Attributes: attrs, OwnedPrefix: owned,
-		DisplayName: &t.DisplayName, Current: &wug.Device{ID: current.ID, Name: current.Name, Notes: current.Note}}
-	if t.Note != "" {
+		Current: &wug.Device{ID: current.ID, Name: current.Name, Notes: current.Note}}
+	if props {
+		u.DisplayName = &t.DisplayName
+	}
+	if props && t.Note != "" {
 		u.Note = &t.Note
 	}
 	ch, err := a.c.Devices.UpdateMetadata(ctx, current.ID, u)
 	return ch != nil && ch.Changed(), err
+}
+
+// WriteMetadata sends an attribute batch
+// (PATCH /api/v1/devices/{id}/attributes/-) and, after it, the properties
+// (PUT /api/v1/devices/{id}/properties), each only when there is
+// something to send.
+func (a *wugClientAPI) WriteMetadata(ctx context.Context, id string, remove []string, set []wug.NameValue, props *wug.PropertiesUpdate) error {
+	if len(remove)+len(set) > 0 {
+		if _, err := a.c.Attributes.Replace(ctx, id, remove, set); err != nil {
+			return err
+		}
+	}
+	if props != nil {
+		return a.c.Devices.UpdateProperties(ctx, id, *props)
+	}
+	return nil
 }
 
 // ScanIPs starts one newDevice scan (PATCH /api/v1/device-groups/{id}/newDevice).

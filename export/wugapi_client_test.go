@@ -38,7 +38,7 @@ func TestWUGAPIAdapter(t *testing.T) {
 
 	// Metadata: owned attributes follow the template, others stay.
 	tmpl := wug.DeviceTemplate{DisplayName: "a-renamed", Attributes: []wug.NameValue{{Name: "NetBox.Site", Value: "Site A"}}}
-	changed, err := api.UpdateMetadata(ctx, found[0], tmpl, defaultAttributePrefix)
+	changed, err := api.UpdateMetadata(ctx, found[0], tmpl, defaultAttributePrefix, true)
 	if err != nil || !changed {
 		t.Fatalf("UpdateMetadata = %v, %v", changed, err)
 	}
@@ -49,7 +49,7 @@ func TestWUGAPIAdapter(t *testing.T) {
 	srv.ResetRequests()
 	cur := found[0]
 	cur.Name = "a-renamed"
-	if changed, err := api.UpdateMetadata(ctx, cur, tmpl, defaultAttributePrefix); err != nil || changed {
+	if changed, err := api.UpdateMetadata(ctx, cur, tmpl, defaultAttributePrefix, true); err != nil || changed {
 		t.Errorf("second UpdateMetadata = %v, %v; want no change", changed, err)
 	}
 	if c := srv.Counts(); c.Writes != 0 || c.Reads != 1 {

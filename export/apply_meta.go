@@ -1,0 +1,117 @@
+package export
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/wug"
+)
+
+// ownsProperties reports whether the run may write the display name and
+// note of the decision's device: always on devices wugsync created, on
+// adopted ones only when the mapping says so.
+func (ex *executor) ownsProperties(d *Decision) bool {
+	adopted := d.Action == ActionAdopt || (d.record != nil && d.record.Adopted)
+	return !adopted || ex.cfg.adoptedProps
+}
+
+// written returns what a successful write of t leaves on the device: the
+// owned attributes, the display name and note when props, and group path.
+func written(t *wug.DeviceTemplate, owned string, props bool, group string) store.Written {
+	w := store.Written{GroupPath: group, Attributes: make(map[string]string, len(t.Attributes))}
+	for _, nv := range t.Attributes {
+		if hasOwnedPrefix(nv.Name, owned) {
+			w.Attributes[nv.Name] = nv.Value
+		}
+	}
+	if props {
+		w.DisplayName, w.Note = t.DisplayName, t.Note
+	}
+	return w
+}
+
+// hasOwnedPrefix reports whether an attribute name starts with the owned
+// prefix, case-insensitively as WUG compares names.
+func hasOwnedPrefix(name, owned string) bool {
+	return owned != "" && len(name) >= len(owned) && strings.EqualFold(name[:len(owned)], owned)
+}
+
+// metadataDelta is what must be sent to turn was into want, read from the
+// record alone: the owned attribute names to delete (gone from want), the
+// attributes to set (new or changed), and the properties that differ
+// (nil when none do, or when they are not ours to write).
+func metadataDelta(was, want store.Written, props bool) (remove []string, set []wug.NameValue, p *wug.PropertiesUpdate) {
+	for _, name := range sortedKeys(was.Attributes) {
+		if _, ok := want.Attributes[name]; !ok {
+			remove = append(remove, name)
+		}
+	}
+	for _, name := range sortedKeys(want.Attributes) {
+		if v, ok := was.Attributes[name]; !ok || v != want.Attributes[name] {
+			set = append(set, wug.NameValue{Name: name, Value: want.Attributes[name]})
+		}
+	}
+	if !props {
+		return remove, set, nil
+	}
+	var u wug.PropertiesUpdate
+	if want.DisplayName != was.DisplayName {
+		u.DisplayName = &want.DisplayName
+	}
+	if want.Note != was.Note && want.Note != "" {
+		u.Note = &want.Note
+	}
+	if u.DisplayName != nil || u.Note != nil {
+		p = &u
+	}
+	return remove, set, p
+}
+
+// updateOne brings one device's metadata in line with the candidate and
+// returns what it then holds. With a record of what wugsync last wrote it
+// sends only the difference and reads nothing: one attribute batch when
+// attributes changed, one properties write when the display name or note
+// changed, nothing when neither did. Without one (an adopted device, or a
+// record from before wugsync kept it) it reads the attributes once.
+func (ex *executor) updateOne(ctx context.Context, d *Decision) (store.Written, error) {
+	props := ex.ownsProperties(d)
+	group := ""
+	if d.record != nil {
+		group = d.record.Written.GroupPath
+	}
+	want := written(&d.candidate.Template, ex.cfg.owned, props, group)
+	if d.record == nil || d.record.Written.IsZero() || d.Action == ActionAdopt {
+		cur := d.device
+		if cur.ID != d.DeviceID {
+			cur = wugDevice{ID: d.DeviceID, Address: d.Key.Address}
+		}
+		if _, err := ex.wug.UpdateMetadata(ctx, cur, d.candidate.Template, ex.cfg.owned, props); err != nil {
+			return store.Written{}, err
+		}
+		return want, nil
+	}
+	was := d.record.Written
+	if !props {
+		want.DisplayName, want.Note = was.DisplayName, was.Note
+	}
+	remove, set, p := metadataDelta(was, want, props)
+	if len(remove)+len(set) == 0 && p == nil {
+		return want, nil
+	}
+	if err := ex.wug.WriteMetadata(ctx, d.DeviceID, remove, set, p); err != nil {
+		return store.Written{}, fmt.Errorf("writing metadata: %w", err)
+	}
+	return want, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
