@@ -64,7 +64,7 @@ func TestUnauthorizedRefreshesAndRetriesOnce(t *testing.T) {
 			if diff := cmp.Diff(tt.want, m.grantLog()); diff != "" {
 				t.Errorf("token grants (-want +got):\n%s", diff)
 			}
-			if n := m.mt.GetCallCountInfo()["GET "+mockBase+"/api/v1/product/whoAmI"]; n != 3 {
+			if n := m.calls("GET", "/product/whoAmI"); n != 3 {
 				t.Errorf("whoAmI calls = %d, want 3 (ok, 401, retry)", n)
 			}
 		})
@@ -86,7 +86,7 @@ func TestPersistentUnauthorizedIsAPIError(t *testing.T) {
 	if !errors.As(err, &ae) || ae.StatusCode != 401 || ae.Message != "token rejected" || ae.Method != "GET" {
 		t.Errorf("APIError = %+v", ae)
 	}
-	if n := m.mt.GetCallCountInfo()["GET "+mockBase+"/api/v1/devices/7"]; n != 2 {
+	if n := m.calls("GET", "/devices/7"); n != 2 {
 		t.Errorf("calls = %d, want 2 (one retry after renewing)", n)
 	}
 }
@@ -108,7 +108,7 @@ func TestRefreshBeforeExpiry(t *testing.T) {
 	if diff := cmp.Diff([]string{"password", "refresh_token"}, m.grantLog()); diff != "" {
 		t.Errorf("token grants (-want +got):\n%s", diff)
 	}
-	if n := m.mt.GetCallCountInfo()["GET "+mockBase+"/api/v1/product/whoAmI"]; n != 2 {
+	if n := m.calls("GET", "/product/whoAmI"); n != 2 {
 		t.Errorf("whoAmI calls = %d, want 2 (no 401 on the way)", n)
 	}
 }
@@ -165,7 +165,7 @@ func TestBadCredentials(t *testing.T) {
 			t.Errorf("%s: error reveals the password: %q", name, msg)
 		}
 	}
-	if n := m.mt.GetCallCountInfo()["GET "+mockBase+"/api/v1/product/whoAmI"]; n != 0 {
+	if n := m.calls("GET", "/product/whoAmI"); n != 0 {
 		t.Errorf("whoAmI sent %d times without a token", n)
 	}
 }
@@ -251,7 +251,7 @@ func TestTokenEndpointFailureIsNotARefusal(t *testing.T) {
 	if diff := cmp.Diff(want, apiErr); diff != "" {
 		t.Errorf("APIError (-want +got):\n%s", diff)
 	}
-	if n := m.mt.GetCallCountInfo()["POST "+mockBase+"/api/v1/token"]; n != fastRetry.MaxRetries+1 {
+	if n := m.calls("POST", "/token"); n != fastRetry.MaxRetries+1 {
 		t.Errorf("token requests = %d, want %d (retried as a 503)", n, fastRetry.MaxRetries+1)
 	}
 }

@@ -219,8 +219,7 @@ func TestUpdateMetadata(t *testing.T) {
 			if gotProps != tt.wantProps {
 				t.Errorf("PUT body = %s, want %s", gotProps, tt.wantProps)
 			}
-			info := m.mt.GetCallCountInfo()
-			reads := info["GET "+mockBase+"/api/v1/devices/7/attributes/-"] + info["GET "+mockBase+"/api/v1/devices/7/properties"]
+			reads := m.calls("GET", "/devices/7/attributes/-") + m.calls("GET", "/devices/7/properties")
 			if reads != tt.reads {
 				t.Errorf("reads = %d, want %d", reads, tt.reads)
 			}

@@ -113,6 +113,11 @@ func (m *mockWUG) handle(method, path string, status int, body string) {
 	}))
 }
 
+// calls is how many times the mock answered method for path below /api/v1.
+func (m *mockWUG) calls(method, path string) int {
+	return m.mt.GetCallCountInfo()[method+" "+mockBase+"/api/v1"+path]
+}
+
 // fastRetry keeps tests quick.
 var fastRetry = wug.RetryPolicy{MaxRetries: 3, WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond, MaxRetryAfter: 10 * time.Millisecond}
 

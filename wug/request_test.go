@@ -108,7 +108,7 @@ func TestDoRenewsTheTokenOnceOn401(t *testing.T) {
 	if diff := cmp.Diff([]string{"password", "refresh_token"}, m.grantLog()); diff != "" {
 		t.Errorf("grants (-want +got):\n%s", diff)
 	}
-	if n := m.mt.GetCallCountInfo()["GET "+mockBase+"/api/v1/product/whoAmI"]; n != 2 {
+	if n := m.calls("GET", "/product/whoAmI"); n != 2 {
 		t.Errorf("whoAmI sent %d times, want 2: refused, then repeated once with the new token", n)
 	}
 }
@@ -127,7 +127,7 @@ func TestDoRenewsOnlyOnce(t *testing.T) {
 	if !errors.Is(err, wug.ErrUnauthorized) {
 		t.Fatalf("err = %v, want ErrUnauthorized", err)
 	}
-	if n := m.mt.GetCallCountInfo()["GET "+mockBase+"/api/v1/product/whoAmI"]; n != 2 {
+	if n := m.calls("GET", "/product/whoAmI"); n != 2 {
 		t.Errorf("sent %d times, want 2: once, then once more with a renewed token", n)
 	}
 	if diff := cmp.Diff([]string{"password", "refresh_token"}, m.grantLog()); diff != "" {
@@ -176,7 +176,7 @@ func TestDoRepeats(t *testing.T) {
 			if got := errors.Is(err, wug.ErrOutcomeUnknown); got != tt.unknown {
 				t.Errorf("errors.Is(err, ErrOutcomeUnknown) = %v, want %v: %v", got, tt.unknown, err)
 			}
-			if n := m.mt.GetCallCountInfo()[tt.method+" "+mockBase+"/api/v1/things/-"]; n != tt.wantCalls {
+			if n := m.calls(tt.method, "/things/-"); n != tt.wantCalls {
 				t.Errorf("sent %d times, want %d", n, tt.wantCalls)
 			}
 			if !strings.HasPrefix(err.Error(), "wug: "+tt.method+" "+mockBase+"/api/v1/things/-: ") {
