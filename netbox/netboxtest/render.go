@@ -82,15 +82,21 @@ func (e *enc) nulls(keys ...string) {
 	}
 }
 
-// refHead writes a brief related object with the common leading keys.
-func (e *enc) refHead(v view, path string, c *catEntry) {
+// briefHead opens a brief object and writes the keys every one starts
+// with: id, url and display.
+func (e *enc) briefHead(v view, path string, id int64, display string) {
 	e.open()
 	e.k("id")
-	e.int(c.id)
+	e.int(id)
 	e.k("url")
-	e.url(v.base, path, c.id)
+	e.url(v.base, path, id)
 	e.k("display")
-	e.str(c.name)
+	e.str(display)
+}
+
+// refHead writes a brief related object with the common leading keys.
+func (e *enc) refHead(v view, path string, c *catEntry) {
+	e.briefHead(v, path, c.id, c.name)
 	e.k("name")
 	e.str(c.name)
 }
@@ -156,13 +162,7 @@ func (e *enc) vrfRef(v view, c *catEntry) {
 }
 
 func (h *Handler) deviceTypeRef(e *enc, v view, c *catEntry) {
-	e.open()
-	e.k("id")
-	e.int(c.id)
-	e.k("url")
-	e.url(v.base, pDeviceTypes, c.id)
-	e.k("display")
-	e.str(c.name)
+	e.briefHead(v, pDeviceTypes, c.id, c.name)
 	e.k("manufacturer")
 	e.slugRef(v, pManufacturers, get(h.cat.manufacturers, c.parent))
 	e.k("model")
@@ -216,11 +216,18 @@ func (h *Handler) customFields(e *enc, vals []any, vm bool) {
 	e.close()
 }
 
-func family(p bool) (int64, string) {
-	if p {
-		return 4, "IPv4"
+// family writes an address's family as {"value": 4, "label": "IPv4"}.
+func (e *enc) family(ip *ipAddr) {
+	value, label := int64(6), "IPv6"
+	if ip.prefix.Addr().Is4() {
+		value, label = 4, "IPv4"
 	}
-	return 6, "IPv6"
+	e.open()
+	e.k("value")
+	e.int(value)
+	e.k("label")
+	e.str(label)
+	e.close()
 }
 
 // briefIP writes a BriefIPAddress (primary_ip4 …), or null.
@@ -238,13 +245,7 @@ func (h *Handler) briefIP(e *enc, v view, id int64) {
 	e.k("display")
 	e.address(ip)
 	e.k("family")
-	fv, fl := family(ip.prefix.Addr().Is4())
-	e.open()
-	e.k("value")
-	e.int(fv)
-	e.k("label")
-	e.str(fl)
-	e.close()
+	e.family(ip)
 	e.k("address")
 	e.address(ip)
 	e.k("description")
@@ -274,13 +275,7 @@ func (h *Handler) briefObject(e *enc, v view, o *object, vm bool) {
 	if vm {
 		path = pVMs
 	}
-	e.open()
-	e.k("id")
-	e.int(o.id)
-	e.k("url")
-	e.url(v.base, path, o.id)
-	e.k("display")
-	e.str(h.display(o, vm))
+	e.briefHead(v, path, o.id, h.display(o, vm))
 	e.k("name")
 	e.nstr(o.name)
 	e.k("description")
@@ -530,13 +525,7 @@ func (h *Handler) ifaceRef(e *enc, v view, i *iface) {
 	if i.owner == kindVM {
 		path, ownerKey, owners, vm = pVMInterfaces, "virtual_machine", h.vms, true
 	}
-	e.open()
-	e.k("id")
-	e.int(i.id)
-	e.k("url")
-	e.url(v.base, path, i.id)
-	e.k("display")
-	e.str(i.name)
+	e.briefHead(v, path, i.id, i.name)
 	e.k(ownerKey)
 	if o := owners.byID[i.ownerID]; o != nil {
 		h.briefObject(e, v, o, vm)
@@ -558,7 +547,6 @@ func (h *Handler) ifaceRef(e *enc, v view, i *iface) {
 
 // ip writes an IP address as /api/ipam/ip-addresses/ does.
 func (h *Handler) ip(e *enc, v view, ip *ipAddr) {
-	fv, fl := family(ip.prefix.Addr().Is4())
 	e.open()
 	if e.tk("id") {
 		e.int(ip.id)
@@ -575,12 +563,7 @@ func (h *Handler) ip(e *enc, v view, ip *ipAddr) {
 		e.address(ip)
 	}
 	if e.tk("family") {
-		e.open()
-		e.k("value")
-		e.int(fv)
-		e.k("label")
-		e.str(fl)
-		e.close()
+		e.family(ip)
 	}
 	if e.tk("address") {
 		e.address(ip)
@@ -650,24 +633,7 @@ func (h *Handler) ip(e *enc, v view, ip *ipAddr) {
 // iface writes a device interface as /api/dcim/interfaces/ does.
 func (h *Handler) iface(e *enc, v view, i *iface) {
 	if v.brief && v.only == nil {
-		e.open()
-		e.k("id")
-		e.int(i.id)
-		e.k("url")
-		e.url(v.base, pInterfaces, i.id)
-		e.k("display")
-		e.str(i.name)
-		e.k("device")
-		h.briefObject(e, v, h.devices.byID[i.ownerID], false)
-		e.k("name")
-		e.str(i.name)
-		e.k("description")
-		e.str("")
-		e.k("cable")
-		e.null()
-		e.k("_occupied")
-		e.bool(false)
-		e.close()
+		h.ifaceRef(e, v, i)
 		return
 	}
 	e.head(v, pInterfaces, i.id, i.name)
@@ -765,12 +731,7 @@ func (h *Handler) site(e *enc, v view, s *catEntry) {
 	if e.tk("region") {
 		e.treeRef(v, pRegions, get(h.cat.regions, s.parent), false)
 	}
-	if e.tk("group") {
-		e.null()
-	}
-	if e.tk("tenant") {
-		e.null()
-	}
+	e.nulls("group", "tenant")
 	if e.tk("facility") {
 		e.str("")
 	}
@@ -782,12 +743,7 @@ func (h *Handler) site(e *enc, v view, s *catEntry) {
 			e.str("")
 		}
 	}
-	if e.tk("latitude") {
-		e.null()
-	}
-	if e.tk("longitude") {
-		e.null()
-	}
+	e.nulls("latitude", "longitude")
 	if e.tk("comments") {
 		e.str("")
 	}
