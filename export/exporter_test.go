@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -165,5 +166,46 @@ func TestRunErrorNamesTheServer(t *testing.T) {
 			}
 			t.Logf("Run: %v", err)
 		})
+	}
+}
+
+// TestExporterPlanThenRun drives an Exporter built through New's seam over
+// the in-memory fakes: Plan writes nothing to WUG or the store and counts
+// what Run then does, and Run's outcomes carry their kinds.
+func TestExporterPlanThenRun(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src := &fakeSource{devs: testDevices(30)}
+	src.set(4, func(d *netbox.Device) { d.PrimaryIPv4.Address = netip.MustParsePrefix("127.0.0.1/8") })
+	w, st := newFakeWUG(), memory.New()
+	ex, err := newExporter(src, func(Settings) wugAPI { return w }, st, WithName("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	plan, err := ex.Plan(ctx, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if writes, _ := w.stats(); writes != 0 || plan.Plan == nil || plan.RunID != "" {
+		t.Fatalf("Plan: %d WUG writes, plan %v, run %q; want none, a plan and no run", writes, plan.Plan != nil, plan.RunID)
+	}
+	if runs, err := st.Runs(ctx, store.RunQuery{Connection: "test"}); err != nil || len(runs) != 0 {
+		t.Fatalf("Plan recorded runs %v (%v), want none", runs, err)
+	}
+
+	res, err := ex.Run(ctx, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(plan.Counts, res.Counts); diff != "" {
+		t.Errorf("Run's counts differ from Plan's (-plan +run):\n%s", diff)
+	}
+	kinds := map[OutcomeKind]int{}
+	for _, o := range res.Outcomes {
+		kinds[o.Kind]++
+	}
+	if diff := cmp.Diff(map[OutcomeKind]int{OutcomeApplied: 29, OutcomeInvalid: 1}, kinds); diff != "" {
+		t.Errorf("outcome kinds (-want +got):\n%s", diff)
 	}
 }
