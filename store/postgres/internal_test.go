@@ -109,16 +109,7 @@ func TestMigrateTogether(t *testing.T) {
 func TestSchemaNameQuoted(t *testing.T) {
 	t.Parallel()
 	name := pgtest.Schema(t) + ` Mixed-"Case"`
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), pgtest.DSN(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
+	pgtest.DropAtEnd(t, name)
 	s, err := Open(context.Background(), pgtest.DSN(t), WithSchema(name))
 	if err != nil {
 		t.Fatal(err)

@@ -30,10 +30,17 @@ func DSN(tb testing.TB) string {
 // ends, so parallel tests and reruns never share tables.
 func Schema(tb testing.TB) string {
 	tb.Helper()
-	d := DSN(tb)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "wugsync_test_" + hex.EncodeToString(b[:])
+	DropAtEnd(tb, name)
+	return name
+}
+
+// DropAtEnd drops the schema name, with all it holds, when the test ends.
+func DropAtEnd(tb testing.TB, name string) {
+	tb.Helper()
+	d := DSN(tb)
 	tb.Cleanup(func() {
 		ctx := context.Background()
 		c, err := pgx.Connect(ctx, d)
@@ -46,5 +53,4 @@ func Schema(tb testing.TB) string {
 			tb.Errorf("drop schema %s: %v", name, err)
 		}
 	})
-	return name
 }
