@@ -1,24 +1,21 @@
 package netbox_test
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"log"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/wugsync/wugsync/internal/childproc"
 	"github.com/wugsync/wugsync/netbox"
 	"github.com/wugsync/wugsync/netbox/netboxtest"
 )
@@ -98,37 +95,13 @@ func serveFake(devices string) {
 	}
 	go http.Serve(ln, h)
 	fmt.Printf("http://%s\n", ln.Addr())
-	io.Copy(io.Discard, os.Stdin)
+	childproc.Serve()
 }
 
 // startFake runs a fake NetBox with n devices in a child process and
 // returns its URL; the process ends with the benchmark.
 func startFake(b *testing.B, n int) string {
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", fakeEnv, n))
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		stdin.Close()
-		if err := cmd.Wait(); err != nil {
-			b.Errorf("fake NetBox process: %v", err)
-		}
-	})
-	url, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		b.Fatalf("fake NetBox process: %v", err)
-	}
-	return strings.TrimSpace(url)
+	return childproc.Start(b, "", nil, fmt.Sprintf("%s=%d", fakeEnv, n))
 }
 
 // BenchmarkDevices streams 1,000 / 10,000 / 100,000 devices with their IP
