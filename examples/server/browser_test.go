@@ -187,7 +187,7 @@ func TestBrowserStatusPage(t *testing.T) {
 	if alert := must(t, b, "read the alert", chromedp.Text(chromedp.ID("alert"))); !strings.Contains(alert, "An export of main is already running (run "+running.Value) {
 		t.Errorf("the second press says %q", alert)
 	}
-	if held.Load() == 0 {
+	if !held() {
 		t.Error("the run was not held at its WUG listing: the 409 did not surely meet a running run")
 	}
 	release()
