@@ -16,18 +16,14 @@ import (
 // Stream the active devices of one site with their primary IPv4 address,
 // from a fake NetBox.
 func ExampleClient_Devices() {
-	fake, err := netboxtest.NewHandler(netboxtest.WithDevices(100))
+	srv, err := netboxtest.Start(netboxtest.WithDevices(100))
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := httptest.NewServer(fake)
 	defer srv.Close()
 
-	c, err := netbox.NewClient(srv.URL, netboxtest.DefaultToken)
-	if err != nil {
-		log.Fatal(err)
-	}
-	site := fake.Devices()[0].Site
+	c := srv.Client()
+	site := srv.Devices()[0].Site
 	n := 0
 	for d, err := range c.Devices(context.Background(), netbox.Selector{Sites: []string{site}}) {
 		if de, ok := errors.AsType[*netbox.DeviceError](err); ok {

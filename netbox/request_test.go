@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -145,16 +144,12 @@ func TestDoKeepsTheTokenToItsServer(t *testing.T) {
 // An endpoint called by its path goes through the client's token, rate
 // limit and retries.
 func ExampleClient_Do() {
-	fake, err := netboxtest.NewHandler(netboxtest.WithVersion("4.3.2"))
+	srv, err := netboxtest.Start(netboxtest.WithVersion("4.3.2"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	c, err := netbox.NewClient(srv.URL, netboxtest.DefaultToken)
-	if err != nil {
-		log.Fatal(err)
-	}
+	c := srv.Client()
 
 	req, err := c.NewRequest("GET", "/api/status/", nil)
 	if err != nil {

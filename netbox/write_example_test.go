@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"net/http/httptest"
 	"time"
 
 	"github.com/wugsync/wugsync/netbox"
@@ -15,16 +14,12 @@ import (
 // after each export send only what changed, in bulk. The second, unchanged
 // run writes nothing.
 func ExampleClient_UpdateCustomFields() {
-	fake, err := netboxtest.NewHandler(netboxtest.WithDevices(250))
+	srv, err := netboxtest.Start(netboxtest.WithDevices(250))
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	c, err := netbox.NewClient(srv.URL, netboxtest.DefaultToken)
-	if err != nil {
-		log.Fatal(err)
-	}
+	c := srv.Client()
 	ctx := context.Background()
 
 	// The explicit setup step.
@@ -62,7 +57,7 @@ func ExampleClient_UpdateCustomFields() {
 	fmt.Printf("first run: %d devices in %d requests\n", len(first.Written), first.Requests)
 	second := run()
 	fmt.Printf("second run: %d devices in %d requests; NetBox saw %d writes in all\n",
-		len(second.Written), second.Requests, fake.Writes())
+		len(second.Written), second.Requests, srv.Writes())
 	// Output:
 	// created: [wug_device_id wug_device_url wug_sync_state wug_last_sync]
 	// first run: 200 devices in 2 requests

@@ -84,22 +84,21 @@ func ExampleHandler_Quirky() {
 // Mutations bump last_updated, so "changed since" selections see them;
 // faults are injected per route.
 func ExampleHandler_CreateDevice() {
-	h, err := netboxtest.NewHandler(netboxtest.WithDevices(0))
+	srv, err := netboxtest.Start(netboxtest.WithDevices(0))
 	if err != nil {
 		panic(err)
 	}
-	srv := httptest.NewServer(h)
 	defer srv.Close()
 
-	d, err := h.CreateDevice(netboxtest.Device{Name: "lab-fw-01", Site: "lab1", Role: "firewall", Tags: []string{"monitored"}})
+	d, err := srv.CreateDevice(netboxtest.Device{Name: "lab-fw-01", Site: "lab1", Role: "firewall", Tags: []string{"monitored"}})
 	if err != nil {
 		panic(err)
 	}
-	if _, err := h.CreateIP(netboxtest.IPAddress{DeviceID: d.ID, Interface: "ethernet1/1",
+	if _, err := srv.CreateIP(netboxtest.IPAddress{DeviceID: d.ID, Interface: "ethernet1/1",
 		Address: netip.MustParsePrefix("10.20.30.1/24"), MakePrimary: true}); err != nil {
 		panic(err)
 	}
-	h.FailNext(netboxtest.Fault{Route: netboxtest.RouteDevices, Status: http.StatusBadGateway, Times: 1})
+	srv.FailNext(netboxtest.Fault{Route: netboxtest.RouteDevices, Status: http.StatusBadGateway, Times: 1})
 	status, _ := get(srv.URL + "/api/dcim/devices/?tag=monitored")
 	fmt.Println("first try:", status)
 	status, body := get(srv.URL + "/api/dcim/devices/?tag=monitored&fields=name,primary_ip4")

@@ -302,31 +302,50 @@ type Server struct {
 // ends. It fails the test on a bad option.
 func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
-	h, err := NewHandler(opts...)
+	s, err := Start(opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := httptest.NewServer(h)
+	s.tb = tb
 	tb.Cleanup(s.Close)
-	return &Server{Handler: h, URL: s.URL, Token: h.cfg.token, srv: s, tb: tb}
+	return s
 }
 
-// Close shuts the server down early, to test a NetBox that went away; the
-// test's cleanup closes it otherwise.
+// Start runs a fake NetBox outside tests, on a random loopback port, for
+// quick starts and examples. Call Close when done.
+func Start(opts ...Option) (*Server, error) {
+	h, err := NewHandler(opts...)
+	if err != nil {
+		return nil, err
+	}
+	s := httptest.NewServer(h)
+	return &Server{Handler: h, URL: s.URL, Token: h.cfg.token, srv: s}, nil
+}
+
+// Close shuts the server down; in a test, early, to test a NetBox that
+// went away (the test's cleanup closes it otherwise).
 func (s *Server) Close() { s.srv.Close() }
 
 // HTTPClient returns an HTTP client for the server.
 func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
 
-// Client returns a wugsync NetBox client for the fake, built with
+// NewClient builds a wugsync NetBox client for the fake:
 // netbox.NewClient(s.URL, s.Token, …) over the server's HTTP client; opts
-// follow and may override that. It fails the test if the client cannot be
-// built.
+// follow and may override that.
+func (s *Server) NewClient(opts ...netbox.Option) (*netbox.Client, error) {
+	return netbox.NewClient(s.URL, s.Token, append([]netbox.Option{netbox.WithHTTPClient(s.HTTPClient())}, opts...)...)
+}
+
+// Client returns a client built as [Server.NewClient] does. It fails the
+// test if the client cannot be built (and panics outside tests).
 func (s *Server) Client(opts ...netbox.Option) *netbox.Client {
-	s.tb.Helper()
-	c, err := netbox.NewClient(s.URL, s.Token, append([]netbox.Option{netbox.WithHTTPClient(s.HTTPClient())}, opts...)...)
+	c, err := s.NewClient(opts...)
 	if err != nil {
-		s.tb.Fatalf("netboxtest: Client: %v", err)
+		if s.tb != nil {
+			s.tb.Helper()
+			s.tb.Fatalf("netboxtest: Client: %v", err)
+		}
+		panic(fmt.Sprintf("netboxtest: Client: %v", err))
 	}
 	return c
 }
