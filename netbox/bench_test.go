@@ -101,7 +101,8 @@ func serveFake(devices string) {
 // startFake runs a fake NetBox with n devices in a child process and
 // returns its URL; the process ends with the benchmark.
 func startFake(b *testing.B, n int) string {
-	return childproc.Start(b, "", nil, fmt.Sprintf("%s=%d", fakeEnv, n))
+	url, _ := childproc.Start(b, "", nil, fmt.Sprintf("%s=%d", fakeEnv, n))
+	return url
 }
 
 // BenchmarkDevices streams 1,000 / 10,000 / 100,000 devices with their IP

@@ -9,16 +9,20 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // Start runs the test binary again with args and the environment plus env,
 // and returns the rest of the first line the child prints that starts with
-// prefix. The child serves until its stdin is closed (see Serve): Start
-// closes it when tb ends and kills the child if it has not ended 5 seconds
-// later. It fails tb if the child cannot start or prints no such line.
-func Start(tb testing.TB, prefix string, args []string, env ...string) string {
+// prefix, and a function that stops the child. The child serves until its
+// stdin is closed (see Serve): stop closes it, waits for the child to end,
+// failing tb if it ends with an error, and kills it if it has not ended 5
+// seconds later. Stop runs when tb ends if not called before; calling it
+// again does nothing. Start fails tb if the child cannot start or prints
+// no such line.
+func Start(tb testing.TB, prefix string, args []string, env ...string) (line string, stop func()) {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -34,21 +38,22 @@ func Start(tb testing.TB, prefix string, args []string, env ...string) string {
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { stop(tb, cmd, stdin) })
+	stop = sync.OnceFunc(func() { end(tb, cmd, stdin) })
+	tb.Cleanup(stop)
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		if rest, ok := strings.CutPrefix(sc.Text(), prefix); ok {
 			go func() { _, _ = io.Copy(io.Discard, stdout) }()
-			return rest
+			return rest, stop
 		}
 	}
 	tb.Fatalf("the child process printed no line starting %q: %v", prefix, sc.Err())
-	return ""
+	return "", stop
 }
 
-// stop closes the child's stdin and waits for it to end, failing tb if it
+// end closes the child's stdin and waits for it to end, failing tb if it
 // ends with an error; a child still running 5 seconds later is killed.
-func stop(tb testing.TB, cmd *exec.Cmd, stdin io.Closer) {
+func end(tb testing.TB, cmd *exec.Cmd, stdin io.Closer) {
 	_ = stdin.Close()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

@@ -23,12 +23,19 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestStart reads the child's banner past other output; the child, still
-// serving, is stopped by the test's cleanup, which fails the test if the
-// child does not end cleanly.
+// TestStart reads the child's banner past other output; one child, still
+// serving, is stopped by the test's cleanup, the other by stop, twice; each
+// stop fails the test if its child does not end cleanly.
 func TestStart(t *testing.T) {
 	t.Parallel()
-	if got := childproc.Start(t, "READY ", nil, childEnv+"=http://127.0.0.1:1"); got != "http://127.0.0.1:1" {
-		t.Errorf("Start = %q, want the banner's rest %q", got, "http://127.0.0.1:1")
+	for _, early := range []bool{false, true} {
+		got, stop := childproc.Start(t, "READY ", nil, childEnv+"=http://127.0.0.1:1")
+		if got != "http://127.0.0.1:1" {
+			t.Errorf("Start = %q, want the banner's rest %q", got, "http://127.0.0.1:1")
+		}
+		if early {
+			stop()
+			stop()
+		}
 	}
 }
