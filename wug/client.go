@@ -319,6 +319,16 @@ type request struct {
 // creates reports whether each arrival of r acts anew on WUG.
 func (r request) creates() bool { return r.repeat == httpx.RepeatNever }
 
+// checked sends r and decodes WUG's answer into res, a *SuccessResult or
+// *CountedResult, failing op when the request fails or the answer reports
+// a failure.
+func (c *Client) checked(ctx context.Context, op string, r request, res interface{ check(string) error }) error {
+	if err := c.do(ctx, r, res, nil); err != nil {
+		return opErr(op, err)
+	}
+	return res.check(op)
+}
+
 // do sends r and decodes the answer's payload into out (which may be nil)
 // and its paging block into pg (which may be nil).
 func (c *Client) do(ctx context.Context, r request, out any, pg *Paging) error {

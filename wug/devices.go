@@ -120,11 +120,7 @@ func (s *DevicesService) UpdateProperties(ctx context.Context, deviceID string, 
 			return opErr(op, err)
 		}
 	}
-	var res SuccessResult
-	if err := s.c.do(ctx, request{method: "PUT", path: "/devices/" + escape(deviceID) + "/properties", body: u}, &res, nil); err != nil {
-		return opErr(op, err)
-	}
-	return res.check(op)
+	return s.c.checked(ctx, op, request{method: "PUT", path: "/devices/" + escape(deviceID) + "/properties", body: u}, new(SuccessResult))
 }
 
 // Delete removes a device (DELETE /api/v1/devices/{deviceId}); with
@@ -135,11 +131,7 @@ func (s *DevicesService) Delete(ctx context.Context, deviceID string, deleteDisc
 	if deleteDiscovered {
 		q = url.Values{"deleteDiscoveredDevices": {"true"}}
 	}
-	var res SuccessResult
-	if err := s.c.do(ctx, request{method: "DELETE", path: "/devices/" + escape(deviceID), query: q}, &res, nil); err != nil {
-		return opErr(op, err)
-	}
-	return res.check(op)
+	return s.c.checked(ctx, op, request{method: "DELETE", path: "/devices/" + escape(deviceID), query: q}, new(SuccessResult))
 }
 
 // DeleteMany removes devices in one call (PATCH /api/v1/devices/- with
@@ -154,12 +146,7 @@ func (s *DevicesService) DeleteMany(ctx context.Context, deviceIDs []string) (*C
 
 // PollNow polls a device now (PUT /api/v1/devices/{deviceId}/poll-now).
 func (s *DevicesService) PollNow(ctx context.Context, deviceID string) error {
-	const op = "Devices.PollNow"
-	var res SuccessResult
-	if err := s.c.do(ctx, request{method: "PUT", path: "/devices/" + escape(deviceID) + "/poll-now"}, &res, nil); err != nil {
-		return opErr(op, err)
-	}
-	return res.check(op)
+	return s.c.checked(ctx, "Devices.PollNow", request{method: "PUT", path: "/devices/" + escape(deviceID) + "/poll-now"}, new(SuccessResult))
 }
 
 // PollNowMany polls devices now (PATCH /api/v1/devices/-/poll-now).
@@ -200,11 +187,7 @@ func (s *DevicesService) SetMaintenance(ctx context.Context, deviceID string, m 
 	if err := checkLen("reason", m.Reason, 250); err != nil {
 		return opErr(op, err)
 	}
-	var res SuccessResult
-	if err := s.c.do(ctx, request{method: "PUT", path: "/devices/" + escape(deviceID) + "/config/maintenance", body: m}, &res, nil); err != nil {
-		return opErr(op, err)
-	}
-	return res.check(op)
+	return s.c.checked(ctx, op, request{method: "PUT", path: "/devices/" + escape(deviceID) + "/config/maintenance", body: m}, new(SuccessResult))
 }
 
 // SetMaintenanceMany sets manual maintenance on several devices
@@ -230,24 +213,14 @@ func (s *DevicesService) Groups(ctx context.Context, deviceID string) iter.Seq2[
 // JoinGroup adds a device to a static group
 // (PUT /api/v1/devices/{deviceId}/group/- with the group id as a JSON string).
 func (s *DevicesService) JoinGroup(ctx context.Context, deviceID, groupID string) error {
-	const op = "Devices.JoinGroup"
-	var res SuccessResult
-	if err := s.c.do(ctx, request{method: "PUT", path: "/devices/" + escape(deviceID) + "/group/-", body: groupID}, &res, nil); err != nil {
-		return opErr(op, err)
-	}
-	return res.check(op)
+	return s.c.checked(ctx, "Devices.JoinGroup", request{method: "PUT", path: "/devices/" + escape(deviceID) + "/group/-", body: groupID}, new(SuccessResult))
 }
 
 // LeaveGroup removes a device from a static group
 // (DELETE /api/v1/devices/{deviceId}/group/{groupId}). WUG refuses to
 // remove a device's last static group.
 func (s *DevicesService) LeaveGroup(ctx context.Context, deviceID, groupID string) error {
-	const op = "Devices.LeaveGroup"
-	var res SuccessResult
-	if err := s.c.do(ctx, request{method: "DELETE", path: "/devices/" + escape(deviceID) + "/group/" + escape(groupID)}, &res, nil); err != nil {
-		return opErr(op, err)
-	}
-	return res.check(op)
+	return s.c.checked(ctx, "Devices.LeaveGroup", request{method: "DELETE", path: "/devices/" + escape(deviceID) + "/group/" + escape(groupID)}, new(SuccessResult))
 }
 
 // ChangeGroups adds a device to and removes it from static groups in one

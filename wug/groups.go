@@ -91,12 +91,7 @@ func checkGroupName(name string) error {
 
 // Delete removes an empty group (DELETE /api/v1/device-groups/{groupId}).
 func (s *GroupsService) Delete(ctx context.Context, groupID string) error {
-	const op = "Groups.Delete"
-	var res SuccessResult
-	if err := s.c.do(ctx, request{method: "DELETE", path: "/device-groups/" + escape(groupID)}, &res, nil); err != nil {
-		return opErr(op, err)
-	}
-	return res.check(op)
+	return s.c.checked(ctx, "Groups.Delete", request{method: "DELETE", path: "/device-groups/" + escape(groupID)}, new(SuccessResult))
 }
 
 // EnsurePath returns the group at path, e.g. "My Network/NetBox/Site A",
@@ -259,12 +254,7 @@ func (s *GroupsService) RemoveDevices(ctx context.Context, groupID string, devic
 // RemoveDevice removes one device from a static group
 // (DELETE /api/v1/device-groups/{groupId}/devices/{deviceId}).
 func (s *GroupsService) RemoveDevice(ctx context.Context, groupID, deviceID string) error {
-	const op = "Groups.RemoveDevice"
-	var res CountedResult
-	if err := s.c.do(ctx, request{method: "DELETE", path: "/device-groups/" + escape(groupID) + "/devices/" + escape(deviceID)}, &res, nil); err != nil {
-		return opErr(op, err)
-	}
-	return res.check(op)
+	return s.c.checked(ctx, "Groups.RemoveDevice", request{method: "DELETE", path: "/device-groups/" + escape(groupID) + "/devices/" + escape(deviceID)}, new(CountedResult))
 }
 
 // Status returns a group's state summary

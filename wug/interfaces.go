@@ -185,21 +185,13 @@ func (s *DevicesService) AddInterface(ctx context.Context, deviceID string, in I
 // DeleteInterface removes a network interface other than the default one
 // (DELETE /api/v1/devices/{deviceId}/interfaces/{interfaceId}).
 func (s *DevicesService) DeleteInterface(ctx context.Context, deviceID, interfaceID string) error {
-	return s.deleteIfaces(ctx, "Devices.DeleteInterface", "/devices/"+escape(deviceID)+"/interfaces/"+escape(interfaceID))
+	return s.c.checked(ctx, "Devices.DeleteInterface", request{method: "DELETE", path: "/devices/" + escape(deviceID) + "/interfaces/" + escape(interfaceID)}, new(SuccessResult))
 }
 
 // DeleteOtherInterfaces removes every network interface of a device but the
 // default one (DELETE /api/v1/devices/{deviceId}/interfaces/-).
 func (s *DevicesService) DeleteOtherInterfaces(ctx context.Context, deviceID string) error {
-	return s.deleteIfaces(ctx, "Devices.DeleteOtherInterfaces", "/devices/"+escape(deviceID)+"/interfaces/-")
-}
-
-func (s *DevicesService) deleteIfaces(ctx context.Context, op, path string) error {
-	var res SuccessResult
-	if err := s.c.do(ctx, request{method: "DELETE", path: path}, &res, nil); err != nil {
-		return opErr(op, err)
-	}
-	return res.check(op)
+	return s.c.checked(ctx, "Devices.DeleteOtherInterfaces", request{method: "DELETE", path: "/devices/" + escape(deviceID) + "/interfaces/-"}, new(SuccessResult))
 }
 
 // BatchInterfaces deletes, changes and adds a device's network interfaces

@@ -222,12 +222,7 @@ func (s *ScansService) Active(ctx context.Context, opts *ActiveOptions) iter.Seq
 
 // Cancel stops a scan (PUT /api/v1/device-scan/{scanId}/cancel).
 func (s *ScansService) Cancel(ctx context.Context, scanID string) error {
-	const op = "Scans.Cancel"
-	var res SuccessResult
-	if err := s.c.do(ctx, request{method: "PUT", path: "/device-scan/" + escape(scanID) + "/cancel"}, &res, nil); err != nil {
-		return opErr(op, err)
-	}
-	return res.check(op)
+	return s.c.checked(ctx, "Scans.Cancel", request{method: "PUT", path: "/device-scan/" + escape(scanID) + "/cancel"}, new(SuccessResult))
 }
 
 // Done reports whether the scan looks finished. WUG does not signal
