@@ -32,6 +32,8 @@ type config struct {
 	settings Settings
 	log      *slog.Logger
 	now      func() time.Time // tests' clock; nil means time.Now
+	// writeBack is set by WithWriteBack.
+	writeBack *WriteBack
 }
 
 // Settings tune how an Exporter reaches WUG. The zero value means the
@@ -184,13 +186,16 @@ func newExporter(src netBoxSource, mkWUG func(Settings) wugAPI, st store.Store, 
 			Connection: connection{Name: c.name, Selector: c.sel, Mode: s.Mode, ScanFallback: s.ScanFallback,
 				ScanMode: s.ScanMode, ScanOptions: s.ScanOptions, Removal: s.Removal, MaxRemoveShare: s.MaxRemoveShare,
 				MaxMissingShare: s.MaxMissingShare, BatchSize: s.BatchSize, Concurrency: s.Concurrency},
-			Source: src, WUG: api, Store: st, Transformer: tr, Logger: log, Now: c.now,
+			Source: src, WUG: api, Store: st, Transformer: tr, Logger: log, Now: c.now, WriteBack: c.writeBack,
 		},
 		scans: &scanJob{Connection: c.name, WUG: api, Store: st, Source: src, Selector: c.sel,
 			Transformer: tr, Timeout: s.ScanTimeout, Logger: log, Now: c.now},
 	}
 	if err := e.export.check(); err != nil {
 		return nil, err
+	}
+	if _, ok := src.(netBoxWriter); c.writeBack != nil && !ok {
+		return nil, errors.New("export: write-back needs a NetBox source that writes")
 	}
 	return e, nil
 }

@@ -279,6 +279,9 @@ type exportJob struct {
 	// but a dry run holds it, so runs of one connection from any process
 	// sharing the store never overlap.
 	Lease leaseOptions
+	// WriteBack, when set, writes each run's outcome back into NetBox
+	// (Source must be a netBoxWriter).
+	WriteBack *WriteBack
 }
 
 func (j *exportJob) check() error {
@@ -487,6 +490,11 @@ func (j *exportJob) run(ctx context.Context, opts *RunOptions, sel netbox.Select
 		ex.submit(ctx, d)
 	}
 
+	var wb *writeBack
+	if !opts.dryRun {
+		nbw, _ := j.Source.(netBoxWriter)
+		wb = newWriteBack(j.WriteBack, nbw)
+	}
 	wantIPs := map[netip.Addr]bool{}
 	for _, ip := range opts.IPs {
 		wantIPs[ip.Unmap()] = false
@@ -512,6 +520,9 @@ func (j *exportJob) run(ctx context.Context, opts *RunOptions, sel netbox.Select
 				continue
 			}
 			cands := j.Transformer.Prepare(&dev, sel.IPPolicy, conn.Name)
+			if wb != nil {
+				wb.observe(&dev, cands, sel.IPPolicy)
+			}
 			if len(cands) == 0 && len(wantIPs) == 0 {
 				col.noAddress(&dev, noAddress(&dev, sel.IPPolicy))
 			}
@@ -554,6 +565,13 @@ func (j *exportJob) run(ctx context.Context, opts *RunOptions, sel netbox.Select
 	}
 	if ex != nil {
 		ex.close(ctx)
+	}
+	if wb != nil && streamErr == nil && ctx.Err() == nil {
+		r, err := wb.finish(ctx, j.Store, conn.Name, netbox.FormatDateTime(j.now()), col.outcomes)
+		res.WriteBack = r
+		if err != nil {
+			col.warn("%v", err)
+		}
 	}
 	if plan != nil {
 		plan.Warnings = col.warnings

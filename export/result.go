@@ -78,16 +78,17 @@ func (o Outcome) String() string {
 // Result is the outcome of an export run. Outcomes list every address
 // except the unchanged ones, in completion order.
 type Result struct {
-	RunID      string          `json:"run_id,omitempty"` // empty for a dry run
-	Connection string          `json:"connection"`
-	Status     store.RunStatus `json:"status"`
-	DryRun     bool            `json:"dry_run"`
-	Plan       *Plan           `json:"plan,omitempty"` // dry runs only
-	Counts     Counts          `json:"counts"`
-	Outcomes   []Outcome       `json:"outcomes,omitempty"`
-	Warnings   []string        `json:"warnings,omitempty"`
-	StartedAt  time.Time       `json:"started_at"`
-	FinishedAt time.Time       `json:"finished_at"`
+	RunID      string           `json:"run_id,omitempty"` // empty for a dry run
+	Connection string           `json:"connection"`
+	Status     store.RunStatus  `json:"status"`
+	DryRun     bool             `json:"dry_run"`
+	Plan       *Plan            `json:"plan,omitempty"` // dry runs only
+	Counts     Counts           `json:"counts"`
+	Outcomes   []Outcome        `json:"outcomes,omitempty"`
+	Warnings   []string         `json:"warnings,omitempty"`
+	WriteBack  *WriteBackResult `json:"write_back,omitempty"` // when write-back is on
+	StartedAt  time.Time        `json:"started_at"`
+	FinishedAt time.Time        `json:"finished_at"`
 }
 
 // SkipReasons counts the skipped outcomes by reason and returns the
