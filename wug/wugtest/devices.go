@@ -138,19 +138,11 @@ func (h *Handler) listGroupDevices(c *call) {
 		default:
 			inGroup = func(d *device) bool { return g.devices[d.id] }
 		}
-		ids, info, err := pageIDs(s.order, c.query.Get("pageId"), limit, func(id int) bool {
+		writePage(c, s.order, limit, func(id int) bool {
 			d := s.devices[id]
 			return d != nil && inGroup(d) && stateMatches(d, st) && matchesSearch(d, needle)
-		})
-		if err != nil {
-			c.badPage()
-			return
-		}
-		out := make([]deviceOverview, len(ids))
-		for i, id := range ids {
-			out[i] = s.overview(s.devices[id], view)
-		}
-		c.json(map[string]any{"paging": info, "data": map[string]any{"devices": out}})
+		}, func(id int) deviceOverview { return s.overview(s.devices[id], view) },
+			func(out []deviceOverview) any { return map[string]any{"devices": out} })
 	})
 }
 

@@ -101,16 +101,8 @@ func (c *call) pageGroups(ids []int, keep func(*group) bool, wrap func([]groupSu
 		return
 	}
 	s := c.h.st
-	page, info, err := pageIDs(ids, c.query.Get("pageId"), limit, func(id int) bool { return keep(s.groups[id]) })
-	if err != nil {
-		c.badPage()
-		return
-	}
-	out := make([]groupSummary, len(page))
-	for i, id := range page {
-		out[i] = s.summary(s.groups[id], detail)
-	}
-	c.json(map[string]any{"paging": info, "data": wrap(out)})
+	writePage(c, ids, limit, func(id int) bool { return keep(s.groups[id]) },
+		func(id int) groupSummary { return s.summary(s.groups[id], detail) }, wrap)
 }
 
 // listGroups serves GET /device-groups/-: every group, nested ones included,
@@ -409,24 +401,15 @@ func (h *Handler) deviceGroups(c *call) {
 		return
 	}
 	c.withDevice(func(s *state, d *device) {
-		ids, info, err := pageIDs(sortedKeys(d.groups), c.query.Get("pageId"), limit, func(id int) bool {
+		writePage(c, sortedKeys(d.groups), limit, func(id int) bool {
 			g := s.groups[id]
 			return typeOK(g) && strings.Contains(strings.ToLower(g.name), needle)
-		})
-		if err != nil {
-			c.badPage()
-			return
-		}
-		out := make([]groupSummary, len(ids))
-		for i, id := range ids {
-			g := s.groups[id]
+		}, func(id int) groupSummary {
 			if view == "id" {
-				out[i] = groupSummary{ID: strconv.Itoa(id)}
-				continue
+				return groupSummary{ID: strconv.Itoa(id)}
 			}
-			out[i] = s.summary(g, view == "detail")
-		}
-		c.json(map[string]any{"paging": info, "data": out})
+			return s.summary(s.groups[id], view == "detail")
+		}, func(out []groupSummary) any { return out })
 	})
 }
 

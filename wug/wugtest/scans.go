@@ -343,20 +343,12 @@ func (h *Handler) listScans(c *call) {
 	for i := range seqs {
 		seqs[i] = i + 1
 	}
-	page, info, err := pageIDs(seqs, c.query.Get("pageId"), limit, func(seq int) bool {
+	writePage(c, seqs, limit, func(seq int) bool {
 		sc := s.scans[s.scanOrder[seq-1]]
 		return (!active || !sc.done) && (model == "" || model == "all" || model == sc.model) &&
 			strings.Contains(strings.ToLower(sc.name), needle)
-	})
-	if err != nil {
-		c.badPage()
-		return
-	}
-	out := make([]map[string]any, len(page))
-	for i, seq := range page {
-		out[i] = s.activeScan(s.scans[s.scanOrder[seq-1]])
-	}
-	c.json(map[string]any{"paging": info, "data": out})
+	}, func(seq int) map[string]any { return s.activeScan(s.scans[s.scanOrder[seq-1]]) },
+		func(out []map[string]any) any { return out })
 }
 
 // scanStatus serves GET /device-scan/{scanId}/status.
@@ -378,21 +370,13 @@ func (h *Handler) scanDevices(c *call) {
 	c.withScan(func(s *state, sc *scan) {
 		ids := append([]int(nil), sc.found...)
 		slices.Sort(ids)
-		page, info, err := pageIDs(ids, c.query.Get("pageId"), limit, func(id int) bool {
+		writePage(c, ids, limit, func(id int) bool {
 			d := s.devices[id]
 			return d != nil && matchesSearch(d, needle)
-		})
-		if err != nil {
-			c.badPage()
-			return
-		}
-		out := make([]deviceOverview, len(page))
-		for i, id := range page {
-			out[i] = s.overview(s.devices[id], view)
-		}
-		c.json(map[string]any{"paging": info, "data": map[string]any{
-			"id": sc.id, "name": sc.name, "description": sc.desc, "devices": out,
-		}})
+		}, func(id int) deviceOverview { return s.overview(s.devices[id], view) },
+			func(out []deviceOverview) any {
+				return map[string]any{"id": sc.id, "name": sc.name, "description": sc.desc, "devices": out}
+			})
 	})
 }
 

@@ -405,6 +405,23 @@ type pageInfo struct {
 	Size       int    `json:"size"`
 }
 
+// writePage answers a list request with one page of ids (ascending, from
+// the request's page cursor, those keep accepts, up to limit): each id
+// rendered by render, the list wrapped by wrap as "data", beside the
+// paging block. A bad page cursor is answered as such.
+func writePage[T any](c *call, ids []int, limit int, keep func(int) bool, render func(int) T, wrap func([]T) any) {
+	page, info, err := pageIDs(ids, c.query.Get("pageId"), limit, keep)
+	if err != nil {
+		c.badPage()
+		return
+	}
+	out := make([]T, len(page))
+	for i, id := range page {
+		out[i] = render(id)
+	}
+	c.json(map[string]any{"paging": info, "data": wrap(out)})
+}
+
 // pageIDs walks ids (ascending) from after the page cursor, keeping those
 // keep accepts, up to limit; it reports the paging block. Work is
 // proportional to the ids it passes, never to the pages before.
