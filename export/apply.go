@@ -24,8 +24,9 @@ type applyConfig struct {
 	scanMode     ScanMode
 	scanOpts     ScanOptions
 	removal      RemovalPolicy
-	owned        string // the mapping's attribute prefix
-	adoptedProps bool   // write display name and note on adopted devices too
+	owned        string       // the mapping's attribute prefix
+	states       *statePolicy // the mapping's roles and maintenance
+	adoptedProps bool         // write display name and note on adopted devices too
 	reasonBulk   bool
 	now          func() time.Time
 	log          *slog.Logger // the job's, which names the connection
@@ -41,6 +42,7 @@ type executor struct {
 	st     store.Store
 	res    *collector
 	groups groupCache
+	states *stateSync // roles and maintenance, written at close
 
 	ops chan func(context.Context)
 	wg  sync.WaitGroup
@@ -58,6 +60,7 @@ func newExecutor(ctx context.Context, cfg applyConfig, w wugAPI, st store.Store,
 	ex := &executor{cfg: cfg, wug: w, st: st, res: res, scans: map[string][]Decision{},
 		ops: make(chan func(context.Context), cfg.concurrency), ours: map[string]bool{}}
 	ex.groups.m = map[string]*groupEntry{}
+	ex.states = newStateSync(cfg.states, cfg.removal)
 	for range cfg.concurrency {
 		ex.wg.Go(func() {
 			for op := range ex.ops {
@@ -71,6 +74,7 @@ func newExecutor(ctx context.Context, cfg applyConfig, w wugAPI, st store.Store,
 // submit queues one decision; it blocks while the workers are busy, which
 // keeps memory flat however large the selection.
 func (ex *executor) submit(ctx context.Context, d Decision) {
+	ex.states.planned(&d)
 	switch d.Action {
 	case ActionAdd, ActionReAdd:
 		ex.adds = append(ex.adds, d)
@@ -158,6 +162,7 @@ func (ex *executor) close(ctx context.Context) {
 	ex.flushRecords(ctx)
 	close(ex.ops)
 	ex.wg.Wait()
+	ex.states.apply(ctx, ex.wug, ex.st, ex.res, ex.cfg.log)
 }
 
 // skip records an invalid address as an error (once, while its reason
@@ -287,6 +292,7 @@ func (ex *executor) finish(ctx context.Context, outs []outcome) {
 				r.Written = *o.written
 			}
 		}
+		ex.states.settle(&r, &o)
 		recs = append(recs, r)
 	}
 	storeErr := ex.st.UpsertRecords(context.WithoutCancel(ctx), recs)

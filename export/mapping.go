@@ -78,6 +78,24 @@ type Mapping struct {
 	PollInterval time.Duration
 	// PollByName polls the device by its NetBox DNS name when it has one.
 	PollByName bool
+	// OSRoles maps a NetBox platform slug or name (case-insensitive) to
+	// the WUG OS role of its devices, BrandRoles a manufacturer to the
+	// brand role; an unmapped one gives its own name. A created device gets
+	// its roles in its template; later runs assign a role that changed
+	// (one request per role name); on a device wugsync adopted, or one a
+	// WUG scan discovered, only a role the mapping chooses (an entry here,
+	// or the OS or Brand hook). A device without a platform
+	// (manufacturer) keeps the role it has.
+	OSRoles, BrandRoles map[string]string
+	// Maintenance maps NetBox statuses (value or label, case-insensitive;
+	// custom statuses too) to WUG maintenance mode, over the default:
+	// offline, planned, staged, failed and decommissioning are in
+	// maintenance, every other status is not. Runs put a device wugsync
+	// manages in or out of maintenance only when its mode changed from
+	// what wugsync last set, in one request per status, so maintenance
+	// set by hand is left alone. Only selected statuses are seen: select
+	// them (netbox.Selector.Statuses) to use this.
+	Maintenance map[string]bool
 	// WriteAdoptedProperties lets wugsync write the display name and note
 	// of devices it adopted (found in WUG rather than created); by default
 	// only their attributes are kept current.
@@ -90,9 +108,11 @@ type Mapping struct {
 	Group func(Source) string
 	// PrimaryRole returns the WUG primary role instead of Roles.
 	PrimaryRole func(Source) string
-	// Brand returns the WUG brand (the NetBox manufacturer when nil).
+	// Brand returns the WUG brand (when nil: BrandRoles, else the NetBox
+	// manufacturer's name).
 	Brand func(Source) string
-	// OS returns the WUG operating system (the NetBox platform when nil).
+	// OS returns the WUG operating system (when nil: OSRoles, else the
+	// NetBox platform's name).
 	OS func(Source) string
 	// Note returns the WUG note (when nil: where the device comes from).
 	Note func(Source) string
@@ -109,7 +129,9 @@ type Mapping struct {
 // Validate checks m as New does: a group path template that does not
 // parse, a poll interval outside WUG's 10 to 84600 seconds, a prefix over
 // WUG's attribute name limit, a credential without a name or two of one
-// type, or an active monitor without a name is an error.
+// type, an active monitor without a name, an OSRoles or BrandRoles entry
+// without a key or a role, or a Maintenance entry without a status is an
+// error.
 func (m Mapping) Validate() error {
 	_, err := newTransformer(m)
 	return err

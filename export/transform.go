@@ -29,6 +29,7 @@ type transformer struct {
 	monitors    []wug.TemplateActiveMonitor
 	names       map[string]string // default attribute name to its owned name
 	poll        string
+	states      statePolicy // roles and maintenance
 }
 
 // newTransformer checks m and fills in its defaults. It fails on a group
@@ -44,6 +45,10 @@ func newTransformer(m Mapping) (*transformer, error) {
 		placeholder: cmp.Or(groupName(m.Placeholder), defaultPlaceholder),
 		prefix:      cmp.Or(m.AttributePrefix, defaultAttributePrefix),
 		cfPrefix:    cmp.Or(m.CustomFieldPrefix, defaultCustomFieldPrefix),
+	}
+	var err error
+	if t.states, err = newStatePolicy(m); err != nil {
+		return nil, err
 	}
 	if m.Group == nil {
 		g, err := parseGroupPath(cmp.Or(m.GroupPath, defaultGroupPath))
@@ -132,8 +137,8 @@ func (t *transformer) Transform(s Source) (wug.DeviceTemplate, string, []Finding
 		PollInterval: t.poll,
 		PrimaryRole:  callOr(t.m.PrimaryRole, s, t.defaultRole),
 		SubRoles:     slices.Clone(t.m.SubRoles),
-		Brand:        callOr(t.m.Brand, s, func(s Source) string { return refText(s.Device.Manufacturer) }),
-		OS:           callOr(t.m.OS, s, func(s Source) string { return refText(s.Device.Platform) }),
+		Brand:        callOr(t.m.Brand, s, t.states.brand),
+		OS:           callOr(t.m.OS, s, t.states.os),
 		Note:         callOr(t.m.Note, s, defaultNote),
 		Credentials:  slices.Clone(t.m.Credentials),
 		Interfaces: []wug.TemplateInterface{{

@@ -101,6 +101,9 @@ type wugAPI interface {
 	// SetMaintenance puts devices in or out of maintenance
 	// (PATCH /devices/-/config/maintenance); a zero until means no end.
 	SetMaintenance(ctx context.Context, deviceIDs []string, enabled bool, reason string, until time.Time) error
+	// AssignRole gives every listed device the role name of kind
+	// (PATCH /devices/-/roles/{primary|os|brand}).
+	AssignRole(ctx context.Context, kind wug.RoleKind, name string, deviceIDs []string) error
 	// DeleteDevices deletes devices (PATCH /devices/- with operation delete).
 	DeleteDevices(ctx context.Context, deviceIDs []string) error
 }
