@@ -166,7 +166,7 @@ func (wb *writeBack) want(o *wbObject, recs map[store.Key]store.Record, failed m
 	var first *store.Record
 	for _, k := range o.keys {
 		r, ok := recs[k]
-		if !ok || r.Status == store.StatusRemoved {
+		if !ok || r.Status == store.StatusRemoved || r.ObjectKind != objectKind(o.ref.Kind) || r.ObjectID != o.ref.ID {
 			continue
 		}
 		if first == nil {
