@@ -56,6 +56,8 @@ type config struct {
 	store   string
 	verbose bool
 	wait    bool // wait for the connection's lease instead of failing
+
+	writeBack writeBackFlags
 }
 
 // usageError is a bad command line or configuration: exit status 2.
@@ -137,6 +139,8 @@ func parseConfig(env environment) (*config, error) {
 	fs.StringVar(&c.store, "store", "", "state store: a SQLite file path or a postgres:// DSN (default wugsync.db in the user's state directory)")
 	fs.BoolVar(&c.verbose, "v", false, "log requests and decisions to standard error")
 	fs.BoolVar(&c.wait, "wait", false, "when another run holds the connection, wait for it to end instead of exiting with status 3")
+
+	addWriteBackFlags(fs, &c.writeBack)
 
 	if err := fs.Parse(env.args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -225,6 +229,9 @@ func parseConfig(env environment) (*config, error) {
 	}
 	if c.batchSize < 1 || c.concurrency < 1 || c.rate < 0 || c.scanWait < 0 {
 		return nil, usagef("--batch-size and --concurrency must be at least 1, --rate and --scan-wait not negative")
+	}
+	if err := c.writeBack.check(); err != nil {
+		return nil, err
 	}
 	if c.store == "" {
 		path, err := defaultStorePath(env.getenv)

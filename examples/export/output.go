@@ -20,6 +20,10 @@ func writeText(w io.Writer, res *export.Result, scans *export.ScanResult) error 
 		res.FinishedAt.Sub(res.StartedAt).Round(1e6))
 	fmt.Fprintf(w, "selected %d, added %d, adopted %d, updated %d, scanned %d, removed %d, unchanged %d, skipped %d, invalid %d, failed %d\n",
 		c.Selected, c.Added, c.Adopted, c.Updated, c.Scanned, c.Removed, c.Unchanged, c.Skipped, c.Invalid, c.Failed)
+	if wb := res.WriteBack; wb != nil {
+		fmt.Fprintf(w, "write-back to NetBox: %d objects written, %d cleared, %d journal entries, %d requests\n",
+			wb.Written, wb.Cleared, wb.Journaled, wb.Requests)
+	}
 	for _, warn := range res.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}

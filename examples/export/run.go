@@ -56,6 +56,24 @@ func run(ctx context.Context, env environment) int {
 	}
 	defer c.store.Close()
 
+	if cfg.writeBack.setup {
+		if err := setupWriteBack(ctx, c.ex, env.stderr); err != nil {
+			fmt.Fprintf(env.stderr, "export: setting up write-back: %v\n", explain(ctx, err, c, nil))
+			return exitUsage
+		}
+	}
+	if cfg.writeBack.report {
+		rep, err := c.ex.Drift(ctx)
+		if err == nil {
+			err = writeReport(env.stdout, rep, cfg.jsonOut)
+		}
+		if err != nil {
+			fmt.Fprintf(env.stderr, "export: drift report: %v\n", explain(ctx, err, c, nil))
+			return exitFailed
+		}
+		return exitOK
+	}
+
 	res, err := c.export(ctx, cfg, env)
 	if code, ok := busy(env, err); ok {
 		return code
@@ -165,10 +183,10 @@ func connect(ctx context.Context, cfg *config, log *slog.Logger, warn io.Writer)
 	if cfg.scan {
 		mode = export.ModeScan
 	}
-	c.ex, err = export.New(c.nb, c.wug, c.store, export.WithName(cfg.connection), export.WithSelector(cfg.sel),
+	c.ex, err = export.New(c.nb, c.wug, c.store, append([]export.Option{export.WithName(cfg.connection), export.WithSelector(cfg.sel),
 		export.WithMapping(cfg.mapping), export.WithLogger(log),
 		export.WithSettings(export.Settings{Mode: mode, ScanFallback: cfg.scanFallback,
-			BatchSize: cfg.batchSize, Concurrency: cfg.concurrency}))
+			BatchSize: cfg.batchSize, Concurrency: cfg.concurrency})}, cfg.writeBack.options()...)...)
 	if err != nil {
 		c.store.Close()
 		return nil, &usageError{strings.TrimPrefix(err.Error(), "export: ")}
