@@ -81,7 +81,7 @@ func (ex *executor) submit(ctx context.Context, d Decision) {
 		if len(ex.adds) >= ex.cfg.batchSize {
 			ex.dispatch(ctx, &ex.adds, ex.add)
 		}
-	case ActionAdopt, ActionUpdate:
+	case ActionAdopt, ActionUpdate, ActionReaddress:
 		ex.updates = append(ex.updates, d)
 		if len(ex.updates) >= ex.cfg.batchSize {
 			ex.dispatch(ctx, &ex.updates, ex.update)
@@ -209,6 +209,8 @@ func (ex *executor) reason(a Action) store.Reason {
 		return store.ReasonAdopted
 	case ActionUpdate:
 		return store.ReasonMetadataUpdate
+	case ActionReaddress:
+		return store.ReasonIPChanged
 	case ActionReAdd:
 		return store.ReasonReAdd
 	}
@@ -221,7 +223,11 @@ func (ex *executor) reason(a Action) store.Reason {
 // address up.
 func (ex *executor) pending(ctx context.Context, items []Decision) error {
 	recs := make([]store.Record, len(items))
+	var moved []store.Key
 	for i := range items {
+		if from := items[i].from; from.Address.IsValid() && from != items[i].Key {
+			moved = append(moved, from)
+		}
 		r := ex.base(&items[i])
 		r.Status = store.StatusPending
 		r.Attempts++
@@ -240,7 +246,15 @@ func (ex *executor) pending(ctx context.Context, items []Decision) error {
 		// Later writes for the item start from what is now recorded.
 		items[i].record = &recs[i]
 	}
-	if err := ex.st.UpsertRecords(ctx, recs); err != nil {
+	// A renumbered object's record moves to its new key in the same
+	// write, so no moment has both or neither.
+	var err error
+	if len(moved) > 0 {
+		err = ex.st.ReplaceRecords(ctx, recs, moved)
+	} else {
+		err = ex.st.UpsertRecords(ctx, recs)
+	}
+	if err != nil {
 		return fmt.Errorf("recording %d items as pending: %w", len(items), err)
 	}
 	return nil
@@ -481,14 +495,24 @@ func (ex *executor) update(ctx context.Context, items []Decision) {
 	for i := range items {
 		d := &items[i]
 		// Sent once: the HTTP layer retries what is safe to retry, and a
-		// failed item is planned again by the next run.
-		w, err := ex.updateOne(ctx, d)
+		// failed item is planned again by the next run (a device not yet
+		// at its new address is re-addressed then).
+		var err error
+		if d.Action == ActionReaddress {
+			if err = ex.wug.Readdress(ctx, d.DeviceID, d.Key.Address); err != nil {
+				err = fmt.Errorf("moving WUG device %s to %s: %w", d.DeviceID, d.Key.Address, err)
+			}
+		}
+		var w store.Written
+		if err == nil {
+			w, err = ex.updateOne(ctx, d)
+		}
 		if ctx.Err() != nil {
 			break
 		}
 		o := outcome{d: *d, deviceID: d.DeviceID, written: &w}
 		if err != nil {
-			o.err, o.written = fmt.Errorf("metadata update of WUG device %s: %w", d.DeviceID, err), nil
+			o.err, o.written = fmt.Errorf("update of WUG device %s: %w", d.DeviceID, err), nil
 		}
 		outs = append(outs, o)
 	}

@@ -243,6 +243,18 @@ func (f *fakeWUG) WriteMetadata(ctx context.Context, id string, remove []string,
 	return nil
 }
 
+func (f *fakeWUG) Readdress(ctx context.Context, id string, addr netip.Addr) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("Readdress", true)
+	d, ok := f.devs[id]
+	if !ok {
+		return fmt.Errorf("device %s: not found", id)
+	}
+	d.addr = addr
+	return nil
+}
+
 func (f *fakeWUG) ScanIPs(ctx context.Context, group string, ips []string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -1,11 +1,14 @@
 package export
 
 import (
+	"context"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/wugsync/wugsync/netbox/netboxtest"
+	"github.com/wugsync/wugsync/store"
 	"github.com/wugsync/wugsync/wug/wugtest"
 )
 
@@ -95,4 +98,167 @@ func (e *e2e) changeRequests() map[string]int {
 		out[route] += n
 	}
 	return out
+}
+
+// recordAt returns the record of the connection at an address.
+func (e *e2e) recordAt(t testing.TB, addr string) (store.Record, bool) {
+	t.Helper()
+	for _, r := range e.records(t) {
+		if r.Address == netip.MustParseAddr(addr) {
+			return r, true
+		}
+	}
+	return store.Record{}, false
+}
+
+// renumber changes the NetBox address ipID to addr.
+func (e *e2e) renumber(t testing.TB, ipID int64, addr string) {
+	t.Helper()
+	if _, err := e.nb.UpdateIP(ipID, func(ip *netboxtest.IPAddress) { ip.Address = netip.MustParsePrefix(addr) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A NetBox device whose primary address is renumbered keeps its WUG
+// device: the device moves to the new address, the record moves with it,
+// and nothing is created.
+func TestE2ERenumberMovesTheDevice(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
+	_, ipID := e.addNetBoxDevice(t, "core-9", e.nb.Catalog().Sites[0].Slug, "172.31.9.9/24")
+	first := e.run(t, RunOptions{})
+	before, ok := e.recordAt(t, "172.31.9.9")
+	if !ok || before.WUGDeviceID == "" {
+		t.Fatalf("first run left no linked record for 172.31.9.9: %+v", before)
+	}
+	count := e.wug.DeviceCount()
+
+	e.renumber(t, ipID, "172.31.9.99/24")
+	res := e.run(t, RunOptions{})
+	if res.Counts.Updated != 1 || res.Counts.Added+res.Counts.Adopted+res.Counts.Failed != 0 {
+		t.Errorf("renumber run: %+v, want one update and nothing added", res.Counts)
+	}
+	dev, _ := e.wug.Device(before.WUGDeviceID)
+	if dev.Address != "172.31.9.99" || dev.Attributes["NetBox.IP"] != "" && dev.Attributes["NetBox.IP"] != "172.31.9.99/24" {
+		t.Errorf("WUG device %s after the renumber: address %q, attributes %v", dev.ID, dev.Address, dev.Attributes)
+	}
+	if n := e.wug.DeviceCount(); n != count {
+		t.Errorf("WUG holds %d devices after the renumber, %d before", n, count)
+	}
+	if r, ok := e.recordAt(t, "172.31.9.9"); ok {
+		t.Errorf("a record is left at the old address: %+v", r)
+	}
+	after, ok := e.recordAt(t, "172.31.9.99")
+	if !ok || after.WUGDeviceID != before.WUGDeviceID || after.Status != store.StatusExported || after.ObjectID != before.ObjectID {
+		t.Errorf("record at the new address = %+v, want exported and linked to %s", after, before.WUGDeviceID)
+	}
+
+	e.wug.ResetRequests()
+	if res := e.run(t, RunOptions{}); res.Counts.Updated != 0 || e.wugWrites() != 0 {
+		t.Errorf("run after the renumber: %+v with %d writes, want nothing to do", res.Counts, e.wugWrites())
+	}
+	e.checkAgree(t, first.Counts.Added)
+}
+
+// A renumber onto an address another WUG device holds changes nothing in
+// WUG: the item is reported with a finding that names both devices, and
+// the record stays where it was.
+func TestE2ERenumberOntoAnotherDeviceIsAConflict(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
+	_, ipID := e.addNetBoxDevice(t, "core-9", e.nb.Catalog().Sites[0].Slug, "172.31.9.9/24")
+	e.run(t, RunOptions{})
+	before, _ := e.recordAt(t, "172.31.9.9")
+	other := e.wug.AddDevice(wugtest.Device{Name: "someone else's", Address: "172.31.9.99"})
+	devsBefore := e.wug.Devices()
+
+	e.renumber(t, ipID, "172.31.9.99/24")
+	e.wug.ResetRequests()
+	res := e.run(t, RunOptions{})
+	if w := e.wugWrites(); w != 0 {
+		t.Errorf("the conflicting run sent %d WUG writes, want none", w)
+	}
+	var found *Finding
+	for _, o := range res.Outcomes {
+		for i, f := range o.Findings {
+			if f.Code == codeAddressConflict {
+				found = &o.Findings[i]
+			}
+		}
+	}
+	if found == nil {
+		t.Fatalf("no %s finding in %+v", codeAddressConflict, res.Outcomes)
+	}
+	if diff := cmp.Diff([]string{before.WUGDeviceID, other}, found.WUGDevices); diff != "" {
+		t.Errorf("conflict's WUG devices (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(devsBefore, e.wug.Devices()); diff != "" {
+		t.Errorf("WUG changed (-before +after):\n%s", diff)
+	}
+	if r, ok := e.recordAt(t, "172.31.9.9"); !ok || r.WUGDeviceID != before.WUGDeviceID || r.Status != store.StatusExported {
+		t.Errorf("record at the old address = %+v, want it kept", r)
+	}
+	if _, ok := e.recordAt(t, "172.31.9.99"); ok {
+		t.Error("a record was written at the conflicting address")
+	}
+}
+
+// A run killed while it moves a renumbered device leaves a state the next
+// run finishes without creating anything: killed after WUG read the
+// device's interface (not yet moved), and killed after WUG applied the
+// move but before its answer.
+func TestE2ERenumberKilledMidMove(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, route string
+		moved       bool // whether WUG holds the new address when the run dies
+	}{
+		{"before the move", "GET /api/v1/devices/{deviceId}/interfaces/default", false},
+		{"after the move", "PUT /api/v1/devices/{deviceId}/interfaces/{interfaceId}", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
+			_, ipID := e.addNetBoxDevice(t, "core-9", e.nb.Catalog().Sites[0].Slug, "172.31.9.9/24")
+			e.run(t, RunOptions{})
+			before, _ := e.recordAt(t, "172.31.9.9")
+			count := e.wug.DeviceCount()
+			e.renumber(t, ipID, "172.31.9.99/24")
+
+			ctx, kill := context.WithCancel(t.Context())
+			var hits atomic.Int32
+			e.wug.Observe(tt.route, func(int) {
+				if hits.Add(1) == 1 {
+					kill()
+				}
+			})
+			if _, err := e.job.Run(ctx, RunOptions{}); err == nil {
+				t.Fatal("the killed run reported no error")
+			}
+			// The kill landed mid-move: the record has moved to the new
+			// address as pending, and WUG is where the kill left it.
+			dev, _ := e.wug.Device(before.WUGDeviceID)
+			r, ok := e.recordAt(t, "172.31.9.99")
+			if hits.Load() != 1 || !ok || r.Status != store.StatusPending || r.WUGDeviceID != before.WUGDeviceID ||
+				(dev.Address == "172.31.9.99") != tt.moved {
+				t.Fatalf("after the kill: %d hits, record %+v, WUG device at %s", hits.Load(), r, dev.Address)
+			}
+
+			res := e.run(t, RunOptions{})
+			if res.Counts.Added+res.Counts.Adopted+res.Counts.Failed != 0 {
+				t.Errorf("resumed run: %+v, want nothing added", res.Counts)
+			}
+			dev, _ = e.wug.Device(before.WUGDeviceID)
+			r, _ = e.recordAt(t, "172.31.9.99")
+			if dev.Address != "172.31.9.99" || r.Status != store.StatusExported || r.WUGDeviceID != before.WUGDeviceID {
+				t.Errorf("after the resumed run: WUG device at %s, record %+v", dev.Address, r)
+			}
+			if n := e.wug.DeviceCount(); n != count {
+				t.Errorf("WUG holds %d devices, %d before", n, count)
+			}
+			if _, ok := e.recordAt(t, "172.31.9.9"); ok {
+				t.Error("a record is left at the old address")
+			}
+		})
+	}
 }

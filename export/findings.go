@@ -15,13 +15,18 @@ import "strings"
 // ipv6_transition, ipv6_site_local, subnet_router_anycast. Warnings from
 // context: duplicate_address (another object in the VRF has it),
 // recently_exported, previous_export_failed, truncated (a value was cut to
-// a WUG limit), and wug_warning (WUG's own message about a created
-// device).
+// a WUG limit), wug_warning (WUG's own message about a created
+// device), and address_conflict (a renumbered object's new address
+// belongs to another WUG device; WUGDevices names both).
 type Finding struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	// Error is set for a finding that makes the address not exportable.
 	Error bool `json:"error,omitempty"`
+	// WUGDevices are the WUG device ids the finding is about: for
+	// address_conflict, the object's own device first, then the device
+	// that holds the new address.
+	WUGDevices []string `json:"wug_device_ids,omitempty"`
 }
 
 // String renders the finding as "code: message".
@@ -62,6 +67,7 @@ const (
 	codeTruncated        = "truncated"              // a value was cut to fit a WUG limit
 	codeNoAddress        = "no_address"             // the IP policy selects no address of the object
 	codeWUGWarning       = "wug_warning"            // WUG's own message about a device it created
+	codeAddressConflict  = "address_conflict"       // the new address of a renumbered object belongs to another WUG device
 )
 
 // verdict collects the findings about one address. An address with no

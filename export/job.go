@@ -249,7 +249,7 @@ func (c *collector) record(outs []outcome, recs []store.Record, storeErr error) 
 			out.Action = ActionScan
 		case o.d.Action == ActionAdopt:
 			c.counts.Adopted++
-		case o.d.Action == ActionUpdate:
+		case o.d.Action == ActionUpdate || o.d.Action == ActionReaddress:
 			c.counts.Updated++
 		default:
 			c.counts.Added++
@@ -523,6 +523,7 @@ func (j *exportJob) run(ctx context.Context, opts *RunOptions, sel netbox.Select
 			if wb != nil {
 				wb.observe(&dev, cands, sel.IPPolicy)
 			}
+			planner.Object(cands)
 			if len(cands) == 0 && len(wantIPs) == 0 {
 				col.noAddress(&dev, noAddress(&dev, sel.IPPolicy))
 			}
@@ -595,7 +596,7 @@ func (c *collector) plan(d Decision) {
 		c.counts.Added++
 	case ActionAdopt:
 		c.counts.Adopted++
-	case ActionUpdate:
+	case ActionUpdate, ActionReaddress:
 		c.counts.Updated++
 	case ActionScan:
 		c.counts.Scanned++

@@ -21,10 +21,13 @@ const (
 	ActionAdd    Action = "add"    // create the device with a template apply
 	ActionAdopt  Action = "adopt"  // link an existing WUG device with the address and update its metadata
 	ActionUpdate Action = "update" // bring our device's metadata up to date
-	ActionReAdd  Action = "re_add" // our device is gone from WUG: create it again
-	ActionScan   Action = "scan"   // have WUG discover the address
-	ActionSkip   Action = "skip"   // nothing to do (the reason says why)
-	ActionRemove Action = "remove" // no longer selected: apply the removal policy
+	// ActionReaddress moves our device to the object's new address (the
+	// object was renumbered in NetBox) and brings its metadata up to date.
+	ActionReaddress Action = "readdress"
+	ActionReAdd     Action = "re_add" // our device is gone from WUG: create it again
+	ActionScan      Action = "scan"   // have WUG discover the address
+	ActionSkip      Action = "skip"   // nothing to do (the reason says why)
+	ActionRemove    Action = "remove" // no longer selected: apply the removal policy
 )
 
 // Mode says how new addresses reach WUG.
@@ -70,6 +73,9 @@ type Decision struct {
 	// executor compares the metadata with it and never reads the
 	// inventory, which belongs to the planner that is still writing it.
 	device wugDevice
+	// from is, for a readdress, the key the object's record moves from;
+	// zero when the record is already at Key.
+	from store.Key
 	// taken lists, for an add or a scan, the WUG devices that had the
 	// address when the planner decided: other keys own them, so a lookup
 	// after an unanswered request must not link them.
@@ -167,7 +173,7 @@ func (p *Plan) WriteTable(w io.Writer) error {
 	}
 	counts := p.Count()
 	var parts []string
-	for _, a := range []Action{ActionAdd, ActionAdopt, ActionUpdate, ActionReAdd, ActionScan, ActionSkip, ActionRemove} {
+	for _, a := range []Action{ActionAdd, ActionAdopt, ActionUpdate, ActionReaddress, ActionReAdd, ActionScan, ActionSkip, ActionRemove} {
 		if counts[a] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", a, counts[a]))
 		}
@@ -328,6 +334,7 @@ type planner struct {
 	// recorded keys are kept in the inventory entries.
 	claimedNew map[string]store.Key
 	seenNew    map[store.Key]bool // keys without a record decided in this run
+	objKeys    map[store.Key]bool // the keys the current NetBox object exports (Object)
 }
 
 // newPlanner returns a planner over the observed inventory and the recorded
@@ -340,7 +347,8 @@ func newPlanner(opts planOptions, inv *inventory, recs *recordSet) *planner {
 	if recs == nil {
 		recs = recordSetOf()
 	}
-	p := &planner{opts: opts, inv: inv, recs: recs, claimedNew: map[string]store.Key{}, seenNew: map[store.Key]bool{}}
+	p := &planner{opts: opts, inv: inv, recs: recs, claimedNew: map[string]store.Key{}, seenNew: map[store.Key]bool{},
+		objKeys: map[store.Key]bool{}}
 	for i := range recs.recs {
 		st := &recs.recs[i]
 		if e, ok := inv.byID[st.deviceID]; ok && st.deviceID != "" && st.status != store.StatusRemoved {
@@ -422,9 +430,16 @@ func (p *planner) Decide(c *candidate) Decision {
 
 	// Our device is still in WUG: keep its metadata current.
 	if r != nil && r.WUGDeviceID != "" && r.Status != store.StatusRemoved && p.inv.Has(r.WUGDeviceID) {
+		if dev, _ := p.inv.Device(r.WUGDeviceID); dev.Address.IsValid() {
+			if conflict, ok := p.conflict(d, r.WUGDeviceID); ok {
+				return conflict
+			}
+		}
 		d.DeviceID = r.WUGDeviceID
 		d.device = p.claim(r.WUGDeviceID, c.Key)
 		switch {
+		case d.device.Address.IsValid() && d.device.Address != c.Key.Address:
+			return d.act(ActionReaddress, fmt.Sprintf("WUG device %s is at %s, not at the recorded address", r.WUGDeviceID, d.device.Address))
 		case (r.Status == store.StatusExported || r.Status == store.StatusScanCompleted) && r.Fingerprint == c.Fingerprint:
 			return d.skip(skipUnchanged)
 		case r.Fingerprint != c.Fingerprint:
@@ -435,6 +450,9 @@ func (p *planner) Decide(c *candidate) Decision {
 	}
 	if r != nil && r.Status == store.StatusScanTriggered {
 		return d.skip(fmt.Sprintf("scan %s is in progress; the scan monitor follows it", r.ScanID))
+	}
+	if old, ok := p.moved(c); ok {
+		return p.renumber(d, old)
 	}
 
 	// Look before adding: a WUG device that already has the address is
@@ -549,6 +567,13 @@ func makePlan(connection string, candidates []candidate, records []store.Record,
 	p := newPlanner(opts, newInventory(devices), recordSetOf(records...))
 	plan := &Plan{Connection: connection, Decisions: make([]Decision, 0, len(candidates))}
 	for i := range candidates {
+		if i == 0 || candidates[i].Device != candidates[i-1].Device {
+			j := i + 1
+			for j < len(candidates) && candidates[j].Device == candidates[i].Device {
+				j++
+			}
+			p.Object(candidates[i:j])
+		}
 		plan.Decisions = append(plan.Decisions, p.Decide(&candidates[i]))
 	}
 	removals, warn := p.Removals()

@@ -19,6 +19,15 @@ type recordSet struct {
 	other map[store.Key]int32 // keys of any other connection
 	recs  []recState
 	names map[string]string // one copy of each connection and VRF name the keys hold
+	// objs lists, per NetBox object, the keys of conn that record it, so a
+	// renumbered object finds its record (objectKeys).
+	objs map[objRef][]recKey
+}
+
+// objRef names a NetBox object.
+type objRef struct {
+	kind store.ObjectKind
+	id   int64
 }
 
 // recKey is a store.Key without its connection, which all keys of a
@@ -105,7 +114,15 @@ func (s *recordSet) Add(r store.Record) {
 	i := int32(len(s.recs))
 	s.recs = append(s.recs, st)
 	if r.Key.Connection == s.conn {
-		s.idx[recKey{r.Key.VRF, r.Key.Address}] = i
+		rk := recKey{r.Key.VRF, r.Key.Address}
+		s.idx[rk] = i
+		if r.ObjectID != 0 {
+			if s.objs == nil {
+				s.objs = map[objRef][]recKey{}
+			}
+			o := objRef{st.kind, r.ObjectID}
+			s.objs[o] = append(s.objs[o], rk)
+		}
 		return
 	}
 	if s.other == nil {
@@ -157,6 +174,18 @@ func (s *recordSet) All() iter.Seq[store.Record] {
 			}
 		}
 	}
+}
+
+// objectKeys returns the keys of the connection's records of a NetBox
+// object. A record added again under another object is still listed under
+// the first: callers check the record's object.
+func (s *recordSet) objectKeys(kind store.ObjectKind, id int64) []store.Key {
+	rks := s.objs[objRef{kind, id}]
+	keys := make([]store.Key, len(rks))
+	for i, rk := range rks {
+		keys[i] = store.Key{Connection: s.conn, VRF: rk.vrf, Address: rk.addr}
+	}
+	return keys
 }
 
 // recScan holds a record's scan id, scan state and last error, which most

@@ -87,6 +87,12 @@ type wugAPI interface {
 	// and one properties write (PUT /devices/{id}/properties) when props
 	// is not nil, after the batch. A failed batch sends no properties.
 	WriteMetadata(ctx context.Context, deviceID string, remove []string, set []wug.NameValue, props *wug.PropertiesUpdate) error
+	// Readdress moves a device to a new network address by changing its
+	// default interface's address, keeping the device, its id and history:
+	// one read (GET /devices/{id}/interfaces/default) and, unless the
+	// address is already addr, one PUT /devices/{id}/interfaces/{interfaceId}.
+	// Sending it again after a lost answer is harmless.
+	Readdress(ctx context.Context, deviceID string, addr netip.Addr) error
 	// ScanIPs starts one discovery scan that adds what it finds to the
 	// group (PATCH /device-groups/{id}/newDevice) and returns its id.
 	ScanIPs(ctx context.Context, groupID string, ipOrNames []string) (scanID string, err error)

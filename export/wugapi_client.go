@@ -128,6 +128,14 @@ func (a *wugClientAPI) WriteMetadata(ctx context.Context, id string, remove []st
 	return nil
 }
 
+// Readdress changes the default interface's address
+// (GET /api/v1/devices/{id}/interfaces/default, PUT
+// /api/v1/devices/{id}/interfaces/{interfaceId}).
+func (a *wugClientAPI) Readdress(ctx context.Context, id string, addr netip.Addr) error {
+	_, err := a.c.Devices.Readdress(ctx, id, addr.String())
+	return err
+}
+
 // ScanIPs starts one newDevice scan (PATCH /api/v1/device-groups/{id}/newDevice).
 func (a *wugClientAPI) ScanIPs(ctx context.Context, groupID string, ipOrNames []string) (string, error) {
 	st, err := a.c.Scans.ScanIPs(ctx, groupID, ipOrNames, a.opts.ScanOptions)
