@@ -30,7 +30,7 @@
 //	                                                                                       │
 //	                           store updated per item ◀── WUG answers (device ids, errors, scan ids)
 //
-// An export.Exporter, built by export.New from the two clients and a
+// An export.Connection, built by export.New from the two clients and a
 // store, streams the objects a netbox.Selector picks,
 // validates each address (bad, special-purpose and duplicate addresses get a
 // verdict with a reason, never a crash), maps it to a WUG device template by
@@ -38,10 +38,10 @@
 // WUG holds: a WUG device that already has the address is adopted, never
 // duplicated. Adds go to WUG as batched template applies, metadata updates
 // change only what changed, and scans are bulk discovery requests that an
-// Exporter.FollowScans follows to completion. Each item is recorded as
+// Connection.FollowScans follows to completion. Each item is recorded as
 // pending before the request that acts on it and with its outcome after, so
 // a run killed at any point is finished by the next one. An
-// export.Scheduler runs Exporters on an interval, on NetBox webhooks and
+// export.Scheduler runs Connections on an interval, on NetBox webhooks and
 // on demand.
 //
 // # Authentication and TLS
@@ -126,7 +126,7 @@
 //
 //	nb := netboxtest.NewServer(t, netboxtest.WithDevices(500)) // generated data, awkward records included
 //	w := wugtest.NewServer(t)                                   // every request checked against WUG's 2026.0 contract
-//	ex, err := export.New(nb.Client(), w.Client(), memory.New())              // then ex.Run(ctx, export.RunOptions{})
+//	conn, err := export.New(nb.Client(), w.Client(), memory.New())            // then conn.Run(ctx, export.RunOptions{})
 //
 // [github.com/wugsync/wugsync/wug/wugtest] seeds devices and groups, marks
 // addresses that scans will find, injects faults and latency, and counts

@@ -33,12 +33,12 @@ func exportSite(ctx context.Context, netboxURL, token, wugURL, user, password, d
 		return nil, err
 	}
 	defer st.Close()
-	ex, err := export.New(nb, w, st, export.WithName("wug1"),
+	conn, err := export.New(nb, w, st, export.WithName("wug1"),
 		export.WithSelector(netbox.Selector{Sites: []string{"ams1"}})) // no WithMapping: the defaults
 	if err != nil {
 		return nil, err
 	}
-	return ex.Run(ctx, export.RunOptions{})
+	return conn.Run(ctx, export.RunOptions{})
 }
 
 // The README's library example, run against the fake NetBox and the fake

@@ -206,7 +206,7 @@ func benchJob(b *testing.B, f *benchFakes, dir string) *exportJob {
 	}
 	b.Cleanup(func() { st.Close() })
 	tr := testTransformer(b)
-	return &exportJob{Connection: connection{Name: "bench"}, Source: f.netboxClient(b),
+	return &exportJob{Connection: connSettings{Name: "bench"}, Source: f.netboxClient(b),
 		WUG: newWUGAPI(f.wugClient(b), wugOptions{}), Store: st, Transformer: tr}
 }
 

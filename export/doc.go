@@ -4,11 +4,11 @@
 //
 // # The front door
 //
-// New builds an Exporter for one connection from a *netbox.Client, a
+// New builds a Connection from a *netbox.Client, a
 // *wug.Client and a store.Store, with options: WithName, WithSelector,
 // WithMapping (compiled and checked here, once), WithSettings and
 // WithLogger. Its Run exports, Plan is the dry run and FollowScans follows
-// the discovery scans a run started. NewScheduler runs Exporters on an
+// the discovery scans a run started. NewScheduler runs Connections on an
 // interval and on NetBox webhooks.
 //
 // # Data flow
@@ -62,9 +62,9 @@
 //
 // # Runs
 //
-// Exporter.Run runs one export (manual, scheduled, webhook-targeted or a
+// Connection.Run runs one export (manual, scheduled, webhook-targeted or a
 // bulk export of given addresses) and records it as a store.Run;
-// Exporter.Plan returns the Plan and touches nothing. Exporter.FollowScans
+// Connection.Plan returns the Plan and touches nothing. Connection.FollowScans
 // follows the scans an export started and links what they found. The
 // Scheduler runs both per connection on an interval with jitter, coalesces
 // webhook events into targeted exports, and lets an HTTP adapter trigger a
@@ -73,7 +73,7 @@
 //
 // # One writer per connection
 //
-// Every run that writes (Exporter.Run, Exporter.FollowScans and the
+// Every run that writes (Connection.Run, Connection.FollowScans and the
 // Scheduler's runs) holds the connection's store lease, renewed
 // while the run lasts and released at its end, so the CLI, the service and
 // a user's own program sharing a store never export one connection at

@@ -45,7 +45,7 @@ func newE2E(t testing.TB, nbOpts []netboxtest.Option, wugOpts ...wugtest.Option)
 	}
 	t.Cleanup(func() { e.st.Close() })
 	e.tr = testTransformer(t)
-	e.job = &exportJob{Connection: connection{Name: "wug1"},
+	e.job = &exportJob{Connection: connSettings{Name: "wug1"},
 		Source: nc, WUG: newWUGAPI(e.wug.Client(), wugOptions{}),
 		Store: e.st, Transformer: e.tr}
 	return e

@@ -35,7 +35,7 @@ func servers() (*netbox.Client, *wug.Client, *wugtest.Server, func()) {
 	return nb, w, wugSrv, func() { nbSrv.Close(); wugSrv.Close() }
 }
 
-// New builds an Exporter from the two clients and a store. Plan shows what
+// New builds a Connection from the two clients and a store. Plan shows what
 // a run would do and changes nothing; Run does it; a second run finds
 // nothing left to change.
 func ExampleNew() {
@@ -80,7 +80,7 @@ func ExampleNew() {
 	// again: succeeded 0 added, 13 unchanged
 }
 
-// A Scheduler runs Exporters on their intervals (the first export at
+// A Scheduler runs Connections on their intervals (the first export at
 // once, as this store has none yet) until its context ends; OnExport sees
 // every finished export.
 func ExampleScheduler() {
@@ -92,7 +92,7 @@ func ExampleScheduler() {
 		panic(err)
 	}
 	finished := make(chan *export.Result, 1)
-	s, err := export.NewScheduler([]export.Schedule{{Exporter: ex, Interval: time.Hour, Jitter: time.Millisecond}},
+	s, err := export.NewScheduler([]export.Schedule{{Connection: ex, Interval: time.Hour, Jitter: time.Millisecond}},
 		export.SchedulerOptions{OnExport: func(res *export.Result, err error) {
 			if err != nil {
 				panic(err)

@@ -12,19 +12,20 @@ import (
 	"github.com/wugsync/wugsync/wug"
 )
 
-// Exporter exports one connection, a NetBox selection sent to one WUG
-// server, and follows the discovery scans its runs start. Build one with
-// New; it is safe for concurrent use, and runs of one connection never
-// overlap (they hold the connection's store lease).
-type Exporter struct {
+// Connection is one export connection: a NetBox selection kept in step
+// with one WUG server, recorded in a store. It runs exports, plans them
+// (dry runs) and follows the discovery scans they start. Build one with
+// New; it is safe for concurrent use, and its runs never overlap with
+// another's of the same name sharing the store (they hold its lease).
+type Connection struct {
 	export *exportJob
 	scans  *scanJob
 }
 
-// Option configures an Exporter in New.
+// Option configures a Connection in New.
 type Option func(*config) error
 
-// config is what the options set before New assembles the Exporter.
+// config is what the options set before New assembles the Connection.
 type config struct {
 	name     string
 	sel      netbox.Selector
@@ -36,7 +37,7 @@ type config struct {
 	writeBack *WriteBack
 }
 
-// Settings tune how an Exporter reaches WUG. The zero value means the
+// Settings tune how a Connection reaches WUG. The zero value means the
 // defaults given on each field.
 type Settings struct {
 	Mode         Mode // ModeAdd (default) or ModeScan
@@ -96,7 +97,7 @@ func (s Settings) Validate() error {
 }
 
 // WithName names the connection in the store (records, runs and its
-// lease); the default is "default". Exporters sharing a store need
+// lease); the default is "default". Connections sharing a store need
 // distinct names.
 func WithName(name string) Option {
 	return func(c *config) error {
@@ -149,18 +150,18 @@ func withClock(now func() time.Time) Option {
 	return func(c *config) error { c.now = now; return nil }
 }
 
-// New returns an Exporter that reads NetBox through nb, writes WUG through
+// New returns a Connection that reads NetBox through nb, writes WUG through
 // w and records what it does in st. It checks the options and compiles the
 // mapping, reporting a bad one here; it does no network I/O.
-func New(nb *netbox.Client, w *wug.Client, st store.Store, opts ...Option) (*Exporter, error) {
+func New(nb *netbox.Client, w *wug.Client, st store.Store, opts ...Option) (*Connection, error) {
 	if nb == nil || w == nil {
 		return nil, errors.New("export: New needs a NetBox and a WUG client")
 	}
-	return newExporter(nb, func(s Settings) wugAPI { return newWUGAPI(w, wugOptions{ScanOptions: s.WUGScan}) }, st, opts...)
+	return newConnection(nb, func(s Settings) wugAPI { return newWUGAPI(w, wugOptions{ScanOptions: s.WUGScan}) }, st, opts...)
 }
 
-// newExporter is New's seam: tests hand in fake servers.
-func newExporter(src netBoxSource, mkWUG func(Settings) wugAPI, st store.Store, opts ...Option) (*Exporter, error) {
+// newConnection is New's seam: tests hand in fake servers.
+func newConnection(src netBoxSource, mkWUG func(Settings) wugAPI, st store.Store, opts ...Option) (*Connection, error) {
 	if st == nil {
 		return nil, errors.New("export: New needs a store")
 	}
@@ -181,9 +182,9 @@ func newExporter(src netBoxSource, mkWUG func(Settings) wugAPI, st store.Store, 
 	log = log.With("connection", c.name)
 	s := c.settings
 	api := mkWUG(s)
-	e := &Exporter{
+	e := &Connection{
 		export: &exportJob{
-			Connection: connection{Name: c.name, Selector: c.sel, Mode: s.Mode, ScanFallback: s.ScanFallback,
+			Connection: connSettings{Name: c.name, Selector: c.sel, Mode: s.Mode, ScanFallback: s.ScanFallback,
 				ScanMode: s.ScanMode, ScanOptions: s.ScanOptions, Removal: s.Removal, MaxRemoveShare: s.MaxRemoveShare,
 				MaxMissingShare: s.MaxMissingShare, BatchSize: s.BatchSize, Concurrency: s.Concurrency},
 			Source: src, WUG: api, Store: st, Transformer: tr, Logger: log, Now: c.now, WriteBack: c.writeBack,
@@ -201,7 +202,7 @@ func newExporter(src netBoxSource, mkWUG func(Settings) wugAPI, st store.Store, 
 }
 
 // Name returns the connection's name.
-func (e *Exporter) Name() string { return e.export.Connection.Name }
+func (c *Connection) Name() string { return c.export.Connection.Name }
 
 // Run runs one export: it reads WUG's device listing once, streams the
 // NetBox selection through the planner, applies the decisions in batches
@@ -212,17 +213,17 @@ func (e *Exporter) Name() string { return e.export.Connection.Name }
 // ends the run as interrupted, with every item either recorded or left
 // pending for the next run to resolve. The error is non-nil only when the
 // run itself failed; item failures are in the result.
-func (e *Exporter) Run(ctx context.Context, opts RunOptions) (*Result, error) {
+func (c *Connection) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	opts.dryRun = false
-	return e.export.Run(ctx, opts)
+	return c.export.Run(ctx, opts)
 }
 
 // Plan is a dry run: it plans the export Run would do and returns it in
 // the result's Plan, counting each decision as if it had been applied. It
 // writes nothing to WUG or the store and takes no lease.
-func (e *Exporter) Plan(ctx context.Context, opts RunOptions) (*Result, error) {
+func (c *Connection) Plan(ctx context.Context, opts RunOptions) (*Result, error) {
 	opts.dryRun = true
-	return e.export.Run(ctx, opts)
+	return c.export.Run(ctx, opts)
 }
 
 // FollowScans follows, once, the discovery scans the connection's runs
@@ -231,21 +232,21 @@ func (e *Exporter) Plan(ctx context.Context, opts RunOptions) (*Result, error) {
 // never finishes is recorded as failed after Settings.ScanTimeout. It holds
 // the connection's store lease, as Run does. Of opts it reads Trigger
 // (default manual) and Wait.
-func (e *Exporter) FollowScans(ctx context.Context, opts RunOptions) (*ScanResult, error) {
-	j := *e.scans
+func (c *Connection) FollowScans(ctx context.Context, opts RunOptions) (*ScanResult, error) {
+	j := *c.scans
 	j.Lease.Wait = j.Lease.Wait || opts.Wait
 	return j.Run(ctx, opts.Trigger)
 }
 
 // followsScans reports whether the connection starts scans, so a
 // Scheduler follows them.
-func (e *Exporter) followsScans() bool {
-	return e.export.Connection.Mode == ModeScan || e.export.Connection.ScanFallback
+func (c *Connection) followsScans() bool {
+	return c.export.Connection.Mode == ModeScan || c.export.Connection.ScanFallback
 }
 
-// Schedule is one Exporter a Scheduler runs, and when.
+// Schedule is one Connection a Scheduler runs, and when.
 type Schedule struct {
-	Exporter *Exporter // required
+	Connection *Connection // required
 
 	Interval time.Duration // between exports; default 180 minutes
 	Jitter   time.Duration // random delay added to each export; default Interval/10
@@ -259,25 +260,25 @@ type Schedule struct {
 }
 
 // NewScheduler returns a scheduler for the schedules; call Run to start
-// it. The exporters must share one store, which holds their leases; with
+// it. The connections must share one store, which holds their leases; with
 // no schedules it runs nothing.
 func NewScheduler(schedules []Schedule, opts SchedulerOptions) (*Scheduler, error) {
 	var st store.Store
 	conns := make([]scheduledConnection, 0, len(schedules))
 	for _, s := range schedules {
-		if s.Exporter == nil {
-			return nil, errors.New("export: scheduler: a schedule has no Exporter")
+		if s.Connection == nil {
+			return nil, errors.New("export: scheduler: a schedule has no Connection")
 		}
 		switch {
 		case st == nil:
-			st = s.Exporter.export.Store
-		case st != s.Exporter.export.Store:
-			return nil, fmt.Errorf("export: scheduler: connection %q uses another store than the first", s.Exporter.Name())
+			st = s.Connection.export.Store
+		case st != s.Connection.export.Store:
+			return nil, fmt.Errorf("export: scheduler: connection %q uses another store than the first", s.Connection.Name())
 		}
-		sc := scheduledConnection{Export: s.Exporter.export, Interval: s.Interval, Jitter: s.Jitter,
+		sc := scheduledConnection{Export: s.Connection.export, Interval: s.Interval, Jitter: s.Jitter,
 			ScanInterval: s.ScanInterval, Webhooks: s.Webhooks}
-		if s.Exporter.followsScans() {
-			sc.Scans = s.Exporter.scans
+		if s.Connection.followsScans() {
+			sc.Scans = s.Connection.scans
 		}
 		conns = append(conns, sc)
 	}
@@ -299,10 +300,10 @@ func (s *Scheduler) RecoverRuns(ctx context.Context, connection string) ([]store
 
 // AttributePrefix returns the prefix of the WUG attribute names the
 // connection owns (the Mapping's).
-func (e *Exporter) AttributePrefix() string { return e.export.Transformer.prefix }
+func (c *Connection) AttributePrefix() string { return c.export.Transformer.prefix }
 
 // OwnsAttribute reports whether a WUG attribute name belongs to the
 // connection (it starts with the attribute prefix, compared
 // case-insensitively as WUG compares names); runs change and delete only
 // such attributes.
-func (e *Exporter) OwnsAttribute(name string) bool { return e.export.Transformer.OwnsAttribute(name) }
+func (c *Connection) OwnsAttribute(name string) bool { return c.export.Transformer.OwnsAttribute(name) }

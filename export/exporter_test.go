@@ -169,16 +169,16 @@ func TestRunErrorNamesTheServer(t *testing.T) {
 	}
 }
 
-// TestExporterPlanThenRun drives an Exporter built through New's seam over
+// TestConnectionPlanThenRun drives a Connection built through New's seam over
 // the in-memory fakes: Plan writes nothing to WUG or the store and counts
 // what Run then does, and Run's outcomes carry their kinds.
-func TestExporterPlanThenRun(t *testing.T) {
+func TestConnectionPlanThenRun(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	src := &fakeSource{devs: testDevices(30)}
 	src.set(4, func(d *netbox.Device) { d.PrimaryIPv4.Address = netip.MustParsePrefix("127.0.0.1/8") })
 	w, st := newFakeWUG(), memory.New()
-	ex, err := newExporter(src, func(Settings) wugAPI { return w }, st, WithName("test"))
+	ex, err := newConnection(src, func(Settings) wugAPI { return w }, st, WithName("test"))
 	if err != nil {
 		t.Fatal(err)
 	}

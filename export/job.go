@@ -14,8 +14,8 @@ import (
 	"github.com/wugsync/wugsync/store"
 )
 
-// connection is one WUG server NetBox is exported to, and how.
-type connection struct {
+// connSettings is one WUG server NetBox is exported to, and how.
+type connSettings struct {
 	Name     string          // the store's connection name; required
 	Selector netbox.Selector // what the connection exports
 
@@ -46,7 +46,7 @@ type connection struct {
 	RetryWait time.Duration
 }
 
-func (c connection) withDefaults() connection {
+func (c connSettings) withDefaults() connSettings {
 	if c.BatchSize <= 0 {
 		c.BatchSize = 50
 	}
@@ -95,7 +95,7 @@ type RunOptions struct {
 	// ctx ends) instead of failing with a *RunInProgressError.
 	Wait bool
 	// dryRun plans and touches nothing: no WUG write, no store write
-	// (Exporter.Plan sets it).
+	// (Connection.Plan sets it).
 	dryRun bool
 	// selectsNothing: the filters and the connection's selector have no
 	// site or role in common, so NetBox is not asked (Run sets it).
@@ -263,7 +263,7 @@ func (c *collector) record(outs []outcome, recs []store.Record, storeErr error) 
 // WUG inventory once, streams NetBox objects through the planner chunk by
 // chunk, applies the decisions in batches and records every item.
 type exportJob struct {
-	Connection connection
+	Connection connSettings
 	Source     netBoxSource // NetBox
 	WUG        wugAPI       // the connection's WUG server
 	Store      store.Store  // export records and runs

@@ -26,7 +26,7 @@ func newJobEnv(t *testing.T, n int) *jobEnv {
 	t.Helper()
 	e := &jobEnv{wug: newFakeWUG(), src: &fakeSource{devs: testDevices(n)}, st: memory.New()}
 	t.Cleanup(func() { e.st.Close() })
-	e.job = &exportJob{Connection: connection{Name: "test"},
+	e.job = &exportJob{Connection: connSettings{Name: "test"},
 		Source: e.src, WUG: e.wug, Store: e.st, Transformer: testTransformer(t)}
 	return e
 }

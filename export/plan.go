@@ -36,7 +36,7 @@ type Mode string
 // Export modes.
 const (
 	ModeAdd  Mode = "add"  // the default: template apply, no scan
-	ModeScan Mode = "scan" // discovery scan (newDevice), followed by Exporter.FollowScans
+	ModeScan Mode = "scan" // discovery scan (newDevice), followed by Connection.FollowScans
 )
 
 // RemovalPolicy says what happens to our WUG device when its address is no

@@ -67,7 +67,7 @@ type ConnectionStatus struct {
 // Scheduler runs each connection's export on its interval (with jitter),
 // then its scan monitor; it never runs two exports of one connection at
 // once, in this process (a run flag) or across processes sharing the store
-// (the connection's lease, which Exporter.Run takes too).
+// (the connection's lease, which Connection.Run takes too).
 // When it starts, and whenever a run finds the lease free again, the runs
 // of holders that are gone are marked interrupted, and a connection with
 // leftovers (pending records, or a run that never finished) is exported
@@ -352,7 +352,7 @@ func (s *Scheduler) Trigger(ctx context.Context, connection string, opts RunOpti
 		opts.Trigger = store.TriggerManual
 	}
 	if opts.dryRun {
-		return "", errors.New("export: a triggered run cannot be a dry run; call Exporter.Plan")
+		return "", errors.New("export: a triggered run cannot be a dry run; call Connection.Plan")
 	}
 	return s.startWith(ctx, c, opts, false)
 }

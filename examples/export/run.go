@@ -127,7 +127,7 @@ type clients struct {
 	wugURL    string
 	wugUser   string
 	store     store.Store
-	ex        *export.Exporter
+	ex        *export.Connection
 	storeDesc string
 }
 

@@ -68,7 +68,7 @@ type demo struct {
 
 	st *sqlite.Store
 	wc *wug.Client
-	ex *export.Exporter
+	ex *export.Connection
 
 	changed     netboxtest.Device // the device step 2 changes
 	changedAddr netip.Addr        // its exported address

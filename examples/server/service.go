@@ -146,7 +146,7 @@ func (s *service) scheduledConnection(cc *ConnectionConfig, nc *netbox.Client) (
 		return export.Schedule{}, err
 	}
 	return export.Schedule{
-		Exporter:     ex,
+		Connection:   ex,
 		Interval:     cc.Interval(),
 		ScanInterval: time.Duration(cc.ScanIntervalMinutes * float64(time.Minute)),
 		Webhooks:     *cc.NetBoxWebhooks && s.cfg.WebhookSecret.IsSet(),
