@@ -37,7 +37,7 @@ import (
 // WUG and an object removed from it also get a NetBox journal entry.
 //
 // The custom fields must exist: create them once with
-// Exporter.SetupWriteBack. The NetBox token needs write access and
+// Connection.SetupWriteBack. The NetBox token needs write access and
 // dcim.view_device and dcim.change_device, the same two on
 // virtualization.virtualmachine, extras.add_journalentry with Journal, and
 // extras.view_customfield and extras.add_customfield for the setup.
@@ -92,7 +92,7 @@ func WithWriteBack(wb WriteBack) Option {
 // (netbox.WriteBackFields) where they are missing, and reports what it
 // found; an existing field of another type is an error naming it. It is
 // the explicit setup step: runs never create fields.
-func (e *Exporter) SetupWriteBack(ctx context.Context) (netbox.SetupResult, error) {
+func (e *Connection) SetupWriteBack(ctx context.Context) (netbox.SetupResult, error) {
 	w, ok := e.export.Source.(netBoxWriter)
 	if !ok {
 		return netbox.SetupResult{}, errors.New("export: the NetBox source cannot write")
