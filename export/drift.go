@@ -43,7 +43,7 @@ type DriftItem struct {
 }
 
 // DriftReport is what WUG and NetBox disagree on for one connection, as
-// Exporter.Drift found it. Items are ordered by kind, then address.
+// Connection.Drift found it. Items are ordered by kind, then address.
 type DriftReport struct {
 	Connection string      `json:"connection"`
 	CheckedAt  time.Time   `json:"checked_at"`
@@ -55,7 +55,7 @@ type DriftReport struct {
 // selection once and WUG's listing once, writes nothing and takes no
 // lease, so it may run beside an export (it then reports what it saw at
 // that moment).
-func (e *Exporter) Drift(ctx context.Context) (*DriftReport, error) {
+func (e *Connection) Drift(ctx context.Context) (*DriftReport, error) {
 	j := e.export
 	conn := j.Connection.withDefaults()
 	recs, err := loadRecords(ctx, j.Store, conn.Name)

@@ -17,7 +17,7 @@ func TestDriftReport(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(30)})
-	ex := &Exporter{export: e.job}
+	ex := &Connection{export: e.job}
 	e.run(t, RunOptions{})
 
 	rep, err := ex.Drift(ctx)
