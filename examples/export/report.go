@@ -51,7 +51,7 @@ func (f *writeBackFlags) options() []export.Option {
 }
 
 // setupWriteBack creates the custom fields and says what it found.
-func setupWriteBack(ctx context.Context, ex *export.Exporter, w io.Writer) error {
+func setupWriteBack(ctx context.Context, ex *export.Connection, w io.Writer) error {
 	res, err := ex.SetupWriteBack(ctx)
 	if err != nil {
 		return err
