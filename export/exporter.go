@@ -286,7 +286,7 @@ func NewScheduler(schedules []Schedule, opts SchedulerOptions) (*Scheduler, erro
 }
 
 // RecoverRuns finishes as interrupted the runs of a connection (scheduled
-// here or not) in the exporters' store whose holder is gone, and returns
+// here or not) in the connections' store whose holder is gone, and returns
 // them: runs whose lease expired or was released, and
 // runs whose holder is a process on this host that no longer exists. A
 // status page calls it so a killed run is not shown as in progress; runs
