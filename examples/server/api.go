@@ -56,6 +56,7 @@ func (s *service) handler() http.Handler {
 	api(http.MethodGet, statusPath, "export_status", s.handleStatus)
 	api(http.MethodGet, ipExportsPath, "ip_exports", s.handleIPExports)
 	api(http.MethodPost, bulkExportPath, "bulk_export", s.handleBulkExport)
+	api(http.MethodGet, driftPath, "drift", s.handleDrift)
 	mux.Handle("/api/", s.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	}))

@@ -150,6 +150,7 @@ type ConnectionConfig struct {
 
 	Selection SelectionConfig `yaml:"selection"`
 	Mapping   MappingConfig   `yaml:"mapping"`
+	WriteBack WriteBackConfig `yaml:"write_back"` // off by default
 }
 
 // WUGConfig is how to reach one WUG server.

@@ -35,6 +35,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", getenv("WUGSYNC_CONFIG"), "configuration file, YAML or JSON (env WUGSYNC_CONFIG)")
+	setup := fs.Bool("setup-write-back", false, "create the NetBox custom fields that connections with write_back need, then serve")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -51,7 +52,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := serve(ctx, cfg, log); err != nil {
+	if err := serve(ctx, cfg, log, *setup); err != nil {
 		log.Error("stopped", "err", err)
 		return 1
 	}
@@ -60,7 +61,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 }
 
 // serve opens the store, builds the service and runs it until ctx ends.
-func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
+func serve(ctx context.Context, cfg *Config, log *slog.Logger, setupWriteBack bool) error {
 	st, err := openStore(ctx, cfg.Store)
 	if err != nil {
 		return err
@@ -73,6 +74,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	svc, err := newService(cfg, st, log)
 	if err != nil {
 		return err
+	}
+	if setupWriteBack {
+		if err := svc.setupWriteBack(ctx); err != nil {
+			return err
+		}
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

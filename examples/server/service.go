@@ -32,12 +32,14 @@ type service struct {
 	webhook http.Handler     // nil without a webhook secret
 	token   [32]byte         // SHA-256 of the API token
 	page    *statusPage      // the status page for people
+	drift   driftCache       // the last drift report of each connection
 }
 
 // conn is one configured connection.
 type conn struct {
 	cfg     *ConnectionConfig
-	enabled bool // exported by the scheduler
+	enabled bool             // exported by the scheduler
+	ex      *export.Connection // nil when not enabled
 }
 
 // openStore opens the configured state store.
@@ -91,6 +93,7 @@ func newService(cfg *Config, st store.Store, log *slog.Logger) (*service, error)
 		if err != nil {
 			return nil, fmt.Errorf("connection %s: %w", cc.Name, err)
 		}
+		c.ex = sc.Connection
 		scheduled = append(scheduled, sc)
 	}
 	s.sched, err = export.NewScheduler(scheduled, export.SchedulerOptions{
@@ -104,6 +107,7 @@ func newService(cfg *Config, st store.Store, log *slog.Logger) (*service, error)
 	}
 	s.m.reg.MustRegister(newStateCollector(s))
 	s.page = newStatusPage(s)
+	s.page.drift = pageDrift{s}
 
 	if cfg.WebhookSecret.IsSet() {
 		h, err := netbox.NewWebhookHandler(netbox.WebhookConfig{Secret: cfg.WebhookSecret.Value(), BaseURL: cfg.NetBox.URL, Logger: log},
@@ -139,9 +143,9 @@ func (s *service) scheduledConnection(cc *ConnectionConfig, nc *netbox.Client) (
 	if err != nil {
 		return export.Schedule{}, err
 	}
-	ex, err := export.New(nc, wc, s.st, export.WithName(cc.Name), export.WithSelector(cc.Selector()),
+	ex, err := export.New(nc, wc, s.st, append([]export.Option{export.WithName(cc.Name), export.WithSelector(cc.Selector()),
 		export.WithMapping(cc.Mapping.mapping()), export.WithSettings(cc.Settings()),
-		export.WithLogger(s.log)) // the exporter adds the connection's name
+		export.WithLogger(s.log)}, cc.writeBackOptions()...)...) // the exporter adds the connection's name
 	if err != nil {
 		return export.Schedule{}, err
 	}

@@ -353,6 +353,7 @@ var rowAddress = regexp.MustCompile(`<tr data-address="([^"]+)">`)
 func TestStatusPageCountsFailuresBacklogAndRecords(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, 0)
+	f.svc.page.drift = nil // the page without a drift section
 	f.svc.byID["main"].cfg.WUG.DeviceLink = "https://wug.example.com/device?id={id}"
 	var recs []store.Record
 	for i := range 120 {
