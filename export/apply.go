@@ -41,7 +41,7 @@ type executor struct {
 	wug    wugAPI
 	st     store.Store
 	res    *collector
-	groups groupCache
+	groups groupIndex
 	states *stateSync // roles and maintenance, written at close
 
 	ops chan func(context.Context)
@@ -59,7 +59,6 @@ type executor struct {
 func newExecutor(ctx context.Context, cfg applyConfig, w wugAPI, st store.Store, res *collector) *executor {
 	ex := &executor{cfg: cfg, wug: w, st: st, res: res, scans: map[string][]Decision{},
 		ops: make(chan func(context.Context), cfg.concurrency), ours: map[string]bool{}}
-	ex.groups.m = map[string]*groupEntry{}
 	ex.states = newStateSync(cfg.states, cfg.removal)
 	for range cfg.concurrency {
 		ex.wg.Go(func() {
@@ -743,36 +742,4 @@ func (ex *executor) ensureGroups(ctx context.Context, items []Decision) (ok []De
 		ok = append(ok, d)
 	}
 	return ok, failed
-}
-
-// groupCache remembers the groups ensured in this run; a failure is not
-// remembered, so a later batch tries again.
-type groupCache struct {
-	mu sync.Mutex
-	m  map[string]*groupEntry
-}
-type groupEntry struct {
-	mu sync.Mutex
-	id string
-}
-
-func (g *groupCache) ensure(ctx context.Context, w wugAPI, path string) (string, error) {
-	g.mu.Lock()
-	e := g.m[path]
-	if e == nil {
-		e = &groupEntry{}
-		g.m[path] = e
-	}
-	g.mu.Unlock()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.id != "" {
-		return e.id, nil
-	}
-	id, err := w.EnsurePath(ctx, path)
-	if err != nil {
-		return "", fmt.Errorf("group path %q: %w", path, err)
-	}
-	e.id = id
-	return id, nil
 }

@@ -154,17 +154,37 @@ func (f *fakeWUG) FindByAddress(ctx context.Context, addr netip.Addr) ([]wugDevi
 	return out, nil
 }
 
-func (f *fakeWUG) EnsurePath(ctx context.Context, path string) (string, error) {
+func (f *fakeWUG) GroupPaths(ctx context.Context) (map[string]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.call("EnsurePath", false)
-	if id, ok := f.groups[path]; ok {
-		return id, nil
+	f.call("GroupPaths", false)
+	out := map[string]string{"My Network": "0"}
+	for path, id := range f.groups {
+		out[path] = id
 	}
-	f.writes++
+	return out, nil
+}
+
+func (f *fakeWUG) CreateGroup(ctx context.Context, parentID, name string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("CreateGroup", true)
+	path := "My Network"
+	for p, id := range f.groups {
+		if id == parentID {
+			path = p
+		}
+	}
 	id := "g" + strconv.Itoa(len(f.groups)+1)
-	f.groups[path] = id
+	f.groups[path+"/"+name] = id
 	return id, nil
+}
+
+func (f *fakeWUG) MoveDevice(ctx context.Context, deviceID, from, to string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("MoveDevice", true)
+	return nil
 }
 
 func (f *fakeWUG) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]addOutcome, error) {

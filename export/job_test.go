@@ -102,8 +102,8 @@ func TestExportAddsInBatchesAndIsIdempotent(t *testing.T) {
 		t.Errorf("templates per request (-want +got):\n%s", diff)
 	}
 	_, calls := e.wug.stats()
-	if calls["EnsurePath"] != 3 {
-		t.Errorf("EnsurePath called %d times, want once per group path (3)", calls["EnsurePath"])
+	if calls["GroupPaths"] != 1 || calls["CreateGroup"] != 4 {
+		t.Errorf("%d group listings and %d groups created, want one listing and 4 groups (NetBox and 3 sites)", calls["GroupPaths"], calls["CreateGroup"])
 	}
 	e.checkConsistent(t, 119)
 	bad := e.records(t)[netip.MustParseAddr("127.0.0.1")]

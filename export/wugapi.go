@@ -63,10 +63,18 @@ type wugAPI interface {
 	// FindByAddress returns the devices whose network address is exactly
 	// addr (GET /device-groups/0/devices/-?search=, filtered exactly).
 	FindByAddress(ctx context.Context, addr netip.Addr) ([]wugDevice, error)
-	// EnsurePath returns the id of the group at a slash-separated path from
-	// "My Network", creating the groups that are missing
-	// (GET /device-groups/-, POST /device-groups/{id}/child).
-	EnsurePath(ctx context.Context, path string) (groupID string, err error)
+	// GroupPaths lists every device group as its path from "My Network"
+	// ("My Network/NetBox/Site A") to its id, from one paged listing
+	// (GET /device-groups/-).
+	GroupPaths(ctx context.Context) (map[string]string, error)
+	// CreateGroup creates a static group named name under parentID and
+	// returns its id (POST /device-groups/{parentID}/child).
+	CreateGroup(ctx context.Context, parentID, name string) (string, error)
+	// MoveDevice has a device join static group to and then leave static
+	// group from (POST /device-groups/{to}/devices/-, then
+	// DELETE /device-groups/{from}/devices/-); other groups are not
+	// touched. When the join fails, the device does not leave.
+	MoveDevice(ctx context.Context, deviceID, from, to string) error
 	// BulkAdd applies templates in one request
 	// (PATCH /devices/-/config/template) and returns one outcome per
 	// template, in order. An error means WUG's answer is unknown.

@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"net/netip"
 	"strings"
@@ -58,14 +59,40 @@ func (a *wugClientAPI) FindByAddress(ctx context.Context, addr netip.Addr) ([]wu
 	return out, nil
 }
 
-// EnsurePath creates the missing groups of path (GET /api/v1/device-groups/-,
-// POST /api/v1/device-groups/{id}/child).
-func (a *wugClientAPI) EnsurePath(ctx context.Context, path string) (string, error) {
-	g, err := a.c.Groups.EnsurePath(ctx, path)
+// GroupPaths lists the groups by path (GET /api/v1/device-groups/-, all
+// pages).
+func (a *wugClientAPI) GroupPaths(ctx context.Context) (map[string]string, error) {
+	groups, err := a.c.Groups.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(groups))
+	for _, g := range groups {
+		if _, dup := out[g.Path]; !dup {
+			out[g.Path] = g.ID
+		}
+	}
+	return out, nil
+}
+
+// CreateGroup creates a static child group
+// (POST /api/v1/device-groups/{parentGroupId}/child).
+func (a *wugClientAPI) CreateGroup(ctx context.Context, parentID, name string) (string, error) {
+	g, err := a.c.Groups.CreateChild(ctx, parentID, name)
 	if err != nil {
 		return "", err
 	}
 	return g.ID, nil
+}
+
+// MoveDevice moves a device between static groups, joining first
+// (POST and DELETE /api/v1/device-groups/{groupId}/devices/-).
+func (a *wugClientAPI) MoveDevice(ctx context.Context, deviceID, from, to string) error {
+	moved, err := a.c.Groups.MoveDevices(ctx, from, to, []string{deviceID})
+	if err == nil && len(moved) != 1 {
+		err = fmt.Errorf("WUG did not move device %s from group %s to %s", deviceID, from, to)
+	}
+	return err
 }
 
 // BulkAdd applies templates (PATCH /api/v1/devices/-/config/template). The

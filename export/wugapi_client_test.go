@@ -57,9 +57,13 @@ func TestWUGAPIAdapter(t *testing.T) {
 	}
 
 	// Scans.
-	gid, err := api.EnsurePath(ctx, "My Network/NetBox/Site A")
+	var groups groupIndex
+	gid, err := groups.ensure(ctx, api, "My Network/NetBox/Site A")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if again, err := groups.ensure(ctx, api, "my network/netbox/site a"); err != nil || again != gid {
+		t.Errorf("the same path in other case = %q, %v; want group %s", again, err, gid)
 	}
 	srv.SetReachable("10.0.0.77")
 	scanID, err := api.ScanIPs(ctx, gid, []string{"10.0.0.77"})
