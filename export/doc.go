@@ -32,9 +32,9 @@
 //
 // # Applying
 //
-// Adds are batched template applies (Settings.BatchSize, default 50 per
-// request), metadata updates cost one attribute read and at most one write
-// per changed device, group paths are ensured once per run, and scans are
+// Adds are batched template applies (Settings.BatchSize, default
+// wug.DefaultBatchSize per request), a changed device's metadata costs one
+// request, group paths are ensured once per run, and scans are
 // bulk newDevice requests. At most Settings.Concurrency WUG requests are
 // in flight (default 2), under the wug client's own rate limit.
 //

@@ -61,7 +61,7 @@ type Settings struct {
 	// devices the store links; default 0.1.
 	MaxMissingShare float64
 
-	BatchSize   int // templates (or scan targets) per request; default 50
+	BatchSize   int // templates (or scan targets) per request; default wug.DefaultBatchSize
 	Concurrency int // WUG requests in flight; default 2
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wugsync/wugsync/netbox"
 	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/wug"
 )
 
 // connSettings is one WUG server NetBox is exported to, and how.
@@ -35,7 +36,7 @@ type connSettings struct {
 	// devices the store links; default 0.1.
 	MaxMissingShare float64
 
-	BatchSize   int // templates (or scan targets) per request; default 50
+	BatchSize   int // templates (or scan targets) per request; default wug.DefaultBatchSize
 	Concurrency int // WUG requests in flight; default 2
 
 	// Deprecated: Attempts and RetryWait are ignored. The WUG client's
@@ -48,7 +49,7 @@ type connSettings struct {
 
 func (c connSettings) withDefaults() connSettings {
 	if c.BatchSize <= 0 {
-		c.BatchSize = 50
+		c.BatchSize = wug.DefaultBatchSize
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 2

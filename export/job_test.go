@@ -83,6 +83,7 @@ func (e *jobEnv) checkConsistent(t *testing.T, wantExported int) {
 func TestExportAddsInBatchesAndIsIdempotent(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 120)
+	e.job.Connection.BatchSize = 50
 	e.src.set(5, func(d *netbox.Device) { d.PrimaryIPv4.Address = netip.MustParsePrefix("127.0.0.1/8") })
 
 	var last struct {
@@ -192,6 +193,7 @@ func TestExportLostAnswersCreateNoDuplicates(t *testing.T) {
 func TestExportKnownFailuresAreRecordedOnce(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 60)
+	e.job.Connection.BatchSize = 50
 	e.wug.addFails = 2 // both batches (50 and 10)
 	res := e.run(t, RunOptions{})
 	if _, calls := e.wug.stats(); res.Counts.Failed != 60 || calls["BulkAdd"] != 2 || calls["FindByAddress"] != 0 {

@@ -19,8 +19,10 @@ import (
 
 // Defaults applied by NewClient.
 const (
-	// DefaultBatchSize is the number of templates per template-apply call.
-	DefaultBatchSize = 50
+	// DefaultBatchSize is the number of templates per template-apply call;
+	// the contract sets no limit, and 100 keeps a 1,000-device first
+	// export to about ten calls.
+	DefaultBatchSize = 100
 	// DefaultMaxScanRange is the most addresses ScanRange expands.
 	DefaultMaxScanRange = 1024
 	// DefaultRateLimit is the default steady request rate per second.
@@ -191,7 +193,7 @@ func WithTimeout(d time.Duration) Option { return httpOption(httpx.SetTimeout(d)
 func WithHooks(h Hooks) Option { return httpOption(httpx.SetHooks(h)) }
 
 // WithBatchSize sets how many templates Devices.BulkAdd sends per call
-// (default 50).
+// (default DefaultBatchSize).
 func WithBatchSize(n int) Option {
 	return func(o *options) error {
 		if n < 1 {

@@ -50,7 +50,7 @@ func TestBulkAddBatchesAndOutcomes(t *testing.T) {
 		}
 		return httpmock.NewStringResponse(200, mustJSON(map[string]any{"data": res})), nil
 	}))
-	c := m.client(t)
+	c := m.client(t, wug.WithBatchSize(50))
 	templates := make([]wug.DeviceTemplate, 120)
 	for i := range templates {
 		name := fmt.Sprintf("dev-%d", i)

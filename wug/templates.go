@@ -129,7 +129,7 @@ func checkAttributes(field string, attrs []NameValue) error {
 
 // BulkAdd creates one device per template with
 // PATCH /api/v1/devices/-/config/template, in batches of the client's batch
-// size (default 50), and returns one outcome per template in input order.
+// size (DefaultBatchSize unless WithBatchSize), and returns one outcome per template in input order.
 // WUG always creates a new device, so look before adding.
 //
 // Every template is validated before the first request; any invalid template

@@ -126,7 +126,7 @@ func parseConfig(env environment) (*config, error) {
 	fs.BoolVar(&c.scan, "scan", false, "have WUG discover new addresses by scan instead of adding them")
 	fs.BoolVar(&c.scanFallback, "scan-fallback", false, "scan an address whose add failed")
 	fs.DurationVar(&c.scanWait, "scan-wait", 0, "after the export, follow the discovery scans this long (0: check them once)")
-	fs.IntVar(&c.batchSize, "batch-size", 50, "templates or scan targets per WUG request")
+	fs.IntVar(&c.batchSize, "batch-size", wug.DefaultBatchSize, "templates or scan targets per WUG request")
 	fs.IntVar(&c.concurrency, "concurrency", 2, "WUG requests in flight")
 	fs.Float64Var(&c.rate, "rate", wug.DefaultRateLimit, "WUG requests per second (0: no limit)")
 
