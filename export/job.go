@@ -69,12 +69,6 @@ func (c connSettings) withDefaults() connSettings {
 	return c
 }
 
-// ObjectRef names one NetBox object.
-type ObjectRef struct {
-	Kind netbox.Kind `json:"kind"`
-	ID   int64       `json:"id"`
-}
-
 // RunOptions shape one export run.
 type RunOptions struct {
 	Trigger store.Trigger // default TriggerManual
@@ -88,7 +82,7 @@ type RunOptions struct {
 	// Objects limits the run to these NetBox objects (a webhook's targeted
 	// export); addresses recorded for them and no longer selected are
 	// treated as removed.
-	Objects []ObjectRef
+	Objects []netbox.ObjectRef
 	// IPs limits the run to these addresses (a bulk export); an address
 	// the selection does not hold is reported as failed.
 	IPs []netip.Addr
@@ -126,7 +120,7 @@ func (o *RunOptions) partial() bool {
 func (o *RunOptions) removalScope() func(store.Record) bool {
 	switch {
 	case len(o.Objects) > 0:
-		targeted := map[ObjectRef]bool{}
+		targeted := map[netbox.ObjectRef]bool{}
 		for _, obj := range o.Objects {
 			targeted[obj] = true
 		}
@@ -135,7 +129,7 @@ func (o *RunOptions) removalScope() func(store.Record) bool {
 			if r.ObjectKind == store.ObjectVirtualMachine {
 				kind = netbox.KindVirtualMachine
 			}
-			return targeted[ObjectRef{Kind: kind, ID: r.ObjectID}]
+			return targeted[netbox.ObjectRef{Kind: kind, ID: r.ObjectID}]
 		}
 	case !o.partial():
 		return func(store.Record) bool { return true }

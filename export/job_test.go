@@ -433,7 +433,7 @@ func TestExportTargetedObjectsRemoveDeselected(t *testing.T) {
 	e.src.mu.Unlock()
 	e.src.set(3, func(d *netbox.Device) { d.Description = "changed" }) // device 5
 	res := e.run(t, RunOptions{Trigger: store.TriggerWebhook,
-		Objects: []ObjectRef{{Kind: netbox.KindDevice, ID: 4}, {Kind: netbox.KindDevice, ID: 5}}})
+		Objects: []netbox.ObjectRef{{Kind: netbox.KindDevice, ID: 4}, {Kind: netbox.KindDevice, ID: 5}}})
 	if res.Counts.Removed != 1 || res.Counts.Updated != 1 || res.Counts.Selected != 1 {
 		t.Errorf("counts %+v, want 1 selected and updated, 1 removed", res.Counts)
 	}

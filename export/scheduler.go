@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wugsync/wugsync/netbox"
 	"github.com/wugsync/wugsync/store"
 )
 
@@ -103,7 +104,7 @@ type connRunner struct {
 	next    time.Time
 	last    *Result
 	lastErr error
-	objects map[ObjectRef]bool // webhook objects waiting for an export
+	objects map[netbox.ObjectRef]bool // webhook objects waiting for an export
 }
 
 // newScheduler returns a scheduler for the connections; call Run to start
@@ -142,7 +143,7 @@ func newScheduler(st store.Store, conns []scheduledConnection, opts SchedulerOpt
 		if c.ScanInterval <= 0 {
 			c.ScanInterval = 5 * time.Minute
 		}
-		s.conns[name] = &connRunner{cfg: c, wake: make(chan struct{}, 1), objects: map[ObjectRef]bool{}}
+		s.conns[name] = &connRunner{cfg: c, wake: make(chan struct{}, 1), objects: map[netbox.ObjectRef]bool{}}
 		s.order = append(s.order, name)
 	}
 	return s, nil
@@ -274,13 +275,13 @@ func (s *Scheduler) loop(ctx context.Context, c *connRunner) {
 			}
 		case <-c.wake:
 			c.mu.Lock()
-			objs := make([]ObjectRef, 0, len(c.objects))
+			objs := make([]netbox.ObjectRef, 0, len(c.objects))
 			for o := range c.objects {
 				objs = append(objs, o)
 			}
-			c.objects = map[ObjectRef]bool{}
+			c.objects = map[netbox.ObjectRef]bool{}
 			c.mu.Unlock()
-			slices.SortFunc(objs, func(a, b ObjectRef) int {
+			slices.SortFunc(objs, func(a, b netbox.ObjectRef) int {
 				if a.Kind != b.Kind {
 					return compareStrings(string(a.Kind), string(b.Kind))
 				}
@@ -378,7 +379,7 @@ func (s *Scheduler) Connections() []string { return slices.Clone(s.order) }
 // Notify hands the scheduler a NetBox object that a webhook reported as
 // created, updated or deleted. Events are coalesced over the webhook window
 // into one targeted export per connection that accepts webhooks.
-func (s *Scheduler) Notify(obj ObjectRef) {
+func (s *Scheduler) Notify(obj netbox.ObjectRef) {
 	anyConn := false
 	for _, name := range s.order {
 		c := s.conns[name]

@@ -139,7 +139,7 @@ func TestSchedulerCoalescesWebhooks(t *testing.T) {
 		SchedulerOptions{WebhookWindow: 100 * time.Millisecond})
 	startScheduler(t, s)
 	for _, id := range []int64{2, 4, 2, 5} {
-		s.Notify(ObjectRef{Kind: netbox.KindDevice, ID: id})
+		s.Notify(netbox.ObjectRef{Kind: netbox.KindDevice, ID: id})
 	}
 	waitFor(t, func() bool {
 		st, _ := s.Status("test")

@@ -113,7 +113,7 @@ func newService(cfg *Config, st store.Store, log *slog.Logger) (*service, error)
 		h, err := netbox.NewWebhookHandler(netbox.WebhookConfig{Secret: cfg.WebhookSecret.Value(), BaseURL: cfg.NetBox.URL, Logger: log},
 			func(_ context.Context, ev netbox.Event) error {
 				s.m.webhooks.WithLabelValues(string(ev.Kind), string(ev.Action)).Inc()
-				s.sched.Notify(export.ObjectRef{Kind: ev.Kind, ID: ev.ID})
+				s.sched.Notify(netbox.ObjectRef{Kind: ev.Kind, ID: ev.ID})
 				return nil
 			})
 		if err != nil {
