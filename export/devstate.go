@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -248,9 +249,7 @@ type stateRequest struct {
 // write, and reports each device whose change failed (its record keeps
 // the old values, so the next run tries again). It does nothing once the
 // run's context has ended.
-func (s *stateSync) apply(ctx context.Context, w wugAPI, st store.Store, col *collector, log interface {
-	Warn(msg string, args ...any)
-}) {
+func (s *stateSync) apply(ctx context.Context, w wugAPI, st store.Store, col *collector, log *slog.Logger) {
 	s.mu.Lock()
 	changes := s.changes
 	s.changes = map[store.Key]*stateChange{}
