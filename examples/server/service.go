@@ -38,7 +38,7 @@ type service struct {
 // conn is one configured connection.
 type conn struct {
 	cfg     *ConnectionConfig
-	enabled bool             // exported by the scheduler
+	enabled bool               // exported by the scheduler
 	ex      *export.Connection // nil when not enabled
 }
 
