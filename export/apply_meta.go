@@ -98,13 +98,47 @@ func (ex *executor) updateOne(ctx context.Context, d *Decision) (store.Written, 
 		want.DisplayName, want.Note = was.DisplayName, was.Note
 	}
 	remove, set, p := metadataDelta(was, want, props)
-	if len(remove)+len(set) == 0 && p == nil {
-		return want, nil
+	if len(remove)+len(set) > 0 || p != nil {
+		if err := ex.wug.WriteMetadata(ctx, d.DeviceID, remove, set, p); err != nil {
+			return store.Written{}, fmt.Errorf("writing metadata: %w", err)
+		}
 	}
-	if err := ex.wug.WriteMetadata(ctx, d.DeviceID, remove, set, p); err != nil {
-		return store.Written{}, fmt.Errorf("writing metadata: %w", err)
+	moved, err := ex.move(ctx, d.DeviceID, was.GroupPath, d.candidate.GroupPath)
+	if err != nil {
+		return store.Written{}, err
 	}
+	want.GroupPath = moved
 	return want, nil
+}
+
+// move has a device that wugsync put in group from join group to and leave
+// from, and returns the group it is then in. A device wugsync did not
+// place (from empty) is never moved, and no other group is touched. When
+// WUG no longer has group from, the device only joins to.
+func (ex *executor) move(ctx context.Context, deviceID, from, to string) (string, error) {
+	if from == "" || to == "" {
+		return from, nil
+	}
+	if _, fk, err := groupKey(from); err == nil {
+		if _, tk, err := groupKey(to); err == nil && fk == tk {
+			return from, nil
+		}
+	}
+	fromID, ok, err := ex.groups.lookup(ctx, ex.wug, from)
+	if err != nil {
+		return "", err
+	}
+	toID, err := ex.groups.ensure(ctx, ex.wug, to)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		fromID = ""
+	}
+	if err := ex.wug.MoveDevice(ctx, deviceID, fromID, toID); err != nil {
+		return "", fmt.Errorf("moving to group %q: %w", to, err)
+	}
+	return to, nil
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -73,7 +73,8 @@ type wugAPI interface {
 	// MoveDevice has a device join static group to and then leave static
 	// group from (POST /device-groups/{to}/devices/-, then
 	// DELETE /device-groups/{from}/devices/-); other groups are not
-	// touched. When the join fails, the device does not leave.
+	// touched. When the join fails, the device does not leave. An empty
+	// from only joins.
 	MoveDevice(ctx context.Context, deviceID, from, to string) error
 	// BulkAdd applies templates in one request
 	// (PATCH /devices/-/config/template) and returns one outcome per

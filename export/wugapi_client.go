@@ -3,7 +3,6 @@ package export
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
 	"net/netip"
 	"strings"
@@ -88,10 +87,11 @@ func (a *wugClientAPI) CreateGroup(ctx context.Context, parentID, name string) (
 // MoveDevice moves a device between static groups, joining first
 // (POST and DELETE /api/v1/device-groups/{groupId}/devices/-).
 func (a *wugClientAPI) MoveDevice(ctx context.Context, deviceID, from, to string) error {
-	moved, err := a.c.Groups.MoveDevices(ctx, from, to, []string{deviceID})
-	if err == nil && len(moved) != 1 {
-		err = fmt.Errorf("WUG did not move device %s from group %s to %s", deviceID, from, to)
+	if from == "" {
+		_, err := a.c.Groups.AddDevices(ctx, to, []string{deviceID})
+		return err
 	}
+	_, err := a.c.Groups.MoveDevices(ctx, from, to, []string{deviceID})
 	return err
 }
 
