@@ -62,7 +62,7 @@ func (e *Connection) Drift(ctx context.Context) (*DriftReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("drift %s: %w", conn.Name, err)
 	}
-	inv, err := loadInventory(ctx, j.WUG)
+	inv, err := loadInventory(ctx, j.WUG, nil)
 	if err != nil {
 		return nil, fmt.Errorf("drift %s: %w", conn.Name, err)
 	}

@@ -450,7 +450,12 @@ func (j *exportJob) run(ctx context.Context, opts *RunOptions, sel netbox.Select
 	if err != nil {
 		return err
 	}
-	inv, err := loadInventory(ctx, j.WUG)
+	var wb *writeBack
+	if !opts.dryRun {
+		nbw, _ := j.Source.(netBoxWriter)
+		wb = newWriteBack(j.WriteBack, nbw)
+	}
+	inv, err := loadInventory(ctx, j.WUG, wb.stateMap())
 	if err != nil {
 		return err
 	}
@@ -485,11 +490,6 @@ func (j *exportJob) run(ctx context.Context, opts *RunOptions, sel netbox.Select
 		ex.submit(ctx, d)
 	}
 
-	var wb *writeBack
-	if !opts.dryRun {
-		nbw, _ := j.Source.(netBoxWriter)
-		wb = newWriteBack(j.WriteBack, nbw)
-	}
 	wantIPs := map[netip.Addr]bool{}
 	for _, ip := range opts.IPs {
 		wantIPs[ip.Unmap()] = false
@@ -622,14 +622,18 @@ func loadRecords(ctx context.Context, st store.Store, conn string) (*recordSet, 
 	return recs, nil
 }
 
-// loadInventory reads every WUG device in one paged listing.
-func loadInventory(ctx context.Context, w wugAPI) (*inventory, error) {
+// loadInventory reads every WUG device in one paged listing; when states
+// is not nil it also keeps each device's state there, by id.
+func loadInventory(ctx context.Context, w wugAPI, states map[string]string) (*inventory, error) {
 	inv := newInventory(nil)
 	for d, err := range w.Devices(ctx) {
 		if err != nil {
 			return nil, fromWUG(fmt.Errorf("listing WUG devices: %w", err))
 		}
 		inv.Add(d)
+		if states != nil {
+			states[d.ID] = d.State
+		}
 	}
 	return inv, nil
 }

@@ -52,6 +52,13 @@ type WriteBack struct {
 	// PageSize is how many objects one bulk write carries; 0 means
 	// netbox.DefaultWritePageSize.
 	PageSize int
+	// State also writes WUG's up/down state of each object's device
+	// (wug_state: "up", "down", "maintenance", "unknown"; null without a
+	// device), read from the device listing every export makes: no
+	// request per device. It is compared and written like the other
+	// fields, so it is as current as the listing a run begins with: a
+	// device added by a run gets its state in the next.
+	State bool
 }
 
 // WriteBackResult reports what a run's write-back did.
@@ -97,7 +104,7 @@ func (e *Connection) SetupWriteBack(ctx context.Context) (netbox.SetupResult, er
 	if !ok {
 		return netbox.SetupResult{}, errors.New("export: the NetBox source cannot write")
 	}
-	return w.SetupCustomFields(ctx, netbox.WriteBackFields(false))
+	return w.SetupCustomFields(ctx, netbox.WriteBackFields(e.export.WriteBack != nil && e.export.WriteBack.State))
 }
 
 // writeBack is one run's write-back: it keeps what the run read of each
@@ -107,6 +114,7 @@ type writeBack struct {
 	nb      netBoxWriter
 	objects []wbObject
 	seen    map[netbox.ObjectRef]bool
+	states  map[string]string // WUG device id → state, with cfg.State
 }
 
 // wbObject is a selected object: its current write-back fields as read,
@@ -120,13 +128,26 @@ type wbObject struct {
 
 // syncFields are the fields a run compares and writes (wug_last_sync
 // follows them).
-var syncFields = []string{netbox.FieldWUGDeviceID, netbox.FieldWUGDeviceURL, netbox.FieldWUGSyncState}
+var syncFields = []string{netbox.FieldWUGDeviceID, netbox.FieldWUGDeviceURL, netbox.FieldWUGSyncState, netbox.FieldWUGState}
 
 func newWriteBack(cfg *WriteBack, nb netBoxWriter) *writeBack {
 	if cfg == nil || nb == nil {
 		return nil
 	}
-	return &writeBack{cfg: *cfg, nb: nb, seen: map[netbox.ObjectRef]bool{}}
+	wb := &writeBack{cfg: *cfg, nb: nb, seen: map[netbox.ObjectRef]bool{}}
+	if cfg.State {
+		wb.states = map[string]string{}
+	}
+	return wb
+}
+
+// stateMap is the map the run's WUG listing fills with device states, or
+// nil when they are not written back (or write-back is off).
+func (wb *writeBack) stateMap() map[string]string {
+	if wb == nil {
+		return nil
+	}
+	return wb.states
 }
 
 // observe remembers a selected object and its candidates' keys.
@@ -200,6 +221,12 @@ func (wb *writeBack) want(o *wbObject, recs map[store.Key]store.Record, failed m
 			f[netbox.FieldWUGDeviceURL] = wb.link(id)
 		}
 	}
+	if wb.cfg.State {
+		f[netbox.FieldWUGState] = nil
+		if st := wb.states[id]; id != "" && st != "" {
+			f[netbox.FieldWUGState] = st
+		}
+	}
 	return f
 }
 
@@ -250,6 +277,9 @@ func (wb *writeBack) finish(ctx context.Context, st store.Store, conn string, no
 			f := map[string]any{netbox.FieldWUGDeviceID: nil, netbox.FieldWUGSyncState: nil, netbox.FieldWUGLastSync: now}
 			if wb.cfg.DeviceLink != "" {
 				f[netbox.FieldWUGDeviceURL] = nil
+			}
+			if wb.cfg.State {
+				f[netbox.FieldWUGState] = nil
 			}
 			updates = append(updates, netbox.FieldUpdate{ObjectRef: ref, Fields: f})
 			if wb.cfg.Journal {

@@ -163,3 +163,42 @@ func TestWriteBackLastSyncFollowsChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteBackWUGState: with State, each exported object carries its WUG
+// device's state from the device listing a run begins with (so a device
+// added in a run gets its state in the next); then an unchanged run
+// writes nothing.
+func TestWriteBackWUGState(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
+	e.job.WriteBack = &WriteBack{State: true}
+	ctx := context.Background()
+	if _, err := (&Connection{export: e.job}).SetupWriteBack(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t, RunOptions{}) // adds the devices
+	e.run(t, RunOptions{}) // lists them with their states
+	wugState := map[string]string{}
+	for _, d := range e.wug.Devices() {
+		wugState[d.ID] = strings.ToLower(d.State)
+	}
+	n := 0
+	for _, r := range e.records(t) {
+		if r.Status != store.StatusExported {
+			continue
+		}
+		n++
+		got := e.fakeDevice(t, r.ObjectID).CustomFields[netbox.FieldWUGState]
+		if got != wugState[r.WUGDeviceID] || got == "" {
+			t.Errorf("device %d: %s = %v, want WUG device %s's state %q", r.ObjectID, netbox.FieldWUGState, got, r.WUGDeviceID, wugState[r.WUGDeviceID])
+		}
+	}
+	if n == 0 {
+		t.Fatal("nothing exported")
+	}
+	e.nb.ResetRequests()
+	e.run(t, RunOptions{})
+	if w := e.nb.Writes(); w != 0 {
+		t.Errorf("unchanged run: %d NetBox writes, want 0", w)
+	}
+}

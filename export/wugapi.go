@@ -23,6 +23,9 @@ type wugDevice struct {
 	Name    string     `json:"name,omitempty"`
 	Note    string     `json:"note,omitempty"`
 	Address netip.Addr `json:"address"` // the device's network address; invalid when WUG holds none or a host name
+	// State is WUG's worst state of the device, lower-case ("up", "down",
+	// "maintenance", "unknown"); empty when the listing gives none.
+	State string `json:"state,omitempty"`
 }
 
 // addOutcome is WUG's answer for one template of a BulkAdd call.

@@ -30,7 +30,7 @@ type wugClientAPI struct {
 
 func deviceOf(d wug.Device) wugDevice {
 	addr, _ := netip.ParseAddr(strings.TrimSpace(d.NetworkAddress))
-	return wugDevice{ID: d.ID, Name: d.Name, Note: d.Notes, Address: addr.Unmap().WithZone("")}
+	return wugDevice{ID: d.ID, Name: d.Name, Note: d.Notes, Address: addr.Unmap().WithZone(""), State: strings.ToLower(string(d.WorstState))}
 }
 
 // Devices lists every device (GET /api/v1/device-groups/0/devices/-).

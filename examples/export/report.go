@@ -18,6 +18,7 @@ type writeBackFlags struct {
 	on         bool   // --write-back
 	deviceLink string // --wug-device-link
 	journal    bool   // --journal
+	state      bool   // --write-back-state
 	setup      bool   // --setup-write-back
 	report     bool   // --report
 }
@@ -27,14 +28,15 @@ func addWriteBackFlags(fs *flag.FlagSet, f *writeBackFlags) {
 	fs.BoolVar(&f.on, "write-back", false, "write each exported object's WUG device id, link, sync state and last sync into NetBox custom fields (writes to NetBox)")
 	fs.StringVar(&f.deviceLink, "wug-device-link", "", "with --write-back: a device's address in WUG's web UI, {id} standing for the device id")
 	fs.BoolVar(&f.journal, "journal", false, "with --write-back: add a NetBox journal entry to an object added to or removed from WUG")
+	fs.BoolVar(&f.state, "write-back-state", false, "with --write-back: also write WUG's up/down state of each device (wug_state)")
 	fs.BoolVar(&f.setup, "setup-write-back", false, "create the NetBox custom fields write-back needs when they are missing, then run")
 	fs.BoolVar(&f.report, "report", false, "print the drift report (WUG and NetBox disagreements) instead of exporting; --json for JSON")
 }
 
 // check refuses flag combinations that do nothing.
 func (f *writeBackFlags) check() error {
-	if (f.deviceLink != "" || f.journal) && !f.on {
-		return usagef("--wug-device-link and --journal need --write-back")
+	if (f.deviceLink != "" || f.journal || f.state) && !f.on {
+		return usagef("--wug-device-link, --journal and --write-back-state need --write-back")
 	}
 	if f.deviceLink != "" && !strings.Contains(f.deviceLink, "{id}") {
 		return usagef("--wug-device-link %q has no {id} for the device id", f.deviceLink)
@@ -47,7 +49,7 @@ func (f *writeBackFlags) options() []export.Option {
 	if !f.on {
 		return nil
 	}
-	return []export.Option{export.WithWriteBack(export.WriteBack{DeviceLink: f.deviceLink, Journal: f.journal})}
+	return []export.Option{export.WithWriteBack(export.WriteBack{DeviceLink: f.deviceLink, Journal: f.journal, State: f.state})}
 }
 
 // setupWriteBack creates the custom fields and says what it found.

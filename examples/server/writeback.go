@@ -25,6 +25,7 @@ const driftMaxAge = 5 * time.Minute
 type WriteBackConfig struct {
 	Enabled bool `yaml:"enabled"`
 	Journal bool `yaml:"journal"` // a journal entry on objects added to or removed from WUG
+	State   bool `yaml:"state"`   // also WUG's up/down state of each device (wug_state)
 	// PageSize is objects per bulk write; default netbox.DefaultWritePageSize.
 	PageSize int `yaml:"page_size"`
 }
@@ -36,7 +37,7 @@ func (cc *ConnectionConfig) writeBackOptions() []export.Option {
 		return nil
 	}
 	return []export.Option{export.WithWriteBack(export.WriteBack{DeviceLink: cc.WUG.DeviceLink,
-		Journal: cc.WriteBack.Journal, PageSize: cc.WriteBack.PageSize})}
+		Journal: cc.WriteBack.Journal, State: cc.WriteBack.State, PageSize: cc.WriteBack.PageSize})}
 }
 
 // setupWriteBack creates the NetBox custom fields write-back needs, once,
