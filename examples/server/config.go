@@ -200,6 +200,9 @@ type MappingConfig struct {
 	ActiveMonitors      *[]string         `yaml:"active_monitors"` // unset: Ping; []: none
 	PollIntervalSeconds int               `yaml:"poll_interval_seconds"`
 	PollByName          bool              `yaml:"poll_by_name"`
+	OSRoles             map[string]string `yaml:"os_roles"`    // platform slug or name to WUG OS role
+	BrandRoles          map[string]string `yaml:"brand_roles"` // manufacturer slug or name to WUG brand role
+	Maintenance         map[string]bool   `yaml:"maintenance"` // NetBox status to in maintenance, over the default
 }
 
 // CredentialRef assigns a WUG credential by its name in WUG.
@@ -482,6 +485,9 @@ func (m MappingConfig) mapping() export.Mapping {
 		SubRoles:          m.SubRoles,
 		PollInterval:      time.Duration(m.PollIntervalSeconds) * time.Second,
 		PollByName:        m.PollByName,
+		OSRoles:           m.OSRoles,
+		BrandRoles:        m.BrandRoles,
+		Maintenance:       m.Maintenance,
 	}
 	if m.ActiveMonitors != nil {
 		out.ActiveMonitors = append([]string{}, *m.ActiveMonitors...)

@@ -153,7 +153,8 @@ func TestConfigConnectionMapsToExport(t *testing.T) {
     removal: maintenance
     batch_size: 20
     export_interval_minutes: 0.5
-    mapping: {group_path: "NetBox/<region>/<site>", credentials: [{type: SNMP v2, name: public-ro}], active_monitors: []}`, 1)
+    mapping: {group_path: "NetBox/<region>/<site>", credentials: [{type: SNMP v2, name: public-ro}], active_monitors: [],
+      os_roles: {ios: Cisco IOS}, brand_roles: {cisco: Cisco}, maintenance: {planned: false, retired: true}}`, 1)
 	cfg, err := ParseConfig([]byte(text), testEnv)
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +170,11 @@ func TestConfigConnectionMapsToExport(t *testing.T) {
 	m := cc.Mapping.mapping()
 	if m.ActiveMonitors == nil || len(m.ActiveMonitors) != 0 || m.Credentials[0].Credential != "public-ro" {
 		t.Errorf("mapping = %+v", m)
+	}
+	roles := []any{m.OSRoles, m.BrandRoles, m.Maintenance}
+	if diff := cmp.Diff([]any{map[string]string{"ios": "Cisco IOS"}, map[string]string{"cisco": "Cisco"},
+		map[string]bool{"planned": false, "retired": true}}, roles); diff != "" {
+		t.Errorf("mapping's roles and maintenance (-want +got):\n%s", diff)
 	}
 }
 
