@@ -33,8 +33,14 @@ import (
 // An object whose WUG device a run removes (Settings.Removal maintenance
 // or delete) and that is no longer selected gets its id, link and state
 // cleared (set to null), with wug_last_sync set; under RemoveKeep the WUG
-// device stays and so do the fields. With Journal set, an object added to
-// WUG and an object removed from it also get a NetBox journal entry.
+// device stays and so do the fields. With Journal set, an object whose
+// WUG device a run creates (add or re-add) and an object removed from WUG
+// also get a NetBox journal entry.
+//
+// A NetBox write that fails does not fail the run: it is a warning of the
+// run and listed in Result.WriteBack. The fields of a selected object are
+// written again by the next run, since they still differ; a removed
+// object's clearing and the journal entries are not repeated.
 //
 // The custom fields must exist: create them once with
 // Connection.SetupWriteBack. The NetBox token needs write access and
