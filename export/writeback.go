@@ -70,7 +70,7 @@ type WriteBack struct {
 // WriteBackResult reports what a run's write-back did.
 type WriteBackResult struct {
 	Requests  int      `json:"requests"`         // NetBox write requests sent
-	Written   int      `json:"written"`          // objects whose fields changed
+	Written   int      `json:"written"`          // objects whose fields differed and were sent (Errors says what failed)
 	Cleared   int      `json:"cleared"`          // removed objects whose fields were cleared
 	Journaled int      `json:"journaled"`        // journal entries added
 	Errors    []string `json:"errors,omitempty"` // what NetBox refused

@@ -202,3 +202,40 @@ func TestWriteBackWUGState(t *testing.T) {
 		t.Errorf("unchanged run: %d NetBox writes, want 0", w)
 	}
 }
+
+// TestWriteBackRefusedWriteIsRetriedNextRun: NetBox refuses the run's bulk
+// PATCH (400, so the HTTP layer does not repeat it): the export succeeds
+// with a warning and nothing written, and the next run writes the same
+// objects, since they still differ.
+func TestWriteBackRefusedWriteIsRetriedNextRun(t *testing.T) {
+	t.Parallel()
+	e := newWriteBackE2E(t, 10, WriteBack{})
+	e.nb.FailNext(netboxtest.Fault{Route: netboxtest.RoutePatchDevices, Status: 400, Times: 1})
+	res := e.run(t, RunOptions{})
+	if res.Status != store.RunSucceeded || res.WriteBack == nil || len(res.WriteBack.Errors) == 0 || len(res.Warnings) == 0 {
+		t.Fatalf("refused write-back: status %s, write-back %+v, warnings %v", res.Status, res.WriteBack, res.Warnings)
+	}
+	if got := e.nb.Count(netboxtest.RoutePatchDevices); got != 1 {
+		t.Fatalf("%d bulk PATCHes reached NetBox, want the 1 refused", got)
+	}
+	for _, d := range e.nb.Devices() {
+		if d.CustomFields[netbox.FieldWUGSyncState] != nil {
+			t.Fatalf("device %d has a sync state after the refused write", d.ID)
+		}
+	}
+	refused := res.WriteBack.Written
+
+	res = e.run(t, RunOptions{})
+	if res.WriteBack.Written != refused || len(res.WriteBack.Errors) != 0 {
+		t.Errorf("next run wrote %d objects (%v), want the %d refused", res.WriteBack.Written, res.WriteBack.Errors, refused)
+	}
+	synced := 0
+	for _, d := range e.nb.Devices() {
+		if d.CustomFields[netbox.FieldWUGSyncState] != nil {
+			synced++
+		}
+	}
+	if synced != refused {
+		t.Errorf("%d devices carry a sync state, want %d", synced, refused)
+	}
+}
