@@ -198,10 +198,18 @@ func TestE2EScanSelectionFollowedAndLinked(t *testing.T) {
 		t.Fatalf("monitor while scanning: %+v, %v", sr, err)
 	}
 	e.wug.CompleteScans()
+	e.wug.ResetRequests()
 	sr, err = mon.Run(context.Background(), store.TriggerManual)
 	if err != nil || sr.Linked != len(addrs) || sr.Failed != 0 {
 		t.Fatalf("monitor after the scans: %+v, %v", sr, err)
 	}
+	// Linking reads no attributes and sets them in one batch per device;
+	// the properties follow only where WUG's name or note differ.
+	routes := e.wug.Counts().ByRoute
+	if n, reads := routes["PATCH /api/v1/devices/{deviceId}/attributes/-"], routes["GET /api/v1/devices/{deviceId}/attributes/-"]; n != len(addrs) || reads != 0 {
+		t.Errorf("linking %d devices sent %d attribute batches and %d attribute reads, want one batch each and no read", len(addrs), n, reads)
+	}
+	t.Logf("linking %d devices: %d properties writes", len(addrs), routes["PUT /api/v1/devices/{deviceId}/properties"])
 	for _, r := range e.records(t) {
 		if r.Status != store.StatusScanCompleted || !r.ScanDiscovered || r.WUGDeviceID == "" || r.Fingerprint == "" {
 			t.Errorf("record %s: %s discovered=%v device=%q", r.Key, r.Status, r.ScanDiscovered, r.WUGDeviceID)

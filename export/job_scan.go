@@ -298,8 +298,14 @@ func (j *scanJob) applyMetadata(ctx context.Context, res *ScanResult, linked []s
 			}
 			delete(byKey, c.Key)
 			// The scan wugsync started created the device: its display
-			// name and note are wugsync's to write.
-			if _, err := j.WUG.UpdateMetadata(ctx, current[r.WUGDeviceID], c.Template, j.Transformer.prefix, true); err != nil {
+			// name and note are wugsync's to write, and it holds none of
+			// wugsync's attributes yet, so they are set without a read in
+			// one batch; the properties follow only when the name or note
+			// WUG gave the device differ.
+			want := written(&c.Template, j.Transformer.prefix, true, c.GroupPath)
+			cur := current[r.WUGDeviceID]
+			_, set, props := metadataDelta(store.Written{DisplayName: cur.Name, Note: cur.Note}, want, true)
+			if err := j.WUG.WriteMetadata(ctx, r.WUGDeviceID, nil, set, props); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
@@ -309,7 +315,7 @@ func (j *scanJob) applyMetadata(ctx context.Context, res *ScanResult, linked []s
 				continue
 			}
 			r.Fingerprint, r.ExportedAt = c.Fingerprint, j.now().UTC()
-			r.Written = written(&c.Template, j.Transformer.prefix, true, c.GroupPath)
+			r.Written = want
 			if err := j.Store.UpsertRecords(ctx, []store.Record{r}); err != nil {
 				return fmt.Errorf("recording metadata of %s: %w", r.Key, err)
 			}
