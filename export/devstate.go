@@ -303,16 +303,15 @@ func (s *stateSync) requests(changes map[store.Key]*stateChange, w wugAPI) []sta
 	}
 	ids := map[group][]string{}
 	for _, ch := range changes {
-		id := ch.rec.WUGDeviceID
+		add := func(g group) { ids[g] = append(ids[g], ch.rec.WUGDeviceID) }
 		if ch.os != "" {
-			ids[group{wug.RoleOS, ch.os, false}] = append(ids[group{wug.RoleOS, ch.os, false}], id)
+			add(group{kind: wug.RoleOS, name: ch.os})
 		}
 		if ch.brand != "" {
-			ids[group{wug.RoleBrand, ch.brand, false}] = append(ids[group{wug.RoleBrand, ch.brand, false}], id)
+			add(group{kind: wug.RoleBrand, name: ch.brand})
 		}
 		if ch.maintenance != nil {
-			g := group{"", ch.reason, *ch.maintenance}
-			ids[g] = append(ids[g], id)
+			add(group{name: ch.reason, on: *ch.maintenance})
 		}
 	}
 	groups := make([]group, 0, len(ids))
