@@ -27,6 +27,7 @@ type applyConfig struct {
 	owned        string       // the mapping's attribute prefix
 	states       *statePolicy // the mapping's roles and maintenance
 	adoptedProps bool         // write display name and note on adopted devices too
+	emptyGroups  bool         // delete the group a moved device left when it is empty
 	reasonBulk   bool
 	now          func() time.Time
 	log          *slog.Logger // the job's, which names the connection

@@ -180,6 +180,13 @@ func (f *fakeWUG) CreateGroup(ctx context.Context, parentID, name string) (strin
 	return id, nil
 }
 
+func (f *fakeWUG) RemoveGroupIfEmpty(ctx context.Context, groupID string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("RemoveGroupIfEmpty", true)
+	return false, nil
+}
+
 func (f *fakeWUG) MoveDevice(ctx context.Context, deviceID, from, to string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -95,3 +95,29 @@ func (g *groupIndex) ensure(ctx context.Context, w wugAPI, path string) (string,
 	}
 	return id, nil
 }
+
+// leafAt reports whether the group at path, below the root, has no child
+// group in the index.
+func (g *groupIndex) leafAt(path string) bool {
+	_, key, err := groupKey(path)
+	if err != nil || key == "" {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for k := range g.ids {
+		if strings.HasPrefix(k, key+"/") {
+			return false
+		}
+	}
+	return true
+}
+
+// forget drops the group at path from the index (it was deleted).
+func (g *groupIndex) forget(path string) {
+	if _, key, err := groupKey(path); err == nil {
+		g.mu.Lock()
+		delete(g.ids, key)
+		g.mu.Unlock()
+	}
+}

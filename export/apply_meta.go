@@ -138,6 +138,16 @@ func (ex *executor) move(ctx context.Context, deviceID, from, to string) (string
 	if err := ex.wug.MoveDevice(ctx, deviceID, fromID, toID); err != nil {
 		return "", fmt.Errorf("moving to group %q: %w", to, err)
 	}
+	if ok && ex.cfg.emptyGroups && ex.groups.leafAt(from) {
+		removed, err := ex.wug.RemoveGroupIfEmpty(ctx, fromID)
+		switch {
+		case err != nil:
+			// The move is done; an empty group left behind is no failure.
+			ex.cfg.log.Warn("export: removing an empty group failed", "group", from, "err", err)
+		case removed:
+			ex.groups.forget(from)
+		}
+	}
 	return to, nil
 }
 

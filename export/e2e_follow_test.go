@@ -266,47 +266,69 @@ func TestE2ERenumberKilledMidMove(t *testing.T) {
 
 // A NetBox device that moves to another site moves its WUG device to that
 // site's group, out of the group wugsync put it in; a group a person added
-// it to stays, and nothing is created.
+// it to stays, and nothing is created. The group left empty stays too,
+// unless Mapping.RemoveEmptyGroups.
 func TestE2ESiteMoveMovesTheGroup(t *testing.T) {
 	t.Parallel()
-	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
-	sites := e.nb.Catalog().Sites
-	devID, _ := e.addNetBoxDevice(t, "core-9", sites[0].Slug, "172.31.9.9/24")
-	e.run(t, RunOptions{})
-	r, _ := e.recordAt(t, "172.31.9.9")
-	oldGroup, newGroup := "My Network/NetBox/"+sites[0].Name, "My Network/NetBox/"+sites[1].Name
-	if r.Written.GroupPath != oldGroup {
-		t.Fatalf("first run recorded group %q, want %q", r.Written.GroupPath, oldGroup)
-	}
-	ops := e.wug.AddGroup("My Network/Ops")
-	if _, err := e.wug.Client().Groups.AddDevices(t.Context(), ops, []string{r.WUGDeviceID}); err != nil {
-		t.Fatal(err)
-	}
-	count := e.wug.DeviceCount()
+	for _, cleanup := range []bool{false, true} {
+		t.Run(map[bool]string{false: "empty group kept", true: "empty group removed"}[cleanup], func(t *testing.T) {
+			t.Parallel()
+			e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
+			// The moving device has its sites' groups to itself, so the
+			// group it leaves is left empty.
+			tr, err := newTransformer(Mapping{RemoveEmptyGroups: cleanup, Group: func(s Source) string {
+				if s.Device.Name == "core-9" {
+					return "My Network/Moving/" + s.Device.Site.Name
+				}
+				return "My Network/NetBox/" + s.Device.Site.Name
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.job.Transformer = tr
+			sites := e.nb.Catalog().Sites
+			from, to := 0, 1
+			devID, _ := e.addNetBoxDevice(t, "core-9", sites[from].Slug, "172.31.9.9/24")
+			e.run(t, RunOptions{})
+			r, _ := e.recordAt(t, "172.31.9.9")
+			oldGroup, newGroup := "My Network/Moving/"+sites[from].Name, "My Network/Moving/"+sites[to].Name
+			if r.Written.GroupPath != oldGroup {
+				t.Fatalf("first run recorded group %q, want %q", r.Written.GroupPath, oldGroup)
+			}
+			ops := e.wug.AddGroup("My Network/Ops")
+			if _, err := e.wug.Client().Groups.AddDevices(t.Context(), ops, []string{r.WUGDeviceID}); err != nil {
+				t.Fatal(err)
+			}
+			count := e.wug.DeviceCount()
 
-	if _, err := e.nb.UpdateDevice(devID, func(d *netboxtest.Device) { d.Site = sites[1].Slug }); err != nil {
-		t.Fatal(err)
-	}
-	e.wug.ResetRequests()
-	if res := e.run(t, RunOptions{}); res.Counts.Updated != 1 || res.Counts.Failed+res.Counts.Added != 0 {
-		t.Fatalf("move run: %+v, want one update", res.Counts)
-	}
-	dev, _ := e.wug.Device(r.WUGDeviceID)
-	want := slices.Sorted(slices.Values([]string{"My Network/Ops", newGroup}))
-	got := slices.Sorted(slices.Values(dev.Groups))
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("WUG device's groups after the move (-want +got):\n%s", diff)
-	}
-	if n := e.wug.DeviceCount(); n != count {
-		t.Errorf("WUG holds %d devices after the move, %d before", n, count)
-	}
-	if r, _ := e.recordAt(t, "172.31.9.9"); r.Written.GroupPath != newGroup {
-		t.Errorf("record's group %q, want %q", r.Written.GroupPath, newGroup)
-	}
-	if n := e.wug.Count("GET /api/v1/device-groups/-"); n != 1 {
-		t.Errorf("the move run listed WUG's groups %d times, want once", n)
-	}
-	if members, ok := e.wug.GroupMembers(oldGroup); !ok || slices.Contains(members, r.WUGDeviceID) {
-		t.Errorf("old group (exists %v) still holds the device: %v", ok, members)
+			if _, err := e.nb.UpdateDevice(devID, func(d *netboxtest.Device) { d.Site = sites[to].Slug }); err != nil {
+				t.Fatal(err)
+			}
+			e.wug.ResetRequests()
+			if res := e.run(t, RunOptions{}); res.Counts.Updated != 1 || res.Counts.Failed+res.Counts.Added != 0 {
+				t.Fatalf("move run: %+v, want one update", res.Counts)
+			}
+			dev, _ := e.wug.Device(r.WUGDeviceID)
+			want := slices.Sorted(slices.Values([]string{"My Network/Ops", newGroup}))
+			if diff := cmp.Diff(want, slices.Sorted(slices.Values(dev.Groups))); diff != "" {
+				t.Errorf("WUG device's groups after the move (-want +got):\n%s", diff)
+			}
+			if n := e.wug.DeviceCount(); n != count {
+				t.Errorf("WUG holds %d devices after the move, %d before", n, count)
+			}
+			if r, _ := e.recordAt(t, "172.31.9.9"); r.Written.GroupPath != newGroup {
+				t.Errorf("record's group %q, want %q", r.Written.GroupPath, newGroup)
+			}
+			if n := e.wug.Count("GET /api/v1/device-groups/-"); n != 1 {
+				t.Errorf("the move run listed WUG's groups %d times, want once", n)
+			}
+			members, exists := e.wug.GroupMembers(oldGroup)
+			if exists == cleanup || len(members) != 0 {
+				t.Errorf("old group %q: exists %v with members %v; want it empty and removed %v", oldGroup, exists, members, cleanup)
+			}
+			if _, ok := e.wug.GroupByPath("My Network/Ops"); !ok {
+				t.Error("the group a person made is gone")
+			}
+		})
 	}
 }

@@ -478,7 +478,7 @@ func (j *exportJob) run(ctx context.Context, opts *RunOptions, sel netbox.Select
 		ex = newExecutor(ctx, applyConfig{batchSize: conn.BatchSize, concurrency: conn.Concurrency,
 			scanFallback: conn.ScanFallback, removal: conn.Removal,
 			scanMode: conn.ScanMode, scanOpts: conn.ScanOptions, owned: j.Transformer.prefix,
-			adoptedProps: j.Transformer.m.WriteAdoptedProperties, states: &j.Transformer.states,
+			adoptedProps: j.Transformer.m.WriteAdoptedProperties, emptyGroups: j.Transformer.m.RemoveEmptyGroups, states: &j.Transformer.states,
 			reasonBulk: opts.Trigger == store.TriggerBulk, now: j.now, log: j.logger()},
 			j.WUG, j.Store, col)
 	}

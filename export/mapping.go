@@ -100,6 +100,11 @@ type Mapping struct {
 	// of devices it adopted (found in WUG rather than created); by default
 	// only their attributes are kept current.
 	WriteAdoptedProperties bool
+	// RemoveEmptyGroups lets wugsync delete the group a device of its own
+	// leaves when the device moves (its group path changed) and the group
+	// is left with no devices and no child groups. By default such groups
+	// stay; groups wugsync never put a device in are never touched.
+	RemoveEmptyGroups bool
 
 	// DisplayName returns the WUG display name (when nil: the NetBox name, or its display text, with " (<address>)" for
 	// addresses other than the main one).

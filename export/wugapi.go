@@ -79,6 +79,10 @@ type wugAPI interface {
 	// touched. When the join fails, the device does not leave. An empty
 	// from only joins.
 	MoveDevice(ctx context.Context, deviceID, from, to string) error
+	// RemoveGroupIfEmpty deletes a group that holds no device
+	// (GET /device-groups/{id}/status, then DELETE /device-groups/{id})
+	// and reports whether it did.
+	RemoveGroupIfEmpty(ctx context.Context, groupID string) (bool, error)
 	// BulkAdd applies templates in one request
 	// (PATCH /devices/-/config/template) and returns one outcome per
 	// template, in order. An error means WUG's answer is unknown.

@@ -95,6 +95,21 @@ func (a *wugClientAPI) MoveDevice(ctx context.Context, deviceID, from, to string
 	return err
 }
 
+// RemoveGroupIfEmpty reads the group's device count
+// (GET /api/v1/device-groups/{groupId}/status) and deletes it when it is
+// zero (DELETE /api/v1/device-groups/{groupId}, which WUG refuses for a
+// group that is not empty).
+func (a *wugClientAPI) RemoveGroupIfEmpty(ctx context.Context, groupID string) (bool, error) {
+	st, err := a.c.Groups.Status(ctx, groupID)
+	if err != nil || st.TotalDevices > 0 {
+		return false, err
+	}
+	if err := a.c.Groups.Delete(ctx, groupID); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // BulkAdd applies templates (PATCH /api/v1/devices/-/config/template). The
 // executor sends at most the client's batch size, so this is one request.
 func (a *wugClientAPI) BulkAdd(ctx context.Context, ts []wug.DeviceTemplate) ([]addOutcome, error) {
