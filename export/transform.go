@@ -112,9 +112,7 @@ var attributeNames = []string{
 // OwnsAttribute reports whether a WUG attribute name belongs to wugsync
 // (it starts with the attribute prefix, compared case-insensitively as WUG
 // compares names). Updates change and delete only owned attributes.
-func (t *transformer) OwnsAttribute(name string) bool {
-	return len(name) >= len(t.prefix) && strings.EqualFold(name[:len(t.prefix)], t.prefix)
-}
+func (t *transformer) OwnsAttribute(name string) bool { return hasOwnedPrefix(name, t.prefix) }
 
 // AttributePrefix returns the prefix of the attribute names wugsync owns.
 func (t *transformer) AttributePrefix() string { return t.prefix }
