@@ -377,18 +377,31 @@ func TestSchedulerLeavesALiveHoldersWork(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 3)
 	ctx := context.Background()
-	const ttl = 200 * time.Millisecond
+	// The holder renews every tenth of its lease, so only a stall of most
+	// of a second (a loaded machine) could let the lease lapse.
+	const ttl = time.Second
 	other := crashedRun(t, e.st, "elsewhere/1/1/live#1", ttl)
 	s, _ := newScheduler(e.st, []scheduledConnection{{Export: e.job, Interval: time.Hour}}, SchedulerOptions{})
 	startScheduler(t, s)
-	// The other holder goes on for a few of its lease periods, then
-	// finishes its work and lets the lease go.
+	// The other holder goes on, renewing its lease, until the scheduler has
+	// been refused twice: at its start and again when the lease it saw
+	// would have ended. Each refusal sets its next look to a later lease
+	// end.
 	l := other.Lease
-	for range 4 {
-		time.Sleep(ttl / 2)
+	var looks int
+	var lastLook time.Time
+	for deadline := time.Now().Add(20 * ttl); looks < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the scheduler looked %d times in %v while another holder held the connection, want 2", looks, 20*ttl)
+		}
+		time.Sleep(ttl / 10)
 		var err error
 		if l, err = e.st.RenewLease(ctx, l, ttl); err != nil {
 			t.Fatal(err)
+		}
+		st, _ := s.Status("test")
+		if st.NextExport.After(time.Now()) && st.NextExport.After(lastLook) {
+			looks, lastLook = looks+1, st.NextExport
 		}
 	}
 	rec, err := e.st.Record(ctx, store.Key{Connection: "test", Address: netip.MustParseAddr("10.0.0.1")})
@@ -406,12 +419,20 @@ func TestSchedulerLeavesALiveHoldersWork(t *testing.T) {
 	if err := e.st.ReleaseLease(ctx, l); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(3 * ttl)
+	// Its next look, when the released lease would have ended, finds no
+	// work left and sets the next export an interval away. An export it
+	// started instead would be recorded before that next time is shown.
+	for deadline := time.Now().Add(20 * ttl); ; time.Sleep(ttl / 20) {
+		if st, _ := s.Status("test"); time.Until(st.NextExport) > 50*time.Minute {
+			break
+		}
+		if time.Now().After(deadline) {
+			st, _ := s.Status("test")
+			t.Fatalf("next export %v from now %v after the other holder finished, want about the interval", time.Until(st.NextExport), 20*ttl)
+		}
+	}
 	runs, _ := e.st.Runs(ctx, store.RunQuery{Connection: "test"})
 	if len(runs) != 1 || runs[0].ID != other.ID {
 		t.Errorf("runs after the other holder finished: %d, want only its own (no extra export)", len(runs))
-	}
-	if st, _ := s.Status("test"); time.Until(st.NextExport) < 50*time.Minute {
-		t.Errorf("next export %v from now, want about the interval", time.Until(st.NextExport))
 	}
 }
