@@ -40,7 +40,8 @@ type page struct {
 // ordering=id, id__gt (keyset paging), limit (1000 by default) and fields=
 // (NetBox 4.0+) or exclude=config_context; GET /api/ipam/ip-addresses/
 // with batches of device_id= or virtual_machine_id= per page; and GET
-// /api/dcim/sites/?id=… once per site. The next page is fetched while the current one is consumed, so at
+// /api/dcim/sites/?id=… once per site (neither with
+// Selector.CustomFieldsOnly). The next page is fetched while the current one is consumed, so at
 // most two pages are held in memory.
 //
 // A *DeviceError is a per-object failure and the stream continues after
@@ -193,8 +194,10 @@ func (f *fetcher) stream(ctx context.Context, kind Kind, send func(page) bool) e
 			ready = mergeByID(ready)
 		}
 		if len(ready) > 0 {
-			if err := f.enrich(ctx, kind, ready); err != nil {
-				return err
+			if !f.sel.CustomFieldsOnly {
+				if err := f.enrich(ctx, kind, ready); err != nil {
+					return err
+				}
 			}
 			if !send(page{items: ready}) {
 				return nil
@@ -249,6 +252,9 @@ func (f *fetcher) listQuery(kind Kind, anyTag string, after int64) url.Values {
 	}
 	if f.fields {
 		fields := objectFields[kind]
+		if f.sel.CustomFieldsOnly {
+			fields = "id,name"
+		}
 		if !f.sel.OmitCustomFields {
 			fields += ",custom_fields"
 		}

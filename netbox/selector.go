@@ -84,6 +84,13 @@ type Selector struct {
 	// (on NetBox 4.0 and later, which take fields=), for callers that do
 	// not use Device.CustomFields; CustomFields filters still apply.
 	OmitCustomFields bool
+
+	// CustomFieldsOnly reads each object's id, name and custom fields and
+	// nothing else (fields=id,name,custom_fields on NetBox 4.0 and later):
+	// no addresses and no regions, so one request reads a page of objects,
+	// for callers that compare custom fields only (Device then carries
+	// Kind, ID, Name, URL and CustomFields).
+	CustomFieldsOnly bool
 }
 
 var (
@@ -126,6 +133,9 @@ func (s *Selector) Validate() error {
 		if len(vals) == 0 {
 			return fmt.Errorf("netbox: selector CustomFields: %q has no value", name)
 		}
+	}
+	if s.OmitCustomFields && s.CustomFieldsOnly {
+		return errors.New("netbox: selector: OmitCustomFields and CustomFieldsOnly exclude each other")
 	}
 	switch s.IPPolicy {
 	case "", PrimaryIPv4, PrimaryIPv6, OOBIP, AllIPs:
