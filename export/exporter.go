@@ -252,7 +252,8 @@ type Schedule struct {
 	Jitter   time.Duration // random delay added to each export; default Interval/10
 	// ScanInterval is the time between two checks of the scans the
 	// connection started (when its Settings add by scan or fall back to
-	// one); default 5 minutes.
+	// one), and between two refreshes of the WUG states written back
+	// (WriteBack.State); default 5 minutes.
 	ScanInterval time.Duration
 	// Webhooks lets NetBox webhook events (Scheduler.Notify) trigger
 	// targeted exports.

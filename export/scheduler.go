@@ -270,7 +270,7 @@ func (s *Scheduler) loop(ctx context.Context, c *connRunner) {
 				s.log.Warn("export: scheduled export did not start", "connection", name, "err", err)
 			}
 		case <-scan.C:
-			if c.cfg.Scans != nil {
+			if c.cfg.Scans != nil || c.cfg.Export.syncsState() {
 				s.scanOnly(ctx, c)
 			}
 		case <-c.wake:
@@ -513,7 +513,8 @@ func (s *Scheduler) startWith(ctx context.Context, c *connRunner, opts RunOption
 	}
 }
 
-// scanOnly runs the scan monitor between exports, under the lease.
+// scanOnly runs the scan monitor between exports, under the lease, and
+// then refreshes the WUG states written back into NetBox (syncState).
 func (s *Scheduler) scanOnly(ctx context.Context, c *connRunner) {
 	name := c.cfg.Export.Connection.Name
 	c.mu.Lock()
@@ -533,7 +534,15 @@ func (s *Scheduler) scanOnly(ctx context.Context, c *connRunner) {
 		return
 	}
 	defer held.release(ctx)
-	if _, err := c.cfg.Scans.Run(held.hold(ctx), store.TriggerSchedule); err != nil {
-		s.log.Warn("export: scan monitor failed", "connection", name, "err", err)
+	hctx := held.hold(ctx)
+	if c.cfg.Scans != nil {
+		if _, err := c.cfg.Scans.Run(hctx, store.TriggerSchedule); err != nil {
+			s.log.Warn("export: scan monitor failed", "connection", name, "err", err)
+		}
+	}
+	if c.cfg.Export.syncsState() && hctx.Err() == nil {
+		if _, err := c.cfg.Export.syncState(hctx); err != nil {
+			s.log.Warn("export: WUG state write-back failed", "connection", name, "err", err)
+		}
 	}
 }

@@ -62,8 +62,12 @@ type WriteBack struct {
 	// (wug_state: "up", "down", "maintenance", "unknown"; null without a
 	// device), read from the device listing every export makes: no
 	// request per device. It is compared and written like the other
-	// fields, so it is as current as the listing a run begins with: a
-	// device added by a run gets its state in the next.
+	// fields, from the listing a run begins with. Between exports a
+	// Scheduler refreshes it on every ScanInterval (Connection.SyncState):
+	// one device listing, one custom-field read of the selection, and a
+	// bulk write of the changed states only, so a device added by a run
+	// gets its state at the next tick and a tick with no change writes
+	// nothing.
 	State bool
 }
 
