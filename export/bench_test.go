@@ -1,7 +1,6 @@
 package export
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,17 +9,16 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/wugsync/wugsync/internal/childproc"
 	"github.com/wugsync/wugsync/netbox"
 	"github.com/wugsync/wugsync/netbox/netboxtest"
 	"github.com/wugsync/wugsync/store/sqlite"
@@ -97,61 +95,24 @@ func TestBenchFakesChild(t *testing.T) {
 	defer cs.Close()
 	addrs, _ := json.Marshal(benchAddrs{NetBox: nbs.URL, WUG: w.URL, Control: cs.URL})
 	fmt.Printf("BENCHFAKES %s\n", addrs)
-	_, _ = io.Copy(io.Discard, os.Stdin) // serve until the parent closes stdin
+	childproc.Serve()
 }
 
 // benchFakes is a running fake-server child.
 type benchFakes struct {
 	benchAddrs
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
+	close func() // stops the child early; the benchmark's end stops it otherwise
 }
 
 func startBenchFakes(b *testing.B, n int) *benchFakes {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchFakesChild$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), benchEnvChild+"=1", benchEnvDevices+"="+strconv.Itoa(n))
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
+	line, stop := childproc.Start(b, "BENCHFAKES ", []string{"-test.run=^TestBenchFakesChild$", "-test.count=1", "-test.v"},
+		benchEnvChild+"=1", benchEnvDevices+"="+strconv.Itoa(n))
+	f := &benchFakes{close: stop}
+	if err := json.Unmarshal([]byte(line), &f.benchAddrs); err != nil {
 		b.Fatal(err)
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	f := &benchFakes{cmd: cmd, stdin: stdin}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "BENCHFAKES "); ok {
-			if err := json.Unmarshal([]byte(rest), &f.benchAddrs); err != nil {
-				b.Fatal(err)
-			}
-			break
-		}
-	}
-	if f.Control == "" {
-		_ = cmd.Process.Kill()
-		b.Fatalf("the fake-server child did not start: %v", sc.Err())
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	b.Cleanup(f.close)
 	return f
-}
-
-func (f *benchFakes) close() {
-	_ = f.stdin.Close()
-	done := make(chan struct{})
-	go func() { _ = f.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		_ = f.cmd.Process.Kill()
-		<-done
-	}
 }
 
 func (f *benchFakes) counts(b *testing.B) benchCounts {

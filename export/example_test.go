@@ -3,7 +3,6 @@ package export_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"slices"
 	"time"
 
@@ -18,21 +17,12 @@ import (
 // servers starts a fake NetBox with generated devices and a fake WUG, and
 // returns a client of each and a function that stops both.
 func servers() (*netbox.Client, *wug.Client, *wugtest.Server, func()) {
-	h, err := netboxtest.NewHandler(netboxtest.WithDevices(20))
+	nbSrv, err := netboxtest.Start(netboxtest.WithDevices(20))
 	if err != nil {
 		panic(err)
 	}
-	nbSrv := httptest.NewServer(h)
 	wugSrv := wugtest.Start(wugtest.WithPlainHTTP())
-	nb, err := netbox.NewClient(nbSrv.URL, netboxtest.DefaultToken)
-	if err != nil {
-		panic(err)
-	}
-	w, err := wug.NewClient(wugSrv.URL, wug.WithCredentials(wugtest.DefaultUser, wugtest.DefaultPassword))
-	if err != nil {
-		panic(err)
-	}
-	return nb, w, wugSrv, func() { nbSrv.Close(); wugSrv.Close() }
+	return nbSrv.Client(), wugSrv.Client(), wugSrv, func() { nbSrv.Close(); wugSrv.Close() }
 }
 
 // New builds a Connection from the two clients and a store. Plan shows what
