@@ -20,7 +20,7 @@ func TestExecutorCallsPerFault(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
-		mode       Mode
+		scan       bool
 		fault      func(*fakeWUG)
 		wantCalls  map[string]int // of the calls named here
 		wantCounts Counts
@@ -37,19 +37,19 @@ func TestExecutorCallsPerFault(t *testing.T) {
 		{name: "request lost twice", fault: func(f *fakeWUG) { f.addVanish = 2 },
 			wantCalls:  map[string]int{"BulkAdd": 2, "FindByAddress": 20},
 			wantCounts: Counts{Selected: 10, Failed: 10}},
-		{name: "scan answer lost while it runs", mode: ModeScan, fault: func(f *fakeWUG) { f.scanDone, f.scanLost = false, 1 },
+		{name: "scan answer lost while it runs", scan: true, fault: func(f *fakeWUG) { f.scanDone, f.scanLost = false, 1 },
 			wantCalls:  map[string]int{"ScanIPs": 1, "Scans": 1, "FindByAddress": 0},
 			wantCounts: Counts{Selected: 10, Scanned: 10}},
-		{name: "scan answer lost after it ran", mode: ModeScan, fault: func(f *fakeWUG) { f.scanLost = 1 },
+		{name: "scan answer lost after it ran", scan: true, fault: func(f *fakeWUG) { f.scanLost = 1 },
 			wantCalls:  map[string]int{"ScanIPs": 1, "Scans": 1, "FindByAddress": 0},
 			wantCounts: Counts{Selected: 10, Scanned: 10}},
-		{name: "scan request lost before WUG read it", mode: ModeScan, fault: func(f *fakeWUG) { f.scanVanish = 1 },
+		{name: "scan request lost before WUG read it", scan: true, fault: func(f *fakeWUG) { f.scanVanish = 1 },
 			wantCalls:  map[string]int{"ScanIPs": 2, "Scans": 1, "FindByAddress": 10},
 			wantCounts: Counts{Selected: 10, Scanned: 10}},
-		{name: "scan request lost twice", mode: ModeScan, fault: func(f *fakeWUG) { f.scanVanish = 2 },
+		{name: "scan request lost twice", scan: true, fault: func(f *fakeWUG) { f.scanVanish = 2 },
 			wantCalls:  map[string]int{"ScanIPs": 2, "Scans": 2, "FindByAddress": 20},
 			wantCounts: Counts{Selected: 10, Failed: 10}},
-		{name: "scan answer lost, scan aged out", mode: ModeScan, fault: func(f *fakeWUG) { f.scanForget, f.scanLost = true, 1 },
+		{name: "scan answer lost, scan aged out", scan: true, fault: func(f *fakeWUG) { f.scanForget, f.scanLost = true, 1 },
 			wantCalls:  map[string]int{"ScanIPs": 1, "Scans": 1, "FindByAddress": 10},
 			wantCounts: Counts{Selected: 10, Scanned: 10}},
 	}
@@ -57,7 +57,7 @@ func TestExecutorCallsPerFault(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newJobEnv(t, 10)
-			e.job.Connection.Mode = tt.mode
+			e.job.Connection.Scan = tt.scan
 			e.job.Connection.ScanMode = ScanBatch
 			for i := range e.src.devs { // one group path: one request
 				e.src.devs[i].Site = e.src.devs[0].Site
@@ -89,12 +89,12 @@ func TestExecutorCallsPerFault(t *testing.T) {
 // canceled" error; the next run finishes without a duplicate.
 func TestExportCancelledRunLeavesWorkPending(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []Mode{ModeAdd, ModeScan} {
-		t.Run(string(mode), func(t *testing.T) {
+	for _, scan := range []bool{false, true} {
+		t.Run(fmt.Sprintf("scan=%t", scan), func(t *testing.T) {
 			t.Parallel()
 			const n = 300
 			e := newJobEnv(t, n)
-			e.job.Connection.Mode = mode
+			e.job.Connection.Scan = scan
 			e.job.Connection.BatchSize = 10
 			ctx, cancel := context.WithCancel(context.Background())
 			var sends atomic.Int32

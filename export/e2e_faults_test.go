@@ -189,16 +189,16 @@ func TestE2EAnswersDroppedAfterApply(t *testing.T) {
 		n = 600
 	}
 	for _, tt := range []struct {
-		mode  Mode
+		scan  bool
 		route string
-	}{{ModeAdd, routeTemplate}, {ModeScan, routeNewDevice}} {
-		t.Run(string(tt.mode), func(t *testing.T) {
+	}{{false, routeTemplate}, {true, routeNewDevice}} {
+		t.Run(tt.route, func(t *testing.T) {
 			t.Parallel()
 			e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(0)}, wugtest.WithScanDelay(time.Hour))
 			devs := testDevices(n)
 			e.job.Source = &fakeSource{devs: devs}
-			e.job.Connection.Mode = tt.mode
-			if tt.mode == ModeScan {
+			e.job.Connection.Scan = tt.scan
+			if tt.scan {
 				addrs := make([]string, len(devs))
 				for i, d := range devs {
 					addrs[i] = d.PrimaryIPv4.Address.Addr().String()
@@ -246,7 +246,7 @@ func TestE2EAnswersDroppedAfterApply(t *testing.T) {
 			if res.Counts.Failed != 0 {
 				t.Errorf("counts %+v: every dropped answer should resolve by a lookup", res.Counts)
 			}
-			if tt.mode == ModeScan {
+			if tt.scan {
 				e.wug.CompleteScans()
 				mon := &scanJob{Connection: "wug1", WUG: e.job.WUG, Store: e.st}
 				if sr, err := mon.Run(t.Context(), store.TriggerManual); err != nil || sr.Linked != n {

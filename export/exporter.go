@@ -40,7 +40,10 @@ type config struct {
 // Settings tune how a Connection reaches WUG. The zero value means the
 // defaults given on each field.
 type Settings struct {
-	Mode         Mode // ModeAdd (default) or ModeScan
+	// Scan has WUG discover new addresses by scan (newDevice, followed by
+	// Connection.FollowScans) instead of adding them by template apply,
+	// the default.
+	Scan         bool
 	ScanFallback bool // scan an address whose add failed
 	// ScanMode groups scanned addresses into newDevice requests; empty
 	// means ScanBatch. ScanOptions bound it; the zero value means 50
@@ -66,14 +69,9 @@ type Settings struct {
 }
 
 // Validate reports the first setting that is not one of its documented
-// values: an unknown mode, scan mode or removal policy, a share outside 0
+// values: an unknown scan mode or removal policy, a share outside 0
 // to 1, or a negative size. New checks the settings with it.
 func (s Settings) Validate() error {
-	switch s.Mode {
-	case "", ModeAdd, ModeScan:
-	default:
-		return fmt.Errorf("mode %q: want %q or %q", s.Mode, ModeAdd, ModeScan)
-	}
 	if _, err := parseScanMode(string(s.ScanMode)); err != nil {
 		return err
 	}
@@ -184,7 +182,7 @@ func newConnection(src netBoxSource, mkWUG func(Settings) wugAPI, st store.Store
 	api := mkWUG(s)
 	e := &Connection{
 		export: &exportJob{
-			Connection: connSettings{Name: c.name, Selector: c.sel, Mode: s.Mode, ScanFallback: s.ScanFallback,
+			Connection: connSettings{Name: c.name, Selector: c.sel, Scan: s.Scan, ScanFallback: s.ScanFallback,
 				ScanMode: s.ScanMode, ScanOptions: s.ScanOptions, Removal: s.Removal, MaxRemoveShare: s.MaxRemoveShare,
 				MaxMissingShare: s.MaxMissingShare, BatchSize: s.BatchSize, Concurrency: s.Concurrency},
 			Source: src, WUG: api, Store: st, Transformer: tr, Logger: log, Now: c.now, WriteBack: c.writeBack,
@@ -241,7 +239,7 @@ func (c *Connection) FollowScans(ctx context.Context, opts RunOptions) (*ScanRes
 // followsScans reports whether the connection starts scans, so a
 // Scheduler follows them.
 func (c *Connection) followsScans() bool {
-	return c.export.Connection.Mode == ModeScan || c.export.Connection.ScanFallback
+	return c.export.Connection.Scan || c.export.Connection.ScanFallback
 }
 
 // Schedule is one Connection a Scheduler runs, and when.

@@ -109,7 +109,7 @@ func TestNewRefuses(t *testing.T) {
 		want string
 	}{
 		{"group path", st, []Option{WithMapping(Mapping{GroupPath: "My Network/<nope>"})}, "nope"},
-		{"mode", st, []Option{WithSettings(Settings{Mode: "copy"})}, `mode "copy"`},
+		{"removal", st, []Option{WithSettings(Settings{Removal: "purge"})}, `removal "purge"`},
 		{"share", st, []Option{WithSettings(Settings{MaxRemoveShare: 2})}, "max remove share"},
 		{"name", st, []Option{WithName("")}, "connection name is empty"},
 		{"selector", st, []Option{WithSelector(netbox.Selector{IPPolicy: "every"})}, "selector"},

@@ -20,7 +20,7 @@ type connSettings struct {
 	Name     string          // the store's connection name; required
 	Selector netbox.Selector // what the connection exports
 
-	Mode         Mode // ModeAdd (default) or ModeScan
+	Scan         bool // scan new addresses (newDevice) instead of adding them
 	ScanFallback bool // scan an address whose add failed
 	// ScanMode groups scanned addresses into newDevice requests
 	// empty means ScanBatch. ScanOptions bound it; the zero value means
@@ -53,9 +53,6 @@ func (c connSettings) withDefaults() connSettings {
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 2
-	}
-	if c.Mode == "" {
-		c.Mode = ModeAdd
 	}
 	if c.Removal == "" {
 		c.Removal = RemoveKeep
@@ -465,7 +462,7 @@ func (j *exportJob) run(ctx context.Context, opts *RunOptions, sel netbox.Select
 		}
 		col.warn("%v", err)
 	}
-	planner := newPlanner(planOptions{Mode: conn.Mode, ExcludeRecent: opts.ExcludeRecent, Now: j.now(),
+	planner := newPlanner(planOptions{Scan: conn.Scan, ExcludeRecent: opts.ExcludeRecent, Now: j.now(),
 		Removal: conn.Removal, MaxRemoveShare: conn.MaxRemoveShare, ForceRemove: opts.ForceRemove,
 		RemovalScope: opts.removalScope()}, inv, recs)
 

@@ -257,7 +257,7 @@ func TestExportFailedAddFallsBackToScan(t *testing.T) {
 func TestExportScanModeAndScanMonitor(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 12)
-	e.job.Connection.Mode = ModeScan
+	e.job.Connection.Scan = true
 	e.wug.scanDone = false
 	res := e.run(t, RunOptions{})
 	if res.Counts.Scanned != 12 {
@@ -449,7 +449,7 @@ func TestExportTargetedObjectsRemoveDeselected(t *testing.T) {
 func TestExportScanBufferIsBounded(t *testing.T) {
 	t.Parallel()
 	e := newJobEnv(t, 90)
-	e.job.Connection.Mode = ModeScan
+	e.job.Connection.Scan = true
 	e.job.Connection.BatchSize = 2 // at most 20 addresses wait over all group paths
 	e.wug.scanDone = false
 	res := e.run(t, RunOptions{})

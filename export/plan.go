@@ -30,15 +30,6 @@ const (
 	ActionRemove    Action = "remove" // no longer selected: apply the removal policy
 )
 
-// Mode says how new addresses reach WUG.
-type Mode string
-
-// Export modes.
-const (
-	ModeAdd  Mode = "add"  // the default: template apply, no scan
-	ModeScan Mode = "scan" // discovery scan (newDevice), followed by Connection.FollowScans
-)
-
 // RemovalPolicy says what happens to our WUG device when its address is no
 // longer selected in NetBox.
 type RemovalPolicy string
@@ -201,7 +192,7 @@ func orDash(s string) string {
 
 // planOptions tune the planner.
 type planOptions struct {
-	Mode Mode // empty means ModeAdd
+	Scan bool // new addresses are scanned (newDevice) instead of added
 
 	// ExcludeRecent skips addresses exported within RecentWindow
 	// (default defaultRecentWindow) of Now (default the time newPlanner
@@ -223,9 +214,6 @@ type planOptions struct {
 }
 
 func (o *planOptions) defaults() {
-	if o.Mode == "" {
-		o.Mode = ModeAdd
-	}
 	if o.RecentWindow <= 0 {
 		o.RecentWindow = defaultRecentWindow
 	}
@@ -469,7 +457,7 @@ func (p *planner) Decide(c *candidate) Decision {
 	}
 
 	d.taken = slices.Clone(p.inv.ByAddress(c.Key.Address))
-	if p.opts.Mode == ModeScan {
+	if p.opts.Scan {
 		if r != nil && r.Status == store.StatusScanCompleted && !r.ScanDiscovered && r.Fingerprint == c.Fingerprint {
 			return d.skip("the last scan found no device at this address")
 		}

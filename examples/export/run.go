@@ -179,13 +179,9 @@ func connect(ctx context.Context, cfg *config, log *slog.Logger, warn io.Writer)
 	if c.store, c.storeDesc, err = openStore(ctx, cfg.store); err != nil {
 		return nil, err
 	}
-	mode := export.ModeAdd
-	if cfg.scan {
-		mode = export.ModeScan
-	}
 	c.ex, err = export.New(c.nb, c.wug, c.store, append([]export.Option{export.WithName(cfg.connection), export.WithSelector(cfg.sel),
 		export.WithMapping(cfg.mapping), export.WithLogger(log),
-		export.WithSettings(export.Settings{Mode: mode, ScanFallback: cfg.scanFallback,
+		export.WithSettings(export.Settings{Scan: cfg.scan, ScanFallback: cfg.scanFallback,
 			BatchSize: cfg.batchSize, Concurrency: cfg.concurrency})}, cfg.writeBack.options()...)...)
 	if err != nil {
 		c.store.Close()

@@ -394,6 +394,11 @@ func (cc *ConnectionConfig) complete(field string, getenv func(string) string) e
 	if cc.Attempts < 0 {
 		return fmt.Errorf("%s: attempts must not be negative", field)
 	}
+	switch cc.Mode {
+	case "", "add", "scan":
+	default:
+		return fmt.Errorf("%s: mode %q: want \"add\" or \"scan\"", field, cc.Mode)
+	}
 	if err := cc.Settings().Validate(); err != nil {
 		return fmt.Errorf("%s: %w", field, err)
 	}
@@ -440,7 +445,7 @@ func (cc *ConnectionConfig) Selector() netbox.Selector { return cc.Selection.sel
 // Settings returns the export settings the configuration describes.
 func (cc *ConnectionConfig) Settings() export.Settings {
 	return export.Settings{
-		Mode:           export.Mode(cc.Mode),
+		Scan:           cc.Mode == "scan",
 		ScanFallback:   *cc.AutoScanExportedIPs,
 		ScanMode:       export.ScanMode(cc.ScanMode),
 		Removal:        export.RemovalPolicy(cc.Removal),

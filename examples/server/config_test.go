@@ -160,7 +160,7 @@ func TestConfigConnectionMapsToExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	cc := cfg.Connections[0]
-	want := export.Settings{Mode: export.ModeScan, ScanMode: export.ScanRange, Removal: export.RemoveMaintenance, BatchSize: 20}
+	want := export.Settings{Scan: true, ScanMode: export.ScanRange, Removal: export.RemoveMaintenance, BatchSize: 20}
 	if diff := cmp.Diff(want, cc.Settings()); diff != "" {
 		t.Errorf("connection (-want +got):\n%s", diff)
 	}
