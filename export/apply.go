@@ -21,7 +21,7 @@ type applyConfig struct {
 	batchSize    int
 	concurrency  int
 	scanFallback bool
-	scanMode     ScanMode
+	scanRanges   bool
 	scanOpts     ScanOptions
 	removal      RemovalPolicy
 	owned        string       // the mapping's attribute prefix
@@ -553,7 +553,7 @@ func (ex *executor) scan(ctx context.Context, path string, items []Decision) {
 	for i, d := range items {
 		addrs[i] = d.Key.Address
 	}
-	targets, err := formatIPsForScan(addrs, ex.cfg.scanMode, ex.cfg.scanOpts)
+	targets, err := formatIPsForScan(addrs, ex.cfg.scanRanges, ex.cfg.scanOpts)
 	if err != nil {
 		ex.finish(ctx, failAll(items, fmt.Errorf("scan: %w", err)))
 		return

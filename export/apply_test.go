@@ -58,7 +58,6 @@ func TestExecutorCallsPerFault(t *testing.T) {
 			t.Parallel()
 			e := newJobEnv(t, 10)
 			e.job.Connection.Scan = tt.scan
-			e.job.Connection.ScanMode = ScanBatch
 			for i := range e.src.devs { // one group path: one request
 				e.src.devs[i].Site = e.src.devs[0].Site
 			}

@@ -78,7 +78,7 @@
 // while the run lasts and released at its end, so the CLI, the service and
 // a user's own program sharing a store never export one connection at
 // once. A second run fails fast with a *RunInProgressError naming the
-// holder and its run (errors.Is ErrRunInProgress), or waits with
+// holder and its run (find it with errors.As), or waits with
 // RunOptions.Wait. A run that loses its lease stops, interrupted, with
 // ErrLeaseLost. A crashed holder's run is marked interrupted
 // (store.InterruptOrphanedRuns) by the next run to take the lease: at once

@@ -2,7 +2,6 @@ package export
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -162,7 +161,7 @@ func TestE2EListingErrorEnvelopeOnReRun(t *testing.T) {
 	e.wug.ResetRequests()
 	e.wug.MisbehaveNext(wugtest.Misbehave{Route: routeListing, Kind: wugtest.ErrorEnvelope, Times: 1})
 	res, err := e.job.Run(t.Context(), RunOptions{})
-	if err == nil || !(errors.Is(err, ErrMissingDevices) || strings.Contains(err.Error(), "listing WUG devices")) {
+	if err == nil || !(isType[*MissingDevicesError](err) || strings.Contains(err.Error(), "listing WUG devices")) {
 		t.Fatalf("re-run: err %v, want the decoder's or the add guard's error", err)
 	}
 	if e.wug.Count(routeListing) == 0 {

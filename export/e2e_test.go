@@ -165,7 +165,7 @@ func TestE2EScanSelectionFollowedAndLinked(t *testing.T) {
 	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(400)}, wugtest.WithScanDelay(time.Hour))
 	cat := e.nb.Catalog()
 	e.job.Connection.Scan = true
-	e.job.Connection.ScanMode = ScanRange
+	e.job.Connection.ScanRanges = true
 	e.job.Connection.Selector = netbox.Selector{Sites: []string{cat.Sites[0].Slug}, Roles: []string{cat.Roles[0].Slug}}
 
 	plan := e.run(t, RunOptions{dryRun: true})

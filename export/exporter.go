@@ -45,11 +45,13 @@ type Settings struct {
 	// the default.
 	Scan         bool
 	ScanFallback bool // scan an address whose add failed
-	// ScanMode groups scanned addresses into newDevice requests; empty
-	// means ScanBatch. ScanOptions bound it; the zero value means 50
-	// addresses a request, up to 8 unknown addresses per IPv4 range and 2
-	// per IPv6 range, 256 in total.
-	ScanMode    ScanMode
+	// ScanRanges sends scanned addresses to WUG as address ranges,
+	// sweeping a bounded number of addresses NetBox does not know to make
+	// fewer, longer ranges; otherwise each newDevice request lists its
+	// addresses. ScanOptions bound both; the zero value means 50 addresses
+	// a request, up to 8 unknown addresses per IPv4 range and 2 per IPv6
+	// range, 256 in total.
+	ScanRanges  bool
 	ScanOptions ScanOptions
 	// WUGScan is sent with every newDevice scan; nil sends WUG's defaults.
 	WUGScan *wug.ScanOptions
@@ -69,12 +71,9 @@ type Settings struct {
 }
 
 // Validate reports the first setting that is not one of its documented
-// values: an unknown scan mode or removal policy, a share outside 0
-// to 1, or a negative size. New checks the settings with it.
+// values: an unknown removal policy, a share outside 0 to 1, or a
+// negative size. New checks the settings with it.
 func (s Settings) Validate() error {
-	if _, err := parseScanMode(string(s.ScanMode)); err != nil {
-		return err
-	}
 	switch s.Removal {
 	case "", RemoveKeep, RemoveMaintenance, RemoveDelete:
 	default:
@@ -183,7 +182,7 @@ func newConnection(src netBoxSource, mkWUG func(Settings) wugAPI, st store.Store
 	e := &Connection{
 		export: &exportJob{
 			Connection: connSettings{Name: c.name, Selector: c.sel, Scan: s.Scan, ScanFallback: s.ScanFallback,
-				ScanMode: s.ScanMode, ScanOptions: s.ScanOptions, Removal: s.Removal, MaxRemoveShare: s.MaxRemoveShare,
+				ScanRanges: s.ScanRanges, ScanOptions: s.ScanOptions, Removal: s.Removal, MaxRemoveShare: s.MaxRemoveShare,
 				MaxMissingShare: s.MaxMissingShare, BatchSize: s.BatchSize, Concurrency: s.Concurrency},
 			Source: src, WUG: api, Store: st, Transformer: tr, Logger: log, Now: c.now, WriteBack: c.writeBack,
 		},
@@ -206,11 +205,11 @@ func (c *Connection) Name() string { return c.export.Connection.Name }
 // NetBox selection through the planner, applies the decisions in batches
 // and records every item. It holds the connection's store lease from
 // before the run is recorded until it ends; while another holder has it,
-// Run fails with a *RunInProgressError (errors.Is ErrRunInProgress), or
-// waits with opts.Wait. A cancelled context, or a lost lease (ErrLeaseLost),
-// ends the run as interrupted, with every item either recorded or left
-// pending for the next run to resolve. The error is non-nil only when the
-// run itself failed; item failures are in the result.
+// Run fails with a *RunInProgressError, or waits with opts.Wait. A
+// cancelled context, or a lost lease (ErrLeaseLost), ends the run as
+// interrupted, with every item either recorded or left pending for the
+// next run to resolve. The error is non-nil only when the run itself
+// failed; item failures are in the result.
 func (c *Connection) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	opts.dryRun = false
 	return c.export.Run(ctx, opts)

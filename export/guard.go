@@ -1,7 +1,6 @@
 package export
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/wugsync/wugsync/store"
@@ -17,11 +16,8 @@ const defaultMaxMissingShare = 0.1
 // fleet are simply added again.
 const minMissingForGuard = 5
 
-// ErrMissingDevices is returned (wrapped in a *MissingDevicesError) when
-// the add guard stops a run.
-var ErrMissingDevices = errors.New("export: WUG's listing lacks many of the devices the store links")
-
-// MissingDevicesError is the add guard's verdict: WUG's device listing
+// MissingDevicesError is returned when the add guard stops a run (errors.As
+// finds it in a wrapped error). It is the guard's verdict: WUG's device listing
 // lacks Missing of the Linked devices the store links for the connection,
 // more than MaxShare of them. An answer read wrongly, or a WUG restored
 // from an old backup, looks like this, and adding would duplicate every
@@ -38,9 +34,6 @@ func (e *MissingDevicesError) Error() string {
 		"nothing was written. If WUG really lost them, run again with RunOptions.AcceptMissingDevices to add them again",
 		e.Missing, e.Linked, 100*e.MaxShare, minMissingForGuard)
 }
-
-// Is makes errors.Is(err, ErrMissingDevices) true.
-func (e *MissingDevicesError) Is(target error) bool { return target == ErrMissingDevices }
 
 // checkMissing is the add guard, the twin of the removal cap: it compares
 // the devices the records link with the inventory and returns a

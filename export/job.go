@@ -20,14 +20,10 @@ type connSettings struct {
 	Name     string          // the store's connection name; required
 	Selector netbox.Selector // what the connection exports
 
-	Scan         bool // scan new addresses (newDevice) instead of adding them
-	ScanFallback bool // scan an address whose add failed
-	// ScanMode groups scanned addresses into newDevice requests
-	// empty means ScanBatch. ScanOptions bound it; the zero value means
-	// 50 addresses a request, up to 8 unknown addresses per IPv4 range and
-	// 2 per IPv6 range, 256 in total.
-	ScanMode    ScanMode
-	ScanOptions ScanOptions
+	Scan         bool        // scan new addresses (newDevice) instead of adding them
+	ScanFallback bool        // scan an address whose add failed
+	ScanRanges   bool        // scan address ranges (see Settings.ScanRanges)
+	ScanOptions  ScanOptions // the zero value means defaultScanOptions
 
 	Removal        RemovalPolicy // RemoveKeep (default), RemoveMaintenance or RemoveDelete
 	MaxRemoveShare float64       // share of our devices one run may remove; default 0.1
@@ -38,13 +34,6 @@ type connSettings struct {
 
 	BatchSize   int // templates (or scan targets) per request; default wug.DefaultBatchSize
 	Concurrency int // WUG requests in flight; default 2
-
-	// Deprecated: Attempts and RetryWait are ignored. The WUG client's
-	// retry policy (wug.WithRetry) is the one retry layer; the export only
-	// resolves a creating request whose outcome is unknown, by a lookup
-	// and at most one re-send.
-	Attempts  int
-	RetryWait time.Duration
 }
 
 func (c connSettings) withDefaults() connSettings {
@@ -56,9 +45,6 @@ func (c connSettings) withDefaults() connSettings {
 	}
 	if c.Removal == "" {
 		c.Removal = RemoveKeep
-	}
-	if c.ScanMode == "" {
-		c.ScanMode = ScanBatch
 	}
 	if c.ScanOptions == (ScanOptions{}) {
 		c.ScanOptions = defaultScanOptions()
@@ -348,12 +334,11 @@ const maxRecordedFilterValues = 20
 // Run runs one export. Every run but a dry run holds the connection's
 // store lease (see leaseOptions) from before it is recorded until it ends;
 // while another holder has it, Run fails with a *RunInProgressError naming
-// that holder (errors.Is ErrRunInProgress), or waits with Lease.Wait. The
-// run is recorded with BeginRun and FinishRun (not for a dry run); a
-// cancelled context, or a lost lease, ends it as interrupted, with every
-// item either recorded or left pending for the next run to resolve. The
-// error is non-nil only when the run itself failed; item failures are in
-// the result.
+// that holder, or waits with Lease.Wait. The run is recorded with
+// BeginRun and FinishRun (not for a dry run); a cancelled context, or a
+// lost lease, ends it as interrupted, with every item either recorded or
+// left pending for the next run to resolve. The error is non-nil only when
+// the run itself failed; item failures are in the result.
 func (j *exportJob) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	if err := j.check(); err != nil {
 		return nil, err
@@ -474,7 +459,7 @@ func (j *exportJob) run(ctx context.Context, opts *RunOptions, sel netbox.Select
 	} else {
 		ex = newExecutor(ctx, applyConfig{batchSize: conn.BatchSize, concurrency: conn.Concurrency,
 			scanFallback: conn.ScanFallback, removal: conn.Removal,
-			scanMode: conn.ScanMode, scanOpts: conn.ScanOptions, owned: j.Transformer.prefix,
+			scanRanges: conn.ScanRanges, scanOpts: conn.ScanOptions, owned: j.Transformer.prefix,
 			adoptedProps: j.Transformer.m.WriteAdoptedProperties, emptyGroups: j.Transformer.m.RemoveEmptyGroups, states: &j.Transformer.states,
 			reasonBulk: opts.Trigger == store.TriggerBulk, now: j.now, log: j.logger()},
 			j.WUG, j.Store, col)

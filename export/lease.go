@@ -17,18 +17,16 @@ import (
 	"github.com/wugsync/wugsync/store"
 )
 
-// ErrRunInProgress is returned (wrapped in a *RunInProgressError) when a
-// run is asked for while the connection already has one, in this process
-// or in another sharing the store.
-var ErrRunInProgress = errors.New("export: a run is already in progress for this connection")
-
 // ErrLeaseLost is the cause of a run's context ending when the run lost
 // its connection's store lease (it expired before a renewal, or another
 // holder broke it): another writer may be running, so this one stops.
 var ErrLeaseLost = errors.New("export: the connection's store lease was lost")
 
-// RunInProgressError says who holds a connection: the run in progress,
-// its lease holder and when that lease ends unless renewed.
+// RunInProgressError is returned when a run is asked for while the
+// connection already has one, in this process or in another sharing the
+// store (errors.As finds it in a wrapped error). It says who holds the
+// connection: the run in progress, its lease holder and when that lease
+// ends unless renewed.
 type RunInProgressError struct {
 	Connection string
 	RunID      string    // the run in progress; empty when it is not recorded yet
@@ -54,9 +52,6 @@ func (e *RunInProgressError) Error() string {
 	}
 	return b.String()
 }
-
-// Is makes errors.Is(err, ErrRunInProgress) true.
-func (e *RunInProgressError) Is(target error) bool { return target == ErrRunInProgress }
 
 // leaseOptions say how a run takes its connection's store lease, which
 // keeps two writers off one connection: runs in one process, and the CLI,

@@ -11,32 +11,6 @@ import (
 	"go4.org/netipx"
 )
 
-// ScanMode says how addresses are grouped into WUG scan requests.
-type ScanMode string
-
-// Scan modes.
-const (
-	// ScanIndividual sends one address per request.
-	ScanIndividual ScanMode = "individual"
-	// ScanBatch sends up to BatchSize addresses per request.
-	ScanBatch ScanMode = "batch"
-	// ScanRange groups addresses into ranges, sweeping a bounded number of
-	// addresses NetBox does not know, and sends up to BatchSize swept
-	// addresses per request.
-	ScanRange ScanMode = "range"
-)
-
-// parseScanMode parses a scan mode name; empty means ScanBatch.
-func parseScanMode(s string) (ScanMode, error) {
-	switch m := ScanMode(s); m {
-	case "":
-		return ScanBatch, nil
-	case ScanIndividual, ScanBatch, ScanRange:
-		return m, nil
-	}
-	return "", fmt.Errorf("scan mode %q: want %q, %q or %q", s, ScanIndividual, ScanBatch, ScanRange)
-}
-
 // Scan grouping defaults and bounds.
 const (
 	// defaultScanBatchSize is the default number of addresses per request.
@@ -50,8 +24,9 @@ const (
 // ScanOptions bound range grouping. The zero value sweeps no unknown
 // address: ranges join only consecutive known addresses.
 type ScanOptions struct {
-	// BatchSize is the most addresses one request carries (batch mode) or
-	// sweeps (range mode); 0 means 50.
+	// BatchSize is the most addresses one request carries, or sweeps when
+	// Settings.ScanRanges is set; 0 means 50, and 1 scans each address
+	// on its own.
 	BatchSize int
 	// MaxUnknownPerRange is the most addresses NetBox does not know that one
 	// IPv4 range may sweep.
@@ -125,11 +100,11 @@ func (t scanTarget) AddrStrings() []string {
 	return out
 }
 
-// formatIPsForScan groups addresses into scan requests by mode: one per
-// address, batches of opts.BatchSize, or ranges. Duplicates are merged and
-// the targets come in address order, IPv4 first.
+// formatIPsForScan groups addresses into scan requests: lists of up to
+// opts.BatchSize addresses, or, with ranges, address ranges. Duplicates are
+// merged and the targets come in address order, IPv4 first.
 //
-// In range mode consecutive addresses always share a range, and gaps of
+// With ranges, consecutive addresses always share a range, and gaps of
 // addresses NetBox does not know are bridged smallest first while no IPv4
 // range sweeps more than opts.MaxUnknownPerRange of them, no IPv6 range more
 // than opts.MaxUnknownPerRangeIPv6, and all ranges together no more than
@@ -140,15 +115,9 @@ func (t scanTarget) AddrStrings() []string {
 //
 // An invalid or zoned address is an error naming it; nothing is returned
 // then.
-func formatIPsForScan(addrs []netip.Addr, mode ScanMode, opts ScanOptions) ([]scanTarget, error) {
+func formatIPsForScan(addrs []netip.Addr, ranges bool, opts ScanOptions) ([]scanTarget, error) {
 	opts, err := opts.check()
 	if err != nil {
-		return nil, err
-	}
-	if mode == "" {
-		mode = ScanBatch
-	}
-	if _, err := parseScanMode(string(mode)); err != nil {
 		return nil, err
 	}
 	sorted := make([]netip.Addr, len(addrs))
@@ -166,10 +135,7 @@ func formatIPsForScan(addrs []netip.Addr, mode ScanMode, opts ScanOptions) ([]sc
 	if len(runs) == 0 {
 		return nil, nil
 	}
-	switch mode {
-	case ScanIndividual:
-		return packSingles(runs, 1), nil
-	case ScanBatch:
+	if !ranges {
 		return packSingles(runs, opts.BatchSize), nil
 	}
 	return packRanges(widen(runs, opts), opts.BatchSize), nil

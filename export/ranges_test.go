@@ -35,47 +35,47 @@ func TestFormatIPsForScan(t *testing.T) {
 	tests := []struct {
 		name    string
 		in      []netip.Addr
-		mode    ScanMode
+		ranges  bool
 		opts    ScanOptions
 		want    []string
 		unknown int
 	}{
-		{name: "empty", in: nil, mode: ScanRange},
+		{name: "empty", in: nil, ranges: true},
 		{
-			name: "individual sorts and merges duplicates",
-			in:   mixed, mode: ScanIndividual,
+			name: "one address a request sorts and merges duplicates",
+			in:   mixed, opts: ScanOptions{BatchSize: 1},
 			want: []string{"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.5", "10.0.0.9", "10.0.1.200", "2001:db8::1", "2001:db8::2", "2001:db8::9"},
 		},
 		{
 			name: "batch of 4",
-			in:   mixed, mode: ScanBatch, opts: ScanOptions{BatchSize: 4},
+			in:   mixed, opts: ScanOptions{BatchSize: 4},
 			want: []string{"10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.5", "10.0.0.9 10.0.1.200 2001:db8::1 2001:db8::2", "2001:db8::9"},
 		},
 		{
 			name: "batch default size",
-			in:   mixed, mode: "",
+			in:   mixed,
 			want: []string{"10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.5 10.0.0.9 10.0.1.200 2001:db8::1 2001:db8::2 2001:db8::9"},
 		},
 		{
 			name: "range without widening joins consecutive addresses only",
-			in:   mixed, mode: ScanRange,
+			in:   mixed, ranges: true,
 			want: []string{"10.0.0.1-10.0.0.3 10.0.0.5 10.0.0.9 10.0.1.200 2001:db8::1-2001:db8::2 2001:db8::9"},
 		},
 		{
 			name: "range bridges the small gaps first",
-			in:   mixed, mode: ScanRange, opts: ScanOptions{MaxUnknownPerRange: 10, MaxUnknownTotal: -1},
+			in:   mixed, ranges: true, opts: ScanOptions{MaxUnknownPerRange: 10, MaxUnknownTotal: -1},
 			want:    []string{"10.0.0.1-10.0.0.9 10.0.1.200 2001:db8::1-2001:db8::2 2001:db8::9"},
 			unknown: 4,
 		},
 		{
 			name: "per-range bound",
-			in:   mixed, mode: ScanRange, opts: ScanOptions{MaxUnknownPerRange: 2, MaxUnknownTotal: -1},
+			in:   mixed, ranges: true, opts: ScanOptions{MaxUnknownPerRange: 2, MaxUnknownTotal: -1},
 			want:    []string{"10.0.0.1-10.0.0.5 10.0.0.9 10.0.1.200 2001:db8::1-2001:db8::2 2001:db8::9"},
 			unknown: 1,
 		},
 		{
 			name: "total bound",
-			in:   addrs("10.0.0.1", "10.0.0.3", "10.0.0.6", "10.0.0.10"), mode: ScanRange,
+			in:   addrs("10.0.0.1", "10.0.0.3", "10.0.0.6", "10.0.0.10"), ranges: true,
 			opts:    ScanOptions{MaxUnknownPerRange: 100, MaxUnknownTotal: 3},
 			want:    []string{"10.0.0.1-10.0.0.6 10.0.0.10"},
 			unknown: 3,
@@ -84,38 +84,38 @@ func TestFormatIPsForScan(t *testing.T) {
 			// 10.0.0.9 and 10.0.1.200 join, but a request sweeps at most 50
 			// addresses, so the joined range is cut again on known addresses.
 			name: "IPv6 widening has its own small bound",
-			in:   mixed, mode: ScanRange, opts: ScanOptions{MaxUnknownPerRange: 1000, MaxUnknownPerRangeIPv6: 6, MaxUnknownTotal: -1},
+			in:   mixed, ranges: true, opts: ScanOptions{MaxUnknownPerRange: 1000, MaxUnknownPerRangeIPv6: 6, MaxUnknownTotal: -1},
 			want:    []string{"10.0.0.1-10.0.0.9", "10.0.1.200", "2001:db8::1-2001:db8::9"},
 			unknown: 4 + 6,
 		},
 		{
 			name: "IPv6 far apart is never widened",
-			in:   addrs("2001:db8::1", "2001:db8:0:1::1", "2001:db9::1"), mode: ScanRange,
+			in:   addrs("2001:db8::1", "2001:db8:0:1::1", "2001:db9::1"), ranges: true,
 			opts: ScanOptions{MaxUnknownPerRange: 1 << 30, MaxUnknownPerRangeIPv6: maxIPv6Widening, MaxUnknownTotal: -1},
 			want: []string{"2001:db8::1 2001:db8:0:1::1 2001:db9::1"},
 		},
 		{
 			name: "ranges packed by swept addresses per request",
-			in:   addrs("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.10", "10.0.0.20", "10.0.0.21"), mode: ScanRange,
+			in:   addrs("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.10", "10.0.0.20", "10.0.0.21"), ranges: true,
 			opts: ScanOptions{BatchSize: 5},
 			want: []string{"10.0.0.1-10.0.0.4 10.0.0.10", "10.0.0.20-10.0.0.21"},
 		},
 		{
 			name: "a long range is cut on known addresses",
-			in:   addrs("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.5", "10.0.0.6", "10.0.0.9", "10.0.0.10"), mode: ScanRange,
+			in:   addrs("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.5", "10.0.0.6", "10.0.0.9", "10.0.0.10"), ranges: true,
 			opts:    ScanOptions{BatchSize: 4, MaxUnknownPerRange: 10, MaxUnknownTotal: -1},
 			want:    []string{"10.0.0.1-10.0.0.3", "10.0.0.5-10.0.0.6", "10.0.0.9-10.0.0.10"},
 			unknown: 0,
 		},
 		{
 			name: "a long run of known addresses is split",
-			in:   addrs("192.168.0.254", "192.168.0.255", "192.168.1.0", "192.168.1.1", "192.168.1.2"), mode: ScanRange,
+			in:   addrs("192.168.0.254", "192.168.0.255", "192.168.1.0", "192.168.1.1", "192.168.1.2"), ranges: true,
 			opts: ScanOptions{BatchSize: 2},
 			want: []string{"192.168.0.254-192.168.0.255", "192.168.1.0-192.168.1.1", "192.168.1.2"},
 		},
 		{
 			name: "IPv4 and IPv6 ends never join",
-			in:   addrs("255.255.255.255", "::"), mode: ScanRange,
+			in:   addrs("255.255.255.255", "::"), ranges: true,
 			opts: ScanOptions{MaxUnknownPerRange: 1000, MaxUnknownPerRangeIPv6: 256, MaxUnknownTotal: -1},
 			want: []string{"255.255.255.255 ::"},
 		},
@@ -123,7 +123,7 @@ func TestFormatIPsForScan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := formatIPsForScan(tt.in, tt.mode, tt.opts)
+			got, err := formatIPsForScan(tt.in, tt.ranges, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +137,7 @@ func TestFormatIPsForScan(t *testing.T) {
 			if unknown != tt.unknown {
 				t.Errorf("unknown swept = %d, want %d", unknown, tt.unknown)
 			}
-			checkCoverage(t, tt.in, got, tt.mode, tt.opts)
+			checkCoverage(t, tt.in, got, tt.ranges, tt.opts)
 		})
 	}
 }
@@ -147,36 +147,32 @@ var cmpEmpty = cmp.Comparer(func(a, b []string) bool { return slices.Equal(a, b)
 func TestFormatIPsForScanErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		in   []netip.Addr
-		mode ScanMode
-		opts ScanOptions
-		want string
+		name   string
+		in     []netip.Addr
+		ranges bool
+		opts   ScanOptions
+		want   string
 	}{
-		{"bad mode", addrs("10.0.0.1"), "subnet", ScanOptions{}, `scan mode "subnet"`},
-		{"invalid address", []netip.Addr{netip.MustParseAddr("10.0.0.1"), {}}, ScanBatch, ScanOptions{}, "scan address 1 is not a valid"},
-		{"zoned address", addrs("fe80::1%eth0"), ScanBatch, ScanOptions{}, "fe80::1%eth0 has a zone"},
-		{"negative batch", addrs("10.0.0.1"), ScanBatch, ScanOptions{BatchSize: -1}, "batch size -1"},
-		{"negative per range", addrs("10.0.0.1"), ScanRange, ScanOptions{MaxUnknownPerRange: -1}, "MaxUnknownPerRange -1"},
-		{"huge IPv6 widening", addrs("::1"), ScanRange, ScanOptions{MaxUnknownPerRangeIPv6: 1 << 20}, "outside 0..256"},
+		{"invalid address", []netip.Addr{netip.MustParseAddr("10.0.0.1"), {}}, false, ScanOptions{}, "scan address 1 is not a valid"},
+		{"zoned address", addrs("fe80::1%eth0"), false, ScanOptions{}, "fe80::1%eth0 has a zone"},
+		{"negative batch", addrs("10.0.0.1"), false, ScanOptions{BatchSize: -1}, "batch size -1"},
+		{"negative per range", addrs("10.0.0.1"), true, ScanOptions{MaxUnknownPerRange: -1}, "MaxUnknownPerRange -1"},
+		{"huge IPv6 widening", addrs("::1"), true, ScanOptions{MaxUnknownPerRangeIPv6: 1 << 20}, "outside 0..256"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := formatIPsForScan(tt.in, tt.mode, tt.opts)
+			got, err := formatIPsForScan(tt.in, tt.ranges, tt.opts)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || got != nil {
 				t.Errorf("FormatIPsForScan = %v, %v; want an error containing %q", got, err, tt.want)
 			}
 		})
 	}
-	if _, err := parseScanMode("range"); err != nil {
-		t.Error(err)
-	}
 }
 
 // checkCoverage checks what every grouping must satisfy: each input address
 // is swept exactly once, counts add up, and every bound holds.
-func checkCoverage(t *testing.T, in []netip.Addr, got []scanTarget, mode ScanMode, o ScanOptions) {
+func checkCoverage(t *testing.T, in []netip.Addr, got []scanTarget, ranges bool, o ScanOptions) {
 	t.Helper()
 	o, _ = o.check()
 	known := make(map[netip.Addr]bool, len(in))
@@ -238,15 +234,8 @@ func checkCoverage(t *testing.T, in []netip.Addr, got []scanTarget, mode ScanMod
 		if len(tg.AddrStrings()) != tg.Size() {
 			t.Errorf("target %d: %d address strings for size %d", i, len(tg.AddrStrings()), tg.Size())
 		}
-		switch mode {
-		case ScanIndividual:
-			if tg.Size() != 1 {
-				t.Errorf("individual target %d sweeps %d", i, tg.Size())
-			}
-		default:
-			if tg.Size() > o.BatchSize || tg.Size() == 0 {
-				t.Errorf("target %d sweeps %d, batch size %d", i, tg.Size(), o.BatchSize)
-			}
+		if tg.Size() > o.BatchSize || tg.Size() == 0 {
+			t.Errorf("target %d sweeps %d, batch size %d", i, tg.Size(), o.BatchSize)
 		}
 		unknownTotal += u
 	}
@@ -255,8 +244,8 @@ func checkCoverage(t *testing.T, in []netip.Addr, got []scanTarget, mode ScanMod
 			t.Errorf("%s is not covered", a)
 		}
 	}
-	if mode != ScanRange && unknownTotal > 0 {
-		t.Errorf("mode %s swept %d unknown addresses", mode, unknownTotal)
+	if !ranges && unknownTotal > 0 {
+		t.Errorf("address lists swept %d unknown addresses", unknownTotal)
 	}
 	if o.MaxUnknownTotal >= 0 && unknownTotal > o.MaxUnknownTotal {
 		t.Errorf("swept %d unknown addresses in total, bound %d", unknownTotal, o.MaxUnknownTotal)
@@ -296,14 +285,14 @@ func TestFormatIPsForScanProperties(t *testing.T) {
 			MaxUnknownPerRangeIPv6: r.IntN(4),
 			MaxUnknownTotal:        r.IntN(60) - 5,
 		}
-		mode := []ScanMode{ScanIndividual, ScanBatch, ScanRange}[i%3]
-		got, err := formatIPsForScan(in, mode, opts)
+		ranges := i%2 == 1
+		got, err := formatIPsForScan(in, ranges, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkCoverage(t, in, got, mode, opts)
+		checkCoverage(t, in, got, ranges, opts)
 		if t.Failed() {
-			t.Fatalf("case %d: mode %s opts %+v in %v", i, mode, opts, in)
+			t.Fatalf("case %d: ranges %v opts %+v in %v", i, ranges, opts, in)
 		}
 	}
 }
@@ -320,7 +309,7 @@ func TestFormatIPsForScanFewestRanges(t *testing.T) {
 		}
 		total := r.IntN(30)
 		opts := ScanOptions{BatchSize: 1000, MaxUnknownPerRange: 1000, MaxUnknownTotal: total}
-		got, err := formatIPsForScan(in, ScanRange, opts)
+		got, err := formatIPsForScan(in, true, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -384,7 +373,7 @@ func TestAddrArithmetic(t *testing.T) {
 }
 
 // BenchmarkRanges groups 10,000 clustered addresses (about a third IPv6)
-// in each mode with the default options.
+// one address a request, in lists and in ranges, with the default options.
 func BenchmarkRanges(b *testing.B) {
 	r := rand.New(rand.NewPCG(5, 6))
 	in := make([]netip.Addr, 0, 10_000)
@@ -399,13 +388,19 @@ func BenchmarkRanges(b *testing.B) {
 			a = addrAdd(a, uint64(1+r.IntN(4)))
 		}
 	}
-	for _, mode := range []ScanMode{ScanIndividual, ScanBatch, ScanRange} {
-		b.Run(string(mode), func(b *testing.B) {
+	single := defaultScanOptions()
+	single.BatchSize = 1
+	for _, bm := range []struct {
+		name   string
+		ranges bool
+		opts   ScanOptions
+	}{{"individual", false, single}, {"batch", false, defaultScanOptions()}, {"range", true, defaultScanOptions()}} {
+		b.Run(bm.name, func(b *testing.B) {
 			b.ReportAllocs()
 			var got []scanTarget
 			for b.Loop() {
 				var err error
-				if got, err = formatIPsForScan(in, mode, defaultScanOptions()); err != nil {
+				if got, err = formatIPsForScan(in, bm.ranges, bm.opts); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -429,7 +424,7 @@ func Example_formatIPsForScan() {
 		netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.4"),
 		netip.MustParseAddr("10.0.0.40"), netip.MustParseAddr("2001:db8::1"),
 	}
-	targets, err := formatIPsForScan(addrs, ScanRange, ScanOptions{MaxUnknownPerRange: 4, MaxUnknownTotal: 16})
+	targets, err := formatIPsForScan(addrs, true, ScanOptions{MaxUnknownPerRange: 4, MaxUnknownTotal: 16})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -451,7 +446,7 @@ func FuzzFormatIPsForScan(f *testing.F) {
 			return
 		}
 		opts := ScanOptions{BatchSize: int(b[0] % 16), MaxUnknownPerRange: int(b[1] % 32), MaxUnknownPerRangeIPv6: int(b[2] % 8), MaxUnknownTotal: int(b[3]) - 8}
-		mode := []ScanMode{ScanIndividual, ScanBatch, ScanRange}[int(b[3])%3]
+		ranges := b[3]%2 == 1
 		var in []netip.Addr
 		for c := b[4:]; len(c) >= 5; c = c[5:] {
 			if c[4]&1 == 0 {
@@ -460,10 +455,10 @@ func FuzzFormatIPsForScan(f *testing.F) {
 				in = append(in, netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 12: c[0], 13: c[1], 14: c[2], 15: c[3]}))
 			}
 		}
-		got, err := formatIPsForScan(in, mode, opts)
+		got, err := formatIPsForScan(in, ranges, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkCoverage(t, in, got, mode, opts)
+		checkCoverage(t, in, got, ranges, opts)
 	})
 }

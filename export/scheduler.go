@@ -298,7 +298,7 @@ func (s *Scheduler) loop(ctx context.Context, c *connRunner) {
 				}
 				c.mu.Unlock()
 				s.arm()
-				if !errors.Is(err, ErrRunInProgress) {
+				if _, busy := errors.AsType[*RunInProgressError](err); !busy {
 					s.log.Warn("export: webhook export did not start", "connection", name, "err", err)
 				}
 			}
@@ -339,9 +339,8 @@ func jitter(max time.Duration) time.Duration {
 
 // Trigger starts an export of a connection now and returns its run id once
 // the run is recorded; the export goes on in the background, under Run's
-// context (Run waits for it). It returns a *RunInProgressError
-// (errors.Is ErrRunInProgress) when the connection already has a run,
-// here or in another process sharing the store; ErrNotRunning before Run
+// context (Run waits for it). It returns a *RunInProgressError when the
+// connection already has a run, here or in another process sharing the store; ErrNotRunning before Run
 // has started; ErrStopping once Run's context has ended; an error wrapping
 // ErrUnknownConnection for a connection it does not run.
 func (s *Scheduler) Trigger(ctx context.Context, connection string, opts RunOptions) (runID string, err error) {
@@ -452,8 +451,9 @@ func (s *Scheduler) startWith(ctx context.Context, c *connRunner, opts RunOption
 	if err != nil {
 		release()
 		s.runs.Done()
+		_, busy := errors.AsType[*RunInProgressError](err)
 		switch {
-		case errors.Is(err, ErrRunInProgress):
+		case busy:
 			return "", err
 		case base.Err() != nil:
 			return "", fmt.Errorf("%w: connection %s: %w", ErrStopping, name, err)

@@ -399,6 +399,11 @@ func (cc *ConnectionConfig) complete(field string, getenv func(string) string) e
 	default:
 		return fmt.Errorf("%s: mode %q: want \"add\" or \"scan\"", field, cc.Mode)
 	}
+	switch cc.ScanMode {
+	case "", "individual", "batch", "range":
+	default:
+		return fmt.Errorf("%s: scan_mode %q: want \"individual\", \"batch\" or \"range\"", field, cc.ScanMode)
+	}
 	if err := cc.Settings().Validate(); err != nil {
 		return fmt.Errorf("%s: %w", field, err)
 	}
@@ -447,12 +452,22 @@ func (cc *ConnectionConfig) Settings() export.Settings {
 	return export.Settings{
 		Scan:           cc.Mode == "scan",
 		ScanFallback:   *cc.AutoScanExportedIPs,
-		ScanMode:       export.ScanMode(cc.ScanMode),
+		ScanRanges:     cc.ScanMode == "range",
+		ScanOptions:    cc.scanOptions(),
 		Removal:        export.RemovalPolicy(cc.Removal),
 		MaxRemoveShare: cc.MaxRemove,
 		BatchSize:      cc.BatchSize,
 		Concurrency:    cc.Concurrency,
 	}
+}
+
+// scanOptions bounds scan grouping: scan_mode individual sends one address
+// a request; otherwise the zero value keeps the export's defaults.
+func (cc *ConnectionConfig) scanOptions() export.ScanOptions {
+	if cc.ScanMode == "individual" {
+		return export.ScanOptions{BatchSize: 1}
+	}
+	return export.ScanOptions{}
 }
 
 // Interval is the time between scheduled exports.

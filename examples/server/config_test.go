@@ -102,6 +102,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{"no name", "name: main", "id: x", "connections[0].name: required"},
 		{"interval", "name: main", "name: main\n    export_interval_minutes: 0", "connections[0] (main).export_interval_minutes: 0 must be positive"},
 		{"mode", "name: main", "name: main\n    mode: copy", `connections[0] (main): mode "copy": want "add" or "scan"`},
+		{"scan mode", "name: main", "name: main\n    scan_mode: subnet", `connections[0] (main): scan_mode "subnet": want "individual", "batch" or "range"`},
 		{"removal", "name: main", "name: main\n    removal: purge", `connections[0] (main): removal "purge"`},
 		{"ip policy", "name: main", "name: main\n    selection: {ip_policy: every}", "connections[0] (main).selection:"},
 		{"mapping", "name: main", "name: main\n    mapping: {poll_interval_seconds: 5}", "connections[0] (main).mapping:"},
@@ -160,12 +161,16 @@ func TestConfigConnectionMapsToExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	cc := cfg.Connections[0]
-	want := export.Settings{Scan: true, ScanMode: export.ScanRange, Removal: export.RemoveMaintenance, BatchSize: 20}
+	want := export.Settings{Scan: true, ScanRanges: true, Removal: export.RemoveMaintenance, BatchSize: 20}
 	if diff := cmp.Diff(want, cc.Settings()); diff != "" {
 		t.Errorf("connection (-want +got):\n%s", diff)
 	}
 	if cc.Interval() != 30*time.Second {
 		t.Errorf("interval = %v, want 30s", cc.Interval())
+	}
+	cc.ScanMode = "individual"
+	if got := cc.Settings(); got.ScanRanges || got.ScanOptions.BatchSize != 1 {
+		t.Errorf("scan_mode individual: ScanRanges %v, ScanOptions %+v; want lists of one address", got.ScanRanges, got.ScanOptions)
 	}
 	m := cc.Mapping.mapping()
 	if m.ActiveMonitors == nil || len(m.ActiveMonitors) != 0 || m.Credentials[0].Credential != "public-ro" {
