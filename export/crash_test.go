@@ -49,7 +49,7 @@ func TestCrashChild(t *testing.T) {
 	}
 	defer st.Close()
 	tr := testTransformer(t)
-	job := &exportJob{Connection: connSettings{Name: "crash", BatchSize: 25}, Source: &fakeSource{devs: testDevices(n)},
+	job := &exportJob{Connection: connSettings{Name: "crash", Settings: Settings{BatchSize: 25}}, Source: &fakeSource{devs: testDevices(n)},
 		WUG: newWUGAPI(c, wugOptions{}), Store: st, Transformer: tr}
 	res, err := job.Run(ctx, RunOptions{})
 	if err != nil {

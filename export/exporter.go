@@ -181,9 +181,7 @@ func newConnection(src netBoxSource, mkWUG func(Settings) wugAPI, st store.Store
 	api := mkWUG(s)
 	e := &Connection{
 		export: &exportJob{
-			Connection: connSettings{Name: c.name, Selector: c.sel, Scan: s.Scan, ScanFallback: s.ScanFallback,
-				ScanRanges: s.ScanRanges, ScanOptions: s.ScanOptions, Removal: s.Removal, MaxRemoveShare: s.MaxRemoveShare,
-				MaxMissingShare: s.MaxMissingShare, BatchSize: s.BatchSize, Concurrency: s.Concurrency},
+			Connection: connSettings{Name: c.name, Selector: c.sel, Settings: s},
 			Source: src, WUG: api, Store: st, Transformer: tr, Logger: log, Now: c.now, WriteBack: c.writeBack,
 		},
 		scans: &scanJob{Connection: c.name, WUG: api, Store: st, Source: src, Selector: c.sel,

@@ -19,21 +19,7 @@ import (
 type connSettings struct {
 	Name     string          // the store's connection name; required
 	Selector netbox.Selector // what the connection exports
-
-	Scan         bool        // scan new addresses (newDevice) instead of adding them
-	ScanFallback bool        // scan an address whose add failed
-	ScanRanges   bool        // scan address ranges (see Settings.ScanRanges)
-	ScanOptions  ScanOptions // the zero value means defaultScanOptions
-
-	Removal        RemovalPolicy // RemoveKeep (default), RemoveMaintenance or RemoveDelete
-	MaxRemoveShare float64       // share of our devices one run may remove; default 0.1
-	// MaxMissingShare is the add guard: a run stops before any write when
-	// WUG's listing lacks more than this share (and at least 5) of the
-	// devices the store links; default 0.1.
-	MaxMissingShare float64
-
-	BatchSize   int // templates (or scan targets) per request; default wug.DefaultBatchSize
-	Concurrency int // WUG requests in flight; default 2
+	Settings
 }
 
 func (c connSettings) withDefaults() connSettings {
