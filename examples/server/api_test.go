@@ -60,10 +60,7 @@ func TestAPIRefusesRequestsWithoutTheToken(t *testing.T) {
 			}
 		}
 	}
-	runs, _ := f.st.Runs(context.Background(), store.RunQuery{})
-	if len(runs) != 0 {
-		t.Errorf("refused requests started %d runs", len(runs))
-	}
+	f.checkNoRuns(t, "refused requests")
 	// Probes and metrics need no token.
 	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
 		if status, _ := do(t, "GET", f.srv.URL+path, "", ""); status != http.StatusOK {
@@ -190,9 +187,7 @@ func TestAPIErrors(t *testing.T) {
 			t.Errorf("%s: %d %q, want %d with a reason containing %q", tt.name, status, reason, tt.want, tt.reason)
 		}
 	}
-	if runs, _ := f.st.Runs(context.Background(), store.RunQuery{}); len(runs) != 0 {
-		t.Errorf("refused requests started %d runs", len(runs))
-	}
+	f.checkNoRuns(t, "refused requests")
 }
 
 func TestIPExportsPagination(t *testing.T) {

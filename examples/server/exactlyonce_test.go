@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,16 +36,7 @@ const (
 // buildCLI builds examples/export into a temporary directory.
 func buildCLI(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "wugsync-export")
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, "../export")...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ../export: %v\n%s", err, out)
-	}
-	return bin
+	return goBuild(t, "../export", "wugsync-export")
 }
 
 // e2eStore is one store both programs use: how the CLI names it, how the
@@ -140,26 +130,9 @@ func (e *e2eEnv) startService(t *testing.T) *serverProcess {
 // cliProcess is one run of the CLI.
 type cliProcess struct {
 	cmd            *exec.Cmd
-	stdout, stderr syncBuf
+	stdout, stderr syncBuffer
 	done           chan struct{}
 	code           int
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func (e *e2eEnv) startCLI(t *testing.T, args ...string) *cliProcess {
@@ -184,14 +157,7 @@ func (e *e2eEnv) startCLI(t *testing.T, args ...string) *cliProcess {
 		}
 		close(c.done)
 	}()
-	t.Cleanup(func() {
-		select {
-		case <-c.done:
-		default:
-			_ = c.cmd.Process.Kill()
-			<-c.done
-		}
-	})
+	killAtEnd(t, c.cmd, c.done)
 	return c
 }
 
@@ -212,6 +178,28 @@ func (c *cliProcess) exited() bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// waitOK waits for the CLI (named who in the failure) to exit and fails the
+// test unless it exited with status 0.
+func (c *cliProcess) waitOK(t *testing.T, who string) {
+	t.Helper()
+	if code := c.wait(t); code != 0 {
+		t.Fatalf("%s: exit %d\nstderr:\n%s", who, code, c.stderr.String())
+	}
+}
+
+// checkRefused waits for the CLI to exit and checks that it was refused
+// because run runID of holder held the connection: the busy exit status and
+// an error naming both.
+func (c *cliProcess) checkRefused(t *testing.T, runID, holder string) {
+	t.Helper()
+	if code := c.wait(t); code != exitBusyStatus {
+		t.Errorf("CLI during run %s: exit %d, want %d\nstderr:\n%s", runID, code, exitBusyStatus, c.stderr.String())
+	}
+	if msg := c.stderr.String(); !strings.Contains(msg, runID) || !strings.Contains(msg, holder) {
+		t.Errorf("the CLI's error does not name run %s and holder %s:\n%s", runID, holder, msg)
 	}
 }
 
@@ -337,43 +325,40 @@ func TestOverlappingExports(t *testing.T) {
 	}
 	cliBin, svcBin := buildCLI(t), buildServer(t)
 	for _, sk := range e2eStores {
-		t.Run(sk.name+"/two CLIs", func(t *testing.T) {
-			t.Parallel()
-			e := newE2EEnv(t, sk.make(t), cliBin, svcBin, 10*time.Second)
+		// scenario runs body on a fresh environment on sk's store, and
+		// then checks that the runs were serial and WUG holds one device
+		// per address.
+		scenario := func(name string, body func(t *testing.T, e *e2eEnv)) {
+			t.Run(sk.name+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				e := newE2EEnv(t, sk.make(t), cliBin, svcBin, 10*time.Second)
+				body(t, e)
+				e.checkSerial(t)
+				e.checkExactlyOnce(t)
+			})
+		}
+		scenario("two CLIs", func(t *testing.T, e *e2eEnv) {
 			first := e.startCLI(t)
 			runID, holder := first.started(t)
 			e.midWork(t, func() bool { return !first.exited() })
 
 			refused := e.startCLI(t)
 			waiter := e.startCLI(t, "--wait")
-			if code := refused.wait(t); code != exitBusyStatus {
-				t.Errorf("second CLI during run %s: exit %d, want %d\nstderr:\n%s", runID, code, exitBusyStatus, refused.stderr.String())
-			}
-			if msg := refused.stderr.String(); !strings.Contains(msg, runID) || !strings.Contains(msg, holder) {
-				t.Errorf("second CLI's error does not name run %s and holder %s:\n%s", runID, holder, msg)
-			}
+			refused.checkRefused(t, runID, holder)
 			if first.exited() {
 				t.Fatal("the first CLI ended before the second was refused: no overlap shown")
 			}
-			if code := first.wait(t); code != 0 {
-				t.Fatalf("first CLI: exit %d\nstderr:\n%s", code, first.stderr.String())
-			}
-			if code := waiter.wait(t); code != 0 {
-				t.Fatalf("waiting CLI: exit %d\nstderr:\n%s", code, waiter.stderr.String())
-			}
+			first.waitOK(t, "first CLI")
+			waiter.waitOK(t, "waiting CLI")
 			if msg := waiter.stderr.String(); !strings.Contains(msg, "waiting: ") || !strings.Contains(msg, runID) {
 				t.Errorf("the waiting CLI did not wait for run %s:\n%s", runID, msg)
 			}
 			if out := waiter.stdout.String(); !strings.Contains(out, " added 0") {
 				t.Errorf("the waiting CLI added devices after the first run:\n%s", out)
 			}
-			e.checkSerial(t)
-			e.checkExactlyOnce(t)
 		})
 
-		t.Run(sk.name+"/CLI during a service run", func(t *testing.T) {
-			t.Parallel()
-			e := newE2EEnv(t, sk.make(t), cliBin, svcBin, 10*time.Second)
+		scenario("CLI during a service run", func(t *testing.T, e *e2eEnv) {
 			svc := e.startService(t)
 			statusURL := svc.URL("/api/plugins/wug-sync/connections/1/export-status/")
 			code, ans := doJSON(t, "POST", svc.URL("/api/plugins/wug-sync/connections/1/export/"), testToken, "")
@@ -389,12 +374,7 @@ func TestOverlappingExports(t *testing.T) {
 			}
 
 			refused := e.startCLI(t)
-			if code := refused.wait(t); code != exitBusyStatus {
-				t.Errorf("CLI during service run %s: exit %d, want %d\nstderr:\n%s", runID, code, exitBusyStatus, refused.stderr.String())
-			}
-			if msg := refused.stderr.String(); !strings.Contains(msg, runID) || !strings.Contains(msg, holder) {
-				t.Errorf("the CLI's error does not name run %s and holder %s:\n%s", runID, holder, msg)
-			}
+			refused.checkRefused(t, runID, holder)
 			if _, st := doJSON(t, "GET", statusURL, testToken, ""); st["in_progress"] != true {
 				t.Fatal("the service's run ended before the CLI was refused: no overlap shown")
 			}
@@ -402,13 +382,9 @@ func TestOverlappingExports(t *testing.T) {
 			if last := st["last_export"].(map[string]any); last["id"] != runID || last["status"] != "succeeded" {
 				t.Errorf("service run after the CLI was refused: %v", last)
 			}
-			e.checkSerial(t)
-			e.checkExactlyOnce(t)
 		})
 
-		t.Run(sk.name+"/service trigger during a CLI run", func(t *testing.T) {
-			t.Parallel()
-			e := newE2EEnv(t, sk.make(t), cliBin, svcBin, 10*time.Second)
+		scenario("service trigger during a CLI run", func(t *testing.T, e *e2eEnv) {
 			svc := e.startService(t)
 			first := e.startCLI(t)
 			runID, holder := first.started(t)
@@ -426,9 +402,7 @@ func TestOverlappingExports(t *testing.T) {
 			if first.exited() {
 				t.Fatal("the CLI ended before the trigger was refused: no overlap shown")
 			}
-			if code := first.wait(t); code != 0 {
-				t.Fatalf("CLI: exit %d\nstderr:\n%s", code, first.stderr.String())
-			}
+			first.waitOK(t, "CLI")
 			// Now the service may run: it finds nothing to add.
 			code, ans = doJSON(t, "POST", svc.URL("/api/plugins/wug-sync/connections/main/export/"), testToken, "")
 			if code != http.StatusAccepted {
@@ -439,8 +413,6 @@ func TestOverlappingExports(t *testing.T) {
 			if added := last["counts"].(map[string]any)["added"]; last["status"] != "succeeded" || added != float64(0) {
 				t.Errorf("service run after the CLI's: %v", last)
 			}
-			e.checkSerial(t)
-			e.checkExactlyOnce(t)
 		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -187,4 +188,36 @@ func metricValue(text []byte, name string, labels ...string) (float64, bool) {
 		}
 	}
 	return sum, found
+}
+
+// checkNoRuns fails the test if the store holds any run: what (refused
+// requests, say) was to start none.
+func (f *fixture) checkNoRuns(t *testing.T, what string) {
+	t.Helper()
+	runs, err := f.st.Runs(context.Background(), store.RunQuery{})
+	if err != nil {
+		t.Fatalf("listing runs: %v", err)
+	}
+	if len(runs) != 0 {
+		t.Errorf("%s started %d runs", what, len(runs))
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a service log or a child process may
+// write to while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,16 +29,36 @@ func buildServer(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("builds and runs the service as a process")
 	}
-	bin := filepath.Join(t.TempDir(), "wugsync-server")
+	return goBuild(t, ".", "wugsync-server")
+}
+
+// goBuild builds the command in dir into a temporary directory as name,
+// with the race detector when the tests run with it (a data race makes the
+// process exit 66).
+func goBuild(t *testing.T, dir, name string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), name)
 	args := []string{"build", "-o", bin}
 	if raceEnabled {
-		args = append(args, "-race") // a data race makes the process exit 66
+		args = append(args, "-race")
 	}
-	cmd := exec.Command("go", append(args, ".")...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if out, err := exec.Command("go", append(args, dir)...).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", dir, err, out)
 	}
 	return bin
+}
+
+// killAtEnd kills cmd's process when the test ends unless done (closed once
+// Wait has returned) is closed by then.
+func killAtEnd(t *testing.T, cmd *exec.Cmd, done <-chan struct{}) {
+	t.Cleanup(func() {
+		select {
+		case <-done:
+		default:
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
 }
 
 // serverProcess is the service running as a child process.
@@ -49,9 +68,7 @@ type serverProcess struct {
 	addr string // host:port it listens on
 	done chan struct{}
 	err  error // from Wait, once done is closed
-
-	mu   sync.Mutex
-	logs bytes.Buffer
+	logs syncBuffer
 }
 
 // startServer starts bin with the configuration at cfgPath and the given
@@ -72,10 +89,7 @@ func startServer(t *testing.T, bin, cfgPath string, env []string) *serverProcess
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Bytes()
-			p.mu.Lock()
-			p.logs.Write(line)
-			p.logs.WriteByte('\n')
-			p.mu.Unlock()
+			fmt.Fprintf(&p.logs, "%s\n", line)
 			var rec struct{ Msg, Addr string }
 			if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" {
 				listening <- rec.Addr
@@ -84,14 +98,7 @@ func startServer(t *testing.T, bin, cfgPath string, env []string) *serverProcess
 		p.err = p.cmd.Wait()
 		close(p.done)
 	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
+	killAtEnd(t, p.cmd, p.done)
 	select {
 	case p.addr = <-listening:
 	case <-p.done:
@@ -107,8 +114,6 @@ func (p *serverProcess) URL(path string) string { return "http://" + p.addr + pa
 
 // Logs returns what the service wrote to standard error so far.
 func (p *serverProcess) Logs() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	return p.logs.String()
 }
 

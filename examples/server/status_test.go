@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -108,23 +107,6 @@ func (f *fixture) logTo() *syncBuffer {
 	return b
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 func TestStatusPageSendsStrangersToSignIn(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, 10)
@@ -153,9 +135,7 @@ func TestStatusPageSendsStrangersToSignIn(t *testing.T) {
 		resp.Header.Get("Content-Security-Policy") == "" {
 		t.Errorf("sign-in form: %d, CSP %q\n%s", resp.StatusCode, resp.Header.Get("Content-Security-Policy"), body)
 	}
-	if runs, _ := f.st.Runs(context.Background(), store.RunQuery{}); len(runs) != 0 {
-		t.Errorf("refused requests started %d runs", len(runs))
-	}
+	f.checkNoRuns(t, "refused requests")
 }
 
 func TestStatusPageSignIn(t *testing.T) {
@@ -255,9 +235,7 @@ func TestStatusPageCSRF(t *testing.T) {
 			}
 		}
 	}
-	if runs, _ := f.st.Runs(context.Background(), store.RunQuery{}); len(runs) != 0 {
-		t.Errorf("refused forms started %d runs", len(runs))
-	}
+	f.checkNoRuns(t, "refused forms")
 	// The refused sign-outs left the session signed in.
 	if resp, _ := f.send(pageReq{path: "/status/", cookie: cookie}); resp.StatusCode != http.StatusOK {
 		t.Errorf("after refused sign-outs: %d, want 200", resp.StatusCode)
