@@ -34,48 +34,48 @@ type metrics struct {
 func newMetrics() *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
-		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wugsync_export_runs_total",
-			Help: "Finished export runs by connection and status (succeeded, partial, failed, interrupted).",
-		}, []string{"connection", "status"}),
-		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "wugsync_export_run_duration_seconds",
-			Help:    "Wall time of finished export runs.",
-			Buckets: prometheus.ExponentialBuckets(0.1, 3, 10),
-		}, []string{"connection"}),
-		items: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wugsync_export_items_total",
-			Help: "Addresses handled by export runs, by outcome (added, adopted, updated, scanned, removed, unchanged, skipped, invalid, failed).",
-		}, []string{"connection", "outcome"}),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wugsync_http_client_requests_total",
-			Help: "HTTP attempts sent to WUG and NetBox (each retry counts), by status code and method.",
-		}, []string{"server", "connection", "code", "method"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "wugsync_http_client_request_duration_seconds",
-			Help:    "Latency of HTTP attempts to WUG and NetBox, until the response headers.",
-			Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 10),
-		}, []string{"server", "connection", "method"}),
-		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wugsync_http_client_retries_total",
-			Help: "Retries the WUG and NetBox clients made.",
-		}, []string{"server", "connection"}),
+		runs: counterVec("wugsync_export_runs_total",
+			"Finished export runs by connection and status (succeeded, partial, failed, interrupted).",
+			"connection", "status"),
+		runDuration: histogramVec("wugsync_export_run_duration_seconds",
+			"Wall time of finished export runs.",
+			prometheus.ExponentialBuckets(0.1, 3, 10), "connection"),
+		items: counterVec("wugsync_export_items_total",
+			"Addresses handled by export runs, by outcome (added, adopted, updated, scanned, removed, unchanged, skipped, invalid, failed).",
+			"connection", "outcome"),
+		requests: counterVec("wugsync_http_client_requests_total",
+			"HTTP attempts sent to WUG and NetBox (each retry counts), by status code and method.",
+			"server", "connection", "code", "method"),
+		latency: histogramVec("wugsync_http_client_request_duration_seconds",
+			"Latency of HTTP attempts to WUG and NetBox, until the response headers.",
+			prometheus.ExponentialBuckets(0.005, 2.5, 10), "server", "connection", "method"),
+		retries: counterVec("wugsync_http_client_retries_total",
+			"Retries the WUG and NetBox clients made.",
+			"server", "connection"),
 		wugRate: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "wugsync_wug_rate_limit_per_second",
 			Help: "The WUG client's adaptive rate limit after its last change (it halves on 429 and 503).",
 		}, []string{"connection"}),
-		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wugsync_webhook_events_total",
-			Help: "NetBox webhook events accepted, by object kind and action.",
-		}, []string{"kind", "action"}),
-		api: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wugsync_api_requests_total",
-			Help: "Requests served by the service, by handler and status code.",
-		}, []string{"handler", "code"}),
+		webhooks: counterVec("wugsync_webhook_events_total",
+			"NetBox webhook events accepted, by object kind and action.",
+			"kind", "action"),
+		api: counterVec("wugsync_api_requests_total",
+			"Requests served by the service, by handler and status code.",
+			"handler", "code"),
 	}
 	m.reg.MustRegister(m.runs, m.runDuration, m.items, m.requests, m.latency, m.retries, m.wugRate, m.webhooks, m.api,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// counterVec is a counter named name with help text and labels.
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+// histogramVec is a histogram named name with help text, buckets and labels.
+func histogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
 }
 
 // observeExport records a finished export (the scheduler's OnExport).
