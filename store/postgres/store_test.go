@@ -14,7 +14,6 @@ import (
 func TestStore(t *testing.T) {
 	pgtest.DSN(t)
 	storetest.RunWithOptions(t, storetest.Options{
-		New: func(t *testing.T) store.Store { return open(t, pgtest.Schema(t)) },
 		Backend: func(t *testing.T) func() store.Store {
 			schema := pgtest.Schema(t)
 			return func() store.Store { return open(t, schema) }

@@ -11,7 +11,6 @@ import (
 
 func TestStore(t *testing.T) {
 	storetest.RunWithOptions(t, storetest.Options{
-		New: func(t *testing.T) store.Store { return open(t, filepath.Join(t.TempDir(), "state.db")) },
 		Backend: func(t *testing.T) func() store.Store {
 			path := filepath.Join(t.TempDir(), "state.db")
 			return func() store.Store { return open(t, path) }

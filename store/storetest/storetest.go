@@ -50,7 +50,9 @@ import (
 
 // Options configures RunWithOptions.
 type Options struct {
-	// New returns a fresh, empty store for one subtest. Required.
+	// New returns a fresh, empty store for one subtest. When it is nil,
+	// the suite opens one instance of a fresh Backend instead; one of the
+	// two is required.
 	New func(t *testing.T) store.Store
 	// Backend, when set, prepares one fresh, empty backend for a subtest and
 	// returns a function that opens a Store on it; every call opens another
@@ -71,8 +73,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 // RunWithOptions runs the conformance suite as opts says.
 func RunWithOptions(t *testing.T, opts Options) {
 	t.Helper()
-	if opts.New == nil {
-		t.Fatal("storetest: Options.New is nil")
+	if opts.New == nil && opts.Backend == nil {
+		t.Fatal("storetest: Options.New and Options.Backend are both nil")
 	}
 	s := &suite{opts: opts}
 	tests := []struct {
@@ -135,6 +137,9 @@ type suite struct {
 // open returns a fresh store that is closed when the test ends.
 func (s *suite) open(t *testing.T) store.Store {
 	t.Helper()
+	if s.opts.New == nil {
+		return s.backend(t)()
+	}
 	st := s.opts.New(t)
 	if st == nil {
 		t.Fatal("storetest: Options.New returned nil")
