@@ -1,0 +1,253 @@
+package export
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/wugsync/wugsync/netbox/netboxtest"
+	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/wug/wugtest"
+)
+
+const (
+	routeGroupChild = "POST /api/v1/device-groups/{groupId}/child"
+	routeGroupJoin  = "POST /api/v1/device-groups/{groupId}/devices/-"
+	routeGroupLeave = "DELETE /api/v1/device-groups/{groupId}/devices/-"
+)
+
+// moveSetup is a device exported into its site's group under "My
+// Network/Moving", whose NetBox site has then changed to one whose group
+// WUG does not hold yet, so the next run ensures that group and moves the
+// device into it.
+type moveSetup struct {
+	e                  *e2e
+	addr, deviceID     string
+	oldGroup, newGroup string
+	count              int
+}
+
+func newMoveSetup(t *testing.T) *moveSetup {
+	t.Helper()
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
+	tr, err := newTransformer(Mapping{Group: func(s Source) string {
+		if s.Device.Name == "core-9" {
+			return "My Network/Moving/" + s.Device.Site.Name
+		}
+		return "My Network/NetBox/" + s.Device.Site.Name
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.job.Transformer = tr
+	sites := e.nb.Catalog().Sites
+	devID, _ := e.addNetBoxDevice(t, "core-9", sites[0].Slug, "172.31.9.9/24")
+	e.run(t, RunOptions{})
+	m := &moveSetup{e: e, addr: "172.31.9.9",
+		oldGroup: "My Network/Moving/" + sites[0].Name, newGroup: "My Network/Moving/" + sites[1].Name}
+	r, ok := e.recordAt(t, m.addr)
+	if !ok || r.WUGDeviceID == "" || r.Written.GroupPath != m.oldGroup {
+		t.Fatalf("first run's record %+v, want it linked in group %q", r, m.oldGroup)
+	}
+	if _, exists := e.wug.GroupByPath(m.newGroup); exists {
+		t.Fatalf("group %q exists before the move", m.newGroup)
+	}
+	m.deviceID, m.count = r.WUGDeviceID, e.wug.DeviceCount()
+	if _, err := e.nb.UpdateDevice(devID, func(d *netboxtest.Device) { d.Site = sites[1].Slug }); err != nil {
+		t.Fatal(err)
+	}
+	e.wug.ResetRequests()
+	return m
+}
+
+// statuses lists the statuses the fake answered on route, in order
+// (-1 for a dropped connection).
+func statuses(s *wugtest.Server, route string) []int {
+	var out []int
+	for _, r := range s.Requests() {
+		if r.Route == route {
+			out = append(out, r.Status)
+		}
+	}
+	return out
+}
+
+// checkMoved asserts the end state of a move: the WUG device is in the new
+// group only, WUG holds no second device for it, the group exists once, and
+// the record is exported, linked to the device and names the new group.
+func (m *moveSetup) checkMoved(t *testing.T) {
+	t.Helper()
+	e := m.e
+	dev, ok := e.wug.Device(m.deviceID)
+	if !ok {
+		t.Fatalf("WUG device %s is gone", m.deviceID)
+	}
+	if diff := cmp.Diff([]string{m.newGroup}, dev.Groups); diff != "" {
+		t.Errorf("WUG device's groups (-want +got):\n%s", diff)
+	}
+	if n := e.wug.DeviceCount(); n != m.count {
+		t.Errorf("WUG holds %d devices, %d before the move", n, m.count)
+	}
+	if same := e.wug.DevicesByAddress(m.addr); len(same) != 1 {
+		t.Errorf("WUG holds %d devices at %s, want 1", len(same), m.addr)
+	}
+	paths := 0
+	for _, g := range e.wug.Groups() {
+		if strings.EqualFold(g.Path, m.newGroup) {
+			paths++
+		}
+	}
+	if paths != 1 {
+		t.Errorf("WUG holds %d groups at %q, want 1", paths, m.newGroup)
+	}
+	r, _ := e.recordAt(t, m.addr)
+	if r.Status != store.StatusExported || r.WUGDeviceID != m.deviceID || r.Written.GroupPath != m.newGroup {
+		t.Errorf("record = status %s, device %q, group %q; want exported, %s, %q",
+			r.Status, r.WUGDeviceID, r.Written.GroupPath, m.deviceID, m.newGroup)
+	}
+}
+
+// A group move whose WUG request fails, or is applied with its answer
+// lost, leaves a state the next run finishes: the device ends in the new
+// group only, nothing is duplicated, and the record names the new group.
+func TestE2EGroupMoveFault(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		route string
+		fault func(*wugtest.Server, string)
+		// fired is what the fake must have answered on route in the
+		// faulty run, proving the fault landed there.
+		fired func([]int) bool
+		// both is whether the device is in both groups after the faulty
+		// run (joined, not yet left).
+		both bool
+	}{
+		{name: "join refused", route: routeGroupJoin,
+			fault: func(s *wugtest.Server, r string) {
+				s.FailNext(wugtest.Fault{Route: r, Status: http.StatusInternalServerError, Times: 100})
+			},
+			fired: func(st []int) bool { return len(st) > 0 && st[0] == http.StatusInternalServerError }},
+		{name: "join applied, answer lost", route: routeGroupJoin,
+			fault: func(s *wugtest.Server, r string) {
+				s.MisbehaveNext(wugtest.Misbehave{Route: r, Kind: wugtest.ApplyThenDrop})
+			},
+			fired: func(st []int) bool { return len(st) == 2 && st[0] == -1 && st[1] == http.StatusOK }},
+		{name: "join applied, every answer lost", route: routeGroupJoin, both: true,
+			fault: func(s *wugtest.Server, r string) {
+				s.MisbehaveNext(wugtest.Misbehave{Route: r, Kind: wugtest.ApplyThenDrop, Times: 100})
+			},
+			fired: func(st []int) bool { return len(st) > 0 && st[len(st)-1] == -1 }},
+		{name: "leave refused", route: routeGroupLeave, both: true,
+			fault: func(s *wugtest.Server, r string) {
+				s.FailNext(wugtest.Fault{Route: r, Status: http.StatusBadRequest, Times: 100})
+			},
+			fired: func(st []int) bool { return len(st) > 0 && st[0] == http.StatusBadRequest }},
+		{name: "leave applied, answer lost", route: routeGroupLeave,
+			fault: func(s *wugtest.Server, r string) {
+				s.MisbehaveNext(wugtest.Misbehave{Route: r, Kind: wugtest.ApplyThenDrop})
+			},
+			fired: func(st []int) bool { return len(st) > 0 && st[0] == -1 }},
+		{name: "leave applied, every answer lost", route: routeGroupLeave,
+			fault: func(s *wugtest.Server, r string) {
+				s.MisbehaveNext(wugtest.Misbehave{Route: r, Kind: wugtest.ApplyThenDrop, Times: 100})
+			},
+			fired: func(st []int) bool { return len(st) > 0 && st[len(st)-1] == -1 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := newMoveSetup(t)
+			e := m.e
+			tt.fault(e.wug, tt.route)
+			res, err := e.job.Run(t.Context(), RunOptions{})
+			if err != nil {
+				t.Fatalf("faulty run: %v", err)
+			}
+			// The fault landed mid-move: the new group was ensured, and
+			// the fake answered the move's request with the fault.
+			if got := statuses(e.wug, tt.route); !tt.fired(got) {
+				t.Fatalf("the fake answered %s with %v: the fault did not land", tt.route, got)
+			}
+			if n := e.wug.Count(routeGroupChild); n == 0 {
+				t.Fatal("the faulty run never created the new group")
+			}
+			dev, _ := e.wug.Device(m.deviceID)
+			if in := len(dev.Groups) == 2; in != tt.both {
+				t.Errorf("after the faulty run the device is in %v (%d updated, %d failed)", dev.Groups, res.Counts.Updated, res.Counts.Failed)
+			}
+			t.Logf("faulty run: %+v, device in %v", res.Counts, dev.Groups)
+
+			e.wug.ClearFaults()
+			if res := e.run(t, RunOptions{}); res.Counts.Failed+res.Counts.Added+res.Counts.Adopted != 0 {
+				t.Errorf("next run: %+v, want nothing failed or added", res.Counts)
+			}
+			m.checkMoved(t)
+			e.wug.ResetRequests()
+			if res := e.run(t, RunOptions{}); res.Counts.Updated != 0 || e.wugWrites() != 0 {
+				t.Errorf("run after the move: %+v with %d writes, want nothing to do", res.Counts, e.wugWrites())
+			}
+		})
+	}
+}
+
+// A run killed mid-move leaves a state the next run finishes without a
+// duplicate device or group: killed after WUG created the new group and
+// before the device joined it, and after WUG applied the join but before
+// the device left the old group.
+func TestE2EGroupMoveKilled(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, route string
+		// sent and unsent are the routes the killed run must and must not
+		// have sent.
+		sent, unsent string
+		// groups is how many groups the device is in after the kill.
+		groups int
+	}{
+		{name: "between ensuring the group and the move", route: routeGroupChild,
+			sent: routeGroupChild, unsent: routeGroupJoin, groups: 1},
+		{name: "between the join and the leave", route: routeGroupJoin,
+			sent: routeGroupJoin, unsent: routeGroupLeave, groups: 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := newMoveSetup(t)
+			e := m.e
+			ctx, kill := context.WithCancel(t.Context())
+			var hits atomic.Int32
+			e.wug.Observe(tt.route, func(int) {
+				if hits.Add(1) == 1 {
+					kill()
+				}
+			})
+			if _, err := e.job.Run(ctx, RunOptions{}); err == nil {
+				t.Fatal("the killed run reported no error")
+			}
+			// The kill landed mid-move: WUG applied the observed request,
+			// and the run sent nothing after it.
+			_, created := e.wug.GroupByPath(m.newGroup)
+			dev, _ := e.wug.Device(m.deviceID)
+			if hits.Load() != 1 || !created || e.wug.Count(tt.sent) != 1 || e.wug.Count(tt.unsent) != 0 || len(dev.Groups) != tt.groups {
+				t.Fatalf("after the kill: %d hits, new group created %v, %d on %s, %d on %s, device in %v",
+					hits.Load(), created, e.wug.Count(tt.sent), tt.sent, e.wug.Count(tt.unsent), tt.unsent, dev.Groups)
+			}
+			if r, _ := e.recordAt(t, m.addr); r.Written.GroupPath != m.oldGroup {
+				t.Errorf("after the kill the record names group %q, want still %q", r.Written.GroupPath, m.oldGroup)
+			}
+
+			e.wug.ClearFaults()
+			if res := e.run(t, RunOptions{}); res.Counts.Failed+res.Counts.Added+res.Counts.Adopted != 0 {
+				t.Errorf("resumed run: %+v, want nothing failed or added", res.Counts)
+			}
+			m.checkMoved(t)
+			e.wug.ResetRequests()
+			if res := e.run(t, RunOptions{}); res.Counts.Updated != 0 || e.wugWrites() != 0 {
+				t.Errorf("run after the move: %+v with %d writes, want nothing to do", res.Counts, e.wugWrites())
+			}
+		})
+	}
+}
