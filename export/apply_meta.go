@@ -14,8 +14,14 @@ import (
 // note of the decision's device: always on devices wugsync created, on
 // adopted ones only when the mapping says so.
 func (ex *executor) ownsProperties(d *Decision) bool {
-	adopted := d.Action == ActionAdopt || (d.record != nil && d.record.Adopted)
-	return !adopted || ex.cfg.adoptedProps
+	return !adopted(d) || ex.cfg.adoptedProps
+}
+
+// adopted reports whether the decision's device was in WUG before
+// wugsync linked it, rather than made by a template apply or a scan that
+// wugsync started in the candidate's group.
+func adopted(d *Decision) bool {
+	return d.Action == ActionAdopt || (d.record != nil && d.record.Adopted)
 }
 
 // written returns what a successful write of t leaves on the device: the
@@ -90,6 +96,13 @@ func (ex *executor) updateOne(ctx context.Context, d *Decision) (store.Written, 
 		}
 		if _, err := ex.wug.UpdateMetadata(ctx, cur, d.candidate.Template, ex.cfg.owned, props); err != nil {
 			return store.Written{}, err
+		}
+		if !adopted(d) {
+			// wugsync put the device in the candidate's group (a scan
+			// linked without its metadata, or a record from before
+			// wugsync kept what it wrote): record it, so the device
+			// follows later moves.
+			want.GroupPath = d.candidate.GroupPath
 		}
 		return want, nil
 	}

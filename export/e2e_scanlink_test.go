@@ -140,3 +140,50 @@ func TestE2EScanLinkedDeviceIsNotWrittenAgain(t *testing.T) {
 		})
 	}
 }
+
+// A device a WUG scan discovered follows its NetBox object's site into the
+// new site's group, as a device wugsync added does: the scan put it in its
+// group, so that group is wugsync's to leave. This holds whether the
+// monitor or the next export applied its metadata.
+func TestE2EScanLinkedDeviceFollowsASiteMove(t *testing.T) {
+	t.Parallel()
+	for _, withNetBox := range []bool{true, false} {
+		t.Run(map[bool]string{true: "linked by the monitor", false: "linked by the next export"}[withNetBox], func(t *testing.T) {
+			t.Parallel()
+			e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(0)}, wugtest.WithScanDelay(time.Hour))
+			src := &fakeSource{devs: testDevices(3)}
+			e.job.Source = src
+			e.job.Connection.Scan = true
+			addr := src.devs[0].PrimaryIPv4.Address.Addr()
+			e.wug.SetReachable(addr.String())
+			e.run(t, RunOptions{})
+			mon := &scanJob{Connection: "wug1", WUG: e.job.WUG, Store: e.st}
+			if withNetBox {
+				mon.Source, mon.Transformer = e.job.Source, e.tr
+			}
+			e.wug.CompleteScans()
+			if sr, err := mon.Run(t.Context(), store.TriggerManual); err != nil || sr.Linked != 1 {
+				t.Fatalf("monitor: %+v, %v; want 1 linked", sr, err)
+			}
+			e.run(t, RunOptions{})
+			r, _ := e.recordAt(t, addr.String())
+			oldGroup := "My Network/NetBox/" + src.devs[0].Site.Name
+			if dev, _ := e.wug.Device(r.WUGDeviceID); !cmp.Equal(dev.Groups, []string{oldGroup}) {
+				t.Fatalf("the scanned device is in %v, want %q", dev.Groups, oldGroup)
+			}
+
+			src.set(0, func(d *netbox.Device) { d.Site = src.devs[1].Site })
+			newGroup := "My Network/NetBox/" + src.devs[1].Site.Name
+			if res := e.run(t, RunOptions{}); res.Counts.Updated != 1 || res.Counts.Failed != 0 {
+				t.Fatalf("move run: %+v, want one update", res.Counts)
+			}
+			dev, _ := e.wug.Device(r.WUGDeviceID)
+			if diff := cmp.Diff([]string{newGroup}, dev.Groups); diff != "" {
+				t.Errorf("the scanned device's groups after the site move (-want +got):\n%s", diff)
+			}
+			if r, _ := e.recordAt(t, addr.String()); r.Written.GroupPath != newGroup {
+				t.Errorf("record names group %q, want %q", r.Written.GroupPath, newGroup)
+			}
+		})
+	}
+}
