@@ -81,6 +81,11 @@ func newTransformer(m Mapping) (*transformer, error) {
 	for _, name := range m.SkipCustomFields {
 		t.skipCF[name] = true
 	}
+	// The fields write-back fills hold WUG's side; sent back to WUG as
+	// attributes they would change the device after every write-back.
+	for _, f := range netbox.WriteBackFields(true) {
+		t.skipCF[f.Name] = true
+	}
 	t.roles = make(map[string]string, len(m.Roles))
 	for k, v := range m.Roles {
 		t.roles[strings.ToLower(k)] = v

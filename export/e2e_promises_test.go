@@ -1,0 +1,245 @@
+package export
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/wugsync/wugsync/netbox"
+	"github.com/wugsync/wugsync/netbox/netboxtest"
+	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/wug"
+	"github.com/wugsync/wugsync/wug/wugtest"
+)
+
+// A template apply answered 500, 502 or 504, or answered only after the
+// client gave up, may have been applied: the export looks the addresses up
+// in WUG before it sends the apply once more, as the README promises, and
+// WUG ends with one device per address.
+func TestE2ECreatingRequestOfUnknownOutcomeIsLookedUp(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int // the fault's answer; 0 when WUG answers late
+	}{
+		{name: "500", status: http.StatusInternalServerError},
+		{name: "502", status: http.StatusBadGateway},
+		{name: "504", status: http.StatusGatewayTimeout},
+		{name: "late"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(0)},
+				wugtest.WithClientOptions(wug.WithTimeout(time.Second)))
+			src := &fakeSource{devs: testDevices(10)}
+			for i := range src.devs { // one group path: one template apply
+				src.devs[i].Site = src.devs[0].Site
+			}
+			e.job.Source = src
+			if tt.status != 0 {
+				e.wug.FailNext(wugtest.Fault{Route: routeTemplate, Status: tt.status})
+			} else {
+				e.wug.MisbehaveNext(wugtest.Misbehave{Route: routeTemplate, Kind: wugtest.ApplyThenLate})
+			}
+			res := e.run(t, RunOptions{})
+			// The fault landed on the apply, and the addresses were
+			// looked up after it: an apply WUG refused is sent once
+			// more, one it applied late is not.
+			st := statuses(e.wug, routeTemplate)
+			if tt.status != 0 && (len(st) != 2 || st[0] != tt.status) || tt.status == 0 && len(st) != 1 {
+				t.Errorf("answers to the template apply %v; want %d then one more apply, or one late apply", st, tt.status)
+			}
+			if e.lookups() == 0 {
+				t.Error("the addresses were not looked up after the unknown outcome")
+			}
+			if res.Counts.Added != 10 || res.Counts.Failed != 0 {
+				t.Errorf("counts %+v, want 10 added", res.Counts)
+			}
+			e.checkDistinct(t, 10)
+		})
+	}
+}
+
+// Maintenance a person set in WUG on an active device stays: a run that
+// updates the device's metadata sends no maintenance request, as the README
+// promises ("maintenance set by hand stays").
+func TestE2EMaintenanceSetByHandStays(t *testing.T) {
+	t.Parallel()
+	e := stateE2E(t, Mapping{})
+	id, _ := e.addNetBoxDevice(t, "edge-4", e.nb.Catalog().Sites[0].Slug, "172.31.4.4/24")
+	if res := e.run(t, RunOptions{}); res.Counts.Failed != 0 {
+		t.Fatalf("first run: %+v", res.Counts)
+	}
+	rec, _ := e.device(t, "172.31.4.4")
+	hand := wug.Maintenance{Enabled: true, Reason: "cabling work"}
+	if err := e.wug.Client().Devices.SetMaintenance(context.Background(), rec.WUGDeviceID, hand); err != nil {
+		t.Fatal(err)
+	}
+	e.rerun(t, func() { e.updateDevice(t, id, func(d *netboxtest.Device) { d.Serial = "SN-NEW" }) },
+		map[string]int{"PATCH /api/v1/devices/{deviceId}/attributes/-": 1})
+	if _, d := e.device(t, "172.31.4.4"); !d.Maintenance || d.MaintenanceReason != hand.Reason {
+		t.Errorf("maintenance %v (%q) after the run, want the hand-set %q kept", d.Maintenance, d.MaintenanceReason, hand.Reason)
+	}
+}
+
+// An object that leaves the selection keeps its write-back fields while
+// its WUG device stays (removal keep, with no NetBox write), and has them
+// cleared by the run that puts its device in maintenance, as the README
+// promises. The delete policy is TestWriteBackEndToEnd's.
+func TestWriteBackFieldsFollowTheRemovalPolicy(t *testing.T) {
+	t.Parallel()
+	for _, policy := range []RemovalPolicy{RemoveKeep, RemoveMaintenance} {
+		t.Run(string(policy), func(t *testing.T) {
+			t.Parallel()
+			e := newWriteBackE2E(t, 10, WriteBack{})
+			e.job.Connection.Removal = policy
+			e.run(t, RunOptions{})
+			var gone store.Record
+			for _, r := range e.records(t) {
+				if r.Status == store.StatusExported {
+					gone = r
+					break
+				}
+			}
+			if gone.WUGDeviceID == "" {
+				t.Fatal("nothing exported")
+			}
+			if _, err := e.nb.UpdateDevice(gone.ObjectID, func(d *netboxtest.Device) { d.Status = "offline" }); err != nil {
+				t.Fatal(err)
+			}
+			e.nb.ResetRequests()
+			res := e.run(t, RunOptions{ForceRemove: true})
+			cf := e.fakeDevice(t, gone.ObjectID).CustomFields
+			if policy == RemoveKeep {
+				if res.Counts.Removed != 0 || e.nb.Writes() != 0 || cf[netbox.FieldWUGSyncState] != netbox.SyncExported {
+					t.Errorf("keep: removed %d, %d NetBox writes, sync state %v; want 0, 0 and %q kept",
+						res.Counts.Removed, e.nb.Writes(), cf[netbox.FieldWUGSyncState], netbox.SyncExported)
+				}
+				return
+			}
+			if res.Counts.Removed != 1 || res.WriteBack == nil || res.WriteBack.Cleared != 1 {
+				t.Fatalf("maintenance: removed %d, write-back %+v; want 1 removed and cleared", res.Counts.Removed, res.WriteBack)
+			}
+			if d, _ := e.wug.Device(gone.WUGDeviceID); !d.Maintenance {
+				t.Error("the removed device is not in maintenance")
+			}
+			for _, f := range []string{netbox.FieldWUGDeviceID, netbox.FieldWUGSyncState} {
+				if cf[f] != nil {
+					t.Errorf("%s = %v after the removal, want it cleared", f, cf[f])
+				}
+			}
+		})
+	}
+}
+
+// A run with write-back on creates no custom field in NetBox, as the
+// README promises ("created by an explicit step, never by a run"): without
+// the setup step the export still succeeds, with a warning.
+func TestWriteBackRunCreatesNoField(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
+	e.job.WriteBack = &WriteBack{}
+	res := e.run(t, RunOptions{})
+	if n := e.nb.Count(netboxtest.RouteCreateCustomFields); n != 0 {
+		t.Errorf("the run sent %d custom-field creations, want none", n)
+	}
+	if res.Status != store.RunSucceeded || res.Counts.Added == 0 || len(res.Warnings) == 0 {
+		t.Errorf("run without setup: status %s, counts %+v, warnings %v; want it exported with a warning", res.Status, res.Counts, res.Warnings)
+	}
+	t.Logf("warnings: %v", res.Warnings)
+}
+
+// The fields write-back fills in NetBox are WUG's side, never sent back
+// to WUG: after a run with write-back (and the WUG state) on, no WUG device
+// carries them as attributes, and the next, unchanged run writes nothing
+// to either server.
+func TestWriteBackFieldsDoNotReachWUG(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(20)})
+	e.job.WriteBack = &WriteBack{DeviceLink: testDeviceLink, State: true}
+	if _, err := (&Connection{export: e.job}).SetupWriteBack(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t, RunOptions{})
+	if res := e.run(t, RunOptions{}); res.WriteBack == nil || res.WriteBack.Written == 0 {
+		t.Fatalf("the second run wrote no WUG state back: %+v", res.WriteBack)
+	}
+	e.nb.ResetRequests()
+	e.wug.ResetRequests()
+	res := e.run(t, RunOptions{})
+	if w := e.wugWrites(); w != 0 || res.Counts.Updated != 0 {
+		t.Errorf("unchanged run after write-back: %d WUG writes, counts %+v; want none", w, res.Counts)
+	}
+	if w := e.nb.Writes(); w != 0 {
+		t.Errorf("unchanged run after write-back: %d NetBox writes, want none", w)
+	}
+	for _, d := range e.wug.Devices() {
+		for _, f := range netbox.WriteBackFields(true) {
+			if v, ok := d.Attributes["NetBox.CF."+f.Name]; ok {
+				t.Errorf("WUG device %s carries write-back field %s = %q", d.ID, f.Name, v)
+			}
+		}
+	}
+}
+
+// A WUG metadata update changes no write-back field, so the run writes
+// nothing to NetBox and wug_last_sync stays.
+func TestWriteBackMetadataUpdateWritesNothing(t *testing.T) {
+	t.Parallel()
+	e := newWriteBackE2E(t, 10, WriteBack{DeviceLink: testDeviceLink})
+	e.run(t, RunOptions{})
+	var r store.Record
+	for _, rec := range e.records(t) {
+		if rec.Status == store.StatusExported {
+			r = rec
+			break
+		}
+	}
+	before := e.fakeDevice(t, r.ObjectID).CustomFields[netbox.FieldWUGLastSync]
+	if _, err := e.nb.UpdateDevice(r.ObjectID, func(d *netboxtest.Device) { d.Serial = "SN-CHANGED" }); err != nil {
+		t.Fatal(err)
+	}
+	e.nb.ResetRequests()
+	e.wug.ResetRequests()
+	later := e.job.now().Add(time.Hour)
+	e.job.Now = func() time.Time { return later }
+	if res := e.run(t, RunOptions{}); res.Counts.Updated != 1 {
+		t.Fatalf("counts %+v, want one update", res.Counts)
+	}
+	if e.wug.Count(routeAttributes) != 1 {
+		t.Fatalf("%d attribute writes to WUG, want the update's 1", e.wug.Count(routeAttributes))
+	}
+	if w := e.nb.Writes(); w != 0 {
+		t.Errorf("the update run made %d NetBox writes, want 0", w)
+	}
+	if got := e.fakeDevice(t, r.ObjectID).CustomFields[netbox.FieldWUGLastSync]; got != before {
+		t.Errorf("%s moved from %v to %v", netbox.FieldWUGLastSync, before, got)
+	}
+}
+
+// The drift report reads WUG's device listing once and the selection once,
+// and writes to neither server, as the README promises.
+func TestDriftReadsOnceAndWritesNothing(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(30)})
+	e.run(t, RunOptions{})
+	e.nb.ResetRequests()
+	e.wug.ResetRequests()
+	if _, err := (&Connection{export: e.job}).Drift(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if w := e.wugWrites(); w != 0 {
+		t.Errorf("the drift report sent %d WUG writes", w)
+	}
+	if w := e.nb.Writes(); w != 0 {
+		t.Errorf("the drift report sent %d NetBox writes", w)
+	}
+	if n := e.wug.Count(routeListing); n != 1 {
+		t.Errorf("the drift report listed WUG's devices in %d requests, want 1 (one page)", n)
+	}
+	if n := e.nb.Count(netboxtest.RouteDevices); n != 1 {
+		t.Errorf("the drift report read NetBox's devices in %d requests, want 1 (one page)", n)
+	}
+}
