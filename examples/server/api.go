@@ -317,21 +317,12 @@ func (s *service) handleStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	name := c.cfg.Name
-	// A run whose holder is gone is not in progress, whoever asks first.
-	if _, err := s.sched.RecoverRuns(ctx, name); err != nil {
-		s.log.Warn("status: recovering the runs of gone holders failed", "connection", name, "err", err)
-	}
-	counts, err := s.st.CountByStatus(ctx, name)
+	o, err := s.exportOverview(ctx, name)
 	if err != nil {
-		s.storeError(w, "counting records", err)
+		s.storeError(w, "reading the connection's exports", err)
 		return
 	}
 	runs, err := s.st.Runs(ctx, store.RunQuery{Connection: name, Limit: recentRuns})
-	if err != nil {
-		s.storeError(w, "listing runs", err)
-		return
-	}
-	last, err := s.st.Runs(ctx, store.RunQuery{Connection: name, Kind: store.RunExport, Limit: 1})
 	if err != nil {
 		s.storeError(w, "listing runs", err)
 		return
@@ -344,37 +335,22 @@ func (s *service) handleStatus(w http.ResponseWriter, r *http.Request) {
 	resp := statusResponse{
 		Connection: connectionJSON{ID: c.cfg.ID, Name: name, WUGURL: c.cfg.WUG.URL, EnableNetBoxExport: c.enabled,
 			ExportIntervalMinutes: *c.cfg.ExportIntervalMinutes, AutoScanExportedIPs: *c.cfg.AutoScanExportedIPs},
-		Counts:       counts,
+		Counts:       o.Counts,
+		Total:        o.Total,
+		InProgress:   o.InProgress,
+		NextExport:   timePtr(o.NextExport),
 		RecentRuns:   make([]runJSON, 0, len(runs)),
 		RecentErrors: errs,
-	}
-	for _, n := range counts {
-		resp.Total += n
 	}
 	for _, run := range runs {
 		resp.RecentRuns = append(resp.RecentRuns, newRunJSON(run))
 	}
-	if len(last) > 0 {
-		lr := newRunJSON(last[0])
+	if o.Latest != nil {
+		lr := newRunJSON(*o.Latest)
 		resp.LastExport = &lr
-		// Another replica's run shows here as running.
-		if last[0].Status == store.RunRunning {
-			resp.InProgress, resp.RunningRunID, resp.RunningHolder = true, last[0].ID, last[0].Lease.Holder
-		}
 	}
-	if st, err := s.sched.Status(name); err == nil {
-		if st.Running {
-			resp.InProgress = true
-			if st.RunID != "" && st.RunID != resp.RunningRunID {
-				resp.RunningRunID, resp.RunningHolder = st.RunID, ""
-				for _, run := range runs {
-					if run.ID == st.RunID {
-						resp.RunningHolder = run.Lease.Holder
-					}
-				}
-			}
-		}
-		resp.NextExport = timePtr(st.NextExport)
+	if o.Running != nil {
+		resp.RunningRunID, resp.RunningHolder = o.Running.ID, o.Running.Lease.Holder
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

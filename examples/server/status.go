@@ -450,40 +450,16 @@ func (p *statusPage) renderIndex(w http.ResponseWriter, r *http.Request, sess *s
 func (p *statusPage) connection(ctx context.Context, c *conn) (connView, error) {
 	name := c.cfg.Name
 	cv := connView{ID: c.cfg.ID, Name: name, WUGURL: c.cfg.WUG.URL, Enabled: c.enabled, Interval: c.cfg.Interval()}
-	// A run whose holder is gone is not in progress, whoever asks first.
-	if _, err := p.svc.sched.RecoverRuns(ctx, name); err != nil {
-		p.svc.log.Warn("status page: recovering the runs of gone holders failed", "connection", name, "err", err)
-	}
-	if st, err := p.svc.sched.Status(name); err == nil {
-		cv.NextExport = st.NextExport
-		if st.Running && st.RunID != "" {
-			if run, err := p.svc.st.Run(ctx, st.RunID); err == nil {
-				cv.Running = &run
-			}
-		}
-	}
-	runs, err := p.svc.st.Runs(ctx, store.RunQuery{Connection: name, Kind: store.RunExport, Limit: 5})
+	o, err := p.svc.exportOverview(ctx, name)
 	if err != nil {
 		return cv, err
 	}
-	for i := range runs {
-		switch {
-		case runs[i].Status == store.RunRunning && cv.Running == nil:
-			cv.Running = &runs[i]
-		case runs[i].Status != store.RunRunning && cv.Last == nil:
-			cv.Last = &runs[i]
-		}
-	}
-	counts, err := p.svc.st.CountByStatus(ctx, name)
-	if err != nil {
-		return cv, err
-	}
+	cv.NextExport, cv.Running, cv.Last, cv.Total = o.NextExport, o.Running, o.Finished, o.Total
 	for _, s := range store.Statuses {
-		cv.Counts = append(cv.Counts, statusCount{s, counts[s]})
-		cv.Total += counts[s]
+		cv.Counts = append(cv.Counts, statusCount{s, o.Counts[s]})
 	}
-	cv.Errors = counts[store.StatusError]
-	cv.Backlog = counts[store.StatusScanTriggered]
+	cv.Errors = o.Counts[store.StatusError]
+	cv.Backlog = o.Counts[store.StatusScanTriggered]
 	if cv.Backlog > 0 {
 		for rec, err := range p.svc.st.Records(ctx, store.Query{Connection: name, Statuses: []store.Status{store.StatusScanTriggered}}) {
 			if err != nil {

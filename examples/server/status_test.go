@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"iter"
 	"log/slog"
@@ -597,4 +598,117 @@ func holdWUGListing(t *testing.T, f *fixture) (held func() bool, release func())
 		return n.Load() > 0
 	}
 	return held, release
+}
+
+// pageConn is what the status page shows of connection 1's exports.
+type pageConn struct {
+	RunningID, Holder string // the running run, empty when the page shows none
+	Total             string
+}
+
+var (
+	connOneInPage = regexp.MustCompile(`(?s)<section class="conn" id="conn-1".*?</section>`)
+	runningInPage = regexp.MustCompile(`<p class="running" data-run-id="([^"]*)">.*?(?:, held by ([^<]*))?</p>`)
+	totalInPage   = regexp.MustCompile(`data-status="total"><span class="n">(\d+)</span>`)
+	idleRunInPage = `<p class="idle">No export running.</p>`
+)
+
+// TestStatusPageAndAPIAgree puts a connection in each state of its exports
+// and checks that the JSON status and the status page name the same running
+// run with the same holder, and the same record total.
+func TestStatusPageAndAPIAgree(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		// start puts the connection in the state and returns the run that
+		// is to show as running ("" for none).
+		start func(t *testing.T, f *fixture) (runID string)
+	}{
+		{"no run", func(t *testing.T, f *fixture) string { return "" }},
+		{"a finished run", func(t *testing.T, f *fixture) string {
+			_, ans := doJSON(t, "POST", f.srv.URL+"/api/plugins/wug-sync/connections/1/export/", testToken, "")
+			id, _ := ans["run_id"].(string)
+			if run := waitRun(t, f.st, id); run.Status != store.RunSucceeded {
+				t.Fatalf("run = %+v, want it succeeded", run)
+			}
+			return ""
+		}},
+		{"this process's run", func(t *testing.T, f *fixture) string {
+			held, _ := holdWUGListing(t, f)
+			code, ans := doJSON(t, "POST", f.srv.URL+"/api/plugins/wug-sync/connections/1/export/", testToken, "")
+			if code != http.StatusAccepted || !held() {
+				t.Fatalf("trigger: %d %v, or the run was not held at its WUG listing", code, ans)
+			}
+			return ans["run_id"].(string)
+		}},
+		{"another replica's run", func(t *testing.T, f *fixture) string {
+			ctx := context.Background()
+			l, err := f.st.AcquireLease(ctx, "wugsync/export/main", "replica-2.example/41/4026531836/cafe#1", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run, err := f.st.BeginRun(ctx, store.Run{Connection: "main", Kind: store.RunExport, Trigger: store.TriggerSchedule, Lease: l})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return run.ID
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, 10)
+			cookie, _ := f.signIn()
+			wantID := tt.start(t, f)
+			wantHolder := ""
+			if wantID != "" {
+				run, err := f.st.Run(context.Background(), wantID)
+				if err != nil || run.Status != store.RunRunning || run.Lease.Holder == "" {
+					t.Fatalf("the run to show: %+v, %v; want it running with a holder", run, err)
+				}
+				wantHolder = run.Lease.Holder
+			}
+
+			code, st := doJSON(t, "GET", f.srv.URL+"/api/plugins/wug-sync/connections/1/export-status/", testToken, "")
+			if code != http.StatusOK {
+				t.Fatalf("export status: %d %v", code, st)
+			}
+			id, _ := st["running_run_id"].(string)
+			holder, _ := st["running_holder"].(string)
+			api := pageConn{RunningID: id, Holder: holder, Total: fmt.Sprint(st["total"])}
+			if st["in_progress"] != (wantID != "") {
+				t.Errorf("API in_progress = %v, want %v", st["in_progress"], wantID != "")
+			}
+
+			resp, body := f.send(pageReq{path: "/status/", cookie: cookie})
+			section := connOneInPage.FindString(body)
+			if resp.StatusCode != http.StatusOK || section == "" {
+				t.Fatalf("status page: %d, connection 1 found: %v\n%s", resp.StatusCode, section != "", body)
+			}
+			var page pageConn
+			if m := runningInPage.FindStringSubmatch(section); m != nil {
+				page.RunningID, page.Holder = m[1], html.UnescapeString(m[2])
+			} else if !strings.Contains(section, idleRunInPage) {
+				t.Errorf("the page shows neither a running run nor none:\n%s", section)
+			}
+			if m := totalInPage.FindStringSubmatch(section); m != nil {
+				page.Total = m[1]
+			}
+
+			counts, err := f.st.CountByStatus(context.Background(), "main")
+			if err != nil {
+				t.Fatal(err)
+			}
+			total := 0
+			for _, n := range counts {
+				total += n
+			}
+			want := pageConn{RunningID: wantID, Holder: wantHolder, Total: fmt.Sprint(total)}
+			if diff := cmp.Diff(want, api); diff != "" {
+				t.Errorf("API (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(api, page); diff != "" {
+				t.Errorf("the status page disagrees with the API (-API +page):\n%s", diff)
+			}
+		})
+	}
 }
