@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -241,5 +242,88 @@ func TestDriftReadsOnceAndWritesNothing(t *testing.T) {
 	}
 	if n := e.nb.Count(netboxtest.RouteDevices); n != 1 {
 		t.Errorf("the drift report read NetBox's devices in %d requests, want 1 (one page)", n)
+	}
+}
+
+// Objects exported by scan carry scan_pending until the scan monitor links
+// their devices; the next export then writes their WUG device and, with the
+// journal on, records in NetBox that each was added to WUG, as the README
+// promises for every object added, once, even when NetBox refused the
+// fields the first time; a run after that writes nothing.
+func TestWriteBackScannedObjects(t *testing.T) {
+	t.Parallel()
+	e := newWriteBackE2E(t, 30, WriteBack{DeviceLink: testDeviceLink, Journal: true})
+	e.job.Connection.Scan = true
+	plan := e.run(t, RunOptions{dryRun: true})
+	var addrs []string
+	for _, d := range plan.Plan.Decisions {
+		if d.Action == ActionScan {
+			addrs = append(addrs, d.Key.Address.String())
+		}
+	}
+	if len(addrs) == 0 {
+		t.Fatal("nothing to scan")
+	}
+	e.wug.SetReachable(addrs...)
+	if res := e.run(t, RunOptions{}); res.Counts.Scanned != len(addrs) {
+		t.Fatalf("scan run: %+v, want %d scanned", res.Counts, len(addrs))
+	}
+	pending := map[int64]bool{}
+	for _, r := range e.records(t) {
+		if r.Status != store.StatusScanTriggered {
+			continue
+		}
+		pending[r.ObjectID] = true
+		if s := e.fakeDevice(t, r.ObjectID).CustomFields[netbox.FieldWUGSyncState]; s != netbox.SyncScanPending {
+			t.Errorf("device %d: sync state %v while its scan runs, want %q", r.ObjectID, s, netbox.SyncScanPending)
+		}
+	}
+	if n := len(e.nb.JournalEntries()); n != 0 {
+		t.Errorf("%d journal entries before any device was added", n)
+	}
+
+	e.wug.CompleteScans()
+	mon := &scanJob{Connection: "wug1", WUG: e.job.WUG, Store: e.st, Source: e.job.Source,
+		Selector: e.job.Connection.Selector, Transformer: e.tr}
+	if sr, err := mon.Run(context.Background(), store.TriggerManual); err != nil || sr.Linked != len(addrs) {
+		t.Fatalf("monitor: %+v, %v; want %d linked", sr, err, len(addrs))
+	}
+	added := func() map[int64]int {
+		n := map[int64]int{}
+		for _, j := range e.nb.JournalEntries() {
+			if j.Kind == netbox.JournalSuccess {
+				n[j.ObjectID]++
+			}
+		}
+		return n
+	}
+	// NetBox refuses the fields once: nothing is journaled until it has
+	// taken them, so the next run journals each object once.
+	e.nb.FailNext(netboxtest.Fault{Route: netboxtest.RoutePatchDevices, Status: http.StatusBadRequest, Times: 1})
+	if res := e.run(t, RunOptions{}); res.WriteBack == nil || len(res.WriteBack.Errors) == 0 {
+		t.Fatalf("the refused write-back reported no error: %+v", res.WriteBack)
+	}
+	if n := len(added()); n != 0 {
+		t.Fatalf("%d objects journaled as added while NetBox refused their fields", n)
+	}
+	e.run(t, RunOptions{})
+	journaled := added()
+	for _, r := range e.records(t) {
+		if !pending[r.ObjectID] {
+			continue
+		}
+		cf := e.fakeDevice(t, r.ObjectID).CustomFields
+		if cf[netbox.FieldWUGSyncState] != netbox.SyncExported || fmt.Sprint(cf[netbox.FieldWUGDeviceID]) != r.WUGDeviceID {
+			t.Errorf("device %d after linking: sync state %v, WUG device %v; want exported, %s",
+				r.ObjectID, cf[netbox.FieldWUGSyncState], cf[netbox.FieldWUGDeviceID], r.WUGDeviceID)
+		}
+		if journaled[r.ObjectID] != 1 {
+			t.Errorf("device %d: %d journal entries saying it was added, want 1", r.ObjectID, journaled[r.ObjectID])
+		}
+	}
+	e.nb.ResetRequests()
+	e.run(t, RunOptions{})
+	if w := e.nb.Writes(); w != 0 {
+		t.Errorf("the run after linking made %d NetBox writes, want 0", w)
 	}
 }

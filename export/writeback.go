@@ -34,8 +34,8 @@ import (
 // or delete) and that is no longer selected gets its id, link and state
 // cleared (set to null), with wug_last_sync set; under RemoveKeep the WUG
 // device stays and so do the fields. With Journal set, an object whose
-// WUG device a run creates (add or re-add) and an object removed from WUG
-// also get a NetBox journal entry.
+// WUG device a run creates (add or re-add), or first finds linked after a
+// scan, and an object removed from WUG also get a NetBox journal entry.
 //
 // A NetBox write that fails does not fail the run: it is a warning of the
 // run and listed in Result.WriteBack. The fields of a selected object are
@@ -305,12 +305,21 @@ func (wb *writeBack) finish(ctx context.Context, st store.Store, conn string, no
 		}
 	}
 	res.Cleared = len(updates)
+	// A device a scan added is journaled by the export that first finds
+	// it linked (its fields still say the scan is pending), once NetBox
+	// has taken the new fields, so a refused write does not journal twice.
+	scanned := map[netbox.ObjectRef]netbox.JournalEntry{}
 	for i := range wb.objects {
 		o := &wb.objects[i]
-		if ch := netbox.ChangedFields(o.have, wb.want(o, recs, failed)); ch != nil {
+		want := wb.want(o, recs, failed)
+		if ch := netbox.ChangedFields(o.have, want); ch != nil {
 			ch[netbox.FieldWUGLastSync] = now
 			updates = append(updates, netbox.FieldUpdate{ObjectRef: o.ref, Fields: ch})
 			res.Written++
+			id, ok := want[netbox.FieldWUGDeviceID].(int64)
+			if wb.cfg.Journal && ok && !journaled[o.ref] && o.have[netbox.FieldWUGSyncState] == netbox.SyncScanPending {
+				scanned[o.ref] = netbox.AddedToWUG(o.ref, id, wb.link(strconv.FormatInt(id, 10)))
+			}
 		}
 	}
 	var errs []error
@@ -318,6 +327,11 @@ func (wb *writeBack) finish(ctx context.Context, st store.Store, conn string, no
 		wr, err := wb.nb.UpdateCustomFields(ctx, updates, wb.cfg.PageSize)
 		res.Requests += wr.Requests
 		errs = append(errs, err)
+		for _, ref := range wr.Written {
+			if j, ok := scanned[ref]; ok {
+				journal = append(journal, j)
+			}
+		}
 	}
 	if len(journal) > 0 {
 		wr, err := wb.nb.AddJournalEntries(ctx, journal, wb.cfg.PageSize)
