@@ -97,11 +97,12 @@ func (ex *executor) updateOne(ctx context.Context, d *Decision) (store.Written, 
 		if _, err := ex.wug.UpdateMetadata(ctx, cur, d.candidate.Template, ex.cfg.owned, props); err != nil {
 			return store.Written{}, err
 		}
-		if !adopted(d) {
-			// wugsync put the device in the candidate's group (a scan
-			// linked without its metadata, or a record from before
-			// wugsync kept what it wrote): record it, so the device
-			// follows later moves.
+		if d.record != nil && d.record.ScanDiscovered && !adopted(d) {
+			// A scan wugsync started in the candidate's group found the
+			// device, and it was linked without its metadata: record
+			// the group, so the device follows later moves. A record
+			// from before wugsync kept what it wrote may be an adopted
+			// device's, so its group stays unknown.
 			want.GroupPath = d.candidate.GroupPath
 		}
 		return want, nil
