@@ -11,6 +11,7 @@ import (
 
 	"github.com/wugsync/wugsync/store"
 	"github.com/wugsync/wugsync/store/internal/pgtest"
+	"github.com/wugsync/wugsync/store/internal/sqltest"
 	"github.com/wugsync/wugsync/store/storetest"
 )
 
@@ -95,13 +96,7 @@ func opener(t *testing.T, schema string) storetest.Opener {
 func TestMigrateTogether(t *testing.T) {
 	t.Parallel()
 	stores := storetest.OpenTogether(t, 6, opener(t, pgtest.Schema(t)))
-	var n, v int
-	if err := stores[0].(*Store).pool.QueryRow(context.Background(), `SELECT count(*), max(version) FROM schema_version`).Scan(&n, &v); err != nil {
-		t.Fatal(err)
-	}
-	if n != SchemaVersion() || v != SchemaVersion() {
-		t.Errorf("schema_version: %d rows, max %d; want %d", n, v, SchemaVersion())
-	}
+	sqltest.CheckSchemaVersion(t, stores[0].(*Store).core.DB, SchemaVersion())
 }
 
 // TestSchemaNameQuoted opens a store in a schema whose name needs quoting:

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/wugsync/wugsync/store/internal/pgtest"
+	"github.com/wugsync/wugsync/store/internal/sqltest"
 	"github.com/wugsync/wugsync/store/storetest"
 )
 
@@ -29,23 +30,12 @@ func TestUpgradeFromVersion2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(pool.Close)
 	if err := migrate(ctx, pool, schema, migrations[:2]); err != nil {
-		pool.Close()
 		t.Fatal(err)
 	}
 	recs := storetest.UpgradeRecords("wug-a", 40)
-	for _, r := range recs {
-		if _, err := pool.Exec(ctx, `INSERT INTO records (connection, vrf, address, object_kind, object_id, object_name, status, reason,
-			wug_device_id, scan_id, scan_state, scan_discovered, fingerprint, attempts, last_error,
-			created_at, updated_at, exported_at, scan_triggered_at, scan_completed_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-			r.Connection, r.VRF, r.Address.String(), string(r.ObjectKind), r.ObjectID, r.ObjectName, string(r.Status), string(r.Reason),
-			r.WUGDeviceID, r.ScanID, r.ScanState, r.ScanDiscovered, r.Fingerprint, r.Attempts, r.LastError,
-			r.CreatedAt, r.UpdatedAt, ts(r.ExportedAt), ts(r.ScanTriggeredAt), ts(r.ScanCompletedAt)); err != nil {
-			pool.Close()
-			t.Fatalf("insert %s the version-2 way: %v", r.Key, err)
-		}
-	}
+	sqltest.InsertVersion2(t, db{pool}, dialect.Placeholder, func(t time.Time) any { return t }, recs)
 	pool.Close()
 
 	s, err := Open(ctx, pgtest.DSN(t), WithSchema(schema), WithMaxConns(2))
@@ -53,17 +43,5 @@ func TestUpgradeFromVersion2(t *testing.T) {
 		t.Fatalf("open a version-2 schema: %v", err)
 	}
 	defer s.Close()
-	var v int
-	if err := s.pool.QueryRow(ctx, `SELECT max(version) FROM schema_version`).Scan(&v); err != nil || v != SchemaVersion() || v < 3 {
-		t.Fatalf("schema version after open: %d, %v; want %d (at least 3)", v, err, SchemaVersion())
-	}
-	storetest.CheckUpgraded(t, s, recs)
-}
-
-// ts is a time as schema version 2 bound it: NULL for the zero time.
-func ts(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
+	sqltest.CheckUpgraded(t, s, s.core.DB, SchemaVersion(), recs)
 }

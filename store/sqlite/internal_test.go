@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/wugsync/wugsync/store"
+	"github.com/wugsync/wugsync/store/internal/sqltest"
 	"github.com/wugsync/wugsync/store/storetest"
 )
 
@@ -119,13 +120,7 @@ func TestOpenTogether(t *testing.T) {
 	t.Parallel()
 	stores := storetest.OpenTogether(t, 4, opener(filepath.Join(t.TempDir(), "wugsync.db")))
 	s := stores[0].(*Store)
-	var n, v int
-	if err := s.r.QueryRow(`SELECT count(*), max(version) FROM schema_version`).Scan(&n, &v); err != nil {
-		t.Fatal(err)
-	}
-	if n != SchemaVersion() || v != SchemaVersion() {
-		t.Errorf("schema_version: %d rows, max %d; want %d", n, v, SchemaVersion())
-	}
+	sqltest.CheckSchemaVersion(t, s.core.DB, SchemaVersion())
 	var mode string
 	if err := s.r.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal mode %q, %v; want wal", mode, err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wugsync/wugsync/store/internal/sqltest"
 	"github.com/wugsync/wugsync/store/storetest"
 )
 
@@ -29,17 +30,7 @@ func TestUpgradeFromVersion2(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs := storetest.UpgradeRecords("wug-a", 40)
-	for _, r := range recs {
-		if _, err := w.Exec(`INSERT INTO records (connection, vrf, address, object_kind, object_id, object_name, status, reason,
-			wug_device_id, scan_id, scan_state, scan_discovered, fingerprint, attempts, last_error,
-			created_at, updated_at, exported_at, scan_triggered_at, scan_completed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.Connection, r.VRF, r.Address.String(), string(r.ObjectKind), r.ObjectID, r.ObjectName, string(r.Status), string(r.Reason),
-			r.WUGDeviceID, r.ScanID, r.ScanState, r.ScanDiscovered, r.Fingerprint, r.Attempts, r.LastError,
-			r.CreatedAt.UnixMicro(), r.UpdatedAt.UnixMicro(), micros(r.ExportedAt), micros(r.ScanTriggeredAt), micros(r.ScanCompletedAt)); err != nil {
-			t.Fatalf("insert %s the version-2 way: %v", r.Key, err)
-		}
-	}
+	sqltest.InsertVersion2(t, old.core.DB, dialect.Placeholder, func(t time.Time) any { return t.UnixMicro() }, recs)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -49,18 +40,5 @@ func TestUpgradeFromVersion2(t *testing.T) {
 		t.Fatalf("open a version-2 file: %v", err)
 	}
 	defer s.Close()
-	var v int
-	if err := s.r.QueryRow(`SELECT max(version) FROM schema_version`).Scan(&v); err != nil || v != SchemaVersion() || v < 3 {
-		t.Fatalf("schema version after open: %d, %v; want %d (at least 3)", v, err, SchemaVersion())
-	}
-	storetest.CheckUpgraded(t, s, recs)
-}
-
-// micros is a time as schema version 2 kept it: microseconds since the
-// epoch, NULL for the zero time.
-func micros(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMicro()
+	sqltest.CheckUpgraded(t, s, s.core.DB, SchemaVersion(), recs)
 }
