@@ -62,14 +62,8 @@ func TestQueryPlan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		plan := strings.Join(lines, "\n")
-		t.Logf("%s:\n%s\n%s", tc.name, query, plan)
-		if !strings.Contains(plan, "Index Scan using records_by_status on records") {
-			t.Errorf("%s: plan does not scan records_by_status:\n%s", tc.name, plan)
-		}
-		if strings.Contains(plan, "Sort") {
-			t.Errorf("%s: plan sorts:\n%s", tc.name, plan)
-		}
+		sqltest.CheckPlan(t, tc.name, query, strings.Join(lines, "\n"), "Index Scan using records_by_status on records",
+			map[string]string{"Sort": "sorts"})
 	}
 }
 

@@ -85,17 +85,8 @@ func TestQueryPlan(t *testing.T) {
 		if tc.query == "" {
 			tc.query, tc.args = dialect.PageQuery(q)
 		}
-		plan := queryPlan(t, s.r, tc.query, tc.args...)
-		t.Logf("%s:\n%s\n%s", tc.name, tc.query, plan)
-		if !strings.Contains(plan, tc.want) {
-			t.Errorf("%s: plan does not contain %q:\n%s", tc.name, tc.want, plan)
-		}
-		if strings.Contains(plan, "TEMP B-TREE") {
-			t.Errorf("%s: plan sorts:\n%s", tc.name, plan)
-		}
-		if strings.Contains(plan, "SCAN records") {
-			t.Errorf("%s: plan scans the whole table or an index of it:\n%s", tc.name, plan)
-		}
+		sqltest.CheckPlan(t, tc.name, tc.query, queryPlan(t, s.r, tc.query, tc.args...), tc.want,
+			map[string]string{"TEMP B-TREE": "sorts", "SCAN records": "scans the whole table or an index of it"})
 	}
 }
 

@@ -41,6 +41,22 @@ func CheckUpgraded(t *testing.T, st store.Store, conn sqlstore.Conn, version int
 	storetest.CheckUpgraded(t, st, old)
 }
 
+// CheckPlan logs the plan of the query named name and checks that it holds
+// want and none of the keys of refused, each of which is refused for the
+// reason it maps to ("sorts", say).
+func CheckPlan(t *testing.T, name, query, plan, want string, refused map[string]string) {
+	t.Helper()
+	t.Logf("%s:\n%s\n%s", name, query, plan)
+	if !strings.Contains(plan, want) {
+		t.Errorf("%s: plan does not contain %q:\n%s", name, want, plan)
+	}
+	for marker, reason := range refused {
+		if strings.Contains(plan, marker) {
+			t.Errorf("%s: plan %s:\n%s", name, reason, plan)
+		}
+	}
+}
+
 // version2Columns are the records columns of schema version 2.
 var version2Columns = []string{"connection", "vrf", "address", "object_kind", "object_id", "object_name", "status", "reason",
 	"wug_device_id", "scan_id", "scan_state", "scan_discovered", "fingerprint", "attempts", "last_error",
