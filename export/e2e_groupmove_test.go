@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -26,41 +27,45 @@ const (
 type moveSetup struct {
 	e                  *e2e
 	addr, deviceID     string
+	ipID               int64 // the NetBox address's id
 	oldGroup, newGroup string
 	count              int
+	kept               []string // groups a person put the device in
 }
 
-func newMoveSetup(t *testing.T) *moveSetup {
+// newMoveSetup builds the move with mapping m, whose Group it sets.
+func newMoveSetup(t *testing.T, m Mapping) *moveSetup {
 	t.Helper()
 	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
-	tr, err := newTransformer(Mapping{Group: func(s Source) string {
+	m.Group = func(s Source) string {
 		if s.Device.Name == "core-9" {
 			return "My Network/Moving/" + s.Device.Site.Name
 		}
 		return "My Network/NetBox/" + s.Device.Site.Name
-	}})
+	}
+	tr, err := newTransformer(m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.job.Transformer = tr
 	sites := e.nb.Catalog().Sites
-	devID, _ := e.addNetBoxDevice(t, "core-9", sites[0].Slug, "172.31.9.9/24")
+	devID, ipID := e.addNetBoxDevice(t, "core-9", sites[0].Slug, "172.31.9.9/24")
 	e.run(t, RunOptions{})
-	m := &moveSetup{e: e, addr: "172.31.9.9",
+	ms := &moveSetup{e: e, addr: "172.31.9.9", ipID: ipID,
 		oldGroup: "My Network/Moving/" + sites[0].Name, newGroup: "My Network/Moving/" + sites[1].Name}
-	r, ok := e.recordAt(t, m.addr)
-	if !ok || r.WUGDeviceID == "" || r.Written.GroupPath != m.oldGroup {
-		t.Fatalf("first run's record %+v, want it linked in group %q", r, m.oldGroup)
+	r, ok := e.recordAt(t, ms.addr)
+	if !ok || r.WUGDeviceID == "" || r.Written.GroupPath != ms.oldGroup {
+		t.Fatalf("first run's record %+v, want it linked in group %q", r, ms.oldGroup)
 	}
-	if _, exists := e.wug.GroupByPath(m.newGroup); exists {
-		t.Fatalf("group %q exists before the move", m.newGroup)
+	if _, exists := e.wug.GroupByPath(ms.newGroup); exists {
+		t.Fatalf("group %q exists before the move", ms.newGroup)
 	}
-	m.deviceID, m.count = r.WUGDeviceID, e.wug.DeviceCount()
+	ms.deviceID, ms.count = r.WUGDeviceID, e.wug.DeviceCount()
 	if _, err := e.nb.UpdateDevice(devID, func(d *netboxtest.Device) { d.Site = sites[1].Slug }); err != nil {
 		t.Fatal(err)
 	}
 	e.wug.ResetRequests()
-	return m
+	return ms
 }
 
 // statuses lists the statuses the fake answered on route, in order
@@ -85,7 +90,7 @@ func (m *moveSetup) checkMoved(t *testing.T) {
 	if !ok {
 		t.Fatalf("WUG device %s is gone", m.deviceID)
 	}
-	if diff := cmp.Diff([]string{m.newGroup}, dev.Groups); diff != "" {
+	if diff := cmp.Diff(slices.Sorted(slices.Values(append([]string{m.newGroup}, m.kept...))), slices.Sorted(slices.Values(dev.Groups))); diff != "" {
 		t.Errorf("WUG device's groups (-want +got):\n%s", diff)
 	}
 	if n := e.wug.DeviceCount(); n != m.count {
@@ -160,7 +165,7 @@ func TestE2EGroupMoveFault(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m := newMoveSetup(t)
+			m := newMoveSetup(t, Mapping{})
 			e := m.e
 			tt.fault(e.wug, tt.route)
 			res, err := e.job.Run(t.Context(), RunOptions{})
@@ -215,7 +220,7 @@ func TestE2EGroupMoveKilled(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m := newMoveSetup(t)
+			m := newMoveSetup(t, Mapping{})
 			e := m.e
 			ctx, kill := context.WithCancel(t.Context())
 			var hits atomic.Int32
@@ -249,5 +254,106 @@ func TestE2EGroupMoveKilled(t *testing.T) {
 				t.Errorf("run after the move: %+v with %d writes, want nothing to do", res.Counts, e.wugWrites())
 			}
 		})
+	}
+}
+
+// Group moves off the plain path: a device renumbered and moved in one
+// run, a device whose old group a person deleted (it only joins the new
+// one, and keeps the group the person gave it), and, with
+// RemoveEmptyGroups, an old group that still holds a child group, which
+// stays.
+func TestE2EGroupMoveEdges(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name    string
+		mapping Mapping
+		change  func(t *testing.T, m *moveSetup)
+		check   func(t *testing.T, m *moveSetup)
+	}{
+		{name: "renumbered in the same run",
+			change: func(t *testing.T, m *moveSetup) {
+				m.e.renumber(t, m.ipID, "172.31.9.99/24")
+				m.addr = "172.31.9.99"
+			},
+			check: func(t *testing.T, m *moveSetup) {
+				if r, ok := m.e.recordAt(t, "172.31.9.9"); ok {
+					t.Errorf("a record is left at the old address: %+v", r)
+				}
+			}},
+		{name: "old group deleted by a person",
+			change: func(t *testing.T, m *moveSetup) {
+				c := m.e.wug.Client().Groups
+				ops := m.e.wug.AddGroup("My Network/Ops")
+				old, _ := m.e.wug.GroupByPath(m.oldGroup)
+				if _, err := c.MoveDevices(t.Context(), old.ID, ops, []string{m.deviceID}); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Delete(t.Context(), old.ID); err != nil {
+					t.Fatal(err)
+				}
+				m.kept = []string{"My Network/Ops"}
+			},
+			check: func(t *testing.T, m *moveSetup) {
+				if n := m.e.wug.Count(routeGroupLeave); n != 0 {
+					t.Errorf("%d leave requests for a group WUG no longer has", n)
+				}
+			}},
+		{name: "emptied old group with a child group kept", mapping: Mapping{RemoveEmptyGroups: true},
+			change: func(t *testing.T, m *moveSetup) { m.e.wug.AddGroup(m.oldGroup + "/Lab") },
+			check: func(t *testing.T, m *moveSetup) {
+				if members, ok := m.e.wug.GroupMembers(m.oldGroup); !ok || len(members) != 0 {
+					t.Errorf("old group: exists %v, members %v; want it kept, empty", ok, members)
+				}
+				if n := m.e.wug.Count("DELETE /api/v1/device-groups/{groupId}"); n != 0 {
+					t.Errorf("%d group deletions sent for a group with a child group", n)
+				}
+			}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := newMoveSetup(t, tt.mapping)
+			tt.change(t, m)
+			m.e.wug.ResetRequests()
+			if res := m.e.run(t, RunOptions{}); res.Counts.Updated != 1 || res.Counts.Failed+res.Counts.Added+res.Counts.Adopted != 0 {
+				t.Errorf("move run: %+v, want one update", res.Counts)
+			}
+			tt.check(t, m)
+			m.checkMoved(t)
+		})
+	}
+}
+
+// A device wugsync adopted was placed by a person: when its NetBox object
+// moves site, its attributes follow but it stays in the groups it was in,
+// and wugsync creates no group for it.
+func TestE2EGroupMoveLeavesAnAdoptedDevice(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
+	tr, err := newTransformer(Mapping{Group: func(s Source) string { return "My Network/Moving/" + s.Device.Site.Name }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.job.Transformer = tr
+	sites := e.nb.Catalog().Sites
+	devID, _ := e.addNetBoxDevice(t, "core-9", sites[0].Slug, "172.31.9.9/24")
+	id := e.wug.AddDevice(wugtest.Device{Name: "core 9", Address: "172.31.9.9", Groups: []string{"My Network/Hand"}})
+	if res := e.run(t, RunOptions{}); res.Counts.Adopted != 1 {
+		t.Fatalf("first run: %+v, want the device adopted", res.Counts)
+	}
+	if _, err := e.nb.UpdateDevice(devID, func(d *netboxtest.Device) { d.Site = sites[1].Slug }); err != nil {
+		t.Fatal(err)
+	}
+	if res := e.run(t, RunOptions{}); res.Counts.Updated == 0 || res.Counts.Failed != 0 {
+		t.Fatalf("move run: %+v, want the device updated", res.Counts)
+	}
+	dev, _ := e.wug.Device(id)
+	if diff := cmp.Diff([]string{"My Network/Hand"}, dev.Groups); diff != "" {
+		t.Errorf("adopted device's groups (-want +got):\n%s", diff)
+	}
+	if dev.Attributes["NetBox.Site"] != sites[1].Name {
+		t.Errorf("NetBox.Site = %q, want %q", dev.Attributes["NetBox.Site"], sites[1].Name)
+	}
+	if _, ok := e.wug.GroupByPath("My Network/Moving/" + sites[1].Name); ok {
+		t.Error("a group was created for the adopted device")
 	}
 }
