@@ -293,11 +293,13 @@ func (ex *executor) finish(ctx context.Context, outs []outcome) {
 			// the device yet, so the next export applies it.
 			r.Status, r.WUGDeviceID, r.ScanDiscovered, r.ScanCompletedAt = store.StatusScanCompleted, o.deviceID, true, now
 			r.Fingerprint, r.LastError = "", ""
+			r.Written = scanPlaced(&o.d)
 		case o.scanID != "":
 			r.Status, r.ScanID, r.ScanState, r.ScanDiscovered = store.StatusScanTriggered, o.scanID, "", false
 			r.ScanTriggeredAt, r.ScanCompletedAt, r.LastError = now, time.Time{}, ""
 			r.WUGDeviceID = ""
 			r.Fingerprint = o.d.candidate.Fingerprint
+			r.Written = scanPlaced(&o.d)
 		default:
 			r.Status, r.WUGDeviceID, r.LastError = store.StatusExported, o.deviceID, ""
 			r.Fingerprint = o.d.candidate.Fingerprint
@@ -517,6 +519,13 @@ func (ex *executor) update(ctx context.Context, items []Decision) {
 		outs = append(outs, o)
 	}
 	ex.finish(ctx, outs)
+}
+
+// scanPlaced is what a scan of the decision's address leaves written: the
+// device it discovers is put in the group the scan ran in, and nothing
+// else of wugsync's is on it yet.
+func scanPlaced(d *Decision) store.Written {
+	return store.Written{GroupPath: d.candidate.GroupPath}
 }
 
 // created is what a template apply of the decision's candidate writes.

@@ -187,3 +187,48 @@ func TestE2EScanLinkedDeviceFollowsASiteMove(t *testing.T) {
 		})
 	}
 }
+
+// A NetBox object that moves site while its discovery scan runs ends in
+// the new site's group: the scan put its device in the old site's group,
+// and linking it must not record the new group as already joined.
+func TestE2EScanLinkedDeviceMovedDuringItsScan(t *testing.T) {
+	t.Parallel()
+	for _, withNetBox := range []bool{true, false} {
+		t.Run(map[bool]string{true: "linked by the monitor", false: "linked by the next export"}[withNetBox], func(t *testing.T) {
+			t.Parallel()
+			e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(0)}, wugtest.WithScanDelay(time.Hour))
+			src := &fakeSource{devs: testDevices(3)}
+			e.job.Source = src
+			e.job.Connection.Scan = true
+			addr := src.devs[0].PrimaryIPv4.Address.Addr().String()
+			e.wug.SetReachable(addr)
+			e.run(t, RunOptions{})
+			src.set(0, func(d *netbox.Device) { d.Site = src.devs[1].Site })
+			newGroup := "My Network/NetBox/" + src.devs[1].Site.Name
+
+			mon := &scanJob{Connection: "wug1", WUG: e.job.WUG, Store: e.st}
+			if withNetBox {
+				mon.Source, mon.Transformer = e.job.Source, e.tr
+			}
+			e.wug.CompleteScans()
+			if sr, err := mon.Run(t.Context(), store.TriggerManual); err != nil || sr.Linked != 1 {
+				t.Fatalf("monitor: %+v, %v; want 1 linked", sr, err)
+			}
+			if res := e.run(t, RunOptions{}); res.Counts.Failed != 0 {
+				t.Fatalf("export after linking: %+v", res.Counts)
+			}
+			r, _ := e.recordAt(t, addr)
+			dev, _ := e.wug.Device(r.WUGDeviceID)
+			if diff := cmp.Diff([]string{newGroup}, dev.Groups); diff != "" {
+				t.Errorf("the scanned device's groups (-want +got):\n%s", diff)
+			}
+			if r.Written.GroupPath != newGroup || r.Status == store.StatusError {
+				t.Errorf("record: status %s, group %q; want group %q", r.Status, r.Written.GroupPath, newGroup)
+			}
+			e.wug.ResetRequests()
+			if res := e.run(t, RunOptions{}); e.wugWrites() != 0 || res.Counts.Updated != 0 {
+				t.Errorf("the run after: %+v with %d writes, want nothing to do", res.Counts, e.wugWrites())
+			}
+		})
+	}
+}

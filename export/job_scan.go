@@ -1,6 +1,7 @@
 package export
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -302,7 +303,10 @@ func (j *scanJob) applyMetadata(ctx context.Context, res *ScanResult, linked []s
 			// wugsync's attributes yet, so they are set without a read in
 			// one batch; the properties follow only when the name or note
 			// WUG gave the device differ.
-			want := written(&c.Template, j.Transformer.prefix, true, c.GroupPath)
+			// The scan put the device in the group it ran in; when the
+			// object has moved since, the next export moves the device,
+			// as the fingerprint is then left unrecorded.
+			want := written(&c.Template, j.Transformer.prefix, true, cmp.Or(r.Written.GroupPath, c.GroupPath))
 			cur := current[r.WUGDeviceID]
 			_, set, props := metadataDelta(store.Written{DisplayName: cur.Name, Note: cur.Note}, want, true)
 			if err := j.WUG.WriteMetadata(ctx, r.WUGDeviceID, nil, set, props); err != nil {
@@ -315,6 +319,9 @@ func (j *scanJob) applyMetadata(ctx context.Context, res *ScanResult, linked []s
 				continue
 			}
 			r.Fingerprint, r.ExportedAt = c.Fingerprint, j.now().UTC()
+			if want.GroupPath != c.GroupPath {
+				r.Fingerprint = ""
+			}
 			r.Written = want
 			if err := j.Store.UpsertRecords(ctx, []store.Record{r}); err != nil {
 				return fmt.Errorf("recording metadata of %s: %w", r.Key, err)
