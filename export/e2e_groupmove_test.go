@@ -80,6 +80,40 @@ func statuses(s *wugtest.Server, route string) []int {
 	return out
 }
 
+// resume clears the faults and runs the export again, which must finish
+// the move (see checkMoved), and once more, which must have nothing to do.
+func (m *moveSetup) resume(t *testing.T) {
+	t.Helper()
+	e := m.e
+	e.wug.ClearFaults()
+	if res := e.run(t, RunOptions{}); res.Counts.Failed+res.Counts.Added+res.Counts.Adopted != 0 {
+		t.Errorf("resumed run: %+v, want nothing failed or added", res.Counts)
+	}
+	m.checkMoved(t)
+	e.wug.ResetRequests()
+	if res := e.run(t, RunOptions{}); res.Counts.Updated != 0 || e.wugWrites() != 0 {
+		t.Errorf("run after the move: %+v with %d writes, want nothing to do", res.Counts, e.wugWrites())
+	}
+}
+
+// runKilledAt runs the export and kills it (cancels its context) once
+// the fake has applied the first request on route, before answering it;
+// it returns how many requests on route the fake applied.
+func (e *e2e) runKilledAt(t *testing.T, route string) *atomic.Int32 {
+	t.Helper()
+	ctx, kill := context.WithCancel(t.Context())
+	var hits atomic.Int32
+	e.wug.Observe(route, func(int) {
+		if hits.Add(1) == 1 {
+			kill()
+		}
+	})
+	if _, err := e.job.Run(ctx, RunOptions{}); err == nil {
+		t.Fatal("the killed run reported no error")
+	}
+	return &hits
+}
+
 // checkMoved asserts the end state of a move: the WUG device is in the new
 // group only, WUG holds no second device for it, the group exists once, and
 // the record is exported, linked to the device and names the new group.
@@ -186,15 +220,7 @@ func TestE2EGroupMoveFault(t *testing.T) {
 			}
 			t.Logf("faulty run: %+v, device in %v", res.Counts, dev.Groups)
 
-			e.wug.ClearFaults()
-			if res := e.run(t, RunOptions{}); res.Counts.Failed+res.Counts.Added+res.Counts.Adopted != 0 {
-				t.Errorf("next run: %+v, want nothing failed or added", res.Counts)
-			}
-			m.checkMoved(t)
-			e.wug.ResetRequests()
-			if res := e.run(t, RunOptions{}); res.Counts.Updated != 0 || e.wugWrites() != 0 {
-				t.Errorf("run after the move: %+v with %d writes, want nothing to do", res.Counts, e.wugWrites())
-			}
+			m.resume(t)
 		})
 	}
 }
@@ -222,16 +248,7 @@ func TestE2EGroupMoveKilled(t *testing.T) {
 			t.Parallel()
 			m := newMoveSetup(t, Mapping{})
 			e := m.e
-			ctx, kill := context.WithCancel(t.Context())
-			var hits atomic.Int32
-			e.wug.Observe(tt.route, func(int) {
-				if hits.Add(1) == 1 {
-					kill()
-				}
-			})
-			if _, err := e.job.Run(ctx, RunOptions{}); err == nil {
-				t.Fatal("the killed run reported no error")
-			}
+			hits := e.runKilledAt(t, tt.route)
 			// The kill landed mid-move: WUG applied the observed request,
 			// and the run sent nothing after it.
 			_, created := e.wug.GroupByPath(m.newGroup)
@@ -244,15 +261,7 @@ func TestE2EGroupMoveKilled(t *testing.T) {
 				t.Errorf("after the kill the record names group %q, want still %q", r.Written.GroupPath, m.oldGroup)
 			}
 
-			e.wug.ClearFaults()
-			if res := e.run(t, RunOptions{}); res.Counts.Failed+res.Counts.Added+res.Counts.Adopted != 0 {
-				t.Errorf("resumed run: %+v, want nothing failed or added", res.Counts)
-			}
-			m.checkMoved(t)
-			e.wug.ResetRequests()
-			if res := e.run(t, RunOptions{}); res.Counts.Updated != 0 || e.wugWrites() != 0 {
-				t.Errorf("run after the move: %+v with %d writes, want nothing to do", res.Counts, e.wugWrites())
-			}
+			m.resume(t)
 		})
 	}
 }

@@ -97,16 +97,7 @@ func TestWriteBackFieldsFollowTheRemovalPolicy(t *testing.T) {
 			e := newWriteBackE2E(t, 10, WriteBack{})
 			e.job.Connection.Removal = policy
 			e.run(t, RunOptions{})
-			var gone store.Record
-			for _, r := range e.records(t) {
-				if r.Status == store.StatusExported {
-					gone = r
-					break
-				}
-			}
-			if gone.WUGDeviceID == "" {
-				t.Fatal("nothing exported")
-			}
+			gone := e.firstExported(t)
 			if _, err := e.nb.UpdateDevice(gone.ObjectID, func(d *netboxtest.Device) { d.Status = "offline" }); err != nil {
 				t.Fatal(err)
 			}
@@ -191,13 +182,7 @@ func TestWriteBackMetadataUpdateWritesNothing(t *testing.T) {
 	t.Parallel()
 	e := newWriteBackE2E(t, 10, WriteBack{DeviceLink: testDeviceLink})
 	e.run(t, RunOptions{})
-	var r store.Record
-	for _, rec := range e.records(t) {
-		if rec.Status == store.StatusExported {
-			r = rec
-			break
-		}
-	}
+	r := e.firstExported(t)
 	before := e.fakeDevice(t, r.ObjectID).CustomFields[netbox.FieldWUGLastSync]
 	if _, err := e.nb.UpdateDevice(r.ObjectID, func(d *netboxtest.Device) { d.Serial = "SN-CHANGED" }); err != nil {
 		t.Fatal(err)
@@ -254,16 +239,7 @@ func TestWriteBackScannedObjects(t *testing.T) {
 	t.Parallel()
 	e := newWriteBackE2E(t, 30, WriteBack{DeviceLink: testDeviceLink, Journal: true})
 	e.job.Connection.Scan = true
-	plan := e.run(t, RunOptions{dryRun: true})
-	var addrs []string
-	for _, d := range plan.Plan.Decisions {
-		if d.Action == ActionScan {
-			addrs = append(addrs, d.Key.Address.String())
-		}
-	}
-	if len(addrs) == 0 {
-		t.Fatal("nothing to scan")
-	}
+	addrs := e.plannedScans(t)
 	e.wug.SetReachable(addrs...)
 	if res := e.run(t, RunOptions{}); res.Counts.Scanned != len(addrs) {
 		t.Fatalf("scan run: %+v, want %d scanned", res.Counts, len(addrs))
@@ -326,4 +302,32 @@ func TestWriteBackScannedObjects(t *testing.T) {
 	if w := e.nb.Writes(); w != 0 {
 		t.Errorf("the run after linking made %d NetBox writes, want 0", w)
 	}
+}
+
+// firstExported returns the first exported record of the connection.
+func (e *e2e) firstExported(t *testing.T) store.Record {
+	t.Helper()
+	for _, r := range e.records(t) {
+		if r.Status == store.StatusExported {
+			return r
+		}
+	}
+	t.Fatal("nothing exported")
+	return store.Record{}
+}
+
+// plannedScans returns the addresses a dry run plans to scan; it fails
+// the test when there are none.
+func (e *e2e) plannedScans(t *testing.T) []string {
+	t.Helper()
+	var addrs []string
+	for _, d := range e.run(t, RunOptions{dryRun: true}).Plan.Decisions {
+		if d.Action == ActionScan {
+			addrs = append(addrs, d.Key.Address.String())
+		}
+	}
+	if len(addrs) == 0 {
+		t.Fatal("nothing to scan")
+	}
+	return addrs
 }
