@@ -1,10 +1,8 @@
 package export
 
 import (
-	"context"
 	"net/netip"
 	"slices"
-	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -226,16 +224,7 @@ func TestE2ERenumberKilledMidMove(t *testing.T) {
 			count := e.wug.DeviceCount()
 			e.renumber(t, ipID, "172.31.9.99/24")
 
-			ctx, kill := context.WithCancel(t.Context())
-			var hits atomic.Int32
-			e.wug.Observe(tt.route, func(int) {
-				if hits.Add(1) == 1 {
-					kill()
-				}
-			})
-			if _, err := e.job.Run(ctx, RunOptions{}); err == nil {
-				t.Fatal("the killed run reported no error")
-			}
+			hits := e.runKilledAt(t, tt.route)
 			// The kill landed mid-move: the record has moved to the new
 			// address as pending, and WUG is where the kill left it.
 			dev, _ := e.wug.Device(before.WUGDeviceID)

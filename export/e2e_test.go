@@ -168,16 +168,7 @@ func TestE2EScanSelectionFollowedAndLinked(t *testing.T) {
 	e.job.Connection.ScanRanges = true
 	e.job.Connection.Selector = netbox.Selector{Sites: []string{cat.Sites[0].Slug}, Roles: []string{cat.Roles[0].Slug}}
 
-	plan := e.run(t, RunOptions{dryRun: true})
-	var addrs []string
-	for _, d := range plan.Plan.Decisions {
-		if d.Action == ActionScan {
-			addrs = append(addrs, d.Key.Address.String())
-		}
-	}
-	if len(addrs) == 0 {
-		t.Fatalf("the selection holds nothing to scan: %+v", plan.Counts)
-	}
+	addrs := e.plannedScans(t)
 	e.wug.SetReachable(addrs...)
 	res := e.run(t, RunOptions{})
 	if res.Counts.Scanned != len(addrs) || res.Counts.Failed != 0 {
