@@ -69,7 +69,9 @@ func (g *groupIndex) lookup(ctx context.Context, w wugAPI, path string) (id stri
 }
 
 // ensure returns the id of the group at path, creating the groups missing
-// along it (one request each).
+// along it (one request each). After a failed creation it lists the groups
+// again, so a group WUG created with the answer lost is found, not created
+// twice.
 func (g *groupIndex) ensure(ctx context.Context, w wugAPI, path string) (string, error) {
 	parts, _, err := groupKey(path)
 	if err != nil {
@@ -89,6 +91,15 @@ func (g *groupIndex) ensure(ctx context.Context, w wugAPI, path string) (string,
 		}
 		created, err := w.CreateGroup(ctx, id, parts[i])
 		if err != nil {
+			// WUG may have created the group with its answer lost: list
+			// the groups again before anything sends the creation again.
+			g.loaded = false
+			if g.load(ctx, w) == nil {
+				if known, ok := g.ids[key]; ok {
+					id = known
+					continue
+				}
+			}
 			return "", fmt.Errorf("group path %q: creating %q: %w", path, parts[i], err)
 		}
 		g.ids[key], id = created, created

@@ -366,3 +366,55 @@ func TestE2EGroupMoveLeavesAnAdoptedDevice(t *testing.T) {
 		t.Error("a group was created for the adopted device")
 	}
 }
+
+// Two devices move into one new group, and WUG creates that group but its
+// answer is lost: the export looks the group up before anything creates it
+// again (WUG refuses a second group of the same name), so both devices move
+// in that run and the group is created once.
+func TestE2EGroupCreationAnswerLost(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
+	tr, err := newTransformer(Mapping{Group: func(s Source) string {
+		if strings.HasPrefix(s.Device.Name, "core-") {
+			return "My Network/Moving/" + s.Device.Site.Name
+		}
+		return "My Network/NetBox/" + s.Device.Site.Name
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.job.Transformer = tr
+	sites := e.nb.Catalog().Sites
+	var ids []int64
+	for i, addr := range []string{"172.31.9.8/24", "172.31.9.9/24"} {
+		id, _ := e.addNetBoxDevice(t, "core-"+itoa(int64(8+i)), sites[0].Slug, addr)
+		ids = append(ids, id)
+	}
+	e.run(t, RunOptions{})
+	count := e.wug.DeviceCount()
+	for _, id := range ids {
+		if _, err := e.nb.UpdateDevice(id, func(d *netboxtest.Device) { d.Site = sites[1].Slug }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newGroup := "My Network/Moving/" + sites[1].Name
+	e.wug.ResetRequests()
+	e.wug.MisbehaveNext(wugtest.Misbehave{Route: routeGroupChild, Kind: wugtest.ApplyThenDrop})
+	res := e.run(t, RunOptions{})
+	// The fault landed on the group's creation, which WUG applied.
+	if st := statuses(e.wug, routeGroupChild); len(st) != 1 || st[0] != -1 {
+		t.Fatalf("answers to the group creation: %v, want one, dropped", st)
+	}
+	if res.Counts.Updated != 2 || res.Counts.Failed != 0 {
+		t.Errorf("move run: %+v, want both devices moved", res.Counts)
+	}
+	members, _ := e.wug.GroupMembers(newGroup)
+	if len(members) != 2 || e.wug.DeviceCount() != count {
+		t.Errorf("group %q holds %v, WUG %d devices (%d before); want both devices, none added", newGroup, members, e.wug.DeviceCount(), count)
+	}
+	for _, r := range e.records(t) {
+		if strings.HasPrefix(r.Address.String(), "172.31.9.") && (r.Written.GroupPath != newGroup || r.Status != store.StatusExported) {
+			t.Errorf("record %s: status %s, group %q; want exported in %q", r.Key, r.Status, r.Written.GroupPath, newGroup)
+		}
+	}
+}

@@ -63,14 +63,16 @@ func (s *GroupsService) Get(ctx context.Context, groupID string) (*Group, error)
 }
 
 // CreateChild creates a static group named name under parentID
-// (POST /api/v1/device-groups/{parentGroupId}/child).
+// (POST /api/v1/device-groups/{parentGroupId}/child). Each arrival creates,
+// so it is never sent again once it may have reached WUG: such a failure
+// matches ErrOutcomeUnknown.
 func (s *GroupsService) CreateChild(ctx context.Context, parentID, name string) (*Group, error) {
 	const op = "Groups.CreateChild"
 	if err := checkGroupName(name); err != nil {
 		return nil, opErr(op, err)
 	}
 	var g Group
-	if err := s.c.do(ctx, request{method: "POST", path: "/device-groups/" + escape(parentID) + "/child", body: NewGroup{Name: name, GroupType: "static"}}, &g, nil); err != nil {
+	if err := s.c.do(ctx, request{method: "POST", path: "/device-groups/" + escape(parentID) + "/child", body: NewGroup{Name: name, GroupType: "static"}, repeat: httpx.RepeatNever}, &g, nil); err != nil {
 		return nil, opErr(op, err)
 	}
 	if g.ParentGroupID == "" {
