@@ -108,6 +108,11 @@ func (ex *executor) updateOne(ctx context.Context, d *Decision) (store.Written, 
 		return want, nil
 	}
 	was := d.record.Written
+	if len(was.Attributes) == 0 && was.DisplayName == "" && was.Note == "" && d.device.ID == d.DeviceID {
+		// Nothing of wugsync's is on the device yet (a scan found it):
+		// its name and note are what WUG lists.
+		was.DisplayName, was.Note = d.device.Name, d.device.Note
+	}
 	if !props {
 		want.DisplayName, want.Note = was.DisplayName, was.Note
 	}

@@ -223,3 +223,38 @@ func TestE2EScanLinkedDeviceFollowsASiteMove(t *testing.T) {
 		})
 	}
 }
+
+// A scanned device whose WUG name and note already are what the mapping
+// wants gets only its attribute batch when it is linked: the properties
+// WUG holds are not sent, whichever run applies the metadata.
+func TestE2EScanLinkedDeviceKeepsMatchingProperties(t *testing.T) {
+	t.Parallel()
+	forEachLinker(t, 3, func(t *testing.T, s *scanLink, withNetBox bool) {
+		// WUG names a scanned device by its address; so does this
+		// mapping, with no note.
+		tr, err := newTransformer(Mapping{DisplayName: func(src Source) string { return src.IP.Address.Addr().String() },
+			Note: func(Source) string { return "" }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.job.Transformer = tr
+		if withNetBox {
+			s.mon.Transformer = tr
+		}
+		s.wug.ResetRequests()
+		s.link(t)
+		if !withNetBox {
+			s.run(t, RunOptions{})
+		}
+		got := map[string]int{}
+		for _, r := range s.wug.Requests() {
+			if r.IsWrite() && r.Route != "POST /api/v1/token" {
+				got[r.Route]++
+			}
+		}
+		want := map[string]int{"PATCH /api/v1/devices/{deviceId}/attributes/-": len(s.src.devs)}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("linking's writes (-want +got):\n%s", diff)
+		}
+	})
+}
