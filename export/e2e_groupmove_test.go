@@ -227,26 +227,31 @@ func TestE2EGroupMoveFault(t *testing.T) {
 
 // A run killed mid-move leaves a state the next run finishes without a
 // duplicate device or group: killed after WUG created the new group and
-// before the device joined it, and after WUG applied the join but before
-// the device left the old group.
+// before the device joined it, after WUG applied the join but before the
+// device left the old group, and, with RemoveEmptyGroups, after the leave
+// but before the emptied old group is removed (the next run removes it).
 func TestE2EGroupMoveKilled(t *testing.T) {
 	t.Parallel()
+	const routeGroupDelete = "DELETE /api/v1/device-groups/{groupId}"
 	for _, tt := range []struct {
 		name, route string
 		// sent and unsent are the routes the killed run must and must not
 		// have sent.
 		sent, unsent string
 		// groups is how many groups the device is in after the kill.
-		groups int
+		groups  int
+		cleanup bool // Mapping.RemoveEmptyGroups
 	}{
 		{name: "between ensuring the group and the move", route: routeGroupChild,
 			sent: routeGroupChild, unsent: routeGroupJoin, groups: 1},
 		{name: "between the join and the leave", route: routeGroupJoin,
 			sent: routeGroupJoin, unsent: routeGroupLeave, groups: 2},
+		{name: "between the leave and removing the emptied group", route: routeGroupLeave, cleanup: true,
+			sent: routeGroupLeave, unsent: routeGroupDelete, groups: 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			m := newMoveSetup(t, Mapping{})
+			m := newMoveSetup(t, Mapping{RemoveEmptyGroups: tt.cleanup})
 			e := m.e
 			hits := e.runKilledAt(t, tt.route)
 			// The kill landed mid-move: WUG applied the observed request,
@@ -262,6 +267,9 @@ func TestE2EGroupMoveKilled(t *testing.T) {
 			}
 
 			m.resume(t)
+			if _, exists := e.wug.GroupByPath(m.oldGroup); exists == tt.cleanup {
+				t.Errorf("old group %q exists %v after the resumed run, want %v", m.oldGroup, exists, !tt.cleanup)
+			}
 		})
 	}
 }
