@@ -15,7 +15,8 @@ import (
 )
 
 // A template apply answered 500, 502 or 504, or answered only after the
-// client gave up, may have been applied: the export looks the addresses up
+// client gave up (after 3 s, long enough for a loaded machine's other
+// requests), may have been applied: the export looks the addresses up
 // in WUG before it sends the apply once more, as the README promises, and
 // WUG ends with one device per address.
 func TestE2ECreatingRequestOfUnknownOutcomeIsLookedUp(t *testing.T) {
@@ -33,7 +34,7 @@ func TestE2ECreatingRequestOfUnknownOutcomeIsLookedUp(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(0)},
-				wugtest.WithClientOptions(wug.WithTimeout(time.Second)))
+				wugtest.WithClientOptions(wug.WithTimeout(3*time.Second)))
 			src := &fakeSource{devs: testDevices(10)}
 			for i := range src.devs { // one group path: one template apply
 				src.devs[i].Site = src.devs[0].Site
