@@ -265,16 +265,7 @@ func TestE2ESiteMoveMovesTheGroup(t *testing.T) {
 			e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
 			// The moving device has its sites' groups to itself, so the
 			// group it leaves is left empty.
-			tr, err := newTransformer(Mapping{RemoveEmptyGroups: cleanup, Group: func(s Source) string {
-				if s.Device.Name == "core-9" {
-					return "My Network/Moving/" + s.Device.Site.Name
-				}
-				return "My Network/NetBox/" + s.Device.Site.Name
-			}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			e.job.Transformer = tr
+			e.useMovingGroups(t, Mapping{RemoveEmptyGroups: cleanup})
 			sites := e.nb.Catalog().Sites
 			from, to := 0, 1
 			devID, _ := e.addNetBoxDevice(t, "core-9", sites[from].Slug, "172.31.9.9/24")

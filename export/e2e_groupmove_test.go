@@ -33,12 +33,14 @@ type moveSetup struct {
 	kept               []string // groups a person put the device in
 }
 
-// newMoveSetup builds the move with mapping m, whose Group it sets.
-func newMoveSetup(t *testing.T, m Mapping) *moveSetup {
+// useMovingGroups has the export map with m, whose Group it sets: devices
+// named core-* go to "My Network/Moving/<site>", the others to "My
+// Network/NetBox/<site>", so the moving devices have their sites' groups
+// to themselves.
+func (e *e2e) useMovingGroups(t testing.TB, m Mapping) {
 	t.Helper()
-	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
 	m.Group = func(s Source) string {
-		if s.Device.Name == "core-9" {
+		if strings.HasPrefix(s.Device.Name, "core-") {
 			return "My Network/Moving/" + s.Device.Site.Name
 		}
 		return "My Network/NetBox/" + s.Device.Site.Name
@@ -48,6 +50,13 @@ func newMoveSetup(t *testing.T, m Mapping) *moveSetup {
 		t.Fatal(err)
 	}
 	e.job.Transformer = tr
+}
+
+// newMoveSetup builds the move with mapping m (see useMovingGroups).
+func newMoveSetup(t *testing.T, m Mapping) *moveSetup {
+	t.Helper()
+	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
+	e.useMovingGroups(t, m)
 	sites := e.nb.Catalog().Sites
 	devID, ipID := e.addNetBoxDevice(t, "core-9", sites[0].Slug, "172.31.9.9/24")
 	e.run(t, RunOptions{})
@@ -346,11 +355,7 @@ func TestE2EGroupMoveEdges(t *testing.T) {
 func TestE2EGroupMoveLeavesAnAdoptedDevice(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
-	tr, err := newTransformer(Mapping{Group: func(s Source) string { return "My Network/Moving/" + s.Device.Site.Name }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.job.Transformer = tr
+	e.useMovingGroups(t, Mapping{})
 	sites := e.nb.Catalog().Sites
 	devID, _ := e.addNetBoxDevice(t, "core-9", sites[0].Slug, "172.31.9.9/24")
 	id := e.wug.AddDevice(wugtest.Device{Name: "core 9", Address: "172.31.9.9", Groups: []string{"My Network/Hand"}})
@@ -382,16 +387,7 @@ func TestE2EGroupMoveLeavesAnAdoptedDevice(t *testing.T) {
 func TestE2EGroupCreationAnswerLost(t *testing.T) {
 	t.Parallel()
 	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
-	tr, err := newTransformer(Mapping{Group: func(s Source) string {
-		if strings.HasPrefix(s.Device.Name, "core-") {
-			return "My Network/Moving/" + s.Device.Site.Name
-		}
-		return "My Network/NetBox/" + s.Device.Site.Name
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.job.Transformer = tr
+	e.useMovingGroups(t, Mapping{})
 	sites := e.nb.Catalog().Sites
 	var ids []int64
 	for i, addr := range []string{"172.31.9.8/24", "172.31.9.9/24"} {
