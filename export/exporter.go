@@ -182,7 +182,7 @@ func newConnection(src netBoxSource, mkWUG func(Settings) wugAPI, st store.Store
 	e := &Connection{
 		export: &exportJob{
 			Connection: connSettings{Name: c.name, Selector: c.sel, Settings: s},
-			Source: src, WUG: api, Store: st, Transformer: tr, Logger: log, Now: c.now, WriteBack: c.writeBack,
+			Source:     src, WUG: api, Store: st, Transformer: tr, Logger: log, Now: c.now, WriteBack: c.writeBack,
 		},
 		scans: &scanJob{Connection: c.name, WUG: api, Store: st, Source: src, Selector: c.sel,
 			Transformer: tr, Timeout: s.ScanTimeout, Logger: log, Now: c.now},
