@@ -177,6 +177,37 @@ func TestWriteBackFieldsDoNotReachWUG(t *testing.T) {
 	}
 }
 
+// A device that an earlier version gave write-back fields as attributes
+// loses them in one update, after which runs write nothing.
+func TestWriteBackFieldsLeaveWUGAfterUpgrade(t *testing.T) {
+	t.Parallel()
+	e := newWriteBackE2E(t, 10, WriteBack{})
+	e.run(t, RunOptions{})
+	e.run(t, RunOptions{}) // NetBox now holds the write-back fields
+	r := e.firstExported(t)
+	// What the earlier version wrote: the field as an attribute, recorded
+	// as written, under the fingerprint that included it.
+	const attr = "NetBox.CF." + netbox.FieldWUGSyncState
+	if _, err := e.wug.Client().Attributes.Replace(context.Background(), r.WUGDeviceID, nil, []wug.NameValue{{Name: attr, Value: netbox.SyncExported}}); err != nil {
+		t.Fatal(err)
+	}
+	r.Written.Attributes[attr], r.Fingerprint = netbox.SyncExported, "fingerprint of the earlier version"
+	if err := e.st.UpsertRecords(context.Background(), []store.Record{r}); err != nil {
+		t.Fatal(err)
+	}
+	e.wug.ResetRequests()
+	if res := e.run(t, RunOptions{}); res.Counts.Updated != 1 || e.wug.Count(routeAttributes) != 1 {
+		t.Errorf("upgrade run: %+v with %d attribute writes, want one update in one", res.Counts, e.wug.Count(routeAttributes))
+	}
+	if d, _ := e.wug.Device(r.WUGDeviceID); d.Attributes[attr] != "" {
+		t.Errorf("%s = %q after the upgrade run, want it gone", attr, d.Attributes[attr])
+	}
+	e.wug.ResetRequests()
+	if res := e.run(t, RunOptions{}); e.wugWrites() != 0 || res.Counts.Updated != 0 {
+		t.Errorf("run after the upgrade: %+v with %d WUG writes, want none", res.Counts, e.wugWrites())
+	}
+}
+
 // A WUG metadata update changes no write-back field, so the run writes
 // nothing to NetBox and wug_last_sync stays.
 func TestWriteBackMetadataUpdateWritesNothing(t *testing.T) {
