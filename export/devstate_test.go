@@ -74,11 +74,7 @@ func TestStatePolicy(t *testing.T) {
 func stateE2E(t *testing.T, m Mapping, nbOpts ...netboxtest.Option) *e2e {
 	t.Helper()
 	e := newE2E(t, append([]netboxtest.Option{netboxtest.WithDevices(10)}, nbOpts...))
-	tr, err := newTransformer(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.job.Transformer = tr
+	e.useMapping(t, m)
 	e.job.Connection.Selector = netbox.Selector{Statuses: []string{netbox.AnyStatus}}
 	return e
 }
@@ -157,11 +153,7 @@ func TestE2EPlatformChangeAssignsOSRole(t *testing.T) {
 	if _, err := e.nb.UpdateDevice(id, func(d *netboxtest.Device) { d.Platform = cat.Platforms[0].Slug }); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := newTransformer(Mapping{OSRoles: map[string]string{cat.Platforms[0].Slug: "Cisco IOS"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.job.Transformer = tr
+	e.useMapping(t, Mapping{OSRoles: map[string]string{cat.Platforms[0].Slug: "Cisco IOS"}})
 	e.rerun(t, func() {}, map[string]int{"PATCH /api/v1/devices/-/roles/os": 1, "PATCH /api/v1/devices/{deviceId}/attributes/-": 1})
 	if _, d = e.device(t, "172.31.9.9"); d.OS != "Cisco IOS" {
 		t.Errorf("mapped platform: OS %q, want %q", d.OS, "Cisco IOS")
@@ -268,34 +260,26 @@ func TestE2EMaintenanceAfterRemovalEndsWhenTheDeviceReturns(t *testing.T) {
 // chooses them; its maintenance follows NetBox like any managed device.
 func TestE2EAdoptedDeviceRoles(t *testing.T) {
 	t.Parallel()
-	for _, mapped := range []bool{false, true} {
-		t.Run(map[bool]string{false: "kept", true: "mapped"}[mapped], func(t *testing.T) {
-			t.Parallel()
-			e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
-			cat := e.nb.Catalog()
-			if mapped {
-				tr, err := newTransformer(Mapping{OSRoles: map[string]string{cat.Platforms[0].Slug: "Cisco IOS"}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				e.job.Transformer = tr
-			}
-			id, _ := e.addNetBoxDevice(t, "edge-8", cat.Sites[0].Slug, "172.31.8.8/24")
-			e.updateDevice(t, id, func(d *netboxtest.Device) { d.Platform = cat.Platforms[0].Slug })
-			wugID := e.wug.AddDevice(wugtest.Device{Name: "edge 8", Address: "172.31.8.8", OS: "Discovered OS", Brand: "Discovered Brand"})
-			if res := e.run(t, RunOptions{}); res.Counts.Adopted != 1 || res.Counts.Failed != 0 {
-				t.Fatalf("first run: %+v, want one adopt", res.Counts)
-			}
-			d, _ := e.wug.Device(wugID)
-			wantOS := "Discovered OS"
-			if mapped {
-				wantOS = "Cisco IOS"
-			}
-			if d.OS != wantOS || d.Brand != "Discovered Brand" {
-				t.Errorf("adopted device's OS %q brand %q, want %q and the brand kept", d.OS, d.Brand, wantOS)
-			}
-		})
-	}
+	forBoth(t, "kept", "mapped", func(t *testing.T, e *e2e, mapped bool) {
+		cat := e.nb.Catalog()
+		if mapped {
+			e.useMapping(t, Mapping{OSRoles: map[string]string{cat.Platforms[0].Slug: "Cisco IOS"}})
+		}
+		id, _ := e.addNetBoxDevice(t, "edge-8", cat.Sites[0].Slug, "172.31.8.8/24")
+		e.updateDevice(t, id, func(d *netboxtest.Device) { d.Platform = cat.Platforms[0].Slug })
+		wugID := e.wug.AddDevice(wugtest.Device{Name: "edge 8", Address: "172.31.8.8", OS: "Discovered OS", Brand: "Discovered Brand"})
+		if res := e.run(t, RunOptions{}); res.Counts.Adopted != 1 || res.Counts.Failed != 0 {
+			t.Fatalf("first run: %+v, want one adopt", res.Counts)
+		}
+		d, _ := e.wug.Device(wugID)
+		wantOS := "Discovered OS"
+		if mapped {
+			wantOS = "Cisco IOS"
+		}
+		if d.OS != wantOS || d.Brand != "Discovered Brand" {
+			t.Errorf("adopted device's OS %q brand %q, want %q and the brand kept", d.OS, d.Brand, wantOS)
+		}
+	})
 }
 
 // A role request WUG refuses fails the devices it covers, keeps their

@@ -121,12 +121,7 @@ func TestE2ERequestsPerFault(t *testing.T) {
 // is left pending.
 func (e *e2e) checkDistinct(t testing.TB, addrs int) {
 	t.Helper()
-	devs := map[string]wugtest.Device{}
-	distinct := map[string]bool{}
-	for _, d := range e.wug.Devices() {
-		devs[d.ID] = d
-		distinct[d.Address] = true
-	}
+	devs, distinct := e.wugDevices()
 	if len(devs) != addrs || len(distinct) != addrs {
 		t.Errorf("WUG holds %d devices for %d distinct addresses, want %d each", len(devs), len(distinct), addrs)
 	}
@@ -136,7 +131,7 @@ func (e *e2e) checkDistinct(t testing.TB, addrs int) {
 			t.Errorf("record %s left %s (%s)", r.Key, r.Status, r.LastError)
 			continue
 		}
-		if d, ok := devs[r.WUGDeviceID]; !ok || d.Address != r.Address.String() {
+		if !holdsAddress(devs, r) {
 			t.Errorf("record %s names WUG device %q, which does not hold the address", r.Key, r.WUGDeviceID)
 		}
 		if other, dup := linked[r.WUGDeviceID]; dup {

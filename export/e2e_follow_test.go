@@ -35,54 +35,46 @@ func (e *e2e) addNetBoxDevice(t testing.TB, name, site, addr string) (devID, ipI
 // Mapping.WriteAdoptedProperties they follow NetBox too.
 func TestE2EAdoptedDeviceKeepsNameAndNote(t *testing.T) {
 	t.Parallel()
-	for _, writeProps := range []bool{false, true} {
-		t.Run(map[bool]string{false: "kept", true: "written"}[writeProps], func(t *testing.T) {
-			t.Parallel()
-			e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
-			if writeProps {
-				tr, err := newTransformer(Mapping{WriteAdoptedProperties: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				e.job.Transformer = tr
-			}
-			site := e.nb.Catalog().Sites[0].Slug
-			devID, _ := e.addNetBoxDevice(t, "edge-7", site, "172.31.7.7/24")
-			wugID := e.wug.AddDevice(wugtest.Device{Name: "Edge 7 (hand made)", Address: "172.31.7.7", Notes: "call ops first",
-				Attributes: map[string]string{"Owner": "ops"}})
+	forBoth(t, "kept", "written", func(t *testing.T, e *e2e, writeProps bool) {
+		if writeProps {
+			e.useMapping(t, Mapping{WriteAdoptedProperties: true})
+		}
+		site := e.nb.Catalog().Sites[0].Slug
+		devID, _ := e.addNetBoxDevice(t, "edge-7", site, "172.31.7.7/24")
+		wugID := e.wug.AddDevice(wugtest.Device{Name: "Edge 7 (hand made)", Address: "172.31.7.7", Notes: "call ops first",
+			Attributes: map[string]string{"Owner": "ops"}})
 
-			if res := e.run(t, RunOptions{}); res.Counts.Adopted != 1 || res.Counts.Failed != 0 {
-				t.Fatalf("first run: %+v, want the hand-made device adopted", res.Counts)
-			}
-			count := e.wug.DeviceCount()
-			if _, err := e.nb.UpdateDevice(devID, func(d *netboxtest.Device) { d.Serial = "SN-SWAPPED" }); err != nil {
-				t.Fatal(err)
-			}
-			e.wug.ResetRequests()
-			if res := e.run(t, RunOptions{}); res.Counts.Updated != 1 || res.Counts.Failed != 0 {
-				t.Fatalf("second run: %+v, want one update", res.Counts)
-			}
+		if res := e.run(t, RunOptions{}); res.Counts.Adopted != 1 || res.Counts.Failed != 0 {
+			t.Fatalf("first run: %+v, want the hand-made device adopted", res.Counts)
+		}
+		count := e.wug.DeviceCount()
+		if _, err := e.nb.UpdateDevice(devID, func(d *netboxtest.Device) { d.Serial = "SN-SWAPPED" }); err != nil {
+			t.Fatal(err)
+		}
+		e.wug.ResetRequests()
+		if res := e.run(t, RunOptions{}); res.Counts.Updated != 1 || res.Counts.Failed != 0 {
+			t.Fatalf("second run: %+v, want one update", res.Counts)
+		}
 
-			got, _ := e.wug.Device(wugID)
-			wantName, wantNote := "Edge 7 (hand made)", "call ops first"
-			if writeProps {
-				wantName = "edge-7"
-			}
-			if got.Name != wantName || (got.Notes != wantNote) != writeProps {
-				t.Errorf("adopted device's name %q and note %q; want name %q, note kept %v", got.Name, got.Notes, wantName, !writeProps)
-			}
-			if got.Attributes["NetBox.Serial"] != "SN-SWAPPED" || got.Attributes["Owner"] != "ops" {
-				t.Errorf("attributes %v, want NetBox.Serial changed and Owner kept", got.Attributes)
-			}
-			if n := e.wug.DeviceCount(); n != count {
-				t.Errorf("WUG holds %d devices after the second run, %d before", n, count)
-			}
-			wantRoutes := map[string]int{"PATCH /api/v1/devices/{deviceId}/attributes/-": 1}
-			if diff := cmp.Diff(wantRoutes, e.changeRequests()); diff != "" {
-				t.Errorf("second run's requests besides the listing (-want +got):\n%s", diff)
-			}
-		})
-	}
+		got, _ := e.wug.Device(wugID)
+		wantName, wantNote := "Edge 7 (hand made)", "call ops first"
+		if writeProps {
+			wantName = "edge-7"
+		}
+		if got.Name != wantName || (got.Notes != wantNote) != writeProps {
+			t.Errorf("adopted device's name %q and note %q; want name %q, note kept %v", got.Name, got.Notes, wantName, !writeProps)
+		}
+		if got.Attributes["NetBox.Serial"] != "SN-SWAPPED" || got.Attributes["Owner"] != "ops" {
+			t.Errorf("attributes %v, want NetBox.Serial changed and Owner kept", got.Attributes)
+		}
+		if n := e.wug.DeviceCount(); n != count {
+			t.Errorf("WUG holds %d devices after the second run, %d before", n, count)
+		}
+		wantRoutes := map[string]int{"PATCH /api/v1/devices/{deviceId}/attributes/-": 1}
+		if diff := cmp.Diff(wantRoutes, e.changeRequests()); diff != "" {
+			t.Errorf("second run's requests besides the listing (-want +got):\n%s", diff)
+		}
+	})
 }
 
 // changeRequests counts the WUG requests by route, the device listing and
@@ -259,56 +251,52 @@ func TestE2ERenumberKilledMidMove(t *testing.T) {
 // unless Mapping.RemoveEmptyGroups.
 func TestE2ESiteMoveMovesTheGroup(t *testing.T) {
 	t.Parallel()
-	for _, cleanup := range []bool{false, true} {
-		t.Run(map[bool]string{false: "empty group kept", true: "empty group removed"}[cleanup], func(t *testing.T) {
-			t.Parallel()
-			e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)})
-			// The moving device has its sites' groups to itself, so the
-			// group it leaves is left empty.
-			e.useMovingGroups(t, Mapping{RemoveEmptyGroups: cleanup})
-			sites := e.nb.Catalog().Sites
-			from, to := 0, 1
-			devID, _ := e.addNetBoxDevice(t, "core-9", sites[from].Slug, "172.31.9.9/24")
-			e.run(t, RunOptions{})
-			r, _ := e.recordAt(t, "172.31.9.9")
-			oldGroup, newGroup := "My Network/Moving/"+sites[from].Name, "My Network/Moving/"+sites[to].Name
-			if r.Written.GroupPath != oldGroup {
-				t.Fatalf("first run recorded group %q, want %q", r.Written.GroupPath, oldGroup)
-			}
-			ops := e.wug.AddGroup("My Network/Ops")
-			if _, err := e.wug.Client().Groups.AddDevices(t.Context(), ops, []string{r.WUGDeviceID}); err != nil {
-				t.Fatal(err)
-			}
-			count := e.wug.DeviceCount()
+	forBoth(t, "empty group kept", "empty group removed", func(t *testing.T, e *e2e, cleanup bool) {
+		// The moving device has its sites' groups to itself, so the
+		// group it leaves is left empty.
+		e.useMovingGroups(t, Mapping{RemoveEmptyGroups: cleanup})
+		sites := e.nb.Catalog().Sites
+		from, to := 0, 1
+		devID, _ := e.addNetBoxDevice(t, "core-9", sites[from].Slug, "172.31.9.9/24")
+		e.run(t, RunOptions{})
+		r, _ := e.recordAt(t, "172.31.9.9")
+		oldGroup, newGroup := "My Network/Moving/"+sites[from].Name, "My Network/Moving/"+sites[to].Name
+		if r.Written.GroupPath != oldGroup {
+			t.Fatalf("first run recorded group %q, want %q", r.Written.GroupPath, oldGroup)
+		}
+		ops := e.wug.AddGroup("My Network/Ops")
+		if _, err := e.wug.Client().Groups.AddDevices(t.Context(), ops, []string{r.WUGDeviceID}); err != nil {
+			t.Fatal(err)
+		}
+		count := e.wug.DeviceCount()
 
-			if _, err := e.nb.UpdateDevice(devID, func(d *netboxtest.Device) { d.Site = sites[to].Slug }); err != nil {
-				t.Fatal(err)
-			}
-			e.wug.ResetRequests()
-			if res := e.run(t, RunOptions{}); res.Counts.Updated != 1 || res.Counts.Failed+res.Counts.Added != 0 {
-				t.Fatalf("move run: %+v, want one update", res.Counts)
-			}
-			dev, _ := e.wug.Device(r.WUGDeviceID)
-			want := slices.Sorted(slices.Values([]string{"My Network/Ops", newGroup}))
-			if diff := cmp.Diff(want, slices.Sorted(slices.Values(dev.Groups))); diff != "" {
-				t.Errorf("WUG device's groups after the move (-want +got):\n%s", diff)
-			}
-			if n := e.wug.DeviceCount(); n != count {
-				t.Errorf("WUG holds %d devices after the move, %d before", n, count)
-			}
-			if r, _ := e.recordAt(t, "172.31.9.9"); r.Written.GroupPath != newGroup {
-				t.Errorf("record's group %q, want %q", r.Written.GroupPath, newGroup)
-			}
-			if n := e.wug.Count("GET /api/v1/device-groups/-"); n != 1 {
-				t.Errorf("the move run listed WUG's groups %d times, want once", n)
-			}
-			members, exists := e.wug.GroupMembers(oldGroup)
-			if exists == cleanup || len(members) != 0 {
-				t.Errorf("old group %q: exists %v with members %v; want it empty and removed %v", oldGroup, exists, members, cleanup)
-			}
-			if _, ok := e.wug.GroupByPath("My Network/Ops"); !ok {
-				t.Error("the group a person made is gone")
-			}
-		})
-	}
+		if _, err := e.nb.UpdateDevice(devID, func(d *netboxtest.Device) { d.Site = sites[to].Slug }); err != nil {
+			t.Fatal(err)
+		}
+		e.wug.ResetRequests()
+		if res := e.run(t, RunOptions{}); res.Counts.Updated != 1 || res.Counts.Failed+res.Counts.Added != 0 {
+			t.Fatalf("move run: %+v, want one update", res.Counts)
+		}
+		dev, _ := e.wug.Device(r.WUGDeviceID)
+		want := slices.Sorted(slices.Values([]string{"My Network/Ops", newGroup}))
+		if diff := cmp.Diff(want, slices.Sorted(slices.Values(dev.Groups))); diff != "" {
+			t.Errorf("WUG device's groups after the move (-want +got):\n%s", diff)
+		}
+		if n := e.wug.DeviceCount(); n != count {
+			t.Errorf("WUG holds %d devices after the move, %d before", n, count)
+		}
+		if r, _ := e.recordAt(t, "172.31.9.9"); r.Written.GroupPath != newGroup {
+			t.Errorf("record's group %q, want %q", r.Written.GroupPath, newGroup)
+		}
+		if n := e.wug.Count("GET /api/v1/device-groups/-"); n != 1 {
+			t.Errorf("the move run listed WUG's groups %d times, want once", n)
+		}
+		members, exists := e.wug.GroupMembers(oldGroup)
+		if exists == cleanup || len(members) != 0 {
+			t.Errorf("old group %q: exists %v with members %v; want it empty and removed %v", oldGroup, exists, members, cleanup)
+		}
+		if _, ok := e.wug.GroupByPath("My Network/Ops"); !ok {
+			t.Error("the group a person made is gone")
+		}
+	})
 }

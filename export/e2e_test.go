@@ -2,7 +2,6 @@ package export
 
 import (
 	"context"
-	"net/netip"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -60,6 +59,39 @@ func (e *e2e) run(t testing.TB, opts RunOptions) *Result {
 	return res
 }
 
+// runWritesNothingToNetBox runs the export once more and checks that it
+// sent NetBox no write; what names the run in the error.
+func (e *e2e) runWritesNothingToNetBox(t testing.TB, what string) *Result {
+	t.Helper()
+	e.nb.ResetRequests()
+	res := e.run(t, RunOptions{})
+	if w := e.nb.Writes(); w != 0 {
+		t.Errorf("%s: %d NetBox writes, want 0 (write-back %+v)", what, w, res.WriteBack)
+	}
+	return res
+}
+
+// useMapping has the export map with m.
+func (e *e2e) useMapping(t testing.TB, m Mapping) {
+	t.Helper()
+	tr, err := newTransformer(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.job.Transformer = tr
+}
+
+// forBoth runs body twice as parallel subtests named off and on, with flag
+// false and true, each on its own export of ten NetBox devices.
+func forBoth(t *testing.T, off, on string, body func(t *testing.T, e *e2e, flag bool)) {
+	for _, flag := range []bool{false, true} {
+		t.Run(map[bool]string{false: off, true: on}[flag], func(t *testing.T) {
+			t.Parallel()
+			body(t, newE2E(t, []netboxtest.Option{netboxtest.WithDevices(10)}), flag)
+		})
+	}
+}
+
 // wugWrites counts the requests that could change WUG (logins excepted).
 func (e *e2e) wugWrites() int {
 	return e.wug.Counts().Writes - e.wug.Count("POST /api/v1/token")
@@ -78,16 +110,28 @@ func (e *e2e) records(t testing.TB) []store.Record {
 	return out
 }
 
+// wugDevices indexes the fake WUG's devices by id and counts them per
+// address.
+func (e *e2e) wugDevices() (byID map[string]wugtest.Device, perAddr map[string]int) {
+	byID, perAddr = map[string]wugtest.Device{}, map[string]int{}
+	for _, d := range e.wug.Devices() {
+		byID[d.ID] = d
+		perAddr[d.Address]++
+	}
+	return byID, perAddr
+}
+
+// holdsAddress reports whether the device byID names for r holds r's address.
+func holdsAddress(byID map[string]wugtest.Device, r store.Record) bool {
+	d, ok := byID[r.WUGDeviceID]
+	return ok && d.Address == r.Address.String()
+}
+
 // checkAgree asserts that WUG holds one device per exported key and that
 // every exported record names a WUG device with its address.
 func (e *e2e) checkAgree(t testing.TB, wantExported int) {
 	t.Helper()
-	devs := map[string]wugtest.Device{}
-	perAddr := map[string]int{}
-	for _, d := range e.wug.Devices() {
-		devs[d.ID] = d
-		perAddr[d.Address]++
-	}
+	devs, perAddr := e.wugDevices()
 	keysPerAddr := map[string]int{}
 	exported := 0
 	for _, r := range e.records(t) {
@@ -96,8 +140,7 @@ func (e *e2e) checkAgree(t testing.TB, wantExported int) {
 			continue
 		}
 		exported++
-		d, ok := devs[r.WUGDeviceID]
-		if !ok || d.Address != r.Address.String() {
+		if !holdsAddress(devs, r) {
 			t.Errorf("record %s: WUG device %q does not hold the address", r.Key, r.WUGDeviceID)
 		}
 	}
@@ -122,17 +165,7 @@ func TestE2ENewDeviceReachesWUG(t *testing.T) {
 	exported := first.Counts.Added
 
 	cat := e.nb.Catalog()
-	dev, err := e.nb.CreateDevice(netboxtest.Device{Name: "new-core-1", Site: cat.Sites[0].Slug, Serial: "SN-NEW-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ip, err := e.nb.CreateIP(netboxtest.IPAddress{Address: netip.MustParsePrefix("172.31.9.10/24"), DeviceID: dev.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.nb.UpdateDevice(dev.ID, func(d *netboxtest.Device) { d.PrimaryIP4 = ip.ID }); err != nil {
-		t.Fatal(err)
-	}
+	devID, _ := e.addNetBoxDevice(t, "new-core-1", cat.Sites[0].Slug, "172.31.9.10/24")
 	e.wug.ResetRequests()
 	res := e.run(t, RunOptions{})
 	if res.Counts.Added != 1 || res.Counts.Unchanged != exported {
@@ -146,8 +179,8 @@ func TestE2ENewDeviceReachesWUG(t *testing.T) {
 		t.Fatalf("WUG holds %d devices for the new address", len(found))
 	}
 	d := found[0]
-	if d.Name != "new-core-1" || d.Attributes["NetBox.Serial"] != "SN-NEW-1" ||
-		d.Attributes["NetBox.ID"] != itoa(dev.ID) || d.Attributes["NetBox.Site"] == "" {
+	if d.Name != "new-core-1" || d.Attributes["NetBox.Serial"] != "SN-new-core-1" ||
+		d.Attributes["NetBox.ID"] != itoa(devID) || d.Attributes["NetBox.Site"] == "" {
 		t.Errorf("new WUG device = %+v", d)
 	}
 	if want := "My Network/NetBox/" + cat.Sites[0].Name; !slices.Contains(d.Groups, want) {

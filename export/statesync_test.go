@@ -125,11 +125,7 @@ func TestSyncStateWritesWhatChanged(t *testing.T) {
 		e.nb.Count(netboxtest.RouteDevices), e.nb.Count(netboxtest.RoutePatchDevices))
 
 	// The export that follows agrees: it writes nothing either.
-	e.nb.ResetRequests()
-	e.run(t, RunOptions{})
-	if w := e.nb.Writes(); w != 0 {
-		t.Errorf("export after the sync: %d NetBox writes, want 0", w)
-	}
+	e.runWritesNothingToNetBox(t, "export after the sync")
 }
 
 // TestSyncStateNeedsStateWriteBack: without WriteBack.State SyncState

@@ -89,11 +89,7 @@ func TestWriteBackEndToEnd(t *testing.T) {
 	}
 
 	// An unchanged run writes nothing to NetBox.
-	e.nb.ResetRequests()
-	res = e.run(t, RunOptions{})
-	if got := e.nb.Writes(); got != 0 {
-		t.Errorf("unchanged run: %d NetBox writes, want 0 (%+v)", got, res.WriteBack)
-	}
+	res = e.runWritesNothingToNetBox(t, "unchanged run")
 	if res.WriteBack == nil || res.WriteBack.Requests != 0 || res.WriteBack.Written != 0 {
 		t.Errorf("unchanged run: write-back %+v, want nothing", res.WriteBack)
 	}
@@ -196,11 +192,7 @@ func TestWriteBackWUGState(t *testing.T) {
 	if n == 0 {
 		t.Fatal("nothing exported")
 	}
-	e.nb.ResetRequests()
-	e.run(t, RunOptions{})
-	if w := e.nb.Writes(); w != 0 {
-		t.Errorf("unchanged run: %d NetBox writes, want 0", w)
-	}
+	e.runWritesNothingToNetBox(t, "unchanged run")
 }
 
 // TestWriteBackRefusedWriteIsRetriedNextRun: NetBox refuses the run's bulk
