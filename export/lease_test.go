@@ -17,6 +17,20 @@ import (
 	"github.com/wugsync/wugsync/store"
 )
 
+// startBlockedRun starts e's run in the background and returns once the
+// run holds the lease and is listing WUG (blockingEnv's entered): the run
+// as recorded at its start, and where its error arrives.
+func startBlockedRun(ctx context.Context, e *jobEnv, entered <-chan struct{}) (store.Run, <-chan error) {
+	var run store.Run
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.job.Run(ctx, RunOptions{OnStart: func(r store.Run) { run = r }})
+		done <- err
+	}()
+	<-entered
+	return run, done
+}
+
 // TestExportJobLeaseExcludes: while one ExportJob.Run holds the
 // connection, a second run through the same store fails fast naming the
 // holder and the run, or, asked to wait, starts only once the first ends;
@@ -25,13 +39,7 @@ func TestExportJobLeaseExcludes(t *testing.T) {
 	t.Parallel()
 	e, entered, release := blockingEnv(t)
 	ctx := context.Background()
-	var first store.Run
-	firstDone := make(chan error, 1)
-	go func() {
-		_, err := e.job.Run(ctx, RunOptions{OnStart: func(r store.Run) { first = r }})
-		firstDone <- err
-	}()
-	<-entered // the first run holds the lease and is listing WUG
+	first, firstDone := startBlockedRun(ctx, e, entered)
 
 	second := *e.job
 	_, err := second.Run(ctx, RunOptions{})
@@ -90,13 +98,7 @@ func TestExportJobLeaseLostInterrupts(t *testing.T) {
 	e, entered, release := blockingEnv(t)
 	e.job.Lease = leaseOptions{TTL: 150 * time.Millisecond}
 	ctx := context.Background()
-	var run store.Run
-	done := make(chan error, 1)
-	go func() {
-		_, err := e.job.Run(ctx, RunOptions{OnStart: func(r store.Run) { run = r }})
-		done <- err
-	}()
-	<-entered
+	run, done := startBlockedRun(ctx, e, entered)
 	// Another process breaks the lease and takes it.
 	held := run.Lease
 	if err := e.st.ReleaseLease(ctx, held); err != nil {
