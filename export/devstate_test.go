@@ -79,6 +79,15 @@ func stateE2E(t *testing.T, m Mapping, nbOpts ...netboxtest.Option) *e2e {
 	return e
 }
 
+// runWithoutFailures runs the export and stops the test if any object
+// failed; what names the run in the message.
+func (e *e2e) runWithoutFailures(t *testing.T, what string) {
+	t.Helper()
+	if res := e.run(t, RunOptions{}); res.Counts.Failed != 0 {
+		t.Fatalf("%s: %+v", what, res.Counts)
+	}
+}
+
 // device is the WUG device the record of addr links.
 func (e *e2e) device(t *testing.T, addr string) (store.Record, wugtest.Device) {
 	t.Helper()
@@ -134,9 +143,7 @@ func TestE2EPlatformChangeAssignsOSRole(t *testing.T) {
 	}
 	id, _ := e.addNetBoxDevice(t, "core-9", cat.Sites[0].Slug, "172.31.9.9/24")
 	e.updateDevice(t, id, func(d *netboxtest.Device) { d.Platform = cat.Platforms[0].Slug })
-	if res := e.run(t, RunOptions{}); res.Counts.Failed != 0 {
-		t.Fatalf("first run: %+v", res.Counts)
-	}
+	e.runWithoutFailures(t, "first run")
 	rec, d := e.device(t, "172.31.9.9")
 	if d.OS != cat.Platforms[0].Name || rec.Written.OSRole != d.OS || rec.Written.BrandRole != d.Brand {
 		t.Fatalf("after the add: OS %q brand %q, recorded %q %q; want the platform's name, recorded as written", d.OS, d.Brand, rec.Written.OSRole, rec.Written.BrandRole)
@@ -169,9 +176,7 @@ func TestE2EStatusOfflineAndBackTogglesMaintenance(t *testing.T) {
 	t.Parallel()
 	e := stateE2E(t, Mapping{})
 	id, _ := e.addNetBoxDevice(t, "edge-3", e.nb.Catalog().Sites[0].Slug, "172.31.3.3/24")
-	if res := e.run(t, RunOptions{}); res.Counts.Failed != 0 {
-		t.Fatalf("first run: %+v", res.Counts)
-	}
+	e.runWithoutFailures(t, "first run")
 	if _, d := e.device(t, "172.31.3.3"); d.Maintenance {
 		t.Fatal("an active device was put in maintenance")
 	}
@@ -210,9 +215,7 @@ func TestE2EMaintenanceBatchesAndCustomStatus(t *testing.T) {
 		id, _ := e.addNetBoxDevice(t, "rack-"+string(rune('a'+i)), site, addr)
 		ids = append(ids, id)
 	}
-	if res := e.run(t, RunOptions{}); res.Counts.Failed != 0 {
-		t.Fatalf("first run: %+v", res.Counts)
-	}
+	e.runWithoutFailures(t, "first run")
 	status := []string{"offline", "offline", "planned", "maintenance"}
 	e.rerun(t, func() {
 		for i, id := range ids {
@@ -235,9 +238,7 @@ func TestE2EMaintenanceAfterRemovalEndsWhenTheDeviceReturns(t *testing.T) {
 	e := newE2E(t, []netboxtest.Option{netboxtest.WithDevices(20)})
 	e.job.Connection.Removal, e.job.Connection.MaxRemoveShare = RemoveMaintenance, 1
 	id, _ := e.addNetBoxDevice(t, "edge-5", e.nb.Catalog().Sites[0].Slug, "172.31.5.5/24")
-	if res := e.run(t, RunOptions{}); res.Counts.Failed != 0 {
-		t.Fatalf("first run: %+v", res.Counts)
-	}
+	e.runWithoutFailures(t, "first run")
 	e.updateDevice(t, id, func(d *netboxtest.Device) { d.Status = "offline" }) // the selector takes active devices only
 	if res := e.run(t, RunOptions{}); res.Counts.Removed != 1 || res.Counts.Failed != 0 {
 		t.Fatalf("removal run: %+v, want one removal", res.Counts)
@@ -248,9 +249,7 @@ func TestE2EMaintenanceAfterRemovalEndsWhenTheDeviceReturns(t *testing.T) {
 	}
 	count := e.wug.DeviceCount()
 	e.updateDevice(t, id, func(d *netboxtest.Device) { d.Status = "active" })
-	if res := e.run(t, RunOptions{}); res.Counts.Failed != 0 {
-		t.Fatalf("return run: %+v", res.Counts)
-	}
+	e.runWithoutFailures(t, "return run")
 	if rec, d = e.device(t, "172.31.5.5"); d.Maintenance || rec.Written.Maintenance || e.wug.DeviceCount() != count {
 		t.Errorf("returned: maintenance %v, recorded %v, %d devices (%d before); want off and no new device", d.Maintenance, rec.Written.Maintenance, e.wug.DeviceCount(), count)
 	}
@@ -289,9 +288,7 @@ func TestE2ERoleFailureIsReportedAndRetried(t *testing.T) {
 	e := stateE2E(t, Mapping{})
 	cat := e.nb.Catalog()
 	id, _ := e.addNetBoxDevice(t, "core-6", cat.Sites[0].Slug, "172.31.6.6/24")
-	if res := e.run(t, RunOptions{}); res.Counts.Failed != 0 {
-		t.Fatalf("first run: %+v", res.Counts)
-	}
+	e.runWithoutFailures(t, "first run")
 	e.updateDevice(t, id, func(d *netboxtest.Device) { d.Platform = cat.Platforms[1].Slug })
 	e.wug.FailNext(wugtest.Fault{Route: "PATCH /api/v1/devices/-/roles/os", Status: http.StatusBadRequest})
 	res := e.run(t, RunOptions{})
