@@ -124,13 +124,6 @@ func (e *e2e) rerun(t *testing.T, change func(), wantRequests map[string]int) *R
 	return res
 }
 
-func (e *e2e) updateDevice(t *testing.T, id int64, fn func(*netboxtest.Device)) {
-	t.Helper()
-	if _, err := e.nb.UpdateDevice(id, fn); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A platform change in NetBox reassigns the WUG OS role of the device, in
 // the same run as its metadata, without a new device; the brand, which did
 // not change, is not sent. An OSRoles entry names the role.
@@ -157,9 +150,7 @@ func TestE2EPlatformChangeAssignsOSRole(t *testing.T) {
 	}
 
 	// Mapped: the role named by the mapping, not the platform's name.
-	if _, err := e.nb.UpdateDevice(id, func(d *netboxtest.Device) { d.Platform = cat.Platforms[0].Slug }); err != nil {
-		t.Fatal(err)
-	}
+	e.updateDevice(t, id, func(d *netboxtest.Device) { d.Platform = cat.Platforms[0].Slug })
 	e.useMapping(t, Mapping{OSRoles: map[string]string{cat.Platforms[0].Slug: "Cisco IOS"}})
 	e.rerun(t, func() {}, map[string]int{"PATCH /api/v1/devices/-/roles/os": 1, "PATCH /api/v1/devices/{deviceId}/attributes/-": 1})
 	if _, d = e.device(t, "172.31.9.9"); d.OS != "Cisco IOS" {

@@ -47,9 +47,7 @@ func TestDriftReport(t *testing.T) {
 
 	// 1. WUG only: an object leaves the selection; its WUG device stays
 	// (the default removal policy keeps it).
-	if _, err := e.nb.UpdateDevice(gone.ObjectID, func(d *netboxtest.Device) { d.Status = "offline" }); err != nil {
-		t.Fatal(err)
-	}
+	e.updateDevice(t, gone.ObjectID, func(d *netboxtest.Device) { d.Status = "offline" })
 	// 2. Address conflict: NetBox gives moved's address to holder's
 	// address, which WUG's device for holder has.
 	dev := e.fakeDevice(t, moved.ObjectID)

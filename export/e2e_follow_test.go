@@ -23,9 +23,7 @@ func (e *e2e) addNetBoxDevice(t testing.TB, name, site, addr string) (devID, ipI
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.nb.UpdateDevice(dev.ID, func(d *netboxtest.Device) { d.PrimaryIP4 = ip.ID }); err != nil {
-		t.Fatal(err)
-	}
+	e.updateDevice(t, dev.ID, func(d *netboxtest.Device) { d.PrimaryIP4 = ip.ID })
 	return dev.ID, ip.ID
 }
 
@@ -48,9 +46,7 @@ func TestE2EAdoptedDeviceKeepsNameAndNote(t *testing.T) {
 			t.Fatalf("first run: %+v, want the hand-made device adopted", res.Counts)
 		}
 		count := e.wug.DeviceCount()
-		if _, err := e.nb.UpdateDevice(devID, func(d *netboxtest.Device) { d.Serial = "SN-SWAPPED" }); err != nil {
-			t.Fatal(err)
-		}
+		e.updateDevice(t, devID, func(d *netboxtest.Device) { d.Serial = "SN-SWAPPED" })
 		e.wug.ResetRequests()
 		if res := e.run(t, RunOptions{}); res.Counts.Updated != 1 || res.Counts.Failed != 0 {
 			t.Fatalf("second run: %+v, want one update", res.Counts)
@@ -270,9 +266,7 @@ func TestE2ESiteMoveMovesTheGroup(t *testing.T) {
 		}
 		count := e.wug.DeviceCount()
 
-		if _, err := e.nb.UpdateDevice(devID, func(d *netboxtest.Device) { d.Site = sites[to].Slug }); err != nil {
-			t.Fatal(err)
-		}
+		e.updateDevice(t, devID, func(d *netboxtest.Device) { d.Site = sites[to].Slug })
 		e.wug.ResetRequests()
 		if res := e.run(t, RunOptions{}); res.Counts.Updated != 1 || res.Counts.Failed+res.Counts.Added != 0 {
 			t.Fatalf("move run: %+v, want one update", res.Counts)

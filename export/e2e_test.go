@@ -71,6 +71,14 @@ func (e *e2e) runWritesNothingToNetBox(t testing.TB, what string) *Result {
 	return res
 }
 
+// updateDevice changes NetBox device id with fn in the fake.
+func (e *e2e) updateDevice(t testing.TB, id int64, fn func(*netboxtest.Device)) {
+	t.Helper()
+	if _, err := e.nb.UpdateDevice(id, fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // useMapping has the export map with m.
 func (e *e2e) useMapping(t testing.TB, m Mapping) {
 	t.Helper()
@@ -276,9 +284,7 @@ func TestE2EMetadataChangeAndIdempotence(t *testing.T) {
 			break
 		}
 	}
-	if _, err := e.nb.UpdateDevice(target.ID, func(d *netboxtest.Device) { d.Serial = "SN-CHANGED" }); err != nil {
-		t.Fatal(err)
-	}
+	e.updateDevice(t, target.ID, func(d *netboxtest.Device) { d.Serial = "SN-CHANGED" })
 	e.wug.ResetRequests()
 	res = e.run(t, RunOptions{})
 	if res.Counts.Updated != 1 || res.Counts.Added != 0 {

@@ -96,16 +96,8 @@ func TestWriteBackEndToEnd(t *testing.T) {
 
 	// A device taken out of the selection: its WUG device is deleted, its
 	// fields cleared and the removal journaled.
-	var gone store.Record
-	for _, r := range e.records(t) {
-		if r.Status == store.StatusExported {
-			gone = r
-			break
-		}
-	}
-	if _, err := e.nb.UpdateDevice(gone.ObjectID, func(d *netboxtest.Device) { d.Status = "offline" }); err != nil {
-		t.Fatal(err)
-	}
+	gone := e.firstExported(t)
+	e.updateDevice(t, gone.ObjectID, func(d *netboxtest.Device) { d.Status = "offline" })
 	e.nb.ResetRequests()
 	journal := len(e.nb.JournalEntries())
 	res = e.run(t, RunOptions{ForceRemove: true})
