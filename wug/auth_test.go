@@ -20,21 +20,12 @@ import (
 func TestLoginOnceAndBearer(t *testing.T) {
 	t.Parallel()
 	m := newMockWUG(t)
-	m.handle("GET", "/product/whoAmI", 200, `{"data":"api-user"}`)
+	m.serveWhoAmI()
 	c := m.client(t)
-	ctx := context.Background()
 	for range 3 {
-		who, err := c.Product.WhoAmI(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if who != mockUser {
-			t.Errorf("WhoAmI = %q", who)
-		}
+		whoAmI(t, c)
 	}
-	if diff := cmp.Diff([]string{"password"}, m.grantLog()); diff != "" {
-		t.Errorf("token grants (-want +got):\n%s", diff)
-	}
+	m.wantGrants(t, "password")
 }
 
 func TestUnauthorizedRefreshesAndRetriesOnce(t *testing.T) {
@@ -51,19 +42,12 @@ func TestUnauthorizedRefreshesAndRetriesOnce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			m := newMockWUG(t)
-			m.handle("GET", "/product/whoAmI", 200, `{"data":"api-user"}`)
+			m.serveWhoAmI()
 			c := m.client(t)
-			ctx := context.Background()
-			if _, err := c.Product.WhoAmI(ctx); err != nil {
-				t.Fatal(err)
-			}
+			whoAmI(t, c)
 			m.revoke(tt.refreshToo)
-			if _, err := c.Product.WhoAmI(ctx); err != nil {
-				t.Fatalf("after revocation: %v", err)
-			}
-			if diff := cmp.Diff(tt.want, m.grantLog()); diff != "" {
-				t.Errorf("token grants (-want +got):\n%s", diff)
-			}
+			whoAmI(t, c)
+			m.wantGrants(t, tt.want...)
 			if n := m.calls("GET", "/product/whoAmI"); n != 3 {
 				t.Errorf("whoAmI calls = %d, want 3 (ok, 401, retry)", n)
 			}
@@ -95,19 +79,12 @@ func TestRefreshBeforeExpiry(t *testing.T) {
 	t.Parallel()
 	m := newMockWUG(t)
 	m.expiresIn = 1 // renewed when a tenth of a second is left
-	m.handle("GET", "/product/whoAmI", 200, `{"data":"api-user"}`)
+	m.serveWhoAmI()
 	c := m.client(t)
-	ctx := context.Background()
-	if _, err := c.Product.WhoAmI(ctx); err != nil {
-		t.Fatal(err)
-	}
+	whoAmI(t, c)
 	time.Sleep(950 * time.Millisecond)
-	if _, err := c.Product.WhoAmI(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff([]string{"password", "refresh_token"}, m.grantLog()); diff != "" {
-		t.Errorf("token grants (-want +got):\n%s", diff)
-	}
+	whoAmI(t, c)
+	m.wantGrants(t, "password", "refresh_token")
 	if n := m.calls("GET", "/product/whoAmI"); n != 2 {
 		t.Errorf("whoAmI calls = %d, want 2 (no 401 on the way)", n)
 	}
@@ -116,31 +93,26 @@ func TestRefreshBeforeExpiry(t *testing.T) {
 func TestConcurrentCallersShareOneRefresh(t *testing.T) {
 	t.Parallel()
 	m := newMockWUG(t)
-	m.handle("GET", "/product/whoAmI", 200, `{"data":"api-user"}`)
+	m.serveWhoAmI()
 	c := m.client(t, wug.WithMaxConcurrency(0))
-	ctx := context.Background()
-	if _, err := c.Product.WhoAmI(ctx); err != nil {
-		t.Fatal(err)
-	}
+	whoAmI(t, c)
 	m.revoke(false)
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Go(func() {
-			if _, err := c.Product.WhoAmI(ctx); err != nil {
+			if _, err := c.Product.WhoAmI(context.Background()); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	wg.Wait()
-	if diff := cmp.Diff([]string{"password", "refresh_token"}, m.grantLog()); diff != "" {
-		t.Errorf("token grants (-want +got):\n%s", diff)
-	}
+	m.wantGrants(t, "password", "refresh_token")
 }
 
 func TestBadCredentials(t *testing.T) {
 	t.Parallel()
 	m := newMockWUG(t)
-	m.handle("GET", "/product/whoAmI", 200, `{"data":"x"}`)
+	m.serveWhoAmI()
 	c, err := wug.NewClient(mockBase, wug.WithCredentials(mockUser, "wrong-Passw0rd"), wug.WithBaseTransport(m.mt), wug.WithRetry(fastRetry))
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +148,7 @@ func TestBadCredentials(t *testing.T) {
 func TestSecretsNeverLogged(t *testing.T) {
 	t.Parallel()
 	m := newMockWUG(t)
-	m.handle("GET", "/product/whoAmI", 200, `{"data":"api-user"}`)
+	m.serveWhoAmI()
 	var calls int
 	var mu sync.Mutex
 	m.mt.RegisterResponder("GET", mockBase+"/api/v1/devices/9", m.authed(func(*http.Request) (*http.Response, error) {
@@ -191,13 +163,9 @@ func TestSecretsNeverLogged(t *testing.T) {
 	ctx := context.Background()
 
 	var errs []error
-	if _, err := c.Product.WhoAmI(ctx); err != nil { // login
-		t.Fatal(err)
-	}
+	whoAmI(t, c) // login
 	m.revoke(false)
-	if _, err := c.Product.WhoAmI(ctx); err != nil { // 401, refresh, retry
-		t.Fatal(err)
-	}
+	whoAmI(t, c)                      // 401, refresh, retry
 	_, err := c.Devices.Get(ctx, "9") // retried 503s, then a failure
 	if err == nil {
 		t.Fatal("want an error from the failing call")
@@ -209,9 +177,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	if calls != 4 {
 		t.Errorf("failing call attempts = %d, want 4", calls)
 	}
-	if diff := cmp.Diff([]string{"password", "refresh_token", "password"}, m.grantLog()); diff != "" {
-		t.Errorf("token grants (-want +got):\n%s", diff)
-	}
+	m.wantGrants(t, "password", "refresh_token", "password")
 	secrets := append([]string{mockPassword, "Bearer", "Authorization", "access_token", "refresh_token="}, m.issued...)
 	logText := buf.String()
 	if !strings.Contains(logText, `"attempt":4`) || !strings.Contains(logText, "wug token refreshed") || !strings.Contains(logText, "wug answered 401") {

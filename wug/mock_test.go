@@ -1,6 +1,7 @@
 package wug_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jarcoal/httpmock"
 
 	"github.com/wugsync/wugsync/wug"
@@ -111,6 +113,33 @@ func (m *mockWUG) handle(method, path string, status int, body string) {
 		r.Header.Set("Content-Type", "application/json")
 		return r, nil
 	}))
+}
+
+// serveWhoAmI answers GET /product/whoAmI with mockUser, behind the bearer
+// check.
+func (m *mockWUG) serveWhoAmI() {
+	m.handle("GET", "/product/whoAmI", 200, mustJSON(map[string]string{"data": mockUser}))
+}
+
+// wantGrants fails t unless the token grants the mock saw, in order, are want.
+func (m *mockWUG) wantGrants(t *testing.T, want ...string) {
+	t.Helper()
+	if diff := cmp.Diff(want, m.grantLog()); diff != "" {
+		t.Errorf("token grants (-want +got):\n%s", diff)
+	}
+}
+
+// whoAmI calls Product.WhoAmI, failing t on an error or on another user
+// than mockUser.
+func whoAmI(t *testing.T, c *wug.Client) {
+	t.Helper()
+	who, err := c.Product.WhoAmI(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if who != mockUser {
+		t.Errorf("WhoAmI = %q, want %q", who, mockUser)
+	}
 }
 
 // calls is how many times the mock answered method for path below /api/v1.
