@@ -392,6 +392,22 @@ func TestBadInputSendsNothing(t *testing.T) {
 			_, err := c.Devices.UpdateMetadata(ctx(), "1", wug.MetadataUpdate{Attributes: map[string]string{"NetBoxId": strings.Repeat("v", 3001)}})
 			return err
 		}, "invalid attributes[0].value: 3001 characters, at most 3000 allowed"},
+		{"over-long brand", func(c *wug.Client) error {
+			_, err := c.Devices.BulkAdd(ctx(), with(func(t *wug.DeviceTemplate) { t.Brand = strings.Repeat("b", 257) }))
+			return err
+		}, "invalid templates[1].brand: 257 characters, at most 256 allowed"},
+		{"over-long custom link value", func(c *wug.Client) error {
+			_, err := c.Devices.BulkAdd(ctx(), with(func(t *wug.DeviceTemplate) {
+				t.CustomLinks = []wug.NameValue{{Name: "ok", Value: "v"}, {Name: "docs", Value: strings.Repeat("u", 1025)}}
+			}))
+			return err
+		}, "invalid templates[1].customLinks[1].value: 1025 characters, at most 1024 allowed"},
+		{"over-long monitor comment", func(c *wug.Client) error {
+			_, err := c.Devices.BulkAdd(ctx(), with(func(t *wug.DeviceTemplate) {
+				t.ActiveMonitors = []wug.TemplateActiveMonitor{{Comment: long}}
+			}))
+			return err
+		}, "invalid templates[1].activeMonitors[0].comment: 151 characters, at most 150 allowed"},
 		{"duplicate attribute", func(c *wug.Client) error {
 			_, err := c.Devices.BulkAdd(ctx(), with(func(t *wug.DeviceTemplate) {
 				t.Attributes = []wug.NameValue{{Name: "A", Value: "1"}, {Name: "a", Value: "2"}}

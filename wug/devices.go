@@ -274,6 +274,23 @@ func checkLen(field, v string, max int) error {
 	return nil
 }
 
+// lenLimit is one field's length limit, for checkLens.
+type lenLimit struct {
+	field, value string
+	max          int
+}
+
+// checkLens applies checkLen to each limit in order and returns the first
+// refusal.
+func checkLens(limits ...lenLimit) error {
+	for _, l := range limits {
+		if err := checkLen(l.field, l.value, l.max); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func checkDisplayName(field, v string) error {
 	if strings.TrimSpace(v) == "" {
 		return inputErr(field, "empty display name")

@@ -37,10 +37,7 @@ func (t *DeviceTemplate) validate() error {
 	if err := checkDisplayName("displayName", t.DisplayName); err != nil {
 		return err
 	}
-	if err := checkLen("snmpOid", t.SNMPOID, maxSNMPOID); err != nil {
-		return err
-	}
-	if err := checkLen("brand", t.Brand, maxBrand); err != nil {
+	if err := checkLens(lenLimit{"snmpOid", t.SNMPOID, maxSNMPOID}, lenLimit{"brand", t.Brand, maxBrand}); err != nil {
 		return err
 	}
 	if t.PollInterval != "" {
@@ -79,19 +76,13 @@ func (t *DeviceTemplate) validate() error {
 	}
 	for i, l := range t.CustomLinks {
 		f := fmt.Sprintf("customLinks[%d]", i)
-		if err := checkLen(f+".name", l.Name, maxLinkName); err != nil {
-			return err
-		}
-		if err := checkLen(f+".value", l.Value, maxLinkValue); err != nil {
+		if err := checkLens(lenLimit{f + ".name", l.Name, maxLinkName}, lenLimit{f + ".value", l.Value, maxLinkValue}); err != nil {
 			return err
 		}
 	}
 	for i, m := range t.ActiveMonitors {
 		f := fmt.Sprintf("activeMonitors[%d]", i)
-		if err := checkLen(f+".argument", m.Argument, maxMonitorArgText); err != nil {
-			return err
-		}
-		if err := checkLen(f+".comment", m.Comment, maxMonitorArgText); err != nil {
+		if err := checkLens(lenLimit{f + ".argument", m.Argument, maxMonitorArgText}, lenLimit{f + ".comment", m.Comment, maxMonitorArgText}); err != nil {
 			return err
 		}
 	}
@@ -112,10 +103,7 @@ func checkAttributes(field string, attrs []NameValue) error {
 		if strings.TrimSpace(a.Name) == "" {
 			return inputErr(f+".name", "empty attribute name")
 		}
-		if err := checkLen(f+".name", a.Name, maxAttrName); err != nil {
-			return err
-		}
-		if err := checkLen(f+".value", a.Value, maxAttrValue); err != nil {
+		if err := checkLens(lenLimit{f + ".name", a.Name, maxAttrName}, lenLimit{f + ".value", a.Value, maxAttrValue}); err != nil {
 			return err
 		}
 		key := strings.ToLower(a.Name)
