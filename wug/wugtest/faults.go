@@ -116,33 +116,31 @@ func (f *faultState) latency() time.Duration {
 	return f.minDelay + time.Duration(f.rng.Int64N(int64(f.maxDelay-f.minDelay)+1))
 }
 
-func takeFault(list []*fault, method, path, routeName string) ([]*fault, *fault) {
-	for i, fl := range list {
+// takeFault takes one use of the first fault in *list that matches the
+// request, dropping it from *list once it is used up; nil when none matches.
+func takeFault(list *[]*fault, method, path, routeName string) *fault {
+	for i, fl := range *list {
 		if routeMatches(fl.pattern, method, path, routeName) {
 			fl.left--
 			if fl.left <= 0 {
-				list = append(list[:i:i], list[i+1:]...)
+				*list = append((*list)[:i:i], (*list)[i+1:]...)
 			}
-			return list, fl
+			return fl
 		}
 	}
-	return list, nil
+	return nil
 }
 
 func (f *faultState) shouldDrop(method, path, routeName string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var fl *fault
-	f.drops, fl = takeFault(f.drops, method, path, routeName)
-	return fl != nil
+	return takeFault(&f.drops, method, path, routeName) != nil
 }
 
 func (f *faultState) next(method, path, routeName string) (fault, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var fl *fault
-	f.queue, fl = takeFault(f.queue, method, path, routeName)
-	if fl != nil {
+	if fl := takeFault(&f.queue, method, path, routeName); fl != nil {
 		return *fl, true
 	}
 	if f.rate > 0 && path != "/api/v1/token" && f.rng.Float64() < f.rate {
@@ -286,9 +284,7 @@ func (h *Handler) Observe(route string, fn func(n int)) {
 func (f *faultState) misbehavior(method, path, routeName string) (fault, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var fl *fault
-	f.misbehave, fl = takeFault(f.misbehave, method, path, routeName)
-	if fl != nil {
+	if fl := takeFault(&f.misbehave, method, path, routeName); fl != nil {
 		return *fl, true
 	}
 	var picked *misbehaveRate
