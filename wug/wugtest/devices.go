@@ -316,21 +316,28 @@ func (r *countedResult) done() *countedResult {
 	return r
 }
 
+// applyEach runs fn on what find returns for each id and counts the outcome
+// in r: an id find does not know fails as "<what> <id> not found", one fn
+// refuses is not allowed.
+func applyEach[T any](r *countedResult, what string, ids []string, find func(string) *T, fn func(*T) error) {
+	for _, id := range ids {
+		x := find(id)
+		if x == nil {
+			r.failed(id, what+" "+id+" not found")
+			continue
+		}
+		if err := fn(x); err != nil {
+			r.notAllowed(id, err.Error())
+			continue
+		}
+		r.SuccessfulOperations++
+	}
+}
+
 // eachDevice applies fn to each listed device id, counting outcomes.
 func (s *state) eachDevice(ids []string, fn func(d *device) error) *countedResult {
 	res := newCounted()
-	for _, id := range ids {
-		d := s.device(id)
-		if d == nil {
-			res.failed(id, "device "+id+" not found")
-			continue
-		}
-		if err := fn(d); err != nil {
-			res.notAllowed(id, err.Error())
-			continue
-		}
-		res.SuccessfulOperations++
-	}
+	applyEach(res, "device", ids, s.device, fn)
 	return res.done()
 }
 

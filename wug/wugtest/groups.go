@@ -446,18 +446,7 @@ func (h *Handler) patchDeviceGroups(c *call) {
 			ids []string
 			add bool
 		}{{b.GroupsToDelete, false}, {b.GroupsToAdd, true}} {
-			for _, id := range step.ids {
-				g := s.group(id)
-				if g == nil {
-					res.failed(id, "device group "+id+" not found")
-					continue
-				}
-				if err := s.membershipChange(d, g, step.add); err != nil {
-					res.notAllowed(id, err.Error())
-					continue
-				}
-				res.SuccessfulOperations++
-			}
+			applyEach(res, "device group", step.ids, s.group, func(g *group) error { return s.membershipChange(d, g, step.add) })
 		}
 		c.data(res.done())
 	})

@@ -186,6 +186,13 @@ func TestMembershipBothSides(t *testing.T) {
 	if d, _ := a.srv.Device(id); len(d.Groups) != 1 {
 		t.Errorf("device groups = %v", d.Groups)
 	}
+	// An unknown group is reported by its id; the others still change.
+	var unknown struct{ Data counted }
+	a.call("PATCH", "/devices/"+id+"/group/-", map[string]any{"groupsToAdd": []string{"999", gb}}, 200, &unknown)
+	want := counted{SuccessfulOperations: 1, ResourcesNotAllowed: []string{}, ResourcesWithErros: []string{"999"}, Errors: []string{"device group 999 not found"}}
+	if diff := cmp.Diff(want, unknown.Data); diff != "" {
+		t.Errorf("patch with an unknown group (-want +got):\n%s", diff)
+	}
 	// Dynamic groups do not take static members.
 	var dyn struct{ Data groupSum }
 	a.call("POST", "/device-groups/0/child", map[string]any{"name": "Dyn", "groupType": "dynamic", "dynamicDefinition": map[string]any{"filter": "1=1"}}, 200, &dyn)
