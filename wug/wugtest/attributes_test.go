@@ -16,10 +16,7 @@ type attr struct {
 	ID          string `json:"id"`
 }
 
-type attrList struct {
-	Paging paging `json:"paging"`
-	Data   []attr `json:"data"`
-}
+type attrList = page[[]attr]
 
 func attrMap(a *api, id string) map[string]string {
 	a.t.Helper()

@@ -7,13 +7,10 @@ import (
 	"github.com/wugsync/wugsync/wug/wugtest"
 )
 
-type groupList struct {
-	Paging paging `json:"paging"`
-	Data   struct {
-		ParentGroupID string     `json:"parentGroupId"`
-		Groups        []groupSum `json:"groups"`
-	} `json:"data"`
-}
+type groupList = page[struct {
+	ParentGroupID string     `json:"parentGroupId"`
+	Groups        []groupSum `json:"groups"`
+}]
 
 func TestGroupsListFlatWithParents(t *testing.T) {
 	t.Parallel()
@@ -141,10 +138,7 @@ func TestMembershipBothSides(t *testing.T) {
 	a.call("PUT", "/devices/"+id+"/group/-", `"999"`, 404, nil)
 	a.call("PUT", "/devices/"+id+"/group/-", gc, 200, nil) // a bare number works too
 
-	var groups struct {
-		Paging paging     `json:"paging"`
-		Data   []groupSum `json:"data"`
-	}
+	var groups page[[]groupSum]
 	a.call("GET", "/devices/"+id+"/group/-", nil, 200, &groups)
 	var names []string
 	for _, g := range groups.Data {

@@ -149,12 +149,15 @@ type devOverview struct {
 	Role           string `json:"role"`
 }
 
-type deviceList struct {
+// page is a paged answer: its paging block and its data.
+type page[T any] struct {
 	Paging paging `json:"paging"`
-	Data   struct {
-		Devices []devOverview `json:"devices"`
-	} `json:"data"`
+	Data   T      `json:"data"`
 }
+
+type deviceList = page[struct {
+	Devices []devOverview `json:"devices"`
+}]
 
 type counted struct {
 	SuccessfulOperations int      `json:"successfulOperations"`

@@ -38,16 +38,13 @@ func TestInterfacesListAndDefault(t *testing.T) {
 	var all []netIface
 	q := url.Values{}
 	for {
-		var page struct {
-			Paging paging     `json:"paging"`
-			Data   []netIface `json:"data"`
-		}
-		a.call("GET", "/devices/"+id+"/interfaces/-?"+q.Encode(), nil, 200, &page)
-		all = append(all, page.Data...)
-		if page.Paging.NextPageID == "" {
+		var p page[[]netIface]
+		a.call("GET", "/devices/"+id+"/interfaces/-?"+q.Encode(), nil, 200, &p)
+		all = append(all, p.Data...)
+		if p.Paging.NextPageID == "" {
 			break
 		}
-		q.Set("pageId", page.Paging.NextPageID)
+		q.Set("pageId", p.Paging.NextPageID)
 	}
 	if len(all) != 2 || !all[0].DefaultInterface || all[1].DefaultInterface {
 		t.Fatalf("interfaces = %+v", all)

@@ -25,13 +25,10 @@ type activeScan struct {
 	Model           string  `json:"model"`
 }
 
-type scanDevices struct {
-	Paging paging `json:"paging"`
-	Data   struct {
-		ID      string        `json:"id"`
-		Devices []devOverview `json:"devices"`
-	} `json:"data"`
-}
+type scanDevices = page[struct {
+	ID      string        `json:"id"`
+	Devices []devOverview `json:"devices"`
+}]
 
 func TestNewDeviceScanIsAsynchronous(t *testing.T) {
 	t.Parallel()
