@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -243,6 +244,26 @@ func TestE2EMaintenanceAfterRemovalEndsWhenTheDeviceReturns(t *testing.T) {
 	e.runWithoutFailures(t, "return run")
 	if rec, d = e.device(t, "172.31.5.5"); d.Maintenance || rec.Written.Maintenance || e.wug.DeviceCount() != count {
 		t.Errorf("returned: maintenance %v, recorded %v, %d devices (%d before); want off and no new device", d.Maintenance, rec.Written.Maintenance, e.wug.DeviceCount(), count)
+	}
+	// The device is still wugsync's own, not adopted: its name follows
+	// NetBox and it follows its object to another site's group.
+	if rec.Adopted || rec.Written.GroupPath == "" {
+		t.Errorf("returned: record adopted %v, group %q; want wugsync's own device with its group recorded", rec.Adopted, rec.Written.GroupPath)
+	}
+	site := e.nb.Catalog().Sites[1].Slug
+	e.updateDevice(t, id, func(d *netboxtest.Device) { d.Name, d.Site = "edge-5-renamed", site })
+	e.runWithoutFailures(t, "rename run")
+	if rec, d = e.device(t, "172.31.5.5"); !strings.Contains(d.Name, "edge-5-renamed") || !strings.Contains(strings.ToLower(rec.Written.GroupPath), site) {
+		t.Errorf("renamed and moved after returning: WUG name %q, recorded group %q; want the new name and a group of site %s", d.Name, rec.Written.GroupPath, site)
+	}
+	var in []string
+	for _, g := range e.wug.Groups() {
+		if members, _ := e.wug.GroupMembers(g.Path); slices.Contains(members, rec.WUGDeviceID) {
+			in = append(in, g.Path)
+		}
+	}
+	if len(in) != 1 || !strings.EqualFold(in[0], rec.Written.GroupPath) {
+		t.Errorf("moved after returning: device in groups %q, want only %q", in, rec.Written.GroupPath)
 	}
 }
 

@@ -416,8 +416,11 @@ func (p *planner) Decide(c *candidate) Decision {
 		return d.skip(fmt.Sprintf("exported recently (%s) and recent exports are excluded", r.ExportedAt.UTC().Format(time.RFC3339)))
 	}
 
-	// Our device is still in WUG: keep its metadata current.
-	if r != nil && r.WUGDeviceID != "" && r.Status != store.StatusRemoved && p.inv.Has(r.WUGDeviceID) {
+	// Our device is still in WUG: keep its metadata current. One the
+	// removal put in maintenance (or a person kept) is still ours when its
+	// object returns, unless another address has linked it since.
+	back := r != nil && r.Status == store.StatusRemoved && r.WUGDeviceID != "" && !p.claimedByOther(r.WUGDeviceID, c.Key)
+	if r != nil && r.WUGDeviceID != "" && (r.Status != store.StatusRemoved || back) && p.inv.Has(r.WUGDeviceID) {
 		if dev, _ := p.inv.Device(r.WUGDeviceID); dev.Address.IsValid() {
 			if conflict, ok := p.conflict(d, r.WUGDeviceID); ok {
 				return conflict
@@ -428,6 +431,8 @@ func (p *planner) Decide(c *candidate) Decision {
 		switch {
 		case d.device.Address.IsValid() && d.device.Address != c.Key.Address:
 			return d.act(ActionReaddress, fmt.Sprintf("WUG device %s is at %s, not at the recorded address", r.WUGDeviceID, d.device.Address))
+		case back:
+			return d.act(ActionUpdate, fmt.Sprintf("back in the NetBox selection: WUG device %s, kept when it left, follows it again", r.WUGDeviceID))
 		case (r.Status == store.StatusExported || r.Status == store.StatusScanCompleted) && r.Fingerprint == c.Fingerprint:
 			return d.skip(skipUnchanged)
 		case r.Fingerprint != c.Fingerprint:
