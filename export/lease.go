@@ -279,10 +279,16 @@ func (l *lease) release(ctx context.Context) {
 // leaseError names the run that could not take its lease, unless err is a
 // *RunInProgressError, which names the export and the connection itself.
 func leaseError(run string, err error) error {
-	if _, busy := errors.AsType[*RunInProgressError](err); busy {
+	if busy(err) {
 		return err
 	}
 	return fmt.Errorf("%s: %w", run, err)
+}
+
+// busy reports whether err says another run holds the connection.
+func busy(err error) bool {
+	_, ok := errors.AsType[*RunInProgressError](err)
+	return ok
 }
 
 // enterLease returns the context and lease a run of conn writes under: the

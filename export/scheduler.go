@@ -298,7 +298,7 @@ func (s *Scheduler) loop(ctx context.Context, c *connRunner) {
 				}
 				c.mu.Unlock()
 				s.arm()
-				if _, busy := errors.AsType[*RunInProgressError](err); !busy {
+				if !busy(err) {
 					s.log.Warn("export: webhook export did not start", "connection", name, "err", err)
 				}
 			}
@@ -451,9 +451,8 @@ func (s *Scheduler) startWith(ctx context.Context, c *connRunner, opts RunOption
 	if err != nil {
 		release()
 		s.runs.Done()
-		_, busy := errors.AsType[*RunInProgressError](err)
 		switch {
-		case busy:
+		case busy(err):
 			return "", err
 		case base.Err() != nil:
 			return "", fmt.Errorf("%w: connection %s: %w", ErrStopping, name, err)
